@@ -1,0 +1,7 @@
+//! bandroom: whole-class ensemble sessions for school music rooms.
+//!
+//! The crate is layered (see `ARCHITECTURE.md`): `music` is data, `engine` is the
+//! one real-time object that turns music into audio, `audio` drives the engine
+//! (offline here, devices later) and `record` writes what comes out to disk.
+
+pub mod music;

@@ -1,0 +1,243 @@
+//! The arrangement model: what a class plays, in musical time.
+//!
+//! Owns `Arrangement`, `Part`, `Section` and `Note` and the rules that keep them
+//! consistent. Built by the TOML loader, the phase-piece generator and (later) MIDI
+//! import; read by the engine, which turns it into frames. Must not know about files,
+//! sample rates or devices.
+
+use super::time::{Bpm, Meter};
+use std::fmt;
+
+/// The sound a part is played with by the built-in synthesizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sound {
+    /// A hand clap: a burst of filtered noise with a sharp attack.
+    Clap,
+    /// A simple pitched voice, good enough to follow a band part.
+    Tone,
+}
+
+impl Sound {
+    pub const ALL: [Sound; 2] = [Sound::Clap, Sound::Tone];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sound::Clap => "clap",
+            Sound::Tone => "tone",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown sound '{text}': use one of {}", names.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for Sound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How demanding a part is. Schools name their own tiers; these are the defaults.
+pub const DEFAULT_TIERS: [&str; 3] = ["starter", "core", "stretch"];
+
+/// One line of music a pupil or group plays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    pub name: String,
+    pub sound: Sound,
+    /// Difficulty tier, e.g. "starter", "core", "stretch".
+    pub tier: String,
+    /// Linear gain, 1.0 = as written.
+    pub gain: f32,
+    /// -1.0 = left, 0.0 = centre, 1.0 = right.
+    pub pan: f32,
+}
+
+/// A note within one pass of a section, in ticks from the start of that pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub at_ticks: u64,
+    pub len_ticks: u64,
+    pub pitch: u8,
+    pub velocity: u8,
+}
+
+/// A stretch of the piece, played `repeats` times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    pub name: String,
+    pub bars: u32,
+    pub repeats: u32,
+    /// A tempo for this section; `None` keeps the arrangement's tempo.
+    pub tempo: Option<Bpm>,
+    /// Notes of one pass, one list per part (same order as `Arrangement::parts`).
+    pub notes: Vec<Vec<Note>>,
+}
+
+/// The tempo an arrangement is written at, and the range a teacher may practise in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TempoRange {
+    pub default: Bpm,
+    pub practice_min: Bpm,
+    pub practice_max: Bpm,
+}
+
+impl TempoRange {
+    pub fn contains(&self, bpm: Bpm) -> bool {
+        (self.practice_min..=self.practice_max).contains(&bpm)
+    }
+}
+
+/// A piece ready to play: meter, tempo, parts and sections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrangement {
+    /// The name a teacher types to choose it (`clapping-music`).
+    pub name: String,
+    pub title: String,
+    pub composer: Option<String>,
+    pub meter: Meter,
+    pub tempo: TempoRange,
+    pub parts: Vec<Part>,
+    pub sections: Vec<Section>,
+}
+
+impl Arrangement {
+    /// Plays every section `repeats` times instead of as written.
+    pub fn set_repeats(&mut self, repeats: u32) {
+        for section in &mut self.sections {
+            section.repeats = repeats;
+        }
+    }
+
+    pub fn part_index(&self, name: &str) -> Option<usize> {
+        self.parts.iter().position(|p| p.name == name)
+    }
+
+    /// Total bars including repeats.
+    pub fn total_bars(&self) -> u64 {
+        self.sections
+            .iter()
+            .map(|s| u64::from(s.bars) * u64::from(s.repeats))
+            .sum()
+    }
+
+    /// Checks the invariants the engine relies on; every builder calls this last.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.parts.is_empty() {
+            return Err(format!("'{}' has no parts", self.title));
+        }
+        if self.sections.is_empty() {
+            return Err(format!("'{}' has no sections", self.title));
+        }
+        if self.tempo.practice_min > self.tempo.practice_max {
+            return Err(format!(
+                "practice range {}–{} BPM runs backwards",
+                self.tempo.practice_min, self.tempo.practice_max
+            ));
+        }
+        for (i, part) in self.parts.iter().enumerate() {
+            if part.name.trim().is_empty() {
+                return Err(format!("part {} has an empty name", i + 1));
+            }
+            if self.parts[..i].iter().any(|p| p.name == part.name) {
+                return Err(format!("two parts are called '{}'", part.name));
+            }
+            if !(0.0..=4.0).contains(&part.gain) {
+                return Err(format!("part '{}': gain must be 0 to 4", part.name));
+            }
+            if !(-1.0..=1.0).contains(&part.pan) {
+                return Err(format!(
+                    "part '{}': pan must be -1 (left) to 1 (right)",
+                    part.name
+                ));
+            }
+        }
+        let bar_ticks = self.meter.bar_ticks();
+        for section in &self.sections {
+            if section.bars == 0 {
+                return Err(format!("section '{}' has no bars", section.name));
+            }
+            if section.repeats == 0 {
+                return Err(format!("section '{}' is played 0 times", section.name));
+            }
+            if section.notes.len() != self.parts.len() {
+                return Err(format!(
+                    "section '{}' has notes for {} parts but the arrangement has {}",
+                    section.name,
+                    section.notes.len(),
+                    self.parts.len()
+                ));
+            }
+            let pass_ticks = bar_ticks * u64::from(section.bars);
+            for (part, notes) in self.parts.iter().zip(&section.notes) {
+                if let Some(late) = notes.iter().find(|n| n.at_ticks >= pass_ticks) {
+                    return Err(format!(
+                        "section '{}': a note of '{}' starts at tick {} after the section ends ({} ticks)",
+                        section.name, part.name, late.at_ticks, pass_ticks
+                    ));
+                }
+                if notes.windows(2).any(|w| w[0].at_ticks > w[1].at_ticks) {
+                    return Err(format!(
+                        "section '{}': notes of '{}' are out of order",
+                        section.name, part.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Velocity of an `x` in a rhythm grid; `X` (accent) plays at [`ACCENT_VELOCITY`].
+pub const DEFAULT_VELOCITY: u8 = 96;
+pub const ACCENT_VELOCITY: u8 = 127;
+
+/// Turns a rhythm grid into notes. Each hit lasts one step plus one per following
+/// `-`; pitches are used in turn, one per hit, cycling when there are more hits.
+pub fn notes_from_grid(
+    steps: &[super::time::Step],
+    step_ticks: u64,
+    pitches: &[u8],
+    velocity: u8,
+) -> Vec<Note> {
+    use super::time::Step;
+    let mut notes: Vec<Note> = Vec::new();
+    let mut hits = 0usize;
+    for (i, step) in steps.iter().enumerate() {
+        let at_ticks = i as u64 * step_ticks;
+        match step {
+            Step::Hit | Step::Accent => {
+                let pitch = if pitches.is_empty() {
+                    60
+                } else {
+                    pitches[hits % pitches.len()]
+                };
+                hits += 1;
+                notes.push(Note {
+                    at_ticks,
+                    len_ticks: step_ticks,
+                    pitch,
+                    velocity: if *step == Step::Accent {
+                        ACCENT_VELOCITY
+                    } else {
+                        velocity
+                    },
+                });
+            }
+            Step::Hold => {
+                if let Some(last) = notes.last_mut() {
+                    last.len_ticks += step_ticks;
+                }
+            }
+            Step::Rest => {}
+        }
+    }
+    notes
+}

@@ -1,0 +1,522 @@
+//! Reads arrangements written in TOML, reporting every problem with its line number.
+//!
+//! Owns the file format teachers write by hand (documented in
+//! `assets/arrangements/README.md`): either a phase piece (`[phase]`) or parts and
+//! sections with rhythm grids. Must not touch the engine; the only I/O is reading the
+//! one file it is given.
+
+use super::arrangement::{
+    Arrangement, DEFAULT_TIERS, DEFAULT_VELOCITY, Part, Section, Sound, TempoRange, notes_from_grid,
+};
+use super::phase::{self, PhasePiece};
+use super::time::{Bpm, MIN_BPM, Meter, parse_note_value, parse_pitch, parse_rhythm};
+use serde::Deserialize;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Why an arrangement could not be loaded. Every variant names where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ArrangementError {
+    #[error("cannot read arrangement {}: {source} (check the path and that the file is readable)", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: line {line}: {message}")]
+    Invalid {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "unknown arrangement '{name}': use a built-in name ({known}) or a path to a .toml file"
+    )]
+    Unknown { name: String, known: String },
+    #[error(
+        "{}: bandroom cannot import MIDI files yet; write the piece as an arrangement .toml (see assets/arrangements/README.md)",
+        path.display()
+    )]
+    MidiNotSupported { path: PathBuf },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArrangement {
+    title: Spanned<String>,
+    composer: Option<String>,
+    meter: Option<Spanned<String>>,
+    tempo: Spanned<RawTempo>,
+    phase: Option<Spanned<RawPhase>>,
+    #[serde(default, rename = "part")]
+    parts: Vec<Spanned<RawPart>>,
+    #[serde(default, rename = "section")]
+    sections: Vec<Spanned<RawSection>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTempo {
+    bpm: Spanned<f64>,
+    practice: Option<Spanned<Vec<f64>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase {
+    pattern: Spanned<String>,
+    step: Option<Spanned<String>>,
+    repeats: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    name: Spanned<String>,
+    sound: Spanned<String>,
+    tier: Option<String>,
+    gain: Option<Spanned<f32>>,
+    pan: Option<Spanned<f32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    name: Spanned<String>,
+    bars: Spanned<u32>,
+    repeats: Option<Spanned<u32>>,
+    tempo: Option<Spanned<f64>>,
+    #[serde(default)]
+    play: Vec<Spanned<RawPlay>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlay {
+    part: Spanned<String>,
+    rhythm: Spanned<String>,
+    step: Option<Spanned<String>>,
+    pitches: Option<Vec<Spanned<String>>>,
+    velocity: Option<Spanned<u8>>,
+}
+
+/// Maps byte spans to line numbers and builds errors that name the origin.
+struct Source<'a> {
+    text: &'a str,
+    origin: &'a str,
+}
+
+impl Source<'_> {
+    fn line(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].matches('\n').count() + 1
+    }
+
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ArrangementError {
+        ArrangementError::Invalid {
+            origin: self.origin.to_string(),
+            line: self.line(span),
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> ArrangementError {
+        self.error(value.span(), message)
+    }
+}
+
+/// Reads an arrangement from a `.toml` file; its name is the file stem.
+pub fn load_arrangement_file(path: &Path) -> Result<Arrangement, ArrangementError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ArrangementError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "arrangement".to_string());
+    parse_arrangement(&text, &path.display().to_string(), &name)
+}
+
+/// Parses arrangement TOML. `origin` names the file in errors; `name` is what a
+/// teacher types to choose it.
+pub fn parse_arrangement(
+    text: &str,
+    origin: &str,
+    name: &str,
+) -> Result<Arrangement, ArrangementError> {
+    let src = Source { text, origin };
+    let raw: RawArrangement = toml::from_str(text).map_err(|e| {
+        let message = e.message().trim().replace('\n', " ");
+        src.error(e.span().unwrap_or(0..0), message)
+    })?;
+    let tempo = tempo_range(&src, &raw.tempo)?;
+    let arrangement = match &raw.phase {
+        Some(phase) => phase_arrangement(&src, &raw, phase, name, tempo)?,
+        None => written_arrangement(&src, &raw, name, tempo)?,
+    };
+    arrangement
+        .validate()
+        .map_err(|message| src.at(&raw.title, message))?;
+    Ok(arrangement)
+}
+
+fn tempo_range(src: &Source<'_>, raw: &Spanned<RawTempo>) -> Result<TempoRange, ArrangementError> {
+    let tempo = raw.get_ref();
+    let default = Bpm::new(*tempo.bpm.get_ref()).map_err(|m| src.at(&tempo.bpm, m))?;
+    let (practice_min, practice_max) = match &tempo.practice {
+        Some(range) => match range.get_ref().as_slice() {
+            [low, high] => (
+                Bpm::new(*low).map_err(|m| src.at(range, m))?,
+                Bpm::new(*high).map_err(|m| src.at(range, m))?,
+            ),
+            _ => return Err(src.at(range, "practice must be [slowest, fastest], e.g. [80, 120]")),
+        },
+        // A class can always practise down to half speed and play at the written tempo.
+        None => (
+            Bpm::new((default.as_f64() / 2.0).max(MIN_BPM)).map_err(|m| src.at(&tempo.bpm, m))?,
+            default,
+        ),
+    };
+    let range = TempoRange {
+        default,
+        practice_min,
+        practice_max,
+    };
+    if practice_min > practice_max {
+        return Err(src.at(
+            raw,
+            "practice range runs backwards: write [slowest, fastest]",
+        ));
+    }
+    if !range.contains(default) {
+        return Err(src.at(
+            raw,
+            format!("bpm {default} is outside the practice range {practice_min}–{practice_max}"),
+        ));
+    }
+    Ok(range)
+}
+
+fn phase_arrangement(
+    src: &Source<'_>,
+    raw: &RawArrangement,
+    phase: &Spanned<RawPhase>,
+    name: &str,
+    tempo: TempoRange,
+) -> Result<Arrangement, ArrangementError> {
+    if let Some(meter) = &raw.meter {
+        return Err(src.at(
+            meter,
+            "a phase piece takes its meter from the pattern: remove 'meter'",
+        ));
+    }
+    if let Some(part) = raw.parts.first() {
+        return Err(src.at(
+            part,
+            "a phase piece makes its own two parts: remove [[part]]",
+        ));
+    }
+    if let Some(section) = raw.sections.first() {
+        return Err(src.at(
+            section,
+            "a phase piece makes its own sections: remove [[section]]",
+        ));
+    }
+    let p = phase.get_ref();
+    let step_ticks = match &p.step {
+        Some(step) => parse_note_value(step.get_ref()).map_err(|m| src.at(step, m))?,
+        None => super::time::TICKS_PER_QUARTER / 2,
+    };
+    let repeats = match &p.repeats {
+        Some(r) if *r.get_ref() == 0 => return Err(src.at(r, "repeats must be at least 1")),
+        Some(r) => *r.get_ref(),
+        None => phase::CLAPPING_MUSIC_REPEATS,
+    };
+    phase::generate(&PhasePiece {
+        name,
+        title: raw.title.get_ref(),
+        composer: raw.composer.as_deref(),
+        pattern: p.pattern.get_ref(),
+        step_ticks,
+        repeats,
+        tempo,
+    })
+    .map_err(|m| src.at(&p.pattern, m))
+}
+
+fn written_arrangement(
+    src: &Source<'_>,
+    raw: &RawArrangement,
+    name: &str,
+    tempo: TempoRange,
+) -> Result<Arrangement, ArrangementError> {
+    let meter_field = raw
+        .meter
+        .as_ref()
+        .ok_or_else(|| src.at(&raw.title, "missing 'meter', e.g. meter = \"4/4\""))?;
+    let meter = Meter::parse(meter_field.get_ref()).map_err(|m| src.at(meter_field, m))?;
+    if raw.parts.is_empty() {
+        return Err(src.at(&raw.title, "no parts: add at least one [[part]]"));
+    }
+    if raw.sections.is_empty() {
+        return Err(src.at(&raw.title, "no sections: add at least one [[section]]"));
+    }
+    let mut parts: Vec<Part> = Vec::with_capacity(raw.parts.len());
+    for spanned in &raw.parts {
+        let p = spanned.get_ref();
+        if parts.iter().any(|q| q.name == *p.name.get_ref()) {
+            return Err(src.at(
+                &p.name,
+                format!("two parts are called '{}'", p.name.get_ref()),
+            ));
+        }
+        let gain = p.gain.as_ref().map_or(Ok(1.0), |g| {
+            let v = *g.get_ref();
+            if (0.0..=4.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err(src.at(g, "gain must be between 0 and 4 (1 = as written)"))
+            }
+        })?;
+        let pan = p.pan.as_ref().map_or(Ok(0.0), |g| {
+            let v = *g.get_ref();
+            if (-1.0..=1.0).contains(&v) {
+                Ok(v)
+            } else {
+                Err(src.at(g, "pan must be between -1 (left) and 1 (right)"))
+            }
+        })?;
+        parts.push(Part {
+            name: p.name.get_ref().trim().to_string(),
+            sound: Sound::parse(p.sound.get_ref()).map_err(|m| src.at(&p.sound, m))?,
+            tier: p
+                .tier
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TIERS[1].to_string()),
+            gain,
+            pan,
+        });
+    }
+    let sections = raw
+        .sections
+        .iter()
+        .map(|s| section(src, s, meter, &parts))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Arrangement {
+        name: name.to_string(),
+        title: raw.title.get_ref().clone(),
+        composer: raw.composer.clone(),
+        meter,
+        tempo,
+        parts,
+        sections,
+    })
+}
+
+fn section(
+    src: &Source<'_>,
+    spanned: &Spanned<RawSection>,
+    meter: Meter,
+    parts: &[Part],
+) -> Result<Section, ArrangementError> {
+    let s = spanned.get_ref();
+    let section_name = s.name.get_ref();
+    let bars = *s.bars.get_ref();
+    if bars == 0 {
+        return Err(src.at(&s.bars, "bars must be at least 1"));
+    }
+    let repeats = match &s.repeats {
+        Some(r) if *r.get_ref() == 0 => return Err(src.at(r, "repeats must be at least 1")),
+        Some(r) => *r.get_ref(),
+        None => 1,
+    };
+    let tempo = s
+        .tempo
+        .as_ref()
+        .map(|t| Bpm::new(*t.get_ref()).map_err(|m| src.at(t, m)))
+        .transpose()?;
+    let pass_ticks = meter.bar_ticks() * u64::from(bars);
+    let mut notes = vec![Vec::new(); parts.len()];
+    let mut seen = vec![false; parts.len()];
+    for play in &s.play {
+        let p = play.get_ref();
+        let part_name = p.part.get_ref().trim();
+        let index = parts
+            .iter()
+            .position(|q| q.name == part_name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = parts.iter().map(|q| q.name.as_str()).collect();
+                src.at(
+                    &p.part,
+                    format!(
+                        "section '{section_name}' plays part '{part_name}', which is not declared; parts are: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        if seen[index] {
+            return Err(src.at(
+                &p.part,
+                format!("section '{section_name}' gives part '{part_name}' two rhythms"),
+            ));
+        }
+        seen[index] = true;
+        let steps = parse_rhythm(p.rhythm.get_ref()).map_err(|m| src.at(&p.rhythm, m))?;
+        let step_ticks = match &p.step {
+            Some(step) => parse_note_value(step.get_ref()).map_err(|m| src.at(step, m))?,
+            // An eighth-note grid in 4/4 and in 12/8: what classroom rhythm grids use.
+            None => meter.sub_beat_ticks(),
+        };
+        let grid_ticks = step_ticks * steps.len() as u64;
+        if grid_ticks > pass_ticks || pass_ticks % grid_ticks != 0 {
+            return Err(src.at(
+                &p.rhythm,
+                format!(
+                    "rhythm for '{part_name}' in section '{section_name}' has {} steps of {step_ticks} ticks; \
+                     {bars} bar(s) of {meter} need {} steps (or a number of steps that repeats evenly into them)",
+                    steps.len(),
+                    pass_ticks / step_ticks
+                ),
+            ));
+        }
+        let pitches = p
+            .pitches
+            .iter()
+            .flatten()
+            .map(|pitch| parse_pitch(pitch.get_ref()).map_err(|m| src.at(pitch, m)))
+            .collect::<Result<Vec<u8>, _>>()?;
+        let velocity = match &p.velocity {
+            Some(v) if !(1..=127).contains(v.get_ref()) => {
+                return Err(src.at(v, "velocity must be 1 to 127"));
+            }
+            Some(v) => *v.get_ref(),
+            None => DEFAULT_VELOCITY,
+        };
+        let one_grid = notes_from_grid(&steps, step_ticks, &pitches, velocity);
+        let copies = pass_ticks / grid_ticks;
+        notes[index] = (0..copies)
+            .flat_map(|copy| {
+                one_grid.iter().map(move |n| super::arrangement::Note {
+                    at_ticks: n.at_ticks + copy * grid_ticks,
+                    ..*n
+                })
+            })
+            .collect();
+    }
+    Ok(Section {
+        name: section_name.clone(),
+        bars,
+        repeats,
+        tempo,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+title = "Test piece"
+meter = "4/4"
+
+[tempo]
+bpm = 100
+practice = [60, 110]
+
+[[part]]
+name = "claps"
+sound = "clap"
+tier = "starter"
+
+[[part]]
+name = "bass"
+sound = "tone"
+tier = "core"
+
+[[section]]
+name = "A"
+bars = 2
+repeats = 2
+
+[[section.play]]
+part = "claps"
+rhythm = "x . x . x . x ."
+
+[[section.play]]
+part = "bass"
+rhythm = "x - - - x - - - | x - x - x - - -"
+pitches = ["C3", "G2"]
+
+[[section]]
+name = "B"
+bars = 1
+tempo = 120
+"#;
+
+    fn err_line(text: &str) -> (usize, String) {
+        match parse_arrangement(text, "t.toml", "t") {
+            Err(ArrangementError::Invalid { line, message, .. }) => (line, message),
+            other => panic!("expected a line-numbered error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_written_arrangement_loads() {
+        let arr = parse_arrangement(GOOD, "t.toml", "t").unwrap();
+        assert_eq!(arr.parts.len(), 2);
+        assert_eq!(arr.sections.len(), 2);
+        let a = &arr.sections[0];
+        assert_eq!(a.repeats, 2);
+        // The one-bar clap grid repeats to fill both bars.
+        assert_eq!(a.notes[0].len(), 8);
+        assert_eq!(a.notes[0][4].at_ticks, 3840);
+        // Held notes last for their '-' steps; pitches cycle.
+        assert_eq!(a.notes[1][0].len_ticks, 4 * 480);
+        assert_eq!(a.notes[1][0].pitch, 48);
+        assert_eq!(a.notes[1][1].pitch, 43);
+        assert_eq!(a.notes[1][2].pitch, 48);
+        assert_eq!(arr.sections[1].tempo, Some(Bpm::new(120.0).unwrap()));
+        assert!(arr.sections[1].notes.iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let broken = GOOD.replace("bars = 2", "bars = = 2");
+        let (line, _) = err_line(&broken);
+        assert_eq!(line, 21);
+    }
+
+    #[test]
+    fn semantic_errors_name_the_line() {
+        let (line, message) = err_line(&GOOD.replace("part = \"bass\"", "part = \"tuba\""));
+        assert_eq!(line, 29);
+        assert!(message.contains("tuba"), "{message}");
+        let (line, message) = err_line(&GOOD.replace("sound = \"tone\"", "sound = \"kazoo\""));
+        assert_eq!(line, 16);
+        assert!(message.contains("kazoo"), "{message}");
+        let (line, message) = err_line(&GOOD.replace("bpm = 100", "bpm = 5000"));
+        assert_eq!(line, 6);
+        assert!(message.contains("5000"), "{message}");
+        let (line, message) = err_line(&GOOD.replace("x . x . x . x .", "x . x . x . x"));
+        assert_eq!(line, 26);
+        assert!(message.contains("7 steps"), "{message}");
+        let (line, _) = err_line(&GOOD.replace("meter = \"4/4\"", "meter = \"4/5\""));
+        assert_eq!(line, 3);
+        let (line, message) =
+            err_line(&GOOD.replace("tier = \"core\"", "tier = \"core\"\ncolour = 3"));
+        assert_eq!(line, 18);
+        assert!(message.contains("colour"), "{message}");
+    }
+
+    #[test]
+    fn phase_pieces_load_from_a_pattern() {
+        let text = "title = \"Mine\"\n[tempo]\nbpm = 120\n[phase]\npattern = \"x x . x . x\"\nrepeats = 4\n";
+        let arr = parse_arrangement(text, "m.toml", "mine").unwrap();
+        assert_eq!(arr.sections.len(), 7);
+        assert_eq!(arr.meter.to_string(), "6/8");
+        let (line, _) = err_line(&text.replace("x x . x . x", "x x o x"));
+        assert_eq!(line, 5);
+    }
+}
