@@ -1,0 +1,176 @@
+//! The typed messages between control threads and the audio callback, and the handle
+//! a control thread holds.
+//!
+//! Owns `Command` (in, bounded, read with `try_recv` only), `Event` (out, sent with
+//! `try_send`, counted when the queue is full) and `EngineHandle` with the shared
+//! transport position and meters. Must not hold anything the callback would lock.
+
+use super::meters::Meters;
+use super::score::NoteRole;
+use crate::music::Bpm;
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+/// What a control thread asks of the engine. Small and `Copy` so sending never allocates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    Play,
+    Stop,
+    /// Moves the transport to a timeline frame.
+    Locate {
+        frame: u64,
+    },
+    /// Moves the transport to the start of a section.
+    LocateSection {
+        section: usize,
+    },
+    /// Loops one section (all its repeats) until cleared with `None`.
+    SetLoop {
+        section: Option<usize>,
+    },
+    /// A practice tempo for the first section, others in proportion. Applied at once
+    /// when stopped; while playing it waits for the next stop so nothing jumps mid-bar.
+    SetTempo {
+        tempo: Bpm,
+    },
+    SetLaneGain {
+        lane: usize,
+        gain: f32,
+    },
+    SetLanePan {
+        lane: usize,
+        pan: f32,
+    },
+    SetLaneMute {
+        lane: usize,
+        muted: bool,
+    },
+    SetLaneSolo {
+        lane: usize,
+        soloed: bool,
+    },
+    SetMasterGain {
+        gain: f32,
+    },
+    /// Turns the metronome on or off (count-in included).
+    SetClickEnabled {
+        enabled: bool,
+    },
+    /// Clicks between beats (eighths in 12/8 and 4/4).
+    SetSubBeats {
+        enabled: bool,
+    },
+}
+
+/// What the engine reports. `output_frame` counts frames the engine has produced since it
+/// was built; `timeline_frame` is the transport position (jumps on locate and loop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Note {
+        output_frame: u64,
+        timeline_frame: u64,
+        lane: usize,
+        role: NoteRole,
+        pitch: u8,
+        velocity: u8,
+    },
+    SectionStarted {
+        output_frame: u64,
+        timeline_frame: u64,
+        section: usize,
+    },
+    Started {
+        output_frame: u64,
+        timeline_frame: u64,
+    },
+    Stopped {
+        output_frame: u64,
+        timeline_frame: u64,
+    },
+    LoopWrapped {
+        output_frame: u64,
+        to_frame: u64,
+    },
+    /// The transport reached the end of the piece and stopped.
+    Finished {
+        output_frame: u64,
+    },
+}
+
+/// State the callback publishes and any thread may read, without locks.
+#[derive(Debug)]
+pub struct EngineShared {
+    pub meters: Meters,
+    pub(crate) position_frames: AtomicU64,
+    pub(crate) output_frames: AtomicU64,
+    pub(crate) playing: AtomicBool,
+    pub(crate) section: AtomicU32,
+    pub(crate) events_dropped: AtomicU64,
+}
+
+impl EngineShared {
+    pub(crate) fn new(meters: Meters) -> Self {
+        Self {
+            meters,
+            position_frames: AtomicU64::new(0),
+            output_frames: AtomicU64::new(0),
+            playing: AtomicBool::new(false),
+            section: AtomicU32::new(0),
+            events_dropped: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The engine's queue of commands is full: the callback has not run for a while.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the audio engine is not taking commands (its queue is full): is the audio device running?"
+)]
+pub struct EngineBusy;
+
+/// A control thread's side of the engine (UI, CLI, offline renderer).
+pub struct EngineHandle {
+    pub(crate) commands: Sender<Command>,
+    pub(crate) events: Receiver<Event>,
+    pub(crate) shared: Arc<EngineShared>,
+}
+
+impl EngineHandle {
+    pub fn send(&self, command: Command) -> Result<(), EngineBusy> {
+        self.commands.try_send(command).map_err(|e| match e {
+            TrySendError::Full(_) | TrySendError::Disconnected(_) => EngineBusy,
+        })
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    pub fn meters(&self) -> &Meters {
+        &self.shared.meters
+    }
+
+    pub fn position_frames(&self) -> u64 {
+        self.shared.position_frames.load(Ordering::Relaxed)
+    }
+
+    pub fn output_frames(&self) -> u64 {
+        self.shared.output_frames.load(Ordering::Relaxed)
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.shared.playing.load(Ordering::Relaxed)
+    }
+
+    /// Index of the section playing now (of the performance's section list).
+    pub fn section(&self) -> usize {
+        self.shared.section.load(Ordering::Relaxed) as usize
+    }
+
+    /// Events lost because nobody drained the event queue in time.
+    pub fn events_dropped(&self) -> u64 {
+        self.shared.events_dropped.load(Ordering::Relaxed)
+    }
+}
