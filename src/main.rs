@@ -1,1 +1,19 @@
-fn main() {}
+//! The `bandroom` binary: parses the command line and reports errors in one line.
+//!
+//! Owns the process exit code. Must not contain logic beyond that; see `cli`.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bandroom: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -298,7 +298,9 @@ impl VoicePool {
         match trigger.sound {
             LaneSound::Part(Sound::Clap) => {
                 voice.kind = Kind::Clap;
-                voice.amplitude *= 0.5;
+                // Claps are spiky (about 25 dB between peak and RMS): keep their
+                // peaks well under full scale when a whole class claps together.
+                voice.amplitude *= 0.25;
             }
             LaneSound::Part(Sound::Tone) => {
                 voice.kind = Kind::Tone;

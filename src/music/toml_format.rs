@@ -18,10 +18,10 @@ use toml::Spanned;
 /// Why an arrangement could not be loaded. Every variant names where it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum ArrangementError {
-    #[error("cannot read arrangement {}: {source} (check the path and that the file is readable)", path.display())]
+    #[error("cannot read arrangement {}: {reason} (check the path and that the file is readable)", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{origin}: line {line}: {message}")]
     Invalid {
@@ -127,9 +127,9 @@ impl Source<'_> {
 
 /// Reads an arrangement from a `.toml` file; its name is the file stem.
 pub fn load_arrangement_file(path: &Path) -> Result<Arrangement, ArrangementError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ArrangementError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| ArrangementError::Read {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     let name = path
         .file_stem()

@@ -10,15 +10,15 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("cannot write {}: {source} (check the folder exists and you may write to it)", path.display())]
+    #[error("cannot write {}: {reason} (check the folder exists and you may write to it)", path.display())]
     Create {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    #[error("cannot finish {}: {source} (is the disk full?)", path.display())]
+    #[error("cannot finish {}: {reason} (is the disk full?)", path.display())]
     Commit {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 }
 
@@ -33,9 +33,9 @@ pub struct PendingFile {
 impl PendingFile {
     /// Creates the temporary file beside `dest`.
     pub fn create(dest: &Path) -> Result<(Self, File), FileError> {
-        let create_error = |source| FileError::Create {
+        let create_error = |reason| FileError::Create {
             path: dest.to_path_buf(),
-            source,
+            reason,
         };
         let name = dest.file_name().ok_or_else(|| {
             create_error(std::io::Error::new(
@@ -75,9 +75,9 @@ impl PendingFile {
 
     /// Syncs the finished temporary file to disk and renames it into place.
     pub fn commit(mut self) -> Result<PathBuf, FileError> {
-        let commit_error = |source| FileError::Commit {
+        let commit_error = |reason| FileError::Commit {
             path: self.dest.clone(),
-            source,
+            reason,
         };
         File::open(&self.temp)
             .and_then(|f| f.sync_all())

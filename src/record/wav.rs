@@ -60,8 +60,8 @@ impl WavFormat {
 pub enum WavError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("cannot write {}: {source} (is the disk full?)", path.display())]
-    Write { path: PathBuf, source: hound::Error },
+    #[error("cannot write {}: {reason} (is the disk full?)", path.display())]
+    Write { path: PathBuf, reason: hound::Error },
 }
 
 /// A WAV file being written; it appears under its real name only after `finish`.
@@ -81,9 +81,9 @@ impl WavOutput {
         let (pending, file) = PendingFile::create(dest)?;
         let writer =
             hound::WavWriter::new(BufWriter::new(file), format.spec(channels, sample_rate_hz))
-                .map_err(|source| WavError::Write {
+                .map_err(|reason| WavError::Write {
                     path: dest.to_path_buf(),
-                    source,
+                    reason,
                 })?;
         Ok(Self {
             pending,
@@ -105,9 +105,9 @@ impl WavOutput {
                 .iter()
                 .try_for_each(|s| self.writer.write_sample(to_int(*s, 32_767.0) as i16)),
         };
-        result.map_err(|source| WavError::Write {
+        result.map_err(|reason| WavError::Write {
             path: self.pending.dest().to_path_buf(),
-            source,
+            reason,
         })
     }
 
@@ -116,7 +116,7 @@ impl WavOutput {
         let dest = self.pending.dest().to_path_buf();
         self.writer
             .finalize()
-            .map_err(|source| WavError::Write { path: dest, source })?;
+            .map_err(|reason| WavError::Write { path: dest, reason })?;
         Ok(self.pending.commit()?)
     }
 }

@@ -1,0 +1,352 @@
+//! The `bandroom` command line: argument parsing and the glue for each subcommand.
+//!
+//! Owns the CLI contract of DESIGN.md (names, flags, exit codes, messages). Each
+//! subcommand checks every input before it creates any file, and reports one line
+//! naming the file or value at fault. Must not contain engine, synthesis or file-format
+//! logic of its own: it calls `music`, `engine`, `audio` and `record`.
+
+use anyhow::{Context, Result, bail};
+use bandroom::audio::offline::{self, RenderSettings, RenderedBlock};
+use bandroom::engine::{
+    CLICK_LANE_NAME, Command, Engine, EngineConfig, Event, MAX_BLOCK_FRAMES, Score, ScoreOptions,
+};
+use bandroom::music::{self, Arrangement, Bpm};
+use bandroom::record::{PendingFile, WavFormat, WavOutput};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The most count-in a class needs; more is a typing error.
+const MAX_COUNT_IN_BARS: u32 = 16;
+/// Each section's repeats are capped so a render cannot run for hours by mistake.
+const MAX_REPEATS: u32 = 64;
+/// Silence after the last bar so final notes ring out.
+const TAIL_SECS: u64 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bandroom",
+    version,
+    about = "Whole-class ensemble sessions for school music rooms",
+    long_about = "bandroom plays metronome-synced parts for a whole class (Steve Reich's \
+                  Clapping Music, tiered band arrangements) and records every player as \
+                  their own track. Run without a subcommand to start the app."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Action>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Action {
+    /// Render an arrangement to a WAV file (with optional stems and an event list)
+    Render(RenderArgs),
+    /// List the built-in arrangements, one per line, starting with the name to use
+    Arrangements,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RenderArgs {
+    /// A built-in name (see `bandroom arrangements`) or a path to an arrangement .toml
+    pub arrangement: String,
+    /// The WAV file to write
+    #[arg(long, value_name = "F.wav")]
+    pub out: PathBuf,
+    /// Tempo in quarter notes per minute (default: the arrangement's)
+    #[arg(long, value_name = "BPM")]
+    pub tempo: Option<f64>,
+    /// Play every section N times (Clapping Music: 12 in the score, 4 or 8 in class)
+    #[arg(long, value_name = "N")]
+    pub repeats: Option<u32>,
+    /// Bars of metronome before the piece
+    #[arg(long, value_name = "BARS", default_value_t = 1)]
+    pub count_in: u32,
+    #[arg(long, value_name = "HZ", default_value_t = 48_000)]
+    pub sample_rate: u32,
+    /// Frames per engine block (the output is identical for every block size)
+    #[arg(long, value_name = "FRAMES", default_value_t = 512)]
+    pub block: usize,
+    /// Also write one WAV per part, and click.wav, into this folder
+    #[arg(long, value_name = "DIR")]
+    pub stems: Option<PathBuf>,
+    /// Also write every scheduled note and click as CSV (frame,part,kind,velocity)
+    #[arg(long, value_name = "F.csv")]
+    pub events: Option<PathBuf>,
+    /// Leave the metronome out (count-in included)
+    #[arg(long)]
+    pub no_click: bool,
+    /// Add metronome clicks between beats
+    #[arg(long)]
+    pub sub_beats: bool,
+    /// Sample format: float32, pcm24 or pcm16
+    #[arg(long, value_name = "FORMAT", default_value = "float32")]
+    pub format: String,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Action::Render(args)) => render(&args),
+        Some(Action::Arrangements) => list_arrangements(),
+        None => {
+            println!(
+                "bandroom {}: the lesson window is not built yet.\n\
+                 Try `bandroom render clapping-music --out clapping-music.wav`, \
+                 or `bandroom --help` for everything available now.",
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(())
+        }
+    }
+}
+
+fn list_arrangements() -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for builtin in music::BUILT_INS {
+        let arr = builtin
+            .load()
+            .with_context(|| format!("built-in arrangement '{}'", builtin.name))?;
+        writeln!(
+            out,
+            "{:<16} {} — {}; {}, ♩ = {} ({}–{}), {} parts, {} sections",
+            builtin.name,
+            arr.title,
+            builtin.summary,
+            arr.meter,
+            arr.tempo.default,
+            arr.tempo.practice_min,
+            arr.tempo.practice_max,
+            arr.parts.len(),
+            arr.sections.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Everything `render` needs, checked before any output is created.
+struct RenderPlan {
+    arrangement: Arrangement,
+    score_options: ScoreOptions,
+    config: EngineConfig,
+    format: WavFormat,
+}
+
+fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
+    let mut arrangement = music::resolve(&args.arrangement)?;
+    if let Some(repeats) = args.repeats {
+        if !(1..=MAX_REPEATS).contains(&repeats) {
+            bail!("--repeats {repeats} is not allowed: use 1 to {MAX_REPEATS}");
+        }
+        arrangement.set_repeats(repeats);
+    }
+    let tempo = args
+        .tempo
+        .map(|bpm| Bpm::new(bpm).map_err(|e| anyhow::anyhow!("--tempo: {e}")))
+        .transpose()?;
+    if let Some(tempo) = tempo {
+        if !arrangement.tempo.contains(tempo) {
+            eprintln!(
+                "note: {tempo} BPM is outside {}'s practice range {}–{} BPM",
+                arrangement.title, arrangement.tempo.practice_min, arrangement.tempo.practice_max
+            );
+        }
+    }
+    if args.count_in > MAX_COUNT_IN_BARS {
+        bail!(
+            "--count-in {} is not allowed: use 0 to {MAX_COUNT_IN_BARS} bars",
+            args.count_in
+        );
+    }
+    if args.block == 0 || args.block > MAX_BLOCK_FRAMES {
+        bail!(
+            "--block {} is not allowed: use 1 to {MAX_BLOCK_FRAMES} frames",
+            args.block
+        );
+    }
+    let format = WavFormat::parse(&args.format).map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+    Ok(RenderPlan {
+        arrangement,
+        score_options: ScoreOptions {
+            count_in_bars: args.count_in,
+            tempo,
+        },
+        config: EngineConfig {
+            sample_rate_hz: args.sample_rate,
+            max_block_frames: args.block,
+            stems: args.stems.is_some(),
+            ..EngineConfig::default()
+        },
+        format,
+    })
+}
+
+/// A file name for a part's stem: the part's name with path separators and other
+/// characters file systems refuse replaced.
+fn stem_file_name(part: &str) -> String {
+    let cleaned: String = part
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '-',
+            c if c.is_control() => '-',
+            c => c,
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.');
+    if cleaned.is_empty() {
+        "part.wav".to_string()
+    } else {
+        format!("{cleaned}.wav")
+    }
+}
+
+fn render(args: &RenderArgs) -> Result<()> {
+    let plan = plan_render(args)?;
+    let score = Score::new(&plan.arrangement, plan.score_options);
+    let lane_names: Vec<String> = score.lanes.iter().map(|l| l.name.clone()).collect();
+    let lane_sounds: Vec<_> = score.lanes.iter().map(|l| l.sound).collect();
+    let tempo = score.tempo;
+    let (engine, handle) = Engine::new(score, plan.config)?;
+    if args.no_click {
+        handle.send(Command::SetClickEnabled { enabled: false })?;
+    }
+    if args.sub_beats {
+        handle.send(Command::SetSubBeats { enabled: true })?;
+    }
+    let sample_rate = plan.config.sample_rate_hz;
+    let channels = plan.config.output_channels as u16;
+
+    let mut mix = WavOutput::create(&args.out, channels, sample_rate, plan.format)?;
+    let mut stems = Vec::new();
+    if let Some(dir) = &args.stems {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create the stems folder {} (check you may write there)",
+                dir.display()
+            )
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        for name in &lane_names {
+            let file = stem_file_name(name);
+            if !seen.insert(file.to_lowercase()) {
+                bail!(
+                    "two parts would both be written to {} in {}: rename one of them",
+                    file,
+                    dir.display()
+                );
+            }
+            stems.push(WavOutput::create(
+                &dir.join(file),
+                channels,
+                sample_rate,
+                plan.format,
+            )?);
+        }
+    }
+    let mut events = match &args.events {
+        Some(path) => {
+            let (pending, file) = PendingFile::create(path)?;
+            let mut csv = std::io::BufWriter::new(file);
+            writeln!(csv, "frame,part,kind,velocity")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Some((pending, csv))
+        }
+        None => None,
+    };
+
+    let settings = RenderSettings {
+        block_frames: args.block,
+        tail_frames: TAIL_SECS * u64::from(sample_rate),
+    };
+    let summary = offline::render(engine, &handle, settings, |block: RenderedBlock<'_>| {
+        mix.write(block.mix)?;
+        for (lane, stem) in stems.iter_mut().enumerate() {
+            if let Some(samples) = block.engine.stem(lane) {
+                stem.write(samples)?;
+            }
+        }
+        if let Some((pending, csv)) = events.as_mut() {
+            for event in block.events {
+                if let Event::Note {
+                    output_frame,
+                    lane,
+                    role,
+                    velocity,
+                    ..
+                } = *event
+                {
+                    let kind = lane_sounds[lane].kind_name(role);
+                    writeln!(
+                        csv,
+                        "{output_frame},{},{kind},{velocity}",
+                        csv_field(&lane_names[lane])
+                    )
+                    .with_context(|| format!("cannot write {}", pending.dest().display()))?;
+                }
+            }
+        }
+        anyhow::Ok(())
+    })
+    .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+
+    let out = mix.finish()?;
+    for stem in stems {
+        stem.finish()?;
+    }
+    if let Some((pending, csv)) = events {
+        let dest = pending.dest().to_path_buf();
+        csv.into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", dest.display()))?;
+        pending.commit()?;
+    }
+
+    let secs = summary.frames as f64 / f64::from(sample_rate);
+    let peak_db = 20.0 * f64::from(summary.peak.max(1e-9)).log10();
+    println!(
+        "{}: {} ({}, ♩ = {tempo}) — {}:{:04.1}, {sample_rate} Hz, {} ch, {}; peak {peak_db:.1} dBFS; {} notes, {} clicks",
+        out.display(),
+        plan.arrangement.title,
+        plan.arrangement.meter,
+        (secs / 60.0).floor(),
+        secs % 60.0,
+        channels,
+        plan.format.describe(),
+        summary.notes,
+        summary.clicks
+    );
+    if let Some(dir) = &args.stems {
+        println!(
+            "stems: {} ({} parts + {CLICK_LANE_NAME}.wav)",
+            dir.display(),
+            lane_names.len() - 1
+        );
+    }
+    Ok(())
+}
+
+/// Quotes a CSV field when it holds a comma, quote or line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stem_names_are_safe_files() {
+        assert_eq!(stem_file_name("clapper 1"), "clapper 1.wav");
+        assert_eq!(stem_file_name("a/b"), "a-b.wav");
+        assert_eq!(stem_file_name("../x"), "-x.wav");
+        assert_eq!(stem_file_name("..."), "part.wav");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("bass"), "bass");
+        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+    }
+}
