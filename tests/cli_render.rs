@@ -1,0 +1,381 @@
+//! `bandroom render` as a teacher or a script uses it: outputs, exactness and errors.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+fn render(dir: &Path, extra: &[&str]) {
+    let mut args = vec!["render"];
+    args.extend_from_slice(extra);
+    assert_ok(&bandroom(&args, dir));
+}
+
+#[test]
+fn output_is_bit_identical_for_every_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reference: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = None;
+    for block in ["1", "37", "64", "512", "4096"] {
+        let out = format!("b{block}.wav");
+        let stems = format!("stems{block}");
+        let events = format!("e{block}.csv");
+        render(
+            dir.path(),
+            &[
+                "clapping-music",
+                "--repeats",
+                "1",
+                "--tempo",
+                "173",
+                "--sub-beats",
+                "--out",
+                &out,
+                "--stems",
+                &stems,
+                "--events",
+                &events,
+                "--block",
+                block,
+            ],
+        );
+        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        let outputs = (
+            read(&out),
+            read(&format!("{stems}/clapper 2.wav")),
+            read(&events),
+        );
+        match &reference {
+            None => reference = Some(outputs),
+            Some(first) => {
+                assert!(first.0 == outputs.0, "mix differs at --block {block}");
+                assert!(first.1 == outputs.1, "stem differs at --block {block}");
+                assert!(first.2 == outputs.2, "events differ at --block {block}");
+            }
+        }
+    }
+}
+
+/// Every clap and click of Clapping Music, computed from the score by hand.
+fn expected_clapping_events(repeats: u64, bpm: u64, sample_rate: u64) -> Vec<EventRow> {
+    let eighth = |n: u64| exact_frame(n, 2, bpm, sample_rate);
+    let mut rows = Vec::new();
+    let count_in = 12;
+    let total = count_in + 13 * repeats * 12;
+    for e in (0..total).step_by(3) {
+        let (kind, velocity) = if e % 12 == 0 {
+            ("accent", 127)
+        } else {
+            ("beat", 100)
+        };
+        rows.push(EventRow {
+            frame: eighth(e),
+            part: "click".into(),
+            kind: kind.into(),
+            velocity,
+        });
+    }
+    for k in 0..13u64 {
+        for r in 0..repeats {
+            for i in 0..12u64 {
+                let at = count_in + (k * repeats + r) * 12 + i;
+                for (part, hit) in [
+                    ("clapper 1", CLAPPING_PATTERN[i as usize]),
+                    ("clapper 2", CLAPPING_PATTERN[((i + k) % 12) as usize]),
+                ] {
+                    if hit {
+                        rows.push(EventRow {
+                            frame: eighth(at),
+                            part: part.into(),
+                            kind: "clap".into(),
+                            velocity: 96,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[test]
+fn events_land_on_exact_rational_frames_at_173_bpm() {
+    let dir = tempfile::tempdir().unwrap();
+    for rate in [44_100u64, 48_000] {
+        let rate_text = rate.to_string();
+        render(
+            dir.path(),
+            &[
+                "clapping-music",
+                "--repeats",
+                "2",
+                "--tempo",
+                "173",
+                "--sample-rate",
+                &rate_text,
+                "--out",
+                "m.wav",
+                "--events",
+                "e.csv",
+                "--block",
+                "333",
+            ],
+        );
+        let mut actual = read_events(&dir.path().join("e.csv"));
+        actual.sort();
+        let expected = expected_clapping_events(2, 173, rate);
+        assert_eq!(actual.len(), expected.len(), "{rate} Hz: number of events");
+        for (a, e) in actual.iter().zip(&expected) {
+            assert_eq!(a, e, "{rate} Hz");
+        }
+        // 173 BPM gives no whole number of frames per eighth at either rate.
+        assert_ne!((rate * 60) % (173 * 2), 0);
+    }
+}
+
+#[test]
+fn each_clap_audibly_starts_at_its_frame_in_its_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    render(
+        dir.path(),
+        &[
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "m.wav",
+            "--stems",
+            "s",
+            "--events",
+            "e.csv",
+        ],
+    );
+    let events = read_events(&dir.path().join("e.csv"));
+    for part in ["clapper 1", "clapper 2"] {
+        let (stem, channels) = read_wav(&dir.path().join(format!("s/{part}.wav")));
+        let frames: Vec<u64> = events
+            .iter()
+            .filter(|e| e.part == part)
+            .map(|e| e.frame)
+            .collect();
+        assert_eq!(frames.len(), 13 * 8, "{part}: eight claps a bar");
+        let window = 48;
+        let first = frames[0];
+        assert_eq!(
+            energy(&stem, channels, 0, 0, first),
+            0.0,
+            "{part}: silence before the first clap"
+        );
+        for &f in &frames {
+            let before = energy(&stem, channels, 0, f - window, f);
+            let after = energy(&stem, channels, 0, f, f + window);
+            assert!(
+                after > 10.0 * before + 1e-6,
+                "{part}: no onset at frame {f} (before {before:e}, after {after:e})"
+            );
+            // The clap starts on its frame, not one sample late.
+            assert!(
+                stem[(f as usize) * channels].abs() > 1e-4,
+                "{part}: silent at {f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn stems_add_up_to_the_mix_and_click_holds_only_clicks() {
+    let dir = tempfile::tempdir().unwrap();
+    render(
+        dir.path(),
+        &[
+            "pulse-layers",
+            "--out",
+            "m.wav",
+            "--stems",
+            "s",
+            "--events",
+            "e.csv",
+            "--block",
+            "100",
+        ],
+    );
+    let (mix, channels) = read_wav(&dir.path().join("m.wav"));
+    let names = ["pulse", "ostinato", "off-beats", "bass", "riff", "click"];
+    let stems: Vec<Vec<f32>> = names
+        .iter()
+        .map(|n| read_wav(&dir.path().join(format!("s/{n}.wav"))).0)
+        .collect();
+    assert!(
+        stems.iter().all(|s| s.len() == mix.len()),
+        "stems are sample-aligned with the mix"
+    );
+    for (i, m) in mix.iter().enumerate() {
+        let sum = stems.iter().fold(0.0f32, |acc, s| acc + s[i]);
+        assert_eq!(sum, *m, "sample {i}");
+    }
+    // Only the click lane sounds during the count-in bar (4 beats at 100 BPM).
+    let count_in = exact_frame(4, 1, 100, 48_000);
+    assert!(energy(&stems[5], channels, 0, 0, count_in) > 0.0);
+    for stem in &stems[..5] {
+        assert_eq!(energy(stem, channels, 0, 0, count_in), 0.0);
+    }
+    // The tag is faster: its events follow the 112 BPM segment from its exact start.
+    let events = read_events(&dir.path().join("e.csv"));
+    let tag_start_beats = 4 + (2 * 2 + 2 * 2 + 4 + 4 * 2) * 4;
+    let tag_start = exact_frame(tag_start_beats, 1, 100, 48_000);
+    let last_click = events
+        .iter()
+        .filter(|e| e.part == "click")
+        .map(|e| e.frame)
+        .max()
+        .unwrap();
+    assert_eq!(last_click, tag_start + exact_frame(7, 1, 112, 48_000));
+}
+
+#[test]
+fn no_click_and_count_in_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    render(
+        dir.path(),
+        &[
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--count-in",
+            "0",
+            "--no-click",
+            "--out",
+            "m.wav",
+            "--events",
+            "e.csv",
+        ],
+    );
+    let events = read_events(&dir.path().join("e.csv"));
+    assert!(events.iter().all(|e| e.part != "click"));
+    assert_eq!(
+        events.iter().map(|e| e.frame).min(),
+        Some(0),
+        "the piece starts at once"
+    );
+    let (mix, _) = read_wav(&dir.path().join("m.wav"));
+    // 13 bars of 12 eighths at 160 BPM, plus one second of tail.
+    assert_eq!(
+        mix.len() as u64 / 2,
+        exact_frame(13 * 12, 2, 160, 48_000) + 48_000
+    );
+}
+
+#[test]
+fn every_listed_arrangement_renders_by_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = bandroom(&["arrangements"], dir.path());
+    assert_ok(&listing);
+    let text = String::from_utf8(listing.stdout).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(names.contains(&"clapping-music"), "{text}");
+    assert!(names.len() >= 2, "{text}");
+    for name in names {
+        render(
+            dir.path(),
+            &[
+                name,
+                "--repeats",
+                "1",
+                "--sample-rate",
+                "8000",
+                "--out",
+                "a.wav",
+            ],
+        );
+    }
+}
+
+/// Runs a render that must fail and checks the message and that nothing was left behind.
+fn refused(args: &[&str], expect_in_message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "title = \"Broken\"\nmeter = \"4/4\"\n[tempo]\nbpm = 100\n\n[[part]]\nname = \"a\"\nsound = \"clap\"\n[[section]]\nname = \"A\"\nbars = [2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("clash.toml"),
+        "title = \"Clash\"\nmeter = \"4/4\"\n[tempo]\nbpm = 100\n[[part]]\nname = \"a/b\"\nsound = \"clap\"\n[[part]]\nname = \"a:b\"\nsound = \"clap\"\n[[section]]\nname = \"A\"\nbars = 1\n",
+    )
+    .unwrap();
+    let before: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let mut full = vec!["render"];
+    full.extend_from_slice(args);
+    let output = bandroom(&full, dir.path());
+    assert!(!output.status.success(), "{args:?} should fail");
+    let message = stderr(&output);
+    assert_eq!(message.trim_end().lines().count(), 1, "one line: {message}");
+    assert!(message.contains(expect_in_message), "{args:?}: {message}");
+    let mut after: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    after.retain(|name| !before.contains(name) && name != "stems");
+    assert!(after.is_empty(), "{args:?} left {after:?} behind");
+    if dir.path().join("stems").exists() {
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("stems")).unwrap().count(),
+            0
+        );
+    }
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_leaves_no_files() {
+    refused(
+        &["clapping-musik", "--out", "x.wav"],
+        "unknown arrangement 'clapping-musik'",
+    );
+    refused(&["missing.toml", "--out", "x.wav"], "missing.toml");
+    refused(&["broken.toml", "--out", "x.wav"], "broken.toml: line 11");
+    refused(
+        &["clapping-music", "--out", "x.wav", "--tempo", "0"],
+        "tempo 0",
+    );
+    refused(
+        &["clapping-music", "--out", "x.wav", "--tempo", "5000"],
+        "5000",
+    );
+    refused(
+        &["clapping-music", "--out", "x.wav", "--sample-rate", "0"],
+        "sample rate 0",
+    );
+    refused(
+        &["clapping-music", "--out", "x.wav", "--block", "0"],
+        "--block 0",
+    );
+    refused(
+        &["clapping-music", "--out", "x.wav", "--count-in", "100"],
+        "--count-in 100",
+    );
+    refused(
+        &["clapping-music", "--out", "x.wav", "--repeats", "0"],
+        "--repeats 0",
+    );
+    refused(
+        &["clapping-music", "--out", "x.wav", "--format", "mp3"],
+        "mp3",
+    );
+    refused(
+        &["clapping-music", "--out", "no/such/folder/x.wav"],
+        "no/such/folder/x.wav",
+    );
+    refused(&["clapping-music", "--out", "."], "cannot write");
+    refused(&["song.mid", "--out", "x.wav"], "song.mid");
+    // Fails after the mix file was opened: the half-made mix must vanish too.
+    refused(
+        &["clash.toml", "--out", "x.wav", "--stems", "stems"],
+        "a-b.wav",
+    );
+}

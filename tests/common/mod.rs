@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests: running the CLI, reading WAV and CSV
+//! outputs, and the exact frame arithmetic the tests compare against (written here
+//! independently of `engine::tempo_map`).
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn bandroom(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the bandroom binary runs")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "bandroom failed: {}",
+        stderr(output)
+    );
+}
+
+/// Interleaved samples of a 32-bit float WAV, and its channel count.
+pub fn read_wav(path: &Path) -> (Vec<f32>, usize) {
+    let mut reader = hound::WavReader::open(path)
+        .unwrap_or_else(|e| panic!("{} is a WAV file: {e}", path.display()));
+    let channels = usize::from(reader.spec().channels);
+    let samples = reader
+        .samples::<f32>()
+        .collect::<Result<Vec<_>, _>>()
+        .expect("float samples");
+    (samples, channels)
+}
+
+/// One row of an events CSV.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventRow {
+    pub frame: u64,
+    pub part: String,
+    pub kind: String,
+    pub velocity: u8,
+}
+
+pub fn read_events(path: &Path) -> Vec<EventRow> {
+    let text = std::fs::read_to_string(path).expect("events CSV exists");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("frame,part,kind,velocity"));
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), 4, "{line}");
+            EventRow {
+                frame: fields[0].parse().expect("frame"),
+                part: fields[1].to_string(),
+                kind: fields[2].to_string(),
+                velocity: fields[3].parse().expect("velocity"),
+            }
+        })
+        .collect()
+}
+
+/// round(units · sample_rate · 60 / (bpm · units_per_quarter)), half up, in integers.
+pub fn exact_frame(units: u64, units_per_quarter: u64, bpm: u64, sample_rate: u64) -> u64 {
+    let num = u128::from(units) * u128::from(sample_rate) * 60;
+    let den = u128::from(bpm) * u128::from(units_per_quarter);
+    u64::try_from((2 * num + den) / (2 * den)).expect("fits")
+}
+
+/// Reich's pattern as booleans.
+pub const CLAPPING_PATTERN: [bool; 12] = [
+    true, true, true, false, true, true, false, true, false, true, true, false,
+];
+
+/// Mean square of `samples[from..to]` for one channel of interleaved audio.
+pub fn energy(samples: &[f32], channels: usize, channel: usize, from: u64, to: u64) -> f64 {
+    let (from, to) = (from as usize, to as usize);
+    let sum: f64 = (from..to)
+        .map(|f| f64::from(samples[f * channels + channel]).powi(2))
+        .sum();
+    sum / (to - from).max(1) as f64
+}
