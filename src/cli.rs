@@ -142,13 +142,13 @@ fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
         .tempo
         .map(|bpm| Bpm::new(bpm).map_err(|e| anyhow::anyhow!("--tempo: {e}")))
         .transpose()?;
-    if let Some(tempo) = tempo {
-        if !arrangement.tempo.contains(tempo) {
-            eprintln!(
-                "note: {tempo} BPM is outside {}'s practice range {}–{} BPM",
-                arrangement.title, arrangement.tempo.practice_min, arrangement.tempo.practice_max
-            );
-        }
+    if let Some(tempo) = tempo
+        && !arrangement.tempo.contains(tempo)
+    {
+        eprintln!(
+            "note: {tempo} BPM is outside {}'s practice range {}–{} BPM",
+            arrangement.title, arrangement.tempo.practice_min, arrangement.tempo.practice_max
+        );
     }
     if args.count_in > MAX_COUNT_IN_BARS {
         bail!(

@@ -1,4 +1,5 @@
 //! `bandroom render` as a teacher or a script uses it: outputs, exactness and errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should stop at the failing line
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The engine through its public API: exact scheduling inside blocks, transport,
 //! mixer, metronome routing and meters, with no device in sight.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should stop at the failing line
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! mixer commands, stems, a full event queue and buffers longer than a block).
 //!
 //! Everything is in one test because the violation counter is global to the process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should stop at the failing line
 
 use assert_no_alloc::{AllocDisabler, assert_no_alloc, reset_violation_count, violation_count};
 use bandroom::engine::{Command, Engine, EngineConfig, Score, ScoreOptions};
@@ -96,13 +97,13 @@ fn engine_process_never_allocates() {
                 handle.send(script[next].1).unwrap();
                 next += 1;
             }
-            if step % 3 == 0 {
+            if step.is_multiple_of(3) {
                 process(&mut engine, &mut large);
             } else {
                 process(&mut engine, &mut small);
             }
             // Drain only now and then, so the engine also meets a full event queue.
-            if step % 1000 == 0 {
+            if step.is_multiple_of(1000) {
                 while handle.try_event().is_some() {}
             }
             step += 1;

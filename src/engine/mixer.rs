@@ -90,15 +90,15 @@ impl Mixer {
             let pan = self.strips[lane].pan.clamp(-1.0, 1.0);
             let row = &mut self.gains[lane * ch..(lane + 1) * ch];
             row.fill(0.0);
-            if lane == self.click_lane {
-                if let ClickRoute::Channel(c) = self.click_route {
-                    // The click's own channel bypasses the master so the teacher's
-                    // cue level does not move with the room's volume.
-                    if let Some(g) = row.get_mut(c) {
-                        *g = gain;
-                    }
-                    continue;
+            if lane == self.click_lane
+                && let ClickRoute::Channel(c) = self.click_route
+            {
+                // The click's own channel bypasses the master so the teacher's
+                // cue level does not move with the room's volume.
+                if let Some(g) = row.get_mut(c) {
+                    *g = gain;
                 }
+                continue;
             }
             let gain = gain * self.master_gain;
             if ch == 1 {

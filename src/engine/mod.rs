@@ -97,13 +97,13 @@ impl EngineConfig {
         if self.output_channels == 0 || self.output_channels > MAX_OUTPUT_CHANNELS {
             return Err(EngineError::Channels(self.output_channels));
         }
-        if let ClickRoute::Channel(channel) = self.click_route {
-            if channel >= self.output_channels {
-                return Err(EngineError::ClickChannel {
-                    channel,
-                    channels: self.output_channels,
-                });
-            }
+        if let ClickRoute::Channel(channel) = self.click_route
+            && channel >= self.output_channels
+        {
+            return Err(EngineError::ClickChannel {
+                channel,
+                channels: self.output_channels,
+            });
         }
         Ok(())
     }

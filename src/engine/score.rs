@@ -176,9 +176,9 @@ impl Score {
         let clicks = (0..end_tick / sub)
             .map(|i| {
                 let t = i * sub;
-                let (role, velocity) = if t % bar_ticks == 0 {
+                let (role, velocity) = if t.is_multiple_of(bar_ticks) {
                     (NoteRole::Accent, ACCENT_VELOCITY)
-                } else if t % meter.beat_ticks() == 0 {
+                } else if t.is_multiple_of(meter.beat_ticks()) {
                     (NoteRole::Beat, BEAT_VELOCITY)
                 } else {
                     (NoteRole::SubBeat, SUB_BEAT_VELOCITY)

@@ -181,7 +181,7 @@ impl Voice {
                 return;
             }
             // A clap is a few hands-meeting bursts then the room's short tail.
-            if self.age_frames < bursts_end && self.age_frames % c.clap_burst_frames == 0 {
+            if self.age_frames < bursts_end && self.age_frames.is_multiple_of(c.clap_burst_frames) {
                 self.envelope = 1.0;
             } else if self.age_frames == bursts_end {
                 self.envelope = 0.6;

@@ -72,7 +72,7 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, String> {
         return Err(format!("phase pattern '{}' has no claps", piece.pattern));
     }
     let whole = TICKS_PER_QUARTER * 4;
-    if piece.step_ticks == 0 || whole % piece.step_ticks != 0 {
+    if piece.step_ticks == 0 || !whole.is_multiple_of(piece.step_ticks) {
         return Err("a phase step must divide a whole note evenly (e.g. 1/8 or 1/16)".into());
     }
     let unit = u32::try_from(whole / piece.step_ticks).map_err(|e| e.to_string())?;

@@ -68,7 +68,7 @@ impl Meter {
 
     /// Compound meters (6/8, 9/8, 12/8) are felt in dotted beats of three units.
     pub fn is_compound(self) -> bool {
-        self.beat_unit >= 8 && self.beats_per_bar > 3 && self.beats_per_bar % 3 == 0
+        self.beat_unit >= 8 && self.beats_per_bar > 3 && self.beats_per_bar.is_multiple_of(3)
     }
 
     /// The felt beat the metronome clicks on: a dotted quarter in 12/8, a quarter in 4/4.
@@ -142,7 +142,7 @@ impl Bpm {
 
 impl fmt::Display for Bpm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.milli % 1000 == 0 {
+        if self.milli.is_multiple_of(1000) {
             write!(f, "{}", self.milli / 1000)
         } else {
             write!(f, "{}", self.as_f64())
@@ -164,7 +164,7 @@ pub fn parse_note_value(text: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("note value '{text}' has no whole number below the line"))?;
     let whole = TICKS_PER_QUARTER * 4;
-    if top == 0 || bottom == 0 || (whole * top) % bottom != 0 {
+    if top == 0 || bottom == 0 || !(whole * top).is_multiple_of(bottom) {
         return Err(format!(
             "note value '{text}' is not a whole number of ticks ({TICKS_PER_QUARTER} per quarter)"
         ));

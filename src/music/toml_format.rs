@@ -369,7 +369,7 @@ fn section(
             None => meter.sub_beat_ticks(),
         };
         let grid_ticks = step_ticks * steps.len() as u64;
-        if grid_ticks > pass_ticks || pass_ticks % grid_ticks != 0 {
+        if grid_ticks > pass_ticks || !pass_ticks.is_multiple_of(grid_ticks) {
             return Err(src.at(
                 &p.rhythm,
                 format!(

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: running the CLI, reading WAV and CSV
 //! outputs, and the exact frame arithmetic the tests compare against (written here
 //! independently of `engine::tempo_map`).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test binaries; failures stop at the line
 
 use std::path::Path;
 use std::process::{Command, Output};
