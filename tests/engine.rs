@@ -375,25 +375,28 @@ fn meters_are_read_from_another_thread_while_the_engine_plays() {
         engine.process(&mut buffer);
     }
     let handle = std::sync::Arc::new(handle);
+    let (rms_tx, rms_rx) = std::sync::mpsc::sync_channel(1);
     let reader = {
         let handle = std::sync::Arc::clone(&handle);
         std::thread::Builder::new()
             .name("meter reader".into())
             .spawn(move || {
-                let click_rms = handle.meters().lane(5).unwrap().rms();
+                rms_tx.send(handle.meters().lane(5).unwrap().rms()).unwrap();
                 let mut loudest = 0.0f32;
                 for _ in 0..200 {
                     loudest = loudest.max(handle.meters().output(0).unwrap().take_peak());
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
-                (loudest, click_rms)
+                loudest
             })
             .unwrap()
     };
+    // The engine waits for the first reading so it is taken while the click sounds.
+    let click_rms = rms_rx.recv().unwrap();
     for _ in 0..(48_000 * 3 / 64) {
         engine.process(&mut buffer);
     }
-    let (loudest, click_rms) = reader.join().unwrap();
+    let loudest = reader.join().unwrap();
     assert!(
         loudest > 0.01,
         "peak seen from the reader thread: {loudest}"
