@@ -334,49 +334,28 @@ fn refused(args: &[&str], expect_in_message: &str) {
 
 #[test]
 fn bad_input_gets_one_clear_line_and_leaves_no_files() {
-    refused(
-        &["clapping-musik", "--out", "x.wav"],
-        "unknown arrangement 'clapping-musik'",
-    );
-    refused(&["missing.toml", "--out", "x.wav"], "missing.toml");
-    refused(&["broken.toml", "--out", "x.wav"], "broken.toml: line 11");
-    refused(
-        &["clapping-music", "--out", "x.wav", "--tempo", "0"],
-        "tempo 0",
-    );
-    refused(
-        &["clapping-music", "--out", "x.wav", "--tempo", "5000"],
-        "5000",
-    );
-    refused(
-        &["clapping-music", "--out", "x.wav", "--sample-rate", "0"],
-        "sample rate 0",
-    );
-    refused(
-        &["clapping-music", "--out", "x.wav", "--block", "0"],
-        "--block 0",
-    );
-    refused(
-        &["clapping-music", "--out", "x.wav", "--count-in", "100"],
-        "--count-in 100",
-    );
-    refused(
-        &["clapping-music", "--out", "x.wav", "--repeats", "0"],
-        "--repeats 0",
-    );
-    refused(
-        &["clapping-music", "--out", "x.wav", "--format", "mp3"],
-        "mp3",
-    );
+    let x = ["--out", "x.wav"];
+    let cases: &[(&[&str], &str)] = &[
+        (&["clapping-musik"], "unknown arrangement 'clapping-musik'"),
+        (&["missing.toml"], "missing.toml"),
+        (&["broken.toml"], "broken.toml: line 11"),
+        (&["clapping-music", "--tempo", "0"], "tempo 0"),
+        (&["clapping-music", "--tempo", "5000"], "5000"),
+        (&["clapping-music", "--sample-rate", "0"], "sample rate 0"),
+        (&["clapping-music", "--block", "0"], "--block 0"),
+        (&["clapping-music", "--count-in", "100"], "--count-in 100"),
+        (&["clapping-music", "--repeats", "0"], "--repeats 0"),
+        (&["clapping-music", "--format", "mp3"], "mp3"),
+        (&["song.mid"], "song.mid"),
+        // Fails after the mix file was opened: the half-made mix must vanish too.
+        (&["clash.toml", "--stems", "stems"], "a-b.wav"),
+    ];
+    for (args, message) in cases {
+        refused(&[*args, &x[..]].concat(), message);
+    }
     refused(
         &["clapping-music", "--out", "no/such/folder/x.wav"],
         "no/such/folder/x.wav",
     );
     refused(&["clapping-music", "--out", "."], "cannot write");
-    refused(&["song.mid", "--out", "x.wav"], "song.mid");
-    // Fails after the mix file was opened: the half-made mix must vanish too.
-    refused(
-        &["clash.toml", "--out", "x.wav", "--stems", "stems"],
-        "a-b.wav",
-    );
 }

@@ -26,18 +26,12 @@ pub struct Meter {
 impl Meter {
     /// Parses "12/8". The unit must be a power of two from 1 to 32 so its tick length is whole.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (top, bottom) = text
-            .split_once('/')
-            .ok_or_else(|| format!("meter '{text}' should look like 4/4 or 12/8"))?;
-        let beats_per_bar: u32 = top
-            .trim()
-            .parse()
-            .map_err(|_| format!("meter '{text}': '{top}' is not a whole number of beats"))?;
-        let beat_unit: u32 = bottom
-            .trim()
-            .parse()
-            .map_err(|_| format!("meter '{text}': '{bottom}' is not a note value"))?;
-        Self::new(beats_per_bar, beat_unit)
+        let (top, bottom) = parse_fraction(text, "meter", "4/4 or 12/8")?;
+        let too_big = || format!("meter '{text}' has numbers that are far too large");
+        Self::new(
+            u32::try_from(top).map_err(|_| too_big())?,
+            u32::try_from(bottom).map_err(|_| too_big())?,
+        )
     }
 
     pub fn new(beats_per_bar: u32, beat_unit: u32) -> Result<Self, String> {
@@ -150,19 +144,22 @@ impl fmt::Display for Bpm {
     }
 }
 
+/// Splits "a/b" into two whole numbers; `what` and `example` make the error readable.
+fn parse_fraction(text: &str, what: &str, example: &str) -> Result<(u64, u64), String> {
+    let parts = text
+        .split_once('/')
+        .map(|(top, bottom)| (top.trim().parse::<u64>(), bottom.trim().parse::<u64>()));
+    match parts {
+        Some((Ok(top), Ok(bottom))) => Ok((top, bottom)),
+        _ => Err(format!(
+            "{what} '{text}' should be two whole numbers such as {example}"
+        )),
+    }
+}
+
 /// Parses a note value such as "1/8", "1/16", "3/8" or "1/12" (a triplet eighth) into ticks.
 pub fn parse_note_value(text: &str) -> Result<u64, String> {
-    let (top, bottom) = text
-        .split_once('/')
-        .ok_or_else(|| format!("note value '{text}' should look like 1/8 or 1/16"))?;
-    let top: u64 = top
-        .trim()
-        .parse()
-        .map_err(|_| format!("note value '{text}' has no whole number above the line"))?;
-    let bottom: u64 = bottom
-        .trim()
-        .parse()
-        .map_err(|_| format!("note value '{text}' has no whole number below the line"))?;
+    let (top, bottom) = parse_fraction(text, "note value", "1/8 or 1/16")?;
     let whole = TICKS_PER_QUARTER * 4;
     if top == 0 || bottom == 0 || !(whole * top).is_multiple_of(bottom) {
         return Err(format!(
