@@ -1,7 +1,15 @@
-//! Backends that drive the engine: here the offline renderer; device backends
-//! (cpal, virtual loopback) join it behind the same shape.
+//! Backends that drive the engine: the offline renderer, real devices through cpal
+//! (ALSA, JACK) and the virtual loopback device, plus the latency model that lines
+//! captured audio up with what was played.
 //!
-//! Owns the loop that calls `Engine::process` and what surrounds it (clocks, buffers).
+//! Owns the loops and callbacks that call `Engine::process` and `CaptureTap::capture`
+//! and what surrounds them (clocks, buffers, device lifetimes).
 //! Must not decide what is played: that is the engine's, from its score and commands.
 
+pub mod calibrate;
+pub mod clock;
+pub mod cpal_backend;
+pub mod device;
+pub mod live;
 pub mod offline;
+pub mod virtual_device;

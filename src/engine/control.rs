@@ -61,6 +61,14 @@ pub enum Command {
     SetSubBeats {
         enabled: bool,
     },
+    /// Starts a take at the first frame of the next block, lasting `frames` frames
+    /// (`u64::MAX`: until `StopRecording`). Sent together with `Play`, the take's frame
+    /// 0 is the first frame of the performance.
+    Record {
+        frames: u64,
+    },
+    /// Ends the take at the first frame of the next block.
+    StopRecording,
 }
 
 /// What the engine reports. `output_frame` counts frames the engine has produced since it
@@ -96,6 +104,12 @@ pub enum Event {
     Finished {
         output_frame: u64,
     },
+    /// A take covers output frames `start_frame..end_frame` (`end_frame` is `u64::MAX`
+    /// while it is open-ended).
+    Recording {
+        start_frame: u64,
+        end_frame: u64,
+    },
 }
 
 /// State the callback publishes and any thread may read, without locks.
@@ -107,6 +121,10 @@ pub struct EngineShared {
     pub(crate) playing: AtomicBool,
     pub(crate) section: AtomicU32,
     pub(crate) events_dropped: AtomicU64,
+    /// First output frame of the current take (`u64::MAX`: no take yet).
+    pub(crate) take_start_frame: AtomicU64,
+    /// Output frame where the take ends (`u64::MAX`: still open).
+    pub(crate) take_end_frame: AtomicU64,
 }
 
 impl EngineShared {
@@ -118,6 +136,8 @@ impl EngineShared {
             playing: AtomicBool::new(false),
             section: AtomicU32::new(0),
             events_dropped: AtomicU64::new(0),
+            take_start_frame: AtomicU64::new(u64::MAX),
+            take_end_frame: AtomicU64::new(u64::MAX),
         }
     }
 }
@@ -167,6 +187,12 @@ impl EngineHandle {
     /// Index of the section playing now (of the performance's section list).
     pub fn section(&self) -> usize {
         self.shared.section.load(Ordering::Relaxed) as usize
+    }
+
+    /// The output frames of the current take, once one has started.
+    pub fn take_frames(&self) -> Option<(u64, u64)> {
+        let start = self.shared.take_start_frame.load(Ordering::Acquire);
+        (start != u64::MAX).then(|| (start, self.shared.take_end_frame.load(Ordering::Acquire)))
     }
 
     /// Events lost because nobody drained the event queue in time.

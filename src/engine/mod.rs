@@ -8,6 +8,7 @@
 //! files or the library, and nothing reachable from `process` may allocate, lock,
 //! block, do I/O, log or panic.
 
+mod capture;
 mod control;
 mod meters;
 mod mixer;
@@ -16,6 +17,7 @@ mod tempo_map;
 mod transport;
 mod voices;
 
+pub use capture::{CaptureConfig, CaptureReader, CaptureStatus, CaptureTap, Gap};
 pub use control::{Command, EngineBusy, EngineHandle, Event};
 pub use meters::{MeterSlot, Meters};
 pub use mixer::ClickRoute;
@@ -211,6 +213,11 @@ impl Engine {
         &self.tempo_map
     }
 
+    /// Frames produced since the engine was built (the output clock takes are cut from).
+    pub fn output_frame(&self) -> u64 {
+        self.output_frame
+    }
+
     /// The timeline frame at which the piece ends (the last bar's end).
     pub fn end_frame(&self) -> u64 {
         self.transport.end_frame
@@ -338,6 +345,30 @@ impl Engine {
             Command::SetMasterGain { gain } => self.mixer.set_master_gain(gain),
             Command::SetClickEnabled { enabled } => self.click_enabled = enabled,
             Command::SetSubBeats { enabled } => self.sub_beats = enabled,
+            Command::Record { frames } => {
+                let start = self.output_frame;
+                let end = start.saturating_add(frames);
+                // End first: a capture thread that sees the new start must not see an old end.
+                self.shared.take_end_frame.store(end, Ordering::Release);
+                self.shared.take_start_frame.store(start, Ordering::Release);
+                self.emit(Event::Recording {
+                    start_frame: start,
+                    end_frame: end,
+                });
+            }
+            Command::StopRecording => {
+                let start = self.shared.take_start_frame.load(Ordering::Acquire);
+                let end = self.shared.take_end_frame.load(Ordering::Acquire);
+                if start != u64::MAX && end > self.output_frame {
+                    self.shared
+                        .take_end_frame
+                        .store(self.output_frame, Ordering::Release);
+                    self.emit(Event::Recording {
+                        start_frame: start,
+                        end_frame: self.output_frame,
+                    });
+                }
+            }
         }
     }
 

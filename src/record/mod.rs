@@ -9,3 +9,7 @@ pub mod wav;
 
 pub use atomic_file::{FileError, PendingFile};
 pub use wav::{WavError, WavFormat, WavOutput};
+pub mod peaks;
+pub mod recorder;
+pub mod take_file;
+pub mod wav_repair;

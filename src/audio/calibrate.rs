@@ -1,0 +1,313 @@
+//! Latency calibration: measures, to the sample, how much later than the devices
+//! report a sound played on an output comes back on an input.
+//!
+//! Owns the test signal (a maximum-length sequence, which correlates to a single sharp
+//! peak and shrugs off room noise), playing it through a loopback for several periods,
+//! and reading each period's round trip from an FFT cross-correlation. Refuses when
+//! nothing comes back or the periods disagree. Must not store the result: the caller
+//! decides where corrections live.
+
+use super::clock::{ClockAnchor, InputClock, OutputClock};
+use super::device::{self, DeviceError, DeviceInfo, DeviceRequest};
+use realfft::RealFftPlanner;
+use realfft::num_complex::Complex;
+use std::time::Duration;
+
+/// Order of the sequence: 2^14 − 1 = 16 383 frames (0.34 s at 48 kHz) per period.
+const MLS_ORDER: u32 = 14;
+pub const MLS_FRAMES: usize = (1 << MLS_ORDER) - 1;
+/// Periods played; the first and last are not measured (they straddle silence).
+const PERIODS: usize = 8;
+/// Level of the test signal: loud enough to beat room noise, well below clipping.
+const LEVEL: f32 = 0.25;
+/// A period counts when its correlation peak stands this far above the rest.
+const MIN_PEAK_TO_RMS: f32 = 8.0;
+/// Periods that must agree.
+const MIN_GOOD_PERIODS: usize = 3;
+/// Largest disagreement between periods, in frames, still called stable.
+const MAX_SPREAD_FRAMES: i64 = 2;
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct CalibrationRequest {
+    pub device: DeviceRequest,
+    /// 0-based output channel the signal leaves on.
+    pub output_channel: usize,
+    /// 0-based input channel it comes back on.
+    pub input_channel: usize,
+}
+
+/// A measured round trip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    pub device: DeviceInfo,
+    /// Frames to remove from captured audio on top of what the devices report.
+    pub correction_frames: i64,
+    /// One estimate per measured period.
+    pub estimates: Vec<i64>,
+    pub spread_frames: i64,
+    /// What the devices report, output plus input, in frames.
+    pub reported_latency_frames: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalibrationError {
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("output channel {channel} does not exist on {device} ({channels} channels)")]
+    NoOutputChannel {
+        device: String,
+        channel: usize,
+        channels: usize,
+    },
+    #[error(
+        "nothing came back on input {input} of {device}: connect output {output} to input {input} \
+         with a cable (or put a microphone by the speaker) and try again"
+    )]
+    NothingCameBack {
+        device: String,
+        input: usize,
+        output: usize,
+    },
+    #[error(
+        "the round trip on {device} is unstable ({estimates:?} frames): check the cable, \
+         close other audio programs and try again"
+    )]
+    Unstable { device: String, estimates: Vec<i64> },
+    #[error("{device} stopped delivering input during calibration: {reason}")]
+    Stalled { device: String, reason: String },
+}
+
+/// The test signal: one period of a maximum-length sequence as ±1.
+pub fn mls() -> Vec<f32> {
+    // Fibonacci LFSR with taps 14, 5, 3, 1 (a primitive polynomial: period 2^14 − 1).
+    let mut state: u32 = 1;
+    (0..MLS_FRAMES)
+        .map(|_| {
+            let bit = ((state >> 13) ^ (state >> 4) ^ (state >> 2) ^ state) & 1;
+            state = ((state << 1) | bit) & ((1 << MLS_ORDER) - 1);
+            if bit == 1 { 1.0 } else { -1.0 }
+        })
+        .collect()
+}
+
+/// Circular cross-correlation peak of `received` (one period) against the sequence:
+/// the lag in frames (negative if the signal came back early) and the peak's height
+/// over the correlation's RMS.
+fn correlate(
+    planner: &mut RealFftPlanner<f32>,
+    reference: &[Complex<f32>],
+    received: &[f32],
+) -> (i64, f32) {
+    let n = received.len();
+    let forward = planner.plan_fft_forward(n);
+    let inverse = planner.plan_fft_inverse(n);
+    let mut input = received.to_vec();
+    let mut spectrum = forward.make_output_vec();
+    if forward.process(&mut input, &mut spectrum).is_err() {
+        return (0, 0.0);
+    }
+    for (s, r) in spectrum.iter_mut().zip(reference) {
+        *s *= r.conj();
+    }
+    // realfft wants the imaginary parts of the DC (and, for even n, Nyquist) bins at zero.
+    if let Some(first) = spectrum.first_mut() {
+        first.im = 0.0;
+    }
+    if n.is_multiple_of(2)
+        && let Some(last) = spectrum.last_mut()
+    {
+        last.im = 0.0;
+    }
+    let mut correlation = inverse.make_output_vec();
+    if inverse.process(&mut spectrum, &mut correlation).is_err() {
+        return (0, 0.0);
+    }
+    let (peak_at, peak) = correlation
+        .iter()
+        .enumerate()
+        .fold((0, 0.0f32), |best, (i, v)| {
+            if v.abs() > best.1 { (i, v.abs()) } else { best }
+        });
+    let rms = (correlation.iter().map(|v| v * v).sum::<f32>() / n as f32).sqrt();
+    let lag = if peak_at > n / 2 {
+        peak_at as i64 - n as i64
+    } else {
+        peak_at as i64
+    };
+    (lag, if rms > 0.0 { peak / rms } else { 0.0 })
+}
+
+/// Reads the round trip from each full period of `captured` (aligned so that frame 0
+/// is when the sequence started playing, as the devices report it).
+pub fn analyse(captured: &[f32]) -> Vec<(i64, f32)> {
+    let sequence = mls();
+    let mut planner = RealFftPlanner::<f32>::new();
+    let forward = planner.plan_fft_forward(MLS_FRAMES);
+    let mut input = sequence.clone();
+    let mut reference = forward.make_output_vec();
+    if forward.process(&mut input, &mut reference).is_err() {
+        return Vec::new();
+    }
+    (1..PERIODS - 1)
+        .filter_map(|p| captured.get(p * MLS_FRAMES..(p + 1) * MLS_FRAMES))
+        .map(|period| correlate(&mut planner, &reference, period))
+        .collect()
+}
+
+/// Plays the test signal and measures the round trip.
+pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, CalibrationError> {
+    let opened = device::open(&request.device)?;
+    let info = opened.info.clone();
+    if request.output_channel >= info.output_channels {
+        return Err(CalibrationError::NoOutputChannel {
+            device: info.output_name,
+            channel: request.output_channel + 1,
+            channels: info.output_channels,
+        });
+    }
+    if request.input_channel >= info.input_channels {
+        return Err(DeviceError::TooFewChannels {
+            device: info.input_name,
+            has: info.input_channels,
+            asked: request.input_channel + 1,
+        }
+        .into());
+    }
+    let total = PERIODS * MLS_FRAMES;
+    let sequence = mls();
+    let anchor = ClockAnchor::new();
+    let mut output_clock = OutputClock::new(&anchor);
+    let out_channels = info.output_channels;
+    let out_channel = request.output_channel;
+    let mut played: u64 = 0;
+    let output = Box::new(move |buffer: &mut [f32], stamp| {
+        let frames = buffer.len() / out_channels;
+        output_clock.on_block(played, frames, stamp);
+        for (i, frame) in buffer.chunks_exact_mut(out_channels).enumerate() {
+            let f = played as usize + i;
+            frame.fill(0.0);
+            if f < total {
+                frame[out_channel] = LEVEL * sequence[f % MLS_FRAMES];
+            }
+        }
+        played += frames as u64;
+    });
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<f32>>(1);
+    let mut input_clock = InputClock::new(&anchor, 0);
+    let in_channels = info.input_channels;
+    let in_channel = request.input_channel;
+    let mut captured = Some(vec![0.0f32; total]);
+    let input = Box::new(move |buffer: &[f32], stamp| {
+        let frames = buffer.len() / in_channels;
+        let Some(start) = input_clock.timeline_frame(stamp, frames) else {
+            return;
+        };
+        if let Some(store) = captured.as_mut() {
+            for (i, frame) in buffer.chunks_exact(in_channels).enumerate() {
+                let at = start + i as i64;
+                if (0..total as i64).contains(&at) {
+                    store[at as usize] = frame[in_channel];
+                }
+            }
+            if start + frames as i64 >= total as i64
+                && let Some(full) = captured.take()
+            {
+                // Moving the buffer out does not allocate; the channel has room for it.
+                let _ = done_tx.try_send(full);
+            }
+        }
+    });
+    let running = opened.start(output, input)?;
+    let speed = match &request.device.host {
+        device::Host::Virtual(v) => v.speed,
+        _ => 1.0,
+    };
+    let expected = Duration::from_secs_f64(total as f64 / f64::from(info.sample_rate_hz) / speed);
+    let result = done_rx.recv_timeout(expected * 2 + Duration::from_secs(5));
+    let fault = running.faults.try_recv().ok();
+    running.stop();
+    let reported = anchor.reported_latency_frames();
+    let captured = result.map_err(|_| CalibrationError::Stalled {
+        device: info.input_name.clone(),
+        reason: fault.unwrap_or_else(|| "no input arrived in time".into()),
+    })?;
+    let measured = analyse(&captured);
+    let estimates: Vec<i64> = measured
+        .iter()
+        .filter(|(_, quality)| *quality >= MIN_PEAK_TO_RMS)
+        .map(|(lag, _)| *lag)
+        .collect();
+    if estimates.len() < MIN_GOOD_PERIODS {
+        return Err(CalibrationError::NothingCameBack {
+            device: info.input_name,
+            input: request.input_channel + 1,
+            output: request.output_channel + 1,
+        });
+    }
+    let spread = estimates.iter().max().unwrap_or(&0) - estimates.iter().min().unwrap_or(&0);
+    if spread > MAX_SPREAD_FRAMES {
+        return Err(CalibrationError::Unstable {
+            device: info.input_name,
+            estimates,
+        });
+    }
+    let mut sorted = estimates.clone();
+    sorted.sort_unstable();
+    Ok(Calibration {
+        device: info,
+        correction_frames: sorted[sorted.len() / 2],
+        estimates,
+        spread_frames: spread,
+        reported_latency_frames: reported,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sequence_has_maximal_period_and_balance() {
+        let s = mls();
+        assert_eq!(s.len(), 16_383);
+        let ones = s.iter().filter(|v| **v > 0.0).count();
+        assert_eq!(ones, 8192, "an MLS has one more 1 than -1");
+        // Its circular autocorrelation is N at lag 0 and -1 everywhere else.
+        for lag in [1usize, 2, 100, 8000] {
+            let r: f32 = (0..s.len()).map(|i| s[i] * s[(i + lag) % s.len()]).sum();
+            assert_eq!(r, -1.0, "lag {lag}");
+        }
+    }
+
+    #[test]
+    fn analysis_finds_a_known_delay_in_noise() {
+        let s = mls();
+        for delay in [0i64, 37, 4801, -5] {
+            let mut noise = 12345u32;
+            let captured: Vec<f32> = (0..PERIODS * MLS_FRAMES)
+                .map(|f| {
+                    noise ^= noise << 13;
+                    noise ^= noise >> 17;
+                    noise ^= noise << 5;
+                    let hiss = (noise as f32 / u32::MAX as f32 - 0.5) * 0.2;
+                    let src = f as i64 - delay;
+                    let signal = if src >= 0 {
+                        0.1 * s[src as usize % MLS_FRAMES]
+                    } else {
+                        0.0
+                    };
+                    signal + hiss
+                })
+                .collect();
+            let found = analyse(&captured);
+            assert_eq!(found.len(), PERIODS - 2);
+            for (lag, quality) in found {
+                assert_eq!(lag, delay);
+                assert!(quality > MIN_PEAK_TO_RMS, "{quality}");
+            }
+        }
+        let silent = analyse(&vec![0.0; PERIODS * MLS_FRAMES]);
+        assert!(silent.iter().all(|(_, q)| *q < MIN_PEAK_TO_RMS));
+    }
+}

@@ -1,0 +1,155 @@
+//! Maps captured frames onto the engine's timeline across two device streams.
+//!
+//! Owns the latency model. Input and output are separate streams (cpal has no
+//! duplex), each stamped in device-clock frames. The output side publishes one number,
+//! `engine output frame − device playback frame`; the input side adds it to a block's
+//! capture frame and removes the calibrated round-trip correction, giving the engine
+//! frame that was sounding when the block reached the microphone. Stamps jitter, so
+//! each side trusts its own frame counting and re-anchors only on a real jump (an xrun).
+//! Real-time: both halves run inside device callbacks and only touch atomics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// When a block's first frame reaches the speakers, in device-clock frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputStamp {
+    pub playback_frame: i64,
+    /// What the device reports between the callback and the speaker, in frames.
+    pub reported_latency_frames: i64,
+}
+
+/// When a block's first frame left the microphone's converter, in device-clock frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputStamp {
+    pub capture_frame: i64,
+    /// What the device reports between the converter and the callback, in frames.
+    pub reported_latency_frames: i64,
+}
+
+const UNSET: i64 = i64::MIN;
+
+/// The one number both streams share, plus what the devices reported (for take.json).
+#[derive(Debug)]
+pub struct ClockAnchor {
+    offset: AtomicI64,
+    output_latency: AtomicI64,
+    input_latency: AtomicI64,
+}
+
+impl ClockAnchor {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            offset: AtomicI64::new(UNSET),
+            output_latency: AtomicI64::new(0),
+            input_latency: AtomicI64::new(0),
+        })
+    }
+
+    /// Output plus input latency as the devices reported them.
+    pub fn reported_latency_frames(&self) -> i64 {
+        self.output_latency.load(Ordering::Relaxed) + self.input_latency.load(Ordering::Relaxed)
+    }
+}
+
+/// Stamps above this distance from the counted position are real jumps, not jitter.
+fn tolerance(frames: usize) -> i64 {
+    (frames as i64 / 2).max(2)
+}
+
+/// The output callback's half.
+pub struct OutputClock {
+    anchor: Arc<ClockAnchor>,
+}
+
+impl OutputClock {
+    pub fn new(anchor: &Arc<ClockAnchor>) -> Self {
+        Self {
+            anchor: Arc::clone(anchor),
+        }
+    }
+
+    /// Call once per output block with the engine frame the block starts at.
+    ///
+    /// Real-time: atomics only.
+    pub fn on_block(&mut self, engine_frame: u64, frames: usize, stamp: OutputStamp) {
+        let offset = engine_frame as i64 - stamp.playback_frame;
+        let current = self.anchor.offset.load(Ordering::Relaxed);
+        if current == UNSET || (offset - current).abs() > tolerance(frames) {
+            self.anchor.offset.store(offset, Ordering::Release);
+        }
+        self.anchor
+            .output_latency
+            .store(stamp.reported_latency_frames, Ordering::Relaxed);
+    }
+}
+
+/// The input callback's half.
+pub struct InputClock {
+    anchor: Arc<ClockAnchor>,
+    correction_frames: i64,
+    expected: Option<i64>,
+}
+
+impl InputClock {
+    /// `correction_frames` is the calibrated round trip beyond what the devices report.
+    pub fn new(anchor: &Arc<ClockAnchor>, correction_frames: i64) -> Self {
+        Self {
+            anchor: Arc::clone(anchor),
+            correction_frames,
+            expected: None,
+        }
+    }
+
+    /// The engine frame the block's first frame was played against, once the output
+    /// has started.
+    ///
+    /// Real-time: atomics and arithmetic only.
+    pub fn timeline_frame(&mut self, stamp: InputStamp, frames: usize) -> Option<i64> {
+        let offset = self.anchor.offset.load(Ordering::Acquire);
+        if offset == UNSET {
+            return None;
+        }
+        self.anchor
+            .input_latency
+            .store(stamp.reported_latency_frames, Ordering::Relaxed);
+        let stamped = stamp.capture_frame + offset - self.correction_frames;
+        let frame = match self.expected {
+            Some(expected) if (stamped - expected).abs() <= tolerance(frames) => expected,
+            _ => stamped,
+        };
+        self.expected = Some(frame + frames as i64);
+        Some(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_ignored_and_jumps_are_followed() {
+        let anchor = ClockAnchor::new();
+        let mut output = OutputClock::new(&anchor);
+        let mut input = InputClock::new(&anchor, 10);
+        let out = |p| OutputStamp {
+            playback_frame: p,
+            reported_latency_frames: 64,
+        };
+        let inp = |c| InputStamp {
+            capture_frame: c,
+            reported_latency_frames: 64,
+        };
+        assert_eq!(input.timeline_frame(inp(0), 64), None, "no output yet");
+        output.on_block(0, 64, out(1000));
+        assert_eq!(input.timeline_frame(inp(1000), 64), Some(-10));
+        // A stamp one frame off is jitter: counting wins.
+        assert_eq!(input.timeline_frame(inp(1065), 64), Some(54));
+        // Output jitter does not move the anchor either.
+        output.on_block(64, 64, out(1063));
+        assert_eq!(input.timeline_frame(inp(1128), 64), Some(118));
+        // A whole lost block is a jump: the next block lands where it really was.
+        assert_eq!(input.timeline_frame(inp(1256), 64), Some(246));
+        assert_eq!(anchor.reported_latency_frames(), 128);
+    }
+}

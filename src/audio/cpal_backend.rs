@@ -1,0 +1,383 @@
+//! Real sound cards through cpal: ALSA (Linux's default) and JACK (also PipeWire's
+//! JACK shim).
+//!
+//! Owns finding devices by name, checking they can run 32-bit float at the asked rate
+//! and channel count, building the separate input and output streams, turning cpal's
+//! timestamps into device-clock frames, and forwarding stream errors as faults.
+//! Must not do anything in the callbacks beyond calling the ones it was given.
+
+use super::clock::{InputStamp, OutputStamp};
+use super::device::{
+    DeviceError, DeviceInfo, DeviceRequest, Host, InputCallback, OutputCallback, RunningDevice,
+};
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{BufferSize, SampleFormat, StreamConfig, StreamInstant};
+
+pub struct CpalRunning {
+    input: cpal::Stream,
+    output: cpal::Stream,
+}
+
+impl CpalRunning {
+    pub fn stop(self) {
+        // Pausing first stops callbacks promptly on hosts where dropping is deferred.
+        let _ = self.output.pause();
+        let _ = self.input.pause();
+        drop(self.input);
+        drop(self.output);
+    }
+}
+
+fn host_id(host: &Host) -> Result<cpal::HostId, DeviceError> {
+    match host {
+        Host::Alsa => Ok(cpal::HostId::Alsa),
+        Host::Jack => Ok(cpal::HostId::Jack),
+        Host::Virtual(_) => Err(DeviceError::UnknownHost("virtual".into())),
+    }
+}
+
+pub fn open_host(host: &Host) -> Result<cpal::Host, DeviceError> {
+    let id = host_id(host)?;
+    cpal::host_from_id(id).map_err(|e| {
+        DeviceError::Unavailable(format!(
+            "the {} audio host is not available: {e}{}",
+            host.name(),
+            hint(host)
+        ))
+    })
+}
+
+fn hint(host: &Host) -> &'static str {
+    match host {
+        Host::Jack => {
+            " (is a JACK server running? start one with `jackd -d alsa` or qjackctl, or use --host alsa)"
+        }
+        _ => " (is a sound card connected? try --host virtual for a demo without hardware)",
+    }
+}
+
+/// A device's name as bandroom shows and matches it.
+pub fn device_name(device: &cpal::Device) -> String {
+    device
+        .description()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| device.to_string())
+}
+
+fn find(
+    host: &Host,
+    cpal_host: &cpal::Host,
+    wanted: Option<&str>,
+    input: bool,
+) -> Result<cpal::Device, DeviceError> {
+    let direction = if input { "input" } else { "output" };
+    let devices: Vec<cpal::Device> = if input {
+        cpal_host.input_devices().map(Iterator::collect)
+    } else {
+        cpal_host.output_devices().map(Iterator::collect)
+    }
+    .map_err(|e| {
+        DeviceError::Unavailable(format!(
+            "cannot list {} devices: {e}{}",
+            host.name(),
+            hint(host)
+        ))
+    })?;
+    let found = match wanted {
+        Some(name) => devices
+            .iter()
+            .find(|d| device_name(d) == name || d.to_string() == name)
+            .cloned(),
+        None if input => cpal_host.default_input_device(),
+        None => cpal_host.default_output_device(),
+    };
+    found.ok_or_else(|| {
+        let available: Vec<String> = devices.iter().map(device_name).collect();
+        match wanted {
+            Some(name) => DeviceError::NoSuchDevice {
+                host: host.name().into(),
+                direction,
+                name: name.into(),
+                available: if available.is_empty() {
+                    "none".into()
+                } else {
+                    available.join(", ")
+                },
+            },
+            None => DeviceError::Unavailable(format!(
+                "{} has no {direction} device{}",
+                host.name(),
+                hint(host)
+            )),
+        }
+    })
+}
+
+/// Checks the device offers f32 at `rate` with at least `channels`; returns its channel count.
+fn check_config(
+    device: &cpal::Device,
+    input: bool,
+    rate: u32,
+    channels: usize,
+) -> Result<usize, DeviceError> {
+    let name = device_name(device);
+    let ranges: Vec<cpal::SupportedStreamConfigRange> = if input {
+        device.supported_input_configs().map(Iterator::collect)
+    } else {
+        device.supported_output_configs().map(Iterator::collect)
+    }
+    .map_err(|e| {
+        DeviceError::Unavailable(format!(
+            "cannot read what {name} supports: {e} (is it still connected?)"
+        ))
+    })?;
+    let fits = |r: &&cpal::SupportedStreamConfigRange| {
+        r.sample_format() == SampleFormat::F32
+            && usize::from(r.channels()) >= channels
+            && r.min_sample_rate() <= rate
+            && rate <= r.max_sample_rate()
+    };
+    match ranges
+        .iter()
+        .filter(fits)
+        .map(|r| usize::from(r.channels()))
+        .min()
+    {
+        Some(available) => Ok(available),
+        None => {
+            let max_channels = ranges
+                .iter()
+                .map(|r| usize::from(r.channels()))
+                .max()
+                .unwrap_or(0);
+            if input && max_channels < channels {
+                return Err(DeviceError::TooFewChannels {
+                    device: name,
+                    has: max_channels,
+                    asked: channels,
+                });
+            }
+            let rates: Vec<String> = ranges
+                .iter()
+                .filter(|r| r.sample_format() == SampleFormat::F32)
+                .map(|r| format!("{}–{} Hz", r.min_sample_rate(), r.max_sample_rate()))
+                .collect();
+            Err(DeviceError::Unsupported {
+                device: name,
+                rate,
+                channels,
+                detail: if rates.is_empty() {
+                    " (it offers no 32-bit float format; on ALSA choose its 'plughw' or 'default' device)".into()
+                } else {
+                    format!(" (it offers {})", rates.join(", "))
+                },
+            })
+        }
+    }
+}
+
+fn frames(instant: StreamInstant, rate: u32) -> i64 {
+    ((instant.as_nanos() * u128::from(rate) + 500_000_000) / 1_000_000_000) as i64
+}
+
+fn frames_between(later: StreamInstant, earlier: StreamInstant, rate: u32) -> i64 {
+    let nanos = later.saturating_duration_since(earlier).as_nanos();
+    ((nanos * u128::from(rate) + 500_000_000) / 1_000_000_000) as i64
+}
+
+/// Devices found and configs checked, ready to build streams.
+pub struct CpalOpened {
+    in_device: cpal::Device,
+    out_device: cpal::Device,
+    in_config: StreamConfig,
+    out_config: StreamConfig,
+    host: Host,
+}
+
+pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceError> {
+    let host = &request.host;
+    let cpal_host = open_host(host)?;
+    let in_device = find(host, &cpal_host, request.input.as_deref(), true)?;
+    let out_device = find(host, &cpal_host, request.output.as_deref(), false)?;
+    let rate = request.sample_rate_hz;
+    let in_channels = check_config(&in_device, true, rate, request.input_channels.max(1))?;
+    let out_channels = check_config(&out_device, false, rate, request.output_channels)?;
+    let buffer_size = request
+        .buffer_frames
+        .map_or(BufferSize::Default, BufferSize::Fixed);
+    let info = DeviceInfo {
+        host: host.name().into(),
+        input_name: device_name(&in_device),
+        output_name: device_name(&out_device),
+        sample_rate_hz: rate,
+        buffer_frames: request.buffer_frames,
+        input_channels: in_channels,
+        output_channels: out_channels,
+    };
+    let opened = CpalOpened {
+        in_config: StreamConfig {
+            channels: in_channels as u16,
+            sample_rate: rate,
+            buffer_size,
+        },
+        out_config: StreamConfig {
+            channels: out_channels as u16,
+            sample_rate: rate,
+            buffer_size,
+        },
+        in_device,
+        out_device,
+        host: host.clone(),
+    };
+    Ok((info, opened))
+}
+
+impl CpalOpened {
+    pub fn start(
+        self,
+        mut info: DeviceInfo,
+        mut output: OutputCallback,
+        mut input: InputCallback,
+    ) -> Result<RunningDevice, DeviceError> {
+        let rate = info.sample_rate_hz;
+        let host = &self.host;
+        let (fault_tx, faults) = crossbeam_channel::bounded(64);
+        let fault = |device: String| {
+            let tx = fault_tx.clone();
+            move |e: cpal::Error| {
+                // A full queue drops repeats of a fault already reported.
+                let _ = tx.try_send(format!("{device}: {e}"));
+            }
+        };
+        let start_error = |device: &str, e: &dyn std::fmt::Display| DeviceError::Start {
+            device: device.into(),
+            reason: format!("{e}{}", hint(host)),
+        };
+        let output_stream = self
+            .out_device
+            .build_output_stream::<f32, _, _>(
+                self.out_config,
+                move |data: &mut [f32], cb: &cpal::OutputCallbackInfo| {
+                    let t = cb.timestamp();
+                    output(
+                        data,
+                        OutputStamp {
+                            playback_frame: frames(t.playback, rate),
+                            reported_latency_frames: frames_between(t.playback, t.callback, rate),
+                        },
+                    );
+                },
+                fault(info.output_name.clone()),
+                None,
+            )
+            .map_err(|e| start_error(&info.output_name, &e))?;
+        let input_stream = self
+            .in_device
+            .build_input_stream::<f32, _, _>(
+                self.in_config,
+                move |data: &[f32], cb: &cpal::InputCallbackInfo| {
+                    let t = cb.timestamp();
+                    input(
+                        data,
+                        InputStamp {
+                            capture_frame: frames(t.capture, rate),
+                            reported_latency_frames: frames_between(t.callback, t.capture, rate),
+                        },
+                    );
+                },
+                fault(info.input_name.clone()),
+                None,
+            )
+            .map_err(|e| start_error(&info.input_name, &e))?;
+        output_stream
+            .play()
+            .map_err(|e| start_error(&info.output_name, &e))?;
+        input_stream
+            .play()
+            .map_err(|e| start_error(&info.input_name, &e))?;
+        info.buffer_frames = output_stream.buffer_size().ok().or(info.buffer_frames);
+        Ok(RunningDevice::cpal(
+            info,
+            faults,
+            CpalRunning {
+                input: input_stream,
+                output: output_stream,
+            },
+        ))
+    }
+}
+
+/// One line per device for `bandroom devices`.
+#[derive(Clone, Debug)]
+pub struct DeviceListing {
+    pub name: String,
+    pub inputs: usize,
+    pub outputs: usize,
+    pub rates: String,
+    pub buffers: String,
+    pub default_input: bool,
+    pub default_output: bool,
+}
+
+pub fn list(host: &Host) -> Result<Vec<DeviceListing>, DeviceError> {
+    let cpal_host = open_host(host)?;
+    let default_in = cpal_host.default_input_device().map(|d| device_name(&d));
+    let default_out = cpal_host.default_output_device().map(|d| device_name(&d));
+    let devices = cpal_host.devices().map_err(|e| {
+        DeviceError::Unavailable(format!(
+            "cannot list {} devices: {e}{}",
+            host.name(),
+            hint(host)
+        ))
+    })?;
+    let mut listings: Vec<DeviceListing> = Vec::new();
+    for device in devices {
+        let name = device_name(&device);
+        let inputs: Vec<_> = device
+            .supported_input_configs()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let outputs: Vec<_> = device
+            .supported_output_configs()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let all: Vec<&cpal::SupportedStreamConfigRange> =
+            inputs.iter().chain(outputs.iter()).collect();
+        let min_rate = all.iter().map(|r| r.min_sample_rate()).min();
+        let max_rate = all.iter().map(|r| r.max_sample_rate()).max();
+        let rates = match (min_rate, max_rate) {
+            (Some(lo), Some(hi)) if lo == hi => format!("{lo} Hz"),
+            (Some(lo), Some(hi)) => format!("{lo}–{hi} Hz"),
+            _ => "?".into(),
+        };
+        let buffers = all
+            .iter()
+            .find_map(|r| match r.buffer_size() {
+                cpal::SupportedBufferSize::Range { min, max } => Some(format!("{min}–{max}")),
+                cpal::SupportedBufferSize::Unknown => None,
+            })
+            .unwrap_or_else(|| "device default".into());
+        let channels = |ranges: &[cpal::SupportedStreamConfigRange]| {
+            ranges
+                .iter()
+                .map(|r| usize::from(r.channels()))
+                .max()
+                .unwrap_or(0)
+        };
+        if let Some(existing) = listings.iter_mut().find(|l| l.name == name) {
+            existing.inputs = existing.inputs.max(channels(&inputs));
+            existing.outputs = existing.outputs.max(channels(&outputs));
+            continue;
+        }
+        listings.push(DeviceListing {
+            default_input: default_in.as_deref() == Some(name.as_str()),
+            default_output: default_out.as_deref() == Some(name.as_str()),
+            inputs: channels(&inputs),
+            outputs: channels(&outputs),
+            name,
+            rates,
+            buffers,
+        });
+    }
+    Ok(listings)
+}

@@ -1,0 +1,200 @@
+//! Opening an audio device and running two callbacks on it, whatever the backend.
+//!
+//! Owns the backend-neutral shape every device has in bandroom: an output callback and
+//! an input callback, each handed interleaved `f32` frames and a stamp in device-clock
+//! frames; the device's names, rate and granted buffer size; and a queue of faults
+//! (unplugged, stream errors). cpal (ALSA, JACK) and the virtual loopback device sit
+//! behind it, interchangeably. Must not know what the callbacks do.
+
+use super::clock::{InputStamp, OutputStamp};
+use super::{cpal_backend, virtual_device};
+use crossbeam_channel::Receiver;
+
+pub type OutputCallback = Box<dyn FnMut(&mut [f32], OutputStamp) + Send + 'static>;
+pub type InputCallback = Box<dyn FnMut(&[f32], InputStamp) + Send + 'static>;
+
+/// Which backend to use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Host {
+    Alsa,
+    Jack,
+    Virtual(virtual_device::VirtualSettings),
+}
+
+impl Host {
+    pub const NAMES: [&'static str; 3] = ["alsa", "jack", "virtual"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Host::Alsa => "alsa",
+            Host::Jack => "jack",
+            Host::Virtual(_) => "virtual",
+        }
+    }
+}
+
+/// What to open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceRequest {
+    pub host: Host,
+    /// Device names as `bandroom devices` lists them; `None` takes the host's default.
+    pub input: Option<String>,
+    pub output: Option<String>,
+    pub sample_rate_hz: u32,
+    /// Frames per callback to ask for; `None` lets the device choose.
+    pub buffer_frames: Option<u32>,
+    /// Input channels needed (the highest channel recorded).
+    pub input_channels: usize,
+    pub output_channels: usize,
+}
+
+/// What was opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceInfo {
+    pub host: String,
+    pub input_name: String,
+    pub output_name: String,
+    pub sample_rate_hz: u32,
+    /// Frames per callback the device granted, when it says.
+    pub buffer_frames: Option<u32>,
+    pub input_channels: usize,
+    pub output_channels: usize,
+}
+
+/// Why a device could not be opened or kept running. Every message names the device
+/// and what to try.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("unknown audio host '{0}': use alsa, jack or virtual")]
+    UnknownHost(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(
+        "no {direction} device called '{name}' on {host}; available: {available} (see `bandroom devices --host {host}`)"
+    )]
+    NoSuchDevice {
+        host: String,
+        direction: &'static str,
+        name: String,
+        available: String,
+    },
+    #[error("{device} has {has} input channels but input {asked} was asked for")]
+    TooFewChannels {
+        device: String,
+        has: usize,
+        asked: usize,
+    },
+    #[error("{device} cannot run at {rate} Hz with {channels} channels of 32-bit float{detail}")]
+    Unsupported {
+        device: String,
+        rate: u32,
+        channels: usize,
+        detail: String,
+    },
+    #[error("cannot start {device}: {reason}")]
+    Start { device: String, reason: String },
+}
+
+/// A device with both callbacks running. Dropping it (or `stop`) stops them.
+pub struct RunningDevice {
+    pub info: DeviceInfo,
+    /// Faults reported while running: one line each, naming the device.
+    pub faults: Receiver<String>,
+    running: Running,
+}
+
+enum Running {
+    Virtual(virtual_device::VirtualRunning),
+    Cpal(cpal_backend::CpalRunning),
+}
+
+impl RunningDevice {
+    pub(crate) fn virtual_device(
+        info: DeviceInfo,
+        faults: Receiver<String>,
+        running: virtual_device::VirtualRunning,
+    ) -> Self {
+        Self {
+            info,
+            faults,
+            running: Running::Virtual(running),
+        }
+    }
+
+    pub(crate) fn cpal(
+        info: DeviceInfo,
+        faults: Receiver<String>,
+        running: cpal_backend::CpalRunning,
+    ) -> Self {
+        Self {
+            info,
+            faults,
+            running: Running::Cpal(running),
+        }
+    }
+
+    /// Stops both callbacks; when this returns neither runs again.
+    pub fn stop(self) {
+        match self.running {
+            Running::Virtual(v) => v.stop(),
+            Running::Cpal(c) => c.stop(),
+        }
+    }
+}
+
+/// A device found and checked, not yet running.
+pub struct OpenedDevice {
+    pub info: DeviceInfo,
+    opened: Opened,
+}
+
+enum Opened {
+    Virtual(virtual_device::VirtualSettings),
+    Cpal(cpal_backend::CpalOpened),
+}
+
+/// Finds the devices and checks they can do what is asked, without starting them.
+pub fn open(request: &DeviceRequest) -> Result<OpenedDevice, DeviceError> {
+    match &request.host {
+        Host::Virtual(settings) => Ok(OpenedDevice {
+            info: virtual_device::info(settings, request)?,
+            opened: Opened::Virtual(settings.clone()),
+        }),
+        Host::Alsa | Host::Jack => {
+            let (info, opened) = cpal_backend::open(request)?;
+            Ok(OpenedDevice {
+                info,
+                opened: Opened::Cpal(opened),
+            })
+        }
+    }
+}
+
+impl OpenedDevice {
+    /// Starts both callbacks. Input buffers are `info.input_channels` wide, output
+    /// buffers `info.output_channels`.
+    pub fn start(
+        self,
+        output: OutputCallback,
+        input: InputCallback,
+    ) -> Result<RunningDevice, DeviceError> {
+        match self.opened {
+            Opened::Virtual(settings) => virtual_device::start(&settings, self.info, output, input),
+            Opened::Cpal(opened) => opened.start(self.info, output, input),
+        }
+    }
+}
+
+/// Parses `--host`.
+pub fn parse_host(
+    name: &str,
+    virtual_settings: virtual_device::VirtualSettings,
+) -> Result<Host, DeviceError> {
+    match name {
+        "alsa" => Ok(Host::Alsa),
+        // PipeWire serves JACK clients through its JACK shim.
+        "jack" | "pipewire" => Ok(Host::Jack),
+        "virtual" => Ok(Host::Virtual(virtual_settings)),
+        other => Err(DeviceError::UnknownHost(other.to_string())),
+    }
+}

@@ -1,0 +1,211 @@
+//! The capture tap: copies each recorded input channel into its own ring buffer.
+//!
+//! Owns what the input callback does with a block of input: find where it falls in the
+//! take (the caller says which timeline frame its first sample was played against),
+//! copy each selected channel into that track's `rtrb` ring, and declare a gap of
+//! silence wherever input was lost (an xrun, a dropped block, a full ring) so every
+//! track keeps its length and alignment. Must not allocate, lock, block or do I/O:
+//! it runs in the input callback. The recorder thread (`record/`) is the other end.
+
+use super::control::EngineShared;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Silence the recorder must insert: `frames` of it, starting at take frame `at_frame`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub at_frame: u64,
+    pub frames: u64,
+}
+
+/// What the tap reports to any thread.
+#[derive(Debug, Default)]
+pub struct CaptureStatus {
+    /// Take frames accounted for so far (captured or declared as gaps).
+    pub frames: AtomicU64,
+    /// Frames lost because a ring was full (the disk could not keep up).
+    pub overflow_frames: AtomicU64,
+    /// Frames lost because input did not arrive (xruns, dropped device blocks).
+    pub dropped_frames: AtomicU64,
+    /// Every frame up to the end of the take has been handed to the rings.
+    pub finished: AtomicBool,
+}
+
+/// How many frames each ring holds, and which device channels become tracks.
+#[derive(Clone, Debug)]
+pub struct CaptureConfig {
+    /// 0-based device channel of each track, in track order.
+    pub channels: Vec<usize>,
+    /// Channels per frame in the device's interleaved input.
+    pub device_channels: usize,
+    /// Capacity of each track's ring, in frames (5 s or more of headroom).
+    pub ring_frames: usize,
+}
+
+/// The callback's end: one producer per track.
+pub struct CaptureTap {
+    channels: Vec<usize>,
+    device_channels: usize,
+    tracks: Vec<rtrb::Producer<f32>>,
+    gaps: rtrb::Producer<Gap>,
+    pending_gap: Gap,
+    written: u64,
+    status: Arc<CaptureStatus>,
+    engine: Arc<EngineShared>,
+}
+
+/// The recorder's end: one consumer per track, the gap list and the status.
+pub struct CaptureReader {
+    pub tracks: Vec<rtrb::Consumer<f32>>,
+    pub gaps: rtrb::Consumer<Gap>,
+    pub status: Arc<CaptureStatus>,
+}
+
+/// Gap records the ring can hold before the tap merges new gaps into the last one.
+const GAP_RING: usize = 4096;
+
+impl CaptureTap {
+    /// Builds the rings for a take. `engine` is the engine whose `Record` command
+    /// decides which timeline frames belong to the take.
+    pub fn new(
+        config: &CaptureConfig,
+        engine: &super::EngineHandle,
+    ) -> (CaptureTap, CaptureReader) {
+        let (producers, consumers): (Vec<_>, Vec<_>) = config
+            .channels
+            .iter()
+            .map(|_| rtrb::RingBuffer::new(config.ring_frames.max(1)))
+            .unzip();
+        let (gap_tx, gap_rx) = rtrb::RingBuffer::new(GAP_RING);
+        let status = Arc::new(CaptureStatus::default());
+        (
+            CaptureTap {
+                channels: config.channels.clone(),
+                device_channels: config.device_channels.max(1),
+                tracks: producers,
+                gaps: gap_tx,
+                pending_gap: Gap {
+                    at_frame: 0,
+                    frames: 0,
+                },
+                written: 0,
+                status: Arc::clone(&status),
+                engine: Arc::clone(&engine.shared),
+            },
+            CaptureReader {
+                tracks: consumers,
+                gaps: gap_rx,
+                status,
+            },
+        )
+    }
+
+    pub fn status(&self) -> &Arc<CaptureStatus> {
+        &self.status
+    }
+
+    /// Takes one interleaved input block whose first frame was played against
+    /// `timeline_frame` (an engine output frame, latency already removed).
+    ///
+    /// Real-time: no alloc, lock, I/O or panic.
+    pub fn capture(&mut self, input: &[f32], timeline_frame: i64) {
+        let start = self.engine.take_start_frame.load(Ordering::Acquire);
+        if start == u64::MAX || self.status.finished.load(Ordering::Relaxed) {
+            return;
+        }
+        let end = self.engine.take_end_frame.load(Ordering::Acquire);
+        let frames_in = (input.len() / self.device_channels) as i64;
+        // Signed: the first blocks after start-up were played before the engine's frame 0.
+        let (start_i, end_i) = (start as i64, end.min(i64::MAX as u64) as i64);
+        let lo = timeline_frame.max(start_i);
+        let hi = (timeline_frame + frames_in).min(end_i);
+        if hi > lo {
+            let take_lo = (lo - start_i) as u64;
+            if take_lo > self.written {
+                // Input for these frames never arrived: keep the tracks in time with silence.
+                let missing = take_lo - self.written;
+                self.declare_gap(missing);
+                self.status
+                    .dropped_frames
+                    .fetch_add(missing, Ordering::Relaxed);
+            }
+            // Frames already accounted for (a device repeating itself) are skipped.
+            let skip = self.written.saturating_sub(take_lo) as i64;
+            let from = lo + skip;
+            if hi > from {
+                self.store(
+                    input,
+                    (from - timeline_frame) as usize,
+                    (hi - from) as usize,
+                );
+            }
+        }
+        self.status.frames.store(self.written, Ordering::Relaxed);
+        if end != u64::MAX && timeline_frame + frames_in >= end_i {
+            let take_frames = end - start;
+            if self.written < take_frames {
+                let missing = take_frames - self.written;
+                self.declare_gap(missing);
+                self.status
+                    .dropped_frames
+                    .fetch_add(missing, Ordering::Relaxed);
+            }
+            if self.flush_gap() {
+                self.status.frames.store(self.written, Ordering::Relaxed);
+                self.status.finished.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Copies `frames` frames starting at frame `offset` of `input` into every ring.
+    fn store(&mut self, input: &[f32], offset: usize, frames: usize) {
+        let room = self
+            .tracks
+            .iter()
+            .map(rtrb::Producer::slots)
+            .min()
+            .unwrap_or(0);
+        if !self.flush_gap() || room < frames {
+            self.declare_gap(frames as u64);
+            self.status
+                .overflow_frames
+                .fetch_add(frames as u64, Ordering::Relaxed);
+            return;
+        }
+        let stride = self.device_channels;
+        for (ring, &channel) in self.tracks.iter_mut().zip(&self.channels) {
+            if let Ok(chunk) = ring.write_chunk_uninit(frames) {
+                let samples = input
+                    .iter()
+                    .skip(offset * stride + channel)
+                    .step_by(stride)
+                    .copied()
+                    .chain(std::iter::repeat(0.0));
+                chunk.fill_from_iter(samples);
+            }
+        }
+        self.written += frames as u64;
+    }
+
+    /// Real-time: arithmetic only.
+    fn declare_gap(&mut self, frames: u64) {
+        if self.pending_gap.frames == 0 {
+            self.pending_gap.at_frame = self.written;
+        }
+        self.pending_gap.frames += frames;
+        self.written += frames;
+    }
+
+    /// Hands the pending gap to the recorder; false while its ring is full.
+    fn flush_gap(&mut self) -> bool {
+        if self.pending_gap.frames == 0 {
+            return true;
+        }
+        if self.gaps.push(self.pending_gap).is_ok() {
+            self.pending_gap.frames = 0;
+            true
+        } else {
+            false
+        }
+    }
+}

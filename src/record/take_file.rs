@@ -1,0 +1,123 @@
+//! `take.json`: what a take is — devices, rate, latency applied, gaps, tracks.
+//!
+//! Owns the take record written beside the track WAVs: once when recording starts
+//! (`complete: false`, so a crash leaves a record of what was being made) and again
+//! when it ends. Written through `PendingFile`, so it is never half a file.
+//! Must not know about devices or the engine beyond the plain values it stores.
+
+use super::atomic_file::{FileError, PendingFile};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+pub const TAKE_FILE: &str = "take.json";
+pub const FORMAT: &str = "bandroom-take/1";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyApplied {
+    /// What the devices report for output plus input.
+    pub reported_frames: i64,
+    /// The calibrated (or `--latency`) correction on top of that.
+    pub correction_frames: i64,
+    /// The total shift applied to captured audio.
+    pub applied_frames: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GapRecord {
+    /// Take frame where the silence starts.
+    pub at_frame: u64,
+    pub frames: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackRecord {
+    pub file: String,
+    pub peaks: String,
+    /// 1-based input channel of the device.
+    pub input: usize,
+    pub frames: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArrangementRecord {
+    pub name: String,
+    pub title: String,
+    pub tempo_bpm: f64,
+    pub count_in_bars: u32,
+    pub repeats: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TakeRecord {
+    pub format: String,
+    pub complete: bool,
+    #[serde(default)]
+    pub recovered: bool,
+    pub started_at: String,
+    pub host: String,
+    pub input_device: String,
+    pub output_device: String,
+    pub sample_rate_hz: u32,
+    /// The buffer size the device granted (frames per callback), when it says.
+    pub buffer_frames: Option<u32>,
+    pub latency: LatencyApplied,
+    pub frames: u64,
+    pub duration_secs: f64,
+    pub xruns: u64,
+    /// Frames lost because input did not arrive, filled with silence.
+    pub dropped_frames: u64,
+    /// Frames lost because the disk fell behind, filled with silence.
+    pub overflow_frames: u64,
+    pub gaps: Vec<GapRecord>,
+    pub arrangement: Option<ArrangementRecord>,
+    pub tracks: Vec<TrackRecord>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TakeFileError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        path: String,
+        reason: std::io::Error,
+    },
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+}
+
+impl TakeRecord {
+    pub fn write(&self, dir: &Path) -> Result<(), TakeFileError> {
+        let path = dir.join(TAKE_FILE);
+        let (pending, mut file) = PendingFile::create(&path)?;
+        let text = serde_json::to_string_pretty(self).map_err(|e| TakeFileError::Write {
+            path: path.display().to_string(),
+            reason: std::io::Error::other(e),
+        })?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.write_all(b"\n"))
+            .map_err(|reason| TakeFileError::Write {
+                path: path.display().to_string(),
+                reason,
+            })?;
+        pending.commit()?;
+        Ok(())
+    }
+
+    pub fn read(dir: &Path) -> Result<Self, TakeFileError> {
+        let path = dir.join(TAKE_FILE);
+        let read_error = |reason: String| TakeFileError::Read {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| read_error(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| read_error(e.to_string()))
+    }
+}
+
+/// Now, as an RFC 3339 timestamp in UTC.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
