@@ -12,4 +12,5 @@ pub mod cpal_backend;
 pub mod device;
 pub mod live;
 pub mod offline;
+pub mod settings;
 pub mod virtual_device;

@@ -1,9 +1,8 @@
-//! The `bandroom` command line: argument parsing and the glue for each subcommand.
+//! `bandroom render` and `bandroom arrangements`: offline renders of the repertoire.
 //!
-//! Owns the CLI contract of DESIGN.md (names, flags, exit codes, messages). Each
-//! subcommand checks every input before it creates any file, and reports one line
-//! naming the file or value at fault. Must not contain engine, synthesis or file-format
-//! logic of its own: it calls `music`, `engine`, `audio` and `record`.
+//! Owns the render command's checks (every input before any file is created), its
+//! outputs (mix, stems, events CSV, all written whole or not at all) and its summary.
+//! Must not contain engine or file-format logic of its own.
 
 use anyhow::{Context, Result, bail};
 use bandroom::audio::offline::{self, RenderSettings, RenderedBlock};
@@ -12,7 +11,6 @@ use bandroom::engine::{
 };
 use bandroom::music::{self, Arrangement, Bpm};
 use bandroom::record::{PendingFile, WavFormat, WavOutput};
-use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -21,29 +19,7 @@ const MAX_COUNT_IN_BARS: u32 = 16;
 /// Each section's repeats are capped so a render cannot run for hours by mistake.
 const MAX_REPEATS: u32 = 64;
 /// Silence after the last bar so final notes ring out.
-const TAIL_SECS: u64 = 1;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "bandroom",
-    version,
-    about = "Whole-class ensemble sessions for school music rooms",
-    long_about = "bandroom plays metronome-synced parts for a whole class (Steve Reich's \
-                  Clapping Music, tiered band arrangements) and records every player as \
-                  their own track. Run without a subcommand to start the app."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Action>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Action {
-    /// Render an arrangement to a WAV file (with optional stems and an event list)
-    Render(RenderArgs),
-    /// List the built-in arrangements, one per line, starting with the name to use
-    Arrangements,
-}
+pub const TAIL_SECS: u64 = 1;
 
 #[derive(clap::Args, Debug)]
 pub struct RenderArgs {
@@ -52,15 +28,8 @@ pub struct RenderArgs {
     /// The WAV file to write
     #[arg(long, value_name = "F.wav")]
     pub out: PathBuf,
-    /// Tempo in quarter notes per minute (default: the arrangement's)
-    #[arg(long, value_name = "BPM")]
-    pub tempo: Option<f64>,
-    /// Play every section N times (Clapping Music: 12 in the score, 4 or 8 in class)
-    #[arg(long, value_name = "N")]
-    pub repeats: Option<u32>,
-    /// Bars of metronome before the piece
-    #[arg(long, value_name = "BARS", default_value_t = 1)]
-    pub count_in: u32,
+    #[command(flatten)]
+    pub performance: PerformanceArgs,
     #[arg(long, value_name = "HZ", default_value_t = 48_000)]
     pub sample_rate: u32,
     /// Frames per engine block (the output is identical for every block size)
@@ -83,23 +52,7 @@ pub struct RenderArgs {
     pub format: String,
 }
 
-pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
-        Some(Action::Render(args)) => render(&args),
-        Some(Action::Arrangements) => list_arrangements(),
-        None => {
-            println!(
-                "bandroom {}: the lesson window is not built yet.\n\
-                 Try `bandroom render clapping-music --out clapping-music.wav`, \
-                 or `bandroom --help` for everything available now.",
-                env!("CARGO_PKG_VERSION")
-            );
-            Ok(())
-        }
-    }
-}
-
-fn list_arrangements() -> Result<()> {
+pub fn list_arrangements() -> Result<()> {
     let mut out = std::io::stdout().lock();
     for builtin in music::BUILT_INS {
         let arr = builtin
@@ -130,8 +83,23 @@ struct RenderPlan {
     format: WavFormat,
 }
 
-fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
-    let mut arrangement = music::resolve(&args.arrangement)?;
+/// The performance options shared by `render` and `record`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PerformanceArgs {
+    /// Tempo in quarter notes per minute (default: the arrangement's)
+    #[arg(long, value_name = "BPM")]
+    pub tempo: Option<f64>,
+    /// Play every section N times (Clapping Music: 12 in the score, 4 or 8 in class)
+    #[arg(long, value_name = "N")]
+    pub repeats: Option<u32>,
+    /// Bars of metronome before the piece
+    #[arg(long, value_name = "BARS", default_value_t = 1)]
+    pub count_in: u32,
+}
+
+/// Loads `arr` and checks the performance options against it.
+pub fn plan_performance(arr: &str, args: &PerformanceArgs) -> Result<(Arrangement, ScoreOptions)> {
+    let mut arrangement = music::resolve(arr)?;
     if let Some(repeats) = args.repeats {
         if !(1..=MAX_REPEATS).contains(&repeats) {
             bail!("--repeats {repeats} is not allowed: use 1 to {MAX_REPEATS}");
@@ -156,6 +124,15 @@ fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
             args.count_in
         );
     }
+    let options = ScoreOptions {
+        count_in_bars: args.count_in,
+        tempo,
+    };
+    Ok((arrangement, options))
+}
+
+fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
+    let (arrangement, score_options) = plan_performance(&args.arrangement, &args.performance)?;
     if args.block == 0 || args.block > MAX_BLOCK_FRAMES {
         bail!(
             "--block {} is not allowed: use 1 to {MAX_BLOCK_FRAMES} frames",
@@ -165,10 +142,7 @@ fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
     let format = WavFormat::parse(&args.format).map_err(|e| anyhow::anyhow!("--format: {e}"))?;
     Ok(RenderPlan {
         arrangement,
-        score_options: ScoreOptions {
-            count_in_bars: args.count_in,
-            tempo,
-        },
+        score_options,
         config: EngineConfig {
             sample_rate_hz: args.sample_rate,
             max_block_frames: args.block,
@@ -198,7 +172,7 @@ fn stem_file_name(part: &str) -> String {
     }
 }
 
-fn render(args: &RenderArgs) -> Result<()> {
+pub fn render(args: &RenderArgs) -> Result<()> {
     let plan = plan_render(args)?;
     let score = Score::new(&plan.arrangement, plan.score_options);
     let lane_names: Vec<String> = score.lanes.iter().map(|l| l.name.clone()).collect();

@@ -1,0 +1,139 @@
+//! `bandroom devices` and `bandroom calibrate`: what sound hardware there is, and how
+//! late a sound comes back through it.
+//!
+//! Owns listing hosts and devices as a table, running a calibration and storing its
+//! result in the library's settings. Must not contain device or measurement logic.
+
+use super::{DeviceArgs, library_dir};
+use anyhow::{Context, Result, bail};
+use bandroom::audio::calibrate::{CalibrationRequest, calibrate as measure};
+use bandroom::audio::cpal_backend;
+use bandroom::audio::device::{Host, parse_host};
+use bandroom::audio::settings::{CalibrationEntry, Settings};
+use bandroom::audio::virtual_device::{
+    VIRTUAL_DEVICE_NAME, VIRTUAL_INPUT_CHANNELS, VirtualSettings,
+};
+use bandroom::record::take_file::now_rfc3339;
+use std::path::Path;
+
+#[derive(clap::Args, Debug)]
+pub struct DevicesArgs {
+    /// Only this host: alsa, jack or virtual
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// The input channel the loopback cable comes back on (1-based)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub channel: usize,
+    /// The output channel the test signal leaves on (1-based; default: the same as --channel)
+    #[arg(long, value_name = "N")]
+    pub output_channel: Option<usize>,
+}
+
+pub fn devices(args: &DevicesArgs, _library: Option<&Path>) -> Result<()> {
+    let hosts: Vec<Host> = match &args.host {
+        Some(name) => vec![parse_host(name, VirtualSettings::default())?],
+        None => vec![
+            Host::Alsa,
+            Host::Jack,
+            Host::Virtual(VirtualSettings::default()),
+        ],
+    };
+    println!(
+        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} default",
+        "host", "device", "in", "out", "rates", "buffer"
+    );
+    for host in hosts {
+        if let Host::Virtual(_) = host {
+            println!(
+                "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} (for demos and tests; --virtual-latency sets its delay)",
+                "virtual", VIRTUAL_DEVICE_NAME, VIRTUAL_INPUT_CHANNELS, 2, "any", "--virtual-block"
+            );
+            continue;
+        }
+        match cpal_backend::list(&host) {
+            Ok(list) if list.is_empty() => println!(
+                "{:<8} none found{}",
+                host.name(),
+                if host == Host::Jack {
+                    " (no JACK server is running)"
+                } else {
+                    ""
+                }
+            ),
+            Ok(list) => {
+                for d in list {
+                    let default = match (d.default_input, d.default_output) {
+                        (true, true) => "in+out",
+                        (true, false) => "in",
+                        (false, true) => "out",
+                        (false, false) => "",
+                    };
+                    println!(
+                        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default}",
+                        host.name(),
+                        d.name,
+                        d.inputs,
+                        d.outputs,
+                        d.rates,
+                        d.buffers
+                    );
+                }
+            }
+            Err(e) if args.host.is_some() => return Err(e.into()),
+            Err(e) => println!("{:<8} unavailable: {e}", host.name()),
+        }
+    }
+    Ok(())
+}
+
+pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
+    if args.channel == 0 || args.output_channel == Some(0) {
+        bail!("channels count from 1: use --channel 1 for the first input");
+    }
+    let library = library_dir(library)?;
+    let mut settings = Settings::load(&library)?;
+    let output_channel = args.output_channel.unwrap_or(args.channel);
+    let request = args
+        .device
+        .request(&settings, args.channel, output_channel.max(2))?;
+    let result = measure(&CalibrationRequest {
+        device: request,
+        output_channel: output_channel - 1,
+        input_channel: args.channel - 1,
+    })?;
+    let rate = f64::from(result.device.sample_rate_hz);
+    println!(
+        "{} → {}: sound comes back {} frames ({:.2} ms) later than the devices report ({} frames); \
+         spread {} frames over {} measurements",
+        result.device.output_name,
+        result.device.input_name,
+        result.correction_frames,
+        result.correction_frames as f64 * 1000.0 / rate,
+        result.reported_latency_frames,
+        result.spread_frames,
+        result.estimates.len()
+    );
+    settings.remember(CalibrationEntry {
+        host: result.device.host.clone(),
+        input: result.device.input_name.clone(),
+        output: result.device.output_name.clone(),
+        sample_rate_hz: result.device.sample_rate_hz,
+        correction_frames: result.correction_frames,
+        spread_frames: result.spread_frames,
+        measured_at: now_rfc3339(),
+    });
+    settings.save(&library).with_context(|| {
+        format!(
+            "storing the calibration in {}",
+            Settings::path(&library).display()
+        )
+    })?;
+    println!("stored in {}", Settings::path(&library).display());
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! The `bandroom` command line: arguments, dispatch, and what subcommands share (the
+//! library folder, the device options).
+//!
+//! Owns the CLI contract of DESIGN.md (names, flags, exit codes). Each subcommand
+//! lives in its own file, checks every input before it creates any file, and reports
+//! one line naming the file, device or value at fault. Must not contain engine,
+//! synthesis, device or file-format logic of its own.
+
+mod devices;
+mod record;
+mod recover;
+mod render;
+
+use anyhow::{Context, Result};
+use bandroom::audio::device::{self, DeviceRequest, Host};
+use bandroom::audio::settings::Settings;
+use bandroom::audio::virtual_device::VirtualSettings;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bandroom",
+    version,
+    about = "Whole-class ensemble sessions for school music rooms",
+    long_about = "bandroom plays metronome-synced parts for a whole class (Steve Reich's \
+                  Clapping Music, tiered band arrangements) and records every player as \
+                  their own track. Run without a subcommand to start the app."
+)]
+pub struct Cli {
+    /// The library folder (settings, calibrations, takes); also BANDROOM_LIBRARY
+    #[arg(long, global = true, value_name = "DIR", env = "BANDROOM_LIBRARY")]
+    pub library: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Action>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Action {
+    /// Render an arrangement to a WAV file (with optional stems and an event list)
+    Render(render::RenderArgs),
+    /// List the built-in arrangements, one per line, starting with the name to use
+    Arrangements,
+    /// List audio hosts and devices with their channels, rates and buffer sizes
+    Devices(devices::DevicesArgs),
+    /// Measure the round-trip latency through a loopback cable and store it
+    Calibrate(devices::CalibrateArgs),
+    /// Record inputs, each to its own WAV, optionally while playing an arrangement
+    Record(record::RecordArgs),
+    /// Repair the files of a take whose recording was cut off (a crash, pulled power)
+    Recover(recover::RecoverArgs),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let library = cli.library;
+    match cli.command {
+        Some(Action::Render(args)) => render::render(&args),
+        Some(Action::Arrangements) => render::list_arrangements(),
+        Some(Action::Devices(args)) => devices::devices(&args, library.as_deref()),
+        Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),
+        Some(Action::Record(args)) => record::record(&args, library.as_deref()),
+        Some(Action::Recover(args)) => recover::recover(&args),
+        None => {
+            println!(
+                "bandroom {}: the lesson window is not built yet.\n\
+                 Try `bandroom render clapping-music --out clapping-music.wav`, \
+                 or `bandroom --help` for everything available now.",
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The library folder: `--library`, else `BANDROOM_LIBRARY`, else the platform's data folder.
+pub fn library_dir(given: Option<&std::path::Path>) -> Result<PathBuf> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    directories::ProjectDirs::from("org", "bandroom", "bandroom")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .context("cannot find a data folder for the library (no home folder?): pass --library DIR")
+}
+
+/// Device options shared by `record`, `calibrate` and `devices`. Anything not given
+/// comes from the library's settings, then from defaults.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DeviceArgs {
+    /// Audio host: alsa, jack (also PipeWire's JACK) or virtual (a loopback for demos and tests)
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Input device name, as `bandroom devices` lists it
+    #[arg(long, value_name = "DEVICE")]
+    pub input: Option<String>,
+    /// Output device name, as `bandroom devices` lists it
+    #[arg(long, value_name = "DEVICE")]
+    pub output: Option<String>,
+    #[arg(long, value_name = "HZ")]
+    pub sample_rate: Option<u32>,
+    /// Frames per callback to ask the device for
+    #[arg(long, value_name = "FRAMES")]
+    pub buffer: Option<u32>,
+    /// Virtual device: frames between output and input
+    #[arg(long, value_name = "FRAMES", default_value_t = 256)]
+    pub virtual_latency: u64,
+    /// Virtual device: frames per callback
+    #[arg(long, value_name = "FRAMES", default_value_t = 256)]
+    pub virtual_block: usize,
+    /// Virtual device: lose every Nth input block, as an xrun would
+    #[arg(long, value_name = "N")]
+    pub virtual_dropout_every: Option<u32>,
+    /// Virtual device: how many times faster than real time to run
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    pub virtual_speed: f64,
+}
+
+impl DeviceArgs {
+    /// The device to open, from these options over the saved settings.
+    pub fn request(
+        &self,
+        settings: &Settings,
+        input_channels: usize,
+        output_channels: usize,
+    ) -> Result<DeviceRequest> {
+        let saved = &settings.device;
+        let host_name = self
+            .host
+            .clone()
+            .or_else(|| saved.host.clone())
+            .unwrap_or_else(|| "alsa".into());
+        let host = device::parse_host(
+            &host_name,
+            VirtualSettings {
+                latency_frames: self.virtual_latency,
+                block_frames: self.virtual_block,
+                dropout_every: self.virtual_dropout_every,
+                speed: self.virtual_speed,
+            },
+        )?;
+        let from_settings = self.host.is_none() || self.host == saved.host;
+        let sample_rate_hz = self.sample_rate.or(saved.sample_rate_hz).unwrap_or(48_000);
+        if !bandroom::engine::SAMPLE_RATE_RANGE_HZ.contains(&sample_rate_hz) {
+            anyhow::bail!(
+                "--sample-rate {sample_rate_hz} is not supported: use 8000 to 384000 Hz (44100 or 48000 are usual)"
+            );
+        }
+        let is_virtual = matches!(host, Host::Virtual(_));
+        Ok(DeviceRequest {
+            input: self
+                .input
+                .clone()
+                .or_else(|| saved.input.clone().filter(|_| from_settings && !is_virtual)),
+            output: self.output.clone().or_else(|| {
+                saved
+                    .output
+                    .clone()
+                    .filter(|_| from_settings && !is_virtual)
+            }),
+            host,
+            sample_rate_hz,
+            buffer_frames: self
+                .buffer
+                .or(saved.buffer_frames.filter(|_| from_settings)),
+            input_channels,
+            output_channels,
+        })
+    }
+}

@@ -1,0 +1,347 @@
+//! `bandroom record`: headless multitrack capture, optionally while playing a part.
+//!
+//! Owns the order of a take's life on the command line: check everything, create the
+//! folder and files, write `take.json`, start the device, watch for the end (the
+//! arrangement's last bar plus a tail, `--seconds`, Ctrl-C, or a device fault), stop,
+//! close every file and write the final `take.json`. Must not contain capture,
+//! alignment or file-format logic of its own.
+
+use super::render::{PerformanceArgs, TAIL_SECS, plan_performance};
+use super::{DeviceArgs, library_dir};
+use anyhow::{Context, Result, bail};
+use bandroom::audio::clock::ClockAnchor;
+use bandroom::audio::device;
+use bandroom::audio::live::{capture_input, engine_output};
+use bandroom::audio::settings::Settings;
+use bandroom::engine::{
+    CaptureConfig, CaptureTap, Command, Engine, EngineConfig, Score, ScoreOptions,
+};
+use bandroom::music::phase::clapping_music;
+use bandroom::record::recorder::{Recorder, RecorderReport};
+use bandroom::record::take_file::{
+    ArrangementRecord, FORMAT, GapRecord, LatencyApplied, TAKE_FILE, TakeRecord, TrackRecord,
+    now_rfc3339,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Seconds of input each ring holds while the disk catches up (the design asks ≥ 5).
+const RING_SECS: u32 = 10;
+/// The longest take the command line will start.
+const MAX_SECONDS: f64 = 4.0 * 3600.0;
+
+#[derive(clap::Args, Debug)]
+pub struct RecordArgs {
+    /// Input channels to record, 1-based, comma-separated: each becomes input-<n>.wav
+    #[arg(long, value_delimiter = ',', required = true, value_name = "N,...")]
+    pub inputs: Vec<usize>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Play this arrangement (a built-in name or a .toml) and record until it ends
+    #[arg(long, value_name = "ARR")]
+    pub play: Option<String>,
+    #[command(flatten)]
+    pub performance: PerformanceArgs,
+    /// Record for this long (without --play; otherwise until Ctrl-C)
+    #[arg(long, value_name = "S")]
+    pub seconds: Option<f64>,
+    /// Round-trip correction in frames, instead of the stored calibration
+    #[arg(long, value_name = "FRAMES", allow_negative_numbers = true)]
+    pub latency: Option<i64>,
+    /// Leave the metronome out of what is played
+    #[arg(long)]
+    pub no_click: bool,
+    /// The folder for the take (take.json and one WAV per input)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn check_inputs(inputs: &[usize]) -> Result<()> {
+    if inputs.contains(&0) {
+        bail!("--inputs count from 1: use --inputs 1,2 for the first two inputs");
+    }
+    let mut seen = inputs.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    if seen.len() != inputs.len() {
+        bail!("--inputs lists a channel twice");
+    }
+    Ok(())
+}
+
+fn prepare_folder(dir: &Path) -> Result<()> {
+    if dir.join(TAKE_FILE).exists() {
+        bail!(
+            "{} already holds a take: choose a new folder with --out",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create the take folder {} (check you may write there)",
+            dir.display()
+        )
+    })
+}
+
+pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
+    check_inputs(&args.inputs)?;
+    if let Some(s) = args.seconds
+        && !(s.is_finite() && s > 0.0 && s <= MAX_SECONDS)
+    {
+        bail!("--seconds {s} is not allowed: use more than 0 and at most {MAX_SECONDS}");
+    }
+    let performance = match &args.play {
+        Some(arr) => Some(plan_performance(arr, &args.performance)?),
+        None => None,
+    };
+    let library = library_dir(library)?;
+    let settings = Settings::load(&library)?;
+    let highest = args.inputs.iter().copied().max().unwrap_or(1);
+    let request = args.device.request(&settings, highest, 2)?;
+    let opened = device::open(&request)?;
+    let info = opened.info.clone();
+    let rate = info.sample_rate_hz;
+    let (correction, correction_source) = match args.latency {
+        Some(frames) => (frames, "--latency".to_string()),
+        None => match settings.calibration(&info.host, &info.input_name, &info.output_name, rate) {
+            Some(c) => (c.correction_frames, format!("calibrated {}", c.measured_at)),
+            None => {
+                eprintln!(
+                    "note: {} → {} is not calibrated at {rate} Hz, so only the latency the devices \
+                     report is removed; run `bandroom calibrate` with a loopback cable for exact alignment",
+                    info.output_name, info.input_name
+                );
+                (0, "not calibrated".to_string())
+            }
+        },
+    };
+
+    let (score, arrangement_record) = match &performance {
+        Some((arrangement, options)) => {
+            let score = Score::new(arrangement, *options);
+            let record = ArrangementRecord {
+                name: arrangement.name.clone(),
+                title: arrangement.title.clone(),
+                tempo_bpm: score.tempo.as_f64(),
+                count_in_bars: options.count_in_bars,
+                repeats: args.performance.repeats,
+            };
+            (score, Some(record))
+        }
+        // Nothing to play: a performance with no bars keeps the engine silent.
+        None => {
+            let mut silent = clapping_music(1);
+            silent.sections.truncate(1);
+            for notes in &mut silent.sections[0].notes {
+                notes.clear();
+            }
+            let score = Score::new(
+                &silent,
+                ScoreOptions {
+                    count_in_bars: 0,
+                    tempo: None,
+                },
+            );
+            (score, None)
+        }
+    };
+    let (engine, handle) = Engine::new(
+        score,
+        EngineConfig {
+            sample_rate_hz: rate,
+            output_channels: info.output_channels,
+            max_block_frames: 1024,
+            ..EngineConfig::default()
+        },
+    )?;
+    let take_frames = if performance.is_some() {
+        engine.end_frame() + TAIL_SECS * u64::from(rate)
+    } else {
+        args.seconds
+            .map_or(u64::MAX, |s| (s * f64::from(rate)).round() as u64)
+    };
+
+    prepare_folder(&args.out)?;
+    let channels: Vec<usize> = args.inputs.iter().map(|n| n - 1).collect();
+    let (tap, reader) = CaptureTap::new(
+        &CaptureConfig {
+            channels,
+            device_channels: info.input_channels,
+            ring_frames: (RING_SECS * rate) as usize,
+        },
+        &handle,
+    );
+    let status = Arc::clone(tap.status());
+    let names: Vec<String> = args.inputs.iter().map(|n| format!("input-{n}")).collect();
+    let recorder = Recorder::start(&args.out, &names, rate, reader)?;
+    let mut take = TakeRecord {
+        format: FORMAT.into(),
+        complete: false,
+        recovered: false,
+        started_at: now_rfc3339(),
+        host: info.host.clone(),
+        input_device: info.input_name.clone(),
+        output_device: info.output_name.clone(),
+        sample_rate_hz: rate,
+        buffer_frames: info.buffer_frames,
+        latency: LatencyApplied {
+            reported_frames: 0,
+            correction_frames: correction,
+            applied_frames: correction,
+        },
+        frames: 0,
+        duration_secs: 0.0,
+        xruns: 0,
+        dropped_frames: 0,
+        overflow_frames: 0,
+        gaps: Vec::new(),
+        arrangement: arrangement_record,
+        tracks: args
+            .inputs
+            .iter()
+            .zip(&names)
+            .map(|(input, name)| TrackRecord {
+                file: format!("{name}.wav"),
+                peaks: format!("{name}.peaks"),
+                input: *input,
+                frames: 0,
+            })
+            .collect(),
+        error: None,
+    };
+    take.write(&args.out)?;
+
+    if args.no_click {
+        handle.send(Command::SetClickEnabled { enabled: false })?;
+    }
+    handle.send(Command::Record {
+        frames: take_frames,
+    })?;
+    if performance.is_some() {
+        handle.send(Command::Play)?;
+    }
+    let stop_requested = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&stop_requested);
+        // Only one handler per process; a second `record` in one process keeps the first.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Release));
+    }
+    let anchor = ClockAnchor::new();
+    let running = opened.start(
+        engine_output(engine, &anchor),
+        capture_input(tap, &anchor, correction, info.input_channels),
+    )?;
+    eprintln!(
+        "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
+        args.inputs.len(),
+        info.input_name,
+        args.out.display(),
+        correction_source,
+        if take_frames == u64::MAX {
+            "; Ctrl-C to stop"
+        } else {
+            ""
+        }
+    );
+
+    let mut fault: Option<String> = None;
+    let mut stop_sent = false;
+    let mut last_output = 0;
+    let mut last_progress = Instant::now();
+    while !status.finished.load(Ordering::Acquire) {
+        std::thread::sleep(Duration::from_millis(20));
+        if stop_requested.load(Ordering::Acquire) && !stop_sent {
+            handle.send(Command::StopRecording)?;
+            stop_sent = true;
+        }
+        if let Ok(reason) = running.faults.try_recv() {
+            fault = Some(reason);
+            break;
+        }
+        let output = handle.output_frames();
+        if output != last_output {
+            last_output = output;
+            last_progress = Instant::now();
+        } else if last_progress.elapsed() > Duration::from_secs(3) {
+            fault = Some(format!(
+                "{} stopped running (no audio for 3 s): is it still connected?",
+                info.output_name
+            ));
+            break;
+        }
+        // Input that never catches up with the take's end has stopped arriving.
+        if let Some((start, end)) = handle.take_frames()
+            && end != u64::MAX
+            && output > end + 5 * u64::from(rate)
+            && status.frames.load(Ordering::Relaxed) < end - start
+        {
+            fault = Some(format!(
+                "{} stopped delivering input: is it still connected?",
+                info.input_name
+            ));
+            break;
+        }
+    }
+    let reported = anchor.reported_latency_frames();
+    running.stop();
+    let report = if fault.is_some() {
+        recorder.abort()
+    } else {
+        recorder.finish()
+    };
+    finish_take(&mut take, &report, &status, reported, fault.as_deref());
+    take.write(&args.out)?;
+    print_summary(&take, &args.out);
+    match (&fault, &report.error) {
+        (Some(f), _) => bail!("{f}; the take so far is kept in {}", args.out.display()),
+        (None, Some(e)) => bail!("{e}"),
+        (None, None) => Ok(()),
+    }
+}
+
+fn finish_take(
+    take: &mut TakeRecord,
+    report: &RecorderReport,
+    status: &bandroom::engine::CaptureStatus,
+    reported: i64,
+    fault: Option<&str>,
+) {
+    take.complete = fault.is_none() && report.error.is_none();
+    take.frames = report.frames;
+    take.duration_secs = report.frames as f64 / f64::from(take.sample_rate_hz);
+    take.dropped_frames = status.dropped_frames.load(Ordering::Relaxed);
+    take.overflow_frames = status.overflow_frames.load(Ordering::Relaxed);
+    take.xruns = report.gaps.len() as u64;
+    take.gaps = report
+        .gaps
+        .iter()
+        .map(|g| GapRecord {
+            at_frame: g.at_frame,
+            frames: g.frames,
+        })
+        .collect();
+    take.latency.reported_frames = reported;
+    take.latency.applied_frames = reported + take.latency.correction_frames;
+    for (track, file) in take.tracks.iter_mut().zip(&report.tracks) {
+        track.frames = file.frames;
+    }
+    take.error = fault.map(str::to_string).or_else(|| report.error.clone());
+}
+
+fn print_summary(take: &TakeRecord, dir: &Path) {
+    let secs = take.duration_secs;
+    println!(
+        "{}: {} track(s), {}:{:04.1} at {} Hz, latency applied {} frames, {} gap(s){}",
+        dir.display(),
+        take.tracks.len(),
+        (secs / 60.0).floor(),
+        secs % 60.0,
+        take.sample_rate_hz,
+        take.latency.applied_frames,
+        take.gaps.len(),
+        if take.complete { "" } else { " — incomplete" }
+    );
+}
