@@ -45,7 +45,7 @@ pub struct RecordArgs {
     #[command(flatten)]
     pub performance: PerformanceArgs,
     /// Record for this long (without --play; otherwise until Ctrl-C)
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub seconds: Option<f64>,
     /// Round-trip correction in frames, instead of the stored calibration
     #[arg(long, value_name = "FRAMES", allow_negative_numbers = true)]
@@ -104,6 +104,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     let opened = device::open(&request)?;
     let info = opened.info.clone();
     let rate = info.sample_rate_hz;
+    prepare_folder(&args.out)?;
     let (correction, correction_source) = match args.latency {
         Some(frames) => (frames, "--latency".to_string()),
         None => match settings.calibration(&info.host, &info.input_name, &info.output_name, rate) {
@@ -164,7 +165,6 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             .map_or(u64::MAX, |s| (s * f64::from(rate)).round() as u64)
     };
 
-    prepare_folder(&args.out)?;
     let channels: Vec<usize> = args.inputs.iter().map(|n| n - 1).collect();
     let (tap, reader) = CaptureTap::new(
         &CaptureConfig {

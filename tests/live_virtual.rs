@@ -1,0 +1,457 @@
+//! Live capture through the virtual loopback device: calibration, sample-exact
+//! alignment with the offline render, injected dropouts, crash recovery, bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should stop at the failing line
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Output;
+
+fn with_library(dir: &Path, args: &[&str]) -> Output {
+    let library = dir.join("library");
+    let mut full: Vec<&str> = vec!["--library", library.to_str().unwrap()];
+    full.extend_from_slice(args);
+    bandroom(&full, dir)
+}
+
+fn take(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("take.json")).unwrap()).unwrap()
+}
+
+/// One channel of a WAV.
+fn channel(path: &Path, c: usize) -> Vec<f32> {
+    let (samples, channels) = read_wav(path);
+    samples.into_iter().skip(c).step_by(channels).collect()
+}
+
+#[test]
+fn calibration_measures_the_injected_latency_and_takes_line_up_with_the_render_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "render.wav",
+        ],
+        d,
+    ));
+    let left = channel(&d.join("render.wav"), 0);
+    let right = channel(&d.join("render.wav"), 1);
+    for latency in ["0", "37", "4801"] {
+        for block in ["64", "128", "1000"] {
+            let virtual_args = [
+                "--host",
+                "virtual",
+                "--virtual-latency",
+                latency,
+                "--virtual-block",
+                block,
+                "--virtual-speed",
+                "40",
+            ];
+            let calibrate = with_library(d, &[&["calibrate"][..], &virtual_args].concat());
+            assert_ok(&calibrate);
+            let said = String::from_utf8_lossy(&calibrate.stdout).to_string();
+            assert!(
+                said.contains(&format!("comes back {latency} frames")),
+                "{said}"
+            );
+
+            let out = format!("take-{latency}-{block}");
+            let record = with_library(
+                d,
+                &[
+                    &[
+                        "record",
+                        "--inputs",
+                        "1,2",
+                        "--play",
+                        "clapping-music",
+                        "--repeats",
+                        "1",
+                        "--out",
+                        &out,
+                    ][..],
+                    &virtual_args,
+                ]
+                .concat(),
+            );
+            assert_ok(&record);
+            let take_dir = d.join(&out);
+            let info = take(&take_dir);
+            assert_eq!(info["complete"], true);
+            assert_eq!(
+                info["latency"]["applied_frames"],
+                latency.parse::<i64>().unwrap()
+            );
+            assert_eq!(info["gaps"].as_array().unwrap().len(), 0);
+            let one = channel(&take_dir.join("input-1.wav"), 0);
+            let two = channel(&take_dir.join("input-2.wav"), 0);
+            assert_eq!(
+                one.len(),
+                left.len(),
+                "latency {latency}, block {block}: take length"
+            );
+            let first_miss = one.iter().zip(&left).position(|(a, b)| a != b);
+            assert_eq!(
+                first_miss, None,
+                "latency {latency}, block {block}: input 1 differs from the render"
+            );
+            assert!(
+                two == right,
+                "latency {latency}, block {block}: input 2 differs from the render"
+            );
+        }
+    }
+}
+
+#[test]
+fn dropped_input_becomes_silence_of_exactly_the_dropped_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "render.wav",
+        ],
+        d,
+    ));
+    let render = channel(&d.join("render.wav"), 0);
+    let record = with_library(
+        d,
+        &[
+            "record",
+            "--inputs",
+            "1",
+            "--play",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "take",
+            "--host",
+            "virtual",
+            "--virtual-latency",
+            "100",
+            "--virtual-block",
+            "500",
+            "--virtual-dropout-every",
+            "40",
+            "--virtual-speed",
+            "40",
+            "--latency",
+            "100",
+        ],
+    );
+    assert_ok(&record);
+    let info = take(&d.join("take"));
+    let gaps = info["gaps"].as_array().unwrap();
+    // The device loses blocks 40, 80, 120 ... (each 500 frames); block k covers
+    // device frames (k-1)*500.., which land 100 frames earlier on the timeline.
+    assert!(gaps.len() >= 50, "{} gaps", gaps.len());
+    let recorded = channel(&d.join("take/input-1.wav"), 0);
+    assert_eq!(recorded.len(), render.len(), "gaps keep the take's length");
+    let mut silent = vec![false; recorded.len()];
+    for (i, gap) in gaps.iter().enumerate() {
+        let at = gap["at_frame"].as_u64().unwrap();
+        let frames = gap["frames"].as_u64().unwrap();
+        assert_eq!(frames, 500, "gap {i}");
+        assert_eq!(at, 40 * 500 * (i as u64 + 1) - 500 - 100, "gap {i}");
+        for f in at..at + frames {
+            silent[f as usize] = true;
+        }
+    }
+    for (f, (got, want)) in recorded.iter().zip(&render).enumerate() {
+        let expected = if silent[f] { 0.0 } else { *want };
+        assert_eq!(*got, expected, "frame {f}");
+    }
+    assert_eq!(
+        info["dropped_frames"].as_u64().unwrap(),
+        500 * gaps.len() as u64
+    );
+}
+
+#[test]
+fn a_killed_recording_is_recovered_losing_at_most_the_last_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let library = d.join("library");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .args([
+            "--library",
+            library.to_str().unwrap(),
+            "record",
+            "--inputs",
+            "1,2",
+            "--play",
+            "clapping-music",
+            "--out",
+            "take",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "1",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !d.join("take/take.json").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the take never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let started = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    child.kill().unwrap(); // SIGKILL: no clean-up runs
+    let killed_after = started.elapsed().as_secs_f64();
+    child.wait().unwrap();
+    assert_eq!(take(&d.join("take"))["complete"], false);
+
+    let recover = bandroom(&["recover", "take"], d);
+    assert_ok(&recover);
+    let info = take(&d.join("take"));
+    assert_eq!(info["recovered"], true);
+    for n in [1, 2] {
+        let path = d.join(format!("take/input-{n}.wav"));
+        let reader = hound::WavReader::open(&path).expect("a valid WAV after recovery");
+        let secs = f64::from(reader.duration()) / 48_000.0;
+        assert!(
+            secs >= killed_after - 1.0 - 0.5,
+            "input-{n}: {secs:.2} s kept of {killed_after:.2} s"
+        );
+        assert!(
+            secs <= killed_after + 0.5,
+            "input-{n}: {secs:.2} s is more than was played"
+        );
+        let peaks = bandroom::record::peaks::read_peaks(&path.with_extension("peaks")).unwrap();
+        assert_eq!(peaks.buckets.len() as u32, reader.duration().div_ceil(256));
+    }
+}
+
+#[test]
+fn bad_device_input_gets_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("file"), "not a folder").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "record",
+                "--inputs",
+                "1",
+                "--seconds",
+                "1",
+                "--out",
+                "t",
+                "--host",
+                "martian",
+            ],
+            "unknown audio host 'martian'",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "33",
+                "--seconds",
+                "1",
+                "--out",
+                "t",
+                "--host",
+                "virtual",
+            ],
+            "32 input channels",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "0",
+                "--seconds",
+                "1",
+                "--out",
+                "t",
+                "--host",
+                "virtual",
+            ],
+            "count from 1",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "1,1",
+                "--seconds",
+                "1",
+                "--out",
+                "t",
+                "--host",
+                "virtual",
+            ],
+            "twice",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "1",
+                "--seconds",
+                "-3",
+                "--out",
+                "t",
+                "--host",
+                "virtual",
+            ],
+            "--seconds",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "1",
+                "--seconds",
+                "1",
+                "--out",
+                "t",
+                "--host",
+                "virtual",
+                "--sample-rate",
+                "5",
+            ],
+            "--sample-rate 5",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "1",
+                "--seconds",
+                "1",
+                "--out",
+                "file/t",
+                "--host",
+                "virtual",
+            ],
+            "file/t",
+        ),
+        (
+            &[
+                "record", "--inputs", "1", "--play", "nope", "--out", "t", "--host", "virtual",
+            ],
+            "unknown arrangement 'nope'",
+        ),
+        (
+            &[
+                "record",
+                "--inputs",
+                "1",
+                "--seconds",
+                "1",
+                "--out",
+                "t",
+                "--host",
+                "virtual",
+                "--virtual-block",
+                "0",
+            ],
+            "--virtual-block 0",
+        ),
+        (
+            &["calibrate", "--host", "virtual", "--channel", "40"],
+            "32 input channels",
+        ),
+        (&["recover", "missing"], "missing"),
+    ];
+    for (args, expected) in cases {
+        let output = with_library(d, args);
+        assert!(!output.status.success(), "{args:?} should fail");
+        let message = stderr(&output);
+        assert_eq!(message.trim_end().lines().count(), 1, "{args:?}: {message}");
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!d.join("t").exists(), "{args:?} left a take folder behind");
+    }
+    // A folder that already holds a take is not overwritten.
+    assert_ok(&with_library(
+        d,
+        &[
+            "record",
+            "--inputs",
+            "1",
+            "--seconds",
+            "0.1",
+            "--out",
+            "t",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "20",
+        ],
+    ));
+    let again = with_library(
+        d,
+        &[
+            "record",
+            "--inputs",
+            "1",
+            "--seconds",
+            "0.1",
+            "--out",
+            "t",
+            "--host",
+            "virtual",
+        ],
+    );
+    assert!(
+        stderr(&again).contains("already holds a take"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn seconds_give_an_exact_length_and_peaks_describe_the_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let output = with_library(
+        d,
+        &[
+            "record",
+            "--inputs",
+            "3",
+            "--seconds",
+            "1.5",
+            "--out",
+            "t",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "20",
+            "--sample-rate",
+            "44100",
+        ],
+    );
+    assert_ok(&output);
+    let info = take(&d.join("t"));
+    assert_eq!(info["frames"], 66_150);
+    assert_eq!(info["sample_rate_hz"], 44_100);
+    assert_eq!(info["tracks"][0]["file"], "input-3.wav");
+    let reader = hound::WavReader::open(d.join("t/input-3.wav")).unwrap();
+    assert_eq!(reader.duration(), 66_150);
+    assert_eq!(reader.spec().sample_format, hound::SampleFormat::Float);
+    assert_eq!(reader.spec().bits_per_sample, 32);
+}
