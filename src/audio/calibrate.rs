@@ -16,8 +16,9 @@ use std::time::Duration;
 /// Order of the sequence: 2^14 − 1 = 16 383 frames (0.34 s at 48 kHz) per period.
 const MLS_ORDER: u32 = 14;
 pub const MLS_FRAMES: usize = (1 << MLS_ORDER) - 1;
-/// Periods played; the first and last are not measured (they straddle silence).
-const PERIODS: usize = 8;
+/// Periods played (4 s at 48 kHz); the first and last are not measured (they straddle
+/// silence), and a cable plugged in a moment late still leaves enough.
+const PERIODS: usize = 12;
 /// Level of the test signal: loud enough to beat room noise, well below clipping.
 const LEVEL: f32 = 0.25;
 /// A period counts when its correlation peak stands this far above the rest.
@@ -225,7 +226,11 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, Calibratio
     };
     let expected = Duration::from_secs_f64(total as f64 / f64::from(info.sample_rate_hz) / speed);
     let result = done_rx.recv_timeout(expected * 2 + Duration::from_secs(5));
-    let fault = running.faults.try_recv().ok();
+    let fault = running
+        .faults
+        .try_iter()
+        .find(|f| f.fatal)
+        .map(|f| f.message);
     running.stop();
     let reported = anchor.reported_latency_frames();
     let captured = result.map_err(|_| CalibrationError::Stalled {

@@ -33,6 +33,8 @@ const UNSET: i64 = i64::MIN;
 #[derive(Debug)]
 pub struct ClockAnchor {
     offset: AtomicI64,
+    /// Frames in the last output block: the buffer size the device really granted.
+    output_block_frames: AtomicI64,
     output_latency: AtomicI64,
     input_latency: AtomicI64,
 }
@@ -41,9 +43,15 @@ impl ClockAnchor {
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             offset: AtomicI64::new(UNSET),
+            output_block_frames: AtomicI64::new(0),
             output_latency: AtomicI64::new(0),
             input_latency: AtomicI64::new(0),
         })
+    }
+
+    /// Frames per output callback as the device delivers them (0 before the first).
+    pub fn block_frames(&self) -> u32 {
+        u32::try_from(self.output_block_frames.load(Ordering::Relaxed)).unwrap_or(0)
     }
 
     /// Output plus input latency as the devices reported them.
@@ -71,16 +79,20 @@ impl OutputClock {
 
     /// Call once per output block with the engine frame the block starts at.
     ///
+    /// The offset is published every block: the input side reads it only when it
+    /// anchors (at its first block, and after a real jump), and the newest stamp is the
+    /// one least drifted from the input's own clock reading.
+    ///
     /// Real-time: atomics only.
     pub fn on_block(&mut self, engine_frame: u64, frames: usize, stamp: OutputStamp) {
         let offset = engine_frame as i64 - stamp.playback_frame;
-        let current = self.anchor.offset.load(Ordering::Relaxed);
-        if current == UNSET || (offset - current).abs() > tolerance(frames) {
-            self.anchor.offset.store(offset, Ordering::Release);
-        }
+        self.anchor.offset.store(offset, Ordering::Release);
         self.anchor
             .output_latency
             .store(stamp.reported_latency_frames, Ordering::Relaxed);
+        self.anchor
+            .output_block_frames
+            .store(frames as i64, Ordering::Relaxed);
     }
 }
 
@@ -145,9 +157,10 @@ mod tests {
         assert_eq!(input.timeline_frame(inp(1000), 64), Some(-10));
         // A stamp one frame off is jitter: counting wins.
         assert_eq!(input.timeline_frame(inp(1065), 64), Some(54));
-        // Output jitter does not move the anchor either.
+        // Output jitter moves the published offset, but a counting input ignores it.
         output.on_block(64, 64, out(1063));
         assert_eq!(input.timeline_frame(inp(1128), 64), Some(118));
+        output.on_block(128, 64, out(1128));
         // A whole lost block is a jump: the next block lands where it really was.
         assert_eq!(input.timeline_frame(inp(1256), 64), Some(246));
         assert_eq!(anchor.reported_latency_frames(), 128);

@@ -8,7 +8,8 @@
 
 use super::clock::{InputStamp, OutputStamp};
 use super::device::{
-    DeviceError, DeviceInfo, DeviceRequest, Host, InputCallback, OutputCallback, RunningDevice,
+    DeviceError, DeviceFault, DeviceInfo, DeviceRequest, Host, InputCallback, OutputCallback,
+    RunningDevice,
 };
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{BufferSize, SampleFormat, StreamConfig, StreamInstant};
@@ -245,8 +246,17 @@ impl CpalOpened {
         let fault = |device: String| {
             let tx = fault_tx.clone();
             move |e: cpal::Error| {
+                let fatal = !matches!(
+                    e.kind(),
+                    cpal::ErrorKind::Xrun
+                        | cpal::ErrorKind::DeviceChanged
+                        | cpal::ErrorKind::RealtimeDenied
+                );
                 // A full queue drops repeats of a fault already reported.
-                let _ = tx.try_send(format!("{device}: {e}"));
+                let _ = tx.try_send(DeviceFault {
+                    message: format!("{device}: {e}"),
+                    fatal,
+                });
             }
         };
         let start_error = |device: &str, e: &dyn std::fmt::Display| DeviceError::Start {

@@ -95,11 +95,21 @@ pub enum DeviceError {
     Start { device: String, reason: String },
 }
 
+/// Something a running device reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceFault {
+    /// One line naming the device.
+    pub message: String,
+    /// The stream cannot go on (unplugged, server gone); otherwise it was a glitch
+    /// (an xrun) that the capture already filled with silence.
+    pub fatal: bool,
+}
+
 /// A device with both callbacks running. Dropping it (or `stop`) stops them.
 pub struct RunningDevice {
     pub info: DeviceInfo,
-    /// Faults reported while running: one line each, naming the device.
-    pub faults: Receiver<String>,
+    /// Faults reported while running.
+    pub faults: Receiver<DeviceFault>,
     running: Running,
 }
 
@@ -111,7 +121,7 @@ enum Running {
 impl RunningDevice {
     pub(crate) fn virtual_device(
         info: DeviceInfo,
-        faults: Receiver<String>,
+        faults: Receiver<DeviceFault>,
         running: virtual_device::VirtualRunning,
     ) -> Self {
         Self {
@@ -123,7 +133,7 @@ impl RunningDevice {
 
     pub(crate) fn cpal(
         info: DeviceInfo,
-        faults: Receiver<String>,
+        faults: Receiver<DeviceFault>,
         running: cpal_backend::CpalRunning,
     ) -> Self {
         Self {

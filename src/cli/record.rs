@@ -248,6 +248,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     );
 
     let mut fault: Option<String> = None;
+    let mut xruns = 0u64;
     let mut stop_sent = false;
     let mut last_output = 0;
     let mut last_progress = Instant::now();
@@ -257,8 +258,11 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             handle.send(Command::StopRecording)?;
             stop_sent = true;
         }
-        if let Ok(reason) = running.faults.try_recv() {
-            fault = Some(reason);
+        if let Some(f) = running.faults.try_iter().find(|f| {
+            xruns += u64::from(!f.fatal);
+            f.fatal
+        }) {
+            fault = Some(f.message);
             break;
         }
         let output = handle.output_frames();
@@ -286,6 +290,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         }
     }
     let reported = anchor.reported_latency_frames();
+    let xruns = xruns + running.faults.try_iter().filter(|f| !f.fatal).count() as u64;
+    if anchor.block_frames() > 0 {
+        take.buffer_frames = Some(anchor.block_frames());
+    }
     running.stop();
     let report = if fault.is_some() {
         recorder.abort()
@@ -293,6 +301,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         recorder.finish()
     };
     finish_take(&mut take, &report, &status, reported, fault.as_deref());
+    take.xruns = xruns;
     take.write(&args.out)?;
     print_summary(&take, &args.out);
     match (&fault, &report.error) {
@@ -314,7 +323,6 @@ fn finish_take(
     take.duration_secs = report.frames as f64 / f64::from(take.sample_rate_hz);
     take.dropped_frames = status.dropped_frames.load(Ordering::Relaxed);
     take.overflow_frames = status.overflow_frames.load(Ordering::Relaxed);
-    take.xruns = report.gaps.len() as u64;
     take.gaps = report
         .gaps
         .iter()

@@ -64,6 +64,7 @@ pub struct TakeRecord {
     pub latency: LatencyApplied,
     pub frames: u64,
     pub duration_secs: f64,
+    /// Glitches (xruns) the device reported during the take.
     pub xruns: u64,
     /// Frames lost because input did not arrive, filled with silence.
     pub dropped_frames: u64,
