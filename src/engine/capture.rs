@@ -104,6 +104,17 @@ impl CaptureTap {
         &self.status
     }
 
+    /// Frames every ring can still take before the recorder must catch up.
+    ///
+    /// Real-time: reads atomics only.
+    pub fn room_frames(&self) -> usize {
+        self.tracks
+            .iter()
+            .map(rtrb::Producer::slots)
+            .min()
+            .unwrap_or(0)
+    }
+
     /// Takes one interleaved input block whose first frame was played against
     /// `timeline_frame` (an engine output frame, latency already removed).
     ///
