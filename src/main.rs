@@ -12,7 +12,8 @@ fn main() -> ExitCode {
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("bandroom: error: {error:#}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "bandroom: error: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -359,3 +359,23 @@ fn bad_input_gets_one_clear_line_and_leaves_no_files() {
     );
     refused(&["clapping-music", "--out", "."], "cannot write");
 }
+
+/// Regression: `bandroom arrangements | head -1` used to panic when the reader left.
+#[test]
+fn a_reader_that_leaves_early_ends_output_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["arrangements"][..], &["devices", "--host", "virtual"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away before a line is written
+        let output = child.wait_with_output().unwrap();
+        let message = stderr(&output);
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+        assert_ne!(output.status.code(), Some(101), "{args:?}: {message}");
+    }
+}

@@ -10,14 +10,21 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A JACK server of the test's own, killed on drop.
+/// One server at a time: the dummy driver runs late (xruns) when several share 2 cores.
+static ONE_SERVER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A JACK server of the test's own, stopped on drop.
 struct JackServer {
     name: String,
     process: Child,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl JackServer {
     fn start(tag: &str) -> JackServer {
+        let turn = ONE_SERVER_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let name = format!("bandroom-{tag}-{}", std::process::id());
         let process = Command::new("jackd")
             .args([
@@ -28,7 +35,11 @@ impl JackServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("jackd starts (make test installs jackd2)");
-        let server = JackServer { name, process };
+        let server = JackServer {
+            name,
+            process,
+            _turn: turn,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !server.tool("jack_lsp", &[]).status.success() {
             assert!(Instant::now() < deadline, "the JACK server did not come up");
@@ -87,10 +98,28 @@ impl JackServer {
     }
 }
 
-impl Drop for JackServer {
-    fn drop(&mut self) {
+impl JackServer {
+    /// Stops the server the way a shutdown does. A SIGKILLed jackd leaves its entry in
+    /// JACK's shared-memory registry, and after a few such runs no new server can start.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.process.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.process.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.process.kill();
         let _ = self.process.wait();
+    }
+}
+
+impl Drop for JackServer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -183,23 +212,115 @@ fn a_calibrated_loopback_take_lines_up_with_the_render() {
     let left: Vec<f32> = render.iter().step_by(channels).copied().collect();
     let (take, _) = read_wav(&d.join("take/input-1.wav"));
     assert_eq!(take.len(), left.len());
+    // Input lost to an xrun (the dummy server runs late when the machine is busy) is
+    // silence of exactly the lost length, listed in take.json; everything else must be
+    // the very sample that was played at that frame.
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("take/take.json")).unwrap()).unwrap();
+    let mut expected = left.clone();
+    let mut lost = 0u64;
+    for gap in info["gaps"].as_array().unwrap() {
+        let at = gap["at_frame"].as_u64().unwrap() as usize;
+        let frames = gap["frames"].as_u64().unwrap() as usize;
+        expected[at..at + frames].fill(0.0);
+        lost += frames as u64;
+    }
+    assert!(lost < take.len() as u64 / 10, "{lost} frames lost to xruns");
     // From two seconds in (the cable is patched in a moment after the ports appear),
-    // every sample is the one that was played at that frame.
+    // every 256-frame period must hold exactly what was played at those frames. In an
+    // xrun the loopback itself may carry a stale buffer for a period, so each xrun the
+    // server reported excuses at most two periods; a take misaligned by even one frame
+    // differs in nearly every period that has a clap in it.
     let from = 2 * 48_000;
-    let first_miss = take[from..]
-        .iter()
-        .zip(&left[from..])
-        .position(|(a, b)| a != b);
-    assert_eq!(
-        first_miss,
-        None,
-        "the take drifts from the render at frame {:?}",
-        first_miss.map(|m| m + from)
+    let period = 256;
+    let differing: Vec<usize> = (from / period..take.len() / period)
+        .filter(|p| take[p * period..(p + 1) * period] != expected[p * period..(p + 1) * period])
+        .collect();
+    let xruns = info["xruns"].as_u64().unwrap() as usize;
+    assert!(
+        differing.len() <= 2 * xruns,
+        "{} periods differ from the render with {xruns} xruns; first at frame {:?} (gaps: {})",
+        differing.len(),
+        differing.first().map(|p| p * period),
+        info["gaps"]
     );
     assert!(
         take[from..].iter().any(|s| s.abs() > 0.01),
         "the loopback carried sound"
     );
+}
+
+#[test]
+fn a_server_that_goes_away_mid_take_stops_it_and_keeps_what_was_recorded() {
+    let mut server = JackServer::start("gone");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let record = server.bandroom(
+        d,
+        &[
+            "record",
+            "--host",
+            "jack",
+            "--inputs",
+            "1,2",
+            "--seconds",
+            "30",
+            "--out",
+            "take",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d.join("take/take.json").exists() {
+        assert!(Instant::now() < deadline, "the take never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    server.stop(); // to bandroom, as sudden as pulling the interface's cable
+    let output = record.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("JACK server"), "{message}");
+    assert!(message.contains("kept in take"), "{message}");
+    let take: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("take/take.json")).unwrap()).unwrap();
+    assert_eq!(take["complete"], false);
+    assert!(take["error"].as_str().unwrap().contains("JACK"));
+    for n in [1, 2] {
+        let reader = hound::WavReader::open(d.join(format!("take/input-{n}.wav"))).unwrap();
+        let secs = f64::from(reader.duration()) / 48_000.0;
+        assert!((1.0..4.0).contains(&secs), "input-{n}: {secs:.2} s kept");
+    }
+}
+
+#[test]
+fn unknown_devices_and_refused_rates_are_named() {
+    let server = JackServer::start("refuse");
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--input", "Tascam", "--seconds", "1"],
+            "no input device called 'Tascam' on jack; available: JACK Input",
+        ),
+        (
+            &["--sample-rate", "44100", "--seconds", "1"],
+            "cannot run at 44100 Hz",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["record", "--host", "jack", "--inputs", "1", "--out", "take"];
+        args.extend_from_slice(extra);
+        let output = server
+            .bandroom(dir.path(), &args)
+            .wait_with_output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(
+            !dir.path().join("take").exists(),
+            "{args:?} left a take folder"
+        );
+    }
 }
 
 #[test]

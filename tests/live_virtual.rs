@@ -455,3 +455,124 @@ fn seconds_give_an_exact_length_and_peaks_describe_the_audio() {
     assert_eq!(reader.spec().sample_format, hound::SampleFormat::Float);
     assert_eq!(reader.spec().bits_per_sample, 32);
 }
+
+#[test]
+fn ctrl_c_finishes_the_take_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let library = d.join("library");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .args([
+            "--library",
+            library.to_str().unwrap(),
+            "record",
+            "--inputs",
+            "1",
+            "--play",
+            "clapping-music",
+            "--out",
+            "take",
+            "--host",
+            "virtual",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !d.join("take/take.json").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the take never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let output = child.wait_with_output().unwrap();
+    assert_ok(&output);
+    let info = take(&d.join("take"));
+    assert_eq!(
+        info["complete"], true,
+        "Ctrl-C ends a take, it does not break it"
+    );
+    let frames = info["frames"].as_u64().unwrap();
+    assert!(
+        (48_000..=48_000 * 4).contains(&frames),
+        "{frames} frames after about 1.5 s"
+    );
+    let reader = hound::WavReader::open(d.join("take/input-1.wav")).unwrap();
+    assert_eq!(u64::from(reader.duration()), frames);
+}
+
+/// A 300 KB RAM disk, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &Path) -> SmallDisk {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=300k", "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(
+            mounted.success(),
+            "mounting a small tmpfs needs root (CI and `make test` run as root)"
+        );
+        SmallDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_take_with_valid_files_and_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let disk = SmallDisk::mount(&d.join("small"));
+    let output = with_library(
+        d,
+        &[
+            "record",
+            "--inputs",
+            "1,2",
+            "--seconds",
+            "5",
+            "--out",
+            "small/take",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "10",
+        ],
+    );
+    assert!(!output.status.success(), "a full disk is an error");
+    let message = stderr(&output);
+    assert!(message.contains("disk full"), "{message}");
+    for n in [1, 2] {
+        let path = d.join(format!("small/take/input-{n}.wav"));
+        let reader = hound::WavReader::open(&path).expect("a valid WAV despite the full disk");
+        let secs = f64::from(reader.duration()) / 48_000.0;
+        assert!(
+            secs > 0.1 && secs < 1.0,
+            "input-{n}: {secs:.2} s on a 300 KB disk"
+        );
+        let samples: Vec<f32> = reader.into_samples::<f32>().map(Result::unwrap).collect();
+        assert_eq!(
+            samples.len() as f64 / 48_000.0,
+            secs,
+            "every sample the header counts is there"
+        );
+    }
+    drop(disk);
+}

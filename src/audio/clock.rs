@@ -60,11 +60,6 @@ impl ClockAnchor {
     }
 }
 
-/// Stamps above this distance from the counted position are real jumps, not jitter.
-fn tolerance(frames: usize) -> i64 {
-    (frames as i64 / 2).max(2)
-}
-
 /// The output callback's half.
 pub struct OutputClock {
     anchor: Arc<ClockAnchor>,
@@ -127,7 +122,13 @@ impl InputClock {
             .store(stamp.reported_latency_frames, Ordering::Relaxed);
         let stamped = stamp.capture_frame + offset - self.correction_frames;
         let frame = match self.expected {
-            Some(expected) if (stamped - expected).abs() <= tolerance(frames) => expected,
+            // Devices lose input in whole blocks (a missed cycle, a dropped period), while
+            // stamps wobble by fractions of one: keep counting, moved by whole blocks only.
+            Some(expected) if frames > 0 => {
+                let block = frames as i64;
+                let deviation = stamped - expected;
+                expected + (deviation + block / 2).div_euclid(block) * block
+            }
             _ => stamped,
         };
         self.expected = Some(frame + frames as i64);
@@ -157,12 +158,14 @@ mod tests {
         assert_eq!(input.timeline_frame(inp(1000), 64), Some(-10));
         // A stamp one frame off is jitter: counting wins.
         assert_eq!(input.timeline_frame(inp(1065), 64), Some(54));
+        // So is a wobble of almost half a block.
+        assert_eq!(input.timeline_frame(inp(1128 + 31), 64), Some(118));
         // Output jitter moves the published offset, but a counting input ignores it.
         output.on_block(64, 64, out(1063));
-        assert_eq!(input.timeline_frame(inp(1128), 64), Some(118));
+        assert_eq!(input.timeline_frame(inp(1192), 64), Some(182));
         output.on_block(128, 64, out(1128));
         // A whole lost block is a jump: the next block lands where it really was.
-        assert_eq!(input.timeline_frame(inp(1256), 64), Some(246));
+        assert_eq!(input.timeline_frame(inp(1320), 64), Some(310));
         assert_eq!(anchor.reported_latency_frames(), 128);
     }
 }

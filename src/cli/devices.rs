@@ -44,20 +44,30 @@ pub fn devices(args: &DevicesArgs, _library: Option<&Path>) -> Result<()> {
             Host::Virtual(VirtualSettings::default()),
         ],
     };
-    println!(
+    say!(
         "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} default",
-        "host", "device", "in", "out", "rates", "buffer"
+        "host",
+        "device",
+        "in",
+        "out",
+        "rates",
+        "buffer"
     );
     for host in hosts {
         if let Host::Virtual(_) = host {
-            println!(
+            say!(
                 "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} (for demos and tests; --virtual-latency sets its delay)",
-                "virtual", VIRTUAL_DEVICE_NAME, VIRTUAL_INPUT_CHANNELS, 2, "any", "--virtual-block"
+                "virtual",
+                VIRTUAL_DEVICE_NAME,
+                VIRTUAL_INPUT_CHANNELS,
+                2,
+                "any",
+                "--virtual-block"
             );
             continue;
         }
         match cpal_backend::list(&host) {
-            Ok(list) if list.is_empty() => println!(
+            Ok(list) if list.is_empty() => say!(
                 "{:<8} none found{}",
                 host.name(),
                 if host == Host::Jack {
@@ -74,7 +84,7 @@ pub fn devices(args: &DevicesArgs, _library: Option<&Path>) -> Result<()> {
                         (false, true) => "out",
                         (false, false) => "",
                     };
-                    println!(
+                    say!(
                         "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default}",
                         host.name(),
                         d.name,
@@ -86,7 +96,7 @@ pub fn devices(args: &DevicesArgs, _library: Option<&Path>) -> Result<()> {
                 }
             }
             Err(e) if args.host.is_some() => return Err(e.into()),
-            Err(e) => println!("{:<8} unavailable: {e}", host.name()),
+            Err(e) => say!("{:<8} unavailable: {e}", host.name()),
         }
     }
     Ok(())
@@ -108,7 +118,7 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
         input_channel: args.channel - 1,
     })?;
     let rate = f64::from(result.device.sample_rate_hz);
-    println!(
+    say!(
         "{} → {}: sound comes back {} frames ({:.2} ms) later than the devices report ({} frames); \
          spread {} frames over {} measurements",
         result.device.output_name,
@@ -119,6 +129,17 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
         result.spread_frames,
         result.estimates.len()
     );
+    // Calibrating is how a room's interface is set up: it becomes the default device.
+    // (The virtual device is for demos and tests, so it never replaces a real one.)
+    if result.device.host != "virtual" {
+        settings.device.host = Some(result.device.host.clone());
+        settings.device.input = Some(result.device.input_name.clone());
+        settings.device.output = Some(result.device.output_name.clone());
+        settings.device.sample_rate_hz = Some(result.device.sample_rate_hz);
+        if args.device.buffer.is_some() {
+            settings.device.buffer_frames = args.device.buffer;
+        }
+    }
     settings.remember(CalibrationEntry {
         host: result.device.host.clone(),
         input: result.device.input_name.clone(),
@@ -134,6 +155,14 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
             Settings::path(&library).display()
         )
     })?;
-    println!("stored in {}", Settings::path(&library).display());
+    say!(
+        "stored in {}{}",
+        Settings::path(&library).display(),
+        if result.device.host == "virtual" {
+            ""
+        } else {
+            " as the default device"
+        }
+    );
     Ok(())
 }

@@ -6,6 +6,23 @@
 //! one line naming the file, device or value at fault. Must not contain engine,
 //! synthesis, device or file-format logic of its own.
 
+/// Prints a line on standard output. A reader that goes away (`bandroom devices | head -1`)
+/// only ends the output; `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Prints a line on standard error (notes and progress), never panicking.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod devices;
 mod record;
 mod recover;
@@ -61,7 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Record(args)) => record::record(&args, library.as_deref()),
         Some(Action::Recover(args)) => recover::recover(&args),
         None => {
-            println!(
+            say!(
                 "bandroom {}: the lesson window is not built yet.\n\
                  Try `bandroom render clapping-music --out clapping-music.wav`, \
                  or `bandroom --help` for everything available now.",

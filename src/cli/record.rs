@@ -110,10 +110,11 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         None => match settings.calibration(&info.host, &info.input_name, &info.output_name, rate) {
             Some(c) => (c.correction_frames, format!("calibrated {}", c.measured_at)),
             None => {
-                eprintln!(
+                note!(
                     "note: {} → {} is not calibrated at {rate} Hz, so only the latency the devices \
                      report is removed; run `bandroom calibrate` with a loopback cable for exact alignment",
-                    info.output_name, info.input_name
+                    info.output_name,
+                    info.input_name
                 );
                 (0, "not calibrated".to_string())
             }
@@ -234,7 +235,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         engine_output(engine, &anchor),
         capture_input(tap, &anchor, correction, info.input_channels),
     )?;
-    eprintln!(
+    note!(
         "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
         args.inputs.len(),
         info.input_name,
@@ -302,12 +303,14 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     };
     finish_take(&mut take, &report, &status, reported, fault.as_deref());
     take.xruns = xruns;
-    take.write(&args.out)?;
+    // On a full disk even take.json may not fit: the earlier one (marked incomplete)
+    // stays, and the recorder's error is the one to report.
+    let written = take.write(&args.out);
     print_summary(&take, &args.out);
     match (&fault, &report.error) {
         (Some(f), _) => bail!("{f}; the take so far is kept in {}", args.out.display()),
         (None, Some(e)) => bail!("{e}"),
-        (None, None) => Ok(()),
+        (None, None) => Ok(written?),
     }
 }
 
@@ -341,7 +344,7 @@ fn finish_take(
 
 fn print_summary(take: &TakeRecord, dir: &Path) {
     let secs = take.duration_secs;
-    println!(
+    say!(
         "{}: {} track(s), {}:{:04.1} at {} Hz, latency applied {} frames, {} gap(s){}",
         dir.display(),
         take.tracks.len(),

@@ -39,7 +39,7 @@ pub fn recover(args: &RecoverArgs) -> Result<()> {
         let peaks = wav.with_extension("peaks");
         rebuild_peaks(wav, &peaks).map_err(|e| anyhow::anyhow!("rebuilding peaks: {e}"))?;
         shortest = shortest.min(repaired.frames);
-        println!(
+        say!(
             "{}: {} frames{}",
             wav.display(),
             repaired.frames,
@@ -70,7 +70,7 @@ pub fn recover(args: &RecoverArgs) -> Result<()> {
             });
         }
         take.write(dir)?;
-        println!(
+        say!(
             "{}: updated",
             dir.join(bandroom::record::take_file::TAKE_FILE).display()
         );

@@ -53,13 +53,11 @@ pub struct RenderArgs {
 }
 
 pub fn list_arrangements() -> Result<()> {
-    let mut out = std::io::stdout().lock();
     for builtin in music::BUILT_INS {
         let arr = builtin
             .load()
             .with_context(|| format!("built-in arrangement '{}'", builtin.name))?;
-        writeln!(
-            out,
+        say!(
             "{:<16} {} — {}; {}, ♩ = {} ({}–{}), {} parts, {} sections",
             builtin.name,
             arr.title,
@@ -70,7 +68,7 @@ pub fn list_arrangements() -> Result<()> {
             arr.tempo.practice_max,
             arr.parts.len(),
             arr.sections.len()
-        )?;
+        );
     }
     Ok(())
 }
@@ -113,9 +111,11 @@ pub fn plan_performance(arr: &str, args: &PerformanceArgs) -> Result<(Arrangemen
     if let Some(tempo) = tempo
         && !arrangement.tempo.contains(tempo)
     {
-        eprintln!(
+        note!(
             "note: {tempo} BPM is outside {}'s practice range {}–{} BPM",
-            arrangement.title, arrangement.tempo.practice_min, arrangement.tempo.practice_max
+            arrangement.title,
+            arrangement.tempo.practice_min,
+            arrangement.tempo.practice_max
         );
     }
     if args.count_in > MAX_COUNT_IN_BARS {
@@ -275,7 +275,7 @@ pub fn render(args: &RenderArgs) -> Result<()> {
 
     let secs = summary.frames as f64 / f64::from(sample_rate);
     let peak_db = 20.0 * f64::from(summary.peak.max(1e-9)).log10();
-    println!(
+    say!(
         "{}: {} ({}, ♩ = {tempo}) — {}:{:04.1}, {sample_rate} Hz, {} ch, {}; peak {peak_db:.1} dBFS; {} notes, {} clicks",
         out.display(),
         plan.arrangement.title,
@@ -288,7 +288,7 @@ pub fn render(args: &RenderArgs) -> Result<()> {
         summary.clicks
     );
     if let Some(dir) = &args.stems {
-        println!(
+        say!(
             "stems: {} ({} parts + {CLICK_LANE_NAME}.wav)",
             dir.display(),
             lane_names.len() - 1
