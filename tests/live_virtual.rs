@@ -576,3 +576,66 @@ fn a_full_disk_stops_the_take_with_valid_files_and_a_clear_message() {
     }
     drop(disk);
 }
+
+/// ALSA through real cpal streams, on the `null` PCM every ALSA install has (silence in,
+/// discarded out, no clock of its own): the backend opens, runs and closes cleanly.
+#[test]
+fn alsa_streams_record_through_the_null_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let output = with_library(
+        d,
+        &[
+            "record",
+            "--host",
+            "alsa",
+            "--input",
+            "null",
+            "--output",
+            "null",
+            "--inputs",
+            "1,2",
+            "--seconds",
+            "1",
+            "--out",
+            "take",
+        ],
+    );
+    assert_ok(&output);
+    let info = take(&d.join("take"));
+    assert_eq!(info["host"], "alsa");
+    assert_eq!(info["input_device"], "null");
+    assert!(
+        info["buffer_frames"].as_u64().unwrap() > 0,
+        "the granted buffer is reported"
+    );
+    for n in [1, 2] {
+        let reader = hound::WavReader::open(d.join(format!("take/input-{n}.wav"))).unwrap();
+        assert_eq!(reader.duration(), 48_000);
+    }
+    let missing = with_library(
+        d,
+        &[
+            "record",
+            "--host",
+            "alsa",
+            "--input",
+            "Focusrite",
+            "--inputs",
+            "1",
+            "--seconds",
+            "1",
+            "--out",
+            "t2",
+        ],
+    );
+    let message = stderr(&missing);
+    assert!(
+        message.contains("no input device called 'Focusrite' on alsa"),
+        "{message}"
+    );
+    assert!(
+        message.contains("null"),
+        "the message lists what there is: {message}"
+    );
+}

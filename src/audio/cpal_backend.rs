@@ -57,12 +57,22 @@ fn hint(host: &Host) -> &'static str {
     }
 }
 
-/// A device's name as bandroom shows and matches it.
+/// A device's name as bandroom shows and matches it: the short name a teacher types.
+/// ALSA's is the PCM name (`default`, `hw:CARD=USB,DEV=0`); JACK's is its description
+/// (`JACK Input`), since its id is only "input" or "output".
 pub fn device_name(device: &cpal::Device) -> String {
+    match device.id() {
+        Ok(id) if id.host() == cpal::HostId::Alsa => id.id().to_string(),
+        _ => device.to_string(),
+    }
+}
+
+/// The longer description a device gives of itself, for listings.
+pub fn device_description(device: &cpal::Device) -> String {
     device
         .description()
         .map(|d| d.to_string())
-        .unwrap_or_else(|_| device.to_string())
+        .unwrap_or_default()
 }
 
 fn find(
@@ -129,7 +139,7 @@ fn check_config(
     }
     .map_err(|e| {
         DeviceError::Unavailable(format!(
-            "cannot read what {name} supports: {e} (is it still connected?)"
+            "cannot read what {name} supports: {e} (is it connected? `bandroom devices` lists what is there; --host virtual works without hardware)"
         ))
     })?;
     let fits = |r: &&cpal::SupportedStreamConfigRange| {
@@ -321,6 +331,7 @@ impl CpalOpened {
 #[derive(Clone, Debug)]
 pub struct DeviceListing {
     pub name: String,
+    pub description: String,
     pub inputs: usize,
     pub outputs: usize,
     pub rates: String,
@@ -380,6 +391,7 @@ pub fn list(host: &Host) -> Result<Vec<DeviceListing>, DeviceError> {
             continue;
         }
         listings.push(DeviceListing {
+            description: device_description(&device),
             default_input: default_in.as_deref() == Some(name.as_str()),
             default_output: default_out.as_deref() == Some(name.as_str()),
             inputs: channels(&inputs),

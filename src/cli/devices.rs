@@ -84,8 +84,13 @@ pub fn devices(args: &DevicesArgs, _library: Option<&Path>) -> Result<()> {
                         (false, true) => "out",
                         (false, false) => "",
                     };
+                    let about = if d.description == d.name {
+                        ""
+                    } else {
+                        &d.description
+                    };
                     say!(
-                        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default}",
+                        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default:<7} {about}",
                         host.name(),
                         d.name,
                         d.inputs,
