@@ -13,10 +13,7 @@ use bandroom::audio::clock::ClockAnchor;
 use bandroom::audio::device;
 use bandroom::audio::live::{capture_input, engine_output};
 use bandroom::audio::settings::Settings;
-use bandroom::engine::{
-    CaptureConfig, CaptureTap, Command, Engine, EngineConfig, Score, ScoreOptions,
-};
-use bandroom::music::phase::clapping_music;
+use bandroom::engine::{CaptureConfig, CaptureTap, Command, Engine, EngineConfig, Score};
 use bandroom::record::recorder::{Recorder, RecorderReport};
 use bandroom::record::take_file::{
     ArrangementRecord, FORMAT, GapRecord, LatencyApplied, TAKE_FILE, TakeRecord, TrackRecord,
@@ -133,22 +130,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             };
             (score, Some(record))
         }
-        // Nothing to play: a performance with no bars keeps the engine silent.
-        None => {
-            let mut silent = clapping_music(1);
-            silent.sections.truncate(1);
-            for notes in &mut silent.sections[0].notes {
-                notes.clear();
-            }
-            let score = Score::new(
-                &silent,
-                ScoreOptions {
-                    count_in_bars: 0,
-                    tempo: None,
-                },
-            );
-            (score, None)
-        }
+        None => (Score::silence(), None),
     };
     let (engine, handle) = Engine::new(
         score,

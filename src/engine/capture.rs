@@ -220,3 +220,85 @@ impl CaptureTap {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Command, Engine, EngineConfig, Score};
+
+    /// An engine whose take covers output frames 100..400, and a 2-track tap on a
+    /// 3-channel device with rings of `ring` frames.
+    fn take(ring: usize) -> (CaptureTap, CaptureReader) {
+        let (mut engine, handle) = Engine::new(Score::silence(), EngineConfig::default()).unwrap();
+        engine.process(&mut [0.0; 200]);
+        handle.send(Command::Record { frames: 300 }).unwrap();
+        engine.process(&mut [0.0; 2]);
+        let config = CaptureConfig {
+            channels: vec![2, 0],
+            device_channels: 3,
+            ring_frames: ring,
+        };
+        CaptureTap::new(&config, &handle)
+    }
+
+    /// A block of `frames` frames whose channel c of frame f holds `1000 * c + f`.
+    fn block(first: i64, frames: usize) -> Vec<f32> {
+        (0..frames)
+            .flat_map(|f| (0..3).map(move |c| (1000 * c) as f32 + (first + f as i64) as f32))
+            .collect()
+    }
+
+    fn drain(ring: &mut rtrb::Consumer<f32>) -> Vec<f32> {
+        std::iter::from_fn(|| ring.pop().ok()).collect()
+    }
+
+    #[test]
+    fn only_the_takes_frames_reach_the_rings_in_track_order() {
+        let (mut tap, mut reader) = take(1000);
+        tap.capture(&block(-50, 100), -50);
+        tap.capture(&block(50, 100), 50);
+        assert!(!reader.status.finished.load(Ordering::Acquire));
+        tap.capture(&block(150, 300), 150);
+        assert!(reader.status.finished.load(Ordering::Acquire));
+        let first = drain(&mut reader.tracks[0]);
+        let second = drain(&mut reader.tracks[1]);
+        assert_eq!(first.len(), 300);
+        assert_eq!(
+            first[0], 2100.0,
+            "track 1 is device channel 3, from frame 100"
+        );
+        assert_eq!(first[299], 2399.0);
+        assert_eq!(second[0], 100.0, "track 2 is device channel 1");
+        assert!(reader.gaps.is_empty());
+    }
+
+    #[test]
+    fn lost_and_overflowing_input_become_gaps_of_the_right_length() {
+        let (mut tap, mut reader) = take(200);
+        tap.capture(&block(100, 100), 100);
+        // Timeline frames 200..250 never arrive; the next 100 fill the ring.
+        tap.capture(&block(250, 100), 250);
+        assert_eq!(tap.room_frames(), 0);
+        // The recorder has fallen behind: the take's last 50 frames do not fit.
+        tap.capture(&block(350, 60), 350);
+        assert_eq!(reader.status.overflow_frames.load(Ordering::Relaxed), 50);
+        assert!(reader.status.finished.load(Ordering::Acquire));
+        let gaps: Vec<Gap> = std::iter::from_fn(|| reader.gaps.pop().ok()).collect();
+        assert_eq!(
+            gaps,
+            vec![
+                Gap {
+                    at_frame: 100,
+                    frames: 50
+                },
+                Gap {
+                    at_frame: 250,
+                    frames: 50
+                },
+            ],
+            "the overflow (timeline 350..400) is cut at the take's end"
+        );
+        assert_eq!(reader.status.frames.load(Ordering::Relaxed), 300);
+        assert_eq!(reader.status.dropped_frames.load(Ordering::Relaxed), 50);
+    }
+}

@@ -212,6 +212,29 @@ impl Score {
         }
     }
 
+    /// Nothing to play: an engine with this score is silent (for recording without a
+    /// backing). Its one click lane has no notes and the piece ends at once.
+    pub fn silence() -> Self {
+        let tempo = Bpm::new(120.0).unwrap_or_else(|e| unreachable!("{e}"));
+        Self {
+            title: "silence".into(),
+            meter: Meter::new(4, 4).unwrap_or_else(|e| unreachable!("{e}")),
+            lanes: vec![Lane {
+                name: CLICK_LANE_NAME.to_string(),
+                sound: LaneSound::Click,
+                gain: 1.0,
+                pan: 0.0,
+                notes: Vec::new(),
+            }],
+            sections: Vec::new(),
+            tempo_changes: vec![(0, tempo)],
+            written_tempo: tempo,
+            tempo,
+            count_in_ticks: 0,
+            end_tick: 0,
+        }
+    }
+
     /// The tempo changes of this performance, scaled to the chosen practice tempo.
     pub fn played_tempo_changes(&self, tempo: Bpm) -> impl Iterator<Item = (u64, Bpm)> + '_ {
         self.tempo_changes
