@@ -3,58 +3,16 @@
 //! Figures go in README.md's performance section. Run with `cargo bench --bench engine`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark set-up; a failure should stop the run
 
+mod common;
+
 use bandroom::audio::offline::{self, RenderSettings};
 use bandroom::engine::{Command, Engine, EngineConfig, EngineHandle, Score, ScoreOptions};
-use bandroom::music::{
-    Arrangement, Bpm, Meter, Note, Part, Section, Sound, TempoRange, phase::clapping_music,
-};
+use bandroom::music::phase::clapping_music;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-/// A busy band: every part plays every eighth, half of them clapping, half pitched.
-fn band(parts: usize) -> Arrangement {
-    let bpm = Bpm::new(120.0).unwrap();
-    let eighths = |pitch: u8| -> Vec<Note> {
-        (0..8)
-            .map(|i| Note {
-                at_ticks: i * 480,
-                len_ticks: 480,
-                pitch: pitch + (i % 3) as u8,
-                velocity: 100,
-            })
-            .collect()
-    };
-    Arrangement {
-        name: "bench".into(),
-        title: "Bench".into(),
-        composer: None,
-        meter: Meter::new(4, 4).unwrap(),
-        tempo: TempoRange {
-            default: bpm,
-            practice_min: bpm,
-            practice_max: bpm,
-        },
-        parts: (0..parts)
-            .map(|i| Part {
-                name: format!("part {i}"),
-                sound: if i % 2 == 0 { Sound::Clap } else { Sound::Tone },
-                tier: "core".into(),
-                gain: 0.5,
-                pan: 0.0,
-            })
-            .collect(),
-        sections: vec![Section {
-            name: "A".into(),
-            bars: 1,
-            repeats: 10_000,
-            tempo: None,
-            notes: (0..parts).map(|i| eighths(48 + 5 * i as u8)).collect(),
-        }],
-    }
-}
-
 fn playing_engine(parts: usize, block: usize) -> (Engine, EngineHandle) {
-    let score = Score::new(&band(parts), ScoreOptions::default());
+    let score = Score::new(&common::busy_band(parts), ScoreOptions::default());
     let config = EngineConfig {
         max_block_frames: block,
         ..EngineConfig::default()

@@ -6,60 +6,19 @@
 //! Run with `cargo bench --bench live`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark set-up; a failure should stop the run
 
+mod common;
+
 use bandroom::audio::clock::{ClockAnchor, InputStamp, OutputStamp};
 use bandroom::audio::device::{InputCallback, OutputCallback};
 use bandroom::audio::live::{capture_input, engine_output};
 use bandroom::engine::{
     CaptureConfig, CaptureReader, CaptureTap, Command, Engine, EngineConfig, Score, ScoreOptions,
 };
-use bandroom::music::{Arrangement, Bpm, Meter, Note, Part, Section, Sound, TempoRange};
 use bandroom::record::recorder::Recorder;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::time::{Duration, Instant};
 
 const RATE: u32 = 48_000;
-
-fn band(parts: usize) -> Arrangement {
-    let bpm = Bpm::new(120.0).unwrap();
-    Arrangement {
-        name: "bench".into(),
-        title: "Bench".into(),
-        composer: None,
-        meter: Meter::new(4, 4).unwrap(),
-        tempo: TempoRange {
-            default: bpm,
-            practice_min: bpm,
-            practice_max: bpm,
-        },
-        parts: (0..parts)
-            .map(|i| Part {
-                name: format!("part {i}"),
-                sound: if i % 2 == 0 { Sound::Clap } else { Sound::Tone },
-                tier: "core".into(),
-                gain: 0.5,
-                pan: 0.0,
-            })
-            .collect(),
-        sections: vec![Section {
-            name: "A".into(),
-            bars: 1,
-            repeats: 10_000,
-            tempo: None,
-            notes: (0..parts)
-                .map(|p| {
-                    (0..8)
-                        .map(|i| Note {
-                            at_ticks: i * 480,
-                            len_ticks: 480,
-                            pitch: 48 + p as u8,
-                            velocity: 100,
-                        })
-                        .collect()
-                })
-                .collect(),
-        }],
-    }
-}
 
 struct Live {
     output: OutputCallback,
@@ -73,7 +32,7 @@ struct Live {
 
 impl Live {
     fn new(inputs: usize, block: usize) -> Live {
-        let score = Score::new(&band(8), ScoreOptions::default());
+        let score = Score::new(&common::busy_band(8), ScoreOptions::default());
         let (engine, handle) = Engine::new(
             score,
             EngineConfig {
@@ -195,7 +154,7 @@ fn recorder_throughput(c: &mut Criterion) {
             let mut spent = Duration::ZERO;
             for _ in 0..iters {
                 let dir = tempfile::tempdir().unwrap();
-                let score = Score::new(&band(1), ScoreOptions::default());
+                let score = Score::new(&common::busy_band(1), ScoreOptions::default());
                 let (mut engine, handle) = Engine::new(score, EngineConfig::default()).unwrap();
                 let total = (SECONDS * RATE as usize) as u64;
                 let (mut tap, reader) = CaptureTap::new(

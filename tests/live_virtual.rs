@@ -16,10 +16,6 @@ fn with_library(dir: &Path, args: &[&str]) -> Output {
     bandroom(&full, dir)
 }
 
-fn take(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("take.json")).unwrap()).unwrap()
-}
-
 /// One channel of a WAV.
 fn channel(path: &Path, c: usize) -> Vec<f32> {
     let (samples, channels) = read_wav(path);
@@ -30,19 +26,8 @@ fn channel(path: &Path, c: usize) -> Vec<f32> {
 fn calibration_measures_the_injected_latency_and_takes_line_up_with_the_render_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert_ok(&bandroom(
-        &[
-            "render",
-            "clapping-music",
-            "--repeats",
-            "1",
-            "--out",
-            "render.wav",
-        ],
-        d,
-    ));
-    let left = channel(&d.join("render.wav"), 0);
-    let right = channel(&d.join("render.wav"), 1);
+    let render = clapping_music_render(d);
+    let (left, right) = (render[0].clone(), render[1].clone());
     for latency in ["0", "37", "4801"] {
         for block in ["64", "128", "1000"] {
             let virtual_args = [
@@ -84,7 +69,7 @@ fn calibration_measures_the_injected_latency_and_takes_line_up_with_the_render_e
             );
             assert_ok(&record);
             let take_dir = d.join(&out);
-            let info = take(&take_dir);
+            let info = take_json(&take_dir);
             assert_eq!(info["complete"], true);
             assert_eq!(
                 info["latency"]["applied_frames"],
@@ -115,18 +100,7 @@ fn calibration_measures_the_injected_latency_and_takes_line_up_with_the_render_e
 fn dropped_input_becomes_silence_of_exactly_the_dropped_length() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert_ok(&bandroom(
-        &[
-            "render",
-            "clapping-music",
-            "--repeats",
-            "1",
-            "--out",
-            "render.wav",
-        ],
-        d,
-    ));
-    let render = channel(&d.join("render.wav"), 0);
+    let render = clapping_music_render(d).swap_remove(0);
     let record = with_library(
         d,
         &[
@@ -154,7 +128,7 @@ fn dropped_input_becomes_silence_of_exactly_the_dropped_length() {
         ],
     );
     assert_ok(&record);
-    let info = take(&d.join("take"));
+    let info = take_json(&d.join("take"));
     let gaps = info["gaps"].as_array().unwrap();
     // The device loses blocks 40, 80, 120 ... (each 500 frames); block k covers
     // device frames (k-1)*500.., which land 100 frames earlier on the timeline.
@@ -185,11 +159,9 @@ fn dropped_input_becomes_silence_of_exactly_the_dropped_length() {
 fn a_killed_recording_is_recovered_losing_at_most_the_last_second() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let library = d.join("library");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
-        .args([
-            "--library",
-            library.to_str().unwrap(),
+    let mut child = spawn_bandroom(
+        d,
+        &[
             "record",
             "--inputs",
             "1,2",
@@ -199,32 +171,19 @@ fn a_killed_recording_is_recovered_losing_at_most_the_last_second() {
             "take",
             "--host",
             "virtual",
-            "--virtual-speed",
-            "1",
-        ])
-        .current_dir(d)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !d.join("take/take.json").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the take never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+        ],
+    );
+    wait_for_take(&d.join("take"));
     let started = std::time::Instant::now();
     std::thread::sleep(std::time::Duration::from_millis(3500));
     child.kill().unwrap(); // SIGKILL: no clean-up runs
     let killed_after = started.elapsed().as_secs_f64();
     child.wait().unwrap();
-    assert_eq!(take(&d.join("take"))["complete"], false);
+    assert_eq!(take_json(&d.join("take"))["complete"], false);
 
     let recover = bandroom(&["recover", "take"], d);
     assert_ok(&recover);
-    let info = take(&d.join("take"));
+    let info = take_json(&d.join("take"));
     assert_eq!(info["recovered"], true);
     for n in [1, 2] {
         let path = d.join(format!("take/input-{n}.wav"));
@@ -446,7 +405,7 @@ fn seconds_give_an_exact_length_and_peaks_describe_the_audio() {
         ],
     );
     assert_ok(&output);
-    let info = take(&d.join("t"));
+    let info = take_json(&d.join("t"));
     assert_eq!(info["frames"], 66_150);
     assert_eq!(info["sample_rate_hz"], 44_100);
     assert_eq!(info["tracks"][0]["file"], "input-3.wav");
@@ -460,11 +419,9 @@ fn seconds_give_an_exact_length_and_peaks_describe_the_audio() {
 fn ctrl_c_finishes_the_take_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let library = d.join("library");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
-        .args([
-            "--library",
-            library.to_str().unwrap(),
+    let child = spawn_bandroom(
+        d,
+        &[
             "record",
             "--inputs",
             "1",
@@ -474,20 +431,9 @@ fn ctrl_c_finishes_the_take_cleanly() {
             "take",
             "--host",
             "virtual",
-        ])
-        .current_dir(d)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !d.join("take/take.json").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the take never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+        ],
+    );
+    wait_for_take(&d.join("take"));
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let interrupt = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -496,7 +442,7 @@ fn ctrl_c_finishes_the_take_cleanly() {
     assert!(interrupt.success());
     let output = child.wait_with_output().unwrap();
     assert_ok(&output);
-    let info = take(&d.join("take"));
+    let info = take_json(&d.join("take"));
     assert_eq!(
         info["complete"], true,
         "Ctrl-C ends a take, it does not break it"
@@ -602,7 +548,7 @@ fn alsa_streams_record_through_the_null_device() {
         ],
     );
     assert_ok(&output);
-    let info = take(&d.join("take"));
+    let info = take_json(&d.join("take"));
     assert_eq!(info["host"], "alsa");
     assert_eq!(info["input_device"], "null");
     assert!(

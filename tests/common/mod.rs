@@ -85,3 +85,54 @@ pub fn energy(samples: &[f32], channels: usize, channel: usize, from: u64, to: u
         .sum();
     sum / (to - from).max(1) as f64
 }
+
+/// A take's take.json.
+pub fn take_json(take_dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(take_dir.join("take.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Waits (at most 20 s) until a recording has written its first take.json.
+pub fn wait_for_take(take_dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !take_dir.join("take.json").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the take never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Starts `bandroom --library DIR/library ARGS` in `dir` without waiting for it.
+pub fn spawn_bandroom(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .arg("--library")
+        .arg(dir.join("library"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Renders Clapping Music with one repeat per bar into `dir` and returns each channel:
+/// what a take made while playing it must hold.
+pub fn clapping_music_render(dir: &Path) -> Vec<Vec<f32>> {
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "render.wav",
+        ],
+        dir,
+    ));
+    let (samples, channels) = read_wav(&dir.join("render.wav"));
+    (0..channels)
+        .map(|c| samples.iter().skip(c).step_by(channels).copied().collect())
+        .collect()
+}
