@@ -584,4 +584,9 @@ fn alsa_streams_record_through_the_null_device() {
         message.contains("null"),
         "the message lists what there is: {message}"
     );
+    assert_eq!(
+        message.trim_end().lines().count(),
+        1,
+        "one line, no alsa-lib chatter: {message}"
+    );
 }

@@ -39,6 +39,7 @@ fn host_id(host: &Host) -> Result<cpal::HostId, DeviceError> {
 
 pub fn open_host(host: &Host) -> Result<cpal::Host, DeviceError> {
     let id = host_id(host)?;
+    quiet_alsa_lib();
     cpal::host_from_id(id).map_err(|e| {
         DeviceError::Unavailable(format!(
             "the {} audio host is not available: {e}{}",
@@ -46,6 +47,19 @@ pub fn open_host(host: &Host) -> Result<cpal::Host, DeviceError> {
             hint(host)
         ))
     })
+}
+
+/// Keeps alsa-lib's own messages ("cannot find card '0'", ...) off this thread's stderr:
+/// bandroom reports what went wrong itself, in one line. The handler captures them into
+/// a buffer that lives as long as the thread.
+fn quiet_alsa_lib() {
+    #[cfg(target_os = "linux")]
+    {
+        thread_local! {
+            static QUIET: bool = alsa::Output::local_error_handler().is_ok();
+        }
+        QUIET.with(|_| {});
+    }
 }
 
 fn hint(host: &Host) -> &'static str {
