@@ -590,3 +590,41 @@ fn alsa_streams_record_through_the_null_device() {
         "one line, no alsa-lib chatter: {message}"
     );
 }
+
+/// Regression: with no usable sound card, alsa-lib printed its own lines ("ALSA lib
+/// confmisc.c: ... Cannot get card index") before bandroom's one-line error.
+#[test]
+fn a_missing_sound_card_gets_one_line_without_alsa_lib_chatter() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // An ALSA configuration whose default device names a card that is not there.
+    let config = d.join("asound.conf");
+    std::fs::write(
+        &config,
+        "pcm.!default { type hw card \"NoSuchCard\" device 0 }\nctl.!default { type hw card \"NoSuchCard\" }\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .args([
+            "--library",
+            "lib",
+            "record",
+            "--host",
+            "alsa",
+            "--inputs",
+            "1",
+            "--seconds",
+            "1",
+            "--out",
+            "take",
+        ])
+        .current_dir(d)
+        .env("ALSA_CONFIG_PATH", &config)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("--host virtual"), "{message}");
+    assert!(!d.join("take").exists());
+}
