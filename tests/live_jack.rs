@@ -314,6 +314,26 @@ fn unknown_devices_and_refused_rates_are_named() {
 }
 
 #[test]
+fn calibration_without_a_loopback_says_nothing_came_back() {
+    let server = JackServer::start("silent");
+    let dir = tempfile::tempdir().unwrap();
+    let output = server
+        .bandroom(dir.path(), &["calibrate", "--host", "jack"])
+        .wait_with_output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("nothing came back on input 1"),
+        "{message}"
+    );
+    assert!(
+        !dir.path().join("library/settings.toml").exists(),
+        "a failed calibration stores nothing"
+    );
+}
+
+#[test]
 fn a_server_that_is_not_running_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_bandroom"))

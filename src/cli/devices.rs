@@ -123,16 +123,22 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
         input_channel: args.channel - 1,
     })?;
     let rate = f64::from(result.device.sample_rate_hz);
+    let ms = |frames: f64| frames * 1000.0 / rate;
+    let mean = result.estimates.iter().sum::<i64>() as f64 / result.estimates.len().max(1) as f64;
     say!(
-        "{} → {}: sound comes back {} frames ({:.2} ms) later than the devices report ({} frames); \
-         spread {} frames over {} measurements",
+        "{} → {}: sound comes back {} frames ({:.2} ms) later than the devices report ({} frames)",
         result.device.output_name,
         result.device.input_name,
         result.correction_frames,
-        result.correction_frames as f64 * 1000.0 / rate,
-        result.reported_latency_frames,
+        ms(result.correction_frames as f64),
+        result.reported_latency_frames
+    );
+    say!(
+        "{} measurements: mean {mean:.2} frames ({:.3} ms), spread {} frames ({:.3} ms)",
+        result.estimates.len(),
+        ms(mean),
         result.spread_frames,
-        result.estimates.len()
+        ms(result.spread_frames as f64)
     );
     // Calibrating is how a room's interface is set up: it becomes the default device.
     // (The virtual device is for demos and tests, so it never replaces a real one.)
