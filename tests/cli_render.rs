@@ -379,3 +379,34 @@ fn a_reader_that_leaves_early_ends_output_without_a_panic() {
         assert_ne!(output.status.code(), Some(101), "{args:?}: {message}");
     }
 }
+
+#[test]
+fn every_sound_renders_identically_at_every_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let piece = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/every-sound.toml");
+    let mut first: Option<Vec<u8>> = None;
+    for block in ["1", "64", "4096"] {
+        render(
+            dir.path(),
+            &[piece, "--out", "m.wav", "--block", block, "--stems", "s"],
+        );
+        let mix = std::fs::read(dir.path().join("m.wav")).unwrap();
+        match &first {
+            None => first = Some(mix),
+            Some(f) => assert!(*f == mix, "mix differs at --block {block}"),
+        }
+    }
+    // Every part is heard, and the band stays below full scale.
+    for part in [
+        "kick", "snare", "hi-hat", "claps", "bass", "piano", "ukulele", "tune",
+    ] {
+        let (stem, channels) = read_wav(&dir.path().join(format!("s/{part}.wav")));
+        let frames = stem.len() as u64 / channels as u64;
+        assert!(
+            energy(&stem, channels, 0, 0, frames) > 1e-5,
+            "{part} is silent"
+        );
+    }
+    let (mix, _) = read_wav(&dir.path().join("m.wav"));
+    assert!(mix.iter().all(|s| s.abs() < 1.0), "the mix clips");
+}

@@ -1,9 +1,13 @@
-//! The synthesized sounds: hand clap, metronome click and a simple pitched tone.
+//! The synthesized sounds: hand clap, metronome click, pitched tone, keys, bass,
+//! plucked strings, kick, snare and hi-hat.
 //!
 //! Owns a fixed pool of voices allocated once, and the per-sample synthesis of each
 //! sound. Every voice is a per-sample state machine seeded only by its trigger, so the
 //! audio does not depend on where block boundaries fall. Must not allocate, lock or
 //! log once built: everything here runs in the audio callback.
+
+mod drums;
+mod instruments;
 
 use super::score::{LaneSound, NoteRole};
 use crate::music::Sound;
@@ -37,6 +41,8 @@ struct Constants {
     tone_decay: f32,
     tone_release: f32,
     tone_release_frames: u32,
+    snare_filter: Biquad,
+    hat_filter: Biquad,
 }
 
 impl Constants {
@@ -59,6 +65,8 @@ impl Constants {
             tone_decay: decay(0.35),
             tone_release: decay(0.05),
             tone_release_frames: frames(0.3),
+            snare_filter: Biquad::band_pass(1800.0, 0.8, sr),
+            hat_filter: Biquad::band_pass((8000.0f32).min(0.4 * sr), 0.7, sr),
         }
     }
 }
@@ -111,7 +119,15 @@ enum Kind {
     Clap,
     Click,
     Tone,
+    /// Keys, bass and plucked strings: decaying partials (see `instruments`).
+    Partials,
+    Kick,
+    Snare,
+    HiHat,
 }
+
+/// Partials a pitched instrument voice can have.
+const PARTIALS: usize = 6;
 
 #[derive(Clone, Copy, Debug)]
 struct Voice {
@@ -128,6 +144,16 @@ struct Voice {
     phase_step: f32,
     noise: u32,
     filter: FilterState,
+    /// Per-partial level and per-sample decay (instruments); the tone layer of a snare.
+    partial_levels: [f32; PARTIALS],
+    partial_decays: [f32; PARTIALS],
+    attack_frames: u32,
+    release: f32,
+    /// The kick's falling pitch, 1 → 0.
+    sweep: f32,
+    sweep_decay: f32,
+    decay: f32,
+    len_frames: u32,
 }
 
 impl Voice {
@@ -149,6 +175,14 @@ impl Voice {
             y1: 0.0,
             y2: 0.0,
         },
+        partial_levels: [0.0; PARTIALS],
+        partial_decays: [0.0; PARTIALS],
+        attack_frames: 1,
+        release: 1.0,
+        sweep: 0.0,
+        sweep_decay: 0.0,
+        decay: 0.0,
+        len_frames: 0,
     };
 
     /// xorshift32: cheap, deterministic white noise in -1..1.
@@ -170,6 +204,10 @@ impl Voice {
             Kind::Clap => self.render_clap(c, out),
             Kind::Click => self.render_click(c, out),
             Kind::Tone => self.render_tone(c, out),
+            Kind::Partials => self.render_partials(out),
+            Kind::Kick => self.render_kick(c, out),
+            Kind::Snare => self.render_snare(c, out),
+            Kind::HiHat => self.render_hihat(c, out),
         }
     }
 
@@ -310,6 +348,12 @@ impl VoicePool {
                 let hz = 440.0 * ((f32::from(trigger.pitch) - 69.0) / 12.0).exp2();
                 voice.phase_step = hz / c.sample_rate;
             }
+            LaneSound::Part(sound @ (Sound::Keys | Sound::Bass | Sound::Pluck)) => {
+                instruments::start(&mut voice, sound, trigger, c.sample_rate);
+            }
+            LaneSound::Part(sound @ (Sound::Kick | Sound::Snare | Sound::HiHat)) => {
+                drums::start(&mut voice, sound, c.sample_rate);
+            }
             LaneSound::Click => {
                 voice.kind = Kind::Click;
                 let (hz, level) = match trigger.role {
@@ -390,6 +434,90 @@ mod tests {
             .count();
         assert!((25..=28).contains(&crossings), "{crossings}");
         assert!(rms(&out[40_000..]) == 0.0);
+    }
+
+    /// The period (in samples) that best repeats within `x`, searched in `lags`.
+    fn period(x: &[f32], lags: std::ops::Range<usize>) -> usize {
+        let n = x.len() - lags.end;
+        lags.max_by(|&a, &b| {
+            let corr = |lag: usize| (0..n).map(|i| x[i] * x[i + lag]).sum::<f32>();
+            corr(a).total_cmp(&corr(b))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn instruments_sound_at_the_notes_pitch_and_fade() {
+        for (sound, pitch) in [
+            (Sound::Keys, 60u8),
+            (Sound::Bass, 36),
+            (Sound::Pluck, 64),
+            (Sound::Keys, 81),
+        ] {
+            let mut t = trigger(LaneSound::Part(sound), NoteRole::Part);
+            t.pitch = pitch;
+            t.len_frames = 24_000;
+            let out = render_one(t, 4 * 48_000);
+            let hz = 440.0 * ((f32::from(pitch) - 69.0) / 12.0).exp2();
+            let expected = 48_000.0 / hz;
+            let found = period(&out[480..480 + 6000], 20..1500) as f32;
+            // The fundamental's period, or a whole multiple of it for the lowest notes.
+            let ratio = found / expected;
+            assert!(
+                (ratio - ratio.round()).abs() < 0.02 && ratio.round() >= 1.0,
+                "{sound:?} {pitch}: period {found} for expected {expected:.1}"
+            );
+            assert!(
+                out.iter().all(|v| v.abs() < 1.0),
+                "{sound:?} stays below full scale"
+            );
+            assert!(rms(&out[..4800]) > 0.01, "{sound:?} is audible");
+            assert!(
+                rms(&out[24_000..28_800]) < rms(&out[..4800]),
+                "{sound:?} fades"
+            );
+            assert_eq!(
+                rms(&out[3 * 48_000..]),
+                0.0,
+                "{sound:?} ends after its release"
+            );
+        }
+    }
+
+    #[test]
+    fn drums_have_their_character() {
+        let kick = render_one(
+            trigger(LaneSound::Part(Sound::Kick), NoteRole::Part),
+            48_000,
+        );
+        let crossings = |x: &[f32]| x.windows(2).filter(|w| w[0] <= 0.0 && w[1] > 0.0).count();
+        assert!(
+            crossings(&kick[..2400]) > crossings(&kick[4800..7200]),
+            "the kick falls in pitch"
+        );
+        let hat = render_one(
+            trigger(LaneSound::Part(Sound::HiHat), NoteRole::Part),
+            48_000,
+        );
+        let snare = render_one(
+            trigger(LaneSound::Part(Sound::Snare), NoteRole::Part),
+            48_000,
+        );
+        // Brightness: energy of the sample-to-sample difference against the signal's own.
+        let brightness = |x: &[f32]| {
+            let diff: f32 = x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+            diff / x.iter().map(|v| v * v).sum::<f32>()
+        };
+        assert!(brightness(&hat[..2400]) > brightness(&snare[..2400]));
+        assert!(brightness(&snare[..2400]) > brightness(&kick[..2400]));
+        for (name, drum) in [("kick", &kick), ("snare", &snare), ("hi-hat", &hat)] {
+            assert!(rms(&drum[..480]) > 0.01, "{name} hits at once");
+            assert!(
+                drum.iter().all(|v| v.abs() < 1.0),
+                "{name} below full scale"
+            );
+            assert_eq!(rms(&drum[40_000..]), 0.0, "{name} ends");
+        }
     }
 
     #[test]

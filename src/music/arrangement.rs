@@ -13,21 +13,64 @@ use std::fmt;
 pub enum Sound {
     /// A hand clap: a burst of filtered noise with a sharp attack.
     Clap,
-    /// A simple pitched voice, good enough to follow a band part.
+    /// A plain pitched voice (a few sine partials), for any melodic part.
     Tone,
+    /// Piano or keyboard: a struck tone whose upper partials fade first.
+    Keys,
+    /// Bass guitar or bass line: a round low tone.
+    Bass,
+    /// Ukulele or guitar: a bright pluck that dies away quickly.
+    Pluck,
+    /// Kick (bass) drum: a falling thump.
+    Kick,
+    /// Snare drum: a short drum tone under a burst of noise.
+    Snare,
+    /// Closed hi-hat: a short hiss.
+    HiHat,
 }
 
 impl Sound {
-    pub const ALL: [Sound; 2] = [Sound::Clap, Sound::Tone];
+    pub const ALL: [Sound; 8] = [
+        Sound::Clap,
+        Sound::Tone,
+        Sound::Keys,
+        Sound::Bass,
+        Sound::Pluck,
+        Sound::Kick,
+        Sound::Snare,
+        Sound::HiHat,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Sound::Clap => "clap",
             Sound::Tone => "tone",
+            Sound::Keys => "keys",
+            Sound::Bass => "bass",
+            Sound::Pluck => "pluck",
+            Sound::Kick => "kick",
+            Sound::Snare => "snare",
+            Sound::HiHat => "hihat",
         }
     }
 
+    /// Whether the sound follows a note's pitch (drums and claps do not).
+    pub fn is_pitched(self) -> bool {
+        matches!(self, Sound::Tone | Sound::Keys | Sound::Bass | Sound::Pluck)
+    }
+
+    /// Reads a sound's name; the instrument names teachers use are accepted too.
     pub fn parse(text: &str) -> Result<Self, String> {
+        let alias = match text.to_ascii_lowercase().as_str() {
+            "piano" | "keyboard" => Some(Sound::Keys),
+            "guitar" | "ukulele" | "uke" => Some(Sound::Pluck),
+            "hi-hat" | "hat" => Some(Sound::HiHat),
+            "bass drum" => Some(Sound::Kick),
+            _ => None,
+        };
+        if let Some(sound) = alias {
+            return Ok(sound);
+        }
         Self::ALL
             .into_iter()
             .find(|s| s.name() == text)
