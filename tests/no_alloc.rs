@@ -37,6 +37,15 @@ fn engine_process_never_allocates() {
     for (arrangement, block) in [
         (clapping_music(2), 64usize),
         (resolve("pulse-layers").unwrap(), 37),
+        // Every synthesized sound: keys, bass, pluck, kick, snare, hi-hat, clap, tone.
+        (
+            resolve(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/every-sound.toml"
+            ))
+            .unwrap(),
+            128,
+        ),
     ] {
         let score = Score::new(
             &arrangement,

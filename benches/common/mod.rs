@@ -2,8 +2,8 @@
 
 use bandroom::music::{Arrangement, Bpm, Meter, Note, Part, Section, Sound, TempoRange};
 
-/// `parts` parts, every one playing every eighth for 10 000 bars at 120 BPM, alternately
-/// clapping and pitched: more than any class plays at once.
+/// `parts` parts, every one playing every eighth for 10 000 bars at 120 BPM, cycling
+/// through every built-in sound: more than any class plays at once.
 pub fn busy_band(parts: usize) -> Arrangement {
     let bpm = Bpm::new(120.0).expect("120 BPM is a valid tempo");
     Arrangement {
@@ -19,7 +19,7 @@ pub fn busy_band(parts: usize) -> Arrangement {
         parts: (0..parts)
             .map(|i| Part {
                 name: format!("part {i}"),
-                sound: if i % 2 == 0 { Sound::Clap } else { Sound::Tone },
+                sound: Sound::ALL[i % Sound::ALL.len()],
                 tier: "core".into(),
                 gain: 0.5,
                 pan: 0.0,
