@@ -413,6 +413,16 @@ fn seconds_give_an_exact_length_and_peaks_describe_the_audio() {
     assert_eq!(reader.duration(), 66_150);
     assert_eq!(reader.spec().sample_format, hound::SampleFormat::Float);
     assert_eq!(reader.spec().bits_per_sample, 32);
+    let samples: Vec<f32> = reader.into_samples::<f32>().map(Result::unwrap).collect();
+    let peaks = bandroom::record::peaks::read_peaks(&d.join("t/input-3.peaks")).unwrap();
+    assert_eq!(peaks.sample_rate_hz, 44_100);
+    assert_eq!(peaks.buckets.len(), 66_150usize.div_ceil(256));
+    for (i, (min, max)) in peaks.buckets.iter().enumerate() {
+        let bucket = &samples[i * 256..((i + 1) * 256).min(samples.len())];
+        let lo = bucket.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = bucket.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        assert_eq!((*min, *max), (lo, hi), "bucket {i}");
+    }
 }
 
 #[test]
