@@ -410,3 +410,76 @@ fn every_sound_renders_identically_at_every_block_size() {
     let (mix, _) = read_wav(&dir.path().join("m.wav"));
     assert!(mix.iter().all(|s| s.abs() < 1.0), "the mix clips");
 }
+
+#[test]
+fn a_schools_own_arrangements_are_listed_and_played_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let folder = d.join("library/arrangements");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("year7-clap.toml"),
+        "title = \"Year 7 clap\"\n[tempo]\nbpm = 120\n[phase]\npattern = \"x x . x\"\nrepeats = 2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("broken.toml"),
+        "title = \"Broken\"\nmeter = \"4/4\"\n[tempo\n",
+    )
+    .unwrap();
+    let library = d.join("library");
+    let lib = library.to_str().unwrap();
+
+    let listing = bandroom(&["--library", lib, "arrangements"], d);
+    assert_ok(&listing);
+    let text = String::from_utf8(listing.stdout).unwrap();
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .map(str::to_string)
+    };
+    let mine = line("year7-clap").unwrap_or_else(|| panic!("not listed: {text}"));
+    assert!(
+        mine.contains("clapper 2 (core)"),
+        "parts and tiers are listed: {mine}"
+    );
+    let broken = line("broken").unwrap_or_else(|| panic!("not listed: {text}"));
+    assert!(
+        broken.contains("line 3"),
+        "the broken file says where: {broken}"
+    );
+    assert!(
+        line("clapping-music").is_some(),
+        "built-ins are still there: {text}"
+    );
+    assert!(line("pulse-layers").unwrap().contains("ostinato (core)"));
+
+    assert_ok(&bandroom(
+        &[
+            "--library",
+            lib,
+            "render",
+            "year7-clap",
+            "--out",
+            "mine.wav",
+            "--events",
+            "e.csv",
+        ],
+        d,
+    ));
+    let claps = read_events(&d.join("e.csv"))
+        .iter()
+        .filter(|e| e.kind == "clap")
+        .count();
+    assert_eq!(
+        claps,
+        5 * 2 * 3 * 2,
+        "five sections, twice each, three claps a bar, two clappers"
+    );
+    let refused = bandroom(&["--library", lib, "render", "broken", "--out", "b.wav"], d);
+    assert!(
+        stderr(&refused).contains("broken.toml: line 3"),
+        "{}",
+        stderr(&refused)
+    );
+}

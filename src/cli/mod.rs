@@ -56,7 +56,8 @@ pub struct Cli {
 pub enum Action {
     /// Render an arrangement to a WAV file (with optional stems and an event list)
     Render(render::RenderArgs),
-    /// List the built-in arrangements, one per line, starting with the name to use
+    /// List the built-in arrangements and your own (in the library's arrangements/ folder),
+    /// one per line, starting with the name to use
     Arrangements,
     /// List audio hosts and devices with their channels, rates and buffer sizes
     Devices(devices::DevicesArgs),
@@ -71,8 +72,8 @@ pub enum Action {
 pub fn run(cli: Cli) -> Result<()> {
     let library = cli.library;
     match cli.command {
-        Some(Action::Render(args)) => render::render(&args),
-        Some(Action::Arrangements) => render::list_arrangements(),
+        Some(Action::Render(args)) => render::render(&args, library.as_deref()),
+        Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
         Some(Action::Devices(args)) => devices::devices(&args, library.as_deref()),
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),
         Some(Action::Record(args)) => record::record(&args, library.as_deref()),

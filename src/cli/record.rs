@@ -91,7 +91,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         bail!("--seconds {s} is not allowed: use more than 0 and at most {MAX_SECONDS}");
     }
     let performance = match &args.play {
-        Some(arr) => Some(plan_performance(arr, &args.performance)?),
+        Some(arr) => Some(plan_performance(arr, &args.performance, library)?),
         None => None,
     };
     let library = library_dir(library)?;

@@ -12,7 +12,7 @@ use bandroom::engine::{
 use bandroom::music::{self, Arrangement, Bpm};
 use bandroom::record::{PendingFile, WavFormat, WavOutput};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The most count-in a class needs; more is a typing error.
 const MAX_COUNT_IN_BARS: u32 = 16;
@@ -52,23 +52,52 @@ pub struct RenderArgs {
     pub format: String,
 }
 
-pub fn list_arrangements() -> Result<()> {
-    for builtin in music::BUILT_INS {
-        let arr = builtin
-            .load()
-            .with_context(|| format!("built-in arrangement '{}'", builtin.name))?;
+/// The school's own arrangements: `arrangements/` in the library folder.
+pub fn user_folder(library: Option<&Path>) -> Option<PathBuf> {
+    super::library_dir(library)
+        .ok()
+        .map(|dir| dir.join(USER_FOLDER))
+}
+
+/// Where a school keeps its own arrangements, inside the library folder.
+pub const USER_FOLDER: &str = "arrangements";
+
+/// "name (tier), ..." for a listing line.
+fn parts_and_tiers(arr: &Arrangement) -> String {
+    arr.parts
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.tier))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn list_arrangements(library: Option<&Path>) -> Result<()> {
+    let line = |name: &str, arr: &Arrangement, about: &str| {
         say!(
-            "{:<16} {} — {}; {}, ♩ = {} ({}–{}), {} parts, {} sections",
-            builtin.name,
+            "{name:<16} {} — {about}; {}, ♩ = {} ({}–{}), {} sections; parts: {}",
             arr.title,
-            builtin.summary,
             arr.meter,
             arr.tempo.default,
             arr.tempo.practice_min,
             arr.tempo.practice_max,
-            arr.parts.len(),
-            arr.sections.len()
+            arr.sections.len(),
+            parts_and_tiers(arr)
         );
+    };
+    for builtin in music::BUILT_INS {
+        let arr = builtin
+            .load()
+            .with_context(|| format!("built-in arrangement '{}'", builtin.name))?;
+        line(builtin.name, &arr, builtin.summary);
+    }
+    if let Some(folder) = user_folder(library) {
+        for (name, loaded) in music::user_arrangements(&folder) {
+            match loaded {
+                Ok(arr) => line(&name, &arr, "your school's arrangement"),
+                // One bad file must not hide the others: say what is wrong and go on.
+                Err(e) => say!("{name:<16} cannot be used: {e}"),
+            }
+        }
     }
     Ok(())
 }
@@ -96,8 +125,12 @@ pub struct PerformanceArgs {
 }
 
 /// Loads `arr` and checks the performance options against it.
-pub fn plan_performance(arr: &str, args: &PerformanceArgs) -> Result<(Arrangement, ScoreOptions)> {
-    let mut arrangement = music::resolve(arr)?;
+pub fn plan_performance(
+    arr: &str,
+    args: &PerformanceArgs,
+    library: Option<&Path>,
+) -> Result<(Arrangement, ScoreOptions)> {
+    let mut arrangement = music::resolve_in(arr, user_folder(library).as_deref())?;
     if let Some(repeats) = args.repeats {
         if !(1..=MAX_REPEATS).contains(&repeats) {
             bail!("--repeats {repeats} is not allowed: use 1 to {MAX_REPEATS}");
@@ -131,8 +164,9 @@ pub fn plan_performance(arr: &str, args: &PerformanceArgs) -> Result<(Arrangemen
     Ok((arrangement, options))
 }
 
-fn plan_render(args: &RenderArgs) -> Result<RenderPlan> {
-    let (arrangement, score_options) = plan_performance(&args.arrangement, &args.performance)?;
+fn plan_render(args: &RenderArgs, library: Option<&Path>) -> Result<RenderPlan> {
+    let (arrangement, score_options) =
+        plan_performance(&args.arrangement, &args.performance, library)?;
     if args.block == 0 || args.block > MAX_BLOCK_FRAMES {
         bail!(
             "--block {} is not allowed: use 1 to {MAX_BLOCK_FRAMES} frames",
@@ -172,8 +206,8 @@ fn stem_file_name(part: &str) -> String {
     }
 }
 
-pub fn render(args: &RenderArgs) -> Result<()> {
-    let plan = plan_render(args)?;
+pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
+    let plan = plan_render(args, library)?;
     let score = Score::new(&plan.arrangement, plan.score_options);
     let lane_names: Vec<String> = score.lanes.iter().map(|l| l.name.clone()).collect();
     let lane_sounds: Vec<_> = score.lanes.iter().map(|l| l.sound).collect();

@@ -1,9 +1,9 @@
-//! The built-in repertoire and the rule for what `ARR` on the command line means.
+//! The repertoire: built-in pieces, a school's own folder, and what `ARR` means.
 //!
 //! Owns the list of pieces that ship with bandroom (generated ones such as Clapping
-//! Music, and TOML files from `assets/arrangements/` compiled into the binary) and
-//! `resolve`, which turns a name or a path into an arrangement. Must not render or
-//! play anything.
+//! Music, and TOML files from `assets/arrangements/` compiled into the binary), the
+//! user folder of `.toml` arrangements (in the library), and `resolve`, which turns a
+//! name or a path into an arrangement. Must not render or play anything.
 
 use super::arrangement::Arrangement;
 use super::phase;
@@ -34,7 +34,7 @@ pub const BUILT_INS: &[BuiltIn] = &[
     },
     BuiltIn {
         name: "pulse-layers",
-        summary: "layered body percussion and ostinato in five tiers, with a faster tag",
+        summary: "layered body percussion and ostinato: five layers across three tiers, with a faster tag",
         source: Source::Toml(include_str!("../../assets/arrangements/pulse-layers.toml")),
     },
 ];
@@ -50,10 +50,44 @@ impl BuiltIn {
     }
 }
 
+/// The arrangements in a school's own folder: every `.toml` file, by name (its file
+/// stem), each loaded or with the reason it could not be. Sorted by name; a folder that
+/// does not exist yet holds none.
+pub fn user_arrangements(folder: &Path) -> Vec<(String, Result<Arrangement, ArrangementError>)> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, Result<Arrangement, ArrangementError>)> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("toml"))
+        })
+        .filter_map(|p| {
+            let name = p.file_stem()?.to_string_lossy().into_owned();
+            Some((name, load_arrangement_file(&p)))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
 /// Finds an arrangement by built-in name, or loads it from a `.toml` path.
 pub fn resolve(arr: &str) -> Result<Arrangement, ArrangementError> {
+    resolve_in(arr, None)
+}
+
+/// Like [`resolve`], also looking for `ARR.toml` in a school's own folder. Built-in
+/// names come first, so a school's file cannot hide Clapping Music by accident.
+pub fn resolve_in(arr: &str, user_folder: Option<&Path>) -> Result<Arrangement, ArrangementError> {
     if let Some(builtin) = BUILT_INS.iter().find(|b| b.name == arr) {
         return builtin.load();
+    }
+    if let Some(folder) = user_folder {
+        let candidate = folder.join(format!("{arr}.toml"));
+        if !arr.contains(['/', '\\']) && candidate.is_file() {
+            return load_arrangement_file(&candidate);
+        }
     }
     let path = Path::new(arr);
     let extension = path

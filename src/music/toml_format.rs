@@ -30,7 +30,7 @@ pub enum ArrangementError {
         message: String,
     },
     #[error(
-        "unknown arrangement '{name}': use a built-in name ({known}) or a path to a .toml file"
+        "unknown arrangement '{name}': use a built-in name ({known}), one of your own from `bandroom arrangements`, or a path to a .toml file"
     )]
     Unknown { name: String, known: String },
     #[error(
