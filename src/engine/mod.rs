@@ -262,7 +262,7 @@ impl Engine {
             }
             let remaining = (frames - done) as u64;
             let span = if self.transport.playing {
-                let until = self.next_boundary() - self.transport.position;
+                let until = self.next_boundary().saturating_sub(self.transport.position);
                 until.clamp(1, remaining)
             } else {
                 remaining
