@@ -11,7 +11,8 @@
 
 use super::clock::{InputStamp, OutputStamp};
 use super::device::{
-    DeviceError, DeviceInfo, DeviceRequest, InputCallback, OutputCallback, RunningDevice,
+    DeviceError, DeviceFault, DeviceInfo, DeviceRequest, InputCallback, OutputCallback,
+    RunningDevice,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -146,7 +147,9 @@ pub fn start(
     let speed = settings.speed;
     let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = Arc::clone(&stop);
-    let (_fault_tx, faults) = crossbeam_channel::bounded(16);
+    // Room for every dropout of a long take; past that, repeats are dropped as a real
+    // device's would be.
+    let (fault_tx, faults) = crossbeam_channel::bounded(4096);
     let thread = std::thread::Builder::new()
         .name("virtual audio device".into())
         .spawn(move || {
@@ -180,7 +183,13 @@ pub fn start(
                 }
                 cycle += 1;
                 let dropped = dropout_every.is_some_and(|n| cycle.is_multiple_of(u64::from(n)));
-                if !dropped {
+                if dropped {
+                    // Reported like a real interface's xrun, so takes count it.
+                    let _ = fault_tx.try_send(DeviceFault {
+                        message: format!("{VIRTUAL_DEVICE_NAME}: input block {cycle} dropped"),
+                        fatal: false,
+                    });
+                } else {
                     input(
                         &in_block,
                         InputStamp {
