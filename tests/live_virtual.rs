@@ -153,6 +153,14 @@ fn dropped_input_becomes_silence_of_exactly_the_dropped_length() {
         info["dropped_frames"].as_u64().unwrap(),
         500 * gaps.len() as u64
     );
+    // Each dropped block is also reported as an xrun, as a real interface would report
+    // it (the device may drop one more after the take's last frame).
+    let xruns = info["xruns"].as_u64().unwrap();
+    assert!(
+        (gaps.len() as u64..=gaps.len() as u64 + 1).contains(&xruns),
+        "{xruns} xruns for {} gaps",
+        gaps.len()
+    );
 }
 
 #[test]
