@@ -35,7 +35,7 @@ pub struct CalibrateArgs {
     pub output_channel: Option<usize>,
 }
 
-pub fn devices(args: &DevicesArgs, _library: Option<&Path>) -> Result<()> {
+pub fn devices(args: &DevicesArgs) -> Result<()> {
     let hosts: Vec<Host> = match &args.host {
         Some(name) => vec![parse_host(name, VirtualSettings::default())?],
         None => vec![

@@ -74,7 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Action::Render(args)) => render::render(&args, library.as_deref()),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
-        Some(Action::Devices(args)) => devices::devices(&args, library.as_deref()),
+        Some(Action::Devices(args)) => devices::devices(&args),
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),
         Some(Action::Record(args)) => record::record(&args, library.as_deref()),
         Some(Action::Recover(args)) => recover::recover(&args),
