@@ -6,5 +6,6 @@
 
 pub mod audio;
 pub mod engine;
+pub mod library;
 pub mod music;
 pub mod record;

@@ -23,10 +23,14 @@ macro_rules! note {
     }};
 }
 
+mod classes;
 mod devices;
+mod judgements;
+mod maintenance;
 mod record;
 mod recover;
 mod render;
+mod takes;
 
 use anyhow::{Context, Result};
 use bandroom::audio::device::{self, DeviceRequest, Host};
@@ -67,6 +71,42 @@ pub enum Action {
     Record(record::RecordArgs),
     /// Repair the files of a take whose recording was cut off (a crash, pulled power)
     Recover(recover::RecoverArgs),
+    /// Classes: add, list
+    #[command(subcommand)]
+    Class(classes::ClassAction),
+    /// Pupils: import a roster, list, mark "do not share"
+    #[command(subcommand)]
+    Pupils(classes::PupilsAction),
+    /// Takes in the library: list, review for retention, purpose, star
+    #[command(subcommand)]
+    Takes(takes::TakesAction),
+    /// Say who played on a track of a take
+    Perform(takes::PerformArgs),
+    /// Drop a marker on a take
+    Mark(takes::MarkArgs),
+    /// Record a judgement: a pupil's level on a criterion, with the take that shows it
+    Assess(judgements::AssessArgs),
+    /// A pupil's latest level and history per criterion
+    Progress(judgements::ProgressArgs),
+    /// A pupil's reflection on a take they played in, with a self-assessment
+    Reflect(judgements::ReflectArgs),
+    /// Criteria frameworks: list, import
+    #[command(subcommand)]
+    Frameworks(judgements::FrameworksAction),
+    /// Erase a pupil's personal data, judgements and the takes only they played in
+    Erase(maintenance::EraseArgs),
+    /// Copy the library (database and take files) to a new folder, safely while in use
+    Backup {
+        /// The new folder for the backup
+        destination: PathBuf,
+    },
+    /// Check the database, every take file's hash, and find orphaned or unfinished takes
+    Check(maintenance::CheckArgs),
+    /// The teacher PIN that guards teacher actions in the app
+    #[command(subcommand)]
+    Pin(maintenance::PinAction),
+    /// How long takes are kept before they are listed for review
+    Retention(maintenance::RetentionArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -78,6 +118,22 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),
         Some(Action::Record(args)) => record::record(&args, library.as_deref()),
         Some(Action::Recover(args)) => recover::recover(&args),
+        Some(Action::Class(action)) => classes::class(&action, library.as_deref()),
+        Some(Action::Pupils(action)) => classes::pupils(&action, library.as_deref()),
+        Some(Action::Takes(action)) => takes::takes(&action, library.as_deref()),
+        Some(Action::Perform(args)) => takes::perform(&args, library.as_deref()),
+        Some(Action::Mark(args)) => takes::mark(&args, library.as_deref()),
+        Some(Action::Assess(args)) => judgements::assess(&args, library.as_deref()),
+        Some(Action::Progress(args)) => judgements::progress(&args, library.as_deref()),
+        Some(Action::Reflect(args)) => judgements::reflect(&args, library.as_deref()),
+        Some(Action::Frameworks(action)) => judgements::frameworks(&action, library.as_deref()),
+        Some(Action::Erase(args)) => maintenance::erase(&args, library.as_deref()),
+        Some(Action::Backup { destination }) => {
+            maintenance::backup(&destination, library.as_deref())
+        }
+        Some(Action::Check(args)) => maintenance::check(&args, library.as_deref()),
+        Some(Action::Pin(action)) => maintenance::pin(&action, library.as_deref()),
+        Some(Action::Retention(args)) => maintenance::retention(&args, library.as_deref()),
         None => {
             say!(
                 "bandroom {}: the lesson window is not built yet.\n\
@@ -98,6 +154,21 @@ pub fn library_dir(given: Option<&std::path::Path>) -> Result<PathBuf> {
     directories::ProjectDirs::from("org", "bandroom", "bandroom")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .context("cannot find a data folder for the library (no home folder?): pass --library DIR")
+}
+
+/// Opens (creating on first use) the class library, naming its folder in any error.
+pub fn open_library(given: Option<&std::path::Path>) -> Result<bandroom::library::Library> {
+    let dir = library_dir(given)?;
+    let library = bandroom::library::Library::open(&dir)
+        .with_context(|| format!("library {}", dir.display()))?;
+    if library.was_created() {
+        note!(
+            "created a new library in {} with the demo class \"{}\"",
+            dir.display(),
+            bandroom::library::DEMO_CLASS
+        );
+    }
+    Ok(library)
 }
 
 /// Device options shared by `record`, `calibrate` and `devices`. Anything not given

@@ -7,13 +7,14 @@
 //! alignment or file-format logic of its own.
 
 use super::render::{PerformanceArgs, TAIL_SECS, plan_performance};
-use super::{DeviceArgs, library_dir};
+use super::{DeviceArgs, library_dir, open_library};
 use anyhow::{Context, Result, bail};
 use bandroom::audio::clock::ClockAnchor;
 use bandroom::audio::device;
 use bandroom::audio::live::{capture_input, engine_output};
 use bandroom::audio::settings::Settings;
 use bandroom::engine::{CaptureConfig, CaptureTap, Command, Engine, EngineConfig, Score};
+use bandroom::library::{Library, NewTake, NewTrack, Purpose};
 use bandroom::record::recorder::{Recorder, RecorderReport};
 use bandroom::record::take_file::{
     ArrangementRecord, FORMAT, GapRecord, LatencyApplied, TAKE_FILE, TakeRecord, TrackRecord,
@@ -50,9 +51,78 @@ pub struct RecordArgs {
     /// Leave the metronome out of what is played
     #[arg(long)]
     pub no_click: bool,
-    /// The folder for the take (take.json and one WAV per input)
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// Record into this folder (take.json and one WAV per input) instead of the library
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["class", "purpose"])]
+    pub out: Option<PathBuf>,
+    /// Record into the library as a take of this class's lesson today
+    #[arg(long, value_name = "NAME")]
+    pub class: Option<String>,
+    /// Why the take is made: assessment, rehearsal (default) or performance
+    #[arg(long, value_name = "PURPOSE")]
+    pub purpose: Option<String>,
+}
+
+/// Where a take is written: a folder the user chose, or the library's incoming folder
+/// (registered and moved into `takes/` when it is finished).
+struct Destination {
+    dir: PathBuf,
+    library: Option<(Library, i64, Purpose)>,
+}
+
+fn destination(args: &RecordArgs, library: &Path) -> Result<Destination> {
+    if let Some(dir) = &args.out {
+        prepare_folder(dir)?;
+        return Ok(Destination {
+            dir: dir.clone(),
+            library: None,
+        });
+    }
+    let purpose = args
+        .purpose
+        .as_deref()
+        .map(Purpose::parse)
+        .transpose()?
+        .unwrap_or(Purpose::Rehearsal);
+    let mut lib = open_library(Some(library))?;
+    let class = args.class.as_deref().map(|c| lib.class_id(c)).transpose()?;
+    let lesson = lib.lesson_for_today(class)?;
+    let dir = lib.staging_folder()?;
+    Ok(Destination {
+        dir,
+        library: Some((lib, lesson, purpose)),
+    })
+}
+
+/// The library's view of a take recorded by this command line.
+pub fn library_take(take: &TakeRecord, purpose: Purpose) -> NewTake {
+    NewTake {
+        recorded_at: take.started_at.clone(),
+        arrangement: take.arrangement.as_ref().map(|a| a.name.clone()),
+        tempo_bpm: take.arrangement.as_ref().map(|a| a.tempo_bpm),
+        host: take.host.clone(),
+        input_device: take.input_device.clone(),
+        output_device: take.output_device.clone(),
+        sample_rate_hz: take.sample_rate_hz,
+        latency_applied_frames: take.latency.applied_frames,
+        frames: take.frames,
+        duration_secs: take.duration_secs,
+        xruns: take.xruns,
+        gaps: take.gaps.len() as u64,
+        complete: take.complete,
+        purpose,
+        tracks: take
+            .tracks
+            .iter()
+            .enumerate()
+            .map(|(index, t)| NewTrack {
+                number: index as i64 + 1,
+                file: t.file.clone(),
+                input_channel: Some(t.input as i64),
+                midi_port: None,
+                frames: t.frames,
+            })
+            .collect(),
+    }
 }
 
 fn check_inputs(inputs: &[usize]) -> Result<()> {
@@ -101,7 +171,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     let opened = device::open(&request)?;
     let info = opened.info.clone();
     let rate = info.sample_rate_hz;
-    prepare_folder(&args.out)?;
+    let Destination {
+        dir: out,
+        library: mut into_library,
+    } = destination(args, &library)?;
     let (correction, correction_source) = match args.latency {
         Some(frames) => (frames, "--latency".to_string()),
         None => match settings.calibration(&info.host, &info.input_name, &info.output_name, rate) {
@@ -159,7 +232,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     );
     let status = Arc::clone(tap.status());
     let names: Vec<String> = args.inputs.iter().map(|n| format!("input-{n}")).collect();
-    let recorder = Recorder::start(&args.out, &names, rate, reader)?;
+    let recorder = Recorder::start(&out, &names, rate, reader)?;
     let mut take = TakeRecord {
         format: FORMAT.into(),
         complete: false,
@@ -194,8 +267,12 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             })
             .collect(),
         error: None,
+        lesson_id: into_library.as_ref().map(|(_, lesson, _)| *lesson),
+        purpose: into_library
+            .as_ref()
+            .map(|(_, _, purpose)| purpose.as_str().to_string()),
     };
-    take.write(&args.out)?;
+    take.write(&out)?;
 
     if args.no_click {
         handle.send(Command::SetClickEnabled { enabled: false })?;
@@ -221,7 +298,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
         args.inputs.len(),
         info.input_name,
-        args.out.display(),
+        out.display(),
         correction_source,
         if take_frames == u64::MAX {
             "; Ctrl-C to stop"
@@ -287,10 +364,27 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     take.xruns = xruns;
     // On a full disk even take.json may not fit: the earlier one (marked incomplete)
     // stays, and the recorder's error is the one to report.
-    let written = take.write(&args.out);
-    print_summary(&take, &args.out);
+    let written = take.write(&out);
+    print_summary(&take, &out);
+    // A take cut short by the device is still a take; one the disk could not hold is
+    // left in the incoming folder for `bandroom check --repair`.
+    let kept_in = match (&mut into_library, &report.error, &written) {
+        (Some((lib, lesson, purpose)), None, Ok(())) => {
+            let (id, folder) = lib
+                .register_take(*lesson, &out, &library_take(&take, *purpose))
+                .with_context(|| {
+                    format!(
+                        "the take was recorded in {} but could not be added to the library;                          `bandroom check --repair` will add it",
+                        out.display()
+                    )
+                })?;
+            say!("take {id} is in the library: {}", folder.display());
+            folder
+        }
+        _ => out.clone(),
+    };
     match (&fault, &report.error) {
-        (Some(f), _) => bail!("{f}; the take so far is kept in {}", args.out.display()),
+        (Some(f), _) => bail!("{f}; the take so far is kept in {}", kept_in.display()),
         (None, Some(e)) => bail!("{e}"),
         (None, None) => Ok(written?),
     }

@@ -17,7 +17,11 @@ pub struct RecoverArgs {
 }
 
 pub fn recover(args: &RecoverArgs) -> Result<()> {
-    let dir = &args.dir;
+    recover_folder(&args.dir).map(|_| ())
+}
+
+/// Repairs the take in `dir` and returns its take.json as updated, when it has one.
+pub fn recover_folder(dir: &std::path::Path) -> Result<Option<TakeRecord>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot open the take folder {}: {e} (check the path)",
@@ -60,7 +64,7 @@ pub fn recover(args: &RecoverArgs) -> Result<()> {
             }
         }
     }
-    if let Some(mut take) = take {
+    if let Some(take) = take.as_mut() {
         if !take.complete {
             take.recovered = true;
             take.frames = shortest;
@@ -75,5 +79,5 @@ pub fn recover(args: &RecoverArgs) -> Result<()> {
             dir.join(bandroom::record::take_file::TAKE_FILE).display()
         );
     }
-    Ok(())
+    Ok(take)
 }

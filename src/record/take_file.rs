@@ -74,6 +74,13 @@ pub struct TakeRecord {
     pub arrangement: Option<ArrangementRecord>,
     pub tracks: Vec<TrackRecord>,
     pub error: Option<String>,
+    /// The library lesson the take belongs to, when recorded into the library, so a
+    /// take whose registration was cut off can be put back where it belongs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson_id: Option<i64>,
+    /// Why it was recorded (assessment, rehearsal, performance), when recorded into the library.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

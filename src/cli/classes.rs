@@ -1,0 +1,152 @@
+//! `bandroom class …` and `bandroom pupils …`: classes and their pupils.
+//!
+//! Must not contain SQL or roster parsing; it calls `bandroom::library`.
+
+use super::open_library;
+use anyhow::{Context, Result, bail};
+use bandroom::library::roster::parse_roster;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ClassAction {
+    /// Add a class (e.g. `bandroom class add 7D --year "Year 7"`)
+    Add {
+        name: String,
+        /// The school year it belongs to
+        #[arg(long, value_name = "YEAR")]
+        year: Option<String>,
+        /// The criteria framework its judgements use (default ks3-progression)
+        #[arg(long, value_name = "NAME")]
+        framework: Option<String>,
+    },
+    /// List the classes with their pupils, lessons and takes
+    List,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PupilsAction {
+    /// Import a roster CSV (a header names the columns: name or forename+surname,
+    /// optional number, optional groups or PP/SEN/EAL columns)
+    Import {
+        roster: PathBuf,
+        #[arg(long, value_name = "NAME")]
+        class: String,
+        /// Import nothing if any row has a problem
+        #[arg(long)]
+        strict: bool,
+    },
+    /// List pupils (of one class with --class)
+    List {
+        #[arg(long, value_name = "NAME")]
+        class: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a pupil "do not share" (objection or withdrawn consent), or clear it
+    Sharing {
+        pupil: String,
+        #[arg(long, conflicts_with = "share", required_unless_present = "share")]
+        do_not_share: bool,
+        #[arg(long)]
+        share: bool,
+    },
+}
+
+pub fn class(action: &ClassAction, library: Option<&Path>) -> Result<()> {
+    let mut lib = open_library(library)?;
+    match action {
+        ClassAction::Add {
+            name,
+            year,
+            framework,
+        } => {
+            lib.add_class(name, year.as_deref(), framework.as_deref())?;
+            say!("added class {name}");
+        }
+        ClassAction::List => {
+            for c in lib.classes()? {
+                say!(
+                    "{}\t{}\t{} pupils\t{} lessons\t{} takes\t{}",
+                    c.name,
+                    c.year.as_deref().unwrap_or("-"),
+                    c.pupils,
+                    c.lessons,
+                    c.takes,
+                    c.framework
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
+    let mut lib = open_library(library)?;
+    match action {
+        PupilsAction::Import {
+            roster,
+            class,
+            strict,
+        } => {
+            let bytes = std::fs::read(roster)
+                .with_context(|| format!("cannot read the roster {}", roster.display()))?;
+            let class_id = lib.class_id(class)?;
+            let (rows, problems) = parse_roster(&bytes, &roster.display().to_string())?;
+            let outcome = lib.import_roster(class_id, &rows, problems, *strict)?;
+            for p in &outcome.problems {
+                note!("{}: line {} {}", roster.display(), p.line, p.message);
+            }
+            if !outcome.applied {
+                bail!(
+                    "{}: {} row(s) have problems, so nothing was imported (--strict); fix them \
+                     or import without --strict to take the good rows",
+                    roster.display(),
+                    outcome.problems.len()
+                );
+            }
+            say!(
+                "{class}: {} pupil(s) added, {} already in the library joined, {} already in the \
+                 class, {} row(s) refused",
+                outcome.added,
+                outcome.joined,
+                outcome.already_in_class,
+                outcome.problems.len()
+            );
+        }
+        PupilsAction::List { class, json } => {
+            let class_id = class.as_deref().map(|c| lib.class_id(c)).transpose()?;
+            let pupils = lib.pupils(class_id)?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&pupils)?);
+                return Ok(());
+            }
+            for p in pupils {
+                say!(
+                    "#{}\t{}\t{}\t{}{}",
+                    p.id,
+                    p.name,
+                    p.number.as_deref().unwrap_or("-"),
+                    p.classes.join(","),
+                    if p.do_not_share { "\tdo not share" } else { "" }
+                );
+            }
+        }
+        PupilsAction::Sharing {
+            pupil,
+            do_not_share,
+            ..
+        } => {
+            let id = lib.find_pupil(pupil, None)?;
+            lib.set_do_not_share(id, *do_not_share)?;
+            say!(
+                "{pupil}: {}",
+                if *do_not_share {
+                    "do not share — left out of every export that is not assessment evidence"
+                } else {
+                    "may be shared"
+                }
+            );
+        }
+    }
+    Ok(())
+}

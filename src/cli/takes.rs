@@ -1,0 +1,212 @@
+//! `bandroom takes …`, `perform`, `mark`: finding takes and saying who played.
+//!
+//! Must not contain SQL; it calls `bandroom::library`.
+
+use super::open_library;
+use anyhow::Result;
+use bandroom::library::{Purpose, TakeFilter, TakeSummary};
+use std::path::Path;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TakesAction {
+    /// List takes, newest first
+    List {
+        #[arg(long, value_name = "NAME")]
+        class: Option<String>,
+        /// Only takes this pupil played in (name, number or #id)
+        #[arg(long, value_name = "PUPIL")]
+        pupil: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List takes past their retention date, for a teacher to review
+    Review {
+        /// Review as of this date (YYYY-MM-DD) instead of today
+        #[arg(long, value_name = "DATE")]
+        on: Option<String>,
+    },
+    /// Say why a take was made: assessment, rehearsal or performance (sets its retention)
+    Purpose { take: i64, purpose: String },
+    /// Star (or unstar with --off) the best of several takes
+    Star {
+        take: i64,
+        #[arg(long)]
+        off: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PerformArgs {
+    /// The take (its number in `bandroom takes list`)
+    pub take: i64,
+    /// The track (1 = the first recorded input)
+    #[arg(long, value_name = "N")]
+    pub track: i64,
+    /// Who played on it, comma-separated names, numbers or #ids
+    #[arg(long, value_name = "A,B", value_delimiter = ',', required = true)]
+    pub pupils: Vec<String>,
+    #[arg(long, value_name = "PART")]
+    pub part: Option<String>,
+    #[arg(long, value_name = "TIER")]
+    pub tier: Option<String>,
+    #[arg(long, value_name = "INSTRUMENT")]
+    pub instrument: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MarkArgs {
+    pub take: i64,
+    /// Where, in seconds from the start of the take
+    #[arg(long, value_name = "S")]
+    pub at: f64,
+    #[arg(long, value_name = "TEXT")]
+    pub text: String,
+}
+
+fn describe(take: &TakeSummary) -> String {
+    let performers: Vec<String> = take
+        .tracks
+        .iter()
+        .filter(|t| !t.performers.is_empty())
+        .map(|t| {
+            let names: Vec<&str> = t.performers.iter().map(|p| p.name.as_str()).collect();
+            let part = t.performers[0]
+                .part
+                .as_deref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            format!("{}: {}{part}", t.number, names.join(" & "))
+        })
+        .collect();
+    format!(
+        "{}\t{}\t{}\t{}\t{}:{:04.1}\t{} track(s)\t{}{}{}\t{}",
+        take.id,
+        take.recorded_at,
+        take.class.as_deref().unwrap_or("quick take"),
+        take.arrangement.as_deref().unwrap_or("-"),
+        (take.duration_secs / 60.0).floor(),
+        take.duration_secs % 60.0,
+        take.tracks.len(),
+        take.purpose,
+        if take.starred { " ★" } else { "" },
+        if take.complete { "" } else { " (incomplete)" },
+        if performers.is_empty() {
+            "nobody attributed yet".to_string()
+        } else {
+            performers.join("; ")
+        }
+    )
+}
+
+pub fn takes(action: &TakesAction, library: Option<&Path>) -> Result<()> {
+    let mut lib = open_library(library)?;
+    match action {
+        TakesAction::List { class, pupil, json } => {
+            let class = class.as_deref().map(|c| lib.class_id(c)).transpose()?;
+            let pupil = pupil
+                .as_deref()
+                .map(|p| lib.find_pupil(p, class))
+                .transpose()?;
+            let takes = lib.takes(&TakeFilter {
+                class,
+                pupil,
+                lesson: None,
+            })?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&takes)?);
+            } else if takes.is_empty() {
+                note!("no takes yet: record one with `bandroom record --inputs 1 --play ARR`");
+            } else {
+                for take in &takes {
+                    say!("{}", describe(take));
+                }
+            }
+        }
+        TakesAction::Review { on } => {
+            let today = on
+                .clone()
+                .unwrap_or_else(|| bandroom::library::now()[..10].to_string());
+            let due = lib.takes_due_for_review(&today)?;
+            if due.is_empty() {
+                say!("no takes are past their retention date on {today}");
+            }
+            for take in &due {
+                say!(
+                    "{}\tkeep until {}\t{}",
+                    take.id,
+                    take.retain_until.as_deref().unwrap_or("-"),
+                    describe(take)
+                );
+            }
+        }
+        TakesAction::Purpose { take, purpose } => {
+            let purpose = Purpose::parse(purpose)?;
+            lib.set_purpose(*take, purpose)?;
+            let summary = lib.take(*take)?;
+            say!(
+                "take {take}: {}, kept until {}",
+                summary.purpose,
+                summary.retain_until.as_deref().unwrap_or("-")
+            );
+        }
+        TakesAction::Star { take, off } => {
+            lib.star_take(*take, !off)?;
+            say!(
+                "take {take}: {}",
+                if *off { "unstarred" } else { "starred" }
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn perform(args: &PerformArgs, library: Option<&Path>) -> Result<()> {
+    let mut lib = open_library(library)?;
+    let take = lib.take(args.take)?;
+    let pupils = args
+        .pupils
+        .iter()
+        .map(|p| lib.find_pupil(p, None))
+        .collect::<Result<Vec<_>, _>>()?;
+    lib.attribute(
+        take.id,
+        args.track,
+        &pupils,
+        args.part.as_deref(),
+        args.tier.as_deref(),
+        args.instrument.as_deref(),
+    )?;
+    let names = pupils
+        .iter()
+        .map(|p| lib.pupil_name(*p))
+        .collect::<Result<Vec<_>, _>>()?;
+    say!(
+        "take {} track {}: {}",
+        take.id,
+        args.track,
+        names.join(" & ")
+    );
+    Ok(())
+}
+
+pub fn mark(args: &MarkArgs, library: Option<&Path>) -> Result<()> {
+    let mut lib = open_library(library)?;
+    let take = lib.take(args.take)?;
+    if !(args.at.is_finite() && args.at >= 0.0 && args.at <= take.duration_secs + 1.0) {
+        anyhow::bail!(
+            "--at {} is outside take {} (0 to {:.1} s)",
+            args.at,
+            take.id,
+            take.duration_secs
+        );
+    }
+    let frame = (args.at * f64::from(take.sample_rate_hz)).round() as u64;
+    lib.add_marker(
+        take.id,
+        frame,
+        &args.text,
+        &bandroom::library::current_actor(),
+    )?;
+    say!("take {}: marker at {:.2} s", take.id, args.at);
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Criteria frameworks: strands (criteria) with described levels, loaded from TOML.
+//!
+//! Owns the framework file format, its validation and how frameworks are stored.
+//! A framework is identified by name and version; importing changed content under a
+//! name that exists adds a new version, so judgements already made keep pointing at
+//! the levels they were made against. Must not decide which framework a class uses
+//! beyond looking it up.
+
+use super::error::{LibraryError, Result};
+use super::{Library, audit};
+use rusqlite::{OptionalExtension, params};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Frameworks shipped with bandroom (`assets/frameworks/`), installed on every open.
+const BUILT_INS: &[(&str, &str)] = &[
+    (
+        "ks3-progression.toml",
+        include_str!("../../assets/frameworks/ks3-progression.toml"),
+    ),
+    (
+        "radar-4.toml",
+        include_str!("../../assets/frameworks/radar-4.toml"),
+    ),
+];
+
+/// The framework a new class uses unless told otherwise.
+pub const DEFAULT_FRAMEWORK: &str = "ks3-progression";
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkDef {
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(rename = "strand")]
+    pub strands: Vec<StrandDef>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StrandDef {
+    pub key: String,
+    pub title: String,
+    pub levels: Vec<LevelDef>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LevelDef {
+    pub label: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameworkSummary {
+    pub id: i64,
+    pub name: String,
+    pub version: i64,
+    pub title: String,
+    pub strands: Vec<(String, String, usize)>,
+    pub in_use: bool,
+}
+
+/// Reads a framework file's text; `origin` names it in errors.
+pub fn parse_framework(text: &str, origin: &str) -> Result<FrameworkDef> {
+    let def: FrameworkDef = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
+            .unwrap_or_default();
+        LibraryError::Invalid(format!(
+            "{origin}{line}: {}; see assets/frameworks/ for the format",
+            e.message()
+        ))
+    })?;
+    let invalid = |what: String| LibraryError::Invalid(format!("{origin}: {what}"));
+    if def.name.trim().is_empty() || def.name.contains(char::is_whitespace) {
+        return Err(invalid(format!(
+            "name {:?} must be one word, e.g. \"my-school-ks3\"",
+            def.name
+        )));
+    }
+    if def.strands.is_empty() {
+        return Err(invalid("has no [[strand]]: add at least one".into()));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for strand in &def.strands {
+        if !keys.insert(strand.key.to_lowercase()) {
+            return Err(invalid(format!(
+                "strand key {:?} is used twice",
+                strand.key
+            )));
+        }
+        if !(2..=10).contains(&strand.levels.len()) {
+            return Err(invalid(format!(
+                "strand {:?} has {} levels: give between 2 and 10",
+                strand.key,
+                strand.levels.len()
+            )));
+        }
+    }
+    Ok(def)
+}
+
+fn sha256_hex(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn install_built_ins(library: &mut Library) -> Result<()> {
+    for (file, text) in BUILT_INS {
+        let def = parse_framework(text, file)?;
+        library.import_framework_text(&def, text)?;
+    }
+    Ok(())
+}
+
+impl Library {
+    /// Imports a framework file. Same content as a stored version: nothing changes.
+    /// Changed content under an existing name: a new version. Returns (id, version, new?).
+    pub fn import_framework_text(
+        &mut self,
+        def: &FrameworkDef,
+        text: &str,
+    ) -> Result<(i64, i64, bool)> {
+        let hash = sha256_hex(text);
+        let tx = self.write()?;
+        let existing: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT id, version FROM framework WHERE name = ?1 AND source_sha256 = ?2",
+                params![def.name, hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, version)) = existing {
+            return Ok((id, version, false));
+        }
+        let version: i64 = tx.query_row(
+            "SELECT coalesce(max(version), 0) + 1 FROM framework WHERE name = ?1",
+            [&def.name],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO framework (name, version, title, description, source_sha256, imported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                def.name,
+                version,
+                def.title,
+                def.description,
+                hash,
+                super::now()
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (position, strand) in def.strands.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO strand (framework_id, key, title, position) VALUES (?1, ?2, ?3, ?4)",
+                params![id, strand.key, strand.title, position as i64],
+            )?;
+            let strand_id = tx.last_insert_rowid();
+            for (index, level) in strand.levels.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO level (strand_id, value, label, description) VALUES (?1, ?2, ?3, ?4)",
+                    params![strand_id, index as i64 + 1, level.label, level.description],
+                )?;
+            }
+        }
+        audit::append(
+            &tx,
+            "framework.import",
+            &format!("{} version {version}", def.name),
+        )?;
+        tx.commit()?;
+        Ok((id, version, true))
+    }
+
+    /// The newest version of the framework called `name`.
+    pub fn framework_id(&self, name: &str) -> Result<i64> {
+        self.conn
+            .query_row(
+                "SELECT id FROM framework WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                LibraryError::NotFound(format!(
+                    "no framework called {name:?}: see `bandroom frameworks list`, or import one \
+                     with `bandroom frameworks import FILE.toml`"
+                ))
+            })
+    }
+
+    pub fn frameworks(&self) -> Result<Vec<FrameworkSummary>> {
+        let mut statement = self.conn.prepare(
+            "SELECT f.id, f.name, f.version, f.title,
+                    EXISTS (SELECT 1 FROM assessment a JOIN level l ON l.id = a.level_id
+                            JOIN strand s ON s.id = l.strand_id WHERE s.framework_id = f.id)
+             FROM framework f ORDER BY f.name, f.version",
+        )?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(FrameworkSummary {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    version: r.get(2)?,
+                    title: r.get(3)?,
+                    strands: Vec::new(),
+                    in_use: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|mut f| {
+                f.strands = self.strands(f.id)?;
+                Ok(f)
+            })
+            .collect()
+    }
+
+    /// (key, title, number of levels) of each strand, in order.
+    pub fn strands(&self, framework_id: i64) -> Result<Vec<(String, String, usize)>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT s.key, s.title, (SELECT count(*) FROM level l WHERE l.strand_id = s.id)
+             FROM strand s WHERE s.framework_id = ?1 ORDER BY s.position",
+        )?;
+        let rows = statement
+            .query_map([framework_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as usize))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_frameworks_parse_with_the_promised_shape() {
+        let ks3 = parse_framework(BUILT_INS[0].1, "ks3").unwrap();
+        assert_eq!(ks3.strands.len(), 6);
+        assert!(
+            ks3.strands
+                .iter()
+                .all(|s| (4..=6).contains(&s.levels.len()))
+        );
+        let radar = parse_framework(BUILT_INS[1].1, "radar").unwrap();
+        assert_eq!(radar.strands.len(), 4);
+    }
+
+    #[test]
+    fn a_broken_framework_names_its_line() {
+        let text = "name = \"x\"\ntitle = \"X\"\n[[strand]]\nkey = 3\n";
+        let err = parse_framework(text, "mine.toml").unwrap_err().to_string();
+        assert!(err.contains("mine.toml (line 4)"), "{err}");
+    }
+
+    #[test]
+    fn a_strand_needs_at_least_two_levels() {
+        let text = "name = \"x\"\ntitle = \"X\"\n[[strand]]\nkey = \"a\"\ntitle = \"A\"\n\
+                    levels = [{ label = \"only\", description = \"one\" }]\n";
+        let err = parse_framework(text, "mine.toml").unwrap_err().to_string();
+        assert!(err.contains("has 1 levels"), "{err}");
+    }
+}

@@ -1,0 +1,152 @@
+//! The class library: classes, pupils, lessons, takes, tracks, performers, criteria
+//! frameworks, judgements, markers, reflections, voice notes and the audit log, in one
+//! SQLite file (`bandroom.sqlite`) beside the `takes/` folder.
+//!
+//! Owns the connection, its settings (WAL, foreign keys, busy timeout, secure delete)
+//! and the library folder's layout. Every write runs in one immediate transaction, so
+//! a second process waits instead of failing half-way, and nothing is half-applied.
+//! Must not know about audio devices, the engine or the screen: takes arrive as plain
+//! values, and files are only hashed, moved and checked here, never decoded.
+
+mod audit;
+mod classes;
+mod demo;
+mod error;
+mod frameworks;
+mod judgements;
+mod maintenance;
+mod policy;
+mod protection;
+pub mod roster;
+mod schema;
+mod takes;
+
+pub use classes::{ClassSummary, PupilSummary};
+pub use demo::DEMO_CLASS;
+pub use error::{LibraryError, Result};
+pub use frameworks::{FrameworkDef, FrameworkSummary, LevelDef, StrandDef, parse_framework};
+pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress};
+pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
+pub use policy::{Purpose, RetentionPolicy};
+pub use protection::ErasureReport;
+pub use roster::{RosterImport, RosterProblem};
+pub use schema::{LATEST_VERSION, migrate_to};
+pub use takes::{
+    NewTake, NewTrack, PerformerSummary, TakeFilter, TakeSummary, TrackSummary, sha256_file,
+};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The database file inside the library folder.
+pub const DATABASE_FILE: &str = "bandroom.sqlite";
+/// Registered takes live in dated folders under this one.
+pub const TAKES_DIR: &str = "takes";
+/// Takes being recorded: moved into `takes/` only once complete and hashed.
+pub const INCOMING_DIR: &str = "takes/.incoming";
+/// Files `check --repair` set aside rather than delete.
+pub const QUARANTINE_DIR: &str = "quarantine";
+
+/// How long a writer waits for another process (the app while the CLI runs) to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Library {
+    conn: Connection,
+    root: PathBuf,
+    /// True when this open created the library (and its demo class).
+    created: bool,
+}
+
+impl Library {
+    /// Opens the library in `root`, creating it (with a demo class and the built-in
+    /// frameworks) on first use, and bringing an older schema up to date.
+    pub fn open(root: &Path) -> Result<Library> {
+        std::fs::create_dir_all(root.join(INCOMING_DIR))
+            .map_err(|e| LibraryError::unwritable(root, &e))?;
+        let path = root.join(DATABASE_FILE);
+        let mut conn = open_connection(&path)?;
+        let before = schema::version(&conn)?;
+        schema::migrate_to(&mut conn, LATEST_VERSION)?;
+        let mut library = Library {
+            conn,
+            root: root.to_path_buf(),
+            created: before == 0,
+        };
+        frameworks::install_built_ins(&mut library)?;
+        if library.created {
+            demo::create(&mut library)?;
+        }
+        Ok(library)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.root.join(DATABASE_FILE)
+    }
+
+    pub fn was_created(&self) -> bool {
+        self.created
+    }
+
+    /// A stable id for this library (exports name it; it never contains personal data).
+    pub fn library_id(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM library_info WHERE key = 'id'", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+}
+
+/// Opens (or creates) the database with the settings every connection needs.
+pub(crate) fn open_connection(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| LibraryError::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets the app read while the CLI (or the recorder) writes; FULL sync because
+    // a take's registration is evidence; secure_delete zeroes an erased pupil's rows.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| LibraryError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LibraryError::Open {
+            path: path.to_path_buf(),
+            reason: format!("the disk does not support the journal bandroom needs (got {mode})"),
+        });
+    }
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;",
+    )?;
+    Ok(conn)
+}
+
+/// Who is acting, for the audit log and as the default assessor.
+pub fn current_actor() -> String {
+    std::env::var("BANDROOM_TEACHER")
+        .or_else(|_| std::env::var("USER"))
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "teacher".to_string())
+}
+
+/// Now, as the library stores times: RFC 3339 in UTC to the second.
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

@@ -1,0 +1,196 @@
+//! The school's policies kept in the library: why a take was made (its purpose), how
+//! long each kind of take is kept before it is listed for review, and the teacher PIN.
+//!
+//! The PIN is stored only as an Argon2id hash. It is a classroom lock that keeps pupils
+//! at the shared PC out of teacher actions, not protection against the PC's
+//! administrator, who can read the library file directly.
+//! Must not delete takes: retention only lists them for a teacher to review.
+
+use super::error::{LibraryError, Result};
+use super::takes::TakeFilter;
+use super::{Library, TakeSummary, audit};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rusqlite::{OptionalExtension, params};
+
+/// Why a take was recorded; decides its retention and whether it may be shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Evidence for a judgement.
+    Assessment,
+    /// Practice in a lesson (the default).
+    Rehearsal,
+    /// A performance meant to be shared (a concert, the school website).
+    Performance,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 3] = [
+        Purpose::Assessment,
+        Purpose::Rehearsal,
+        Purpose::Performance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Assessment => "assessment",
+            Purpose::Rehearsal => "rehearsal",
+            Purpose::Performance => "performance",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Purpose> {
+        Purpose::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| {
+                LibraryError::Invalid(format!(
+                    "unknown purpose {text:?}: use assessment, rehearsal or performance"
+                ))
+            })
+    }
+}
+
+/// Months each kind of take is kept before it is listed for review.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RetentionPolicy {
+    pub assessment_months: i64,
+    pub rehearsal_months: i64,
+    pub performance_months: i64,
+}
+
+const PIN_KEY: &str = "teacher_pin";
+
+impl Library {
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn retention_policy(&self) -> Result<RetentionPolicy> {
+        let months = |purpose: Purpose| -> Result<i64> {
+            Ok(self
+                .setting(&format!("retention.{}", purpose.as_str()))?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(12))
+        };
+        Ok(RetentionPolicy {
+            assessment_months: months(Purpose::Assessment)?,
+            rehearsal_months: months(Purpose::Rehearsal)?,
+            performance_months: months(Purpose::Performance)?,
+        })
+    }
+
+    /// Sets how long takes of one purpose are kept. Takes already made keep their date
+    /// unless `reapply` is given, so a policy change is a deliberate act.
+    pub fn set_retention(&mut self, purpose: Purpose, months: i64, reapply: bool) -> Result<()> {
+        if !(1..=240).contains(&months) {
+            return Err(LibraryError::Invalid(format!(
+                "a retention of {months} months is not allowed: use 1 to 240"
+            )));
+        }
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![
+                format!("retention.{}", purpose.as_str()),
+                months.to_string()
+            ],
+        )?;
+        if reapply {
+            tx.execute(
+                "UPDATE take SET retain_until = date(recorded_at, '+' || ?2 || ' months')
+                 WHERE purpose = ?1",
+                params![purpose.as_str(), months],
+            )?;
+        }
+        audit::append(
+            &tx,
+            "policy.retention",
+            &format!(
+                "{} {months} months (reapplied: {reapply})",
+                purpose.as_str()
+            ),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Takes whose retention date has passed (on `today`, `YYYY-MM-DD`), oldest first.
+    pub fn takes_due_for_review(&self, today: &str) -> Result<Vec<TakeSummary>> {
+        let mut due: Vec<TakeSummary> = self
+            .takes(&TakeFilter::default())?
+            .into_iter()
+            .filter(|t| t.retain_until.as_deref().is_some_and(|d| d < today))
+            .collect();
+        due.reverse();
+        Ok(due)
+    }
+
+    pub fn set_purpose(&mut self, take: i64, purpose: Purpose) -> Result<()> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE take SET purpose = ?2, retain_until = date(recorded_at, '+' ||
+                 (SELECT value FROM setting WHERE key = 'retention.' || ?2) || ' months')
+             WHERE id = ?1",
+            params![take, purpose.as_str()],
+        )?;
+        if changed == 0 {
+            return Err(LibraryError::NotFound(format!("no take {take}")));
+        }
+        audit::append(
+            &tx,
+            "take.purpose",
+            &format!("take #{take}: {}", purpose.as_str()),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn has_pin(&self) -> Result<bool> {
+        Ok(self.setting(PIN_KEY)?.is_some())
+    }
+
+    /// Sets the teacher PIN (4 to 12 digits).
+    pub fn set_pin(&mut self, pin: &str) -> Result<()> {
+        if !(4..=12).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {
+            return Err(LibraryError::Invalid(
+                "a teacher PIN is 4 to 12 digits".into(),
+            ));
+        }
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        let hash = Argon2::default()
+            .hash_password(pin.as_bytes(), &salt)
+            .map_err(|e| LibraryError::Invalid(format!("cannot hash the PIN: {e}")))?
+            .to_string();
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![PIN_KEY, hash],
+        )?;
+        audit::append(&tx, "pin.set", "teacher PIN changed")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// True when `pin` is the teacher PIN. With no PIN set, teacher actions are open.
+    pub fn check_pin(&self, pin: &str) -> Result<bool> {
+        let Some(stored) = self.setting(PIN_KEY)? else {
+            return Ok(true);
+        };
+        let hash = PasswordHash::new(&stored).map_err(|e| {
+            LibraryError::Invalid(format!(
+                "the stored teacher PIN is damaged ({e}): set a new one with `bandroom pin set`"
+            ))
+        })?;
+        Ok(Argon2::default()
+            .verify_password(pin.as_bytes(), &hash)
+            .is_ok())
+    }
+}
