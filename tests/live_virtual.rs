@@ -474,36 +474,11 @@ fn ctrl_c_finishes_the_take_cleanly() {
     assert_eq!(u64::from(reader.duration()), frames);
 }
 
-/// A 300 KB RAM disk, unmounted when dropped.
-struct SmallDisk(std::path::PathBuf);
-
-impl SmallDisk {
-    fn mount(at: &Path) -> SmallDisk {
-        std::fs::create_dir_all(at).unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=300k", "tmpfs"])
-            .arg(at)
-            .status()
-            .unwrap();
-        assert!(
-            mounted.success(),
-            "mounting a small tmpfs needs root (CI and `make test` run as root)"
-        );
-        SmallDisk(at.to_path_buf())
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_stops_the_take_with_valid_files_and_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let disk = SmallDisk::mount(&d.join("small"));
+    let disk = SmallDisk::mount(&d.join("small"), "300k");
     let output = with_library(
         d,
         &[

@@ -23,7 +23,7 @@ pub enum LibraryError {
     },
     #[error(
         "the library is busy: another bandroom (the app or a command) has been writing for \
-         over 10 s. Try again in a moment; nothing was changed"
+         longer than this one waits. Try again in a moment; nothing was changed"
     )]
     Busy,
     #[error(

@@ -126,15 +126,22 @@ impl Library {
         text: &str,
     ) -> Result<(i64, i64, bool)> {
         let hash = sha256_hex(text);
+        let stored = |conn: &rusqlite::Connection| -> Result<Option<(i64, i64)>> {
+            Ok(conn
+                .query_row(
+                    "SELECT id, version FROM framework WHERE name = ?1 AND source_sha256 = ?2",
+                    params![def.name, hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
+        };
+        // Every open installs the built-ins: a read first, so an open never waits
+        // for another process's write when there is nothing to add.
+        if let Some((id, version)) = stored(&self.conn)? {
+            return Ok((id, version, false));
+        }
         let tx = self.write()?;
-        let existing: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT id, version FROM framework WHERE name = ?1 AND source_sha256 = ?2",
-                params![def.name, hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((id, version)) = existing {
+        if let Some((id, version)) = stored(&tx)? {
             return Ok((id, version, false));
         }
         let version: i64 = tx.query_row(

@@ -62,10 +62,15 @@ impl Library {
     /// Opens the library in `root`, creating it (with a demo class and the built-in
     /// frameworks) on first use, and bringing an older schema up to date.
     pub fn open(root: &Path) -> Result<Library> {
+        Library::open_waiting(root, BUSY_TIMEOUT)
+    }
+
+    /// As [`Library::open`], waiting at most `busy_timeout` for another writer.
+    pub fn open_waiting(root: &Path, busy_timeout: Duration) -> Result<Library> {
         std::fs::create_dir_all(root.join(INCOMING_DIR))
             .map_err(|e| LibraryError::unwritable(root, &e))?;
         let path = root.join(DATABASE_FILE);
-        let mut conn = open_connection(&path)?;
+        let mut conn = open_connection(&path, busy_timeout)?;
         let before = schema::version(&conn)?;
         schema::migrate_to(&mut conn, LATEST_VERSION)?;
         let mut library = Library {
@@ -109,23 +114,24 @@ impl Library {
 }
 
 /// Opens (or creates) the database with the settings every connection needs.
-pub(crate) fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| LibraryError::Open {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let failed = |e: rusqlite::Error| match unwritable_reason(path) {
+        Some(reason) => LibraryError::Unwritable { reason },
+        None => LibraryError::Open {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(failed)?;
+    conn.busy_timeout(busy_timeout)?;
     // WAL lets the app read while the CLI (or the recorder) writes; FULL sync because
     // a take's registration is evidence; secure_delete zeroes an erased pupil's rows.
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| LibraryError::Open {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        .map_err(failed)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(LibraryError::Open {
             path: path.to_path_buf(),
@@ -136,6 +142,30 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection> {
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;",
     )?;
     Ok(conn)
+}
+
+/// Why the library's disk cannot take writes, when that is why SQLite failed (SQLite
+/// itself only says "disk I/O error" for a read-only or full disk).
+fn unwritable_reason(path: &Path) -> Option<String> {
+    use std::io::{ErrorKind, Write};
+    let probe_path = path.with_extension("probe");
+    let probe = std::fs::File::create(&probe_path).and_then(|mut f| {
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe_path);
+    let folder = path.parent().unwrap_or(path).display();
+    match probe {
+        Ok(()) => None,
+        Err(e) if e.kind() == ErrorKind::ReadOnlyFilesystem => {
+            Some(format!("{folder}: the disk is read-only"))
+        }
+        Err(e) if e.kind() == ErrorKind::StorageFull => Some(format!("{folder}: the disk is full")),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            Some(format!("{folder}: permission denied"))
+        }
+        Err(_) => None,
+    }
 }
 
 /// Who is acting, for the audit log and as the default assessor.

@@ -136,3 +136,38 @@ pub fn clapping_music_render(dir: &Path) -> Vec<Vec<f32>> {
         .map(|c| samples.iter().skip(c).step_by(channels).copied().collect())
         .collect()
 }
+
+/// A small RAM disk (needs root, as CI and `make test` have), unmounted when dropped.
+pub struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    pub fn mount(at: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(
+            mounted.success(),
+            "mounting a small tmpfs needs root (CI and `make test` run as root)"
+        );
+        SmallDisk(at.to_path_buf())
+    }
+
+    /// Makes the disk read-only, as a locked-down or failing drive would be.
+    pub fn remount_read_only(&self) {
+        let done = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(done.success(), "remounting read-only");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}

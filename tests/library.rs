@@ -1,0 +1,1186 @@
+//! The class library against a real SQLite file, through the public API (as the app
+//! uses it) and the `bandroom` binary (as scripts and the other process use it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bandroom::library::{
+    LATEST_VERSION, Library, LibraryError, NewAssessment, NewTake, NewTrack, Purpose, TakeFilter,
+    migrate_to,
+};
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+fn cli(library: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["--library", library.to_str().unwrap()];
+    all.extend_from_slice(args);
+    bandroom(&all, library.parent().unwrap())
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn write_wav(path: &Path, frames: usize, seed: usize) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..frames {
+        writer
+            .write_sample(((i * (seed + 1)) as f32 * 0.01).sin() * 0.5)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+/// Registers a take of `tracks` short WAV tracks in today's lesson of `class`.
+fn make_take(lib: &mut Library, class: Option<i64>, tracks: usize) -> i64 {
+    let lesson = lib.lesson_for_today(class).unwrap();
+    let staged = lib.staging_folder().unwrap();
+    for n in 1..=tracks {
+        write_wav(&staged.join(format!("input-{n}.wav")), 4_800, n);
+    }
+    let take = NewTake {
+        recorded_at: bandroom::library::now(),
+        arrangement: Some("clapping-music".into()),
+        tempo_bpm: Some(160.0),
+        host: "virtual".into(),
+        input_device: "virtual loopback".into(),
+        output_device: "virtual loopback".into(),
+        sample_rate_hz: 48_000,
+        latency_applied_frames: 256,
+        frames: 4_800,
+        duration_secs: 0.1,
+        xruns: 0,
+        gaps: 0,
+        complete: true,
+        purpose: Purpose::Assessment,
+        tracks: (1..=tracks)
+            .map(|n| NewTrack {
+                number: n as i64,
+                file: format!("input-{n}.wav"),
+                input_channel: Some(n as i64),
+                midi_port: None,
+                frames: 4_800,
+            })
+            .collect(),
+    };
+    lib.register_take(lesson, &staged, &take).unwrap().0
+}
+
+/// A library with class 8B holding the given pupils (name, number).
+fn library_with_class(root: &Path, pupils: &[(&str, &str)]) -> (Library, i64, Vec<i64>) {
+    let mut lib = Library::open(root).unwrap();
+    let class = lib.add_class("8B", Some("Year 8"), None).unwrap();
+    let mut csv = String::from("name,number,groups\n");
+    for (name, number) in pupils {
+        csv.push_str(&format!("{name},{number},PP\n"));
+    }
+    let (rows, problems) =
+        bandroom::library::roster::parse_roster(csv.as_bytes(), "roster").unwrap();
+    lib.import_roster(class, &rows, problems, true).unwrap();
+    let ids = pupils
+        .iter()
+        .map(|(_, number)| lib.find_pupil(number, None).unwrap())
+        .collect();
+    (lib, class, ids)
+}
+
+fn judgement(pupil: i64, take: i64, criterion: &str, level: &str) -> NewAssessment {
+    NewAssessment {
+        pupil,
+        take: Some(take),
+        criterion: criterion.into(),
+        level: level.into(),
+        comment: String::new(),
+        assessor: "Ms Test".into(),
+    }
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_new_library_has_the_demo_class_and_both_frameworks() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(&dir.path().join("lib")).unwrap();
+    assert!(lib.was_created());
+    let classes = lib.classes().unwrap();
+    assert_eq!(classes.len(), 1);
+    assert_eq!(classes[0].pupils, 10);
+    let names: Vec<String> = lib
+        .frameworks()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["ks3-progression", "radar-4"]);
+    drop(lib);
+    let again = Library::open(&dir.path().join("lib")).unwrap();
+    assert!(!again.was_created(), "a second open creates nothing");
+    assert_eq!(again.classes().unwrap().len(), 1);
+}
+
+/// What a library written by schema version 1 holds (valid at every later version too).
+const V1_FIXTURE: &str = "
+INSERT INTO framework (id, name, version, title, source_sha256, imported_at)
+    VALUES (90, 'old-school', 1, 'Old', 'x', '2024-09-01T09:00:00Z');
+INSERT INTO strand (id, framework_id, key, title, position) VALUES (91, 90, 'pulse', 'Pulse', 0);
+INSERT INTO level (id, strand_id, value, label, description) VALUES
+    (92, 91, 1, 'Low', 'a'), (93, 91, 2, 'High', 'b');
+INSERT INTO class (id, name, framework_id, created_at) VALUES (1, '9C', 90, '2024-09-01T09:00:00Z');
+INSERT INTO pupil (id, display_name, number, created_at) VALUES (1, 'Old Pupil', '77', '2024-09-01T09:00:00Z');
+INSERT INTO class_member VALUES (1, 1);
+INSERT INTO lesson (id, class_id, title, started_at) VALUES (1, 1, 'Lesson', '2024-09-02T10:00:00Z');
+INSERT INTO take (id, lesson_id, folder, recorded_at, host, input_device, output_device,
+    sample_rate_hz, latency_applied_frames, frames, duration_secs, xruns, gaps, complete)
+    VALUES (1, 1, 'takes/2024-09-02/100000-aaaa', '2024-09-02T10:00:00Z', 'alsa', 'in', 'out',
+    48000, 300, 48000, 1.0, 0, 0, 1);
+INSERT INTO track (id, take_id, number, file, input_channel, frames, sha256)
+    VALUES (1, 1, 1, 'input-1.wav', 1, 48000, 'abc');
+INSERT INTO performer VALUES (1, 1, 'part 1', 'core', 'clap');
+INSERT INTO assessment (pupil_id, level_id, take_id, class_id, assessor, assessed_at)
+    VALUES (1, 93, 1, 1, 'Mr Old', '2024-09-02T10:05:00Z');
+";
+
+#[test]
+fn migrations_from_every_earlier_version_keep_the_data() {
+    for from in 0..LATEST_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lib");
+        std::fs::create_dir_all(&root).unwrap();
+        {
+            let mut conn = rusqlite::Connection::open(root.join("bandroom.sqlite")).unwrap();
+            migrate_to(&mut conn, from).unwrap();
+            if from >= 1 {
+                conn.execute_batch(V1_FIXTURE).unwrap();
+            }
+        }
+        let lib = Library::open(&root).unwrap();
+        let db = root.join("bandroom.sqlite");
+        assert_eq!(
+            count(&db, "PRAGMA user_version"),
+            LATEST_VERSION,
+            "from {from}"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM pragma_foreign_key_check"),
+            0
+        );
+        if from == 0 {
+            assert!(lib.was_created(), "an empty file becomes a new library");
+            continue;
+        }
+        assert!(
+            !lib.was_created(),
+            "from {from}: no demo class added to a school's library"
+        );
+        let take = lib.take(1).unwrap();
+        assert_eq!(take.purpose, "rehearsal", "from {from}");
+        assert_eq!(
+            take.retain_until.as_deref(),
+            Some("2025-09-02"),
+            "from {from}"
+        );
+        let progress = lib.progress(1).unwrap();
+        let pulse = progress
+            .strands
+            .iter()
+            .find(|s| s.framework == "old-school")
+            .unwrap();
+        assert_eq!(pulse.latest.as_ref().unwrap().label, "High", "from {from}");
+    }
+}
+
+#[test]
+fn a_library_from_a_newer_bandroom_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    drop(Library::open(&root).unwrap());
+    let db = root.join("bandroom.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let err = Library::open(&root)
+        .err()
+        .expect("a newer library is refused");
+    assert!(matches!(err, LibraryError::TooNew { .. }), "{err}");
+    assert!(err.to_string().contains("update bandroom"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
+    let output = cli(&root, &["class", "list"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("newer bandroom"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    assert_ok(&cli(&root, &["class", "add", "8B"]));
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "Forename,Surname,Admission No,SEN\n\
+         Amira,Okafor,1001,K\n\
+         Jan,,1002,\n\
+         ,,1003,\n\
+         Wei,Li,1001,\n\
+         \"Zoë\",\"O'Neill, Jr\",1004,\n",
+    )
+    .unwrap();
+    let strict = cli(
+        &root,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().unwrap(),
+            "--class",
+            "8B",
+            "--strict",
+        ],
+    );
+    assert!(!strict.status.success());
+    let message = stderr(&strict);
+    assert!(message.contains("line 4 has no name"), "{message}");
+    assert!(
+        message.contains("line 5 repeats line 2 (number 1001)"),
+        "{message}"
+    );
+    assert!(message.contains("nothing was imported"), "{message}");
+    let db = root.join("bandroom.sqlite");
+    let in_class =
+        "SELECT count(*) FROM class_member m JOIN class c ON c.id = m.class_id WHERE c.name = '8B'";
+    assert_eq!(count(&db, in_class), 0, "--strict imports none");
+
+    let loose = cli(
+        &root,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().unwrap(),
+            "--class",
+            "8B",
+        ],
+    );
+    assert_ok(&loose);
+    assert!(
+        stdout(&loose).contains("3 pupil(s) added"),
+        "{}",
+        stdout(&loose)
+    );
+    assert_eq!(count(&db, in_class), 3);
+    let list = stdout(&cli(&root, &["pupils", "list", "--class", "8B", "--json"]));
+    let pupils: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let names: Vec<&str> = pupils
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Amira Okafor", "Jan", "Zoë O'Neill, Jr"]);
+    assert_eq!(pupils[0]["groups"], serde_json::json!(["SEN"]));
+
+    let again = cli(
+        &root,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().unwrap(),
+            "--class",
+            "8B",
+        ],
+    );
+    assert!(
+        stdout(&again).contains("0 pupil(s) added"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(
+        stdout(&again).contains("3 already in the class"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn a_group_track_attributes_every_pupil_and_judgements_keep_their_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(
+        &root,
+        &[("Amira Okafor", "1"), ("Jan Nowak", "2"), ("Li Wei", "3")],
+    );
+    let take = make_take(&mut lib, Some(class), 2);
+    drop(lib);
+    assert_ok(&cli(
+        &root,
+        &[
+            "perform",
+            &take.to_string(),
+            "--track",
+            "1",
+            "--pupils",
+            "Amira Okafor,2",
+            "--part",
+            "part 1",
+            "--tier",
+            "core",
+            "--instrument",
+            "claps",
+        ],
+    ));
+    assert_ok(&cli(
+        &root,
+        &[
+            "perform",
+            &take.to_string(),
+            "--track",
+            "2",
+            "--pupils",
+            "#3",
+            "--part",
+            "part 2",
+        ],
+    ));
+    let listed = stdout(&cli(
+        &root,
+        &["takes", "list", "--pupil", "Jan Nowak", "--json"],
+    ));
+    let takes: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(takes.as_array().unwrap().len(), 1);
+    let performers = &takes[0]["tracks"][0]["performers"];
+    assert_eq!(
+        performers.as_array().unwrap().len(),
+        2,
+        "a group on one microphone"
+    );
+    assert_eq!(performers[1]["tier"], "core");
+
+    let mut lib = Library::open(&root).unwrap();
+    lib.assess(&judgement(pupils[1], take, "pulse", "3"))
+        .unwrap();
+    let record = &lib.assessments(pupils[1]).unwrap()[0];
+    assert_eq!(record.class.as_deref(), Some("8B"));
+    assert_eq!(record.part.as_deref(), Some("part 1"));
+    assert_eq!(record.tier.as_deref(), Some("core"));
+    let groups = count(
+        &root.join("bandroom.sqlite"),
+        "SELECT count(*) FROM assessment WHERE groups = 'PP' AND instrument = 'claps'",
+    );
+    assert_eq!(groups, 1, "groups and instrument kept with the judgement");
+    let not_there = lib
+        .assess(&judgement(pupils[2], take + 1, "pulse", "3"))
+        .unwrap_err();
+    assert!(not_there.to_string().contains("no take"), "{not_there}");
+    let unattributed = make_take(&mut lib, Some(class), 1);
+    let err = lib
+        .assess(&judgement(pupils[0], unattributed, "pulse", "3"))
+        .unwrap_err();
+    assert!(err.to_string().contains("bandroom perform"), "{err}");
+}
+
+#[test]
+fn assessment_history_keeps_every_judgement_and_progress_shows_the_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(&root, &[("Amira Okafor", "1")]);
+    let first = make_take(&mut lib, Some(class), 1);
+    let second = make_take(&mut lib, Some(class), 1);
+    for take in [first, second] {
+        lib.attribute(take, 1, &pupils, Some("part 2"), Some("stretch"), None)
+            .unwrap();
+    }
+    drop(lib);
+    let t1 = first.to_string();
+    let t2 = second.to_string();
+    assert_ok(&cli(
+        &root,
+        &[
+            "assess",
+            &t1,
+            "--pupil",
+            "Amira Okafor",
+            "--criterion",
+            "pulse",
+            "--level",
+            "2",
+        ],
+    ));
+    assert_ok(&cli(
+        &root,
+        &[
+            "assess",
+            &t2,
+            "--pupil",
+            "1",
+            "--criterion",
+            "Pulse and rhythm",
+            "--level",
+            "independent rhythm",
+            "--comment",
+            "held the shift",
+        ],
+    ));
+    assert_ok(&cli(
+        &root,
+        &[
+            "assess",
+            &t2,
+            "--pupil",
+            "1",
+            "--criterion",
+            "ensemble",
+            "--level",
+            "3",
+        ],
+    ));
+    let json = stdout(&cli(
+        &root,
+        &["progress", "--pupil", "Amira Okafor", "--json"],
+    ));
+    let progress: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let strands = progress["strands"].as_array().unwrap();
+    assert_eq!(
+        strands.len(),
+        6,
+        "every criterion of the class's framework, gaps included"
+    );
+    let pulse = strands.iter().find(|s| s["criterion"] == "pulse").unwrap();
+    assert_eq!(
+        pulse["history"].as_array().unwrap().len(),
+        2,
+        "never overwritten"
+    );
+    assert_eq!(pulse["history"][0]["level"], 2);
+    assert_eq!(pulse["latest"]["level"], 4);
+    assert_eq!(pulse["latest"]["take"], second);
+    assert_eq!(pulse["latest"]["comment"], "held the shift");
+    let accuracy = strands
+        .iter()
+        .find(|s| s["criterion"] == "accuracy")
+        .unwrap();
+    assert!(accuracy["latest"].is_null());
+    let text = stdout(&cli(&root, &["progress", "--pupil", "Amira Okafor"]));
+    assert!(text.contains("4/5 Independent rhythm"), "{text}");
+    assert!(text.contains("not yet assessed"), "{text}");
+}
+
+#[test]
+fn unknown_names_and_levels_are_clear_errors_that_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(&root, &[("Amira Okafor", "1")]);
+    let take = make_take(&mut lib, Some(class), 1);
+    lib.attribute(take, 1, &pupils, None, None, None).unwrap();
+    drop(lib);
+    let db = root.join("bandroom.sqlite");
+    let before = count(&db, "SELECT count(*) FROM assessment");
+    let t = take.to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "assess",
+                &t,
+                "--pupil",
+                "Nobody",
+                "--criterion",
+                "pulse",
+                "--level",
+                "1",
+            ],
+            "no pupil called \"Nobody\"",
+        ),
+        (
+            &[
+                "assess",
+                &t,
+                "--pupil",
+                "1",
+                "--criterion",
+                "tuning",
+                "--level",
+                "1",
+            ],
+            "use one of pulse, accuracy",
+        ),
+        (
+            &[
+                "assess",
+                &t,
+                "--pupil",
+                "1",
+                "--criterion",
+                "pulse",
+                "--level",
+                "9",
+            ],
+            "from 1 to 5",
+        ),
+        (
+            &[
+                "assess",
+                "999",
+                "--pupil",
+                "1",
+                "--criterion",
+                "pulse",
+                "--level",
+                "1",
+            ],
+            "no take 999",
+        ),
+        (
+            &["pupils", "import", "missing.csv", "--class", "8B"],
+            "cannot read the roster missing.csv",
+        ),
+        (
+            &["pupils", "list", "--class", "9Z"],
+            "no class called \"9Z\"",
+        ),
+        (
+            &["perform", &t, "--track", "7", "--pupils", "1"],
+            "has no track 7",
+        ),
+        (&["class", "add", "8B"], "already a class called \"8B\""),
+        (
+            &["frameworks", "import", "nothing.toml"],
+            "cannot read the framework nothing.toml",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = cli(&root, args);
+        assert!(!output.status.success(), "{args:?} should fail");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM assessment"), before);
+    std::fs::write(dir.path().join("broken.csv"), "number,groups\n1,PP\n").unwrap();
+    let output = cli(&root, &["pupils", "import", "broken.csv", "--class", "8B"]);
+    assert!(stderr(&output).contains("broken.csv: the header has no name column"));
+}
+
+#[test]
+fn erasing_a_pupil_leaves_no_trace_of_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(
+        &root,
+        &[("Zebedee Quixley", "5551"), ("Ottoline Marsh", "5552")],
+    );
+    let (erased, kept) = (pupils[0], pupils[1]);
+    let solo = make_take(&mut lib, Some(class), 1);
+    let shared = make_take(&mut lib, Some(class), 2);
+    lib.attribute(solo, 1, &[erased], Some("part 1"), None, None)
+        .unwrap();
+    lib.attribute(shared, 1, &[erased], Some("part 1"), None, None)
+        .unwrap();
+    lib.attribute(shared, 2, &[kept], Some("part 2"), None, None)
+        .unwrap();
+    lib.assess(&judgement(erased, solo, "pulse", "2")).unwrap();
+    lib.assess(&judgement(kept, shared, "pulse", "3")).unwrap();
+    lib.add_reflection(
+        solo,
+        erased,
+        "Zebedee Quixley thinks it went well",
+        &[("pulse".into(), "2".into())],
+    )
+    .unwrap();
+    let solo_folder = lib.take_folder(&lib.take(solo).unwrap());
+    drop(lib);
+
+    let refused = cli(&root, &["erase", "--pupil", "Zebedee Quixley"]);
+    assert!(
+        !refused.status.success(),
+        "no terminal and no --yes: nothing erased"
+    );
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    let output = cli(&root, &["erase", "--pupil", "Zebedee Quixley", "--yes"]);
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("1 take(s) only they played in deleted"),
+        "{}",
+        stdout(&output)
+    );
+
+    assert!(
+        !solo_folder.exists(),
+        "the take only they played in is gone with its files"
+    );
+    let lib = Library::open(&root).unwrap();
+    let shared_take = lib.take(shared).unwrap();
+    assert!(
+        lib.take_folder(&shared_take).join("input-1.wav").is_file(),
+        "shared audio kept"
+    );
+    assert!(
+        shared_take.tracks[0].performers.is_empty(),
+        "attribution dropped"
+    );
+    assert_eq!(shared_take.tracks[1].performers[0].name, "Ottoline Marsh");
+    assert_eq!(
+        lib.assessments(kept).unwrap().len(),
+        1,
+        "others' judgements stay"
+    );
+    drop(lib);
+
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut control_found = false;
+    for file in &files {
+        let name = file.to_string_lossy();
+        assert!(
+            !name.contains("Zebedee") && !name.contains("Quixley"),
+            "{name}"
+        );
+        let bytes = std::fs::read(file).unwrap();
+        for needle in ["Zebedee", "Quixley", "5551"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} found in {name}"
+            );
+        }
+        control_found |= bytes.windows(8).any(|w| w == b"Ottoline");
+    }
+    assert!(control_found, "the search finds names that are still there");
+    let audit: Vec<String> = {
+        let conn = rusqlite::Connection::open(root.join("bandroom.sqlite")).unwrap();
+        let mut s = conn.prepare("SELECT action FROM audit").unwrap();
+        s.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(audit.contains(&"pupil.erase".to_string()));
+}
+
+#[test]
+fn a_process_killed_mid_import_leaves_a_consistent_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    assert_ok(&cli(&root, &["class", "add", "Big"]));
+    let roster = dir.path().join("big.csv");
+    let mut csv = String::from("name,number\n");
+    for i in 0..30_000 {
+        csv.push_str(&format!("Pupil {i},N{i}\n"));
+    }
+    std::fs::write(&roster, csv).unwrap();
+    let db = root.join("bandroom.sqlite");
+    let mut killed_before_the_end = 0;
+    for delay_ms in [20u64, 60, 120, 250, 400] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+            .args(["--library", root.to_str().unwrap(), "pupils", "import"])
+            .arg(&roster)
+            .args(["--class", "Big"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        killed_before_the_end += usize::from(!finished);
+        let lib = Library::open(&root).unwrap();
+        assert!(
+            lib.check().unwrap().findings.is_empty(),
+            "after {delay_ms} ms"
+        );
+        let pupils = count(&db, "SELECT count(*) FROM pupil WHERE number LIKE 'N%'");
+        assert!(
+            pupils == 0 || pupils == 30_000,
+            "the import is all or nothing, found {pupils} after a kill at {delay_ms} ms"
+        );
+    }
+    assert!(
+        killed_before_the_end > 0,
+        "at least one kill landed mid-import"
+    );
+}
+
+#[test]
+fn the_app_and_the_command_line_writing_at_once_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(&root, &[("Amira Okafor", "1")]);
+    let take = make_take(&mut lib, Some(class), 1);
+    lib.attribute(take, 1, &pupils, None, None, None).unwrap();
+    let cli_root = root.clone();
+    let classes = std::thread::spawn(move || {
+        for i in 0..10 {
+            assert_ok(&cli(&cli_root, &["class", "add", &format!("C{i}")]));
+        }
+    });
+    let mark_root = root.clone();
+    let markers = std::thread::spawn(move || {
+        for i in 0..10 {
+            assert_ok(&cli(
+                &mark_root,
+                &[
+                    "mark",
+                    &take.to_string(),
+                    "--at",
+                    "0.05",
+                    "--text",
+                    &format!("m{i}"),
+                ],
+            ));
+        }
+    });
+    for i in 0..60 {
+        let level = (i % 5 + 1).to_string();
+        lib.assess(&judgement(pupils[0], take, "pulse", &level))
+            .unwrap();
+    }
+    classes.join().unwrap();
+    markers.join().unwrap();
+    let db = root.join("bandroom.sqlite");
+    assert_eq!(count(&db, "SELECT count(*) FROM assessment"), 60);
+    assert_eq!(count(&db, "SELECT count(*) FROM marker"), 10);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM class WHERE name LIKE 'C%'"),
+        10
+    );
+    assert!(lib.check().unwrap().findings.is_empty());
+}
+
+#[test]
+fn check_finds_a_flipped_byte_and_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let take = make_take(&mut lib, None, 3);
+    let folder = lib.take_folder(&lib.take(take).unwrap());
+    drop(lib);
+    assert_ok(&cli(&root, &["check"]));
+    let flipped = folder.join("input-2.wav");
+    let mut bytes = std::fs::read(&flipped).unwrap();
+    bytes[5_000] ^= 0x01;
+    std::fs::write(&flipped, bytes).unwrap();
+    std::fs::remove_file(folder.join("input-3.wav")).unwrap();
+    let output = cli(&root, &["check", "--repair"]);
+    assert!(!output.status.success(), "a damaged take needs a person");
+    let report = stdout(&output);
+    assert!(
+        report.contains("input-2.wav has changed since it was recorded"),
+        "{report}"
+    );
+    assert!(report.contains("input-3.wav is missing"), "{report}");
+    assert!(
+        !report.contains("input-1.wav"),
+        "the good track is not reported: {report}"
+    );
+    assert!(folder.join("input-2.wav").exists(), "check never deletes");
+}
+
+#[test]
+fn check_repair_registers_orphans_recovers_unfinished_takes_and_quarantines_junk() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    drop(Library::open(&root).unwrap());
+    // A complete take recorded into a folder, then dropped into takes/ by hand.
+    let take_dir = dir.path().join("take");
+    assert_ok(&bandroom(
+        &[
+            "--library",
+            root.to_str().unwrap(),
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1",
+            "--seconds",
+            "0.5",
+            "--virtual-speed",
+            "10",
+            "--out",
+            take_dir.to_str().unwrap(),
+        ],
+        dir.path(),
+    ));
+    std::fs::create_dir_all(root.join("takes/2026-01-05")).unwrap();
+    std::fs::rename(&take_dir, root.join("takes/2026-01-05/orphan")).unwrap();
+    // A recording cut off in the incoming folder: take.json says incomplete, and the
+    // WAV header was never finished.
+    let unfinished_src = dir.path().join("cut");
+    assert_ok(&bandroom(
+        &[
+            "--library",
+            root.to_str().unwrap(),
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1",
+            "--seconds",
+            "0.5",
+            "--virtual-speed",
+            "10",
+            "--out",
+            unfinished_src.to_str().unwrap(),
+        ],
+        dir.path(),
+    ));
+    let mut info = take_json(&unfinished_src);
+    info["complete"] = serde_json::json!(false);
+    std::fs::write(unfinished_src.join("take.json"), info.to_string()).unwrap();
+    let wav = unfinished_src.join("input-1.wav");
+    let mut bytes = std::fs::read(&wav).unwrap();
+    bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
+    bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(&wav, bytes).unwrap();
+    std::fs::rename(&unfinished_src, root.join("takes/.incoming/cut")).unwrap();
+    // A folder with nothing bandroom can use.
+    std::fs::create_dir_all(root.join("takes/2026-01-05/junk")).unwrap();
+    std::fs::write(root.join("takes/2026-01-05/junk/notes.txt"), "?").unwrap();
+
+    let first = cli(&root, &["check"]);
+    assert!(!first.status.success());
+    let report = stdout(&first);
+    assert!(
+        report
+            .contains("orphan: a take folder the library does not list → can be registered again"),
+        "{report}"
+    );
+    assert!(
+        report.contains("cut: a recording that was never finished → can be recovered"),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("junk: a take folder the library does not list → can be moved to quarantine"),
+        "{report}"
+    );
+
+    let repaired = cli(&root, &["check", "--repair"]);
+    assert_ok(&repaired);
+    let lib = Library::open(&root).unwrap();
+    let takes = lib.takes(&TakeFilter::default()).unwrap();
+    assert_eq!(takes.len(), 2, "{}", stdout(&repaired));
+    assert_eq!(
+        takes.iter().filter(|t| !t.complete).count(),
+        1,
+        "the cut take is marked incomplete"
+    );
+    let quarantined: Vec<PathBuf> = std::fs::read_dir(root.join("quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert!(
+        quarantined[0].join("notes.txt").is_file(),
+        "quarantine keeps the files"
+    );
+    assert!(lib.check().unwrap().findings.is_empty());
+}
+
+#[test]
+fn record_without_out_files_a_complete_hashed_take_into_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    assert_ok(&cli(&root, &["class", "add", "8B"]));
+    let output = cli(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1,2",
+            "--play",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--virtual-speed",
+            "20",
+            "--class",
+            "8B",
+            "--purpose",
+            "assessment",
+        ],
+    );
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("take 1 is in the library"),
+        "{}",
+        stdout(&output)
+    );
+    let lib = Library::open(&root).unwrap();
+    let take = lib.take(1).unwrap();
+    assert_eq!(take.class.as_deref(), Some("8B"));
+    assert_eq!(take.arrangement.as_deref(), Some("clapping-music"));
+    assert_eq!(take.purpose, "assessment");
+    assert!(take.complete);
+    assert_eq!(take.tracks.len(), 2);
+    let folder = lib.take_folder(&take);
+    assert!(folder.starts_with(root.join("takes")));
+    for track in &take.tracks {
+        let path = folder.join(&track.file);
+        assert_eq!(bandroom::library::sha256_file(&path).unwrap(), track.sha256);
+        let frames = u64::from(hound::WavReader::open(&path).unwrap().duration());
+        assert_eq!(frames, track.frames);
+        assert!(frames > 48_000 * 20, "{frames} frames of Clapping Music");
+    }
+    let incoming = std::fs::read_dir(root.join("takes/.incoming"))
+        .unwrap()
+        .count();
+    assert_eq!(incoming, 0, "nothing left half-way");
+    assert_eq!(take_json(&folder)["lesson_id"], take.lesson_id);
+}
+
+#[test]
+fn backup_while_the_app_writes_is_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(&root, &[("Amira Okafor", "1")]);
+    for _ in 0..5 {
+        let take = make_take(&mut lib, Some(class), 2);
+        lib.attribute(take, 1, &pupils, None, None, None).unwrap();
+    }
+    let writer_root = root.clone();
+    let writer = std::thread::spawn(move || {
+        let mut app = Library::open(&writer_root).unwrap();
+        for i in 0..200 {
+            app.assess(&judgement(pupils[0], 1, "pulse", &(i % 5 + 1).to_string()))
+                .unwrap();
+        }
+    });
+    let destination = dir.path().join("backup");
+    let output = cli(&root, &["backup", destination.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("5 take(s), 10 file(s)"),
+        "{}",
+        stdout(&output)
+    );
+    let copy = Library::open(&destination).unwrap();
+    assert!(
+        copy.check().unwrap().findings.is_empty(),
+        "every file with its hash"
+    );
+    let judged = count(
+        &destination.join("bandroom.sqlite"),
+        "SELECT count(*) FROM assessment",
+    );
+    assert!((0..=200).contains(&judged));
+    let again = cli(&root, &["backup", destination.to_str().unwrap()]);
+    assert!(!again.status.success(), "a backup never overwrites another");
+    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_locked_library_is_reported_busy_and_a_short_lock_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    drop(Library::open(&root).unwrap());
+    let db = root.join("bandroom.sqlite");
+    let locker = rusqlite::Connection::open(&db).unwrap();
+    locker
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO school_year (name) VALUES ('held');")
+        .unwrap();
+    let mut lib = Library::open_waiting(&root, Duration::from_millis(200)).unwrap();
+    let err = lib.add_class("7Q", None, None).unwrap_err();
+    assert!(matches!(err, LibraryError::Busy), "{err}");
+    assert!(err.to_string().contains("nothing was changed"));
+    // The command line waits for a writer that finishes within its timeout.
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        locker.execute_batch("COMMIT").unwrap();
+    });
+    assert_ok(&cli(&root, &["class", "add", "7Q"]));
+    release.join().unwrap();
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM class WHERE name = '7Q'"),
+        1
+    );
+}
+
+#[test]
+fn a_full_or_read_only_disk_is_a_clear_error_and_nothing_is_half_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount(&dir.path().join("small"), "600k");
+    let root = dir.path().join("small/lib");
+    assert_ok(&cli(&root, &["class", "add", "8B"]));
+    let db = root.join("bandroom.sqlite");
+    let before = count(&db, "SELECT count(*) FROM pupil");
+    // Fill the disk, then import a roster that needs more room than is left.
+    let filler = dir.path().join("small/filler");
+    let mut size = 0;
+    while std::fs::write(
+        filler.with_extension(size.to_string()),
+        vec![0u8; 16 * 1024],
+    )
+    .is_ok()
+    {
+        size += 1;
+    }
+    let roster = dir.path().join("roster.csv");
+    let mut csv = String::from("name,number\n");
+    for i in 0..5_000 {
+        csv.push_str(&format!("A rather long pupil name number {i},X{i}\n"));
+    }
+    std::fs::write(&roster, csv).unwrap();
+    let output = cli(
+        &root,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().unwrap(),
+            "--class",
+            "8B",
+        ],
+    );
+    assert!(!output.status.success(), "a full disk is an error");
+    let message = stderr(&output);
+    assert!(
+        message.contains("disk is full") || message.contains("No space"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+    for n in 0..size {
+        let _ = std::fs::remove_file(filler.with_extension(n.to_string()));
+    }
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM pupil"),
+        before,
+        "nothing half-imported"
+    );
+    disk.remount_read_only();
+    let output = cli(&root, &["class", "add", "9C"]);
+    assert!(!output.status.success(), "a read-only disk is an error");
+    let message = stderr(&output);
+    assert!(
+        message.contains("read-only") || message.contains("cannot be written"),
+        "{message}"
+    );
+    assert!(
+        message.contains(root.to_str().unwrap()),
+        "names the library: {message}"
+    );
+}
+
+#[test]
+fn pin_is_stored_as_an_argon2_hash_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    assert!(!lib.has_pin().unwrap());
+    assert!(lib.set_pin("12a4").is_err(), "digits only");
+    lib.set_pin("2468").unwrap();
+    assert!(lib.check_pin("2468").unwrap());
+    assert!(!lib.check_pin("2469").unwrap());
+    let stored: String = rusqlite::Connection::open(root.join("bandroom.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT value FROM setting WHERE key = 'teacher_pin'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert!(!stored.contains("2468"));
+}
+
+#[test]
+fn retention_lists_takes_past_their_date_for_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let take = make_take(&mut lib, None, 1);
+    let recorded = lib.take(take).unwrap().recorded_at[..10].to_string();
+    drop(lib);
+    assert_ok(&cli(
+        &root,
+        &["takes", "purpose", &take.to_string(), "rehearsal"],
+    ));
+    assert_ok(&cli(
+        &root,
+        &["retention", "--set", "rehearsal=2", "--reapply"],
+    ));
+    let lib = Library::open(&root).unwrap();
+    let until = lib.take(take).unwrap().retain_until.unwrap();
+    assert!(until > recorded, "{until} after {recorded}");
+    assert!(lib.takes_due_for_review(&recorded).unwrap().is_empty());
+    assert_eq!(lib.takes_due_for_review("2999-01-01").unwrap().len(), 1);
+    let review = stdout(&cli(&root, &["takes", "review", "--on", "2999-01-01"]));
+    assert!(review.contains(&format!("keep until {until}")), "{review}");
+    let bad = cli(&root, &["retention", "--set", "rehearsal=0"]);
+    assert!(stderr(&bad).contains("1 to 240"), "{}", stderr(&bad));
+}
+
+#[test]
+fn a_changed_framework_in_use_becomes_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let file = dir.path().join("ours.toml");
+    let framework = |label: &str| {
+        format!(
+            "name = \"ours\"\ntitle = \"Ours\"\n[[strand]]\nkey = \"pulse\"\ntitle = \"Pulse\"\n\
+             levels = [{{ label = \"{label}\", description = \"a\" }}, {{ label = \"Two\", description = \"b\" }}]\n"
+        )
+    };
+    std::fs::write(&file, framework("One")).unwrap();
+    assert!(
+        stdout(&cli(
+            &root,
+            &["frameworks", "import", file.to_str().unwrap()]
+        ))
+        .contains("imported ours version 1")
+    );
+    assert!(
+        stdout(&cli(
+            &root,
+            &["frameworks", "import", file.to_str().unwrap()]
+        ))
+        .contains("already in the library")
+    );
+    std::fs::write(&file, framework("Uno")).unwrap();
+    assert!(
+        stdout(&cli(
+            &root,
+            &["frameworks", "import", file.to_str().unwrap()]
+        ))
+        .contains("imported ours version 2")
+    );
+    let db = root.join("bandroom.sqlite");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM level l JOIN strand s ON s.id = l.strand_id JOIN framework f ON f.id = s.framework_id WHERE f.name = 'ours' AND l.label = 'One'"
+        ),
+        1,
+        "version 1 unchanged"
+    );
+    std::fs::write(&file, "name = \"ours\"\ntitle = 3\n").unwrap();
+    let broken = cli(&root, &["frameworks", "import", file.to_str().unwrap()]);
+    assert!(stderr(&broken).contains("(line 2)"), "{}", stderr(&broken));
+}
