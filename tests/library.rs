@@ -734,13 +734,13 @@ fn the_app_and_the_command_line_writing_at_once_lose_nothing() {
     let take = make_take(&mut lib, Some(class), 1);
     lib.attribute(take, 1, &pupils, None, None, None).unwrap();
     let cli_root = root.clone();
-    let classes = std::thread::spawn(move || {
+    let classes = spawn_named("classes", move || {
         for i in 0..10 {
             assert_ok(&cli(&cli_root, &["class", "add", &format!("C{i}")]));
         }
     });
     let mark_root = root.clone();
-    let markers = std::thread::spawn(move || {
+    let markers = spawn_named("markers", move || {
         for i in 0..10 {
             assert_ok(&cli(
                 &mark_root,
@@ -966,7 +966,7 @@ fn backup_while_the_app_writes_is_consistent() {
         lib.attribute(take, 1, &pupils, None, None, None).unwrap();
     }
     let writer_root = root.clone();
-    let writer = std::thread::spawn(move || {
+    let writer = spawn_named("writer", move || {
         let mut app = Library::open(&writer_root).unwrap();
         for i in 0..200 {
             app.assess(&judgement(pupils[0], 1, "pulse", &(i % 5 + 1).to_string()))
@@ -1012,7 +1012,7 @@ fn a_locked_library_is_reported_busy_and_a_short_lock_is_waited_for() {
     assert!(matches!(err, LibraryError::Busy), "{err}");
     assert!(err.to_string().contains("nothing was changed"));
     // The command line waits for a writer that finishes within its timeout.
-    let release = std::thread::spawn(move || {
+    let release = spawn_named("release", move || {
         std::thread::sleep(Duration::from_millis(700));
         locker.execute_batch("COMMIT").unwrap();
     });
