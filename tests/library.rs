@@ -1184,3 +1184,54 @@ fn a_changed_framework_in_use_becomes_a_new_version() {
     let broken = cli(&root, &["frameworks", "import", file.to_str().unwrap()]);
     assert!(stderr(&broken).contains("(line 2)"), "{}", stderr(&broken));
 }
+
+#[test]
+fn the_class_grid_and_evidence_selection_show_latest_levels_and_first_and_last_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) =
+        library_with_class(&root, &[("Amira Okafor", "1"), ("Jan Nowak", "2")]);
+    let (a, b) = (pupils[0], pupils[1]);
+    let first = make_take(&mut lib, Some(class), 1);
+    let second = make_take(&mut lib, Some(class), 1);
+    for take in [first, second] {
+        lib.attribute(take, 1, &[a], None, None, None).unwrap();
+    }
+    lib.assess(&judgement(a, first, "pulse", "2")).unwrap();
+    lib.assess(&judgement(a, second, "pulse", "4")).unwrap();
+    lib.assess(&judgement(a, second, "ensemble", "3")).unwrap();
+
+    let grid = lib.class_grid(class).unwrap();
+    let keys: Vec<&str> = grid.criteria.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "pulse",
+            "accuracy",
+            "ensemble",
+            "expression",
+            "listening",
+            "creating"
+        ]
+    );
+    let row = |pupil| grid.rows.iter().find(|r| r.pupil_id == pupil).unwrap();
+    assert_eq!(row(a).levels, [Some(4), None, Some(3), None, None, None]);
+    assert!(
+        row(b).levels.iter().all(Option::is_none),
+        "gaps stay visible"
+    );
+
+    let today = &bandroom::library::now()[..10];
+    let picks = lib.evidence_selection(class, today, today).unwrap();
+    assert_eq!(picks.len(), 2);
+    let pulse = picks.iter().find(|p| p.criterion == "pulse").unwrap();
+    assert_eq!((pulse.first_take, pulse.first_level), (first, 2));
+    assert_eq!((pulse.last_take, pulse.last_level), (second, 4));
+    let ensemble = picks.iter().find(|p| p.criterion == "ensemble").unwrap();
+    assert_eq!(ensemble.first_take, ensemble.last_take);
+    assert!(
+        lib.evidence_selection(class, "2000-01-01", "2000-12-31")
+            .unwrap()
+            .is_empty()
+    );
+}
