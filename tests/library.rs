@@ -295,7 +295,15 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Amira Okafor", "Jan", "Zoë O'Neill, Jr"]);
-    assert_eq!(pupils[0]["groups"], serde_json::json!(["SEN"]));
+    assert!(
+        pupils[0].get("groups").is_none(),
+        "groups are never listed per pupil"
+    );
+    let text = stdout(&cli(&root, &["pupils", "list", "--class", "8B"]));
+    assert!(
+        text.contains("monitoring groups (counts only): SEN 1"),
+        "{text}"
+    );
 
     let again = cli(
         &root,
@@ -1233,5 +1241,56 @@ fn the_class_grid_and_evidence_selection_show_latest_levels_and_first_and_last_e
         lib.evidence_selection(class, "2000-01-01", "2000-12-31")
             .unwrap()
             .is_empty()
+    );
+}
+
+#[test]
+fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let take = make_take(&mut lib, None, 1);
+    let folder = lib.take_folder(&lib.take(take).unwrap());
+    drop(lib);
+    let note = dir.path().join("note.wav");
+    write_wav(&note, 24_000, 3);
+    let t = take.to_string();
+    let output = cli(
+        &root,
+        &["voice-note", &t, note.to_str().unwrap(), "--at", "0.05"],
+    );
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("voice note of 0.5 s"),
+        "{}",
+        stdout(&output)
+    );
+    let kept = folder.join("voice-notes/note-001.wav");
+    assert_eq!(std::fs::read(&kept).unwrap(), std::fs::read(&note).unwrap());
+    let frame = count(
+        &root.join("bandroom.sqlite"),
+        "SELECT frame FROM voice_note",
+    );
+    assert_eq!(frame, 2_400);
+    std::fs::write(&kept, b"RIFF....WAVEjunk").unwrap();
+    let check = cli(&root, &["check"]);
+    assert!(
+        stdout(&check).contains("note-001.wav has changed"),
+        "{}",
+        stdout(&check)
+    );
+    std::fs::write(dir.path().join("bad.wav"), b"not audio").unwrap();
+    let bad = cli(
+        &root,
+        &[
+            "voice-note",
+            &t,
+            dir.path().join("bad.wav").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stderr(&bad).contains("bad.wav is not a readable WAV file"),
+        "{}",
+        stderr(&bad)
     );
 }

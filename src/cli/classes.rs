@@ -130,6 +130,14 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
                     if p.do_not_share { "\tdo not share" } else { "" }
                 );
             }
+            let groups: Vec<String> = lib
+                .group_counts(class_id)?
+                .into_iter()
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            if !groups.is_empty() {
+                say!("monitoring groups (counts only): {}", groups.join(", "));
+            }
         }
         PupilsAction::Sharing {
             pupil,

@@ -84,6 +84,8 @@ pub enum Action {
     Perform(takes::PerformArgs),
     /// Drop a marker on a take
     Mark(takes::MarkArgs),
+    /// Attach a spoken comment (a WAV) to a take, optionally at a moment
+    VoiceNote(takes::VoiceNoteArgs),
     /// Record a judgement: a pupil's level on a criterion, with the take that shows it
     Assess(judgements::AssessArgs),
     /// A pupil's latest level and history per criterion
@@ -123,6 +125,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Takes(action)) => takes::takes(&action, library.as_deref()),
         Some(Action::Perform(args)) => takes::perform(&args, library.as_deref()),
         Some(Action::Mark(args)) => takes::mark(&args, library.as_deref()),
+        Some(Action::VoiceNote(args)) => takes::voice_note(&args, library.as_deref()),
         Some(Action::Assess(args)) => judgements::assess(&args, library.as_deref()),
         Some(Action::Progress(args)) => judgements::progress(&args, library.as_deref()),
         Some(Action::Reflect(args)) => judgements::reflect(&args, library.as_deref()),

@@ -63,6 +63,16 @@ pub struct MarkArgs {
     pub text: String,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct VoiceNoteArgs {
+    pub take: i64,
+    /// The spoken comment, a WAV file
+    pub recording: std::path::PathBuf,
+    /// Pin it to this moment, in seconds from the start of the take
+    #[arg(long, value_name = "S")]
+    pub at: Option<f64>,
+}
+
 fn describe(take: &TakeSummary) -> String {
     let performers: Vec<String> = take
         .tracks
@@ -208,5 +218,37 @@ pub fn mark(args: &MarkArgs, library: Option<&Path>) -> Result<()> {
         &bandroom::library::current_actor(),
     )?;
     say!("take {}: marker at {:.2} s", take.id, args.at);
+    Ok(())
+}
+
+pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
+    let reader = hound::WavReader::open(&args.recording).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a readable WAV file ({e}): record the voice note as WAV",
+            args.recording.display()
+        )
+    })?;
+    let secs = f64::from(reader.duration()) / f64::from(reader.spec().sample_rate.max(1));
+    drop(reader);
+    let mut lib = open_library(library)?;
+    let take = lib.take(args.take)?;
+    let frame = match args.at {
+        Some(at) if at.is_finite() && (0.0..=take.duration_secs + 1.0).contains(&at) => {
+            Some((at * f64::from(take.sample_rate_hz)).round() as u64)
+        }
+        Some(at) => anyhow::bail!(
+            "--at {at} is outside take {} (0 to {:.1} s)",
+            take.id,
+            take.duration_secs
+        ),
+        None => None,
+    };
+    lib.add_voice_note(
+        take.id,
+        frame,
+        &args.recording,
+        &bandroom::library::current_actor(),
+    )?;
+    say!("take {}: voice note of {secs:.1} s added", take.id);
     Ok(())
 }

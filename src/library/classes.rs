@@ -25,6 +25,8 @@ pub struct PupilSummary {
     pub name: String,
     pub number: Option<String>,
     pub classes: Vec<String>,
+    /// Monitoring groups: for aggregate reports only, so never serialised per pupil.
+    #[serde(skip)]
     pub groups: Vec<String>,
     pub do_not_share: bool,
 }
@@ -195,6 +197,21 @@ impl Library {
                     .join(", ")
             ))),
         }
+    }
+
+    /// How many pupils (of `class`, or all) are in each monitoring group: the only way
+    /// groups are shown.
+    pub fn group_counts(&self, class: Option<i64>) -> Result<Vec<(String, i64)>> {
+        let mut statement = self.conn.prepare(
+            "SELECT g.name, count(*) FROM pupil_group g
+             WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM class_member m
+                                        WHERE m.pupil_id = g.pupil_id AND m.class_id = ?1)
+             GROUP BY g.name COLLATE NOCASE ORDER BY g.name COLLATE NOCASE",
+        )?;
+        let rows = statement
+            .query_map([class], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 
     pub fn pupil_name(&self, pupil: i64) -> Result<String> {
