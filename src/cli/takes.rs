@@ -120,7 +120,7 @@ pub fn takes(action: &TakesAction, library: Option<&Path>) -> Result<()> {
             let takes = lib.takes(&TakeFilter {
                 class,
                 pupil,
-                lesson: None,
+                ..TakeFilter::default()
             })?;
             if *json {
                 say!("{}", serde_json::to_string_pretty(&takes)?);

@@ -69,27 +69,22 @@ impl Library {
             .enumerate()
             .map(|(i, r)| (r.pupil_id, i))
             .collect();
-        // SQLite takes the bare columns of a max() aggregate from the row holding the max.
+        // In time order, so the last judgement seen for a cell is its latest.
         let mut statement = self.conn.prepare_cached(
-            "SELECT a.pupil_id, s.key, l.value, max(a.assessed_at || printf('%012d', a.id))
+            "SELECT a.pupil_id, s.key, l.value
              FROM class_member m
              JOIN assessment a ON a.pupil_id = m.pupil_id
              JOIN level l ON l.id = a.level_id
-             JOIN strand s ON s.id = l.strand_id AND s.framework_id = ?2
-             WHERE m.class_id = ?1
-             GROUP BY a.pupil_id, l.strand_id",
+             JOIN strand s ON s.id = l.strand_id
+             WHERE m.class_id = ?1 AND s.framework_id = ?2
+             ORDER BY a.assessed_at, a.id",
         )?;
-        let latest = statement.query_map(params![class, framework], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        for entry in latest {
-            let (pupil, key, level) = entry?;
+        let mut judged = statement.query(params![class, framework])?;
+        while let Some(r) = judged.next()? {
+            let pupil: i64 = r.get(0)?;
+            let key: String = r.get(1)?;
             if let (Some(&row), Some(&col)) = (index.get(&pupil), column.get(key.as_str())) {
-                rows[row].levels[col] = Some(level);
+                rows[row].levels[col] = Some(r.get(2)?);
             }
         }
         Ok(ClassGrid { criteria, rows })
@@ -104,40 +99,41 @@ impl Library {
         from: &str,
         to: &str,
     ) -> Result<Vec<EvidencePick>> {
+        // Grouped by pupil and criterion, in time order: the first row of a group is
+        // its earliest evidence, the last its latest.
         let mut statement = self.conn.prepare_cached(
-            "WITH judged AS (
-                 SELECT a.pupil_id, s.key, l.value, a.take_id, a.assessed_at,
-                        row_number() OVER (PARTITION BY a.pupil_id, s.id
-                                           ORDER BY a.assessed_at, a.id) AS first_rank,
-                        row_number() OVER (PARTITION BY a.pupil_id, s.id
-                                           ORDER BY a.assessed_at DESC, a.id DESC) AS last_rank
-                 FROM class_member m
-                 JOIN assessment a ON a.pupil_id = m.pupil_id
-                 JOIN level l ON l.id = a.level_id
-                 JOIN strand s ON s.id = l.strand_id
-                 WHERE m.class_id = ?1 AND a.take_id IS NOT NULL
-                   AND a.assessed_at >= ?2 AND a.assessed_at < date(?3, '+1 day'))
-             SELECT f.pupil_id, f.key, f.take_id, f.value, f.assessed_at,
-                    l.take_id, l.value, l.assessed_at
-             FROM judged f JOIN judged l ON l.pupil_id = f.pupil_id AND l.key = f.key
-                                        AND l.last_rank = 1
-             WHERE f.first_rank = 1
-             ORDER BY f.pupil_id, f.key",
+            "SELECT a.pupil_id, s.key, a.take_id, l.value, a.assessed_at
+             FROM class_member m
+             JOIN assessment a ON a.pupil_id = m.pupil_id
+             JOIN level l ON l.id = a.level_id
+             JOIN strand s ON s.id = l.strand_id
+             WHERE m.class_id = ?1 AND a.take_id IS NOT NULL
+               AND a.assessed_at >= ?2 AND a.assessed_at < date(?3, '+1 day')
+             ORDER BY a.pupil_id, s.key, a.assessed_at, a.id",
         )?;
-        let picks = statement
-            .query_map(params![class, from, to], |r| {
-                Ok(EvidencePick {
-                    pupil_id: r.get(0)?,
-                    criterion: r.get(1)?,
-                    first_take: r.get(2)?,
-                    first_level: r.get(3)?,
-                    first_at: r.get(4)?,
-                    last_take: r.get(5)?,
-                    last_level: r.get(6)?,
-                    last_at: r.get(7)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut picks: Vec<EvidencePick> = Vec::new();
+        let mut judged = statement.query(params![class, from, to])?;
+        while let Some(r) = judged.next()? {
+            let (pupil, key): (i64, String) = (r.get(0)?, r.get(1)?);
+            let (take, level, at): (i64, i64, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
+            match picks.last_mut() {
+                Some(p) if p.pupil_id == pupil && p.criterion == key => {
+                    p.last_take = take;
+                    p.last_level = level;
+                    p.last_at = at;
+                }
+                _ => picks.push(EvidencePick {
+                    pupil_id: pupil,
+                    criterion: key,
+                    first_take: take,
+                    first_level: level,
+                    first_at: at.clone(),
+                    last_take: take,
+                    last_level: level,
+                    last_at: at,
+                }),
+            }
+        }
         Ok(picks)
     }
 }

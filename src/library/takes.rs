@@ -12,6 +12,7 @@ use super::policy::Purpose;
 use super::{INCOMING_DIR, Library, TAKES_DIR, audit};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,7 @@ pub struct TakeFilter {
     pub class: Option<i64>,
     pub pupil: Option<i64>,
     pub lesson: Option<i64>,
+    pub take: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -125,50 +127,92 @@ fn unique_suffix() -> String {
     )
 }
 
-fn performers_of(conn: &Connection, track: i64) -> Result<Vec<PerformerSummary>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT p.id, p.display_name, f.part, f.tier, f.instrument FROM performer f
-         JOIN pupil p ON p.id = f.pupil_id WHERE f.track_id = ?1 ORDER BY p.display_name",
-    )?;
-    let rows = statement
-        .query_map([track], |r| {
-            Ok(PerformerSummary {
-                pupil_id: r.get(0)?,
-                name: r.get(1)?,
-                part: r.get(2)?,
-                tier: r.get(3)?,
-                instrument: r.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+/// The takes a filter selects, as SQL over `take t JOIN lesson l`, with its parameters.
+/// Only the conditions given are written, so SQLite can use the matching index.
+fn selection(filter: &TakeFilter) -> (String, Vec<i64>) {
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    if let Some(class) = filter.class {
+        values.push(class);
+        conditions.push(format!("l.class_id = ?{}", values.len()));
+    }
+    if let Some(pupil) = filter.pupil {
+        values.push(pupil);
+        conditions.push(format!(
+            "t.id IN (SELECT tr.take_id FROM performer f JOIN track tr ON tr.id = f.track_id
+                      WHERE f.pupil_id = ?{})",
+            values.len()
+        ));
+    }
+    if let Some(lesson) = filter.lesson {
+        values.push(lesson);
+        conditions.push(format!("t.lesson_id = ?{}", values.len()));
+    }
+    if let Some(take) = filter.take {
+        values.push(take);
+        conditions.push(format!("t.id = ?{}", values.len()));
+    }
+    let condition = if conditions.is_empty() {
+        "1".to_string()
+    } else {
+        conditions.join(" AND ")
+    };
+    (
+        format!("SELECT t.id FROM take t JOIN lesson l ON l.id = t.lesson_id WHERE {condition}"),
+        values,
+    )
 }
 
-pub(crate) fn tracks_of(conn: &Connection, take: i64) -> Result<Vec<TrackSummary>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id, number, file, input_channel, midi_port, frames, sha256 FROM track
-         WHERE take_id = ?1 ORDER BY number",
-    )?;
-    let rows = statement
-        .query_map([take], |r| {
-            Ok(TrackSummary {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                file: r.get(2)?,
-                input_channel: r.get(3)?,
-                midi_port: r.get(4)?,
-                frames: r.get::<_, i64>(5)? as u64,
-                sha256: r.get(6)?,
-                performers: Vec::new(),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
-        .map(|mut t| {
-            t.performers = performers_of(conn, t.id)?;
-            Ok(t)
-        })
-        .collect()
+/// Fills in every selected take's tracks and performers with two queries in all.
+fn load_tracks(
+    conn: &Connection,
+    takes: &mut [TakeSummary],
+    chosen: &str,
+    values: &[i64],
+) -> Result<()> {
+    let position: HashMap<i64, usize> = takes.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+    let mut track_at: HashMap<i64, (usize, usize)> = HashMap::new();
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT take_id, id, number, file, input_channel, midi_port, frames, sha256 FROM track
+         WHERE take_id IN ({chosen}) ORDER BY take_id, number"
+    ))?;
+    let mut rows = statement.query(rusqlite::params_from_iter(values))?;
+    while let Some(r) = rows.next()? {
+        let Some(&take) = position.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let track = TrackSummary {
+            id: r.get(1)?,
+            number: r.get(2)?,
+            file: r.get(3)?,
+            input_channel: r.get(4)?,
+            midi_port: r.get(5)?,
+            frames: r.get::<_, i64>(6)? as u64,
+            sha256: r.get(7)?,
+            performers: Vec::new(),
+        };
+        track_at.insert(track.id, (take, takes[take].tracks.len()));
+        takes[take].tracks.push(track);
+    }
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT f.track_id, p.id, p.display_name, f.part, f.tier, f.instrument
+         FROM performer f JOIN pupil p ON p.id = f.pupil_id
+         WHERE f.track_id IN (SELECT id FROM track WHERE take_id IN ({chosen}))
+         ORDER BY p.display_name COLLATE NOCASE, p.id"
+    ))?;
+    let mut rows = statement.query(rusqlite::params_from_iter(values))?;
+    while let Some(r) = rows.next()? {
+        if let Some(&(take, track)) = track_at.get(&r.get::<_, i64>(0)?) {
+            takes[take].tracks[track].performers.push(PerformerSummary {
+                pupil_id: r.get(1)?,
+                name: r.get(2)?,
+                part: r.get(3)?,
+                tier: r.get(4)?,
+                instrument: r.get(5)?,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Library {
@@ -315,20 +359,17 @@ impl Library {
     }
 
     pub fn takes(&self, filter: &TakeFilter) -> Result<Vec<TakeSummary>> {
-        let mut statement = self.conn.prepare_cached(
+        let (chosen, values) = selection(filter);
+        let mut statement = self.conn.prepare_cached(&format!(
             "SELECT t.id, t.lesson_id, l.title, c.name, t.recorded_at, t.arrangement, t.tempo_bpm,
                     t.sample_rate_hz, t.duration_secs, t.xruns, t.gaps, t.complete, t.starred,
                     t.purpose, t.retain_until, t.folder
              FROM take t JOIN lesson l ON l.id = t.lesson_id LEFT JOIN class c ON c.id = l.class_id
-             WHERE (?1 IS NULL OR l.class_id = ?1)
-               AND (?2 IS NULL OR t.id IN (SELECT tr.take_id FROM track tr
-                                          JOIN performer f ON f.track_id = tr.id
-                                          WHERE f.pupil_id = ?2))
-               AND (?3 IS NULL OR t.lesson_id = ?3)
-             ORDER BY t.recorded_at DESC, t.id DESC",
-        )?;
-        let rows = statement
-            .query_map(params![filter.class, filter.pupil, filter.lesson], |r| {
+             WHERE t.id IN ({chosen})
+             ORDER BY t.recorded_at DESC, t.id DESC"
+        ))?;
+        let mut takes = statement
+            .query_map(rusqlite::params_from_iter(&values), |r| {
                 Ok(TakeSummary {
                     id: r.get(0)?,
                     lesson_id: r.get(1)?,
@@ -350,33 +391,21 @@ impl Library {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|mut t| {
-                t.tracks = tracks_of(&self.conn, t.id)?;
-                Ok(t)
-            })
-            .collect()
+        load_tracks(&self.conn, &mut takes, &chosen, &values)?;
+        Ok(takes)
     }
 
     pub fn take(&self, id: i64) -> Result<TakeSummary> {
-        let lesson: Option<i64> = self
-            .conn
-            .query_row("SELECT lesson_id FROM take WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let lesson = lesson.ok_or_else(|| {
+        self.takes(&TakeFilter {
+            take: Some(id),
+            ..TakeFilter::default()
+        })?
+        .pop()
+        .ok_or_else(|| {
             LibraryError::NotFound(format!(
                 "no take {id}: see `bandroom takes list` for the takes in the library"
             ))
-        })?;
-        self.takes(&TakeFilter {
-            lesson: Some(lesson),
-            ..TakeFilter::default()
-        })?
-        .into_iter()
-        .find(|t| t.id == id)
-        .ok_or_else(|| LibraryError::NotFound(format!("no take {id}")))
+        })
     }
 
     /// Says who played on a track (a microphone often covers a small group), replacing
