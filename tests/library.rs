@@ -92,6 +92,22 @@ fn library_with_class(root: &Path, pupils: &[(&str, &str)]) -> (Library, i64, Ve
     (lib, class, ids)
 }
 
+/// Records half a second from the virtual device into the folder `out`.
+fn record_half_a_second(root: &Path, out: &Path) {
+    let args = [
+        "record",
+        "--host",
+        "virtual",
+        "--inputs",
+        "1",
+        "--seconds",
+        "0.5",
+    ];
+    let mut all = args.to_vec();
+    all.extend(["--virtual-speed", "10", "--out", out.to_str().unwrap()]);
+    assert_ok(&cli(root, &all));
+}
+
 fn judgement(pupil: i64, take: i64, criterion: &str, level: &str) -> NewAssessment {
     NewAssessment {
         pupil,
@@ -816,47 +832,13 @@ fn check_repair_registers_orphans_recovers_unfinished_takes_and_quarantines_junk
     drop(Library::open(&root).unwrap());
     // A complete take recorded into a folder, then dropped into takes/ by hand.
     let take_dir = dir.path().join("take");
-    assert_ok(&bandroom(
-        &[
-            "--library",
-            root.to_str().unwrap(),
-            "record",
-            "--host",
-            "virtual",
-            "--inputs",
-            "1",
-            "--seconds",
-            "0.5",
-            "--virtual-speed",
-            "10",
-            "--out",
-            take_dir.to_str().unwrap(),
-        ],
-        dir.path(),
-    ));
+    record_half_a_second(&root, &take_dir);
     std::fs::create_dir_all(root.join("takes/2026-01-05")).unwrap();
     std::fs::rename(&take_dir, root.join("takes/2026-01-05/orphan")).unwrap();
     // A recording cut off in the incoming folder: take.json says incomplete, and the
     // WAV header was never finished.
     let unfinished_src = dir.path().join("cut");
-    assert_ok(&bandroom(
-        &[
-            "--library",
-            root.to_str().unwrap(),
-            "record",
-            "--host",
-            "virtual",
-            "--inputs",
-            "1",
-            "--seconds",
-            "0.5",
-            "--virtual-speed",
-            "10",
-            "--out",
-            unfinished_src.to_str().unwrap(),
-        ],
-        dir.path(),
-    ));
+    record_half_a_second(&root, &unfinished_src);
     let mut info = take_json(&unfinished_src);
     info["complete"] = serde_json::json!(false);
     std::fs::write(unfinished_src.join("take.json"), info.to_string()).unwrap();
