@@ -1276,3 +1276,53 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn recording_for_an_unknown_class_stops_before_anything_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    drop(Library::open(&root).unwrap());
+    let output = cli(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1",
+            "--seconds",
+            "1",
+            "--class",
+            "9Z",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no class called \"9Z\""),
+        "{}",
+        stderr(&output)
+    );
+    let incoming = std::fs::read_dir(root.join("takes/.incoming"))
+        .unwrap()
+        .count();
+    assert_eq!(incoming, 0, "no folder made for a take that never started");
+    let lessons = count(&root.join("bandroom.sqlite"), "SELECT count(*) FROM lesson");
+    assert_eq!(lessons, 0);
+    let bad = cli(
+        &root,
+        &[
+            "record",
+            "--inputs",
+            "1",
+            "--seconds",
+            "1",
+            "--purpose",
+            "fun",
+        ],
+    );
+    assert!(
+        stderr(&bad).contains("unknown purpose \"fun\""),
+        "{}",
+        stderr(&bad)
+    );
+}

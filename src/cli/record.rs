@@ -62,20 +62,13 @@ pub struct RecordArgs {
     pub purpose: Option<String>,
 }
 
-/// Where a take is written: a folder the user chose, or the library's incoming folder
-/// (registered and moved into `takes/` when it is finished).
-struct Destination {
-    dir: PathBuf,
-    library: Option<(Library, i64, Purpose)>,
-}
+/// A take recorded into the library: the library, the class it is for and why.
+type IntoLibrary = (Library, Option<i64>, Purpose);
 
-fn destination(args: &RecordArgs, library: &Path) -> Result<Destination> {
-    if let Some(dir) = &args.out {
-        prepare_folder(dir)?;
-        return Ok(Destination {
-            dir: dir.clone(),
-            library: None,
-        });
+/// Checks `--class` and `--purpose` against the library before any device is opened.
+fn plan_library(args: &RecordArgs, library: &Path) -> Result<Option<IntoLibrary>> {
+    if args.out.is_some() {
+        return Ok(None);
     }
     let purpose = args
         .purpose
@@ -83,14 +76,29 @@ fn destination(args: &RecordArgs, library: &Path) -> Result<Destination> {
         .map(Purpose::parse)
         .transpose()?
         .unwrap_or(Purpose::Rehearsal);
-    let mut lib = open_library(Some(library))?;
+    let lib = open_library(Some(library))?;
     let class = args.class.as_deref().map(|c| lib.class_id(c)).transpose()?;
-    let lesson = lib.lesson_for_today(class)?;
-    let dir = lib.staging_folder()?;
-    Ok(Destination {
-        dir,
-        library: Some((lib, lesson, purpose)),
-    })
+    Ok(Some((lib, class, purpose)))
+}
+
+/// Where the take's files go: the folder the user chose, or a new folder in the
+/// library's incoming area (registered and moved into `takes/` when finished), with
+/// the lesson it belongs to.
+fn take_folder(
+    args: &RecordArgs,
+    into: Option<&mut IntoLibrary>,
+) -> Result<(PathBuf, Option<i64>)> {
+    match (into, &args.out) {
+        (Some((lib, class, _)), _) => {
+            let lesson = lib.lesson_for_today(*class)?;
+            Ok((lib.staging_folder()?, Some(lesson)))
+        }
+        (None, Some(dir)) => {
+            prepare_folder(dir)?;
+            Ok((dir.clone(), None))
+        }
+        (None, None) => bail!("give --out DIR, or record into the library without it"),
+    }
 }
 
 /// The library's view of a take recorded by this command line.
@@ -165,16 +173,14 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         None => None,
     };
     let library = library_dir(library)?;
+    let mut into_library = plan_library(args, &library)?;
     let settings = Settings::load(&library)?;
     let highest = args.inputs.iter().copied().max().unwrap_or(1);
     let request = args.device.request(&settings, highest, 2)?;
     let opened = device::open(&request)?;
     let info = opened.info.clone();
     let rate = info.sample_rate_hz;
-    let Destination {
-        dir: out,
-        library: mut into_library,
-    } = destination(args, &library)?;
+    let (out, lesson) = take_folder(args, into_library.as_mut())?;
     let (correction, correction_source) = match args.latency {
         Some(frames) => (frames, "--latency".to_string()),
         None => match settings.calibration(&info.host, &info.input_name, &info.output_name, rate) {
@@ -267,7 +273,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             })
             .collect(),
         error: None,
-        lesson_id: into_library.as_ref().map(|(_, lesson, _)| *lesson),
+        lesson_id: lesson,
         purpose: into_library
             .as_ref()
             .map(|(_, _, purpose)| purpose.as_str().to_string()),
@@ -368,10 +374,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     print_summary(&take, &out);
     // A take cut short by the device is still a take; one the disk could not hold is
     // left in the incoming folder for `bandroom check --repair`.
-    let kept_in = match (&mut into_library, &report.error, &written) {
-        (Some((lib, lesson, purpose)), None, Ok(())) => {
+    let kept_in = match (&mut into_library, lesson, &report.error, &written) {
+        (Some((lib, _, purpose)), Some(lesson), None, Ok(())) => {
             let (id, folder) = lib
-                .register_take(*lesson, &out, &library_take(&take, *purpose))
+                .register_take(lesson, &out, &library_take(&take, *purpose))
                 .with_context(|| {
                     format!(
                         "the take was recorded in {} but could not be added to the library;                          `bandroom check --repair` will add it",
