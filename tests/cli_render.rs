@@ -440,7 +440,7 @@ fn a_schools_own_arrangements_are_listed_and_played_by_name() {
     };
     let mine = line("year7-clap").unwrap_or_else(|| panic!("not listed: {text}"));
     assert!(
-        mine.contains("clapper 2 (core)"),
+        mine.contains("clapper 2 (stretch)"),
         "parts and tiers are listed: {mine}"
     );
     let broken = line("broken").unwrap_or_else(|| panic!("not listed: {text}"));

@@ -18,6 +18,7 @@ fn part(name: &str, sound: Sound) -> Part {
     Part {
         name: name.into(),
         sound,
+        instrument: sound.name().into(),
         tier: "core".into(),
         gain: 1.0,
         pan: 0.0,
@@ -57,8 +58,11 @@ fn piece(
             bars,
             repeats,
             tempo: None,
+            chords: Vec::new(),
+            grids: vec![None; notes.len()],
             notes,
         }],
+        tiers: vec!["core".into()],
     };
     arrangement.validate().unwrap();
     arrangement

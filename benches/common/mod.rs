@@ -20,6 +20,7 @@ pub fn busy_band(parts: usize) -> Arrangement {
             .map(|i| Part {
                 name: format!("part {i}"),
                 sound: Sound::ALL[i % Sound::ALL.len()],
+                instrument: Sound::ALL[i % Sound::ALL.len()].name().into(),
                 tier: "core".into(),
                 gain: 0.5,
                 pan: 0.0,
@@ -42,6 +43,9 @@ pub fn busy_band(parts: usize) -> Arrangement {
                         .collect()
                 })
                 .collect(),
+            chords: Vec::new(),
+            grids: vec![None; parts],
         }],
+        tiers: vec!["core".into()],
     }
 }

@@ -48,7 +48,8 @@ pub struct EngineConfig {
     pub max_block_frames: usize,
     pub output_channels: usize,
     pub click_route: ClickRoute,
-    /// Voices that can sound at once; the oldest is taken when all are busy.
+    /// Voices that can sound at once; the oldest is taken when all are busy. A whole
+    /// class band (21 parts, chords on the downbeat) sounds about 40 at once.
     pub voices: usize,
     /// Keep each lane's contribution to the last block (for rendering stems).
     pub stems: bool,
@@ -63,7 +64,7 @@ impl Default for EngineConfig {
             max_block_frames: 1024,
             output_channels: 2,
             click_route: ClickRoute::Mix,
-            voices: 64,
+            voices: 128,
             stems: false,
             command_capacity: 256,
             event_capacity: 4096,

@@ -354,6 +354,13 @@ impl VoicePool {
             LaneSound::Part(sound @ (Sound::Kick | Sound::Snare | Sound::HiHat)) => {
                 drums::start(&mut voice, sound, c.sample_rate);
             }
+            LaneSound::Part(Sound::Kit) => match drums::kit_piece(trigger.pitch) {
+                Sound::Clap => {
+                    voice.kind = Kind::Clap;
+                    voice.amplitude *= 0.25;
+                }
+                piece => drums::start(&mut voice, piece, c.sample_rate),
+            },
             LaneSound::Click => {
                 voice.kind = Kind::Click;
                 let (hz, level) = match trigger.role {

@@ -27,10 +27,14 @@ pub enum Sound {
     Snare,
     /// Closed hi-hat: a short hiss.
     HiHat,
+    /// A drum kit on one part: each note's pitch picks the drum, as General MIDI's
+    /// percussion map does (36 kick, 38 snare, 39 clap, 42 hi-hat; toms and
+    /// cymbals fall back to the nearest of those).
+    Kit,
 }
 
 impl Sound {
-    pub const ALL: [Sound; 8] = [
+    pub const ALL: [Sound; 9] = [
         Sound::Clap,
         Sound::Tone,
         Sound::Keys,
@@ -39,6 +43,7 @@ impl Sound {
         Sound::Kick,
         Sound::Snare,
         Sound::HiHat,
+        Sound::Kit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +56,7 @@ impl Sound {
             Sound::Kick => "kick",
             Sound::Snare => "snare",
             Sound::HiHat => "hihat",
+            Sound::Kit => "kit",
         }
     }
 
@@ -62,10 +68,16 @@ impl Sound {
     /// Reads a sound's name; the instrument names teachers use are accepted too.
     pub fn parse(text: &str) -> Result<Self, String> {
         let alias = match text.to_ascii_lowercase().as_str() {
-            "piano" | "keyboard" => Some(Sound::Keys),
-            "guitar" | "ukulele" | "uke" => Some(Sound::Pluck),
-            "hi-hat" | "hat" => Some(Sound::HiHat),
+            "piano" | "keyboard" | "keyboards" => Some(Sound::Keys),
+            "guitar" | "ukulele" | "uke" | "ukuleles" | "guitars" => Some(Sound::Pluck),
+            "hi-hat" | "hat" | "shaker" | "shakers" => Some(Sound::HiHat),
             "bass drum" => Some(Sound::Kick),
+            "drums" | "drum kit" | "drum-kit" => Some(Sound::Kit),
+            "voice" | "voices" | "singing" | "glockenspiel" | "xylophone" | "chime bars" => {
+                Some(Sound::Tone)
+            }
+            "claps" | "body percussion" | "clapping" => Some(Sound::Clap),
+            "bass guitar" => Some(Sound::Bass),
             _ => None,
         };
         if let Some(sound) = alias {
@@ -87,6 +99,92 @@ impl fmt::Display for Sound {
     }
 }
 
+/// The instrument families of a classroom, so a whole-class arrangement can show
+/// that every family has something to play at every tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    Voices,
+    Keyboards,
+    Guitars,
+    Bass,
+    TunedPercussion,
+    UntunedPercussion,
+    DrumKit,
+}
+
+impl Family {
+    pub const ALL: [Family; 7] = [
+        Family::Voices,
+        Family::Keyboards,
+        Family::Guitars,
+        Family::Bass,
+        Family::TunedPercussion,
+        Family::UntunedPercussion,
+        Family::DrumKit,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Voices => "voices",
+            Family::Keyboards => "keyboards",
+            Family::Guitars => "ukuleles and guitars",
+            Family::Bass => "bass",
+            Family::TunedPercussion => "tuned percussion",
+            Family::UntunedPercussion => "untuned percussion",
+            Family::DrumKit => "drum kit",
+        }
+    }
+
+    /// The family of an instrument named as teachers name it; the part's sound decides
+    /// when the name is not one bandroom knows.
+    pub fn of(instrument: &str, sound: Sound) -> Family {
+        let name = instrument.to_ascii_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+        if has(&["drum kit", "drums", "kit"]) {
+            Family::DrumKit
+        } else if has(&["bass"]) {
+            Family::Bass
+        } else if has(&["voice", "sing", "choir", "vocal"]) {
+            Family::Voices
+        } else if has(&[
+            "glock",
+            "xylo",
+            "chime",
+            "metallo",
+            "marimba",
+            "vibra",
+            "boomwhacker",
+        ]) {
+            Family::TunedPercussion
+        } else if has(&[
+            "clap",
+            "shaker",
+            "tambourine",
+            "body",
+            "cajon",
+            "djembe",
+            "cowbell",
+            "woodblock",
+            "triangle",
+        ]) {
+            Family::UntunedPercussion
+        } else if has(&["ukulele", "uke", "guitar"]) {
+            Family::Guitars
+        } else if has(&["keyboard", "piano", "keys", "synth", "organ"]) {
+            Family::Keyboards
+        } else {
+            match sound {
+                Sound::Kit | Sound::Kick | Sound::Snare => Family::DrumKit,
+                Sound::Clap | Sound::HiHat => Family::UntunedPercussion,
+                Sound::Bass => Family::Bass,
+                Sound::Pluck => Family::Guitars,
+                Sound::Keys => Family::Keyboards,
+                Sound::Tone => Family::Voices,
+            }
+        }
+    }
+}
+
 /// How demanding a part is. Schools name their own tiers; these are the defaults.
 pub const DEFAULT_TIERS: [&str; 3] = ["starter", "core", "stretch"];
 
@@ -95,6 +193,8 @@ pub const DEFAULT_TIERS: [&str; 3] = ["starter", "core", "stretch"];
 pub struct Part {
     pub name: String,
     pub sound: Sound,
+    /// What pupils play it on, in the teacher's words ("ukulele", "glockenspiel").
+    pub instrument: String,
     /// Difficulty tier, e.g. "starter", "core", "stretch".
     pub tier: String,
     /// Linear gain, 1.0 = as written.
@@ -122,6 +222,11 @@ pub struct Section {
     pub tempo: Option<Bpm>,
     /// Notes of one pass, one list per part (same order as `Arrangement::parts`).
     pub notes: Vec<Vec<Note>>,
+    /// Chord symbols, one per bar (empty when the section has none), for pupils
+    /// reading a harmony part on screen.
+    pub chords: Vec<String>,
+    /// Each part's rhythm grid as written, for pupils reading a rhythm part on screen.
+    pub grids: Vec<Option<String>>,
 }
 
 /// The tempo an arrangement is written at, and the range a teacher may practise in.
@@ -149,6 +254,14 @@ pub struct Arrangement {
     pub tempo: TempoRange,
     pub parts: Vec<Part>,
     pub sections: Vec<Section>,
+    /// The tier names this arrangement uses, easiest first (schools may rename them).
+    pub tiers: Vec<String>,
+}
+
+impl Part {
+    pub fn family(&self) -> Family {
+        Family::of(&self.instrument, self.sound)
+    }
 }
 
 impl Arrangement {

@@ -37,6 +37,20 @@ pub const BUILT_INS: &[BuiltIn] = &[
         summary: "layered body percussion and ostinato: five layers across three tiers, with a faster tag",
         source: Source::Toml(include_str!("../../assets/arrangements/pulse-layers.toml")),
     },
+    BuiltIn {
+        name: "drunken-sailor",
+        summary: "the traditional sea shanty for the whole class: seven instrument families, each at three tiers, on two chords",
+        source: Source::Toml(include_str!(
+            "../../assets/arrangements/drunken-sailor.toml"
+        )),
+    },
+    BuiltIn {
+        name: "bandroom-blues",
+        summary: "a twelve-bar blues in C for the whole class: seven instrument families, each at three tiers",
+        source: Source::Toml(include_str!(
+            "../../assets/arrangements/bandroom-blues.toml"
+        )),
+    },
 ];
 
 impl BuiltIn {

@@ -10,7 +10,7 @@ pub mod phase;
 pub mod time;
 pub mod toml_format;
 
-pub use arrangement::{Arrangement, Note, Part, Section, Sound, TempoRange};
+pub use arrangement::{Arrangement, Family, Note, Part, Section, Sound, TempoRange};
 pub use builtin::{BUILT_INS, resolve, resolve_in, user_arrangements};
 pub use time::{Bpm, Meter, TICKS_PER_QUARTER};
 pub use toml_format::{ArrangementError, load_arrangement_file, parse_arrangement};

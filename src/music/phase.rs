@@ -7,7 +7,7 @@
 use super::arrangement::{
     Arrangement, DEFAULT_TIERS, DEFAULT_VELOCITY, Part, Section, Sound, TempoRange, notes_from_grid,
 };
-use super::time::{Bpm, Meter, Step, TICKS_PER_QUARTER, parse_rhythm};
+use super::time::{Bpm, Meter, Step, TICKS_PER_QUARTER, grid_text, parse_rhythm};
 
 /// Steve Reich's pattern for *Clapping Music* (1972), one bar of 12/8.
 pub const CLAPPING_MUSIC_PATTERN: &str = "x x x . x x . x . x x .";
@@ -98,13 +98,17 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, String> {
                     steady.clone(),
                     notes_from_grid(&rotated, piece.step_ticks, &[], DEFAULT_VELOCITY),
                 ],
+                chords: Vec::new(),
+                grids: vec![Some(grid_text(&steps)), Some(grid_text(&rotated))],
             }
         })
         .collect();
-    let clapper = |name: &str, pan: f32| Part {
+    // Holding the steady pattern is the core task; shifting against it is the stretch.
+    let clapper = |name: &str, tier: &str, pan: f32| Part {
         name: name.to_string(),
         sound: Sound::Clap,
-        tier: DEFAULT_TIERS[1].to_string(),
+        instrument: "claps".to_string(),
+        tier: tier.to_string(),
         gain: 1.0,
         pan,
     };
@@ -114,8 +118,12 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, String> {
         composer: piece.composer.map(str::to_string),
         meter,
         tempo: piece.tempo,
-        parts: vec![clapper("clapper 1", -0.35), clapper("clapper 2", 0.35)],
+        parts: vec![
+            clapper("clapper 1", DEFAULT_TIERS[1], -0.35),
+            clapper("clapper 2", DEFAULT_TIERS[2], 0.35),
+        ],
         sections,
+        tiers: DEFAULT_TIERS[1..].iter().map(|t| t.to_string()).collect(),
     };
     arrangement.validate()?;
     Ok(arrangement)

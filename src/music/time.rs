@@ -216,6 +216,21 @@ pub enum Step {
     Hold,
 }
 
+/// A grid as pupils read it: one character per step, separated by spaces.
+pub fn grid_text(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Hit => 'x',
+            Step::Accent => 'X',
+            Step::Rest => '.',
+            Step::Hold => '-',
+        })
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Parses a rhythm grid such as `"x x x . x x . x . x x ."` or `"X . x - | x . . ."`.
 /// `x` plays, `X` plays accented, `.` rests, `-` holds the previous note; spaces and
 /// bar lines `|` are only for the reader.

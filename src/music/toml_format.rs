@@ -48,6 +48,8 @@ struct RawArrangement {
     meter: Option<Spanned<String>>,
     tempo: Spanned<RawTempo>,
     phase: Option<Spanned<RawPhase>>,
+    /// The tier names parts may use, easiest first.
+    tiers: Option<Spanned<Vec<String>>>,
     #[serde(default, rename = "part")]
     parts: Vec<Spanned<RawPart>>,
     #[serde(default, rename = "section")]
@@ -73,8 +75,9 @@ struct RawPhase {
 #[serde(deny_unknown_fields)]
 struct RawPart {
     name: Spanned<String>,
-    sound: Spanned<String>,
-    tier: Option<String>,
+    sound: Option<Spanned<String>>,
+    instrument: Option<Spanned<String>>,
+    tier: Option<Spanned<String>>,
     gain: Option<Spanned<f32>>,
     pan: Option<Spanned<f32>>,
 }
@@ -86,6 +89,8 @@ struct RawSection {
     bars: Spanned<u32>,
     repeats: Option<Spanned<u32>>,
     tempo: Option<Spanned<f64>>,
+    /// Chord symbols, one per bar: "Dm | Dm | C | C".
+    chords: Option<Spanned<String>>,
     #[serde(default)]
     play: Vec<Spanned<RawPlay>>,
 }
@@ -262,6 +267,17 @@ fn written_arrangement(
     if raw.sections.is_empty() {
         return Err(src.at(&raw.title, "no sections: add at least one [[section]]"));
     }
+    // Without a `tiers` list any tier name is accepted; with one, parts must use it.
+    let declared: Option<Vec<String>> = match &raw.tiers {
+        Some(t) if t.get_ref().is_empty() || t.get_ref().iter().any(|n| n.trim().is_empty()) => {
+            return Err(src.at(
+                t,
+                "tiers must be a list of names, e.g. [\"starter\", \"core\", \"stretch\"]",
+            ));
+        }
+        Some(t) => Some(t.get_ref().iter().map(|n| n.trim().to_string()).collect()),
+        None => None,
+    };
     let mut parts: Vec<Part> = Vec::with_capacity(raw.parts.len());
     for spanned in &raw.parts {
         let p = spanned.get_ref();
@@ -287,13 +303,53 @@ fn written_arrangement(
                 Err(src.at(g, "pan must be between -1 (left) and 1 (right)"))
             }
         })?;
+        let sound = match (&p.sound, &p.instrument) {
+            (Some(sound), _) => Sound::parse(sound.get_ref()).map_err(|m| src.at(sound, m))?,
+            (None, Some(instrument)) => Sound::parse(instrument.get_ref()).map_err(|_| {
+                src.at(
+                    instrument,
+                    format!(
+                        "part '{}': bandroom has no sound for instrument '{}'; add sound = \"…\" \
+                         (clap, tone, keys, bass, pluck, kick, snare, hihat, kit)",
+                        p.name.get_ref(),
+                        instrument.get_ref()
+                    ),
+                )
+            })?,
+            (None, None) => {
+                return Err(src.at(
+                    &p.name,
+                    format!(
+                        "part '{}' needs a sound or an instrument, e.g. sound = \"keys\"",
+                        p.name.get_ref()
+                    ),
+                ));
+            }
+        };
+        let tier = match (&p.tier, &declared) {
+            (Some(t), Some(tiers)) if !tiers.iter().any(|known| known == t.get_ref()) => {
+                return Err(src.at(
+                    t,
+                    format!(
+                        "part '{}' has tier '{}', which is not one of this arrangement's tiers: {}",
+                        p.name.get_ref(),
+                        t.get_ref(),
+                        tiers.join(", ")
+                    ),
+                ));
+            }
+            (Some(t), _) => t.get_ref().trim().to_string(),
+            (None, Some(tiers)) => tiers[tiers.len() / 2].clone(),
+            (None, None) => DEFAULT_TIERS[1].to_string(),
+        };
         parts.push(Part {
             name: p.name.get_ref().trim().to_string(),
-            sound: Sound::parse(p.sound.get_ref()).map_err(|m| src.at(&p.sound, m))?,
-            tier: p
-                .tier
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TIERS[1].to_string()),
+            sound,
+            instrument: p.instrument.as_ref().map_or_else(
+                || sound.name().to_string(),
+                |i| i.get_ref().trim().to_string(),
+            ),
+            tier,
             gain,
             pan,
         });
@@ -303,6 +359,7 @@ fn written_arrangement(
         .iter()
         .map(|s| section(src, s, meter, &parts))
         .collect::<Result<Vec<_>, _>>()?;
+    let tiers = declared.unwrap_or_else(|| tiers_in_use(&parts));
     Ok(Arrangement {
         name: name.to_string(),
         title: raw.title.get_ref().clone(),
@@ -311,7 +368,23 @@ fn written_arrangement(
         tempo,
         parts,
         sections,
+        tiers,
     })
+}
+
+/// The tiers parts use, the usual ones first in their usual order.
+fn tiers_in_use(parts: &[Part]) -> Vec<String> {
+    let mut tiers: Vec<String> = DEFAULT_TIERS
+        .iter()
+        .filter(|t| parts.iter().any(|p| p.tier == **t))
+        .map(|t| t.to_string())
+        .collect();
+    for part in parts {
+        if !tiers.contains(&part.tier) {
+            tiers.push(part.tier.clone());
+        }
+    }
+    tiers
 }
 
 fn section(
@@ -337,6 +410,28 @@ fn section(
         .map(|t| Bpm::new(*t.get_ref()).map_err(|m| src.at(t, m)))
         .transpose()?;
     let pass_ticks = meter.bar_ticks() * u64::from(bars);
+    let chords: Vec<String> = match &s.chords {
+        Some(text) => {
+            let symbols: Vec<String> = text
+                .get_ref()
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect();
+            if symbols.len() != bars as usize || symbols.iter().any(String::is_empty) {
+                return Err(src.at(
+                    text,
+                    format!(
+                        "section '{section_name}' has {bars} bar(s), so chords needs {bars} symbol(s) \
+                         separated by |, e.g. \"Dm | C\" (found {})",
+                        symbols.iter().filter(|c| !c.is_empty()).count()
+                    ),
+                ));
+            }
+            symbols
+        }
+        None => Vec::new(),
+    };
+    let mut grids: Vec<Option<String>> = vec![None; parts.len()];
     let mut notes = vec![Vec::new(); parts.len()];
     let mut seen = vec![false; parts.len()];
     for play in &s.play {
@@ -380,12 +475,19 @@ fn section(
                 ),
             ));
         }
+        // "C4+E4+G4" is a chord: its notes sound together.
         let pitches = p
             .pitches
             .iter()
             .flatten()
-            .map(|pitch| parse_pitch(pitch.get_ref()).map_err(|m| src.at(pitch, m)))
-            .collect::<Result<Vec<u8>, _>>()?;
+            .map(|chord| {
+                chord
+                    .get_ref()
+                    .split('+')
+                    .map(|pitch| parse_pitch(pitch.trim()).map_err(|m| src.at(chord, m)))
+                    .collect::<Result<Vec<u8>, _>>()
+            })
+            .collect::<Result<Vec<Vec<u8>>, _>>()?;
         let velocity = match &p.velocity {
             Some(v) if !(1..=127).contains(v.get_ref()) => {
                 return Err(src.at(v, "velocity must be 1 to 127"));
@@ -393,7 +495,23 @@ fn section(
             Some(v) => *v.get_ref(),
             None => DEFAULT_VELOCITY,
         };
-        let one_grid = notes_from_grid(&steps, step_ticks, &pitches, velocity);
+        let one_grid: Vec<super::arrangement::Note> =
+            notes_from_grid(&steps, step_ticks, &[], velocity)
+                .into_iter()
+                .enumerate()
+                .flat_map(|(i, n)| {
+                    let chord: &[u8] = if pitches.is_empty() {
+                        std::slice::from_ref(&n.pitch)
+                    } else {
+                        &pitches[i % pitches.len()]
+                    };
+                    chord
+                        .iter()
+                        .map(move |&pitch| super::arrangement::Note { pitch, ..n })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        grids[index] = Some(p.rhythm.get_ref().trim().to_string());
         let copies = pass_ticks / grid_ticks;
         notes[index] = (0..copies)
             .flat_map(|copy| {
@@ -410,6 +528,8 @@ fn section(
         repeats,
         tempo,
         notes,
+        chords,
+        grids,
     })
 }
 
@@ -518,5 +638,64 @@ tempo = 120
         assert_eq!(arr.meter.to_string(), "6/8");
         let (line, _) = err_line(&text.replace("x x . x . x", "x x o x"));
         assert_eq!(line, 5);
+    }
+
+    #[test]
+    fn chords_grids_instruments_and_tier_lists_are_read() {
+        let text = GOOD
+            .replace(
+                "meter = \"4/4\"",
+                "meter = \"4/4\"\ntiers = [\"starter\", \"core\"]",
+            )
+            .replace(
+                "name = \"bass\"\nsound = \"tone\"",
+                "name = \"bass\"\ninstrument = \"keyboard\"",
+            )
+            .replace("repeats = 2\n", "repeats = 2\nchords = \"C | G7\"\n")
+            .replace(
+                "pitches = [\"C3\", \"G2\"]",
+                "pitches = [\"C3+E3+G3\", \"G2\"]",
+            );
+        let arr = parse_arrangement(&text, "t.toml", "t").unwrap();
+        assert_eq!(arr.tiers, ["starter", "core"]);
+        assert_eq!(arr.parts[1].sound, Sound::Keys);
+        assert_eq!(arr.parts[1].instrument, "keyboard");
+        let a = &arr.sections[0];
+        assert_eq!(a.chords, ["C", "G7"]);
+        assert_eq!(a.grids[0].as_deref(), Some("x . x . x . x ."));
+        let first: Vec<u8> = a.notes[1]
+            .iter()
+            .filter(|n| n.at_ticks == 0)
+            .map(|n| n.pitch)
+            .collect();
+        assert_eq!(first, [48, 52, 55], "a chord's notes sound together");
+        assert_eq!(
+            a.notes[1].len(),
+            3 + 1 + 3 + 1 + 3,
+            "chord, single, chord, single, chord"
+        );
+    }
+
+    #[test]
+    fn a_tier_outside_the_list_and_a_short_chord_line_name_their_lines() {
+        let text = GOOD.replace(
+            "meter = \"4/4\"",
+            "meter = \"4/4\"\ntiers = [\"bronze\", \"silver\"]",
+        );
+        let (line, message) = err_line(&text);
+        assert_eq!(line, 13);
+        assert!(
+            message.contains("not one of this arrangement's tiers: bronze, silver"),
+            "{message}"
+        );
+        let (line, message) =
+            err_line(&GOOD.replace("repeats = 2\n", "repeats = 2\nchords = \"C\"\n"));
+        assert_eq!(line, 23);
+        assert!(message.contains("needs 2 symbol(s)"), "{message}");
+        let (_, message) = err_line(&GOOD.replace("sound = \"tone\"", "instrument = \"theremin\""));
+        assert!(
+            message.contains("no sound for instrument 'theremin'"),
+            "{message}"
+        );
     }
 }

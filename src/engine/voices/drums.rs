@@ -8,6 +8,20 @@ use super::{Constants, Kind, Voice};
 use crate::music::Sound;
 use std::f32::consts::TAU;
 
+/// The drum a kit part's note plays, from General MIDI's percussion map: kicks and
+/// low toms thump, snares and rim shots crack, hand claps clap, and hi-hats, cymbals
+/// and shakers hiss.
+///
+/// Real-time: arithmetic only.
+pub(super) fn kit_piece(pitch: u8) -> Sound {
+    match pitch {
+        35 | 36 | 41 | 43 | 45 => Sound::Kick,
+        37 | 38 | 40 | 47 | 48 | 50 => Sound::Snare,
+        39 => Sound::Clap,
+        _ => Sound::HiHat,
+    }
+}
+
 /// Sets a voice up for a drum.
 ///
 /// Real-time: arithmetic only.
