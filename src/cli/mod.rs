@@ -27,6 +27,7 @@ mod classes;
 mod devices;
 mod judgements;
 mod maintenance;
+mod practice;
 mod record;
 mod recover;
 mod render;

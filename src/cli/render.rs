@@ -41,6 +41,9 @@ pub struct RenderArgs {
     /// Also write every scheduled note and click as CSV (frame,part,kind,velocity)
     #[arg(long, value_name = "F.csv")]
     pub events: Option<PathBuf>,
+    /// Also write the visual cue stream, one row per beat (frame,count_in,bar,beat,section,pass)
+    #[arg(long, value_name = "F.csv")]
+    pub cues: Option<PathBuf>,
     /// Leave the metronome out (count-in included)
     #[arg(long)]
     pub no_click: bool,
@@ -122,6 +125,8 @@ pub struct PerformanceArgs {
     /// Bars of metronome before the piece
     #[arg(long, value_name = "BARS", default_value_t = 1)]
     pub count_in: u32,
+    #[command(flatten)]
+    pub practice: super::practice::PracticeArgs,
 }
 
 /// Loads `arr` and checks the performance options against it.
@@ -157,6 +162,15 @@ pub fn plan_performance(
             args.count_in
         );
     }
+    let (arrangement, first_percent) = super::practice::apply(arrangement, &args.practice)?;
+    // A ramp's first pass is slower than the tempo chosen; the score scales from it.
+    let tempo = match (tempo, first_percent) {
+        (Some(t), percent) if percent != 100 => Some(
+            Bpm::from_milli((u64::from(t.milli()) * u64::from(percent) / 100) as u32)
+                .map_err(|e| anyhow::anyhow!("--tempo with --ramp: {e}"))?,
+        ),
+        (t, _) => t,
+    };
     let options = ScoreOptions {
         count_in_bars: args.count_in,
         tempo,
@@ -213,6 +227,9 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     let lane_sounds: Vec<_> = score.lanes.iter().map(|l| l.sound).collect();
     let tempo = score.tempo;
     let (engine, handle) = Engine::new(score, plan.config)?;
+    if let Some(path) = &args.cues {
+        super::practice::write_cues(path, engine.score(), engine.tempo_map())?;
+    }
     if args.no_click {
         handle.send(Command::SetClickEnabled { enabled: false })?;
     }
@@ -332,7 +349,7 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
 }
 
 /// Quotes a CSV field when it holds a comma, quote or line break.
-fn csv_field(text: &str) -> String {
+pub(super) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -10,6 +10,7 @@
 
 mod capture;
 mod control;
+pub mod cues;
 mod meters;
 mod mixer;
 mod score;

@@ -7,6 +7,7 @@
 pub mod arrangement;
 pub mod builtin;
 pub mod phase;
+pub mod practice;
 pub mod time;
 pub mod toml_format;
 
