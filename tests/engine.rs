@@ -58,6 +58,7 @@ fn piece(
             bars,
             repeats,
             tempo: None,
+            tempo_changes: Vec::new(),
             chords: Vec::new(),
             grids: vec![None; notes.len()],
             notes,

@@ -31,6 +31,7 @@ pub fn busy_band(parts: usize) -> Arrangement {
             bars: 1,
             repeats: 10_000,
             tempo: None,
+            tempo_changes: Vec::new(),
             notes: (0..parts)
                 .map(|p| {
                     (0..8)

@@ -152,7 +152,18 @@ impl Score {
             }
             let pass_ticks = bar_ticks * u64::from(section.bars);
             let start_tick = tick;
-            for _ in 0..section.repeats {
+            for pass in 0..section.repeats {
+                if pass > 0 && tempo_changes.last().map(|(_, b)| *b) != Some(written_here) {
+                    tempo_changes.push((tick, written_here));
+                }
+                for &(at, bpm) in &section.tempo_changes {
+                    if at > 0
+                        && at < pass_ticks
+                        && tempo_changes.last().map(|(_, b)| *b) != Some(bpm)
+                    {
+                        tempo_changes.push((tick + at, bpm));
+                    }
+                }
                 for (lane, notes) in lanes.iter_mut().zip(&section.notes) {
                     lane.notes.extend(notes.iter().map(|n| ScoreNote {
                         tick: tick + n.at_ticks,

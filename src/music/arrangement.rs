@@ -220,6 +220,10 @@ pub struct Section {
     pub repeats: u32,
     /// A tempo for this section; `None` keeps the arrangement's tempo.
     pub tempo: Option<Bpm>,
+    /// Tempo changes within one pass, in ticks from the pass's start (after 0, in
+    /// order), as a MIDI file's tempo map may have them; each pass starts again at
+    /// the section's tempo.
+    pub tempo_changes: Vec<(u64, Bpm)>,
     /// Notes of one pass, one list per part (same order as `Arrangement::parts`).
     pub notes: Vec<Vec<Note>>,
     /// Chord symbols, one per bar (empty when the section has none), for pupils

@@ -108,9 +108,7 @@ pub fn resolve_in(arr: &str, user_folder: Option<&Path>) -> Result<Arrangement, 
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     match extension.as_deref() {
-        Some("mid" | "midi") => Err(ArrangementError::MidiNotSupported {
-            path: path.to_path_buf(),
-        }),
+        Some("mid" | "midi") => super::midi_file::load_midi_file(path),
         Some("toml") => load_arrangement_file(path),
         _ if path.is_file() => load_arrangement_file(path),
         _ => Err(ArrangementError::Unknown {
@@ -144,8 +142,8 @@ mod tests {
         assert!(message.contains("clapping-musik"), "{message}");
         assert!(message.contains("clapping-music"), "{message}");
         assert!(matches!(
-            resolve("song.mid"),
-            Err(ArrangementError::MidiNotSupported { .. })
+            resolve("/nonexistent/song.mid"),
+            Err(ArrangementError::Read { .. })
         ));
         assert!(matches!(
             resolve("/nonexistent/piece.toml"),

@@ -6,6 +6,7 @@
 
 pub mod arrangement;
 pub mod builtin;
+pub mod midi_file;
 pub mod phase;
 pub mod practice;
 pub mod time;

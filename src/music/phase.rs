@@ -94,6 +94,7 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, String> {
                 bars: 1,
                 repeats: piece.repeats,
                 tempo: None,
+                tempo_changes: Vec::new(),
                 notes: vec![
                     steady.clone(),
                     notes_from_grid(&rotated, piece.step_ticks, &[], DEFAULT_VELOCITY),

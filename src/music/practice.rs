@@ -94,9 +94,23 @@ pub fn bar_range(arrangement: &Arrangement, first: u32, last: u32) -> Result<Arr
                 u64::from(skip) * bar_ticks,
                 u64::from(skip + keep) * bar_ticks,
             );
+            let in_force = section
+                .tempo_changes
+                .iter()
+                .take_while(|(at, _)| *at <= start)
+                .last()
+                .map(|(_, bpm)| *bpm)
+                .or(section.tempo);
             sections.push(Section {
                 bars: keep,
                 repeats: 1,
+                tempo: in_force,
+                tempo_changes: section
+                    .tempo_changes
+                    .iter()
+                    .filter(|(at, _)| *at > start && *at < end)
+                    .map(|(at, bpm)| (at - start, *bpm))
+                    .collect(),
                 notes: section
                     .notes
                     .iter()
@@ -142,14 +156,22 @@ pub fn ramp(arrangement: &Arrangement, ramp: Ramp) -> Result<Arrangement, String
     let mut sections = Vec::new();
     for percent in ramp.percents() {
         for section in &arrangement.sections {
-            let written = section.tempo.unwrap_or(arrangement.tempo.default);
-            let milli = u64::from(written.milli()) * u64::from(percent) / 100;
-            let tempo = u32::try_from(milli)
-                .map_err(|_| "tempo too high".to_string())
-                .and_then(Bpm::from_milli)
-                .map_err(|e| format!("the ramp's {percent} % step: {e}"))?;
+            let scale = |written: Bpm| {
+                let milli = u64::from(written.milli()) * u64::from(percent) / 100;
+                u32::try_from(milli)
+                    .map_err(|_| "tempo too high".to_string())
+                    .and_then(Bpm::from_milli)
+                    .map_err(|e| format!("the ramp's {percent} % step: {e}"))
+            };
+            let tempo = scale(section.tempo.unwrap_or(arrangement.tempo.default))?;
+            let tempo_changes = section
+                .tempo_changes
+                .iter()
+                .map(|(at, bpm)| scale(*bpm).map(|b| (*at, b)))
+                .collect::<Result<Vec<_>, _>>()?;
             sections.push(Section {
                 tempo: Some(tempo),
+                tempo_changes,
                 name: format!("{} ({percent} %)", section.name),
                 ..section.clone()
             });

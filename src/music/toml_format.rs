@@ -33,11 +33,8 @@ pub enum ArrangementError {
         "unknown arrangement '{name}': use a built-in name ({known}), one of your own from `bandroom arrangements`, or a path to a .toml file"
     )]
     Unknown { name: String, known: String },
-    #[error(
-        "{}: bandroom cannot import MIDI files yet; write the piece as an arrangement .toml (see assets/arrangements/README.md)",
-        path.display()
-    )]
-    MidiNotSupported { path: PathBuf },
+    #[error("{origin}: {message}")]
+    Midi { origin: String, message: String },
 }
 
 #[derive(Deserialize)]
@@ -527,6 +524,7 @@ fn section(
         bars,
         repeats,
         tempo,
+        tempo_changes: Vec::new(),
         notes,
         chords,
         grids,

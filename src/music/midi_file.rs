@@ -1,0 +1,346 @@
+//! Standard MIDI files (type 0 and 1, from notation software) as arrangements.
+//!
+//! Owns reading a `.mid` with `midly`: tracks (split by channel) become parts, with a
+//! sound chosen from the track name or the General MIDI program (channel 10 is the drum
+//! kit); the tempo map and time signature are kept; markers on bar lines start
+//! sections. Ticks are rescaled to 960 per quarter. Must not write files or know
+//! about frames: the engine places the notes.
+//!
+//! Tempi are held to a thousandth of a BPM, so a tempo whose microseconds per quarter
+//! is not a whole number of milli-BPM (e.g. 461 538 µs, 130.0003 BPM) is rounded: the
+//! timing then drifts by under 4 parts per million.
+
+use super::arrangement::{Arrangement, Note, Part, Section, Sound, TempoRange};
+use super::time::{Bpm, MIN_BPM, Meter, TICKS_PER_QUARTER};
+use super::toml_format::ArrangementError;
+use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The General MIDI channel (0-based) that plays drums.
+const DRUM_CHANNEL: u8 = 9;
+/// MIDI's tempo when a file gives none: 500 000 µs per quarter.
+const DEFAULT_MICROS_PER_QUARTER: u32 = 500_000;
+
+/// A (track, channel) with notes: one part.
+#[derive(Default)]
+struct Voice {
+    name: Option<String>,
+    program: Option<u8>,
+    notes: Vec<Note>,
+}
+
+pub fn load_midi_file(path: &Path) -> Result<Arrangement, ArrangementError> {
+    let bytes = std::fs::read(path).map_err(|reason| ArrangementError::Read {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    let name = path.file_stem().map_or_else(
+        || "imported".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    parse_midi(&bytes, &path.display().to_string(), &name)
+}
+
+fn failed(origin: &str, message: impl Into<String>) -> ArrangementError {
+    ArrangementError::Midi {
+        origin: origin.to_string(),
+        message: message.into(),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim().to_string()
+}
+
+/// A sound for a General MIDI program (0-based), by its family.
+fn gm_sound(program: u8) -> (Sound, &'static str) {
+    match program {
+        0..=7 => (Sound::Keys, "piano"),
+        8..=15 => (Sound::Tone, "glockenspiel"),
+        16..=23 => (Sound::Keys, "organ"),
+        24..=31 => (Sound::Pluck, "guitar"),
+        32..=39 => (Sound::Bass, "bass guitar"),
+        52..=54 => (Sound::Tone, "voices"),
+        _ => (Sound::Tone, "melody"),
+    }
+}
+
+/// Whether every chunk the file announces is wholly there (the parser forgives a file
+/// that stops half-way through a track, and would report it as having fewer notes).
+fn cut_short(bytes: &[u8]) -> bool {
+    let mut at = 0usize;
+    while at + 8 <= bytes.len() {
+        let length =
+            u32::from_be_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]);
+        at = at.saturating_add(8).saturating_add(length as usize);
+    }
+    at > bytes.len()
+}
+
+pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement, ArrangementError> {
+    if bytes.starts_with(b"MThd") && cut_short(bytes) {
+        return Err(failed(
+            origin,
+            "is not a readable MIDI file (it stops in the middle of a track): copy it again, or export it again from your notation software",
+        ));
+    }
+    let smf = Smf::parse(bytes).map_err(|e| {
+        failed(
+            origin,
+            format!(
+                "is not a readable MIDI file ({e}); export it again from your notation software"
+            ),
+        )
+    })?;
+    let per_quarter = match smf.header.timing {
+        Timing::Metrical(t) if t.as_int() > 0 => u64::from(t.as_int()),
+        Timing::Metrical(_) => return Err(failed(origin, "says it has 0 ticks per quarter note")),
+        Timing::Timecode(fps, _) => {
+            return Err(failed(
+                origin,
+                format!(
+                    "uses SMPTE time code ({} frames a second) instead of beats, so its notes \
+                     cannot be placed in bars; export it with metrical (ticks per quarter) timing",
+                    fps.as_f32()
+                ),
+            ));
+        }
+    };
+    let rescale = |t: u64| (t * TICKS_PER_QUARTER + per_quarter / 2) / per_quarter;
+
+    let mut tempi: BTreeMap<u64, u32> = BTreeMap::new();
+    let mut meter: Option<(u64, Meter)> = None;
+    let mut markers: Vec<(u64, String)> = Vec::new();
+    let mut voices: BTreeMap<(usize, u8), Voice> = BTreeMap::new();
+    let mut end = 0u64;
+    let mut title: Option<String> = None;
+    for (track_index, track) in smf.tracks.iter().enumerate() {
+        let mut tick = 0u64;
+        let mut track_name: Option<String> = None;
+        let mut sounding: HashMap<(u8, u8), Vec<(u64, u8)>> = HashMap::new();
+        for event in track {
+            tick += u64::from(event.delta.as_int());
+            let at = rescale(tick);
+            match event.kind {
+                TrackEventKind::Meta(MetaMessage::Tempo(micros)) => {
+                    tempi.insert(at, micros.as_int().max(1));
+                }
+                TrackEventKind::Meta(MetaMessage::TimeSignature(top, power, _, _)) => {
+                    let found = Meter::new(u32::from(top), 1u32 << power.min(5))
+                        .map_err(|m| failed(origin, m))?;
+                    match meter {
+                        None => meter = Some((at, found)),
+                        Some((_, first)) if first != found => {
+                            return Err(failed(
+                                origin,
+                                format!(
+                                    "changes time signature from {first} to {found}; bandroom \
+                                     arrangements keep one meter, so export the sections as separate files"
+                                ),
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                TrackEventKind::Meta(MetaMessage::TrackName(n)) if !text(n).is_empty() => {
+                    if track_index == 0 && title.is_none() {
+                        title = Some(text(n));
+                    }
+                    track_name = Some(text(n));
+                }
+                // Some notation software (LilyPond) names a staff only by its instrument.
+                TrackEventKind::Meta(MetaMessage::InstrumentName(n))
+                    if !text(n).is_empty() && track_name.is_none() =>
+                {
+                    track_name = Some(text(n));
+                }
+                TrackEventKind::Meta(MetaMessage::Marker(m)) if !text(m).is_empty() => {
+                    markers.push((at, text(m)));
+                }
+                TrackEventKind::Midi { channel, message } => {
+                    let channel = channel.as_int();
+                    let voice = || (track_index, channel);
+                    match message {
+                        MidiMessage::ProgramChange { program } => {
+                            voices
+                                .entry(voice())
+                                .or_default()
+                                .program
+                                .get_or_insert(program.as_int());
+                        }
+                        MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
+                            sounding
+                                .entry((channel, key.as_int()))
+                                .or_default()
+                                .push((at, vel.as_int()));
+                        }
+                        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
+                            let open = sounding.entry((channel, key.as_int())).or_default();
+                            if !open.is_empty() {
+                                let (start, velocity) = open.remove(0);
+                                voices.entry(voice()).or_default().notes.push(Note {
+                                    at_ticks: start,
+                                    len_ticks: (at - start).max(1),
+                                    pitch: key.as_int(),
+                                    velocity,
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        let track_end = rescale(tick);
+        // A note never released ends with its track.
+        for ((channel, pitch), open) in sounding {
+            for (start, velocity) in open {
+                voices
+                    .entry((track_index, channel))
+                    .or_default()
+                    .notes
+                    .push(Note {
+                        at_ticks: start,
+                        len_ticks: (track_end - start).max(1),
+                        pitch,
+                        velocity,
+                    });
+            }
+        }
+        for ((track, _), voice) in voices.iter_mut() {
+            if *track == track_index && voice.name.is_none() {
+                voice.name.clone_from(&track_name);
+            }
+        }
+        end = end.max(track_end);
+    }
+    voices.retain(|_, v| !v.notes.is_empty());
+    if voices.is_empty() {
+        return Err(failed(
+            origin,
+            "has no notes: check the file plays in your notation software, and export the parts with notes",
+        ));
+    }
+    let meter = meter.map_or(Meter::new(4, 4).map_err(|m| failed(origin, m))?, |(_, m)| m);
+    let bar_ticks = meter.bar_ticks();
+    let last_note_end = voices
+        .values()
+        .flat_map(|v| v.notes.iter().map(|n| n.at_ticks + n.len_ticks))
+        .max()
+        .unwrap_or(0);
+    let bars = last_note_end.max(1).div_ceil(bar_ticks);
+    let to_bpm = |micros: u32| {
+        Bpm::new(60_000_000.0 / f64::from(micros))
+            .map_err(|m| failed(origin, format!("tempo: {m}")))
+    };
+    let written = to_bpm(tempi.get(&0).copied().unwrap_or(DEFAULT_MICROS_PER_QUARTER))?;
+    let tempo_at = |tick: u64| -> Result<Bpm, ArrangementError> {
+        let micros = tempi
+            .range(..=tick)
+            .next_back()
+            .map_or(DEFAULT_MICROS_PER_QUARTER, |(_, m)| *m);
+        to_bpm(micros)
+    };
+
+    // Parts, named after their track (and channel when a track holds several).
+    let mut parts: Vec<Part> = Vec::new();
+    let mut channels_per_track: HashMap<usize, usize> = HashMap::new();
+    for (track, _) in voices.keys() {
+        *channels_per_track.entry(*track).or_default() += 1;
+    }
+    for ((track, channel), voice) in &voices {
+        let (gm, gm_name) = gm_sound(voice.program.unwrap_or(0));
+        let named = voice.name.as_deref().and_then(|n| Sound::parse(n).ok());
+        let sound = if *channel == DRUM_CHANNEL {
+            Sound::Kit
+        } else {
+            named.unwrap_or(gm)
+        };
+        let mut name = voice
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("track {}", track + 1));
+        if channels_per_track[track] > 1 {
+            name = format!("{name} (channel {})", channel + 1);
+        }
+        while parts.iter().any(|p| p.name == name) {
+            name.push_str(" 2");
+        }
+        parts.push(Part {
+            instrument: if *channel == DRUM_CHANNEL {
+                "drum kit".to_string()
+            } else {
+                voice.name.clone().unwrap_or_else(|| gm_name.to_string())
+            },
+            name,
+            sound,
+            tier: super::arrangement::DEFAULT_TIERS[1].to_string(),
+            gain: 1.0,
+            pan: 0.0,
+        });
+    }
+
+    // Sections start at markers that fall on bar lines.
+    let mut starts: Vec<(u64, String)> = markers
+        .into_iter()
+        .filter(|(at, _)| at.is_multiple_of(bar_ticks) && *at < bars * bar_ticks)
+        .collect();
+    starts.sort_by_key(|(at, _)| *at);
+    starts.dedup_by_key(|(at, _)| *at);
+    if starts.first().is_none_or(|(at, _)| *at > 0) {
+        starts.insert(0, (0, "start".to_string()));
+    }
+    let mut sections = Vec::with_capacity(starts.len());
+    for (index, (start, section_name)) in starts.iter().enumerate() {
+        let stop = starts
+            .get(index + 1)
+            .map_or(bars * bar_ticks, |(at, _)| *at);
+        sections.push(Section {
+            name: section_name.clone(),
+            bars: u32::try_from((stop - start) / bar_ticks)
+                .map_err(|_| failed(origin, "is far too long"))?,
+            repeats: 1,
+            tempo: Some(tempo_at(*start)?),
+            tempo_changes: tempi
+                .range(start + 1..stop)
+                .map(|(at, micros)| Ok((at - start, to_bpm(*micros)?)))
+                .collect::<Result<_, ArrangementError>>()?,
+            notes: voices
+                .values()
+                .map(|v| {
+                    v.notes
+                        .iter()
+                        .filter(|n| (*start..stop).contains(&n.at_ticks))
+                        .map(|n| Note {
+                            at_ticks: n.at_ticks - start,
+                            ..*n
+                        })
+                        .collect()
+                })
+                .collect(),
+            chords: Vec::new(),
+            grids: vec![None; parts.len()],
+        });
+    }
+    let slowest = Bpm::new((written.as_f64() / 2.0).max(MIN_BPM)).map_err(|m| failed(origin, m))?;
+    let arrangement = Arrangement {
+        name: name.to_string(),
+        title: title
+            .filter(|_| !voices.keys().any(|(track, _)| *track == 0))
+            .unwrap_or_else(|| name.replace(['-', '_'], " ")),
+        composer: None,
+        meter,
+        tempo: TempoRange {
+            default: written,
+            practice_min: slowest,
+            practice_max: written,
+        },
+        parts,
+        sections,
+        tiers: vec![super::arrangement::DEFAULT_TIERS[1].to_string()],
+    };
+    arrangement.validate().map_err(|m| failed(origin, m))?;
+    Ok(arrangement)
+}

@@ -1,0 +1,320 @@
+//! MIDI files as arrangements: generated type 0 and type 1 files with known content
+//! (tempo changes, running status, several channels, drums) placed to the frame against
+//! the file's own tempo map; a real notation-software export; and broken files.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bandroom::music::midi_file::parse_midi;
+use bandroom::music::{Sound, TICKS_PER_QUARTER};
+use common::*;
+use midly::num::{u4, u7, u15, u24, u28};
+use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+
+const TPQ: u16 = 480;
+
+fn meta(delta: u32, message: MetaMessage<'static>) -> TrackEvent<'static> {
+    TrackEvent {
+        delta: u28::new(delta),
+        kind: TrackEventKind::Meta(message),
+    }
+}
+
+fn midi(delta: u32, channel: u8, message: MidiMessage) -> TrackEvent<'static> {
+    TrackEvent {
+        delta: u28::new(delta),
+        kind: TrackEventKind::Midi {
+            channel: u4::new(channel),
+            message,
+        },
+    }
+}
+
+/// A track of notes (start tick, length, key) on one channel, after a name and program.
+fn track(
+    name: &'static [u8],
+    channel: u8,
+    program: u8,
+    notes: &[(u32, u32, u8)],
+) -> Vec<TrackEvent<'static>> {
+    let mut timed: Vec<(u32, bool, u8)> = Vec::new();
+    for &(at, len, key) in notes {
+        timed.push((at, true, key));
+        timed.push((at + len, false, key));
+    }
+    // Note-offs before note-ons at the same tick.
+    timed.sort_by_key(|(at, on, _)| (*at, *on));
+    let mut events = vec![
+        meta(0, MetaMessage::TrackName(name)),
+        midi(
+            0,
+            channel,
+            MidiMessage::ProgramChange {
+                program: u7::new(program),
+            },
+        ),
+    ];
+    let mut now = 0;
+    for (at, on, key) in timed {
+        let key = u7::new(key);
+        let message = if on {
+            MidiMessage::NoteOn {
+                key,
+                vel: u7::new(90),
+            }
+        } else {
+            MidiMessage::NoteOff {
+                key,
+                vel: u7::new(0),
+            }
+        };
+        events.push(midi(at - now, channel, message));
+        now = at;
+    }
+    events.push(meta(0, MetaMessage::EndOfTrack));
+    events
+}
+
+/// Bars 1–2 at 120 BPM, bars 3 to beat 2 of bar 4 at 100 BPM, then 150 BPM; a marker
+/// "B" at bar 3; piano quarters, bass halves, a kick on every beat.
+fn band_file() -> Vec<u8> {
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(TPQ)),
+    ));
+    smf.tracks.push(vec![
+        meta(0, MetaMessage::TimeSignature(4, 2, 24, 8)),
+        meta(0, MetaMessage::Tempo(u24::new(500_000))),
+        meta(3_840, MetaMessage::Tempo(u24::new(600_000))),
+        meta(0, MetaMessage::Marker(b"B")),
+        meta(2_880, MetaMessage::Tempo(u24::new(400_000))),
+        meta(0, MetaMessage::EndOfTrack),
+    ]);
+    let quarters: Vec<(u32, u32, u8)> = (0..24)
+        .map(|i| (i * 480, 240, 60 + (i % 8) as u8))
+        .collect();
+    let halves: Vec<(u32, u32, u8)> = (0..12)
+        .map(|i| (i * 960, 900, 36 + (i % 3) as u8))
+        .collect();
+    let kicks: Vec<(u32, u32, u8)> = (0..24).map(|i| (i * 480, 60, 36)).collect();
+    smf.tracks.push(track(b"Piano", 0, 0, &quarters));
+    smf.tracks.push(track(b"Bass", 1, 33, &halves));
+    smf.tracks.push(track(b"Drums", 9, 0, &kicks));
+    let mut bytes = Vec::new();
+    smf.write_std(&mut bytes).unwrap();
+    bytes
+}
+
+/// The frame of a file tick by the file's own tempo map, at 48 kHz (these tempi give
+/// whole frames per tick: 50 at 120 BPM, 60 at 100, 40 at 150).
+fn file_frame(tick: u64) -> u64 {
+    let segments = [(0u64, 50u64), (3_840, 60), (6_720, 40)];
+    let mut frame = 0;
+    for (i, &(start, per_tick)) in segments.iter().enumerate() {
+        let end = segments.get(i + 1).map_or(u64::MAX, |s| s.0);
+        if tick > start {
+            frame += (tick.min(end) - start) * per_tick;
+        }
+    }
+    frame
+}
+
+#[test]
+fn a_type_1_file_plays_every_note_on_the_frame_its_tempo_map_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("band.mid"), band_file()).unwrap();
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "band.mid",
+            "--count-in",
+            "0",
+            "--out",
+            "band.wav",
+            "--events",
+            "e.csv",
+        ],
+        d,
+    ));
+    let events = read_events(&d.join("e.csv"));
+    let frames = |part: &str| -> Vec<u64> {
+        events
+            .iter()
+            .filter(|e| e.part == part)
+            .map(|e| e.frame)
+            .collect()
+    };
+    let piano: Vec<u64> = (0..24).map(|i| file_frame(i * 480)).collect();
+    assert_eq!(frames("Piano"), piano);
+    let bass: Vec<u64> = (0..12).map(|i| file_frame(i * 960)).collect();
+    assert_eq!(frames("Bass"), bass);
+    assert_eq!(frames("Drums"), piano, "kicks on every beat");
+
+    let arrangement = parse_midi(&band_file(), "band.mid", "band").unwrap();
+    let names: Vec<&str> = arrangement
+        .sections
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["start", "B"],
+        "the marker on bar 3 starts a section"
+    );
+    assert_eq!(arrangement.sections[1].tempo_changes.len(), 1);
+    let sounds: Vec<Sound> = arrangement.parts.iter().map(|p| p.sound).collect();
+    assert_eq!(sounds, [Sound::Keys, Sound::Bass, Sound::Kit]);
+    let ratio = TICKS_PER_QUARTER / u64::from(TPQ);
+    let first_bass = &arrangement.sections[0].notes[1][0];
+    assert_eq!(
+        first_bass.len_ticks,
+        900 * ratio,
+        "note lengths keep the file's"
+    );
+}
+
+/// A type 0 file written by hand with running status: one track, two channels.
+fn running_status_file() -> Vec<u8> {
+    let track: Vec<u8> = vec![
+        0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20, // tempo 500 000 µs
+        0x00, 0x90, 0x3C, 0x64, // C4 on, channel 1
+        0x60, 0x3C, 0x00, // (running status) C4 off after 96 ticks
+        0x00, 0x3E, 0x64, // (running status) D4 on
+        0x60, 0x3E, 0x00, // D4 off
+        0x00, 0x91, 0x43, 0x50, // G4 on, channel 2
+        0x81, 0x40, 0x43, 0x00, // (running status) G4 off after 192 ticks
+        0x00, 0xFF, 0x2F, 0x00,
+    ];
+    let mut bytes = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk".to_vec();
+    bytes.extend_from_slice(&(track.len() as u32).to_be_bytes());
+    bytes.extend_from_slice(&track);
+    bytes
+}
+
+#[test]
+fn a_type_0_file_with_running_status_splits_its_channels_into_parts() {
+    let arrangement = parse_midi(&running_status_file(), "rs.mid", "rs").unwrap();
+    let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["track 1 (channel 1)", "track 1 (channel 2)"]);
+    let notes = &arrangement.sections[0].notes;
+    let first: Vec<(u64, u64, u8)> = notes[0]
+        .iter()
+        .map(|n| (n.at_ticks, n.len_ticks, n.pitch))
+        .collect();
+    assert_eq!(first, [(0, 960, 60), (960, 960, 62)]);
+    let second: Vec<(u64, u64, u8)> = notes[1]
+        .iter()
+        .map(|n| (n.at_ticks, n.len_ticks, n.pitch))
+        .collect();
+    assert_eq!(second, [(1920, 1920, 67)], "after the two quarters");
+}
+
+#[test]
+fn broken_and_unplayable_files_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut smpte = running_status_file();
+    smpte[12] = 0xE7; // -25 frames a second
+    smpte[13] = 0x28;
+    let mut silent = Smf::new(Header::new(
+        Format::SingleTrack,
+        Timing::Metrical(u15::new(TPQ)),
+    ));
+    silent.tracks.push(vec![
+        meta(0, MetaMessage::Tempo(u24::new(500_000))),
+        meta(0, MetaMessage::EndOfTrack),
+    ]);
+    let mut silent_bytes = Vec::new();
+    silent.write_std(&mut silent_bytes).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "smpte.mid",
+            smpte,
+            "uses SMPTE time code (25 frames a second)",
+        ),
+        ("silent.mid", silent_bytes, "silent.mid: has no notes"),
+        (
+            "cut.mid",
+            band_file()[..40].to_vec(),
+            "cut.mid: is not a readable MIDI file",
+        ),
+        (
+            "text.mid",
+            b"this is not midi".to_vec(),
+            "text.mid: is not a readable MIDI file",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+        let output = bandroom(&["render", name, "--out", "x.wav"], d);
+        assert!(!output.status.success(), "{name}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{name}: {message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    assert!(!d.join("x.wav").exists());
+}
+
+#[test]
+fn a_lilypond_export_imports_with_its_parts_sections_and_tempo_change() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/drunken-sailor-lilypond.mid");
+    let arrangement = bandroom::music::resolve(path.to_str().unwrap()).unwrap();
+    assert_eq!(arrangement.title, "Drunken Sailor");
+    let parts: Vec<(&str, Sound)> = arrangement
+        .parts
+        .iter()
+        .map(|p| (p.name.as_str(), p.sound))
+        .collect();
+    assert_eq!(
+        parts,
+        [("choir aahs", Sound::Tone), ("acoustic bass", Sound::Bass)]
+    );
+    let names: Vec<&str> = arrangement
+        .sections
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["start", "A"]);
+    assert_eq!(arrangement.sections[1].tempo.unwrap().as_f64(), 100.0);
+    let count = |part: usize| -> usize {
+        arrangement
+            .sections
+            .iter()
+            .map(|s| s.notes[part].len())
+            .sum()
+    };
+    assert_eq!((count(0), count(1)), (60, 30), "every note of both staves");
+    assert_eq!(
+        arrangement.sections[0].notes[0][0].pitch, 69,
+        "the tune starts on A4"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    assert_ok(&bandroom(
+        &[
+            "render",
+            path.to_str().unwrap(),
+            "--count-in",
+            "0",
+            "--out",
+            "ds.wav",
+            "--events",
+            "e.csv",
+        ],
+        dir.path(),
+    ));
+    let melody: Vec<u64> = read_events(&dir.path().join("e.csv"))
+        .into_iter()
+        .filter(|e| e.part == "choir aahs")
+        .map(|e| e.frame)
+        .collect();
+    // Eight bars at 120 BPM (2 s each), then bars of 2.4 s at 100 BPM.
+    assert!(melody.contains(&768_000), "the chorus starts on bar 9");
+    assert_eq!(
+        *melody.last().unwrap(),
+        768_000 + 15 * 57_600,
+        "the last note, beat 3 of bar 16"
+    );
+}
