@@ -318,3 +318,35 @@ fn a_lilypond_export_imports_with_its_parts_sections_and_tempo_change() {
         "the last note, beat 3 of bar 16"
     );
 }
+
+#[test]
+fn import_writes_an_editable_arrangement_that_plays_the_same_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("band.mid"), band_file()).unwrap();
+    let output = bandroom(&["import", "band.mid", "--out", "band.toml"], d);
+    assert_ok(&output);
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(said.contains("3 part(s), 2 section(s), 60 notes"), "{said}");
+    assert!(said.contains("set each part's tier"), "{said}");
+    let from_midi = parse_midi(&band_file(), "band.mid", "band").unwrap();
+    let from_toml = bandroom::music::load_arrangement_file(&d.join("band.toml")).unwrap();
+    assert_eq!(
+        from_toml.sections, from_midi.sections,
+        "notes and tempo map survive the round trip"
+    );
+    assert_eq!(from_toml.parts, from_midi.parts);
+    assert_eq!(from_toml.tempo, from_midi.tempo);
+    // A teacher sets tiers and the file still loads.
+    let edited = std::fs::read_to_string(d.join("band.toml"))
+        .unwrap()
+        .replacen("tier = \"core\"", "tier = \"starter\"", 1);
+    std::fs::write(d.join("band.toml"), edited).unwrap();
+    assert_ok(&bandroom(&["render", "band.toml", "--out", "b.wav"], d));
+    let again = bandroom(&["import", "band.mid", "--out", "band.toml"], d);
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}

@@ -25,6 +25,7 @@ macro_rules! note {
 
 mod classes;
 mod devices;
+mod import;
 mod judgements;
 mod maintenance;
 mod practice;
@@ -61,6 +62,8 @@ pub struct Cli {
 pub enum Action {
     /// Render an arrangement to a WAV file (with optional stems and an event list)
     Render(render::RenderArgs),
+    /// Turn a MIDI file from notation software into an arrangement .toml you can edit
+    Import(import::ImportArgs),
     /// List the built-in arrangements and your own (in the library's arrangements/ folder),
     /// one per line, starting with the name to use
     Arrangements,
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let library = cli.library;
     match cli.command {
         Some(Action::Render(args)) => render::render(&args, library.as_deref()),
+        Some(Action::Import(args)) => import::import(&args),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
         Some(Action::Devices(args)) => devices::devices(&args),
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),

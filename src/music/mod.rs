@@ -11,6 +11,7 @@ pub mod phase;
 pub mod practice;
 pub mod time;
 pub mod toml_format;
+pub mod toml_writer;
 
 pub use arrangement::{Arrangement, Family, Note, Part, Section, Sound, TempoRange};
 pub use builtin::{BUILT_INS, resolve, resolve_in, user_arrangements};

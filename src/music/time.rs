@@ -170,6 +170,18 @@ pub fn parse_note_value(text: &str) -> Result<u64, String> {
 }
 
 /// Parses a pitch: a MIDI number ("60") or a name with octave ("C4" = 60, "F#3", "Bb2").
+/// A MIDI pitch as a name with an octave (`C4` is 60), sharps for black keys.
+pub fn pitch_name(pitch: u8) -> String {
+    const NAMES: [&str; 12] = [
+        "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+    ];
+    format!(
+        "{}{}",
+        NAMES[usize::from(pitch % 12)],
+        i32::from(pitch / 12) - 1
+    )
+}
+
 pub fn parse_pitch(text: &str) -> Result<u8, String> {
     let text = text.trim();
     if let Ok(number) = text.parse::<u8>() {

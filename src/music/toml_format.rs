@@ -88,6 +88,8 @@ struct RawSection {
     tempo: Option<Spanned<f64>>,
     /// Chord symbols, one per bar: "Dm | Dm | C | C".
     chords: Option<Spanned<String>>,
+    /// Tempo changes within a pass: "TICK BPM", ticks from the section's start.
+    tempo_changes: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     play: Vec<Spanned<RawPlay>>,
 }
@@ -96,7 +98,10 @@ struct RawSection {
 #[serde(deny_unknown_fields)]
 struct RawPlay {
     part: Spanned<String>,
-    rhythm: Spanned<String>,
+    rhythm: Option<Spanned<String>>,
+    /// Notes as "AT LENGTH PITCH [VELOCITY]", times in ticks (960 to a quarter note):
+    /// what `bandroom import` writes for music that is not a grid.
+    notes: Option<Vec<Spanned<String>>>,
     step: Option<Spanned<String>>,
     pitches: Option<Vec<Spanned<String>>>,
     velocity: Option<Spanned<u8>>,
@@ -369,6 +374,52 @@ fn written_arrangement(
     })
 }
 
+/// One "AT LENGTH PITCH [VELOCITY]" entry of a part's note list.
+fn listed_note(
+    src: &Source<'_>,
+    entry: &Spanned<String>,
+    pass_ticks: u64,
+) -> Result<super::arrangement::Note, ArrangementError> {
+    let fields: Vec<&str> = entry.get_ref().split_whitespace().collect();
+    let bad = |why: &str| {
+        src.at(
+            entry,
+            format!(
+                "note {:?}: {why}; write \"AT LENGTH PITCH VELOCITY\" with times in ticks (960 to a quarter note)",
+                entry.get_ref()
+            ),
+        )
+    };
+    let [at, len, pitch, rest @ ..] = fields.as_slice() else {
+        return Err(bad("too few fields"));
+    };
+    let at: u64 = at
+        .parse()
+        .map_err(|_| bad("the time is not a whole number"))?;
+    let len: u64 = len
+        .parse()
+        .map_err(|_| bad("the length is not a whole number"))?;
+    if at >= pass_ticks {
+        return Err(bad("it starts after the section ends"));
+    }
+    let pitch = parse_pitch(pitch).map_err(|m| src.at(entry, m))?;
+    let velocity = match rest {
+        [] => DEFAULT_VELOCITY,
+        [v] => v
+            .parse::<u8>()
+            .ok()
+            .filter(|v| (1..=127).contains(v))
+            .ok_or_else(|| bad("the velocity must be 1 to 127"))?,
+        _ => return Err(bad("too many fields")),
+    };
+    Ok(super::arrangement::Note {
+        at_ticks: at,
+        len_ticks: len.max(1),
+        pitch,
+        velocity,
+    })
+}
+
 /// The tiers parts use, the usual ones first in their usual order.
 fn tiers_in_use(parts: &[Part]) -> Vec<String> {
     let mut tiers: Vec<String> = DEFAULT_TIERS
@@ -454,7 +505,31 @@ fn section(
             ));
         }
         seen[index] = true;
-        let steps = parse_rhythm(p.rhythm.get_ref()).map_err(|m| src.at(&p.rhythm, m))?;
+        let rhythm = match (&p.rhythm, &p.notes) {
+            (Some(_), Some(notes)) => {
+                return Err(src.at(
+                    &notes[0],
+                    format!("part '{part_name}' in section '{section_name}' has both a rhythm and notes: keep one"),
+                ));
+            }
+            (None, Some(list)) => {
+                notes[index] = list
+                    .iter()
+                    .map(|n| listed_note(src, n, pass_ticks))
+                    .collect::<Result<_, _>>()?;
+                continue;
+            }
+            (Some(rhythm), None) => rhythm,
+            (None, None) => {
+                return Err(src.at(
+                    &p.part,
+                    format!(
+                        "part '{part_name}' in section '{section_name}' needs a rhythm (or notes)"
+                    ),
+                ));
+            }
+        };
+        let steps = parse_rhythm(rhythm.get_ref()).map_err(|m| src.at(rhythm, m))?;
         let step_ticks = match &p.step {
             Some(step) => parse_note_value(step.get_ref()).map_err(|m| src.at(step, m))?,
             // An eighth-note grid in 4/4 and in 12/8: what classroom rhythm grids use.
@@ -463,7 +538,7 @@ fn section(
         let grid_ticks = step_ticks * steps.len() as u64;
         if grid_ticks > pass_ticks || !pass_ticks.is_multiple_of(grid_ticks) {
             return Err(src.at(
-                &p.rhythm,
+                rhythm,
                 format!(
                     "rhythm for '{part_name}' in section '{section_name}' has {} steps of {step_ticks} ticks; \
                      {bars} bar(s) of {meter} need {} steps (or a number of steps that repeats evenly into them)",
@@ -508,7 +583,7 @@ fn section(
                         .collect::<Vec<_>>()
                 })
                 .collect();
-        grids[index] = Some(p.rhythm.get_ref().trim().to_string());
+        grids[index] = Some(rhythm.get_ref().trim().to_string());
         let copies = pass_ticks / grid_ticks;
         notes[index] = (0..copies)
             .flat_map(|copy| {
@@ -519,12 +594,42 @@ fn section(
             })
             .collect();
     }
+    let tempo_changes = s
+        .tempo_changes
+        .iter()
+        .flatten()
+        .map(|change| {
+            let bad = || {
+                src.at(
+                    change,
+                    format!(
+                        "tempo change {:?}: write \"TICK BPM\" with the tick inside the section (1 to {})",
+                        change.get_ref(),
+                        pass_ticks - 1
+                    ),
+                )
+            };
+            let (tick, bpm) = change.get_ref().trim().split_once(' ').ok_or_else(bad)?;
+            let tick: u64 = tick.parse().map_err(|_| bad())?;
+            let bpm: f64 = bpm.trim().parse().map_err(|_| bad())?;
+            if tick == 0 || tick >= pass_ticks {
+                return Err(bad());
+            }
+            Ok((tick, Bpm::new(bpm).map_err(|m| src.at(change, m))?))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if tempo_changes.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(src.at(
+            &s.name,
+            format!("section '{section_name}': tempo changes must be in time order"),
+        ));
+    }
     Ok(Section {
         name: section_name.clone(),
         bars,
         repeats,
         tempo,
-        tempo_changes: Vec::new(),
+        tempo_changes,
         notes,
         chords,
         grids,
