@@ -20,6 +20,7 @@ fn part(name: &str, sound: Sound) -> Part {
         sound,
         instrument: sound.name().into(),
         tier: "core".into(),
+        stem: None,
         gain: 1.0,
         pan: 0.0,
     }

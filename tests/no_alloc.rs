@@ -46,14 +46,18 @@ fn engine_process_never_allocates() {
             .unwrap(),
             128,
         ),
+        // A whole-class band: 21 parts, chords on the downbeats.
+        (resolve("bandroom-blues").unwrap(), 256),
     ] {
-        let score = Score::new(
+        let mut score = Score::new(
             &arrangement,
             ScoreOptions {
                 count_in_bars: 2,
                 tempo: None,
             },
         );
+        // A backing stem on the first part, playing from bar 1 for ten seconds.
+        score.attach_stem(0, std::sync::Arc::from(vec![0.25f32; 480_000]));
         let config = EngineConfig {
             max_block_frames: block,
             stems: true,

@@ -22,6 +22,7 @@ pub fn busy_band(parts: usize) -> Arrangement {
                 sound: Sound::ALL[i % Sound::ALL.len()],
                 instrument: Sound::ALL[i % Sound::ALL.len()].name().into(),
                 tier: "core".into(),
+                stem: None,
                 gain: 0.5,
                 pan: 0.0,
             })

@@ -13,4 +13,5 @@ pub mod device;
 pub mod live;
 pub mod offline;
 pub mod settings;
+pub mod stems;
 pub mod virtual_device;

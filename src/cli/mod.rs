@@ -32,6 +32,7 @@ mod practice;
 mod record;
 mod recover;
 mod render;
+mod stems;
 mod takes;
 
 use anyhow::{Context, Result};

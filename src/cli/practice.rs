@@ -40,6 +40,17 @@ pub struct PracticeArgs {
     pub solo_tier: Option<String>,
 }
 
+impl PracticeArgs {
+    /// Whether the piece is reshaped (a part of it, or passes at other tempi), which
+    /// backing stems cannot follow.
+    pub fn reshapes(&self) -> bool {
+        self.section.is_some()
+            || self.bars.is_some()
+            || self.passes.is_some()
+            || self.ramp.is_some()
+    }
+}
+
 fn parse_bars(text: &str) -> Result<(u32, u32)> {
     let parsed = match text.split_once('-') {
         Some((a, b)) => a.trim().parse().ok().zip(b.trim().parse().ok()),

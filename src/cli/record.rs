@@ -199,7 +199,13 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
 
     let (score, arrangement_record) = match &performance {
         Some((arrangement, options)) => {
-            let score = Score::new(arrangement, *options);
+            let mut score = Score::new(arrangement, *options);
+            super::stems::attach_stems(
+                &mut score,
+                arrangement,
+                rate,
+                args.performance.practice.reshapes(),
+            )?;
             let record = ArrangementRecord {
                 name: arrangement.name.clone(),
                 title: arrangement.title.clone(),

@@ -222,7 +222,13 @@ fn stem_file_name(part: &str) -> String {
 
 pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     let plan = plan_render(args, library)?;
-    let score = Score::new(&plan.arrangement, plan.score_options);
+    let mut score = Score::new(&plan.arrangement, plan.score_options);
+    super::stems::attach_stems(
+        &mut score,
+        &plan.arrangement,
+        plan.config.sample_rate_hz,
+        args.performance.practice.reshapes(),
+    )?;
     let lane_names: Vec<String> = score.lanes.iter().map(|l| l.name.clone()).collect();
     let lane_sounds: Vec<_> = score.lanes.iter().map(|l| l.sound).collect();
     let tempo = score.tempo;

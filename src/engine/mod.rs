@@ -23,7 +23,8 @@ pub use control::{Command, EngineBusy, EngineHandle, Event};
 pub use meters::{MeterSlot, Meters};
 pub use mixer::ClickRoute;
 pub use score::{
-    CLICK_LANE_NAME, Lane, LaneSound, NoteRole, Score, ScoreNote, ScoreOptions, SectionSpan,
+    CLICK_LANE_NAME, Lane, LaneSound, NoteRole, Score, ScoreNote, ScoreOptions, ScoreStem,
+    SectionSpan,
 };
 pub use tempo_map::TempoMap;
 
@@ -133,6 +134,8 @@ pub struct Engine {
     /// One interleaved buffer of `max_block_frames × channels` per lane, when asked for.
     stem_buffers: Vec<f32>,
     last_chunk_frames: usize,
+    /// The timeline frame each stem starts on (bar 1), kept with the tempo map.
+    stem_starts: Vec<u64>,
     click_enabled: bool,
     sub_beats: bool,
     output_frame: u64,
@@ -184,6 +187,7 @@ impl Engine {
                 Vec::new()
             },
             last_chunk_frames: 0,
+            stem_starts: vec![0; score.stems.len()],
             click_enabled: true,
             sub_beats: false,
             output_frame: 0,
@@ -194,6 +198,7 @@ impl Engine {
             score,
             config,
         };
+        engine.place_stems();
         engine.seek(0);
         let handle = EngineHandle {
             commands: command_tx,
@@ -272,6 +277,7 @@ impl Engine {
             self.voices
                 .render(&mut self.lane_buffers, stride, done, done + span);
             if self.transport.playing {
+                self.play_stems(done, span);
                 self.transport.position += span as u64;
             }
             done += span;
@@ -387,6 +393,38 @@ impl Engine {
         }
     }
 
+    /// Real-time: recomputes where each stem starts; no allocation.
+    fn place_stems(&mut self) {
+        let start = self.tempo_map.frame_at_tick(self.score.count_in_ticks);
+        self.stem_starts.fill(start);
+    }
+
+    /// Adds each stem's samples for timeline frames `position..position + span` into its
+    /// lane at `offset`. Stems are silent at any tempo but the written one.
+    ///
+    /// Real-time: copies from preloaded samples; no allocation, lock or I/O.
+    fn play_stems(&mut self, offset: usize, span: usize) {
+        if self.tempo != self.score.written_tempo {
+            return;
+        }
+        let stride = self.config.max_block_frames;
+        let position = self.transport.position;
+        for (stem, &start) in self.score.stems.iter().zip(&self.stem_starts) {
+            let from = position.max(start);
+            let to = (position + span as u64).min(start + stem.samples.len() as u64);
+            if from >= to {
+                continue;
+            }
+            let lane = &mut self.lane_buffers[stem.lane * stride..(stem.lane + 1) * stride];
+            let out =
+                &mut lane[offset + (from - position) as usize..offset + (to - position) as usize];
+            let source = &stem.samples[(from - start) as usize..(to - start) as usize];
+            for (o, s) in out.iter_mut().zip(source) {
+                *o += *s;
+            }
+        }
+    }
+
     /// Real-time: rebuilds the tempo map in place and keeps the musical position.
     fn set_tempo(&mut self, tempo: Bpm) {
         let tick = self.tempo_map.tick_at_frame(self.transport.position);
@@ -394,6 +432,7 @@ impl Engine {
         self.tempo_map
             .rebuild(self.score.played_tempo_changes(tempo));
         self.transport.end_frame = self.tempo_map.frame_at_tick(self.score.end_tick);
+        self.place_stems();
         self.refresh_loop_range();
         let frame = self.tempo_map.frame_at_tick(tick);
         self.seek(frame);

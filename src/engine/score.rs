@@ -115,9 +115,37 @@ pub struct Score {
     pub tempo: Bpm,
     pub count_in_ticks: u64,
     pub end_tick: u64,
+    /// Backing stems, each on its part's lane, starting on bar 1 (after the count-in).
+    pub stems: Vec<ScoreStem>,
+}
+
+/// Audio a lane plays from bar 1, at the session rate (decoded before the engine starts).
+#[derive(Clone, Debug)]
+pub struct ScoreStem {
+    pub lane: usize,
+    pub samples: std::sync::Arc<[f32]>,
 }
 
 impl Score {
+    /// Gives `lane` (a part) a stem to play from bar 1.
+    pub fn attach_stem(&mut self, lane: usize, samples: std::sync::Arc<[f32]>) {
+        if lane < self.part_count() {
+            self.stems.retain(|s| s.lane != lane);
+            self.stems.push(ScoreStem { lane, samples });
+        }
+    }
+
+    /// Why stems cannot play at `tempo`, if they cannot: they are recorded at the
+    /// arrangement's tempo, and stretching them would drift from the parts.
+    pub fn stems_blocked_at(&self, tempo: Bpm) -> Option<String> {
+        (!self.stems.is_empty() && tempo != self.written_tempo).then(|| {
+            format!(
+                "backing stems play only at the written tempo ({} BPM), not at {tempo} BPM",
+                self.written_tempo
+            )
+        })
+    }
+
     pub fn new(arrangement: &Arrangement, options: ScoreOptions) -> Self {
         let meter = arrangement.meter;
         let bar_ticks = meter.bar_ticks();
@@ -220,6 +248,7 @@ impl Score {
             tempo: played,
             count_in_ticks,
             end_tick,
+            stems: Vec::new(),
         }
     }
 
@@ -243,6 +272,7 @@ impl Score {
             tempo,
             count_in_ticks: 0,
             end_tick: 0,
+            stems: Vec::new(),
         }
     }
 

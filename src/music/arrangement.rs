@@ -201,6 +201,9 @@ pub struct Part {
     pub gain: f32,
     /// -1.0 = left, 0.0 = centre, 1.0 = right.
     pub pan: f32,
+    /// An audio file this part plays instead of notes (a backing track), as written
+    /// in the arrangement, resolved against the arrangement's folder.
+    pub stem: Option<std::path::PathBuf>,
 }
 
 /// A note within one pass of a section, in ticks from the start of that pass.

@@ -279,6 +279,7 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
             tier: super::arrangement::DEFAULT_TIERS[1].to_string(),
             gain: 1.0,
             pan: 0.0,
+            stem: None,
         });
     }
 

@@ -110,6 +110,7 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, String> {
         sound: Sound::Clap,
         instrument: "claps".to_string(),
         tier: tier.to_string(),
+        stem: None,
         gain: 1.0,
         pan,
     };

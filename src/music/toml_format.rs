@@ -75,6 +75,8 @@ struct RawPart {
     sound: Option<Spanned<String>>,
     instrument: Option<Spanned<String>>,
     tier: Option<Spanned<String>>,
+    /// An audio file (WAV, FLAC, MP3, Ogg) the part plays instead of notes.
+    stem: Option<Spanned<String>>,
     gain: Option<Spanned<f32>>,
     pan: Option<Spanned<f32>>,
 }
@@ -142,7 +144,17 @@ pub fn load_arrangement_file(path: &Path) -> Result<Arrangement, ArrangementErro
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "arrangement".to_string());
-    parse_arrangement(&text, &path.display().to_string(), &name)
+    let mut arrangement = parse_arrangement(&text, &path.display().to_string(), &name)?;
+    // A stem's path is written relative to the arrangement's own folder.
+    let folder = path.parent().unwrap_or(Path::new(""));
+    for part in &mut arrangement.parts {
+        if let Some(stem) = part.stem.as_mut()
+            && stem.is_relative()
+        {
+            *stem = folder.join(&*stem);
+        }
+    }
+    Ok(arrangement)
 }
 
 /// Parses arrangement TOML. `origin` names the file in errors; `name` is what a
@@ -306,6 +318,7 @@ fn written_arrangement(
             }
         })?;
         let sound = match (&p.sound, &p.instrument) {
+            _ if p.stem.is_some() => Sound::Tone,
             (Some(sound), _) => Sound::parse(sound.get_ref()).map_err(|m| src.at(sound, m))?,
             (None, Some(instrument)) => Sound::parse(instrument.get_ref()).map_err(|_| {
                 src.at(
@@ -348,12 +361,20 @@ fn written_arrangement(
             name: p.name.get_ref().trim().to_string(),
             sound,
             instrument: p.instrument.as_ref().map_or_else(
-                || sound.name().to_string(),
+                || {
+                    if p.stem.is_some() {
+                        "backing track"
+                    } else {
+                        sound.name()
+                    }
+                    .to_string()
+                },
                 |i| i.get_ref().trim().to_string(),
             ),
             tier,
             gain,
             pan,
+            stem: p.stem.as_ref().map(|s| PathBuf::from(s.get_ref().trim())),
         });
     }
     let sections = raw
@@ -498,6 +519,12 @@ fn section(
                     ),
                 )
             })?;
+        if parts[index].stem.is_some() {
+            return Err(src.at(
+                &p.part,
+                format!("part '{part_name}' plays a stem (an audio file), so it cannot also have notes in section '{section_name}'"),
+            ));
+        }
         if seen[index] {
             return Err(src.at(
                 &p.part,

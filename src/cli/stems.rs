@@ -1,0 +1,66 @@
+//! Attaching an arrangement's backing stems to a score for `render` and `record`:
+//! decoded and resampled before the engine starts, or left off with the reason said.
+//!
+//! Must not decode audio itself (`audio::stems` does) or decide timing (the engine
+//! starts stems on bar 1).
+
+use anyhow::{Context, Result};
+use bandroom::audio::stems::load_stem;
+use bandroom::engine::Score;
+use bandroom::music::Arrangement;
+
+/// Loads every stem of `arrangement` onto its lane of `score`, unless the performance
+/// reshapes the piece (`practising`) or plays it at another tempo: then the stems stay
+/// off and a note says why, so nothing drifts silently.
+pub fn attach_stems(
+    score: &mut Score,
+    arrangement: &Arrangement,
+    rate: u32,
+    practising: bool,
+) -> Result<()> {
+    let stem_parts: Vec<(usize, &bandroom::music::Part)> = arrangement
+        .parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.stem.is_some())
+        .collect();
+    if stem_parts.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = stem_parts.iter().map(|(_, p)| p.name.as_str()).collect();
+    if practising {
+        note!(
+            "note: the backing stem(s) {} are off: stems play only with the whole piece, \
+             not a section, bar range, passes or a ramp",
+            names.join(", ")
+        );
+        return Ok(());
+    }
+    if score.tempo != score.written_tempo {
+        note!(
+            "note: the backing stem(s) {} are off: they play only at the written tempo ({} BPM), \
+             not at {} BPM",
+            names.join(", "),
+            score.written_tempo,
+            score.tempo
+        );
+        return Ok(());
+    }
+    for (lane, part) in stem_parts {
+        let Some(path) = part.stem.as_deref() else {
+            continue;
+        };
+        let stem = load_stem(path, rate).with_context(|| format!("part '{}'", part.name))?;
+        if stem.source_rate != rate {
+            note!(
+                "{}: resampled from {} Hz to {rate} Hz ({} → {} frames)",
+                path.display(),
+                stem.source_rate,
+                stem.source_frames,
+                stem.samples.len()
+            );
+        }
+        score.attach_stem(lane, stem.samples);
+    }
+    Ok(())
+}

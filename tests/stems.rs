@@ -1,0 +1,183 @@
+//! Backing stems: an audio file played as a part, resampled to the session rate,
+//! starting on bar 1 to the frame and keeping its length; off, with the reason said, at
+//! a practice tempo; clear errors for missing or unreadable files.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// A mono 44.1 kHz WAV of `secs` seconds, silent but for single-sample clicks at `clicks`.
+fn clicks_wav(path: &Path, secs: u32, clicks: &[u64]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..u64::from(secs) * 44_100 {
+        writer
+            .write_sample(if clicks.contains(&i) { 30_000i16 } else { 0 })
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+/// 31 bars of 4/4 at 120 BPM (62 s) with a backing stem and nothing else.
+fn piece_with_stem(dir: &Path, stem: &str) {
+    std::fs::write(
+        dir.join("backing.toml"),
+        format!(
+            "title = \"With a backing\"\nmeter = \"4/4\"\n[tempo]\nbpm = 120\n\
+             [[part]]\nname = \"backing\"\nstem = \"{stem}\"\n\
+             [[section]]\nname = \"A\"\nbars = 31\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn peak_frames(samples: &[f32], channels: usize) -> Vec<u64> {
+    // Local maxima above half the loudest sample, one per click.
+    let left: Vec<f32> = samples.chunks(channels).map(|f| f[0].abs()).collect();
+    let loudest = left.iter().fold(0.0f32, |a, b| a.max(*b));
+    (1..left.len() - 1)
+        .filter(|&i| left[i] > loudest * 0.5 && left[i] >= left[i - 1] && left[i] > left[i + 1])
+        .map(|i| i as u64)
+        .collect()
+}
+
+#[test]
+fn a_44_1_khz_stem_starts_on_bar_one_and_keeps_its_length_at_48_khz() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clicks = [44_100u64, 30 * 44_100, 59 * 44_100];
+    clicks_wav(&d.join("clicks.wav"), 60, &clicks);
+    piece_with_stem(d, "clicks.wav");
+    let output = bandroom(
+        &[
+            "render",
+            "backing.toml",
+            "--count-in",
+            "1",
+            "--out",
+            "mix.wav",
+            "--stems",
+            "stems",
+        ],
+        d,
+    );
+    assert_ok(&output);
+    assert!(
+        stderr(&output).contains("resampled from 44100 Hz to 48000 Hz"),
+        "{}",
+        stderr(&output)
+    );
+    let (samples, channels) = read_wav(&d.join("stems/backing.wav"));
+    let bar_one = 96_000; // one count-in bar at 120 BPM
+    let expected: Vec<u64> = clicks
+        .iter()
+        .map(|c| bar_one + (c * 48_000 + 22_050) / 44_100)
+        .collect();
+    let found = peak_frames(&samples, channels);
+    assert_eq!(found.len(), 3, "{found:?}");
+    for (f, e) in found.iter().zip(&expected) {
+        assert!(
+            f.abs_diff(*e) <= 1,
+            "click at {f}, expected {e} (±1 frame): {found:?}"
+        );
+    }
+    // Nothing before bar 1: the stem starts with the piece, not the count-in.
+    let before: f32 = samples[..bar_one as usize * channels]
+        .iter()
+        .map(|x| x.abs())
+        .sum();
+    assert_eq!(before, 0.0);
+}
+
+#[test]
+fn a_practice_tempo_turns_stems_off_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    clicks_wav(&d.join("clicks.wav"), 5, &[44_100]);
+    piece_with_stem(d, "clicks.wav");
+    let output = bandroom(
+        &[
+            "render",
+            "backing.toml",
+            "--tempo",
+            "100",
+            "--out",
+            "slow.wav",
+            "--stems",
+            "stems",
+        ],
+        d,
+    );
+    assert_ok(&output);
+    let message = stderr(&output);
+    assert!(
+        message.contains("backing stem(s) backing are off: they play only at the written tempo (120 BPM), not at 100 BPM"),
+        "{message}"
+    );
+    let (samples, _) = read_wav(&d.join("stems/backing.wav"));
+    assert!(
+        samples.iter().all(|x| *x == 0.0),
+        "no stem at the wrong tempo"
+    );
+    let bars = bandroom(
+        &["render", "backing.toml", "--bars", "2-3", "--out", "b.wav"],
+        d,
+    );
+    assert!(
+        stderr(&bars).contains("not a section, bar range, passes or a ramp"),
+        "{}",
+        stderr(&bars)
+    );
+}
+
+#[test]
+fn missing_and_unreadable_stems_name_the_file_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    piece_with_stem(d, "nowhere.wav");
+    let missing = bandroom(&["render", "backing.toml", "--out", "x.wav"], d);
+    assert!(!missing.status.success());
+    let message = stderr(&missing);
+    assert!(
+        message.contains("part 'backing'") && message.contains("nowhere.wav"),
+        "{message}"
+    );
+    assert!(
+        message.contains("put the file beside the arrangement"),
+        "{message}"
+    );
+
+    std::fs::write(d.join("notes.mp3"), b"these are my notes, not audio").unwrap();
+    piece_with_stem(d, "notes.mp3");
+    let unreadable = bandroom(&["render", "backing.toml", "--out", "x.wav"], d);
+    let message = stderr(&unreadable);
+    assert!(
+        message.contains("is not audio bandroom can read"),
+        "{message}"
+    );
+    assert!(
+        message.contains("WAV, FLAC, MP3 or Ogg Vorbis"),
+        "{message}"
+    );
+    assert!(!d.join("x.wav").exists());
+
+    std::fs::write(
+        d.join("both.toml"),
+        "title = \"Both\"\nmeter = \"4/4\"\n[tempo]\nbpm = 120\n[[part]]\nname = \"b\"\nstem = \"x.wav\"\n\
+         [[section]]\nname = \"A\"\nbars = 1\n[[section.play]]\npart = \"b\"\nrhythm = \"x . . .\"\nstep = \"1/4\"\n",
+    )
+    .unwrap();
+    let both = bandroom(&["render", "both.toml", "--out", "x.wav"], d);
+    assert!(
+        stderr(&both).contains("line 12: part 'b' plays a stem"),
+        "{}",
+        stderr(&both)
+    );
+}
