@@ -181,3 +181,29 @@ fn missing_and_unreadable_stems_name_the_file_and_what_to_do() {
         stderr(&both)
     );
 }
+
+#[test]
+fn flac_and_ogg_vorbis_stems_decode_to_their_length_with_the_click_in_place() {
+    use bandroom::audio::stems::load_stem;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for (file, tolerance) in [("stem-click.flac", 1u64), ("stem-click.ogg", 3)] {
+        let stem = load_stem(&data.join(file), 48_000).unwrap();
+        assert_eq!(stem.source_rate, 44_100, "{file}");
+        assert_eq!(
+            stem.source_frames, 88_200,
+            "{file}: every frame, no encoder padding"
+        );
+        assert!(
+            stem.samples.len().abs_diff(96_000) <= 1,
+            "{file}: {} frames",
+            stem.samples.len()
+        );
+        let peak = peak_frames(&stem.samples, 1);
+        assert_eq!(peak.len(), 1, "{file}: {peak:?}");
+        assert!(
+            peak[0].abs_diff(24_000) <= tolerance,
+            "{file}: click at {}",
+            peak[0]
+        );
+    }
+}
