@@ -477,9 +477,5 @@ fn a_schools_own_arrangements_are_listed_and_played_by_name() {
         "five sections, twice each, three claps a bar, two clappers"
     );
     let refused = bandroom(&["--library", lib, "render", "broken", "--out", "b.wav"], d);
-    assert!(
-        stderr(&refused).contains("broken.toml: line 3"),
-        "{}",
-        stderr(&refused)
-    );
+    assert_contains(&stderr(&refused), "broken.toml: line 3");
 }

@@ -238,11 +238,7 @@ fn a_library_from_a_newer_bandroom_is_refused_untouched() {
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
     let output = cli(&root, &["class", "list"]);
     assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("newer bandroom"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "newer bandroom");
 }
 
 #[test]
@@ -296,11 +292,7 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
         ],
     );
     assert_ok(&loose);
-    assert!(
-        stdout(&loose).contains("3 pupil(s) added"),
-        "{}",
-        stdout(&loose)
-    );
+    assert_contains(&stdout(&loose), "3 pupil(s) added");
     assert_eq!(count(&db, in_class), 3);
     let list = stdout(&cli(&root, &["pupils", "list", "--class", "8B", "--json"]));
     let pupils: serde_json::Value = serde_json::from_str(&list).unwrap();
@@ -331,16 +323,8 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
             "8B",
         ],
     );
-    assert!(
-        stdout(&again).contains("0 pupil(s) added"),
-        "{}",
-        stdout(&again)
-    );
-    assert!(
-        stdout(&again).contains("3 already in the class"),
-        "{}",
-        stdout(&again)
-    );
+    assert_contains(&stdout(&again), "0 pupil(s) added");
+    assert_contains(&stdout(&again), "3 already in the class");
 }
 
 #[test]
@@ -635,14 +619,10 @@ fn erasing_a_pupil_leaves_no_trace_of_their_name() {
         !refused.status.success(),
         "no terminal and no --yes: nothing erased"
     );
-    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    assert_contains(&stderr(&refused), "--yes");
     let output = cli(&root, &["erase", "--pupil", "Zebedee Quixley", "--yes"]);
     assert_ok(&output);
-    assert!(
-        stdout(&output).contains("1 take(s) only they played in deleted"),
-        "{}",
-        stdout(&output)
-    );
+    assert_contains(&stdout(&output), "1 take(s) only they played in deleted");
 
     assert!(
         !solo_folder.exists(),
@@ -918,11 +898,7 @@ fn record_without_out_files_a_complete_hashed_take_into_the_library() {
         ],
     );
     assert_ok(&output);
-    assert!(
-        stdout(&output).contains("take 1 is in the library"),
-        "{}",
-        stdout(&output)
-    );
+    assert_contains(&stdout(&output), "take 1 is in the library");
     let lib = Library::open(&root).unwrap();
     let take = lib.take(1).unwrap();
     assert_eq!(take.class.as_deref(), Some("8B"));
@@ -967,11 +943,7 @@ fn backup_while_the_app_writes_is_consistent() {
     let output = cli(&root, &["backup", destination.to_str().unwrap()]);
     writer.join().unwrap();
     assert_ok(&output);
-    assert!(
-        stdout(&output).contains("5 take(s), 10 file(s)"),
-        "{}",
-        stdout(&output)
-    );
+    assert_contains(&stdout(&output), "5 take(s), 10 file(s)");
     let copy = Library::open(&destination).unwrap();
     assert!(
         copy.check().unwrap().findings.is_empty(),
@@ -984,7 +956,7 @@ fn backup_while_the_app_writes_is_consistent() {
     assert!((0..=200).contains(&judged));
     let again = cli(&root, &["backup", destination.to_str().unwrap()]);
     assert!(!again.status.success(), "a backup never overwrites another");
-    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
+    assert_contains(&stderr(&again), "not empty");
 }
 
 #[test]
@@ -1124,7 +1096,7 @@ fn retention_lists_takes_past_their_date_for_review() {
     let review = stdout(&cli(&root, &["takes", "review", "--on", "2999-01-01"]));
     assert!(review.contains(&format!("keep until {until}")), "{review}");
     let bad = cli(&root, &["retention", "--set", "rehearsal=0"]);
-    assert!(stderr(&bad).contains("1 to 240"), "{}", stderr(&bad));
+    assert_contains(&stderr(&bad), "1 to 240");
 }
 
 #[test]
@@ -1172,7 +1144,7 @@ fn a_changed_framework_in_use_becomes_a_new_version() {
     );
     std::fs::write(&file, "name = \"ours\"\ntitle = 3\n").unwrap();
     let broken = cli(&root, &["frameworks", "import", file.to_str().unwrap()]);
-    assert!(stderr(&broken).contains("(line 2)"), "{}", stderr(&broken));
+    assert_contains(&stderr(&broken), "(line 2)");
 }
 
 #[test]
@@ -1242,11 +1214,7 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
         &["voice-note", &t, note.to_str().unwrap(), "--at", "0.05"],
     );
     assert_ok(&output);
-    assert!(
-        stdout(&output).contains("voice note of 0.5 s"),
-        "{}",
-        stdout(&output)
-    );
+    assert_contains(&stdout(&output), "voice note of 0.5 s");
     let kept = folder.join("voice-notes/note-001.wav");
     assert_eq!(std::fs::read(&kept).unwrap(), std::fs::read(&note).unwrap());
     let frame = count(
@@ -1256,11 +1224,7 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
     assert_eq!(frame, 2_400);
     std::fs::write(&kept, b"RIFF....WAVEjunk").unwrap();
     let check = cli(&root, &["check"]);
-    assert!(
-        stdout(&check).contains("note-001.wav has changed"),
-        "{}",
-        stdout(&check)
-    );
+    assert_contains(&stdout(&check), "note-001.wav has changed");
     std::fs::write(dir.path().join("bad.wav"), b"not audio").unwrap();
     let bad = cli(
         &root,
@@ -1270,11 +1234,7 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
             dir.path().join("bad.wav").to_str().unwrap(),
         ],
     );
-    assert!(
-        stderr(&bad).contains("bad.wav is not a readable WAV file"),
-        "{}",
-        stderr(&bad)
-    );
+    assert_contains(&stderr(&bad), "bad.wav is not a readable WAV file");
 }
 
 #[test]
@@ -1297,11 +1257,7 @@ fn recording_for_an_unknown_class_stops_before_anything_is_made() {
         ],
     );
     assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("no class called \"9Z\""),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "no class called \"9Z\"");
     let incoming = std::fs::read_dir(root.join("takes/.incoming"))
         .unwrap()
         .count();
@@ -1320,9 +1276,5 @@ fn recording_for_an_unknown_class_stops_before_anything_is_made() {
             "fun",
         ],
     );
-    assert!(
-        stderr(&bad).contains("unknown purpose \"fun\""),
-        "{}",
-        stderr(&bad)
-    );
+    assert_contains(&stderr(&bad), "unknown purpose \"fun\"");
 }

@@ -383,11 +383,7 @@ fn bad_device_input_gets_one_clear_line() {
             "virtual",
         ],
     );
-    assert!(
-        stderr(&again).contains("already holds a take"),
-        "{}",
-        stderr(&again)
-    );
+    assert_contains(&stderr(&again), "already holds a take");
 }
 
 #[test]

@@ -344,9 +344,5 @@ fn import_writes_an_editable_arrangement_that_plays_the_same_notes() {
     std::fs::write(d.join("band.toml"), edited).unwrap();
     assert_ok(&bandroom(&["render", "band.toml", "--out", "b.wav"], d));
     let again = bandroom(&["import", "band.mid", "--out", "band.toml"], d);
-    assert!(
-        stderr(&again).contains("already exists"),
-        "{}",
-        stderr(&again)
-    );
+    assert_contains(&stderr(&again), "already exists");
 }

@@ -69,11 +69,7 @@ fn a_44_1_khz_stem_starts_on_bar_one_and_keeps_its_length_at_48_khz() {
         d,
     );
     assert_ok(&output);
-    assert!(
-        stderr(&output).contains("resampled from 44100 Hz to 48000 Hz"),
-        "{}",
-        stderr(&output)
-    );
+    assert_contains(&stderr(&output), "resampled from 44100 Hz to 48000 Hz");
     let (samples, channels) = read_wav(&d.join("stems/backing.wav"));
     let bar_one = 96_000; // one count-in bar at 120 BPM
     let expected: Vec<u64> = clicks
@@ -130,11 +126,7 @@ fn a_practice_tempo_turns_stems_off_and_says_why() {
         &["render", "backing.toml", "--bars", "2-3", "--out", "b.wav"],
         d,
     );
-    assert!(
-        stderr(&bars).contains("not a section, bar range, passes or a ramp"),
-        "{}",
-        stderr(&bars)
-    );
+    assert_contains(&stderr(&bars), "not a section, bar range, passes or a ramp");
 }
 
 #[test]
@@ -175,11 +167,7 @@ fn missing_and_unreadable_stems_name_the_file_and_what_to_do() {
     )
     .unwrap();
     let both = bandroom(&["render", "both.toml", "--out", "x.wav"], d);
-    assert!(
-        stderr(&both).contains("line 12: part 'b' plays a stem"),
-        "{}",
-        stderr(&both)
-    );
+    assert_contains(&stderr(&both), "line 12: part 'b' plays a stem");
 }
 
 #[test]

@@ -182,3 +182,8 @@ pub fn spawn_named<T: Send + 'static>(
         .spawn(work)
         .unwrap()
 }
+
+/// Fails with the whole text when it does not contain `expected`.
+pub fn assert_contains(text: &str, expected: &str) {
+    assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
+}
