@@ -4,6 +4,7 @@
 //! one real-time object that turns music into audio, `audio` drives the engine
 //! (offline here, devices later) and `record` writes what comes out to disk.
 
+pub mod analysis;
 pub mod audio;
 pub mod engine;
 pub mod library;

@@ -1,0 +1,251 @@
+//! Matching detected onsets to the notes a part asked for, and the summaries a teacher
+//! reads: hits, misses, extras, signed deviation (rushing is negative), spread, tempo
+//! drift, named bands, and per section.
+//!
+//! Must not detect onsets or compute the timeline: the caller passes expected frames
+//! (from the score and tempo map) and detected frames.
+
+use serde::Serialize;
+
+/// Bands teachers name deviations by, in milliseconds either side.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Bands {
+    pub tight_ms: f64,
+    pub good_ms: f64,
+    pub loose_ms: f64,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Self {
+            tight_ms: 16.0,
+            good_ms: 33.0,
+            loose_ms: 50.0,
+        }
+    }
+}
+
+/// One expected note.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expected {
+    pub frame: u64,
+    pub section: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NoteResult {
+    pub expected_frame: u64,
+    pub detected_frame: Option<u64>,
+    pub deviation_ms: Option<f64>,
+    pub status: &'static str,
+    pub section: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Extra {
+    pub detected_frame: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub hits: usize,
+    pub misses: usize,
+    pub extras: usize,
+    pub hit_rate: f64,
+    /// Mean signed deviation: negative rushes, positive drags.
+    pub mean_deviation_ms: Option<f64>,
+    pub sd_deviation_ms: Option<f64>,
+    pub median_abs_deviation_ms: Option<f64>,
+    /// How the deviation changes over the take (ms per minute): negative speeds up.
+    pub drift_ms_per_minute: Option<f64>,
+    pub tight: usize,
+    pub good: usize,
+    pub loose: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SectionSummary {
+    pub section: usize,
+    pub name: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Analysis {
+    pub notes: Vec<NoteResult>,
+    pub extras: Vec<Extra>,
+    pub summary: Summary,
+    pub sections: Vec<SectionSummary>,
+    pub bands: Bands,
+    /// Plain words when the numbers would mislead ("no onsets found").
+    pub warnings: Vec<String>,
+}
+
+/// Matches each expected note to the nearest unused onset within `window_frames`,
+/// closest pairs first, so a note never steals its neighbour's onset.
+pub fn match_onsets(
+    expected: &[Expected],
+    detected: &[u64],
+    window_frames: u64,
+    rate: u32,
+) -> (Vec<NoteResult>, Vec<Extra>) {
+    let mut pairs: Vec<(u64, usize, usize)> = Vec::new();
+    for (e, note) in expected.iter().enumerate() {
+        let lo = detected.partition_point(|d| *d + window_frames < note.frame);
+        for (d, &frame) in detected.iter().enumerate().skip(lo) {
+            if frame > note.frame + window_frames {
+                break;
+            }
+            pairs.push((frame.abs_diff(note.frame), e, d));
+        }
+    }
+    pairs.sort();
+    let mut note_match: Vec<Option<usize>> = vec![None; expected.len()];
+    let mut used = vec![false; detected.len()];
+    for (_, e, d) in pairs {
+        if note_match[e].is_none() && !used[d] {
+            note_match[e] = Some(d);
+            used[d] = true;
+        }
+    }
+    let ms = |frames: f64| frames * 1000.0 / f64::from(rate);
+    let notes = expected
+        .iter()
+        .zip(&note_match)
+        .map(|(note, m)| {
+            let detected_frame = m.map(|d| detected[d]);
+            NoteResult {
+                expected_frame: note.frame,
+                detected_frame,
+                deviation_ms: detected_frame.map(|d| ms(d as f64 - note.frame as f64)),
+                status: if m.is_some() { "hit" } else { "miss" },
+                section: note.section,
+            }
+        })
+        .collect();
+    let extras = detected
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(d, _)| Extra { detected_frame: *d })
+        .collect();
+    (notes, extras)
+}
+
+pub fn summarise(notes: &[NoteResult], extras: usize, rate: u32, bands: Bands) -> Summary {
+    let deviations: Vec<(f64, f64)> = notes
+        .iter()
+        .filter_map(|n| {
+            n.deviation_ms
+                .map(|d| (n.expected_frame as f64 / f64::from(rate), d))
+        })
+        .collect();
+    let hits = deviations.len();
+    let misses = notes.len() - hits;
+    let mut summary = Summary {
+        hits,
+        misses,
+        extras,
+        hit_rate: if notes.is_empty() {
+            0.0
+        } else {
+            hits as f64 / notes.len() as f64
+        },
+        ..Summary::default()
+    };
+    if hits == 0 {
+        return summary;
+    }
+    let n = hits as f64;
+    let mean = deviations.iter().map(|(_, d)| d).sum::<f64>() / n;
+    let variance = deviations
+        .iter()
+        .map(|(_, d)| (d - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let mut absolute: Vec<f64> = deviations.iter().map(|(_, d)| d.abs()).collect();
+    absolute.sort_by(f64::total_cmp);
+    summary.mean_deviation_ms = Some(mean);
+    summary.sd_deviation_ms = Some(variance.sqrt());
+    summary.median_abs_deviation_ms = Some(absolute[absolute.len() / 2]);
+    if hits >= 3 {
+        let t_mean = deviations.iter().map(|(t, _)| t).sum::<f64>() / n;
+        let sxx: f64 = deviations.iter().map(|(t, _)| (t - t_mean).powi(2)).sum();
+        let sxy: f64 = deviations
+            .iter()
+            .map(|(t, d)| (t - t_mean) * (d - mean))
+            .sum();
+        if sxx > 0.0 {
+            summary.drift_ms_per_minute = Some(sxy / sxx * 60.0);
+        }
+    }
+    for d in absolute {
+        if d <= bands.tight_ms {
+            summary.tight += 1;
+        } else if d <= bands.good_ms {
+            summary.good += 1;
+        } else if d <= bands.loose_ms {
+            summary.loose += 1;
+        }
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(frames: &[u64]) -> Vec<Expected> {
+        frames
+            .iter()
+            .map(|&frame| Expected { frame, section: 0 })
+            .collect()
+    }
+
+    #[test]
+    fn a_pupil_who_rushes_by_20_ms_reports_minus_20() {
+        let rate = 48_000;
+        let notes: Vec<u64> = (1..=16).map(|i| i * 24_000).collect();
+        let played: Vec<u64> = notes.iter().map(|f| f - 960).collect();
+        let (results, extras) = match_onsets(&expected(&notes), &played, 2_400, rate);
+        let summary = summarise(&results, extras.len(), rate, Bands::default());
+        assert_eq!((summary.hits, summary.misses, summary.extras), (16, 0, 0));
+        assert!((summary.mean_deviation_ms.unwrap() + 20.0).abs() < 1e-9);
+        assert!(summary.sd_deviation_ms.unwrap() < 1e-9);
+        assert_eq!(summary.good, 16, "20 ms is 'good', not 'tight'");
+        assert!(summary.drift_ms_per_minute.unwrap().abs() < 1e-9);
+    }
+
+    #[test]
+    fn misses_extras_and_neighbours_are_told_apart() {
+        let notes = [48_000u64, 72_000, 96_000];
+        // The second note is missed; an extra falls between notes; the third is late.
+        let played = [48_100u64, 84_000, 96_480];
+        let (results, extras) = match_onsets(&expected(&notes), &played, 2_400, 48_000);
+        let statuses: Vec<&str> = results.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, ["hit", "miss", "hit"]);
+        assert_eq!(
+            extras,
+            [Extra {
+                detected_frame: 84_000
+            }]
+        );
+        assert_eq!(results[2].deviation_ms, Some(10.0));
+    }
+
+    #[test]
+    fn a_steady_slowing_down_shows_as_drift() {
+        let rate = 48_000;
+        let notes: Vec<u64> = (0..60).map(|i| i * 48_000).collect();
+        // One more millisecond late every second: 60 ms a minute.
+        let played: Vec<u64> = notes
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f + 48 * i as u64)
+            .collect();
+        let (results, _) = match_onsets(&expected(&notes), &played, 4_800, rate);
+        let summary = summarise(&results, 0, rate, Bands::default());
+        assert!((summary.drift_ms_per_minute.unwrap() - 60.0).abs() < 1e-6);
+    }
+}

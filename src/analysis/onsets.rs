@@ -1,0 +1,208 @@
+//! Onset detection for classroom recordings (claps, percussion, plucked strings, keys).
+//!
+//! Two stages. A spectral-flux detector (log-compressed magnitude spectra 1024 samples
+//! long, a hop of 128, half-wave rectified differences) with an adaptive threshold (a
+//! moving median plus a share of the track's flux level) finds each onset to within a
+//! hop. Each is then placed to the sample on a 1 ms energy envelope: the first frame
+//! where the energy has risen a tenth of the way from the quiet before it to the peak
+//! after it. Quiet onsets far below the track's own playing (spill from a neighbour's
+//! microphone) are dropped. Must not know about parts or tempi.
+
+use realfft::RealFftPlanner;
+
+const FRAME: usize = 1024;
+const HOP: usize = 128;
+
+/// What the detector needs to know about the material; the defaults suit classroom mics.
+#[derive(Clone, Copy, Debug)]
+pub struct OnsetSettings {
+    /// Two onsets closer than this are one.
+    pub min_gap_secs: f64,
+    /// Onsets this far (dB) below the track's typical onset level are spill, not playing.
+    pub spill_db: f64,
+}
+
+impl Default for OnsetSettings {
+    fn default() -> Self {
+        Self {
+            min_gap_secs: 0.045,
+            spill_db: 15.0,
+        }
+    }
+}
+
+/// Onset frames of a mono track at `rate`, in order.
+pub fn detect(samples: &[f32], rate: u32, settings: OnsetSettings) -> Vec<u64> {
+    if samples.len() < FRAME * 2 {
+        return Vec::new();
+    }
+    let flux = spectral_flux(samples, rate);
+    let coarse = pick_peaks(&flux, rate, settings);
+    let envelope = energy_envelope(samples, rate);
+    let mut placed: Vec<(u64, f32)> = coarse
+        .into_iter()
+        .filter_map(|frame| refine(&envelope, frame * HOP + FRAME / 2, rate))
+        .collect();
+    placed.sort_by_key(|(at, _)| *at);
+    let min_gap = (settings.min_gap_secs * f64::from(rate)) as u64;
+    placed.dedup_by(|later, earlier| later.0.saturating_sub(earlier.0) < min_gap);
+    gate_spill(placed, settings.spill_db)
+}
+
+/// Log-spaced bands (about six a octave, 40 Hz to 16 kHz) as FFT bin ranges: summing
+/// bins into bands averages away the noise in each, so a pitched onset stands out of a
+/// noisy room.
+fn bands(rate: u32, bins: usize) -> Vec<std::ops::Range<usize>> {
+    let hz_per_bin = rate as f32 / FRAME as f32;
+    let top = 16_000f32.min(rate as f32 / 2.0);
+    let count = ((top / 40.0).log2() * 6.0) as usize;
+    let mut ranges = Vec::with_capacity(count);
+    let mut low = (40.0 / hz_per_bin) as usize;
+    for b in 1..=count {
+        let edge = 40.0 * 2f32.powf(b as f32 / 6.0);
+        let high = ((edge / hz_per_bin) as usize).max(low + 1).min(bins);
+        if high > low {
+            ranges.push(low..high);
+        }
+        low = high;
+    }
+    ranges
+}
+
+fn spectral_flux(samples: &[f32], rate: u32) -> Vec<f32> {
+    let mut planner = RealFftPlanner::<f32>::new();
+    let fft = planner.plan_fft_forward(FRAME);
+    let window: Vec<f32> = (0..FRAME)
+        .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / FRAME as f32).cos())
+        .collect();
+    let mut input = fft.make_input_vec();
+    let mut spectrum = fft.make_output_vec();
+    let mut scratch = fft.make_scratch_vec();
+    let bands = bands(rate, spectrum.len());
+    let mut previous = vec![0.0f32; bands.len()];
+    let frames = (samples.len() - FRAME) / HOP + 1;
+    let mut flux = Vec::with_capacity(frames);
+    for f in 0..frames {
+        let start = f * HOP;
+        for ((x, s), w) in input
+            .iter_mut()
+            .zip(&samples[start..start + FRAME])
+            .zip(&window)
+        {
+            *x = s * w;
+        }
+        // The buffers are sized by the plan, so processing cannot fail.
+        let _ = fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch);
+        let mut sum = 0.0f32;
+        for (band, prev) in bands.iter().zip(previous.iter_mut()) {
+            let energy: f32 = spectrum[band.clone()].iter().map(|c| c.norm()).sum();
+            let magnitude = (1.0 + 10.0 * energy / band.len() as f32).ln();
+            sum += (magnitude - *prev).max(0.0);
+            *prev = magnitude;
+        }
+        flux.push(if f == 0 { 0.0 } else { sum });
+    }
+    flux
+}
+
+fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<usize> {
+    if flux.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = flux.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let level = sorted[sorted.len() * 98 / 100];
+    if level <= 1e-3 {
+        return Vec::new();
+    }
+    let floor = 0.08 * level;
+    let half = (0.15 * f64::from(rate) / HOP as f64) as usize;
+    let neighbourhood = 3;
+    let min_gap = (settings.min_gap_secs * f64::from(rate) / HOP as f64).max(1.0) as usize;
+    let mut peaks: Vec<usize> = Vec::new();
+    let mut window: Vec<f32> = Vec::with_capacity(2 * half + 1);
+    for i in 1..flux.len() {
+        let lo = i.saturating_sub(neighbourhood);
+        let hi = (i + neighbourhood + 1).min(flux.len());
+        if flux[lo..hi].iter().any(|v| *v > flux[i]) {
+            continue;
+        }
+        window.clear();
+        window.extend_from_slice(&flux[i.saturating_sub(half)..(i + half + 1).min(flux.len())]);
+        window.sort_by(f32::total_cmp);
+        let median = window[window.len() / 2];
+        if flux[i] > median * 1.5 + floor {
+            match peaks.last() {
+                Some(&last) if i - last < min_gap => {
+                    if flux[i] > flux[last] {
+                        *peaks.last_mut().unwrap_or(&mut 0) = i;
+                    }
+                }
+                _ => peaks.push(i),
+            }
+        }
+    }
+    peaks
+}
+
+/// Mean power over the last millisecond at every sample.
+fn energy_envelope(samples: &[f32], rate: u32) -> Vec<f32> {
+    let width = (rate as usize / 1000).max(1);
+    let mut sum = 0.0f64;
+    samples
+        .iter()
+        .enumerate()
+        .map(|(n, x)| {
+            sum += f64::from(*x) * f64::from(*x);
+            if n >= width {
+                sum -= f64::from(samples[n - width]) * f64::from(samples[n - width]);
+            }
+            (sum.max(0.0) / width as f64) as f32
+        })
+        .collect()
+}
+
+/// Places an onset near `centre` to the sample; returns it with its peak power, or
+/// nothing when there is no real rise in energy there (the ripple of a note dying away
+/// is not an onset).
+fn refine(envelope: &[f32], centre: usize, rate: u32) -> Option<(u64, f32)> {
+    let ms = rate as usize / 1000;
+    let from = centre.saturating_sub(FRAME / 2 + 2 * ms);
+    let to = (centre + FRAME / 2 + 10 * ms).min(envelope.len());
+    if from >= to {
+        return None;
+    }
+    let (peak_at, peak) = envelope[from..to]
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, v)| (from + i, *v))?;
+    // The loudest moment of the quiet before (a dying note's ripple, room noise): the
+    // rise must clear it, so neither can start an onset of its own.
+    let before = envelope[peak_at.saturating_sub(35 * ms)..peak_at.saturating_sub(12 * ms)]
+        .iter()
+        .fold(0.0f32, |a, b| a.max(*b));
+    if peak < 1.6 * before || peak <= 0.0 {
+        return None;
+    }
+    let rise = before + 0.02 * (peak - before);
+    let search = peak_at.saturating_sub(12 * ms);
+    let start = (search..=peak_at).find(|&n| envelope[n] >= rise)?;
+    Some((start as u64, peak))
+}
+
+/// Drops onsets far quieter than the track's own typical onset.
+fn gate_spill(placed: Vec<(u64, f32)>, spill_db: f64) -> Vec<u64> {
+    if placed.is_empty() {
+        return Vec::new();
+    }
+    let mut levels: Vec<f32> = placed.iter().map(|(_, p)| *p).collect();
+    levels.sort_by(f32::total_cmp);
+    let typical = levels[levels.len() * 3 / 4];
+    let gate = typical * 10f32.powf(-(spill_db as f32) / 10.0);
+    placed
+        .into_iter()
+        .filter(|(_, p)| *p >= gate)
+        .map(|(at, _)| at)
+        .collect()
+}
