@@ -69,6 +69,22 @@ pub struct SectionSummary {
     pub name: String,
     #[serde(flatten)]
     pub summary: Summary,
+    /// The share of notes hit in each pass through the section.
+    pub pass_hit_rates: Vec<f64>,
+    /// How many passes it took to settle: the first pass from which every pass hits at
+    /// least three notes in four (for Clapping Music, how long the shift took). `None`
+    /// when it never settled.
+    pub settled_after_passes: Option<usize>,
+}
+
+/// The first pass from which every later pass has a hit rate of at least 0.75.
+pub fn settled_after(pass_hit_rates: &[f64]) -> Option<usize> {
+    let unsettled = pass_hit_rates.iter().rposition(|r| *r < 0.75);
+    match unsettled {
+        None => Some(0),
+        Some(last) if last + 1 < pass_hit_rates.len() => Some(last + 1),
+        Some(_) => None,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -232,6 +248,14 @@ mod tests {
             }]
         );
         assert_eq!(results[2].deviation_ms, Some(10.0));
+    }
+
+    #[test]
+    fn settling_is_the_first_pass_after_the_last_shaky_one() {
+        assert_eq!(settled_after(&[1.0, 1.0]), Some(0));
+        assert_eq!(settled_after(&[0.2, 0.5, 1.0, 0.875]), Some(2));
+        assert_eq!(settled_after(&[1.0, 0.5, 1.0]), Some(2));
+        assert_eq!(settled_after(&[1.0, 0.25]), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ macro_rules! note {
     }};
 }
 
+mod analyze;
 mod classes;
 mod devices;
 mod import;
@@ -63,6 +64,8 @@ pub struct Cli {
 pub enum Action {
     /// Render an arrangement to a WAV file (with optional stems and an event list)
     Render(render::RenderArgs),
+    /// How a recorded track lines up with its part: hits, misses, extras and timing
+    Analyze(analyze::AnalyzeArgs),
     /// Turn a MIDI file from notation software into an arrangement .toml you can edit
     Import(import::ImportArgs),
     /// List the built-in arrangements and your own (in the library's arrangements/ folder),
@@ -121,6 +124,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Action::Render(args)) => render::render(&args, library.as_deref()),
         Some(Action::Import(args)) => import::import(&args),
+        Some(Action::Analyze(args)) => analyze::analyze(&args, library.as_deref()),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
         Some(Action::Devices(args)) => devices::devices(&args),
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),

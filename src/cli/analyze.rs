@@ -1,0 +1,288 @@
+//! `bandroom analyze TRACK.wav --arrangement ARR --part P`: how a recorded track lines
+//! up with the part it played, with the same timeline options as `render`.
+//!
+//! Owns reading the track, building the expected timeline (score + tempo map, count-in
+//! excluded but entries in its last half-beat kept), and printing the result as a
+//! table or JSON. Must not detect onsets or match them itself (`analysis` does).
+
+use super::render::{PerformanceArgs, plan_performance};
+use anyhow::{Context, Result, bail};
+use bandroom::analysis::matching::{
+    Analysis, Bands, Expected, SectionSummary, match_onsets, settled_after, summarise,
+};
+use bandroom::analysis::onsets::{OnsetSettings, detect};
+use bandroom::engine::{Score, TempoMap};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct AnalyzeArgs {
+    /// The recorded (or rendered) track, a WAV file
+    pub track: PathBuf,
+    /// The arrangement the track played along with
+    #[arg(long, value_name = "ARR")]
+    pub arrangement: String,
+    /// The part the track played
+    #[arg(long, value_name = "PART")]
+    pub part: String,
+    #[command(flatten)]
+    pub performance: PerformanceArgs,
+    /// The sample rate of the timeline (default: the track's own)
+    #[arg(long, value_name = "HZ")]
+    pub sample_rate: Option<u32>,
+    /// Frame of the track where the timeline starts (negative if it starts earlier)
+    #[arg(
+        long,
+        value_name = "FRAMES",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub offset: i64,
+    /// How far from its note an onset may be and still count, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 50.0)]
+    pub window_ms: f64,
+    /// Print JSON (notes, extras, summary, sections, warnings) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The track as mono samples, and its rate.
+fn read_track(path: &Path) -> Result<(Vec<f32>, u32)> {
+    let mut reader = hound::WavReader::open(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
+            path.display()
+        )
+    })?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.max(1) - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+        }
+    }
+    .with_context(|| format!("{} is damaged part-way through", path.display()))?;
+    let mono = samples
+        .chunks_exact(channels)
+        .map(|f| f.iter().sum::<f32>() / channels as f32)
+        .collect();
+    Ok((mono, spec.sample_rate))
+}
+
+pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
+    let (samples, track_rate) = read_track(&args.track)?;
+    let rate = args.sample_rate.unwrap_or(track_rate);
+    if rate != track_rate {
+        bail!(
+            "{} is at {track_rate} Hz but --sample-rate says {rate} Hz: analyse at the track's own rate",
+            args.track.display()
+        );
+    }
+    if !(1.0..=500.0).contains(&args.window_ms) {
+        bail!(
+            "--window-ms {} is not allowed: use 1 to 500",
+            args.window_ms
+        );
+    }
+    let (arrangement, options) = plan_performance(&args.arrangement, &args.performance, library)?;
+    let part = arrangement.part_index(&args.part).with_context(|| {
+        let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
+        format!(
+            "'{}' has no part '{}'; parts are: {}",
+            arrangement.title,
+            args.part,
+            names.join(", ")
+        )
+    })?;
+    let score = Score::new(&arrangement, options);
+    let tempo_map = TempoMap::new(
+        rate,
+        &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
+    );
+    let shift = |frame: u64| u64::try_from(frame as i64 + args.offset).ok();
+    let expected: Vec<Expected> = score.lanes[part]
+        .notes
+        .iter()
+        .filter_map(|n| {
+            let frame = shift(tempo_map.frame_at_tick(n.tick))?;
+            let section = score
+                .sections
+                .iter()
+                .position(|s| (s.start_tick..s.end_tick).contains(&n.tick))
+                .unwrap_or(0);
+            Some(Expected { frame, section })
+        })
+        .collect();
+    if expected.is_empty() {
+        bail!(
+            "part '{}' of '{}' has no notes to compare with: choose a part that plays",
+            args.part,
+            arrangement.title
+        );
+    }
+    // Onsets before the piece are ignored, except an early entry in the count-in's last
+    // half-beat, which is the pupil's first note played early.
+    let half_beat = score.meter.beat_ticks() / 2;
+    let listen_from =
+        shift(tempo_map.frame_at_tick(score.count_in_ticks.saturating_sub(half_beat))).unwrap_or(0);
+    let onsets: Vec<u64> = detect(&samples, rate, OnsetSettings::default())
+        .into_iter()
+        .filter(|f| *f >= listen_from)
+        .collect();
+    let window = (args.window_ms / 1000.0 * f64::from(rate)) as u64;
+    let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
+    let bands = Bands::default();
+    let summary = summarise(&notes, extras.len(), rate, bands);
+    let sections = score
+        .sections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, span)| {
+            let mine: Vec<_> = notes.iter().filter(|n| n.section == i).cloned().collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let extras_here = extras
+                .iter()
+                .filter(|e| {
+                    let start = shift(tempo_map.frame_at_tick(span.start_tick)).unwrap_or(0);
+                    let end = shift(tempo_map.frame_at_tick(span.end_tick)).unwrap_or(0);
+                    (start..end).contains(&e.detected_frame)
+                })
+                .count();
+            let passes = (span.end_tick - span.start_tick) / span.pass_ticks.max(1);
+            let pass_hit_rates: Vec<f64> = (0..passes)
+                .map(|p| {
+                    let tick = span.start_tick + p * span.pass_ticks;
+                    let from = shift(tempo_map.frame_at_tick(tick)).unwrap_or(0);
+                    let to = shift(tempo_map.frame_at_tick(tick + span.pass_ticks)).unwrap_or(0);
+                    let in_pass: Vec<_> = mine
+                        .iter()
+                        .filter(|n| (from..to).contains(&n.expected_frame))
+                        .collect();
+                    let hits = in_pass
+                        .iter()
+                        .filter(|n| n.detected_frame.is_some())
+                        .count();
+                    hits as f64 / in_pass.len().max(1) as f64
+                })
+                .collect();
+            Some(SectionSummary {
+                section: i,
+                name: span.name.clone(),
+                summary: summarise(&mine, extras_here, rate, bands),
+                settled_after_passes: settled_after(&pass_hit_rates),
+                pass_hit_rates,
+            })
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    if onsets.is_empty() {
+        warnings.push("no onsets found: is the track silent, or the microphone off?".to_string());
+    }
+    let clipped = samples.iter().filter(|x| x.abs() >= 0.999).count();
+    if clipped * 1000 > samples.len() {
+        warnings.push(format!(
+            "the track clips ({:.1} % of samples at full scale): onsets may be placed late; record with less gain",
+            clipped as f64 * 100.0 / samples.len() as f64
+        ));
+    }
+    let end = samples.len() as u64;
+    let beyond = expected.iter().filter(|e| e.frame >= end).count();
+    if beyond > 0 {
+        warnings.push(format!(
+            "the track ends before the part: {beyond} note(s) after its end count as missed"
+        ));
+    }
+    if !onsets.is_empty() && summary.hit_rate < 0.5 && summary.extras * 2 > notes.len() {
+        warnings.push(
+            "tempo mismatch suspected: most notes were missed and most onsets match nothing; check --tempo, --repeats and --count-in against the take".to_string(),
+        );
+    }
+    let analysis = Analysis {
+        notes,
+        extras,
+        summary,
+        sections,
+        bands,
+        warnings,
+    };
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&analysis)?);
+    } else {
+        print_table(&analysis, &args.part);
+    }
+    Ok(())
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:+.1} ms"))
+}
+
+fn print_table(analysis: &Analysis, part: &str) {
+    let s = &analysis.summary;
+    say!(
+        "{part}: {} of {} notes hit ({:.0} %), {} missed, {} extra",
+        s.hits,
+        s.hits + s.misses,
+        s.hit_rate * 100.0,
+        s.misses,
+        s.extras
+    );
+    say!(
+        "timing: mean {} ({}), spread {}, drift {} per minute",
+        ms(s.mean_deviation_ms),
+        match s.mean_deviation_ms {
+            Some(m) if m < -5.0 => "rushing",
+            Some(m) if m > 5.0 => "dragging",
+            Some(_) => "on the beat",
+            None => "no hits",
+        },
+        s.sd_deviation_ms
+            .map_or("-".into(), |v| format!("{v:.1} ms")),
+        ms(s.drift_ms_per_minute)
+    );
+    say!(
+        "bands: {} tight (±{} ms), {} good (±{} ms), {} loose (±{} ms)",
+        s.tight,
+        analysis.bands.tight_ms,
+        s.good,
+        analysis.bands.good_ms,
+        s.loose,
+        analysis.bands.loose_ms
+    );
+    say!(
+        "{:<24} {:>6} {:>7} {:>7} {:>11} {:>10}  settled",
+        "section",
+        "hits",
+        "missed",
+        "extra",
+        "mean",
+        "spread"
+    );
+    for section in &analysis.sections {
+        let t = &section.summary;
+        say!(
+            "{:<24} {:>6} {:>7} {:>7} {:>11} {:>10}  {}",
+            section.name,
+            t.hits,
+            t.misses,
+            t.extras,
+            ms(t.mean_deviation_ms),
+            t.sd_deviation_ms
+                .map_or("-".into(), |v| format!("{v:.1} ms")),
+            match section.settled_after_passes {
+                Some(0) => "at once".to_string(),
+                Some(p) => format!("after {p} pass(es)"),
+                None => "not settled".to_string(),
+            }
+        );
+    }
+    for warning in &analysis.warnings {
+        say!("warning: {warning}");
+    }
+}

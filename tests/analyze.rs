@@ -1,0 +1,216 @@
+//! `bandroom analyze` on tracks made by the engine itself, where the truth is known:
+//! a perfect take, a pupil who rushes by 20 ms, a shift in Clapping Music that takes two
+//! bars to settle, and tracks that should give a plain warning instead of numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bandroom::music::phase::clapping_music;
+use bandroom::music::toml_writer::arrangement_to_toml;
+use common::*;
+use std::path::Path;
+
+fn analyze_json(dir: &Path, track: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "analyze",
+        track,
+        "--arrangement",
+        "clapping-music",
+        "--part",
+        "clapper 2",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let output = bandroom(&args, dir);
+    assert_ok(&output);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Clapper 2's stem of Clapping Music with `repeats` per section, from the engine.
+fn clapper_two(dir: &Path, repeats: &str) -> String {
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            repeats,
+            "--out",
+            "cm.wav",
+            "--stems",
+            "stems",
+        ],
+        dir,
+    ));
+    "stems/clapper 2.wav".to_string()
+}
+
+fn write_mono(path: &Path, samples: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for s in samples {
+        writer.write_sample(*s).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+#[test]
+fn the_engines_own_take_is_all_hits_on_time_with_the_promised_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let track = clapper_two(d, "1");
+    let report = analyze_json(d, &track, &["--repeats", "1"]);
+    let notes = report["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 104, "8 claps in each of 13 sections");
+    for note in notes {
+        assert_eq!(note["status"], "hit");
+        let deviation = note["deviation_ms"].as_f64().unwrap();
+        assert!(deviation.abs() <= 1.0, "{note}");
+        assert!(
+            note["expected_frame"].as_u64().is_some() && note["detected_frame"].as_u64().is_some()
+        );
+    }
+    assert_eq!(report["extras"].as_array().unwrap().len(), 0);
+    let summary = &report["summary"];
+    assert_eq!(
+        (
+            summary["hits"].as_u64(),
+            summary["misses"].as_u64(),
+            summary["extras"].as_u64()
+        ),
+        (Some(104), Some(0), Some(0))
+    );
+    assert!(summary["mean_deviation_ms"].as_f64().unwrap().abs() <= 1.0);
+    assert!(summary["sd_deviation_ms"].as_f64().unwrap() <= 1.0);
+}
+
+#[test]
+fn a_pupil_who_rushes_by_20_ms_reports_minus_20() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let track = clapper_two(d, "1");
+    let (samples, channels) = read_wav(&d.join(&track));
+    let mono: Vec<f32> = samples.chunks(channels).map(|f| f[0]).skip(960).collect();
+    write_mono(&d.join("rushed.wav"), &mono);
+    let report = analyze_json(d, "rushed.wav", &["--repeats", "1"]);
+    let mean = report["summary"]["mean_deviation_ms"].as_f64().unwrap();
+    assert!((mean + 20.0).abs() <= 1.0, "mean {mean} ms");
+    assert_eq!(report["summary"]["hits"], 104);
+    let text = bandroom(
+        &[
+            "analyze",
+            "rushed.wav",
+            "--arrangement",
+            "clapping-music",
+            "--part",
+            "clapper 2",
+            "--repeats",
+            "1",
+        ],
+        d,
+    );
+    assert_contains(&String::from_utf8_lossy(&text.stdout), "(rushing)");
+}
+
+#[test]
+fn a_late_shift_is_reported_at_its_section_with_how_long_it_took() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Clapping Music, 4 bars a section, where clapper 2 keeps the old pattern for the
+    // first two bars of "shift 3" before moving.
+    let mut piece = clapping_music(4);
+    let mut late = piece.sections[3].clone();
+    late.notes[1] = piece.sections[2].notes[1].clone();
+    late.repeats = 2;
+    piece.sections[3].repeats = 2;
+    piece.sections.insert(3, late);
+    std::fs::write(d.join("late.toml"), arrangement_to_toml(&piece, "test")).unwrap();
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "late.toml",
+            "--out",
+            "late.wav",
+            "--stems",
+            "late",
+        ],
+        d,
+    ));
+    let report = analyze_json(d, "late/clapper 2.wav", &["--repeats", "4"]);
+    let sections = report["sections"].as_array().unwrap();
+    let shift3 = sections.iter().find(|s| s["name"] == "shift 3").unwrap();
+    assert_eq!(shift3["settled_after_passes"], 2, "{shift3}");
+    let rates: Vec<f64> = shift3["pass_hit_rates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_f64().unwrap())
+        .collect();
+    assert!(
+        rates[0] < 0.75 && rates[1] < 0.75 && rates[2] == 1.0 && rates[3] == 1.0,
+        "{rates:?}"
+    );
+    for other in sections.iter().filter(|s| s["name"] != "shift 3") {
+        assert_eq!(other["settled_after_passes"], 0, "{}", other["name"]);
+    }
+}
+
+#[test]
+fn silent_clipped_and_mistimed_tracks_get_warnings_and_bad_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_mono(&d.join("silent.wav"), &vec![0.0; 48_000 * 30]);
+    let report = analyze_json(d, "silent.wav", &["--repeats", "1"]);
+    assert_eq!(report["summary"]["hits"], 0);
+    assert!(report["summary"]["mean_deviation_ms"].is_null());
+    assert_contains(&report["warnings"].to_string(), "no onsets found");
+
+    let track = clapper_two(d, "1");
+    let report = analyze_json(d, &track, &["--repeats", "1", "--tempo", "120"]);
+    assert_contains(&report["warnings"].to_string(), "tempo mismatch suspected");
+
+    let short: Vec<f32> = read_wav(&d.join(&track))
+        .0
+        .chunks(2)
+        .map(|f| f[0] * 40.0)
+        .take(48_000 * 5)
+        .collect();
+    write_mono(&d.join("short.wav"), &short);
+    let report = analyze_json(d, "short.wav", &["--repeats", "1"]);
+    let warnings = report["warnings"].to_string();
+    assert_contains(&warnings, "the track ends before the part");
+    assert_contains(&warnings, "the track clips");
+
+    std::fs::write(d.join("junk.wav"), b"RIFF nonsense").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["junk.wav", "--part", "clapper 2"],
+            "cannot read junk.wav as a WAV file",
+        ),
+        (
+            &["silent.wav", "--part", "clapper 3"],
+            "has no part 'clapper 3'; parts are: clapper 1, clapper 2",
+        ),
+        (
+            &[
+                "silent.wav",
+                "--part",
+                "clapper 2",
+                "--sample-rate",
+                "44100",
+            ],
+            "analyse at the track's own rate",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["analyze", "--arrangement", "clapping-music"];
+        args.extend_from_slice(extra);
+        let output = bandroom(&args, d);
+        assert!(!output.status.success(), "{extra:?}");
+        assert_contains(&stderr(&output), expected);
+    }
+}
