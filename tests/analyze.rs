@@ -214,3 +214,71 @@ fn silent_clipped_and_mistimed_tracks_get_warnings_and_bad_input_errors() {
         assert_contains(&stderr(&output), expected);
     }
 }
+
+#[test]
+fn attributing_a_library_track_analyses_it_and_takes_show_compares_the_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let lib = root.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--library", lib];
+        all.extend_from_slice(args);
+        let output = bandroom(&all, dir.path());
+        assert_ok(&output);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["class", "add", "8B"]);
+    std::fs::write(dir.path().join("r.csv"), "name\nAmira Okafor\nJan Nowak\n").unwrap();
+    run(&["pupils", "import", "r.csv", "--class", "8B"]);
+    // The virtual loopback's 256 frames, corrected as a calibration would.
+    run(&[
+        "record",
+        "--host",
+        "virtual",
+        "--inputs",
+        "1,2",
+        "--play",
+        "clapping-music",
+        "--repeats",
+        "1",
+        "--virtual-speed",
+        "20",
+        "--latency",
+        "256",
+        "--class",
+        "8B",
+    ]);
+    let first = run(&[
+        "perform",
+        "1",
+        "--track",
+        "1",
+        "--pupils",
+        "Amira Okafor",
+        "--part",
+        "clapper 1",
+    ]);
+    assert_contains(&first, "(clapper 1): 104 of 104 notes hit");
+    run(&[
+        "perform",
+        "1",
+        "--track",
+        "2",
+        "--pupils",
+        "Jan Nowak",
+        "--part",
+        "clapper 2",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&run(&["takes", "show", "1", "--json"])).unwrap();
+    let analyses = report["analyses"].as_array().unwrap();
+    assert_eq!(analyses.len(), 2);
+    for a in analyses {
+        assert_eq!(a["hits"], 104, "{a}");
+        assert!(a["mean_deviation_ms"].as_f64().unwrap().abs() <= 1.0, "{a}");
+    }
+    let pair = &report["ensemble"][0];
+    // The clappers share the unison notes (and every note they have in common after).
+    assert!(pair["shared_notes"].as_u64().unwrap() >= 16, "{pair}");
+    assert!(pair["mean_ms"].as_f64().unwrap().abs() <= 1.0, "{pair}");
+}

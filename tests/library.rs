@@ -50,6 +50,8 @@ fn make_take(lib: &mut Library, class: Option<i64>, tracks: usize) -> i64 {
         recorded_at: bandroom::library::now(),
         arrangement: Some("clapping-music".into()),
         tempo_bpm: Some(160.0),
+        repeats: None,
+        count_in_bars: 1,
         host: "virtual".into(),
         input_device: "virtual loopback".into(),
         output_device: "virtual loopback".into(),
@@ -179,6 +181,13 @@ fn migrations_from_every_earlier_version_keep_the_data() {
             if from >= 1 {
                 conn.execute_batch(V1_FIXTURE).unwrap();
             }
+            if from >= 2 {
+                // A version-2 bandroom set every take's review date when registering it.
+                conn.execute_batch(
+                    "UPDATE take SET retain_until = date(recorded_at, '+12 months')",
+                )
+                .unwrap();
+            }
         }
         let lib = Library::open(&root).unwrap();
         let db = root.join("bandroom.sqlite");
@@ -201,6 +210,10 @@ fn migrations_from_every_earlier_version_keep_the_data() {
         );
         let take = lib.take(1).unwrap();
         assert_eq!(take.purpose, "rehearsal", "from {from}");
+        assert_eq!(
+            take.count_in_bars, 1,
+            "from {from}: a take before version 3 had one bar"
+        );
         assert_eq!(
             take.retain_until.as_deref(),
             Some("2025-09-02"),

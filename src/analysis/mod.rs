@@ -5,5 +5,6 @@
 //! the summaries teachers use (`matching`). Works on samples and frames only: it
 //! never opens files, devices or the library, and never runs on the audio thread.
 
+pub mod ensemble;
 pub mod matching;
 pub mod onsets;

@@ -11,7 +11,8 @@ use bandroom::analysis::matching::{
     Analysis, Bands, Expected, SectionSummary, match_onsets, settled_after, summarise,
 };
 use bandroom::analysis::onsets::{OnsetSettings, detect};
-use bandroom::engine::{Score, TempoMap};
+use bandroom::engine::{Score, ScoreOptions, TempoMap};
+use bandroom::music::Arrangement;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -46,7 +47,7 @@ pub struct AnalyzeArgs {
 }
 
 /// The track as mono samples, and its rate.
-fn read_track(path: &Path) -> Result<(Vec<f32>, u32)> {
+pub fn read_track(path: &Path) -> Result<(Vec<f32>, u32)> {
     let mut reader = hound::WavReader::open(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
@@ -89,21 +90,49 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
         );
     }
     let (arrangement, options) = plan_performance(&args.arrangement, &args.performance, library)?;
-    let part = arrangement.part_index(&args.part).with_context(|| {
+    let analysis = analyse(
+        &samples,
+        rate,
+        &arrangement,
+        options,
+        &args.part,
+        args.offset,
+        args.window_ms,
+    )?;
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&analysis)?);
+    } else {
+        print_table(&analysis, &args.part);
+    }
+    Ok(())
+}
+
+/// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
+/// `options`; frame 0 of the track is `offset` frames into the timeline's frame 0.
+pub fn analyse(
+    samples: &[f32],
+    rate: u32,
+    arrangement: &Arrangement,
+    options: ScoreOptions,
+    part_name: &str,
+    offset: i64,
+    window_ms: f64,
+) -> Result<Analysis> {
+    let part = arrangement.part_index(part_name).with_context(|| {
         let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
         format!(
             "'{}' has no part '{}'; parts are: {}",
             arrangement.title,
-            args.part,
+            part_name,
             names.join(", ")
         )
     })?;
-    let score = Score::new(&arrangement, options);
+    let score = Score::new(arrangement, options);
     let tempo_map = TempoMap::new(
         rate,
         &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
     );
-    let shift = |frame: u64| u64::try_from(frame as i64 + args.offset).ok();
+    let shift = |frame: u64| u64::try_from(frame as i64 + offset).ok();
     let expected: Vec<Expected> = score.lanes[part]
         .notes
         .iter()
@@ -120,7 +149,7 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
     if expected.is_empty() {
         bail!(
             "part '{}' of '{}' has no notes to compare with: choose a part that plays",
-            args.part,
+            part_name,
             arrangement.title
         );
     }
@@ -129,11 +158,11 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
     let half_beat = score.meter.beat_ticks() / 2;
     let listen_from =
         shift(tempo_map.frame_at_tick(score.count_in_ticks.saturating_sub(half_beat))).unwrap_or(0);
-    let onsets: Vec<u64> = detect(&samples, rate, OnsetSettings::default())
+    let onsets: Vec<u64> = detect(samples, rate, OnsetSettings::default())
         .into_iter()
         .filter(|f| *f >= listen_from)
         .collect();
-    let window = (args.window_ms / 1000.0 * f64::from(rate)) as u64;
+    let window = (window_ms / 1000.0 * f64::from(rate)) as u64;
     let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
     let bands = Bands::default();
     let summary = summarise(&notes, extras.len(), rate, bands);
@@ -203,20 +232,14 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
             "tempo mismatch suspected: most notes were missed and most onsets match nothing; check --tempo, --repeats and --count-in against the take".to_string(),
         );
     }
-    let analysis = Analysis {
+    Ok(Analysis {
         notes,
         extras,
         summary,
         sections,
         bands,
         warnings,
-    };
-    if args.json {
-        say!("{}", serde_json::to_string_pretty(&analysis)?);
-    } else {
-        print_table(&analysis, &args.part);
-    }
-    Ok(())
+    })
 }
 
 fn ms(value: Option<f64>) -> String {

@@ -34,6 +34,7 @@ mod record;
 mod recover;
 mod render;
 mod stems;
+mod take_analysis;
 mod takes;
 
 use anyhow::{Context, Result};

@@ -107,6 +107,8 @@ pub fn library_take(take: &TakeRecord, purpose: Purpose) -> NewTake {
         recorded_at: take.started_at.clone(),
         arrangement: take.arrangement.as_ref().map(|a| a.name.clone()),
         tempo_bpm: take.arrangement.as_ref().map(|a| a.tempo_bpm),
+        repeats: take.arrangement.as_ref().and_then(|a| a.repeats),
+        count_in_bars: take.arrangement.as_ref().map_or(0, |a| a.count_in_bars),
         host: take.host.clone(),
         input_device: take.input_device.clone(),
         output_device: take.output_device.clone(),

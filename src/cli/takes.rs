@@ -27,6 +27,12 @@ pub enum TakesAction {
     },
     /// Say why a take was made: assessment, rehearsal or performance (sets its retention)
     Purpose { take: i64, purpose: String },
+    /// One take: its tracks, who played, each track's timing and how the tracks played together
+    Show {
+        take: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Star (or unstar with --off) the best of several takes
     Star {
         take: i64,
@@ -159,6 +165,10 @@ pub fn takes(action: &TakesAction, library: Option<&Path>) -> Result<()> {
                 summary.retain_until.as_deref().unwrap_or("-")
             );
         }
+        TakesAction::Show { take, json } => {
+            let summary = lib.take(*take)?;
+            super::take_analysis::show(&lib, &summary, *json)?;
+        }
         TakesAction::Star { take, off } => {
             lib.star_take(*take, !off)?;
             say!(
@@ -196,6 +206,17 @@ pub fn perform(args: &PerformArgs, library: Option<&Path>) -> Result<()> {
         args.track,
         names.join(" & ")
     );
+    // Attributed to a part: how it lined up is worth knowing now, and is kept.
+    if let Some(part) = &args.part {
+        match super::take_analysis::analyse_and_store(&mut lib, &take, args.track, part) {
+            Ok(line) => say!("take {} track {} ({part}): {line}", take.id, args.track),
+            Err(e) => note!(
+                "note: take {} track {} was not analysed: {e:#}",
+                take.id,
+                args.track
+            ),
+        }
+    }
     Ok(())
 }
 

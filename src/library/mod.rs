@@ -8,6 +8,7 @@
 //! Must not know about audio devices, the engine or the screen: takes arrive as plain
 //! values, and files are only hashed, moved and checked here, never decoded.
 
+mod analyses;
 mod audit;
 mod classes;
 mod demo;
@@ -22,6 +23,7 @@ pub mod roster;
 mod schema;
 mod takes;
 
+pub use analyses::TrackAnalysis;
 pub use classes::{ClassSummary, PupilSummary};
 pub use demo::DEMO_CLASS;
 pub use error::{LibraryError, Result};

@@ -215,7 +215,26 @@ INSERT INTO setting (key, value) VALUES
     ('retention.assessment', '36'), ('retention.rehearsal', '12'), ('retention.performance', '24');
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: timing analysis — the timeline a take was played on (repeats, count-in)
+/// and each analysed track's result.
+const V3: &str = r#"
+ALTER TABLE take ADD COLUMN repeats INTEGER;
+ALTER TABLE take ADD COLUMN count_in_bars INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE track_analysis (
+    track_id INTEGER PRIMARY KEY REFERENCES track(id) ON DELETE CASCADE,
+    part TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    misses INTEGER NOT NULL,
+    extras INTEGER NOT NULL,
+    mean_deviation_ms REAL,
+    sd_deviation_ms REAL,
+    drift_ms_per_minute REAL,
+    detail TEXT NOT NULL,
+    analysed_at TEXT NOT NULL
+);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -31,6 +31,9 @@ pub struct NewTake {
     pub recorded_at: String,
     pub arrangement: Option<String>,
     pub tempo_bpm: Option<f64>,
+    /// Passes through each section, when the take changed them from the written ones.
+    pub repeats: Option<u32>,
+    pub count_in_bars: u32,
     pub host: String,
     pub input_device: String,
     pub output_device: String,
@@ -83,6 +86,8 @@ pub struct TakeSummary {
     pub recorded_at: String,
     pub arrangement: Option<String>,
     pub tempo_bpm: Option<f64>,
+    pub repeats: Option<u32>,
+    pub count_in_bars: u32,
     pub sample_rate_hz: u32,
     pub duration_secs: f64,
     pub xruns: u64,
@@ -299,9 +304,10 @@ impl Library {
         tx.execute(
             "INSERT INTO take (lesson_id, folder, recorded_at, arrangement, tempo_bpm, host,
                  input_device, output_device, sample_rate_hz, latency_applied_frames, frames,
-                 duration_secs, xruns, gaps, complete, purpose, retain_until)
+                 duration_secs, xruns, gaps, complete, purpose, retain_until, repeats,
+                 count_in_bars)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 date(?3, '+' || ?17 || ' months'))",
+                 date(?3, '+' || ?17 || ' months'), ?18, ?19)",
             params![
                 lesson,
                 relative,
@@ -320,6 +326,8 @@ impl Library {
                 take.complete,
                 take.purpose.as_str(),
                 months,
+                take.repeats,
+                take.count_in_bars,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -363,7 +371,7 @@ impl Library {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT t.id, t.lesson_id, l.title, c.name, t.recorded_at, t.arrangement, t.tempo_bpm,
                     t.sample_rate_hz, t.duration_secs, t.xruns, t.gaps, t.complete, t.starred,
-                    t.purpose, t.retain_until, t.folder
+                    t.purpose, t.retain_until, t.folder, t.repeats, t.count_in_bars
              FROM take t JOIN lesson l ON l.id = t.lesson_id LEFT JOIN class c ON c.id = l.class_id
              WHERE t.id IN ({chosen})
              ORDER BY t.recorded_at DESC, t.id DESC"
@@ -387,6 +395,8 @@ impl Library {
                     purpose: r.get(13)?,
                     retain_until: r.get(14)?,
                     folder: r.get(15)?,
+                    repeats: r.get(16)?,
+                    count_in_bars: r.get(17)?,
                     tracks: Vec::new(),
                 })
             })?

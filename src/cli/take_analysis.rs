@@ -1,0 +1,173 @@
+//! Timing analysis of a library take's tracks: run when a track is attributed to a
+//! part (`bandroom perform … --part P`), stored in the library, and shown with the
+//! ensemble figures between tracks by `bandroom takes show`.
+//!
+//! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
+
+use super::analyze::{analyse, read_track};
+use super::render::USER_FOLDER;
+use anyhow::{Context, Result};
+use bandroom::analysis::ensemble::asynchrony;
+use bandroom::analysis::matching::NoteResult;
+use bandroom::engine::ScoreOptions;
+use bandroom::library::{Library, TakeSummary, TrackAnalysis};
+use bandroom::music::{self, Bpm};
+
+/// The window within which an onset counts as playing a note, in the library's analyses.
+const WINDOW_MS: f64 = 50.0;
+
+/// Analyses track `number` of `take` against `part` and stores the result; returns a
+/// one-line summary.
+pub fn analyse_and_store(
+    lib: &mut Library,
+    take: &TakeSummary,
+    number: i64,
+    part: &str,
+) -> Result<String> {
+    let name = take.arrangement.as_deref().context(
+        "the take was recorded without an arrangement, so there is no part to compare with",
+    )?;
+    let mut arrangement = music::resolve_in(name, Some(&lib.root().join(USER_FOLDER)))?;
+    if let Some(repeats) = take.repeats {
+        arrangement.set_repeats(repeats);
+    }
+    let options = ScoreOptions {
+        count_in_bars: take.count_in_bars,
+        tempo: take
+            .tempo_bpm
+            .map(Bpm::new)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    };
+    let track = take
+        .tracks
+        .iter()
+        .find(|t| t.number == number)
+        .with_context(|| format!("take {} has no track {number}", take.id))?;
+    let path = lib.take_folder(take).join(&track.file);
+    let (samples, rate) = read_track(&path)?;
+    let analysis = analyse(&samples, rate, &arrangement, options, part, 0, WINDOW_MS)?;
+    let s = &analysis.summary;
+    let line = format!(
+        "{} of {} notes hit, {} extra, mean {}",
+        s.hits,
+        s.hits + s.misses,
+        s.extras,
+        s.mean_deviation_ms
+            .map_or("-".to_string(), |m| format!("{m:+.1} ms"))
+    );
+    lib.store_analysis(
+        take.id,
+        &TrackAnalysis {
+            track_number: number,
+            part: part.to_string(),
+            hits: s.hits as i64,
+            misses: s.misses as i64,
+            extras: s.extras as i64,
+            mean_deviation_ms: s.mean_deviation_ms,
+            sd_deviation_ms: s.sd_deviation_ms,
+            drift_ms_per_minute: s.drift_ms_per_minute,
+            detail: serde_json::to_string(&analysis)?,
+            analysed_at: String::new(),
+        },
+    )?;
+    Ok(line)
+}
+
+/// The notes of a stored analysis, for ensemble figures.
+fn stored_notes(analysis: &TrackAnalysis) -> Vec<NoteResult> {
+    let detail: serde_json::Value = serde_json::from_str(&analysis.detail).unwrap_or_default();
+    detail["notes"]
+        .as_array()
+        .map(|notes| {
+            notes
+                .iter()
+                .filter_map(|n| {
+                    Some(NoteResult {
+                        expected_frame: n["expected_frame"].as_u64()?,
+                        detected_frame: n["detected_frame"].as_u64(),
+                        deviation_ms: n["deviation_ms"].as_f64(),
+                        status: if n["deviation_ms"].is_null() {
+                            "miss"
+                        } else {
+                            "hit"
+                        },
+                        section: n["section"].as_u64().unwrap_or(0) as usize,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Prints each analysed track and, for every pair sharing notes, who led and how tight
+/// they were.
+pub fn show(lib: &Library, take: &TakeSummary, json: bool) -> Result<()> {
+    let analyses = lib.analyses(take.id)?;
+    let notes: Vec<Vec<NoteResult>> = analyses.iter().map(stored_notes).collect();
+    let mut pairs = Vec::new();
+    for i in 0..analyses.len() {
+        for j in i + 1..analyses.len() {
+            if let Some(a) = asynchrony(&notes[i], &notes[j]) {
+                pairs.push((analyses[i].track_number, analyses[j].track_number, a));
+            }
+        }
+    }
+    if json {
+        let report = serde_json::json!({
+            "take": take,
+            "analyses": analyses.iter().map(|a| serde_json::json!({
+                "track": a.track_number, "part": a.part, "hits": a.hits, "misses": a.misses,
+                "extras": a.extras, "mean_deviation_ms": a.mean_deviation_ms,
+                "sd_deviation_ms": a.sd_deviation_ms, "drift_ms_per_minute": a.drift_ms_per_minute,
+            })).collect::<Vec<_>>(),
+            "ensemble": pairs.iter().map(|(a, b, x)| serde_json::json!({
+                "tracks": [a, b], "shared_notes": x.shared, "mean_ms": x.mean_ms, "sd_ms": x.sd_ms,
+            })).collect::<Vec<_>>(),
+        });
+        say!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    say!(
+        "take {} — {} {}, {:.1} s",
+        take.id,
+        take.class.as_deref().unwrap_or("quick take"),
+        take.arrangement.as_deref().unwrap_or("(no arrangement)"),
+        take.duration_secs
+    );
+    for track in &take.tracks {
+        let who: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
+        let analysed = analyses.iter().find(|a| a.track_number == track.number);
+        say!(
+            "  track {} ({}): {}{}",
+            track.number,
+            track.file,
+            if who.is_empty() {
+                "nobody attributed".to_string()
+            } else {
+                who.join(" & ")
+            },
+            analysed.map_or(String::new(), |a| format!(
+                " — {}: {} of {} hit, {} extra, mean {}, spread {}",
+                a.part,
+                a.hits,
+                a.hits + a.misses,
+                a.extras,
+                a.mean_deviation_ms
+                    .map_or("-".into(), |m| format!("{m:+.1} ms")),
+                a.sd_deviation_ms
+                    .map_or("-".into(), |m| format!("{m:.1} ms"))
+            ))
+        );
+    }
+    for (a, b, x) in &pairs {
+        say!(
+            "  tracks {a} and {b}: {} shared notes, track {} leads by {:.1} ms on average, spread {:.1} ms",
+            x.shared,
+            if x.mean_ms <= 0.0 { a } else { b },
+            x.mean_ms.abs(),
+            x.sd_ms
+        );
+    }
+    Ok(())
+}
