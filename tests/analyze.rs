@@ -282,3 +282,45 @@ fn attributing_a_library_track_analyses_it_and_takes_show_compares_the_pair() {
     assert!(pair["shared_notes"].as_u64().unwrap() >= 16, "{pair}");
     assert!(pair["mean_ms"].as_f64().unwrap().abs() <= 1.0, "{pair}");
 }
+
+#[test]
+fn windows_as_note_values_and_custom_bands_change_the_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let track = clapper_two(d, "1");
+    let (samples, channels) = read_wav(&d.join(&track));
+    // 30 ms late: inside a 50 ms window, outside a 1/64 (about 23 ms at 160 BPM).
+    let mut late = vec![0.0f32; 1_440];
+    late.extend(samples.chunks(channels).map(|f| f[0]));
+    write_mono(&d.join("late.wav"), &late);
+    let wide = analyze_json(d, "late.wav", &["--repeats", "1"]);
+    assert_eq!(wide["summary"]["hits"], 104);
+    assert_eq!(
+        wide["summary"]["good"], 104,
+        "30 ms is 'good' in the default bands"
+    );
+    let narrow = analyze_json(
+        d,
+        "late.wav",
+        &["--repeats", "1", "--window", "1/64", "--bands", "10,20,25"],
+    );
+    assert_eq!(
+        narrow["summary"]["hits"], 0,
+        "a sixty-fourth at 160 BPM is about 23 ms"
+    );
+    assert_eq!(narrow["bands"]["loose_ms"], 25.0);
+    let bad = bandroom(
+        &[
+            "analyze",
+            "late.wav",
+            "--arrangement",
+            "clapping-music",
+            "--part",
+            "clapper 2",
+            "--window",
+            "soon",
+        ],
+        d,
+    );
+    assert_contains(&stderr(&bad), "--window: window 'soon'");
+}

@@ -25,6 +25,72 @@ impl Default for Bands {
     }
 }
 
+impl Bands {
+    /// Reads "TIGHT,GOOD,LOOSE" in milliseconds, e.g. "16,33,50".
+    pub fn parse(text: &str) -> Result<Bands, String> {
+        let values: Vec<f64> = text
+            .split(',')
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("bands '{text}': write three numbers of ms, e.g. 16,33,50"))?;
+        match values[..] {
+            [tight_ms, good_ms, loose_ms]
+                if 0.0 < tight_ms
+                    && tight_ms < good_ms
+                    && good_ms < loose_ms
+                    && loose_ms <= 500.0 =>
+            {
+                Ok(Bands {
+                    tight_ms,
+                    good_ms,
+                    loose_ms,
+                })
+            }
+            _ => Err(format!(
+                "bands '{text}': give three widening limits in ms up to 500, e.g. 16,33,50"
+            )),
+        }
+    }
+}
+
+/// How far from its note an onset may be and still count: in milliseconds, or as a
+/// note value at the take's tempo (a sixteenth is tighter at 180 BPM than at 60).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Window {
+    Millis(f64),
+    /// Ticks at 960 a quarter note.
+    NoteValue(u64),
+}
+
+impl Window {
+    /// Reads "50ms" or a note value such as "1/16".
+    pub fn parse(text: &str) -> Result<Window, String> {
+        let text = text.trim();
+        if let Some(ms) = text.strip_suffix("ms") {
+            return match ms.trim().parse::<f64>() {
+                Ok(v) if (1.0..=500.0).contains(&v) => Ok(Window::Millis(v)),
+                _ => Err(format!(
+                    "window '{text}': use 1ms to 500ms, or a note value such as 1/16"
+                )),
+            };
+        }
+        crate::music::time::parse_note_value(text)
+            .map(Window::NoteValue)
+            .map_err(|_| {
+                format!("window '{text}': write milliseconds (50ms) or a note value (1/16)")
+            })
+    }
+
+    /// The window in frames at `bpm` (quarter notes a minute) and `rate`.
+    pub fn frames(self, bpm: f64, rate: u32) -> u64 {
+        let seconds = match self {
+            Window::Millis(ms) => ms / 1000.0,
+            Window::NoteValue(ticks) => ticks as f64 / 960.0 * 60.0 / bpm,
+        };
+        (seconds * f64::from(rate)).round() as u64
+    }
+}
+
 /// One expected note.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expected {
@@ -248,6 +314,17 @@ mod tests {
             }]
         );
         assert_eq!(results[2].deviation_ms, Some(10.0));
+    }
+
+    #[test]
+    fn windows_follow_the_tempo_when_given_as_note_values() {
+        let sixteenth = Window::parse("1/16").unwrap();
+        assert_eq!(sixteenth.frames(60.0, 48_000), 12_000);
+        assert_eq!(sixteenth.frames(120.0, 48_000), 6_000);
+        assert_eq!(Window::parse("50ms").unwrap().frames(60.0, 48_000), 2_400);
+        assert!(Window::parse("0ms").is_err() && Window::parse("soon").is_err());
+        assert_eq!(Bands::parse("10, 20, 40").unwrap().good_ms, 20.0);
+        assert!(Bands::parse("30,20,40").is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use super::render::{PerformanceArgs, plan_performance};
 use anyhow::{Context, Result, bail};
 use bandroom::analysis::matching::{
-    Analysis, Bands, Expected, SectionSummary, match_onsets, settled_after, summarise,
+    Analysis, Bands, Expected, SectionSummary, Window, match_onsets, settled_after, summarise,
 };
 use bandroom::analysis::onsets::{OnsetSettings, detect};
 use bandroom::engine::{Score, ScoreOptions, TempoMap};
@@ -38,9 +38,13 @@ pub struct AnalyzeArgs {
         allow_negative_numbers = true
     )]
     pub offset: i64,
-    /// How far from its note an onset may be and still count, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 50.0)]
-    pub window_ms: f64,
+    /// How far from its note an onset may be and still count: milliseconds (50ms) or a
+    /// note value at the take's tempo (1/16)
+    #[arg(long, value_name = "WINDOW", default_value = "50ms")]
+    pub window: String,
+    /// The tight, good and loose bands in milliseconds
+    #[arg(long, value_name = "T,G,L", default_value = "16,33,50")]
+    pub bands: String,
     /// Print JSON (notes, extras, summary, sections, warnings) instead of a table
     #[arg(long)]
     pub json: bool,
@@ -83,12 +87,8 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
             args.track.display()
         );
     }
-    if !(1.0..=500.0).contains(&args.window_ms) {
-        bail!(
-            "--window-ms {} is not allowed: use 1 to 500",
-            args.window_ms
-        );
-    }
+    let window = Window::parse(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
+    let bands = Bands::parse(&args.bands).map_err(|e| anyhow::anyhow!("--bands: {e}"))?;
     let (arrangement, options) = plan_performance(&args.arrangement, &args.performance, library)?;
     let analysis = analyse(
         &samples,
@@ -96,8 +96,11 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
         &arrangement,
         options,
         &args.part,
-        args.offset,
-        args.window_ms,
+        Judging {
+            offset: args.offset,
+            window,
+            bands,
+        },
     )?;
     if args.json {
         say!("{}", serde_json::to_string_pretty(&analysis)?);
@@ -107,17 +110,30 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// How a track is judged: where it sits on the timeline, and the window and bands.
+#[derive(Clone, Copy, Debug)]
+pub struct Judging {
+    /// Frame of the track where the timeline's frame 0 is.
+    pub offset: i64,
+    pub window: Window,
+    pub bands: Bands,
+}
+
 /// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
-/// `options`; frame 0 of the track is `offset` frames into the timeline's frame 0.
+/// `options`.
 pub fn analyse(
     samples: &[f32],
     rate: u32,
     arrangement: &Arrangement,
     options: ScoreOptions,
     part_name: &str,
-    offset: i64,
-    window_ms: f64,
+    judging: Judging,
 ) -> Result<Analysis> {
+    let Judging {
+        offset,
+        window,
+        bands,
+    } = judging;
     let part = arrangement.part_index(part_name).with_context(|| {
         let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
         format!(
@@ -162,9 +178,8 @@ pub fn analyse(
         .into_iter()
         .filter(|f| *f >= listen_from)
         .collect();
-    let window = (window_ms / 1000.0 * f64::from(rate)) as u64;
+    let window = window.frames(score.tempo.as_f64(), rate);
     let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
-    let bands = Bands::default();
     let summary = summarise(&notes, extras.len(), rate, bands);
     let sections = score
         .sections

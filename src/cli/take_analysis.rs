@@ -4,17 +4,17 @@
 //!
 //! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
 
-use super::analyze::{analyse, read_track};
+use super::analyze::{Judging, analyse, read_track};
 use super::render::USER_FOLDER;
 use anyhow::{Context, Result};
 use bandroom::analysis::ensemble::asynchrony;
-use bandroom::analysis::matching::NoteResult;
+use bandroom::analysis::matching::{Bands, NoteResult, Window};
 use bandroom::engine::ScoreOptions;
 use bandroom::library::{Library, TakeSummary, TrackAnalysis};
 use bandroom::music::{self, Bpm};
 
 /// The window within which an onset counts as playing a note, in the library's analyses.
-const WINDOW_MS: f64 = 50.0;
+const WINDOW: Window = Window::Millis(50.0);
 
 /// Analyses track `number` of `take` against `part` and stores the result; returns a
 /// one-line summary.
@@ -46,7 +46,12 @@ pub fn analyse_and_store(
         .with_context(|| format!("take {} has no track {number}", take.id))?;
     let path = lib.take_folder(take).join(&track.file);
     let (samples, rate) = read_track(&path)?;
-    let analysis = analyse(&samples, rate, &arrangement, options, part, 0, WINDOW_MS)?;
+    let judging = Judging {
+        offset: 0,
+        window: WINDOW,
+        bands: Bands::default(),
+    };
+    let analysis = analyse(&samples, rate, &arrangement, options, part, judging)?;
     let s = &analysis.summary;
     let line = format!(
         "{} of {} notes hit, {} extra, mean {}",
