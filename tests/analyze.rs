@@ -277,6 +277,31 @@ fn attributing_a_library_track_analyses_it_and_takes_show_compares_the_pair() {
         assert_eq!(a["hits"], 104, "{a}");
         assert!(a["mean_deviation_ms"].as_f64().unwrap().abs() <= 1.0, "{a}");
     }
+    // The framework suggests (never records) a pulse level from the timing spread.
+    let suggestions = report["suggestions"].as_array().unwrap();
+    assert_eq!(suggestions.len(), 2, "{suggestions:?}");
+    assert!(
+        suggestions
+            .iter()
+            .all(|s| s["criterion"] == "pulse" && s["level"] == 5)
+    );
+    let progress: serde_json::Value =
+        serde_json::from_str(&run(&["progress", "--pupil", "Amira Okafor", "--json"])).unwrap();
+    let pulse = progress["strands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["criterion"] == "pulse")
+        .unwrap();
+    assert!(
+        pulse["latest"].is_null(),
+        "a suggestion is not a judgement: {pulse}"
+    );
+    let text = run(&["takes", "show", "1"]);
+    assert_contains(
+        &text,
+        "suggested for Amira Okafor: pulse level 5 (Rhythmic leadership)",
+    );
     let pair = &report["ensemble"][0];
     // The clappers share the unison notes (and every note they have in common after).
     assert!(pair["shared_notes"].as_u64().unwrap() >= 16, "{pair}");

@@ -118,8 +118,10 @@ pub fn show(lib: &Library, take: &TakeSummary, json: bool) -> Result<()> {
             }
         }
     }
+    let suggestions = lib.suggest_levels(take.id)?;
     if json {
         let report = serde_json::json!({
+            "suggestions": suggestions,
             "take": take,
             "analyses": analyses.iter().map(|a| serde_json::json!({
                 "track": a.track_number, "part": a.part, "hits": a.hits, "misses": a.misses,
@@ -163,6 +165,22 @@ pub fn show(lib: &Library, take: &TakeSummary, json: bool) -> Result<()> {
                 a.sd_deviation_ms
                     .map_or("-".into(), |m| format!("{m:.1} ms"))
             ))
+        );
+    }
+    for s in &suggestions {
+        say!(
+            "  suggested for {}: {} level {} ({}), from a timing {} of {:.1} ms; confirm with \
+             `bandroom assess {} --pupil \"{}\" --criterion {} --level {}`",
+            s.pupil,
+            s.criterion,
+            s.level,
+            s.label,
+            s.measure,
+            s.value_ms,
+            take.id,
+            s.pupil,
+            s.criterion,
+            s.level
         );
     }
     for (a, b, x) in &pairs {

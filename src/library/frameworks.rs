@@ -44,6 +44,19 @@ pub struct StrandDef {
     pub key: String,
     pub title: String,
     pub levels: Vec<LevelDef>,
+    /// How timing analysis suggests a level for this strand, if it can.
+    #[serde(default)]
+    pub timing: Option<TimingRule>,
+}
+
+/// A level suggestion from timing: the most each level allows of a measure, in ms,
+/// lowest level first. `measure` is "spread" (the SD of deviation) or "mean" (its
+/// size, rushing or dragging alike).
+#[derive(Clone, Debug, Deserialize, PartialEq, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingRule {
+    pub measure: String,
+    pub max_ms: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -92,6 +105,24 @@ pub fn parse_framework(text: &str, origin: &str) -> Result<FrameworkDef> {
                 "strand key {:?} is used twice",
                 strand.key
             )));
+        }
+        if let Some(rule) = &strand.timing {
+            if rule.measure != "spread" && rule.measure != "mean" {
+                return Err(invalid(format!(
+                    "strand {:?}: timing measure {:?} is not \"spread\" or \"mean\"",
+                    strand.key, rule.measure
+                )));
+            }
+            if rule.max_ms.len() != strand.levels.len()
+                || rule.max_ms.windows(2).any(|w| w[1] >= w[0])
+                || rule.max_ms.iter().any(|v| !v.is_finite() || *v <= 0.0)
+            {
+                return Err(invalid(format!(
+                    "strand {:?}: timing max_ms needs one limit per level ({}), each tighter than the last",
+                    strand.key,
+                    strand.levels.len()
+                )));
+            }
         }
         if !(2..=10).contains(&strand.levels.len()) {
             return Err(invalid(format!(
@@ -163,9 +194,16 @@ impl Library {
         )?;
         let id = tx.last_insert_rowid();
         for (position, strand) in def.strands.iter().enumerate() {
+            let timing = strand
+                .timing
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| LibraryError::Invalid(e.to_string()))?;
             tx.execute(
-                "INSERT INTO strand (framework_id, key, title, position) VALUES (?1, ?2, ?3, ?4)",
-                params![id, strand.key, strand.title, position as i64],
+                "INSERT INTO strand (framework_id, key, title, position, timing)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, strand.key, strand.title, position as i64, timing],
             )?;
             let strand_id = tx.last_insert_rowid();
             for (index, level) in strand.levels.iter().enumerate() {
@@ -273,5 +311,27 @@ mod tests {
                     levels = [{ label = \"only\", description = \"one\" }]\n";
         let err = parse_framework(text, "mine.toml").unwrap_err().to_string();
         assert!(err.contains("has 1 levels"), "{err}");
+    }
+
+    #[test]
+    fn a_timing_rule_needs_one_tightening_limit_per_level() {
+        let text = "name = \"x\"\ntitle = \"X\"\n[[strand]]\nkey = \"pulse\"\ntitle = \"Pulse\"\n\
+                    timing = { measure = \"spread\", max_ms = [20, 40] }\n\
+                    levels = [{ label = \"a\", description = \"a\" }, { label = \"b\", description = \"b\" }]\n";
+        let err = parse_framework(text, "mine.toml").unwrap_err().to_string();
+        assert!(err.contains("each tighter than the last"), "{err}");
+        let fine = text.replace("[20, 40]", "[40, 20]");
+        assert!(
+            parse_framework(&fine, "mine.toml").unwrap().strands[0]
+                .timing
+                .is_some()
+        );
+        let odd = text.replace("\"spread\"", "\"loudness\"");
+        assert!(
+            parse_framework(&odd, "mine.toml")
+                .unwrap_err()
+                .to_string()
+                .contains("not \"spread\"")
+        );
     }
 }

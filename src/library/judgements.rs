@@ -61,7 +61,11 @@ pub struct Progress {
 
 /// The framework that applies to a pupil's judgement: the take's class's, else the
 /// pupil's most recent class's, else the newest default.
-fn framework_for(conn: &Connection, pupil: i64, take: Option<i64>) -> Result<(i64, Option<i64>)> {
+pub(crate) fn framework_for(
+    conn: &Connection,
+    pupil: i64,
+    take: Option<i64>,
+) -> Result<(i64, Option<i64>)> {
     let from_take: Option<(Option<i64>, Option<i64>)> = match take {
         Some(take) => conn
             .query_row(

@@ -21,13 +21,16 @@ mod policy;
 mod protection;
 pub mod roster;
 mod schema;
+mod suggestions;
 mod takes;
 
 pub use analyses::TrackAnalysis;
 pub use classes::{ClassSummary, PupilSummary};
 pub use demo::DEMO_CLASS;
 pub use error::{LibraryError, Result};
-pub use frameworks::{FrameworkDef, FrameworkSummary, LevelDef, StrandDef, parse_framework};
+pub use frameworks::{
+    FrameworkDef, FrameworkSummary, LevelDef, StrandDef, TimingRule, parse_framework,
+};
 pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress};
 pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
 pub use overview::{ClassGrid, EvidencePick, GridRow};
@@ -35,6 +38,7 @@ pub use policy::{Purpose, RetentionPolicy};
 pub use protection::ErasureReport;
 pub use roster::{RosterImport, RosterProblem};
 pub use schema::{LATEST_VERSION, migrate_to};
+pub use suggestions::{Suggestion, level_for};
 pub use takes::{
     NewTake, NewTrack, PerformerSummary, TakeFilter, TakeSummary, TrackSummary, sha256_file,
 };

@@ -220,6 +220,8 @@ INSERT INTO setting (key, value) VALUES
 const V3: &str = r#"
 ALTER TABLE take ADD COLUMN repeats INTEGER;
 ALTER TABLE take ADD COLUMN count_in_bars INTEGER NOT NULL DEFAULT 1;
+-- A strand may say how timing analysis suggests its level (JSON: measure, max_ms).
+ALTER TABLE strand ADD COLUMN timing TEXT;
 CREATE TABLE track_analysis (
     track_id INTEGER PRIMARY KEY REFERENCES track(id) ON DELETE CASCADE,
     part TEXT NOT NULL,
