@@ -297,6 +297,14 @@ fn attributing_a_library_track_analyses_it_and_takes_show_compares_the_pair() {
         pulse["latest"].is_null(),
         "a suggestion is not a judgement: {pulse}"
     );
+    let trend: serde_json::Value =
+        serde_json::from_str(&run(&["takes", "trend", "--class", "8B", "--json"])).unwrap();
+    assert_eq!(trend[0]["take"], 1);
+    assert_eq!(trend[0]["analysed_tracks"], 2);
+    assert!(
+        trend[0]["mean_pair_spread_ms"].as_f64().unwrap() <= 1.0,
+        "{trend}"
+    );
     let text = run(&["takes", "show", "1"]);
     assert_contains(
         &text,

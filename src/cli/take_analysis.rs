@@ -194,3 +194,70 @@ pub fn show(lib: &Library, take: &TakeSummary, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// One take's tightness: the mean timing spread of its analysed tracks and of its
+/// pairs' asynchrony (smaller is tighter), when it has them.
+fn tightness(lib: &Library, take: &TakeSummary) -> Result<(Option<f64>, Option<f64>, usize)> {
+    let analyses = lib.analyses(take.id)?;
+    let spreads: Vec<f64> = analyses.iter().filter_map(|a| a.sd_deviation_ms).collect();
+    let notes: Vec<Vec<NoteResult>> = analyses.iter().map(stored_notes).collect();
+    let mut pair_spreads = Vec::new();
+    for i in 0..notes.len() {
+        for j in i + 1..notes.len() {
+            if let Some(a) = asynchrony(&notes[i], &notes[j]) {
+                pair_spreads.push(a.sd_ms);
+            }
+        }
+    }
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    Ok((mean(&spreads), mean(&pair_spreads), analyses.len()))
+}
+
+/// The tightness of a class's analysed takes, lesson by lesson, oldest first.
+pub fn trend(lib: &Library, class: i64, json: bool) -> Result<()> {
+    let mut takes = lib.takes(&bandroom::library::TakeFilter {
+        class: Some(class),
+        ..bandroom::library::TakeFilter::default()
+    })?;
+    takes.reverse();
+    let mut rows = Vec::new();
+    for take in &takes {
+        let (spread, ensemble, analysed) = tightness(lib, take)?;
+        if analysed > 0 {
+            rows.push((take, spread, ensemble, analysed));
+        }
+    }
+    if json {
+        let report: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(take, spread, ensemble, analysed)| {
+                serde_json::json!({
+                    "take": take.id, "lesson": take.lesson, "recorded_at": take.recorded_at,
+                    "analysed_tracks": analysed, "mean_spread_ms": spread,
+                    "mean_pair_spread_ms": ensemble,
+                })
+            })
+            .collect();
+        say!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        say!("no analysed takes yet: attribute tracks to parts with `bandroom perform … --part P`");
+    }
+    let ms = |v: &Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
+    let mut lesson = "";
+    for (take, spread, ensemble, analysed) in &rows {
+        if take.lesson != lesson {
+            lesson = &take.lesson;
+            say!("{lesson}");
+        }
+        say!(
+            "  take {:<5} {}  {analysed} track(s)  spread {:>9}  together {:>9}",
+            take.id,
+            take.recorded_at.get(11..16).unwrap_or(""),
+            ms(spread),
+            ms(ensemble)
+        );
+    }
+    Ok(())
+}

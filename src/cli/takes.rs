@@ -33,6 +33,13 @@ pub enum TakesAction {
         #[arg(long)]
         json: bool,
     },
+    /// How tight a class's analysed takes were, lesson by lesson (smaller spreads are tighter)
+    Trend {
+        #[arg(long, value_name = "NAME")]
+        class: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Star (or unstar with --off) the best of several takes
     Star {
         take: i64,
@@ -168,6 +175,10 @@ pub fn takes(action: &TakesAction, library: Option<&Path>) -> Result<()> {
         TakesAction::Show { take, json } => {
             let summary = lib.take(*take)?;
             super::take_analysis::show(&lib, &summary, *json)?;
+        }
+        TakesAction::Trend { class, json } => {
+            let class = lib.class_id(class)?;
+            super::take_analysis::trend(&lib, class, *json)?;
         }
         TakesAction::Star { take, off } => {
             lib.star_take(*take, !off)?;
