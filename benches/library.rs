@@ -201,7 +201,9 @@ fn school_library() -> PathBuf {
         "library-bench-v{LATEST_VERSION}-{}-{}",
         scale.pupils, scale.assessments
     ));
-    if !root.join("complete").exists() {
+    // A library kept from an older build of the same schema version may not open.
+    let usable = root.join("complete").exists() && Library::open(&root).is_ok();
+    if !usable {
         let _ = std::fs::remove_dir_all(&root);
         let started = Instant::now();
         generate(&root, &scale);

@@ -357,3 +357,66 @@ fn windows_as_note_values_and_custom_bands_change_the_verdicts() {
     );
     assert_contains(&stderr(&bad), "--window: window 'soon'");
 }
+
+#[test]
+fn record_with_plays_attributes_and_analyses_each_track_as_the_take_lands() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let lib = root.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--library", lib];
+        all.extend_from_slice(args);
+        bandroom(&all, dir.path())
+    };
+    assert_ok(&run(&["class", "add", "8B"]));
+    std::fs::write(dir.path().join("r.csv"), "name\nAmira Okafor\nJan Nowak\n").unwrap();
+    assert_ok(&run(&["pupils", "import", "r.csv", "--class", "8B"]));
+    let take = [
+        "record",
+        "--host",
+        "virtual",
+        "--inputs",
+        "1,2",
+        "--play",
+        "clapping-music",
+        "--repeats",
+        "1",
+        "--virtual-speed",
+        "20",
+        "--latency",
+        "256",
+        "--class",
+        "8B",
+    ];
+    let mut wrong = take.to_vec();
+    wrong.extend(["--plays", "1:Amira Okafor:clapper 3"]);
+    let refused = run(&wrong);
+    assert!(!refused.status.success());
+    assert_contains(&stderr(&refused), "has no part 'clapper 3'");
+    let mut nobody = take.to_vec();
+    nobody.extend(["--plays", "2:Nobody:clapper 2"]);
+    assert_contains(&stderr(&run(&nobody)), "no pupil called \"Nobody\"");
+    assert_eq!(
+        std::fs::read_dir(root.join("takes/.incoming"))
+            .unwrap()
+            .count(),
+        0,
+        "no take was started"
+    );
+
+    let mut right = take.to_vec();
+    right.extend([
+        "--plays",
+        "1:Amira Okafor:clapper 1",
+        "--plays",
+        "2:Jan Nowak:clapper 2",
+    ]);
+    let output = run(&right);
+    assert_ok(&output);
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_contains(&said, "take 1 track 1 (clapper 1): 104 of 104 notes hit");
+    assert_contains(&said, "take 1 track 2 (clapper 2): 104 of 104 notes hit");
+    let listed = String::from_utf8_lossy(&run(&["takes", "list", "--pupil", "Jan Nowak"]).stdout)
+        .into_owned();
+    assert_contains(&listed, "2: Jan Nowak (clapper 2)");
+}

@@ -29,6 +29,7 @@ mod devices;
 mod import;
 mod judgements;
 mod maintenance;
+mod performers;
 mod practice;
 mod record;
 mod recover;

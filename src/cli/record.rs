@@ -60,6 +60,10 @@ pub struct RecordArgs {
     /// Why the take is made: assessment, rehearsal (default) or performance
     #[arg(long, value_name = "PURPOSE")]
     pub purpose: Option<String>,
+    /// Who plays on an input, and their part: INPUT:PUPIL[,PUPIL][:PART] (repeatable);
+    /// each track is attributed and analysed as soon as the take is in the library
+    #[arg(long, value_name = "INPUT:PUPILS[:PART]", conflicts_with = "out")]
+    pub plays: Vec<String>,
 }
 
 /// A take recorded into the library: the library, the class it is for and why.
@@ -176,6 +180,16 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     };
     let library = library_dir(library)?;
     let mut into_library = plan_library(args, &library)?;
+    let players = match &into_library {
+        Some((lib, class, _)) => super::performers::resolve(
+            &args.plays,
+            &args.inputs,
+            lib,
+            *class,
+            performance.as_ref().map(|(a, _)| a),
+        )?,
+        None => Vec::new(),
+    };
     let settings = Settings::load(&library)?;
     let highest = args.inputs.iter().copied().max().unwrap_or(1);
     let request = args.device.request(&settings, highest, 2)?;
@@ -393,6 +407,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
                     )
                 })?;
             say!("take {id} is in the library: {}", folder.display());
+            // The take is kept whatever happens here; attribution can be redone.
+            if let Err(e) = super::performers::attribute_and_analyse(lib, id, &players) {
+                note!("note: take {id} is recorded, but who played was not saved: {e:#}");
+            }
             folder
         }
         _ => out.clone(),
