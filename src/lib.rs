@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod audio;
 pub mod engine;
+pub mod export;
 pub mod library;
 pub mod music;
 pub mod record;

@@ -26,6 +26,7 @@ macro_rules! note {
 mod analyze;
 mod classes;
 mod devices;
+mod export;
 mod import;
 mod judgements;
 mod maintenance;
@@ -68,6 +69,10 @@ pub enum Action {
     Render(render::RenderArgs),
     /// How a recorded track lines up with its part: hits, misses, extras and timing
     Analyze(analyze::AnalyzeArgs),
+    /// Export a class's progress as an evidence bundle: audio, report.html, assessments.csv, manifest
+    Export(export::ExportArgs),
+    /// Check a bundle against its manifest: missing, altered or extra files
+    Verify(export::VerifyArgs),
     /// Turn a MIDI file from notation software into an arrangement .toml you can edit
     Import(import::ImportArgs),
     /// List the built-in arrangements and your own (in the library's arrangements/ folder),
@@ -126,6 +131,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Action::Render(args)) => render::render(&args, library.as_deref()),
         Some(Action::Import(args)) => import::import(&args),
+        Some(Action::Export(args)) => export::export(&args, library.as_deref()),
+        Some(Action::Verify(args)) => export::verify(&args),
         Some(Action::Analyze(args)) => analyze::analyze(&args, library.as_deref()),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
         Some(Action::Devices(args)) => devices::devices(&args),

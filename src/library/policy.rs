@@ -152,6 +152,42 @@ impl Library {
         Ok(())
     }
 
+    /// A pupil's stable pseudonym (e.g. `P-7Q3KXM`): derived from a key that stays in
+    /// the library, so exports can be matched up later by the school and by nobody else.
+    pub fn pseudonym(&mut self, pupil: i64) -> Result<String> {
+        let key = match self.setting("pseudonym_key")? {
+            Some(key) => key,
+            None => {
+                let tx = self.write()?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO setting (key, value)
+                     VALUES ('pseudonym_key', lower(hex(randomblob(16))))",
+                    [],
+                )?;
+                tx.commit()?;
+                self.setting("pseudonym_key")?.unwrap_or_default()
+            }
+        };
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{key}:{pupil}").as_bytes());
+        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+        let bits = u64::from_be_bytes([
+            0, 0, 0, digest[0], digest[1], digest[2], digest[3], digest[4],
+        ]);
+        let code: String = (0..6)
+            .map(|i| char::from(ALPHABET[((bits >> (5 * i)) & 31) as usize]))
+            .collect();
+        Ok(format!("P-{code}"))
+    }
+
+    /// Records in the audit log that an export was made, with its selection.
+    pub fn record_export(&mut self, detail: &str) -> Result<()> {
+        let tx = self.write()?;
+        audit::append(&tx, "export", detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn has_pin(&self) -> Result<bool> {
         Ok(self.setting(PIN_KEY)?.is_some())
     }

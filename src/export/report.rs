@@ -1,0 +1,172 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network)
+//! that works from a USB stick: an overview for leaders, then one section per pupil
+//! with a radar diagram (first and latest level per criterion), the judgements behind
+//! it and audio players for the evidence.
+//!
+//! Must not read the library or files: it renders the values it is given.
+
+use std::fmt::Write;
+
+/// One criterion of a pupil's section: first and latest judgement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CriterionRow {
+    pub title: String,
+    pub levels: usize,
+    pub first: Option<(i64, String)>,
+    pub latest: Option<(i64, String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PupilSection {
+    pub label: String,
+    pub rows: Vec<CriterionRow>,
+    /// (caption, relative path) of each evidence recording.
+    pub audio: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub title: String,
+    pub subtitle: String,
+    pub pupils: Vec<PupilSection>,
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A radar diagram: one axis per criterion, the first levels in grey, the latest in blue.
+fn radar(rows: &[CriterionRow]) -> String {
+    let n = rows.len().max(3);
+    let (cx, cy, r) = (130.0f64, 130.0f64, 100.0f64);
+    let point = |i: usize, share: f64| {
+        let angle = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / n as f64;
+        (cx + r * share * angle.cos(), cy + r * share * angle.sin())
+    };
+    let mut svg = String::from(
+        "<svg class=\"radar\" viewBox=\"0 0 260 260\" role=\"img\" aria-label=\"radar diagram\">",
+    );
+    for ring in 1..=4 {
+        let pts: Vec<String> = (0..n)
+            .map(|i| {
+                let (x, y) = point(i, f64::from(ring) / 4.0);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        let _ = write!(
+            svg,
+            "<polygon points=\"{}\" class=\"grid\"/>",
+            pts.join(" ")
+        );
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let (x, y) = point(i, 1.0);
+        let (lx, ly) = point(i, 1.18);
+        let _ = write!(
+            svg,
+            "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
+             <text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\">{}</text>",
+            escape(&row.title)
+        );
+    }
+    let outline = |pick: &dyn Fn(&CriterionRow) -> Option<i64>, class: &str| {
+        let pts: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let share = pick(row).map_or(0.0, |l| l as f64 / row.levels.max(1) as f64);
+                let (x, y) = point(i, share);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect();
+        format!("<polygon points=\"{}\" class=\"{class}\"/>", pts.join(" "))
+    };
+    svg.push_str(&outline(&|r| r.first.as_ref().map(|f| f.0), "first"));
+    svg.push_str(&outline(&|r| r.latest.as_ref().map(|l| l.0), "latest"));
+    svg.push_str("</svg>");
+    svg
+}
+
+pub fn render(report: &Report) -> String {
+    let mut html = String::new();
+    let assessed = report
+        .pupils
+        .iter()
+        .filter(|p| p.rows.iter().any(|r| r.latest.is_some()))
+        .count();
+    let _ = write!(
+        html,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#111}}\
+         h1{{margin-bottom:0}} .sub{{color:#555}} section{{border-top:1px solid #ccc;margin-top:2rem}}\
+         table{{border-collapse:collapse}} td,th{{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}}\
+         .radar{{width:16rem;float:right}} .radar .grid{{fill:none;stroke:#ccc}}\
+         .radar .first{{fill:rgba(120,120,120,.2);stroke:#777}} .radar .latest{{fill:rgba(30,90,200,.25);stroke:#1e5ac8}}\
+         .radar text{{font-size:9px}} audio{{display:block;margin:.3rem 0}}\
+         </style></head><body><h1>{title}</h1><p class=\"sub\">{sub}</p>\
+         <h2>Overview</h2><p>{assessed} of {total} pupils have judgements in this period.</p>",
+        title = escape(&report.title),
+        sub = escape(&report.subtitle),
+        total = report.pupils.len()
+    );
+    if let Some(first) = report.pupils.first() {
+        html.push_str("<table><tr><th>Criterion</th><th>Pupils judged</th></tr>");
+        for (i, row) in first.rows.iter().enumerate() {
+            let judged = report
+                .pupils
+                .iter()
+                .filter(|p| p.rows.get(i).is_some_and(|r| r.latest.is_some()))
+                .count();
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{judged}</td></tr>",
+                escape(&row.title)
+            );
+        }
+        html.push_str("</table>");
+    }
+    for pupil in &report.pupils {
+        let _ = write!(
+            html,
+            "<section><h2>{}</h2>{}",
+            escape(&pupil.label),
+            radar(&pupil.rows)
+        );
+        html.push_str(
+            "<table><tr><th>Criterion</th><th>First</th><th>Latest</th><th>Comment</th></tr>",
+        );
+        for row in &pupil.rows {
+            let first = row.first.as_ref().map_or("—".to_string(), |(l, d)| {
+                format!("{l}/{} ({})", row.levels, escape(d))
+            });
+            let (latest, comment) = row
+                .latest
+                .as_ref()
+                .map_or(("—".to_string(), String::new()), |(l, d, c)| {
+                    (format!("{l}/{} ({})", row.levels, escape(d)), escape(c))
+                });
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{first}</td><td>{latest}</td><td>{comment}</td></tr>",
+                escape(&row.title)
+            );
+        }
+        html.push_str("</table>");
+        for (caption, path) in &pupil.audio {
+            let _ = write!(
+                html,
+                "<p>{}<audio controls preload=\"none\" src=\"{}\"></audio></p>",
+                escape(caption),
+                escape(path)
+            );
+        }
+        html.push_str("</section>");
+    }
+    html.push_str("</body></html>\n");
+    html
+}

@@ -1,0 +1,223 @@
+//! Evidence bundles: what a progress export holds, that `verify` catches missing,
+//! altered and extra files, and that a pseudonymised bundle names no pupil anywhere.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+fn run(root: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--library", root.to_str().unwrap()];
+    all.extend_from_slice(args);
+    bandroom(&all, root.parent().unwrap())
+}
+
+/// A class with two pupils, two analysed takes and judgements from both.
+fn class_with_evidence(root: &Path) {
+    assert_ok(&run(root, &["class", "add", "8B"]));
+    let roster = root.parent().unwrap().join("r.csv");
+    std::fs::write(
+        &roster,
+        "name,number\nZebedee Quixley,5551\nOttoline Marsh,5552\n",
+    )
+    .unwrap();
+    assert_ok(&run(
+        root,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().unwrap(),
+            "--class",
+            "8B",
+        ],
+    ));
+    for _ in 0..2 {
+        assert_ok(&run(
+            root,
+            &[
+                "record",
+                "--host",
+                "virtual",
+                "--inputs",
+                "1,2",
+                "--seconds",
+                "0.5",
+                "--virtual-speed",
+                "10",
+                "--class",
+                "8B",
+                "--purpose",
+                "assessment",
+                "--plays",
+                "1:Zebedee Quixley",
+                "--plays",
+                "2:Ottoline Marsh",
+            ],
+        ));
+    }
+    for (take, level) in [("1", "2"), ("2", "4")] {
+        assert_ok(&run(
+            root,
+            &[
+                "assess",
+                take,
+                "--pupil",
+                "5551",
+                "--criterion",
+                "pulse",
+                "--level",
+                level,
+                "--comment",
+                "Zebedee Quixley kept the pulse",
+            ],
+        ));
+        assert_ok(&run(
+            root,
+            &[
+                "assess",
+                take,
+                "--pupil",
+                "5552",
+                "--criterion",
+                "ensemble",
+                "--level",
+                level,
+            ],
+        ));
+    }
+}
+
+#[test]
+fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let bundle = dir.path().join("bundle");
+    let output = run(
+        &root,
+        &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
+    );
+    assert_ok(&output);
+    assert_contains(
+        &String::from_utf8_lossy(&output.stdout),
+        "2 pupil(s), 4 judgement(s), 4 recording(s)",
+    );
+    for file in ["report.html", "assessments.csv", "manifest.json"] {
+        assert!(bundle.join(file).is_file(), "{file}");
+    }
+    let first = bundle.join("audio/Zebedee-Quixley/take-1-track-1.wav");
+    assert!(
+        first.is_file()
+            && bundle
+                .join("audio/Zebedee-Quixley/take-2-track-1.wav")
+                .is_file()
+    );
+    assert!(
+        !bundle
+            .join("audio/Zebedee-Quixley/take-1-track-2.wav")
+            .exists(),
+        "only the pupil's own track"
+    );
+    let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+    assert_contains(&html, "<svg class=\"radar\"");
+    assert_contains(&html, "src=\"audio/Zebedee-Quixley/take-1-track-1.wav\"");
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("<script"),
+        "self-contained"
+    );
+    let csv = std::fs::read_to_string(bundle.join("assessments.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert_contains(&csv, "Zebedee Quixley,8B,pulse,4,");
+    assert_ok(&run(&root, &["verify", bundle.to_str().unwrap()]));
+
+    let mut bytes = std::fs::read(&first).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&first, bytes).unwrap();
+    std::fs::write(bundle.join("notes.txt"), "added later").unwrap();
+    std::fs::remove_file(bundle.join("assessments.csv")).unwrap();
+    let checked = run(&root, &["verify", bundle.to_str().unwrap()]);
+    assert!(!checked.status.success());
+    let said = String::from_utf8_lossy(&checked.stdout).into_owned();
+    assert_contains(&said, "altered: audio/Zebedee-Quixley/take-1-track-1.wav");
+    assert_contains(&said, "extra: notes.txt");
+    assert_contains(&said, "missing: assessments.csv");
+
+    let again = run(
+        &root,
+        &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
+    );
+    assert_contains(&stderr(&again), "not empty");
+    assert!(!dir.path().join("bundle.partial").exists());
+    let audit: i64 = rusqlite::Connection::open(root.join("bandroom.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'export'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audit, 1, "every export is in the audit log");
+}
+
+#[test]
+fn a_pseudonymised_bundle_names_no_pupil_and_keeps_their_codes_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let mut codes = Vec::new();
+    for name in ["p1", "p2"] {
+        let bundle = dir.path().join(name);
+        assert_ok(&run(
+            &root,
+            &[
+                "export",
+                "--class",
+                "8B",
+                "--pseudonymise",
+                "--out",
+                bundle.to_str().unwrap(),
+            ],
+        ));
+        let mut files = Vec::new();
+        let mut stack = vec![bundle.clone()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path)
+                } else {
+                    files.push(path)
+                }
+            }
+        }
+        for file in &files {
+            let text = file.to_string_lossy();
+            let bytes = std::fs::read(file).unwrap();
+            for needle in ["Zebedee", "Quixley", "Ottoline", "Marsh"] {
+                assert!(!text.contains(needle), "{text}");
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{needle} in {text}"
+                );
+            }
+        }
+        let csv = std::fs::read_to_string(bundle.join("assessments.csv")).unwrap();
+        let code = csv
+            .lines()
+            .find(|l| l.contains(",pulse,"))
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(code.starts_with("P-") && code.len() == 8, "{code}");
+        assert_contains(&csv, &format!("{code} kept the pulse"));
+        codes.push(code);
+        assert_ok(&run(&root, &["verify", bundle.to_str().unwrap()]));
+    }
+    assert_eq!(
+        codes[0], codes[1],
+        "the same pupil has the same code in every export"
+    );
+}
