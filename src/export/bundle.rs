@@ -213,10 +213,7 @@ fn write_bundle(
                         file_error(&from, format!("{e}: run `bandroom check` on the library"))
                     })?;
                     summary.recordings += 1;
-                    audio.push((
-                        format!("Take {take_id}, {} ({})", &when[..10], pick.criterion),
-                        relative,
-                    ));
+                    audio.push((format!("Take {take_id}, {}", &when[..10]), relative));
                 }
             }
         }

@@ -48,7 +48,7 @@ fn radar(rows: &[CriterionRow]) -> String {
         (cx + r * share * angle.cos(), cy + r * share * angle.sin())
     };
     let mut svg = String::from(
-        "<svg class=\"radar\" viewBox=\"0 0 260 260\" role=\"img\" aria-label=\"radar diagram\">",
+        "<svg class=\"radar\" viewBox=\"-70 0 400 260\" role=\"img\" aria-label=\"radar diagram\">",
     );
     for ring in 1..=4 {
         let pts: Vec<String> = (0..n)
@@ -105,7 +105,7 @@ pub fn render(report: &Report) -> String {
          body{{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#111}}\
          h1{{margin-bottom:0}} .sub{{color:#555}} section{{border-top:1px solid #ccc;margin-top:2rem}}\
          table{{border-collapse:collapse}} td,th{{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}}\
-         .radar{{width:16rem;float:right}} .radar .grid{{fill:none;stroke:#ccc}}\
+         .radar{{width:22rem;float:right}} .radar .grid{{fill:none;stroke:#ccc}}\
          .radar .first{{fill:rgba(120,120,120,.2);stroke:#777}} .radar .latest{{fill:rgba(30,90,200,.25);stroke:#1e5ac8}}\
          .radar text{{font-size:9px}} audio{{display:block;margin:.3rem 0}}\
          </style></head><body><h1>{title}</h1><p class=\"sub\">{sub}</p>\
