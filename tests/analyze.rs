@@ -219,35 +219,13 @@ fn silent_clipped_and_mistimed_tracks_get_warnings_and_bad_input_errors() {
 fn attributing_a_library_track_analyses_it_and_takes_show_compares_the_pair() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    let lib = root.to_str().unwrap();
     let run = |args: &[&str]| {
-        let mut all = vec!["--library", lib];
-        all.extend_from_slice(args);
-        let output = bandroom(&all, dir.path());
+        let output = in_library(&root, args);
         assert_ok(&output);
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    run(&["class", "add", "8B"]);
-    std::fs::write(dir.path().join("r.csv"), "name\nAmira Okafor\nJan Nowak\n").unwrap();
-    run(&["pupils", "import", "r.csv", "--class", "8B"]);
-    // The virtual loopback's 256 frames, corrected as a calibration would.
-    run(&[
-        "record",
-        "--host",
-        "virtual",
-        "--inputs",
-        "1,2",
-        "--play",
-        "clapping-music",
-        "--repeats",
-        "1",
-        "--virtual-speed",
-        "20",
-        "--latency",
-        "256",
-        "--class",
-        "8B",
-    ]);
+    class_8b(&root);
+    run(CLAPPING_TAKE_IN_8B);
     let first = run(&[
         "perform",
         "1",
@@ -362,32 +340,9 @@ fn windows_as_note_values_and_custom_bands_change_the_verdicts() {
 fn record_with_plays_attributes_and_analyses_each_track_as_the_take_lands() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    let lib = root.to_str().unwrap();
-    let run = |args: &[&str]| {
-        let mut all = vec!["--library", lib];
-        all.extend_from_slice(args);
-        bandroom(&all, dir.path())
-    };
-    assert_ok(&run(&["class", "add", "8B"]));
-    std::fs::write(dir.path().join("r.csv"), "name\nAmira Okafor\nJan Nowak\n").unwrap();
-    assert_ok(&run(&["pupils", "import", "r.csv", "--class", "8B"]));
-    let take = [
-        "record",
-        "--host",
-        "virtual",
-        "--inputs",
-        "1,2",
-        "--play",
-        "clapping-music",
-        "--repeats",
-        "1",
-        "--virtual-speed",
-        "20",
-        "--latency",
-        "256",
-        "--class",
-        "8B",
-    ];
+    let run = |args: &[&str]| in_library(&root, args);
+    class_8b(&root);
+    let take = CLAPPING_TAKE_IN_8B;
     let mut wrong = take.to_vec();
     wrong.extend(["--plays", "1:Amira Okafor:clapper 3"]);
     let refused = run(&wrong);

@@ -7,22 +7,16 @@ mod common;
 use common::*;
 use std::path::Path;
 
-fn run(root: &Path, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["--library", root.to_str().unwrap()];
-    all.extend_from_slice(args);
-    bandroom(&all, root.parent().unwrap())
-}
-
 /// A class with two pupils, two analysed takes and judgements from both.
 fn class_with_evidence(root: &Path) {
-    assert_ok(&run(root, &["class", "add", "8B"]));
+    assert_ok(&in_library(root, &["class", "add", "8B"]));
     let roster = root.parent().unwrap().join("r.csv");
     std::fs::write(
         &roster,
         "name,number\nZebedee Quixley,5551\nOttoline Marsh,5552\n",
     )
     .unwrap();
-    assert_ok(&run(
+    assert_ok(&in_library(
         root,
         &[
             "pupils",
@@ -33,7 +27,7 @@ fn class_with_evidence(root: &Path) {
         ],
     ));
     for _ in 0..2 {
-        assert_ok(&run(
+        assert_ok(&in_library(
             root,
             &[
                 "record",
@@ -57,7 +51,7 @@ fn class_with_evidence(root: &Path) {
         ));
     }
     for (take, level) in [("1", "2"), ("2", "4")] {
-        assert_ok(&run(
+        assert_ok(&in_library(
             root,
             &[
                 "assess",
@@ -72,7 +66,7 @@ fn class_with_evidence(root: &Path) {
                 "Zebedee Quixley kept the pulse",
             ],
         ));
-        assert_ok(&run(
+        assert_ok(&in_library(
             root,
             &[
                 "assess",
@@ -94,7 +88,7 @@ fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
     let root = dir.path().join("lib");
     class_with_evidence(&root);
     let bundle = dir.path().join("bundle");
-    let output = run(
+    let output = in_library(
         &root,
         &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
     );
@@ -129,21 +123,21 @@ fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
     let csv = std::fs::read_to_string(bundle.join("assessments.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
     assert_contains(&csv, "Zebedee Quixley,8B,pulse,4,");
-    assert_ok(&run(&root, &["verify", bundle.to_str().unwrap()]));
+    assert_ok(&in_library(&root, &["verify", bundle.to_str().unwrap()]));
 
     let mut bytes = std::fs::read(&first).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&first, bytes).unwrap();
     std::fs::write(bundle.join("notes.txt"), "added later").unwrap();
     std::fs::remove_file(bundle.join("assessments.csv")).unwrap();
-    let checked = run(&root, &["verify", bundle.to_str().unwrap()]);
+    let checked = in_library(&root, &["verify", bundle.to_str().unwrap()]);
     assert!(!checked.status.success());
     let said = String::from_utf8_lossy(&checked.stdout).into_owned();
     assert_contains(&said, "altered: audio/Zebedee-Quixley/take-1-track-1.wav");
     assert_contains(&said, "extra: notes.txt");
     assert_contains(&said, "missing: assessments.csv");
 
-    let again = run(
+    let again = in_library(
         &root,
         &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
     );
@@ -168,7 +162,7 @@ fn a_pseudonymised_bundle_names_no_pupil_and_keeps_their_codes_stable() {
     let mut codes = Vec::new();
     for name in ["p1", "p2"] {
         let bundle = dir.path().join(name);
-        assert_ok(&run(
+        assert_ok(&in_library(
             &root,
             &[
                 "export",
@@ -214,7 +208,7 @@ fn a_pseudonymised_bundle_names_no_pupil_and_keeps_their_codes_stable() {
         assert!(code.starts_with("P-") && code.len() == 8, "{code}");
         assert_contains(&csv, &format!("{code} kept the pulse"));
         codes.push(code);
-        assert_ok(&run(&root, &["verify", bundle.to_str().unwrap()]));
+        assert_ok(&in_library(&root, &["verify", bundle.to_str().unwrap()]));
     }
     assert_eq!(
         codes[0], codes[1],

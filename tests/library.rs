@@ -13,12 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-fn cli(library: &Path, args: &[&str]) -> Output {
-    let mut all = vec!["--library", library.to_str().unwrap()];
-    all.extend_from_slice(args);
-    bandroom(&all, library.parent().unwrap())
-}
-
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -107,7 +101,7 @@ fn record_half_a_second(root: &Path, out: &Path) {
     ];
     let mut all = args.to_vec();
     all.extend(["--virtual-speed", "10", "--out", out.to_str().unwrap()]);
-    assert_ok(&cli(root, &all));
+    assert_ok(&in_library(root, &all));
 }
 
 fn judgement(pupil: i64, take: i64, criterion: &str, level: &str) -> NewAssessment {
@@ -249,7 +243,7 @@ fn a_library_from_a_newer_bandroom_is_refused_untouched() {
     assert!(matches!(err, LibraryError::TooNew { .. }), "{err}");
     assert!(err.to_string().contains("update bandroom"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
-    let output = cli(&root, &["class", "list"]);
+    let output = in_library(&root, &["class", "list"]);
     assert!(!output.status.success());
     assert_contains(&stderr(&output), "newer bandroom");
 }
@@ -258,7 +252,7 @@ fn a_library_from_a_newer_bandroom_is_refused_untouched() {
 fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    assert_ok(&cli(&root, &["class", "add", "8B"]));
+    assert_ok(&in_library(&root, &["class", "add", "8B"]));
     let roster = dir.path().join("roster.csv");
     std::fs::write(
         &roster,
@@ -270,7 +264,7 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
          \"Zoë\",\"O'Neill, Jr\",1004,\n",
     )
     .unwrap();
-    let strict = cli(
+    let strict = in_library(
         &root,
         &[
             "pupils",
@@ -294,7 +288,7 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
         "SELECT count(*) FROM class_member m JOIN class c ON c.id = m.class_id WHERE c.name = '8B'";
     assert_eq!(count(&db, in_class), 0, "--strict imports none");
 
-    let loose = cli(
+    let loose = in_library(
         &root,
         &[
             "pupils",
@@ -307,7 +301,10 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
     assert_ok(&loose);
     assert_contains(&stdout(&loose), "3 pupil(s) added");
     assert_eq!(count(&db, in_class), 3);
-    let list = stdout(&cli(&root, &["pupils", "list", "--class", "8B", "--json"]));
+    let list = stdout(&in_library(
+        &root,
+        &["pupils", "list", "--class", "8B", "--json"],
+    ));
     let pupils: serde_json::Value = serde_json::from_str(&list).unwrap();
     let names: Vec<&str> = pupils
         .as_array()
@@ -320,13 +317,13 @@ fn roster_import_reports_bad_and_duplicate_rows_and_strict_imports_none() {
         pupils[0].get("groups").is_none(),
         "groups are never listed per pupil"
     );
-    let text = stdout(&cli(&root, &["pupils", "list", "--class", "8B"]));
+    let text = stdout(&in_library(&root, &["pupils", "list", "--class", "8B"]));
     assert!(
         text.contains("monitoring groups (counts only): SEN 1"),
         "{text}"
     );
 
-    let again = cli(
+    let again = in_library(
         &root,
         &[
             "pupils",
@@ -350,7 +347,7 @@ fn a_group_track_attributes_every_pupil_and_judgements_keep_their_context() {
     );
     let take = make_take(&mut lib, Some(class), 2);
     drop(lib);
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &[
             "perform",
@@ -367,7 +364,7 @@ fn a_group_track_attributes_every_pupil_and_judgements_keep_their_context() {
             "claps",
         ],
     ));
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &[
             "perform",
@@ -380,7 +377,7 @@ fn a_group_track_attributes_every_pupil_and_judgements_keep_their_context() {
             "part 2",
         ],
     ));
-    let listed = stdout(&cli(
+    let listed = stdout(&in_library(
         &root,
         &["takes", "list", "--pupil", "Jan Nowak", "--json"],
     ));
@@ -431,7 +428,7 @@ fn assessment_history_keeps_every_judgement_and_progress_shows_the_latest() {
     drop(lib);
     let t1 = first.to_string();
     let t2 = second.to_string();
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &[
             "assess",
@@ -444,7 +441,7 @@ fn assessment_history_keeps_every_judgement_and_progress_shows_the_latest() {
             "2",
         ],
     ));
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &[
             "assess",
@@ -459,7 +456,7 @@ fn assessment_history_keeps_every_judgement_and_progress_shows_the_latest() {
             "held the shift",
         ],
     ));
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &[
             "assess",
@@ -472,7 +469,7 @@ fn assessment_history_keeps_every_judgement_and_progress_shows_the_latest() {
             "3",
         ],
     ));
-    let json = stdout(&cli(
+    let json = stdout(&in_library(
         &root,
         &["progress", "--pupil", "Amira Okafor", "--json"],
     ));
@@ -498,7 +495,7 @@ fn assessment_history_keeps_every_judgement_and_progress_shows_the_latest() {
         .find(|s| s["criterion"] == "accuracy")
         .unwrap();
     assert!(accuracy["latest"].is_null());
-    let text = stdout(&cli(&root, &["progress", "--pupil", "Amira Okafor"]));
+    let text = stdout(&in_library(&root, &["progress", "--pupil", "Amira Okafor"]));
     assert!(text.contains("4/5 Independent rhythm"), "{text}");
     assert!(text.contains("not yet assessed"), "{text}");
 }
@@ -586,7 +583,7 @@ fn unknown_names_and_levels_are_clear_errors_that_change_nothing() {
         ),
     ];
     for (args, expected) in cases {
-        let output = cli(&root, args);
+        let output = in_library(&root, args);
         assert!(!output.status.success(), "{args:?} should fail");
         let message = stderr(&output);
         assert!(message.contains(expected), "{args:?}: {message}");
@@ -594,7 +591,7 @@ fn unknown_names_and_levels_are_clear_errors_that_change_nothing() {
     }
     assert_eq!(count(&db, "SELECT count(*) FROM assessment"), before);
     std::fs::write(dir.path().join("broken.csv"), "number,groups\n1,PP\n").unwrap();
-    let output = cli(&root, &["pupils", "import", "broken.csv", "--class", "8B"]);
+    let output = in_library(&root, &["pupils", "import", "broken.csv", "--class", "8B"]);
     assert!(stderr(&output).contains("broken.csv: the header has no name column"));
 }
 
@@ -627,13 +624,13 @@ fn erasing_a_pupil_leaves_no_trace_of_their_name() {
     let solo_folder = lib.take_folder(&lib.take(solo).unwrap());
     drop(lib);
 
-    let refused = cli(&root, &["erase", "--pupil", "Zebedee Quixley"]);
+    let refused = in_library(&root, &["erase", "--pupil", "Zebedee Quixley"]);
     assert!(
         !refused.status.success(),
         "no terminal and no --yes: nothing erased"
     );
     assert_contains(&stderr(&refused), "--yes");
-    let output = cli(&root, &["erase", "--pupil", "Zebedee Quixley", "--yes"]);
+    let output = in_library(&root, &["erase", "--pupil", "Zebedee Quixley", "--yes"]);
     assert_ok(&output);
     assert_contains(&stdout(&output), "1 take(s) only they played in deleted");
 
@@ -703,7 +700,7 @@ fn erasing_a_pupil_leaves_no_trace_of_their_name() {
 fn a_process_killed_mid_import_leaves_a_consistent_library() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    assert_ok(&cli(&root, &["class", "add", "Big"]));
+    assert_ok(&in_library(&root, &["class", "add", "Big"]));
     let roster = dir.path().join("big.csv");
     let mut csv = String::from("name,number\n");
     for i in 0..30_000 {
@@ -753,13 +750,13 @@ fn the_app_and_the_command_line_writing_at_once_lose_nothing() {
     let cli_root = root.clone();
     let classes = spawn_named("classes", move || {
         for i in 0..10 {
-            assert_ok(&cli(&cli_root, &["class", "add", &format!("C{i}")]));
+            assert_ok(&in_library(&cli_root, &["class", "add", &format!("C{i}")]));
         }
     });
     let mark_root = root.clone();
     let markers = spawn_named("markers", move || {
         for i in 0..10 {
-            assert_ok(&cli(
+            assert_ok(&in_library(
                 &mark_root,
                 &[
                     "mark",
@@ -797,13 +794,13 @@ fn check_finds_a_flipped_byte_and_a_missing_file() {
     let take = make_take(&mut lib, None, 3);
     let folder = lib.take_folder(&lib.take(take).unwrap());
     drop(lib);
-    assert_ok(&cli(&root, &["check"]));
+    assert_ok(&in_library(&root, &["check"]));
     let flipped = folder.join("input-2.wav");
     let mut bytes = std::fs::read(&flipped).unwrap();
     bytes[5_000] ^= 0x01;
     std::fs::write(&flipped, bytes).unwrap();
     std::fs::remove_file(folder.join("input-3.wav")).unwrap();
-    let output = cli(&root, &["check", "--repair"]);
+    let output = in_library(&root, &["check", "--repair"]);
     assert!(!output.status.success(), "a damaged take needs a person");
     let report = stdout(&output);
     assert!(
@@ -845,7 +842,7 @@ fn check_repair_registers_orphans_recovers_unfinished_takes_and_quarantines_junk
     std::fs::create_dir_all(root.join("takes/2026-01-05/junk")).unwrap();
     std::fs::write(root.join("takes/2026-01-05/junk/notes.txt"), "?").unwrap();
 
-    let first = cli(&root, &["check"]);
+    let first = in_library(&root, &["check"]);
     assert!(!first.status.success());
     let report = stdout(&first);
     assert!(
@@ -863,7 +860,7 @@ fn check_repair_registers_orphans_recovers_unfinished_takes_and_quarantines_junk
         "{report}"
     );
 
-    let repaired = cli(&root, &["check", "--repair"]);
+    let repaired = in_library(&root, &["check", "--repair"]);
     assert_ok(&repaired);
     let lib = Library::open(&root).unwrap();
     let takes = lib.takes(&TakeFilter::default()).unwrap();
@@ -889,8 +886,8 @@ fn check_repair_registers_orphans_recovers_unfinished_takes_and_quarantines_junk
 fn record_without_out_files_a_complete_hashed_take_into_the_library() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    assert_ok(&cli(&root, &["class", "add", "8B"]));
-    let output = cli(
+    assert_ok(&in_library(&root, &["class", "add", "8B"]));
+    let output = in_library(
         &root,
         &[
             "record",
@@ -953,7 +950,7 @@ fn backup_while_the_app_writes_is_consistent() {
         }
     });
     let destination = dir.path().join("backup");
-    let output = cli(&root, &["backup", destination.to_str().unwrap()]);
+    let output = in_library(&root, &["backup", destination.to_str().unwrap()]);
     writer.join().unwrap();
     assert_ok(&output);
     assert_contains(&stdout(&output), "5 take(s), 10 file(s)");
@@ -967,7 +964,7 @@ fn backup_while_the_app_writes_is_consistent() {
         "SELECT count(*) FROM assessment",
     );
     assert!((0..=200).contains(&judged));
-    let again = cli(&root, &["backup", destination.to_str().unwrap()]);
+    let again = in_library(&root, &["backup", destination.to_str().unwrap()]);
     assert!(!again.status.success(), "a backup never overwrites another");
     assert_contains(&stderr(&again), "not empty");
 }
@@ -991,7 +988,7 @@ fn a_locked_library_is_reported_busy_and_a_short_lock_is_waited_for() {
         std::thread::sleep(Duration::from_millis(700));
         locker.execute_batch("COMMIT").unwrap();
     });
-    assert_ok(&cli(&root, &["class", "add", "7Q"]));
+    assert_ok(&in_library(&root, &["class", "add", "7Q"]));
     release.join().unwrap();
     assert_eq!(
         count(&db, "SELECT count(*) FROM class WHERE name = '7Q'"),
@@ -1004,7 +1001,7 @@ fn a_full_or_read_only_disk_is_a_clear_error_and_nothing_is_half_applied() {
     let dir = tempfile::tempdir().unwrap();
     let disk = SmallDisk::mount(&dir.path().join("small"), "600k");
     let root = dir.path().join("small/lib");
-    assert_ok(&cli(&root, &["class", "add", "8B"]));
+    assert_ok(&in_library(&root, &["class", "add", "8B"]));
     let db = root.join("bandroom.sqlite");
     let before = count(&db, "SELECT count(*) FROM pupil");
     // Fill the disk, then import a roster that needs more room than is left.
@@ -1024,7 +1021,7 @@ fn a_full_or_read_only_disk_is_a_clear_error_and_nothing_is_half_applied() {
         csv.push_str(&format!("A rather long pupil name number {i},X{i}\n"));
     }
     std::fs::write(&roster, csv).unwrap();
-    let output = cli(
+    let output = in_library(
         &root,
         &[
             "pupils",
@@ -1050,7 +1047,7 @@ fn a_full_or_read_only_disk_is_a_clear_error_and_nothing_is_half_applied() {
         "nothing half-imported"
     );
     disk.remount_read_only();
-    let output = cli(&root, &["class", "add", "9C"]);
+    let output = in_library(&root, &["class", "add", "9C"]);
     assert!(!output.status.success(), "a read-only disk is an error");
     let message = stderr(&output);
     assert!(
@@ -1093,11 +1090,11 @@ fn retention_lists_takes_past_their_date_for_review() {
     let take = make_take(&mut lib, None, 1);
     let recorded = lib.take(take).unwrap().recorded_at[..10].to_string();
     drop(lib);
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &["takes", "purpose", &take.to_string(), "rehearsal"],
     ));
-    assert_ok(&cli(
+    assert_ok(&in_library(
         &root,
         &["retention", "--set", "rehearsal=2", "--reapply"],
     ));
@@ -1106,9 +1103,12 @@ fn retention_lists_takes_past_their_date_for_review() {
     assert!(until > recorded, "{until} after {recorded}");
     assert!(lib.takes_due_for_review(&recorded).unwrap().is_empty());
     assert_eq!(lib.takes_due_for_review("2999-01-01").unwrap().len(), 1);
-    let review = stdout(&cli(&root, &["takes", "review", "--on", "2999-01-01"]));
+    let review = stdout(&in_library(
+        &root,
+        &["takes", "review", "--on", "2999-01-01"],
+    ));
     assert!(review.contains(&format!("keep until {until}")), "{review}");
-    let bad = cli(&root, &["retention", "--set", "rehearsal=0"]);
+    let bad = in_library(&root, &["retention", "--set", "rehearsal=0"]);
     assert_contains(&stderr(&bad), "1 to 240");
 }
 
@@ -1125,14 +1125,14 @@ fn a_changed_framework_in_use_becomes_a_new_version() {
     };
     std::fs::write(&file, framework("One")).unwrap();
     assert!(
-        stdout(&cli(
+        stdout(&in_library(
             &root,
             &["frameworks", "import", file.to_str().unwrap()]
         ))
         .contains("imported ours version 1")
     );
     assert!(
-        stdout(&cli(
+        stdout(&in_library(
             &root,
             &["frameworks", "import", file.to_str().unwrap()]
         ))
@@ -1140,7 +1140,7 @@ fn a_changed_framework_in_use_becomes_a_new_version() {
     );
     std::fs::write(&file, framework("Uno")).unwrap();
     assert!(
-        stdout(&cli(
+        stdout(&in_library(
             &root,
             &["frameworks", "import", file.to_str().unwrap()]
         ))
@@ -1156,7 +1156,7 @@ fn a_changed_framework_in_use_becomes_a_new_version() {
         "version 1 unchanged"
     );
     std::fs::write(&file, "name = \"ours\"\ntitle = 3\n").unwrap();
-    let broken = cli(&root, &["frameworks", "import", file.to_str().unwrap()]);
+    let broken = in_library(&root, &["frameworks", "import", file.to_str().unwrap()]);
     assert_contains(&stderr(&broken), "(line 2)");
 }
 
@@ -1222,7 +1222,7 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
     let note = dir.path().join("note.wav");
     write_wav(&note, 24_000, 3);
     let t = take.to_string();
-    let output = cli(
+    let output = in_library(
         &root,
         &["voice-note", &t, note.to_str().unwrap(), "--at", "0.05"],
     );
@@ -1236,10 +1236,10 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
     );
     assert_eq!(frame, 2_400);
     std::fs::write(&kept, b"RIFF....WAVEjunk").unwrap();
-    let check = cli(&root, &["check"]);
+    let check = in_library(&root, &["check"]);
     assert_contains(&stdout(&check), "note-001.wav has changed");
     std::fs::write(dir.path().join("bad.wav"), b"not audio").unwrap();
-    let bad = cli(
+    let bad = in_library(
         &root,
         &[
             "voice-note",
@@ -1255,7 +1255,7 @@ fn recording_for_an_unknown_class_stops_before_anything_is_made() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     drop(Library::open(&root).unwrap());
-    let output = cli(
+    let output = in_library(
         &root,
         &[
             "record",
@@ -1277,7 +1277,7 @@ fn recording_for_an_unknown_class_stops_before_anything_is_made() {
     assert_eq!(incoming, 0, "no folder made for a take that never started");
     let lessons = count(&root.join("bandroom.sqlite"), "SELECT count(*) FROM lesson");
     assert_eq!(lessons, 0);
-    let bad = cli(
+    let bad = in_library(
         &root,
         &[
             "record",

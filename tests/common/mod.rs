@@ -187,3 +187,50 @@ pub fn spawn_named<T: Send + 'static>(
 pub fn assert_contains(text: &str, expected: &str) {
     assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
 }
+
+/// Runs `bandroom --library LIBRARY ARGS` in the library's parent folder.
+pub fn in_library(library: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["--library", library.to_str().expect("a UTF-8 path")];
+    all.extend_from_slice(args);
+    bandroom(
+        &all,
+        library.parent().expect("the library has a parent folder"),
+    )
+}
+
+/// `record` arguments for a Clapping Music take (one bar a section) on the virtual
+/// device, corrected for its 256-frame loopback as a calibration would be, into class 8B.
+pub const CLAPPING_TAKE_IN_8B: &[&str] = &[
+    "record",
+    "--host",
+    "virtual",
+    "--inputs",
+    "1,2",
+    "--play",
+    "clapping-music",
+    "--repeats",
+    "1",
+    "--virtual-speed",
+    "20",
+    "--latency",
+    "256",
+    "--class",
+    "8B",
+];
+
+/// Class 8B with Amira Okafor and Jan Nowak, in a new library at `library`.
+pub fn class_8b(library: &Path) {
+    assert_ok(&in_library(library, &["class", "add", "8B"]));
+    let roster = library.parent().expect("a parent folder").join("8b.csv");
+    std::fs::write(&roster, "name\nAmira Okafor\nJan Nowak\n").expect("roster written");
+    assert_ok(&in_library(
+        library,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().expect("UTF-8"),
+            "--class",
+            "8B",
+        ],
+    ));
+}
