@@ -44,20 +44,6 @@ fn clapper_two(dir: &Path, repeats: &str) -> String {
     "stems/clapper 2.wav".to_string()
 }
 
-fn write_mono(path: &Path, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    for s in samples {
-        writer.write_sample(*s).unwrap();
-    }
-    writer.finalize().unwrap();
-}
-
 #[test]
 fn the_engines_own_take_is_all_hits_on_time_with_the_promised_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +81,7 @@ fn a_pupil_who_rushes_by_20_ms_reports_minus_20() {
     let track = clapper_two(d, "1");
     let (samples, channels) = read_wav(&d.join(&track));
     let mono: Vec<f32> = samples.chunks(channels).map(|f| f[0]).skip(960).collect();
-    write_mono(&d.join("rushed.wav"), &mono);
+    write_mono_wav(&d.join("rushed.wav"), &mono);
     let report = analyze_json(d, "rushed.wav", &["--repeats", "1"]);
     let mean = report["summary"]["mean_deviation_ms"].as_f64().unwrap();
     assert!((mean + 20.0).abs() <= 1.0, "mean {mean} ms");
@@ -163,7 +149,7 @@ fn a_late_shift_is_reported_at_its_section_with_how_long_it_took() {
 fn silent_clipped_and_mistimed_tracks_get_warnings_and_bad_input_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_mono(&d.join("silent.wav"), &vec![0.0; 48_000 * 30]);
+    write_mono_wav(&d.join("silent.wav"), &vec![0.0; 48_000 * 30]);
     let report = analyze_json(d, "silent.wav", &["--repeats", "1"]);
     assert_eq!(report["summary"]["hits"], 0);
     assert!(report["summary"]["mean_deviation_ms"].is_null());
@@ -179,7 +165,7 @@ fn silent_clipped_and_mistimed_tracks_get_warnings_and_bad_input_errors() {
         .map(|f| f[0] * 40.0)
         .take(48_000 * 5)
         .collect();
-    write_mono(&d.join("short.wav"), &short);
+    write_mono_wav(&d.join("short.wav"), &short);
     let report = analyze_json(d, "short.wav", &["--repeats", "1"]);
     let warnings = report["warnings"].to_string();
     assert_contains(&warnings, "the track ends before the part");
@@ -303,7 +289,7 @@ fn windows_as_note_values_and_custom_bands_change_the_verdicts() {
     // 30 ms late: inside a 50 ms window, outside a 1/64 (about 23 ms at 160 BPM).
     let mut late = vec![0.0f32; 1_440];
     late.extend(samples.chunks(channels).map(|f| f[0]));
-    write_mono(&d.join("late.wav"), &late);
+    write_mono_wav(&d.join("late.wav"), &late);
     let wide = analyze_json(d, "late.wav", &["--repeats", "1"]);
     assert_eq!(wide["summary"]["hits"], 104);
     assert_eq!(

@@ -18,19 +18,10 @@ fn stdout(output: &Output) -> String {
 }
 
 fn write_wav(path: &Path, frames: usize, seed: usize) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..frames {
-        writer
-            .write_sample(((i * (seed + 1)) as f32 * 0.01).sin() * 0.5)
-            .unwrap();
-    }
-    writer.finalize().unwrap();
+    let samples: Vec<f32> = (0..frames)
+        .map(|i| ((i * (seed + 1)) as f32 * 0.01).sin() * 0.5)
+        .collect();
+    write_mono_wav(path, &samples);
 }
 
 /// Registers a take of `tracks` short WAV tracks in today's lesson of `class`.
@@ -102,6 +93,15 @@ fn record_half_a_second(root: &Path, out: &Path) {
     let mut all = args.to_vec();
     all.extend(["--virtual-speed", "10", "--out", out.to_str().unwrap()]);
     assert_ok(&in_library(root, &all));
+}
+
+/// A new library (demo class only): its scratch folder, root and database file.
+fn fresh_library() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    drop(Library::open(&root).unwrap());
+    let db = root.join("bandroom.sqlite");
+    (dir, root, db)
 }
 
 fn judgement(pupil: i64, take: i64, criterion: &str, level: &str) -> NewAssessment {
@@ -225,10 +225,7 @@ fn migrations_from_every_earlier_version_keep_the_data() {
 
 #[test]
 fn a_library_from_a_newer_bandroom_is_refused_untouched() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lib");
-    drop(Library::open(&root).unwrap());
-    let db = root.join("bandroom.sqlite");
+    let (_dir, root, db) = fresh_library();
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.pragma_update(None, "user_version", LATEST_VERSION + 1)
@@ -971,10 +968,7 @@ fn backup_while_the_app_writes_is_consistent() {
 
 #[test]
 fn a_locked_library_is_reported_busy_and_a_short_lock_is_waited_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lib");
-    drop(Library::open(&root).unwrap());
-    let db = root.join("bandroom.sqlite");
+    let (_dir, root, db) = fresh_library();
     let locker = rusqlite::Connection::open(&db).unwrap();
     locker
         .execute_batch("BEGIN IMMEDIATE; INSERT INTO school_year (name) VALUES ('held');")

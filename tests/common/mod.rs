@@ -234,3 +234,18 @@ pub fn class_8b(library: &Path) {
         ],
     ));
 }
+
+/// Writes `samples` as a mono 48 kHz 32-bit float WAV.
+pub fn write_mono_wav(path: &Path, samples: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).expect("WAV created");
+    for s in samples {
+        writer.write_sample(*s).expect("sample written");
+    }
+    writer.finalize().expect("WAV finished");
+}
