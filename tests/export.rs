@@ -215,3 +215,34 @@ fn a_pseudonymised_bundle_names_no_pupil_and_keeps_their_codes_stable() {
         "the same pupil has the same code in every export"
     );
 }
+
+#[test]
+fn monitoring_groups_appear_only_as_aggregates_with_small_groups_suppressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    assert_ok(&in_library(&root, &["class", "add", "9C"]));
+    let mut roster = String::from("name,number,groups\n");
+    for i in 0..14 {
+        let group = match i {
+            0..=5 => "PP",
+            6..=8 => "SEN",
+            _ => "",
+        };
+        roster.push_str(&format!("Pupil {i},{i},{group}\n"));
+    }
+    let path = dir.path().join("9c.csv");
+    std::fs::write(&path, roster).unwrap();
+    assert_ok(&in_library(
+        &root,
+        &["pupils", "import", path.to_str().unwrap(), "--class", "9C"],
+    ));
+    let bundle = dir.path().join("b");
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "9C", "--out", bundle.to_str().unwrap()],
+    ));
+    let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+    assert_contains(&html, "<h2>Monitoring groups</h2>");
+    assert_contains(&html, "<tr><td>PP</td><td>6</td>");
+    assert_contains(&html, "<tr><td>SEN</td><td>fewer than 5</td>");
+}

@@ -142,6 +142,7 @@ fn write_bundle(
     ])
     .map_err(|e| file_error(&csv_path, e))?;
     let mut sections = Vec::new();
+    let mut levels_for_monitoring = Vec::new();
     for pupil in &pupils {
         let label = &labels[&pupil.id];
         let judged: Vec<_> = lib
@@ -217,6 +218,15 @@ fn write_bundle(
                 }
             }
         }
+        levels_for_monitoring.push(super::monitoring::PupilLevels {
+            groups: pupil.groups.clone(),
+            latest: grid
+                .rows
+                .iter()
+                .find(|r| r.pupil_id == pupil.id)
+                .map(|r| r.levels.clone())
+                .unwrap_or_default(),
+        });
         sections.push(PupilSection {
             label: label.clone(),
             rows,
@@ -238,6 +248,7 @@ fn write_bundle(
             env!("CARGO_PKG_VERSION")
         ),
         pupils: sections,
+        monitoring: super::monitoring::summarise(&levels_for_monitoring, grid.criteria.len()),
     };
     let html_path = root.join("report.html");
     std::fs::write(&html_path, render(&report)).map_err(|e| file_error(&html_path, e))?;

@@ -7,4 +7,5 @@
 
 pub mod bundle;
 pub mod manifest;
+pub mod monitoring;
 pub mod report;

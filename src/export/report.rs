@@ -29,6 +29,7 @@ pub struct Report {
     pub title: String,
     pub subtitle: String,
     pub pupils: Vec<PupilSection>,
+    pub monitoring: Vec<super::monitoring::GroupRow>,
 }
 
 pub fn escape(text: &str) -> String {
@@ -91,6 +92,52 @@ fn radar(rows: &[CriterionRow]) -> String {
     svg
 }
 
+/// The monitoring groups' aggregates, when there are any.
+fn monitoring_table(html: &mut String, report: &Report) {
+    if report.monitoring.is_empty() {
+        return;
+    }
+    let _ = write!(
+        html,
+        "<h2>Monitoring groups</h2><p>Aggregates only: a group, or the rest of the class, \
+         of fewer than {} pupils is not shown.</p><table><tr><th>Group</th><th>Pupils</th>\
+         <th>Judged (group / others)</th>",
+        super::monitoring::MIN_GROUP
+    );
+    let titles: Vec<&str> = report
+        .pupils
+        .first()
+        .map(|p| p.rows.iter().map(|r| r.title.as_str()).collect())
+        .unwrap_or_default();
+    for title in &titles {
+        let _ = write!(html, "<th>{} (group / others)</th>", escape(title));
+    }
+    html.push_str("</tr>");
+    for row in &report.monitoring {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            escape(&row.group),
+            row.pupils
+                .map_or("fewer than 5".to_string(), |n| n.to_string()),
+            row.participation.map_or("—".to_string(), |(g, o)| format!(
+                "{:.0} % / {:.0} %",
+                g * 100.0,
+                o * 100.0
+            ))
+        );
+        for level in &row.mean_levels {
+            let _ = write!(
+                html,
+                "<td>{}</td>",
+                level.map_or("—".to_string(), |(g, o)| format!("{g:.1} / {o:.1}"))
+            );
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</table>");
+}
+
 pub fn render(report: &Report) -> String {
     let mut html = String::new();
     let assessed = report
@@ -130,6 +177,7 @@ pub fn render(report: &Report) -> String {
         }
         html.push_str("</table>");
     }
+    monitoring_table(&mut html, report);
     for pupil in &report.pupils {
         let _ = write!(
             html,
