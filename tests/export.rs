@@ -246,3 +246,49 @@ fn monitoring_groups_appear_only_as_aggregates_with_small_groups_suppressed() {
     assert_contains(&html, "<tr><td>PP</td><td>6</td>");
     assert_contains(&html, "<tr><td>SEN</td><td>fewer than 5</td>");
 }
+
+#[test]
+fn a_zipped_bundle_verifies_entry_by_entry_and_reports_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let zip_path = dir.path().join("8B.zip");
+    assert_ok(&in_library(
+        &root,
+        &[
+            "export",
+            "--class",
+            "8B",
+            "--out",
+            zip_path.to_str().unwrap(),
+        ],
+    ));
+    assert!(zip_path.is_file());
+    assert!(
+        !dir.path().join("8B.folder").exists(),
+        "the packing folder is removed"
+    );
+    let verified = in_library(&root, &["verify", zip_path.to_str().unwrap()]);
+    assert_ok(&verified);
+    assert_contains(
+        &String::from_utf8_lossy(&verified.stdout),
+        "all 6 files match the manifest",
+    );
+    // Flip a byte inside a stored WAV entry: the zip still opens, the hash differs.
+    let mut bytes = std::fs::read(&zip_path).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 200;
+    bytes[at] ^= 0x55;
+    std::fs::write(&zip_path, bytes).unwrap();
+    let tampered = in_library(&root, &["verify", zip_path.to_str().unwrap()]);
+    assert!(!tampered.status.success());
+    assert_contains(
+        &String::from_utf8_lossy(&tampered.stdout),
+        "altered: audio/",
+    );
+    std::fs::write(dir.path().join("not.zip"), b"not a zip").unwrap();
+    let junk = in_library(
+        &root,
+        &["verify", dir.path().join("not.zip").to_str().unwrap()],
+    );
+    assert_contains(&stderr(&junk), "not a readable zip");
+}

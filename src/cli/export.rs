@@ -7,6 +7,7 @@ use super::open_library;
 use anyhow::{Result, bail};
 use bandroom::export::bundle::{ExportRequest, export_progress};
 use bandroom::export::manifest::verify as verify_bundle;
+use bandroom::export::zip_bundle::{pack, verify_zip};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -23,8 +24,8 @@ pub struct ExportArgs {
     /// Name pupils only by stable codes (the key stays in the library)
     #[arg(long)]
     pub pseudonymise: bool,
-    /// The bundle folder to create
-    #[arg(long, value_name = "DIR")]
+    /// The bundle to create: a folder, or a file ending .zip
+    #[arg(long, value_name = "DIR|FILE.zip")]
     pub out: PathBuf,
 }
 
@@ -49,8 +50,24 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
     if args.from > args.to {
         bail!("--from {} is after --to {}", args.from, args.to);
     }
+    let zipped = args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if zipped && args.out.exists() {
+        bail!(
+            "{} already exists: choose a new name for the bundle",
+            args.out.display()
+        );
+    }
     let mut lib = open_library(library)?;
     let class = lib.class_id(&args.class)?;
+    // A zip is packed from a finished folder, which is then removed.
+    let folder = if zipped {
+        args.out.with_extension("folder")
+    } else {
+        args.out.clone()
+    };
     let summary = export_progress(
         &mut lib,
         &ExportRequest {
@@ -58,9 +75,14 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
             from: args.from.clone(),
             to: args.to.clone(),
             pseudonymise: args.pseudonymise,
-            out: args.out.clone(),
+            out: folder.clone(),
         },
     )?;
+    if zipped {
+        let packed = pack(&folder, &args.out);
+        let _ = std::fs::remove_dir_all(&folder);
+        packed?;
+    }
     say!(
         "{}: {} pupil(s), {} judgement(s), {} recording(s), {} files, {:.1} MB{}",
         args.out.display(),
@@ -80,12 +102,16 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
 
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
-    /// The bundle folder
+    /// The bundle: a folder or a .zip
     pub bundle: PathBuf,
 }
 
 pub fn verify(args: &VerifyArgs) -> Result<()> {
-    let result = verify_bundle(&args.bundle)?;
+    let result = if args.bundle.is_file() {
+        verify_zip(&args.bundle)?
+    } else {
+        verify_bundle(&args.bundle)?
+    };
     for name in &result.missing {
         say!("missing: {name}");
     }

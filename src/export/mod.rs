@@ -9,3 +9,4 @@ pub mod bundle;
 pub mod manifest;
 pub mod monitoring;
 pub mod report;
+pub mod zip_bundle;
