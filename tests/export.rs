@@ -292,3 +292,47 @@ fn a_zipped_bundle_verifies_entry_by_entry_and_reports_tampering() {
     );
     assert_contains(&stderr(&junk), "not a readable zip");
 }
+
+#[test]
+fn a_moderators_judgements_are_compared_per_criterion() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ours = "pupil,class,criterion,level,date,assessor,take,comment\n\
+                P-AAAAAA,8B,pulse,3,2026-11-23,t,1,\nP-BBBBBB,8B,pulse,2,2026-11-23,t,1,\n\
+                P-CCCCCC,8B,pulse,4,2026-11-23,t,2,\nP-AAAAAA,8B,ensemble,2,2026-11-23,t,1,\n";
+    let theirs = "pupil,criterion,take,level\nP-AAAAAA,pulse,1,3\nP-BBBBBB,pulse,1,3\n\
+                  P-CCCCCC,pulse,2,2\nP-AAAAAA,ensemble,1,2\n";
+    std::fs::write(d.join("ours.csv"), ours).unwrap();
+    std::fs::write(d.join("theirs.csv"), theirs).unwrap();
+    let output = bandroom(
+        &["moderation", "compare", "ours.csv", "theirs.csv", "--json"],
+        d,
+    );
+    assert_ok(&output);
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pulse = result
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["criterion"] == "pulse")
+        .unwrap();
+    assert_eq!(pulse["pairs"], 3);
+    assert!((pulse["exact"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    assert!((pulse["adjacent"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(pulse["disagreements"][0][0], "P-CCCCCC");
+    let text = bandroom(&["moderation", "compare", "ours.csv", "theirs.csv"], d);
+    assert_contains(
+        &String::from_utf8_lossy(&text.stdout),
+        "P-CCCCCC, take 2: level 4 here, 2 from the moderator",
+    );
+    std::fs::write(
+        d.join("bad.csv"),
+        "pupil,criterion,take,level\nP-A,pulse,1,three\n",
+    )
+    .unwrap();
+    let bad = bandroom(&["moderation", "compare", "ours.csv", "bad.csv"], d);
+    assert_contains(
+        &stderr(&bad),
+        "bad.csv: line 2: level \"three\" is not a number",
+    );
+}

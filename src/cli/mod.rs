@@ -30,6 +30,7 @@ mod export;
 mod import;
 mod judgements;
 mod maintenance;
+mod moderation;
 mod performers;
 mod practice;
 mod record;
@@ -73,6 +74,9 @@ pub enum Action {
     Export(export::ExportArgs),
     /// Check a bundle against its manifest: missing, altered or extra files
     Verify(export::VerifyArgs),
+    /// Moderation: compare the department's judgements with a moderator's
+    #[command(subcommand)]
+    Moderation(moderation::ModerationAction),
     /// Turn a MIDI file from notation software into an arrangement .toml you can edit
     Import(import::ImportArgs),
     /// List the built-in arrangements and your own (in the library's arrangements/ folder),
@@ -133,6 +137,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Import(args)) => import::import(&args),
         Some(Action::Export(args)) => export::export(&args, library.as_deref()),
         Some(Action::Verify(args)) => export::verify(&args),
+        Some(Action::Moderation(action)) => moderation::moderation(&action),
         Some(Action::Analyze(args)) => analyze::analyze(&args, library.as_deref()),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
         Some(Action::Devices(args)) => devices::devices(&args),

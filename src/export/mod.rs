@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod manifest;
+pub mod moderation;
 pub mod monitoring;
 pub mod report;
 pub mod zip_bundle;
