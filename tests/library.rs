@@ -884,26 +884,9 @@ fn record_without_out_files_a_complete_hashed_take_into_the_library() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     assert_ok(&in_library(&root, &["class", "add", "8B"]));
-    let output = in_library(
-        &root,
-        &[
-            "record",
-            "--host",
-            "virtual",
-            "--inputs",
-            "1,2",
-            "--play",
-            "clapping-music",
-            "--repeats",
-            "1",
-            "--virtual-speed",
-            "20",
-            "--class",
-            "8B",
-            "--purpose",
-            "assessment",
-        ],
-    );
+    let mut args = CLAPPING_TAKE_IN_8B.to_vec();
+    args.extend(["--purpose", "assessment"]);
+    let output = in_library(&root, &args);
     assert_ok(&output);
     assert_contains(&stdout(&output), "take 1 is in the library");
     let lib = Library::open(&root).unwrap();

@@ -5,7 +5,7 @@
 //! Must not know what the files are beyond their names.
 
 use super::manifest::{BundleError, MANIFEST_FILE, Manifest, Verification, files_under};
-use sha2::{Digest, Sha256};
+use crate::library::sha256_reader;
 use std::io::{Read, Write};
 use std::path::Path;
 use zip::write::SimpleFileOptions;
@@ -92,25 +92,10 @@ pub fn verify_zip(zip_path: &Path) -> Result<Verification, BundleError> {
             continue;
         };
         result.checked += 1;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 16];
-        let mut size = 0u64;
-        let readable = loop {
-            match file.read(&mut buffer) {
-                Ok(0) => break true,
-                Ok(n) => {
-                    hasher.update(&buffer[..n]);
-                    size += n as u64;
-                }
-                Err(_) => break false,
-            }
-        };
-        let hash: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if !readable || size != entry.size || hash != entry.sha256 {
+        // A damaged entry fails its CRC while being read: that is altered too.
+        let intact = sha256_reader(&mut file)
+            .is_ok_and(|(hash, size)| size == entry.size && hash == entry.sha256);
+        if !intact {
             result.altered.push(entry.path.clone());
         }
     }

@@ -10,7 +10,6 @@ use super::error::{LibraryError, Result};
 use super::{Library, audit};
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// Frameworks shipped with bandroom (`assets/frameworks/`), installed on every open.
 const BUILT_INS: &[(&str, &str)] = &[
@@ -136,8 +135,10 @@ pub fn parse_framework(text: &str, origin: &str) -> Result<FrameworkDef> {
 }
 
 fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    // Reading from memory cannot fail.
+    super::takes::sha256_reader(text.as_bytes())
+        .map(|(hex, _)| hex)
+        .unwrap_or_default()
 }
 
 pub(crate) fn install_built_ins(library: &mut Library) -> Result<()> {

@@ -41,6 +41,7 @@ pub use schema::{LATEST_VERSION, migrate_to};
 pub use suggestions::{Suggestion, level_for};
 pub use takes::{
     NewTake, NewTrack, PerformerSummary, TakeFilter, TakeSummary, TrackSummary, sha256_file,
+    sha256_reader,
 };
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};

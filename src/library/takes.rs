@@ -101,25 +101,34 @@ pub struct TakeSummary {
     pub tracks: Vec<TrackSummary>,
 }
 
-/// SHA-256 of a file, read in blocks (track files can be hundreds of megabytes).
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).map_err(|e| LibraryError::file(path, e))?;
+/// SHA-256 (as hex) and length of everything `reader` yields, read in blocks (track
+/// files can be hundreds of megabytes).
+pub fn sha256_reader(mut reader: impl Read) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
+    let mut length = 0u64;
     loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| LibraryError::file(path, e))?;
+        let n = reader.read(&mut buffer)?;
         if n == 0 {
             break;
         }
         hasher.update(&buffer[..n]);
+        length += n as u64;
     }
-    Ok(hasher
+    let hex = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok((hex, length))
+}
+
+/// SHA-256 of a file, as hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let file = std::fs::File::open(path).map_err(|e| LibraryError::file(path, e))?;
+    sha256_reader(file)
+        .map(|(hex, _)| hex)
+        .map_err(|e| LibraryError::file(path, e))
 }
 
 fn unique_suffix() -> String {
