@@ -7,6 +7,40 @@ mod common;
 use common::*;
 use std::path::Path;
 
+/// Every file under `root`, relative, `/`-separated.
+fn files_in(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path)
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.push(rel)
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The one file of the bundle in `audio/FOLDER/` whose name ends with `suffix` (file
+/// names start with the take's date).
+fn one_file(root: &Path, folder: &str, suffix: &str) -> String {
+    let found: Vec<String> = files_in(root)
+        .into_iter()
+        .filter(|f| f.starts_with(&format!("audio/{folder}/")) && f.ends_with(suffix))
+        .collect();
+    assert_eq!(found.len(), 1, "{suffix}: {found:?}");
+    found[0].clone()
+}
+
 /// A class with two pupils, two analysed takes and judgements from both.
 fn class_with_evidence(root: &Path) {
     assert_ok(&in_library(root, &["class", "add", "8B"]));
@@ -95,27 +129,26 @@ fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
     assert_ok(&output);
     assert_contains(
         &String::from_utf8_lossy(&output.stdout),
-        "2 pupil(s), 4 judgement(s), 4 recording(s)",
+        "2 pupil(s), 4 judgement(s), 6 recording(s)",
     );
     for file in ["report.html", "assessments.csv", "manifest.json"] {
         assert!(bundle.join(file).is_file(), "{file}");
     }
-    let first = bundle.join("audio/Zebedee-Quixley/take-1-track-1.wav");
+    let first_name = one_file(&bundle, "Zebedee-Quixley", "take-1-track-1.wav");
+    let first = bundle.join(&first_name);
+    one_file(&bundle, "Zebedee-Quixley", "take-2-track-1.wav");
     assert!(
-        first.is_file()
-            && bundle
-                .join("audio/Zebedee-Quixley/take-2-track-1.wav")
-                .is_file()
-    );
-    assert!(
-        !bundle
-            .join("audio/Zebedee-Quixley/take-1-track-2.wav")
-            .exists(),
+        !files_in(&bundle)
+            .iter()
+            .any(|f| f.contains("Zebedee") && f.ends_with("track-2.wav")),
         "only the pupil's own track"
     );
+    let mix = one_file(&bundle, "mixes", "take-1-mix.wav");
+    assert!(mix.starts_with("audio/mixes/"), "{mix}");
     let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
     assert_contains(&html, "<svg class=\"radar\"");
-    assert_contains(&html, "src=\"audio/Zebedee-Quixley/take-1-track-1.wav\"");
+    assert_contains(&html, &format!("src=\"{first_name}\""));
+    assert_contains(&html, &format!("src=\"{mix}\""));
     assert!(
         !html.contains("http://") && !html.contains("https://") && !html.contains("<script"),
         "self-contained"
@@ -133,7 +166,7 @@ fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
     let checked = in_library(&root, &["verify", bundle.to_str().unwrap()]);
     assert!(!checked.status.success());
     let said = String::from_utf8_lossy(&checked.stdout).into_owned();
-    assert_contains(&said, "altered: audio/Zebedee-Quixley/take-1-track-1.wav");
+    assert_contains(&said, &format!("altered: {first_name}"));
     assert_contains(&said, "extra: notes.txt");
     assert_contains(&said, "missing: assessments.csv");
 
@@ -141,7 +174,8 @@ fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
         &root,
         &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
     );
-    assert_contains(&stderr(&again), "not empty");
+    assert_contains(&stderr(&again), "already exists");
+    assert_contains(&stderr(&again), "--force");
     assert!(!dir.path().join("bundle.partial").exists());
     let audit: i64 = rusqlite::Connection::open(root.join("bandroom.sqlite"))
         .unwrap()
@@ -237,6 +271,46 @@ fn monitoring_groups_appear_only_as_aggregates_with_small_groups_suppressed() {
         &["pupils", "import", path.to_str().unwrap(), "--class", "9C"],
     ));
     let bundle = dir.path().join("b");
+    let empty = in_library(
+        &root,
+        &["export", "--class", "9C", "--out", bundle.to_str().unwrap()],
+    );
+    assert_contains(&stderr(&empty), "nothing to export");
+    assert!(!bundle.exists() && !dir.path().join("b.partial").exists());
+    let everyone: Vec<String> = (0..14).map(|i| format!("Pupil {i}")).collect();
+    assert_ok(&in_library(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1",
+            "--seconds",
+            "0.3",
+            "--virtual-speed",
+            "10",
+            "--class",
+            "9C",
+            "--plays",
+            &format!("1:{}", everyone.join(",")),
+        ],
+    ));
+    for i in 0..14 {
+        assert_ok(&in_library(
+            &root,
+            &[
+                "assess",
+                "1",
+                "--pupil",
+                &i.to_string(),
+                "--criterion",
+                "pulse",
+                "--level",
+                "3",
+            ],
+        ));
+    }
     assert_ok(&in_library(
         &root,
         &["export", "--class", "9C", "--out", bundle.to_str().unwrap()],
@@ -272,7 +346,7 @@ fn a_zipped_bundle_verifies_entry_by_entry_and_reports_tampering() {
     assert_ok(&verified);
     assert_contains(
         &String::from_utf8_lossy(&verified.stdout),
-        "all 6 files match the manifest",
+        "all 8 files match the manifest",
     );
     // Flip a byte inside a stored WAV entry: the zip still opens, the hash differs.
     let mut bytes = std::fs::read(&zip_path).unwrap();
@@ -335,4 +409,259 @@ fn a_moderators_judgements_are_compared_per_criterion() {
         &stderr(&bad),
         "bad.csv: line 2: level \"three\" is not a number",
     );
+}
+
+#[test]
+fn a_lesson_bundle_leaves_out_pupils_who_are_not_to_be_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    assert_ok(&in_library(
+        &root,
+        &["pupils", "sharing", "Ottoline Marsh", "--do-not-share"],
+    ));
+    let bundle = dir.path().join("lesson");
+    let output = in_library(
+        &root,
+        &[
+            "export",
+            "--class",
+            "8B",
+            "--kind",
+            "lesson",
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&output);
+    let files = files_in(&bundle);
+    let tracks: Vec<&String> = files.iter().filter(|f| f.ends_with(".wav")).collect();
+    assert_eq!(
+        tracks.len(),
+        2,
+        "Zebedee's track of each take only: {files:?}"
+    );
+    assert!(
+        tracks.iter().all(|f| f.ends_with("track-1.wav")),
+        "{tracks:?}"
+    );
+    let everything: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(bundle.join(f)).unwrap_or_default())
+        .collect();
+    assert!(
+        !everything.contains("Ottoline"),
+        "a withheld pupil is not named"
+    );
+    assert_contains(&everything, "Zebedee Quixley");
+    assert_contains(
+        &everything,
+        "2 track(s) of pupils who are not to be shared left out",
+    );
+    let takes = std::fs::read_to_string(bundle.join("takes.csv")).unwrap();
+    assert_eq!(takes.lines().count(), 3, "{takes}");
+    assert_ok(&in_library(&root, &["verify", bundle.to_str().unwrap()]));
+}
+
+#[test]
+fn a_moderation_pack_goes_out_blind_and_comes_back_as_agreement() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let pack = dir.path().join("pack");
+    assert_ok(&in_library(
+        &root,
+        &[
+            "export",
+            "--class",
+            "8B",
+            "--kind",
+            "moderation",
+            "--out",
+            pack.to_str().unwrap(),
+        ],
+    ));
+    assert!(!pack.join("assessments.csv").exists());
+    let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
+    assert!(!html.contains("kept the pulse") && !html.contains("Zebedee"));
+    assert!(
+        !html.contains("class=\"radar\""),
+        "no judgements, so no radar"
+    );
+    assert_contains(&html, "Criteria and levels");
+    let sheet = std::fs::read_to_string(pack.join("judgement-sheet.csv")).unwrap();
+    let lines: Vec<&str> = sheet.lines().collect();
+    assert_eq!(lines[0], "pupil,criterion,take,level,comment");
+    assert_eq!(
+        lines.len(),
+        3,
+        "the latest evidence take per pupil and criterion: {sheet}"
+    );
+    // The moderator agrees on pulse (4) and judges ensemble two levels lower (2 not 4).
+    let filled: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 {
+                format!("{line}\n")
+            } else if line.contains(",pulse,") {
+                format!("{},4,secure\n", line.trim_end_matches(','))
+            } else {
+                format!("{},2,\n", line.trim_end_matches(','))
+            }
+        })
+        .collect();
+    let returned = dir.path().join("returned.csv");
+    std::fs::write(&returned, filled).unwrap();
+    let output = in_library(
+        &root,
+        &[
+            "moderation",
+            "import",
+            returned.to_str().unwrap(),
+            "--moderator",
+            "A. Moderator",
+            "--json",
+        ],
+    );
+    assert_ok(&output);
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let by = |key: &str| {
+        result
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["criterion"] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("pulse")["exact"], 1.0);
+    assert_eq!(by("ensemble")["exact"], 0.0);
+    assert_eq!(by("ensemble")["disagreements"][0][2], 4);
+    assert_eq!(by("ensemble")["disagreements"][0][3], 2);
+    let again = in_library(
+        &root,
+        &[
+            "moderation",
+            "import",
+            returned.to_str().unwrap(),
+            "--moderator",
+            "A. Moderator",
+        ],
+    );
+    assert_contains(&stderr(&again), "already imported");
+    // The moderator's levels never become the pupil's progress.
+    let progress = in_library(&root, &["progress", "--pupil", "5552", "--json"]);
+    assert_ok(&progress);
+    assert_contains(&String::from_utf8_lossy(&progress.stdout), "\"level\": 4");
+}
+
+#[test]
+fn flac_recordings_decode_to_the_recorded_samples() {
+    // The virtual device records near-silence here; `export::audio`'s unit tests check
+    // a sine's round trip to 24-bit precision.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let (wav, flac) = (dir.path().join("w"), dir.path().join("f"));
+    for (out, format) in [(&wav, "wav"), (&flac, "flac")] {
+        assert_ok(&in_library(
+            &root,
+            &[
+                "export",
+                "--class",
+                "8B",
+                "--audio",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ));
+    }
+    let track = one_file(&wav, "Zebedee-Quixley", "take-2-track-1.wav");
+    let encoded = flac.join(track.replace(".wav", ".flac"));
+    let mut reader = hound::WavReader::open(wav.join(&track)).unwrap();
+    let original: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(reader.spec().channels, 1);
+    let rate = reader.spec().sample_rate;
+    let decoded = bandroom::audio::stems::load_stem(&encoded, rate)
+        .unwrap()
+        .samples;
+    assert_eq!(decoded.len(), original.len());
+    let worst = original
+        .iter()
+        .zip(decoded.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "24-bit FLAC differs by {worst}");
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    assert!(size(&encoded) < size(&wav.join(&track)));
+    assert_ok(&in_library(&root, &["verify", flac.to_str().unwrap()]));
+}
+
+#[test]
+fn a_lost_recording_is_listed_not_fatal_and_force_replaces_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let lost = files_in(&root.join("takes"))
+        .into_iter()
+        .find(|f| f.ends_with(".wav"))
+        .unwrap();
+    std::fs::remove_file(root.join("takes").join(&lost)).unwrap();
+    let bundle = dir.path().join("b");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(bundle.join("old.txt"), "an older bundle").unwrap();
+    let output = in_library(
+        &root,
+        &[
+            "export",
+            "--class",
+            "8B",
+            "--force",
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&output);
+    assert_contains(
+        &String::from_utf8_lossy(&output.stdout),
+        "missing from the library",
+    );
+    assert!(
+        !bundle.join("old.txt").exists(),
+        "--force replaced the old bundle"
+    );
+    let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+    assert_contains(&html, "Recordings missing from the library");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let missing = manifest["missing"].as_array().unwrap();
+    assert!(!missing.is_empty(), "{manifest}");
+    assert!(
+        missing
+            .iter()
+            .all(|m| !bundle.join(m.as_str().unwrap()).exists())
+    );
+    assert_ok(&in_library(&root, &["verify", bundle.to_str().unwrap()]));
+}
+
+#[test]
+fn a_full_disk_leaves_no_half_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let disk = SmallDisk::mount(&dir.path().join("small"), "150k");
+    let bundle = dir.path().join("small/bundle");
+    let output = in_library(
+        &root,
+        &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
+    );
+    assert!(!output.status.success());
+    assert_contains(&stderr(&output), "No space left on device");
+    assert!(
+        files_in(&dir.path().join("small")).is_empty(),
+        "nothing left behind"
+    );
+    drop(disk);
 }

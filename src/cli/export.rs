@@ -5,25 +5,60 @@
 
 use super::open_library;
 use anyhow::{Result, bail};
-use bandroom::export::bundle::{ExportRequest, export_progress};
+use bandroom::export::audio::AudioFormat;
+use bandroom::export::bundle::{BundleKind, ExportRequest, export as write_bundle};
 use bandroom::export::manifest::verify as verify_bundle;
 use bandroom::export::zip_bundle::{pack, verify_zip};
+use std::io::IsTerminal;
 use std::path::PathBuf;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KindArg {
+    /// Each pupil's earliest and latest evidence per criterion, with judgements
+    #[default]
+    Progress,
+    /// Every take of the lessons in the period (pupils not to be shared are left out)
+    Lesson,
+    /// Pseudonymised evidence without judgements, and a blank sheet for a moderator
+    Moderation,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AudioArg {
+    #[default]
+    Wav,
+    Flac,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    /// The class whose progress to export
+    /// A class to export (repeat for several)
     #[arg(long, value_name = "NAME")]
-    pub class: String,
+    pub class: Vec<String>,
+    /// Only this pupil (name, number or #id; repeat for several)
+    #[arg(long, value_name = "PUPIL")]
+    pub pupil: Vec<String>,
+    /// Only this criterion, by key or title (repeat for several)
+    #[arg(long, value_name = "KEY")]
+    pub criterion: Vec<String>,
     /// The first day of the period (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", default_value = "2000-01-01")]
     pub from: String,
     /// The last day of the period (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", default_value = "2999-12-31")]
     pub to: String,
+    /// What the bundle is for
+    #[arg(long, value_enum, default_value_t)]
+    pub kind: KindArg,
+    /// How recordings are written (FLAC is lossless and about half the size)
+    #[arg(long, value_enum, default_value_t)]
+    pub audio: AudioArg,
     /// Name pupils only by stable codes (the key stays in the library)
     #[arg(long)]
     pub pseudonymise: bool,
+    /// Replace a bundle that already exists at --out
+    #[arg(long)]
+    pub force: bool,
     /// The bundle to create: a folder, or a file ending .zip
     #[arg(long, value_name = "DIR|FILE.zip")]
     pub out: PathBuf,
@@ -54,34 +89,65 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
         .out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    if zipped && args.out.exists() {
+    if zipped && args.out.exists() && !args.force {
         bail!(
-            "{} already exists: choose a new name for the bundle",
+            "{} already exists: choose a new name for the bundle, or add --force to replace it",
             args.out.display()
         );
     }
     let mut lib = open_library(library)?;
-    let class = lib.class_id(&args.class)?;
+    let classes = args
+        .class
+        .iter()
+        .map(|c| lib.class_id(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pupils = args
+        .pupil
+        .iter()
+        .map(|p| lib.find_pupil(p, None))
+        .collect::<Result<Vec<_>, _>>()?;
     // A zip is packed from a finished folder, which is then removed.
     let folder = if zipped {
         args.out.with_extension("folder")
     } else {
         args.out.clone()
     };
-    let summary = export_progress(
-        &mut lib,
-        &ExportRequest {
-            class,
-            from: args.from.clone(),
-            to: args.to.clone(),
-            pseudonymise: args.pseudonymise,
-            out: folder.clone(),
+    let request = ExportRequest {
+        kind: match args.kind {
+            KindArg::Progress => BundleKind::Progress,
+            KindArg::Lesson => BundleKind::Lesson,
+            KindArg::Moderation => BundleKind::Moderation,
         },
-    )?;
+        classes,
+        pupils,
+        criteria: args.criterion.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        audio: match args.audio {
+            AudioArg::Wav => AudioFormat::Wav,
+            AudioArg::Flac => AudioFormat::Flac,
+        },
+        pseudonymise: args.pseudonymise,
+        force: args.force || zipped,
+        out: folder.clone(),
+    };
+    let interactive = std::io::stderr().is_terminal();
+    let summary = write_bundle(&mut lib, &request, &mut |done, total| {
+        if interactive && total > 0 {
+            eprint!("\rwriting recordings: {done} of {total}");
+            if done == total {
+                eprintln!();
+            }
+        }
+        true
+    })?;
     if zipped {
         let packed = pack(&folder, &args.out);
         let _ = std::fs::remove_dir_all(&folder);
         packed?;
+    }
+    for name in &summary.missing {
+        say!("missing from the library (listed in the report): {name}");
     }
     say!(
         "{}: {} pupil(s), {} judgement(s), {} recording(s), {} files, {:.1} MB{}",
@@ -91,12 +157,15 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
         summary.recordings,
         summary.files,
         summary.bytes as f64 / 1e6,
-        if args.pseudonymise {
+        if request.pseudonymise || request.kind == BundleKind::Moderation {
             ", pseudonymised"
         } else {
             ""
         }
     );
+    if !summary.missing.is_empty() {
+        say!("run `bandroom check` to see what happened to the missing recordings");
+    }
     Ok(())
 }
 

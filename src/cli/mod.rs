@@ -74,7 +74,7 @@ pub enum Action {
     Export(export::ExportArgs),
     /// Check a bundle against its manifest: missing, altered or extra files
     Verify(export::VerifyArgs),
-    /// Moderation: compare the department's judgements with a moderator's
+    /// Moderation: bring back a moderator's judgement sheet, or compare two CSV files
     #[command(subcommand)]
     Moderation(moderation::ModerationAction),
     /// Turn a MIDI file from notation software into an arrangement .toml you can edit
@@ -137,7 +137,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Import(args)) => import::import(&args),
         Some(Action::Export(args)) => export::export(&args, library.as_deref()),
         Some(Action::Verify(args)) => export::verify(&args),
-        Some(Action::Moderation(action)) => moderation::moderation(&action),
+        Some(Action::Moderation(action)) => moderation::moderation(&action, library.as_deref()),
         Some(Action::Analyze(args)) => analyze::analyze(&args, library.as_deref()),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
         Some(Action::Devices(args)) => devices::devices(&args),

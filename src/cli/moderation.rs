@@ -1,15 +1,30 @@
-//! `bandroom moderation compare OURS.csv THEIRS.csv`: agreement between the department's
-//! judgements and a moderator's, both as `assessments.csv` (the export's format).
+//! `bandroom moderation import SHEET.csv` brings a moderator's filled-in judgement sheet
+//! back into the library and reports agreement with the department's judgements;
+//! `bandroom moderation compare OURS.csv THEIRS.csv` compares two `assessments.csv`
+//! files without a library.
 //!
-//! Owns reading the two files; the statistics are `export::moderation`'s.
+//! Owns reading the files; the statistics are `export::moderation`'s and the storage
+//! the library's.
 
+use super::open_library;
 use anyhow::{Context, Result, bail};
-use bandroom::export::moderation::{Judgement, compare};
+use bandroom::export::moderation::{CriterionAgreement, Judgement, compare};
+use bandroom::library::{ModeratorJudgement, sha256_file};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ModerationAction {
-    /// Agreement per criterion: exact, within one level, and weighted kappa
+    /// Bring back a moderator's judgement-sheet.csv from a moderation pack, store it
+    /// and show agreement with the department's judgements of the same takes
+    Import {
+        sheet: PathBuf,
+        /// Who judged (stored with their judgements)
+        #[arg(long, value_name = "NAME")]
+        moderator: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Agreement per criterion between two assessments.csv files
     Compare {
         ours: PathBuf,
         theirs: PathBuf,
@@ -18,7 +33,10 @@ pub enum ModerationAction {
     },
 }
 
-fn read_judgements(path: &Path) -> Result<Vec<Judgement>> {
+/// Rows of a judgement CSV: (line, pupil, criterion, take, level text, comment).
+type SheetRow = (usize, String, String, String, String, String);
+
+fn read_rows(path: &Path) -> Result<Vec<SheetRow>> {
     let mut reader = csv::Reader::from_path(path)
         .with_context(|| format!("cannot read {} (check the path)", path.display()))?;
     let headers = reader
@@ -28,7 +46,7 @@ fn read_judgements(path: &Path) -> Result<Vec<Judgement>> {
     let column = |name: &str| {
         headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name)).with_context(|| {
             format!(
-                "{}: no {name:?} column; compare assessments.csv files as bandroom exports them",
+                "{}: no {name:?} column; use the judgement-sheet.csv or assessments.csv that bandroom wrote",
                 path.display()
             )
         })
@@ -39,40 +57,54 @@ fn read_judgements(path: &Path) -> Result<Vec<Judgement>> {
         column("take")?,
         column("level")?,
     );
-    let mut judgements = Vec::new();
+    let comment = column("comment").ok();
+    let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
         let record =
             record.with_context(|| format!("{}: line {line} cannot be read", path.display()))?;
         let field = |i: usize| record.get(i).unwrap_or("").trim().to_string();
-        let Ok(value) = field(level).parse::<i64>() else {
-            bail!(
-                "{}: line {line}: level {:?} is not a number",
-                path.display(),
-                field(level)
-            );
-        };
-        judgements.push(Judgement {
-            pupil: field(pupil),
-            criterion: field(criterion),
-            take: field(take),
-            level: value,
-        });
+        rows.push((
+            line,
+            field(pupil),
+            field(criterion),
+            field(take),
+            field(level),
+            comment.map(field).unwrap_or_default(),
+        ));
     }
-    Ok(judgements)
+    Ok(rows)
 }
 
-pub fn moderation(action: &ModerationAction) -> Result<()> {
-    let ModerationAction::Compare { ours, theirs, json } = action;
-    let result = compare(&read_judgements(ours)?, &read_judgements(theirs)?);
-    if *json {
-        say!("{}", serde_json::to_string_pretty(&result)?);
+fn read_judgements(path: &Path) -> Result<Vec<Judgement>> {
+    read_rows(path)?
+        .into_iter()
+        .map(|(line, pupil, criterion, take, level, _)| {
+            let Ok(level) = level.parse::<i64>() else {
+                bail!(
+                    "{}: line {line}: level {level:?} is not a number",
+                    path.display()
+                );
+            };
+            Ok(Judgement {
+                pupil,
+                criterion,
+                take,
+                level,
+            })
+        })
+        .collect()
+}
+
+fn print_agreement(result: &[CriterionAgreement], json: bool) -> Result<()> {
+    if json {
+        say!("{}", serde_json::to_string_pretty(result)?);
         return Ok(());
     }
     if result.is_empty() {
-        say!("no judgement appears in both files (same pupil, criterion and take)");
+        say!("no judgement appears on both sides (same pupil, criterion and take)");
     }
-    for c in &result {
+    for c in result {
         say!(
             "{:<12} {:>3} pairs  exact {:>3.0} %  within one level {:>3.0} %  weighted kappa {}",
             c.criterion,
@@ -87,4 +119,103 @@ pub fn moderation(action: &ModerationAction) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn import(sheet: &Path, moderator: &str, json: bool, library: Option<&Path>) -> Result<()> {
+    if moderator.trim().is_empty() {
+        bail!("--moderator: say who made these judgements");
+    }
+    let rows = read_rows(sheet)?;
+    let mut lib = open_library(library)?;
+    let codes = lib.pupils_by_pseudonym()?;
+    let mut stored = Vec::new();
+    let mut theirs = Vec::new();
+    for (line, code, criterion, take, level, comment) in rows {
+        if level.is_empty() {
+            continue;
+        }
+        let Some(&pupil) = codes.get(&code) else {
+            bail!(
+                "{}: line {line}: {code:?} is not a pupil of this library; import the sheet \
+                 into the library the pack was exported from",
+                sheet.display()
+            );
+        };
+        let take_id = match take.as_str() {
+            "" => None,
+            t => Some(t.parse::<i64>().with_context(|| {
+                format!(
+                    "{}: line {line}: take {t:?} is not a number",
+                    sheet.display()
+                )
+            })?),
+        };
+        let Ok(value) = level.parse::<i64>() else {
+            bail!(
+                "{}: line {line}: level {level:?} is not a number",
+                sheet.display()
+            );
+        };
+        theirs.push(Judgement {
+            pupil: code.clone(),
+            criterion: criterion.clone(),
+            take: take.clone(),
+            level: value,
+        });
+        stored.push(ModeratorJudgement {
+            pupil,
+            take: take_id,
+            criterion,
+            level,
+            comment,
+        });
+    }
+    if stored.is_empty() {
+        bail!(
+            "{}: no line has a level filled in; nothing was imported",
+            sheet.display()
+        );
+    }
+    let hash = sha256_file(sheet).with_context(|| format!("cannot read {}", sheet.display()))?;
+    lib.import_moderation(moderator, &hash, &stored)
+        .with_context(|| format!("{}: nothing was imported", sheet.display()))?;
+    // The department's judgement of the same pupil, criterion and take (the latest, if
+    // the teacher changed their mind).
+    let mut ours = Vec::new();
+    for (judged, code) in stored.iter().zip(&theirs) {
+        let latest =
+            lib.assessments(judged.pupil)?.into_iter().rev().find(|a| {
+                a.take == judged.take && a.criterion.eq_ignore_ascii_case(&judged.criterion)
+            });
+        if let Some(a) = latest {
+            ours.push(Judgement {
+                level: a.level,
+                ..code.clone()
+            });
+        }
+    }
+    if !json {
+        say!(
+            "{}: {} judgement(s) from {} stored; {} match a judgement of the department",
+            sheet.display(),
+            stored.len(),
+            moderator.trim(),
+            ours.len()
+        );
+    }
+    print_agreement(&compare(&ours, &theirs), json)
+}
+
+pub fn moderation(action: &ModerationAction, library: Option<&Path>) -> Result<()> {
+    match action {
+        ModerationAction::Import {
+            sheet,
+            moderator,
+            json,
+        } => import(sheet, moderator, *json, library),
+        ModerationAction::Compare { ours, theirs, json } => print_agreement(
+            &compare(&read_judgements(ours)?, &read_judgements(theirs)?),
+            *json,
+        ),
+    }
 }

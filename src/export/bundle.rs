@@ -1,27 +1,57 @@
-//! Writing a progress bundle for one class: for each pupil, the first and latest
-//! evidence take per criterion in the period (so progress is heard side by side), the
-//! pupil's own tracks of those takes, every judgement as CSV, the HTML report and the
-//! manifest. Written under a temporary name and renamed when complete, so a failed or
-//! cancelled export never leaves half a bundle.
+//! Writing a bundle: the request, the folder written under a temporary name and renamed
+//! when complete (so a failed, full-disk or cancelled export never leaves half a
+//! bundle), the recordings file by file with progress, the CSV sheets, the report, the
+//! manifest and the audit entry. What goes in is decided by `selection`.
 //!
-//! Pseudonymised bundles name pupils only by their stable code, in file names, the
-//! report and the CSV (a name inside a comment is replaced too); the key stays in the
-//! library. Must not change the library beyond its audit entry.
+//! Must not change the library beyond its audit entry and the pseudonym key.
 
+use super::audio::{AudioError, AudioFormat, write_mix, write_track};
 use super::manifest::{MANIFEST_FILE, Manifest, entries};
-use super::report::{CriterionRow, PupilSection, Report, render};
+use super::report::render;
+use super::selection::{Plan, plan};
 use crate::library::{Library, LibraryError};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug)]
+/// What a bundle is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BundleKind {
+    /// Earliest and latest evidence per pupil and criterion, with the judgements.
+    #[default]
+    Progress,
+    /// Every take of the lessons in the period (pupils who are not to be shared left out).
+    Lesson,
+    /// Evidence takes, pseudonymised, without the teacher's judgements, and a blank
+    /// judgement sheet for a moderator.
+    Moderation,
+}
+
+impl BundleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Progress => "progress",
+            Self::Lesson => "lesson",
+            Self::Moderation => "moderation",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
 pub struct ExportRequest {
-    pub class: i64,
+    pub kind: BundleKind,
+    pub classes: Vec<i64>,
+    /// Only these pupils (all pupils of the classes when empty).
+    pub pupils: Vec<i64>,
+    /// Only these criteria, by key or title (all when empty).
+    pub criteria: Vec<String>,
     /// Inclusive dates, `YYYY-MM-DD`.
     pub from: String,
     pub to: String,
+    pub audio: AudioFormat,
     pub pseudonymise: bool,
+    /// Replace an existing bundle at `out`.
+    pub force: bool,
     pub out: PathBuf,
 }
 
@@ -30,6 +60,8 @@ pub struct ExportSummary {
     pub pupils: usize,
     pub judgements: usize,
     pub recordings: usize,
+    /// Recordings the library has lost: listed in the report and the manifest.
+    pub missing: Vec<String>,
     pub files: usize,
     pub bytes: u64,
 }
@@ -38,51 +70,64 @@ pub struct ExportSummary {
 pub enum ExportError {
     #[error(transparent)]
     Library(#[from] LibraryError),
+    #[error(transparent)]
+    Audio(#[from] AudioError),
     #[error("{}: {reason}", path.display())]
     File { path: PathBuf, reason: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("nothing to export: {0}; nothing was written")]
+    Empty(String),
+    #[error("the export was cancelled; nothing was written")]
+    Cancelled,
 }
 
-fn file_error(path: &Path, e: impl std::fmt::Display) -> ExportError {
+pub(crate) fn file_error(path: &Path, e: impl std::fmt::Display) -> ExportError {
     ExportError::File {
         path: path.to_path_buf(),
         reason: e.to_string(),
     }
 }
 
-fn safe_name(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    cleaned.trim_matches('-').to_string()
+/// A recording to write: one track, or a mix of several.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioJob {
+    pub sources: Vec<PathBuf>,
+    pub mix: bool,
+    /// Path inside the bundle, without extension.
+    pub stem: String,
+    /// How the report names it if it is missing.
+    pub caption: String,
 }
 
-pub fn export_progress(
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// Writes the bundle. `progress(done, total)` is called after each recording; returning
+/// `false` cancels the export and removes what was written.
+pub fn export(
     lib: &mut Library,
     request: &ExportRequest,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportSummary, ExportError> {
     let out = &request.out;
-    if out.exists() && std::fs::read_dir(out).map_or(true, |mut d| d.next().is_some()) {
+    if out.exists() && !request.force && !is_empty_dir(out) {
         return Err(ExportError::Invalid(format!(
-            "{} already exists and is not empty: choose a new folder for the bundle",
+            "{} already exists: choose a new name for the bundle, or add --force to replace it",
             out.display()
         )));
     }
+    let plan = plan(lib, request)?;
+    if plan.jobs.is_empty() && plan.judgements == 0 {
+        return Err(ExportError::Empty(plan.empty_reason.clone()));
+    }
     let partial = out.with_extension("partial");
     let _ = std::fs::remove_dir_all(&partial);
-    std::fs::create_dir_all(partial.join("audio")).map_err(|e| file_error(&partial, e))?;
-    let result = write_bundle(lib, request, &partial);
-    match result {
+    std::fs::create_dir_all(&partial).map_err(|e| file_error(&partial, e))?;
+    match write_bundle(lib, request, plan, &partial, progress) {
         Ok(summary) => {
-            std::fs::rename(&partial, out).map_err(|e| file_error(out, e))?;
+            replace(&partial, out)?;
             Ok(summary)
         }
         Err(e) => {
@@ -92,186 +137,117 @@ pub fn export_progress(
     }
 }
 
+/// Moves the finished bundle into place; an old one (with `--force`) is removed only
+/// once the new one is there.
+fn replace(partial: &Path, out: &Path) -> Result<(), ExportError> {
+    let old = out.with_extension("replaced");
+    let had_old = out.exists();
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(out, &old).map_err(|e| file_error(out, e))?;
+    }
+    if let Err(e) = std::fs::rename(partial, out) {
+        if had_old {
+            let _ = std::fs::rename(&old, out);
+        }
+        let _ = std::fs::remove_dir_all(partial);
+        return Err(file_error(out, e));
+    }
+    if had_old {
+        let removed = if old.is_dir() {
+            std::fs::remove_dir_all(&old)
+        } else {
+            std::fs::remove_file(&old)
+        };
+        removed.map_err(|e| file_error(&old, e))?;
+    }
+    Ok(())
+}
+
+fn write_recordings(
+    root: &Path,
+    format: AudioFormat,
+    jobs: &[AudioJob],
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Vec<(String, String)>, ExportError> {
+    let mut missing = Vec::new();
+    for (done, job) in jobs.iter().enumerate() {
+        if !progress(done, jobs.len()) {
+            return Err(ExportError::Cancelled);
+        }
+        let relative = format!("{}.{}", job.stem, format.extension());
+        let to = root.join(&relative);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
+        }
+        if job.sources.iter().any(|s| !s.is_file()) {
+            missing.push((relative, job.caption.clone()));
+            continue;
+        }
+        if job.mix {
+            write_mix(&job.sources, &to, format)?;
+        } else {
+            write_track(&job.sources[0], &to, format)?;
+        }
+    }
+    if !progress(jobs.len(), jobs.len()) {
+        return Err(ExportError::Cancelled);
+    }
+    Ok(missing)
+}
+
 fn write_bundle(
     lib: &mut Library,
     request: &ExportRequest,
+    mut plan: Plan,
     root: &Path,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportSummary, ExportError> {
-    let class_name = lib
-        .classes()?
-        .into_iter()
-        .find(|c| c.id == request.class)
-        .map(|c| c.name)
-        .ok_or_else(|| ExportError::Invalid("no such class".into()))?;
-    let grid = lib.class_grid(request.class)?;
-    let picks = lib.evidence_selection(request.class, &request.from, &request.to)?;
-    let pupils = lib.pupils(Some(request.class))?;
-    let mut summary = ExportSummary {
-        pupils: pupils.len(),
-        ..ExportSummary::default()
-    };
-    let mut labels: BTreeMap<i64, String> = BTreeMap::new();
-    for pupil in &pupils {
-        let label = if request.pseudonymise {
-            lib.pseudonym(pupil.id)?
-        } else {
-            pupil.name.clone()
-        };
-        labels.insert(pupil.id, label);
-    }
-    let hide = |text: &str| -> String {
-        if !request.pseudonymise {
-            return text.to_string();
-        }
-        pupils
-            .iter()
-            .fold(text.to_string(), |t, p| t.replace(&p.name, &labels[&p.id]))
-    };
-
-    let csv_path = root.join("assessments.csv");
-    let mut csv = csv::Writer::from_path(&csv_path).map_err(|e| file_error(&csv_path, e))?;
-    csv.write_record([
-        "pupil",
-        "class",
-        "criterion",
-        "level",
-        "date",
-        "assessor",
-        "take",
-        "comment",
-    ])
-    .map_err(|e| file_error(&csv_path, e))?;
-    let mut sections = Vec::new();
-    let mut levels_for_monitoring = Vec::new();
-    for pupil in &pupils {
-        let label = &labels[&pupil.id];
-        let judged: Vec<_> = lib
-            .assessments(pupil.id)?
-            .into_iter()
-            .filter(|a| {
-                a.assessed_at.as_str() >= request.from.as_str()
-                    && a.assessed_at[..10] <= *request.to
-            })
-            .collect();
-        for a in &judged {
-            csv.write_record([
-                label.as_str(),
-                a.class.as_deref().unwrap_or(""),
-                a.criterion.as_str(),
-                &a.level.to_string(),
-                &a.assessed_at[..10],
-                a.assessor.as_str(),
-                &a.take.map(|t| t.to_string()).unwrap_or_default(),
-                &hide(&a.comment),
-            ])
-            .map_err(|e| file_error(&csv_path, e))?;
-        }
-        summary.judgements += judged.len();
-        let mine: Vec<_> = picks.iter().filter(|p| p.pupil_id == pupil.id).collect();
-        let rows = grid
-            .criteria
-            .iter()
-            .map(|(key, title, levels)| {
-                let pick = mine.iter().find(|p| &p.criterion == key);
-                let comment = judged
-                    .iter()
-                    .rev()
-                    .find(|a| &a.criterion == key)
-                    .map(|a| hide(&a.comment))
-                    .unwrap_or_default();
-                CriterionRow {
-                    title: title.clone(),
-                    levels: *levels,
-                    first: pick.map(|p| (p.first_level, p.first_at[..10].to_string())),
-                    latest: pick.map(|p| (p.last_level, p.last_at[..10].to_string(), comment)),
-                }
-            })
-            .collect();
-        let mut audio = Vec::new();
-        let mut copied: HashSet<(i64, i64)> = HashSet::new();
-        let folder = format!("audio/{}", safe_name(label));
-        for pick in &mine {
-            for (take_id, when) in [
-                (pick.first_take, &pick.first_at),
-                (pick.last_take, &pick.last_at),
-            ] {
-                let take = lib.take(take_id)?;
-                for track in take
-                    .tracks
-                    .iter()
-                    .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil.id))
-                {
-                    if !copied.insert((take_id, track.number)) {
-                        continue;
-                    }
-                    let relative = format!("{folder}/take-{take_id}-track-{}.wav", track.number);
-                    let from = lib.take_folder(&take).join(&track.file);
-                    let to = root.join(&relative);
-                    if let Some(parent) = to.parent() {
-                        std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
-                    }
-                    std::fs::copy(&from, &to).map_err(|e| {
-                        file_error(&from, format!("{e}: run `bandroom check` on the library"))
-                    })?;
-                    summary.recordings += 1;
-                    audio.push((format!("Take {take_id}, {}", &when[..10]), relative));
+    let missing = write_recordings(root, request.audio, &plan.jobs, progress)?;
+    let ext = request.audio.extension();
+    for items in plan
+        .report
+        .pupils
+        .iter_mut()
+        .map(|p| &mut p.audio)
+        .chain(plan.report.takes.iter_mut().map(|t| &mut t.audio))
+    {
+        for item in items.iter_mut() {
+            if let Some(stem) = item.path.take() {
+                let relative = format!("{stem}.{ext}");
+                if !missing.iter().any(|(m, _)| *m == relative) {
+                    item.path = Some(relative);
                 }
             }
         }
-        levels_for_monitoring.push(super::monitoring::PupilLevels {
-            groups: pupil.groups.clone(),
-            latest: grid
-                .rows
-                .iter()
-                .find(|r| r.pupil_id == pupil.id)
-                .map(|r| r.levels.clone())
-                .unwrap_or_default(),
-        });
-        sections.push(PupilSection {
-            label: label.clone(),
-            rows,
-            audio,
-        });
     }
-    csv.flush().map_err(|e| file_error(&csv_path, e))?;
-    let report = Report {
-        title: format!("{class_name}: progress in music"),
-        subtitle: format!(
-            "Judgements from {} to {}{}; exported by bandroom {}",
-            request.from,
-            request.to,
-            if request.pseudonymise {
-                ", pupils pseudonymised"
-            } else {
-                ""
-            },
-            env!("CARGO_PKG_VERSION")
-        ),
-        pupils: sections,
-        monitoring: super::monitoring::summarise(&levels_for_monitoring, grid.criteria.len()),
-    };
+    plan.report.missing = missing.iter().map(|(_, c)| c.clone()).collect();
+    for (name, rows) in &plan.sheets {
+        let path = root.join(name);
+        let mut csv = csv::Writer::from_path(&path).map_err(|e| file_error(&path, e))?;
+        for row in rows {
+            csv.write_record(row).map_err(|e| file_error(&path, e))?;
+        }
+        csv.flush().map_err(|e| file_error(&path, e))?;
+    }
     let html_path = root.join("report.html");
-    std::fs::write(&html_path, render(&report)).map_err(|e| file_error(&html_path, e))?;
+    std::fs::write(&html_path, render(&plan.report)).map_err(|e| file_error(&html_path, e))?;
 
     let files = entries(root).map_err(|e| ExportError::Invalid(e.to_string()))?;
-    summary.files = files.len();
-    summary.bytes = files.iter().map(|f| f.size).sum();
-    let mut parameters = BTreeMap::new();
-    parameters.insert("kind".to_string(), "progress".to_string());
-    parameters.insert(
-        "class".to_string(),
-        if request.pseudonymise {
-            format!("#{}", request.class)
-        } else {
-            class_name.clone()
-        },
-    );
-    parameters.insert("from".to_string(), request.from.clone());
-    parameters.insert("to".to_string(), request.to.clone());
-    parameters.insert(
-        "pseudonymised".to_string(),
-        request.pseudonymise.to_string(),
-    );
+    let mut summary = ExportSummary {
+        pupils: plan.pupils,
+        judgements: plan.judgements,
+        recordings: plan.jobs.len() - missing.len(),
+        missing: missing.iter().map(|(m, _)| m.clone()).collect(),
+        files: files.len() + 1,
+        bytes: files.iter().map(|f| f.size).sum(),
+    };
+    let mut parameters: BTreeMap<String, String> = plan.parameters;
+    parameters.insert("kind".into(), request.kind.as_str().into());
+    parameters.insert("from".into(), request.from.clone());
+    parameters.insert("to".into(), request.to.clone());
+    parameters.insert("audio".into(), ext.into());
+    parameters.insert("pseudonymised".into(), plan.pseudonymised.to_string());
     let manifest = Manifest {
         format: "bandroom-bundle/1".into(),
         app_version: env!("CARGO_PKG_VERSION").into(),
@@ -279,6 +255,7 @@ fn write_bundle(
         created_at: crate::library::now(),
         parameters,
         files,
+        missing: summary.missing.clone(),
     };
     let manifest_path = root.join(MANIFEST_FILE);
     let mut file =
@@ -288,9 +265,16 @@ fn write_bundle(
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| file_error(&manifest_path, e))?;
+    summary.bytes += text.len() as u64;
     lib.record_export(&format!(
-        "progress bundle of class #{} from {} to {}, pseudonymised: {}, {} recordings",
-        request.class, request.from, request.to, request.pseudonymise, summary.recordings
+        "{} bundle: {}; from {} to {}; pseudonymised: {}; {} recordings, {} missing",
+        request.kind.as_str(),
+        plan.audit_selection,
+        request.from,
+        request.to,
+        plan.pseudonymised,
+        summary.recordings,
+        summary.missing.len()
     ))?;
     Ok(summary)
 }

@@ -26,6 +26,9 @@ pub struct Manifest {
     pub created_at: String,
     pub parameters: BTreeMap<String, String>,
     pub files: Vec<ManifestEntry>,
+    /// Recordings the library had lost when the bundle was made.
+    #[serde(default)]
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -5,9 +5,11 @@
 //! Owns the bundle's layout and the manifest. Reads the library through its public
 //! API; must not change it (except the audit entry and pseudonym key it asks for).
 
+pub mod audio;
 pub mod bundle;
 pub mod manifest;
 pub mod moderation;
 pub mod monitoring;
 pub mod report;
+pub mod selection;
 pub mod zip_bundle;

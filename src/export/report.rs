@@ -16,20 +16,52 @@ pub struct CriterionRow {
     pub latest: Option<(i64, String, String)>,
 }
 
+/// One recording in the report: its caption, its file in the bundle (`None` when the
+/// library has lost it) and the teacher's markers, listed beside the player.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioItem {
+    pub caption: String,
+    pub path: Option<String>,
+    pub markers: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PupilSection {
     pub label: String,
     pub rows: Vec<CriterionRow>,
-    /// (caption, relative path) of each evidence recording.
-    pub audio: Vec<(String, String)>,
+    pub audio: Vec<AudioItem>,
+    /// (date, text) of the pupil's own reflections.
+    pub reflections: Vec<(String, String)>,
 }
 
+/// A take of a lesson bundle: who played and what was recorded.
 #[derive(Clone, Debug, PartialEq)]
+pub struct TakeSection {
+    pub caption: String,
+    pub performers: Vec<String>,
+    pub audio: Vec<AudioItem>,
+}
+
+/// A criterion with its level descriptors, for a moderator judging blind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CriterionGuide {
+    pub key: String,
+    pub title: String,
+    pub levels: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Report {
     pub title: String,
     pub subtitle: String,
+    /// Whether the teacher's judgements are shown (not in a moderation pack).
+    pub judgements: bool,
+    pub guide: Vec<CriterionGuide>,
     pub pupils: Vec<PupilSection>,
+    pub takes: Vec<TakeSection>,
     pub monitoring: Vec<super::monitoring::GroupRow>,
+    /// Recordings the library has lost, named so they can be looked for.
+    pub missing: Vec<String>,
 }
 
 pub fn escape(text: &str) -> String {
@@ -138,8 +170,38 @@ fn monitoring_table(html: &mut String, report: &Report) {
     html.push_str("</table>");
 }
 
-pub fn render(report: &Report) -> String {
-    let mut html = String::new();
+fn audio_items(html: &mut String, items: &[AudioItem]) {
+    for item in items {
+        match &item.path {
+            Some(path) => {
+                let _ = write!(
+                    html,
+                    "<div class=\"rec\"><p>{}<audio controls preload=\"none\" src=\"{}\"></audio></p>",
+                    escape(&item.caption),
+                    escape(path)
+                );
+            }
+            None => {
+                let _ = write!(
+                    html,
+                    "<div class=\"rec\"><p>{} <strong class=\"missing\">missing from the library \
+                     when this bundle was made (run <code>bandroom check</code>)</strong></p>",
+                    escape(&item.caption)
+                );
+            }
+        }
+        if !item.markers.is_empty() {
+            html.push_str("<ul class=\"markers\">");
+            for marker in &item.markers {
+                let _ = write!(html, "<li>{}</li>", escape(marker));
+            }
+            html.push_str("</ul>");
+        }
+        html.push_str("</div>");
+    }
+}
+
+fn overview(html: &mut String, report: &Report) {
     let assessed = report
         .pupils
         .iter()
@@ -147,44 +209,52 @@ pub fn render(report: &Report) -> String {
         .count();
     let _ = write!(
         html,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{title}</title><style>\
-         body{{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#111}}\
-         h1{{margin-bottom:0}} .sub{{color:#555}} section{{border-top:1px solid #ccc;margin-top:2rem}}\
-         table{{border-collapse:collapse}} td,th{{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}}\
-         .radar{{width:22rem;float:right}} .radar .grid{{fill:none;stroke:#ccc}}\
-         .radar .first{{fill:rgba(120,120,120,.2);stroke:#777}} .radar .latest{{fill:rgba(30,90,200,.25);stroke:#1e5ac8}}\
-         .radar text{{font-size:9px}} audio{{display:block;margin:.3rem 0}}\
-         </style></head><body><h1>{title}</h1><p class=\"sub\">{sub}</p>\
-         <h2>Overview</h2><p>{assessed} of {total} pupils have judgements in this period.</p>",
-        title = escape(&report.title),
-        sub = escape(&report.subtitle),
-        total = report.pupils.len()
+        "<h2>Overview</h2><p>{assessed} of {} pupils have judgements in this period.</p>",
+        report.pupils.len()
     );
     if let Some(first) = report.pupils.first() {
-        html.push_str("<table><tr><th>Criterion</th><th>Pupils judged</th></tr>");
+        html.push_str(
+            "<table><tr><th>Criterion</th><th>Pupils judged</th><th>Pupils who moved up</th></tr>",
+        );
         for (i, row) in first.rows.iter().enumerate() {
-            let judged = report
-                .pupils
-                .iter()
-                .filter(|p| p.rows.get(i).is_some_and(|r| r.latest.is_some()))
+            let rows = report.pupils.iter().filter_map(|p| p.rows.get(i));
+            let judged = rows.clone().filter(|r| r.latest.is_some()).count();
+            let improved = rows
+                .filter(|r| matches!((&r.first, &r.latest), (Some(f), Some(l)) if l.0 > f.0))
                 .count();
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td>{judged}</td></tr>",
+                "<tr><td>{}</td><td>{judged}</td><td>{improved}</td></tr>",
                 escape(&row.title)
             );
         }
         html.push_str("</table>");
     }
-    monitoring_table(&mut html, report);
-    for pupil in &report.pupils {
+}
+
+fn guide(html: &mut String, report: &Report) {
+    if report.guide.is_empty() {
+        return;
+    }
+    html.push_str("<h2>Criteria and levels</h2>");
+    for criterion in &report.guide {
         let _ = write!(
             html,
-            "<section><h2>{}</h2>{}",
-            escape(&pupil.label),
-            radar(&pupil.rows)
+            "<h3>{} <code>{}</code></h3><ol>",
+            escape(&criterion.title),
+            escape(&criterion.key)
         );
+        for level in &criterion.levels {
+            let _ = write!(html, "<li>{}</li>", escape(level));
+        }
+        html.push_str("</ol>");
+    }
+}
+
+fn pupil_section(html: &mut String, pupil: &PupilSection, judgements: bool) {
+    let _ = write!(html, "<section><h2>{}</h2>", escape(&pupil.label));
+    if judgements {
+        html.push_str(&radar(&pupil.rows));
         html.push_str(
             "<table><tr><th>Criterion</th><th>First</th><th>Latest</th><th>Comment</th></tr>",
         );
@@ -205,15 +275,67 @@ pub fn render(report: &Report) -> String {
             );
         }
         html.push_str("</table>");
-        for (caption, path) in &pupil.audio {
+    }
+    audio_items(html, &pupil.audio);
+    if !pupil.reflections.is_empty() {
+        html.push_str("<h3>In their own words</h3>");
+        for (date, text) in &pupil.reflections {
             let _ = write!(
                 html,
-                "<p>{}<audio controls preload=\"none\" src=\"{}\"></audio></p>",
-                escape(caption),
-                escape(path)
+                "<blockquote>{} <span class=\"sub\">({})</span></blockquote>",
+                escape(text),
+                escape(date)
             );
         }
+    }
+    html.push_str("</section>");
+}
+
+pub fn render(report: &Report) -> String {
+    let mut html = String::new();
+    // The policy makes the browser itself refuse any network load, so the page is
+    // provably offline wherever it is opened.
+    let _ = write!(
+        html,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:; media-src 'self'\">\
+         <title>{title}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem;color:#111}}\
+         h1{{margin-bottom:0}} .sub{{color:#555}} section{{border-top:1px solid #ccc;margin-top:2rem;overflow:auto}}\
+         table{{border-collapse:collapse}} td,th{{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}}\
+         .radar{{width:22rem;float:right}} .radar .grid{{fill:none;stroke:#ccc}}\
+         .radar .first{{fill:rgba(120,120,120,.2);stroke:#777}} .radar .latest{{fill:rgba(30,90,200,.25);stroke:#1e5ac8}}\
+         .radar text{{font-size:9px}} audio{{display:block;margin:.3rem 0}} .missing{{color:#a00}}\
+         .markers{{margin-top:0;color:#444}} blockquote{{border-left:3px solid #1e5ac8;margin-left:0;padding-left:.8rem}}\
+         </style></head><body><h1>{title}</h1><p class=\"sub\">{sub}</p>",
+        title = escape(&report.title),
+        sub = escape(&report.subtitle),
+    );
+    if report.judgements {
+        overview(&mut html, report);
+        monitoring_table(&mut html, report);
+    }
+    guide(&mut html, report);
+    if !report.missing.is_empty() {
+        html.push_str("<h2 class=\"missing\">Recordings missing from the library</h2><ul>");
+        for name in &report.missing {
+            let _ = write!(html, "<li>{}</li>", escape(name));
+        }
+        html.push_str("</ul>");
+    }
+    for take in &report.takes {
+        let _ = write!(
+            html,
+            "<section><h2>{}</h2><p>Played by: {}</p>",
+            escape(&take.caption),
+            escape(&take.performers.join(", "))
+        );
+        audio_items(&mut html, &take.audio);
         html.push_str("</section>");
+    }
+    for pupil in &report.pupils {
+        pupil_section(&mut html, pupil, report.judgements);
     }
     html.push_str("</body></html>\n");
     html

@@ -101,7 +101,12 @@ pub(crate) fn framework_for(
 }
 
 /// The level id for a criterion (strand key or title) and level (number or label).
-fn level_id(conn: &Connection, framework: i64, criterion: &str, level: &str) -> Result<i64> {
+pub(crate) fn level_id(
+    conn: &Connection,
+    framework: i64,
+    criterion: &str,
+    level: &str,
+) -> Result<i64> {
     let strand: Option<i64> = conn
         .query_row(
             "SELECT id FROM strand WHERE framework_id = ?1
@@ -318,6 +323,18 @@ impl Library {
             .query_map([take], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
             })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// (take, written_at, text) of a pupil's reflections, oldest first.
+    pub fn reflections(&self, pupil: i64) -> Result<Vec<(i64, String, String)>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT take_id, written_at, text FROM reflection WHERE pupil_id = ?1
+             ORDER BY written_at, id",
+        )?;
+        let rows = statement
+            .query_map([pupil], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }

@@ -16,6 +16,7 @@ mod error;
 mod frameworks;
 mod judgements;
 mod maintenance;
+mod moderation;
 mod overview;
 mod policy;
 mod protection;
@@ -33,6 +34,7 @@ pub use frameworks::{
 };
 pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress};
 pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
+pub use moderation::ModeratorJudgement;
 pub use overview::{ClassGrid, EvidencePick, GridRow};
 pub use policy::{Purpose, RetentionPolicy};
 pub use protection::ErasureReport;

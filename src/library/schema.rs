@@ -236,7 +236,26 @@ CREATE TABLE track_analysis (
 );
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// A moderator's blind judgements, brought back from a moderation pack. Kept apart from
+/// the department's own assessments so they never change a pupil's progress.
+const V4: &str = r#"
+CREATE TABLE moderation (
+    id INTEGER PRIMARY KEY,
+    moderator TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE moderation_judgement (
+    moderation_id INTEGER NOT NULL REFERENCES moderation(id) ON DELETE CASCADE,
+    pupil_id INTEGER NOT NULL REFERENCES pupil(id) ON DELETE CASCADE,
+    take_id INTEGER REFERENCES take(id) ON DELETE SET NULL,
+    level_id INTEGER NOT NULL REFERENCES level(id),
+    comment TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX moderation_judgement_pupil ON moderation_judgement(pupil_id);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
