@@ -1,27 +1,34 @@
 # The two commands a new machine needs (see README.md):
-#   make run    installs what is missing, builds, and renders the Clapping Music demo
+#   make run    installs what is missing, builds, and starts the app (on a machine with
+#               no display it renders the Clapping Music demo to a WAV instead)
 #   make test   installs what is missing, then format check, clippy and every test
 # Both install Debian packages themselves when they are missing (apt-get update first).
 
 # gcc: rustc links through the system C compiler; pkg-config finds C libraries for -sys
 # crates; libasound2-dev and libjack-jackd2-dev are what cpal's ALSA and JACK hosts link to.
 BUILD_PACKAGES := gcc pkg-config libasound2-dev libjack-jackd2-dev
-# The tests start a real JACK server (dummy driver) and use its command-line tools.
-TEST_PACKAGES := jackd2
+# The app window loads OpenGL (Mesa) and the X11 keyboard/cursor libraries at run time.
+APP_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6
+# The tests start a real JACK server (dummy driver) and use its command-line tools, and
+# open exported reports in headless Chromium, and start the real app window under Xvfb.
+TEST_PACKAGES := jackd2 chromium xvfb xauth
 
 .PHONY: run test deps test-deps bench
 
 deps:
-	@bash .ci/ensure-debian-packages $(BUILD_PACKAGES)
+	@bash .ci/ensure-debian-packages $(BUILD_PACKAGES) $(APP_PACKAGES)
 
 test-deps:
-	@bash .ci/ensure-debian-packages $(BUILD_PACKAGES) $(TEST_PACKAGES)
+	@bash .ci/ensure-debian-packages $(BUILD_PACKAGES) $(APP_PACKAGES) $(TEST_PACKAGES)
 
 run: deps
 	cargo build --release
-	./target/release/bandroom arrangements
-	./target/release/bandroom render clapping-music --repeats 4 --out clapping-music.wav
-	@echo "Listen to clapping-music.wav (Clapping Music, 4 repeats per bar, quarter = 160)."
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		./target/release/bandroom; \
+	else \
+		echo "No display here: rendering the Clapping Music demo to clapping-music.wav instead."; \
+		./target/release/bandroom render clapping-music --repeats 4 --out clapping-music.wav; \
+	fi
 
 test: test-deps
 	cargo fmt --check

@@ -11,3 +11,4 @@ pub mod export;
 pub mod library;
 pub mod music;
 pub mod record;
+pub mod ui;

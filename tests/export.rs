@@ -665,3 +665,149 @@ fn a_full_disk_leaves_no_half_bundle() {
     );
     drop(disk);
 }
+
+/// Runs headless Chromium (Debian's `chromium`, installed by `make test`) on a page:
+/// (the DOM after load, the browser's console lines).
+fn chromium(page: &Path, extra: &[String], profile: &Path) -> (String, String) {
+    let output = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("Debian's chromium is needed for this test: `make test` installs it");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let console = stderr(&output)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (String::from_utf8_lossy(&output.stdout).into_owned(), console)
+}
+
+#[test]
+fn the_report_opens_in_a_real_browser_offline_with_every_recording_in_the_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let bundle = dir.path().join("bundle");
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
+    ));
+    let profile = dir.path().join("profile");
+    let dump = vec!["--dump-dom".to_string()];
+    let (dom, console) = chromium(&bundle.join("report.html"), &dump, &profile);
+    assert!(
+        console.is_empty(),
+        "the page asked for something it may not have:\n{console}"
+    );
+    assert_eq!(dom.matches("<svg class=\"radar\"").count(), 2, "one radar per pupil");
+    let sources: Vec<&str> = dom
+        .split("<audio")
+        .skip(1)
+        .map(|a| a.split("src=\"").nth(1).unwrap().split('"').next().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 8, "two tracks and two mixes per pupil");
+    for source in &sources {
+        assert!(bundle.join(source).is_file(), "{source} is not in the bundle");
+    }
+    // The same check notices a page that reaches out: the report's own policy blocks it.
+    let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+    let control = dir.path().join("control.html");
+    std::fs::write(
+        &control,
+        html.replace("<body>", "<body><img src=\"http://example.invalid/x.png\">"),
+    )
+    .unwrap();
+    let (_, blocked) = chromium(&control, &dump, &profile);
+    assert_contains(&blocked, "http://example.invalid/x.png");
+    assert_contains(&blocked, "Content Security Policy");
+
+    let shot = std::env::var_os("BANDROOM_SCREENSHOTS")
+        .map_or_else(|| dir.path().to_path_buf(), std::path::PathBuf::from)
+        .join("report.png");
+    let args = vec![
+        format!("--screenshot={}", shot.display()),
+        "--window-size=1100,1800".to_string(),
+    ];
+    chromium(&bundle.join("report.html"), &args, &profile);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 20_000, "a real page was drawn");
+}
+
+/// Runs the CLI and samples its peak resident memory (VmHWM) until it exits.
+fn peak_memory_kib(root: &Path, args: &[&str]) -> (std::process::Output, u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .arg("--library")
+        .arg(root)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            // The high-water mark only grows, so a late sample holds the peak so far.
+            if let Some(kib) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    (child.wait_with_output().unwrap(), peak)
+}
+
+#[test]
+fn an_export_of_300_takes_streams_file_by_file_under_a_memory_ceiling() {
+    const TAKES: usize = 300;
+    const FRAMES: usize = 96_000; // two seconds each: 115 MB of recordings in all
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    assert_ok(&in_library(&root, &["class", "add", "8B"]));
+    {
+        let mut lib = bandroom::library::Library::open(&root).unwrap();
+        let class = lib.class_id("8B").unwrap();
+        for _ in 0..TAKES {
+            register_take_of(&mut lib, Some(class), 1, FRAMES);
+        }
+    }
+    let bundle = dir.path().join("all.zip");
+    let (output, peak_kib) = peak_memory_kib(
+        &root,
+        &[
+            "export", "--class", "8B", "--kind", "lesson", "--audio", "flac", "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&output);
+    assert_contains(
+        &String::from_utf8_lossy(&output.stdout),
+        &format!("{} recording(s)", 2 * TAKES),
+    );
+    let recordings_mib = (TAKES * FRAMES * 4) as f64 / (1 << 20) as f64;
+    eprintln!(
+        "exporting {TAKES} takes ({recordings_mib:.0} MiB of recordings, as FLAC in a zip): \
+         peak resident memory {:.1} MiB",
+        peak_kib as f64 / 1024.0
+    );
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak {peak_kib} KiB: the export holds recordings in memory"
+    );
+    assert_ok(&in_library(&root, &["verify", bundle.to_str().unwrap()]));
+}

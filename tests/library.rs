@@ -17,48 +17,9 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn write_wav(path: &Path, frames: usize, seed: usize) {
-    let samples: Vec<f32> = (0..frames)
-        .map(|i| ((i * (seed + 1)) as f32 * 0.01).sin() * 0.5)
-        .collect();
-    write_mono_wav(path, &samples);
-}
-
 /// Registers a take of `tracks` short WAV tracks in today's lesson of `class`.
 fn make_take(lib: &mut Library, class: Option<i64>, tracks: usize) -> i64 {
-    let lesson = lib.lesson_for_today(class).unwrap();
-    let staged = lib.staging_folder().unwrap();
-    for n in 1..=tracks {
-        write_wav(&staged.join(format!("input-{n}.wav")), 4_800, n);
-    }
-    let take = NewTake {
-        recorded_at: bandroom::library::now(),
-        arrangement: Some("clapping-music".into()),
-        tempo_bpm: Some(160.0),
-        repeats: None,
-        count_in_bars: 1,
-        host: "virtual".into(),
-        input_device: "virtual loopback".into(),
-        output_device: "virtual loopback".into(),
-        sample_rate_hz: 48_000,
-        latency_applied_frames: 256,
-        frames: 4_800,
-        duration_secs: 0.1,
-        xruns: 0,
-        gaps: 0,
-        complete: true,
-        purpose: Purpose::Assessment,
-        tracks: (1..=tracks)
-            .map(|n| NewTrack {
-                number: n as i64,
-                file: format!("input-{n}.wav"),
-                input_channel: Some(n as i64),
-                midi_port: None,
-                frames: 4_800,
-            })
-            .collect(),
-    };
-    lib.register_take(lesson, &staged, &take).unwrap().0
+    register_take_of(lib, class, tracks, 4_800)
 }
 
 /// A library with class 8B holding the given pupils (name, number).

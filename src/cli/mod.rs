@@ -60,6 +60,12 @@ pub struct Cli {
     /// The library folder (settings, calibrations, takes); also BANDROOM_LIBRARY
     #[arg(long, global = true, value_name = "DIR", env = "BANDROOM_LIBRARY")]
     pub library: Option<PathBuf>,
+    /// App only: open straight on this class (e.g. from a desktop shortcut per class)
+    #[arg(long = "open-class", value_name = "NAME")]
+    pub open_class: Option<String>,
+    /// App only: the screen to open on: start, lesson, progress, export or settings
+    #[arg(long = "open-screen", value_name = "SCREEN")]
+    pub open_screen: Option<String>,
     #[command(subcommand)]
     pub command: Option<Action>,
 }
@@ -161,15 +167,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Check(args)) => maintenance::check(&args, library.as_deref()),
         Some(Action::Pin(action)) => maintenance::pin(&action, library.as_deref()),
         Some(Action::Retention(args)) => maintenance::retention(&args, library.as_deref()),
-        None => {
-            say!(
-                "bandroom {}: the lesson window is not built yet.\n\
-                 Try `bandroom render clapping-music --out clapping-music.wav`, \
-                 or `bandroom --help` for everything available now.",
-                env!("CARGO_PKG_VERSION")
-            );
-            Ok(())
-        }
+        None => bandroom::ui::run(
+            &library_dir(library.as_deref())?,
+            &bandroom::ui::Opening {
+                class: cli.open_class,
+                screen: cli.open_screen,
+            },
+        ),
     }
 }
 

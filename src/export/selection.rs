@@ -316,10 +316,13 @@ fn title(scope: &Scope, what: &str) -> String {
 }
 
 fn subtitle(request: &ExportRequest, pseudonymised: bool, extra: &str) -> String {
+    let period = if request.from.as_str() <= "2000-01-01" && request.to.as_str() >= "2999-12-31" {
+        "All dates".to_string()
+    } else {
+        format!("From {} to {}", request.from, request.to)
+    };
     format!(
-        "From {} to {}{}{extra}; exported by bandroom {}",
-        request.from,
-        request.to,
+        "{period}{}{extra}; exported by bandroom {}",
         if pseudonymised {
             ", pupils pseudonymised"
         } else {

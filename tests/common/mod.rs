@@ -249,3 +249,55 @@ pub fn write_mono_wav(path: &Path, samples: &[f32]) {
     }
     writer.finalize().expect("WAV finished");
 }
+
+pub fn write_wav(path: &Path, frames: usize, seed: usize) {
+    let samples: Vec<f32> = (0..frames)
+        .map(|i| ((i * (seed + 1)) as f32 * 0.01).sin() * 0.5)
+        .collect();
+    write_mono_wav(path, &samples);
+}
+
+/// Registers a take of `tracks` WAV tracks of `frames` frames each in today's lesson of
+/// `class`, straight through the library (no device), for tests that need many takes.
+pub fn register_take_of(
+    lib: &mut bandroom::library::Library,
+    class: Option<i64>,
+    tracks: usize,
+    frames: usize,
+) -> i64 {
+    use bandroom::library::{NewTake, NewTrack, Purpose};
+    let lesson = lib.lesson_for_today(class).unwrap();
+    let staged = lib.staging_folder().unwrap();
+    for n in 1..=tracks {
+        write_wav(&staged.join(format!("input-{n}.wav")), frames, n);
+    }
+    let take = NewTake {
+        recorded_at: bandroom::library::now(),
+        arrangement: Some("clapping-music".into()),
+        tempo_bpm: Some(160.0),
+        repeats: None,
+        count_in_bars: 1,
+        host: "virtual".into(),
+        input_device: "virtual loopback".into(),
+        output_device: "virtual loopback".into(),
+        sample_rate_hz: 48_000,
+        latency_applied_frames: 256,
+        frames: frames as u64,
+        duration_secs: frames as f64 / 48_000.0,
+        xruns: 0,
+        gaps: 0,
+        complete: true,
+        purpose: Purpose::Assessment,
+        tracks: (1..=tracks)
+            .map(|n| NewTrack {
+                number: n as i64,
+                file: format!("input-{n}.wav"),
+                input_channel: Some(n as i64),
+                midi_port: None,
+                frames: frames as u64,
+            })
+            .collect(),
+    };
+    lib.register_take(lesson, &staged, &take).unwrap().0
+}
+

@@ -1,0 +1,251 @@
+//! The app's state and frame: which screen is showing, teacher or pupil mode, the class
+//! in hand, banners, theme and scale, and the top bar that moves between screens.
+//!
+//! Must not draw a screen's contents (each screen module does) or query SQL.
+
+use super::{export_screen, lesson, progress, review, settings, start};
+use crate::library::Library;
+use eframe::egui;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Start,
+    Lesson,
+    Progress,
+    Export,
+    Settings,
+}
+
+/// Who is at the keyboard. In pupil mode only the pupil's own takes show, and leaving
+/// needs the teacher PIN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Teacher,
+    Pupil { class: i64, pupil: Option<i64> },
+}
+
+pub struct BandroomApp {
+    pub(super) lib: Library,
+    pub(super) root: PathBuf,
+    pub screen: Screen,
+    pub mode: Mode,
+    pub class: Option<i64>,
+    pub arrangement: Option<String>,
+    /// Lasting notes (e.g. "no audio interface found") shown under the top bar.
+    pub banners: Vec<String>,
+    /// The latest error, shown until dismissed.
+    pub error: Option<String>,
+    pub(super) lesson: lesson::LessonState,
+    pub(super) review: review::ReviewState,
+    pub(super) progress: progress::ProgressState,
+    pub(super) export: export_screen::ExportState,
+    pub(super) settings: settings::SettingsState,
+    pub(super) pin_entry: String,
+    pub dark: bool,
+    pub zoom: f32,
+    frames: u64,
+    quit_after_frames: Option<u64>,
+}
+
+impl BandroomApp {
+    /// Opens the library (creating it with the demo class on first start).
+    pub fn open(root: &Path) -> anyhow::Result<Self> {
+        let lib = Library::open(root).map_err(|e| {
+            anyhow::anyhow!("cannot open the library in {}: {e}", root.display())
+        })?;
+        let mut banners = Vec::new();
+        if lib.was_created() {
+            banners.push(format!(
+                "Welcome: this is a new library in {}, with the demo class \"{}\" to try things out.",
+                root.display(),
+                crate::library::DEMO_CLASS
+            ));
+        }
+        Ok(Self {
+            lib,
+            root: root.to_path_buf(),
+            screen: Screen::Start,
+            mode: Mode::Teacher,
+            class: None,
+            arrangement: None,
+            banners,
+            error: None,
+            lesson: lesson::LessonState::default(),
+            review: review::ReviewState::default(),
+            progress: progress::ProgressState::default(),
+            export: export_screen::ExportState::default(),
+            settings: settings::SettingsState::default(),
+            pin_entry: String::new(),
+            dark: false,
+            zoom: 1.0,
+            frames: 0,
+            // For smoke tests of the real window: draw this many frames, then close.
+            quit_after_frames: std::env::var("BANDROOM_QUIT_AFTER_FRAMES")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+        })
+    }
+
+    /// Moves to the class and screen asked for on the command line.
+    pub fn open_at(&mut self, opening: &super::Opening) -> anyhow::Result<()> {
+        if let Some(name) = &opening.class {
+            self.class = Some(self.lib.class_id(name)?);
+        }
+        if let Some(screen) = &opening.screen {
+            self.screen = match screen.to_ascii_lowercase().as_str() {
+                "start" => Screen::Start,
+                "lesson" => Screen::Lesson,
+                "progress" => Screen::Progress,
+                "export" => Screen::Export,
+                "settings" => Screen::Settings,
+                other => anyhow::bail!(
+                    "--open-screen {other:?}: use start, lesson, progress, export or settings"
+                ),
+            };
+        }
+        Ok(())
+    }
+
+    pub fn library(&self) -> &Library {
+        &self.lib
+    }
+
+    pub fn library_mut(&mut self) -> &mut Library {
+        &mut self.lib
+    }
+
+    /// Shows an error from anything the user did, in words, without stopping the app.
+    pub(super) fn report<T>(&mut self, result: Result<T, impl std::fmt::Display>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Draws one frame. Tests drive this through egui_kittest; the window calls it via
+    /// `eframe::App::update`.
+    pub fn ui(&mut self, ctx: &egui::Context) {
+        ctx.set_theme(if self.dark {
+            egui::Theme::Dark
+        } else {
+            egui::Theme::Light
+        });
+        ctx.set_zoom_factor(self.zoom);
+        self.top_bar(ctx);
+        egui::CentralPanel::default().show(ctx, |ui| {
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| match self.mode.clone() {
+                    Mode::Pupil { class, pupil } => review::review_ui(self, ui, class, pupil),
+                    Mode::Teacher => match self.screen {
+                        Screen::Start => start::start_ui(self, ui),
+                        Screen::Lesson => lesson::lesson_ui(self, ui),
+                        Screen::Progress => progress::progress_ui(self, ui),
+                        Screen::Export => export_screen::export_ui(self, ui),
+                        Screen::Settings => settings::settings_ui(self, ui),
+                    },
+                });
+        });
+        self.export.poll(ctx);
+    }
+
+    fn top_bar(&mut self, ctx: &egui::Context) {
+        egui::TopBottomPanel::top("top bar").show(ctx, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.heading("bandroom");
+                ui.separator();
+                match self.mode.clone() {
+                    Mode::Teacher => {
+                        for (screen, label) in [
+                            (Screen::Start, "Start"),
+                            (Screen::Lesson, "Lesson"),
+                            (Screen::Progress, "Progress"),
+                            (Screen::Export, "Export"),
+                            (Screen::Settings, "Settings"),
+                        ] {
+                            if ui
+                                .add(egui::Button::selectable(self.screen == screen, label))
+                                .clicked()
+                            {
+                                self.screen = screen;
+                            }
+                        }
+                        ui.separator();
+                        if let Some(class) = self.class
+                            && ui.button("Pupil mode").clicked()
+                        {
+                            self.mode = Mode::Pupil { class, pupil: None };
+                            self.review = review::ReviewState::default();
+                        }
+                    }
+                    Mode::Pupil { .. } => {
+                        ui.label("Pupil mode");
+                        ui.separator();
+                        ui.label("Teacher PIN:");
+                        let pin = ui.add(
+                            egui::TextEdit::singleline(&mut self.pin_entry)
+                                .password(true)
+                                .desired_width(80.0),
+                        );
+                        pin.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Teacher PIN")
+                        });
+                        let enter = pin.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        if ui.button("Leave pupil mode").clicked() || enter {
+                            self.leave_pupil_mode();
+                        }
+                    }
+                }
+            });
+            for banner in &self.banners {
+                ui.colored_label(ui.visuals().warn_fg_color, banner);
+            }
+            let mut dismiss = false;
+            if let Some(error) = &self.error {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                    dismiss = ui.button("OK").clicked();
+                });
+            }
+            if dismiss {
+                self.error = None;
+            }
+        });
+    }
+
+    fn leave_pupil_mode(&mut self) {
+        let pin = std::mem::take(&mut self.pin_entry);
+        let allowed = match self.lib.has_pin() {
+            // Without a PIN set, any teacher may leave; Settings says so.
+            Ok(false) => true,
+            Ok(true) => self.lib.check_pin(&pin).unwrap_or(false),
+            Err(e) => {
+                self.error = Some(e.to_string());
+                false
+            }
+        };
+        if allowed {
+            self.mode = Mode::Teacher;
+            self.error = None;
+        } else {
+            self.error = Some("That is not the teacher PIN.".into());
+        }
+    }
+}
+
+impl eframe::App for BandroomApp {
+    fn update(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.ui(ctx);
+        self.frames += 1;
+        if self.quit_after_frames.is_some_and(|n| self.frames >= n) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if self.quit_after_frames.is_some() {
+            ctx.request_repaint();
+        }
+    }
+}

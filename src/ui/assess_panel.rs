@@ -1,0 +1,113 @@
+//! One-tap assessment: right after a take, its performers against the class's
+//! criteria. One click, or one key (1–5) for the highlighted pupil and criterion,
+//! records a judgement; the context (class, part, tier, instrument, groups, date) is
+//! attached by the library. Nothing is required and nothing nags.
+//!
+//! Must not decide levels: suggestions come from the library and are only shown.
+
+use super::app::BandroomApp;
+use super::widgets::level_buttons;
+use crate::library::{NewAssessment, TakeSummary};
+use eframe::egui;
+
+/// The pupil and criterion the number keys judge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub performer: usize,
+    pub criterion: usize,
+}
+
+const NUMBER_KEYS: [egui::Key; 9] = [
+    egui::Key::Num1,
+    egui::Key::Num2,
+    egui::Key::Num3,
+    egui::Key::Num4,
+    egui::Key::Num5,
+    egui::Key::Num6,
+    egui::Key::Num7,
+    egui::Key::Num8,
+    egui::Key::Num9,
+];
+
+pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
+    let mut performers: Vec<(i64, String)> = take
+        .tracks
+        .iter()
+        .flat_map(|t| t.performers.iter().map(|p| (p.pupil_id, p.name.clone())))
+        .collect();
+    performers.sort();
+    performers.dedup();
+    if performers.is_empty() {
+        return;
+    }
+    let Some(class) = app.class else {
+        ui.label("Pick the class on the Start screen to judge this take.");
+        return;
+    };
+    let grid = app.lib.class_grid(class);
+    let Some(grid) = app.report(grid) else {
+        return;
+    };
+    ui.heading("Judge this take");
+    ui.label("Click a level, or press 1–5 for the highlighted row; ↓ skips a row.");
+    let typing = ui.ctx().wants_keyboard_input();
+    let pressed = if typing {
+        None
+    } else {
+        ui.input(|i| NUMBER_KEYS.iter().position(|k| i.key_pressed(*k)))
+    };
+    let mut cursor = app.lesson.cursor;
+    cursor.performer = cursor.performer.min(performers.len() - 1);
+    cursor.criterion = cursor.criterion.min(grid.criteria.len().saturating_sub(1));
+    let mut record: Option<(i64, String, i64)> = None;
+    for (p_index, (pupil, name)) in performers.iter().enumerate() {
+        ui.strong(name);
+        let latest = app.lib.assessments(*pupil).unwrap_or_default();
+        egui::Grid::new(("assess", pupil)).show(ui, |ui| {
+            for (c_index, (key, title, levels)) in grid.criteria.iter().enumerate() {
+                let here = cursor == Cursor { performer: p_index, criterion: c_index };
+                let label = if here {
+                    egui::RichText::new(format!("▶ {title}")).strong()
+                } else {
+                    egui::RichText::new(title)
+                };
+                ui.label(label);
+                let current = latest
+                    .iter()
+                    .rev()
+                    .find(|a| a.take == Some(take.id) && &a.criterion == key)
+                    .map(|a| a.level);
+                if let Some(level) = level_buttons(ui, &format!("{name} {title}"), *levels, current) {
+                    record = Some((*pupil, key.clone(), level));
+                    cursor = Cursor { performer: p_index, criterion: c_index };
+                }
+                if here
+                    && let Some(k) = pressed
+                    && (k as usize) < *levels
+                {
+                    record = Some((*pupil, key.clone(), k as i64 + 1));
+                }
+                ui.end_row();
+            }
+        });
+    }
+    if ui.input(|i| !typing && i.key_pressed(egui::Key::ArrowDown)) || record.is_some() {
+        cursor.criterion += 1;
+        if cursor.criterion >= grid.criteria.len() {
+            cursor.criterion = 0;
+            cursor.performer = (cursor.performer + 1) % performers.len();
+        }
+    }
+    app.lesson.cursor = cursor;
+    if let Some((pupil, criterion, level)) = record {
+        let saved = app.lib.assess(&NewAssessment {
+            pupil,
+            take: Some(take.id),
+            criterion,
+            level: level.to_string(),
+            comment: String::new(),
+            assessor: crate::library::current_actor(),
+        });
+        app.report(saved);
+    }
+}

@@ -1,0 +1,184 @@
+//! The Export screen: a head of department picks the bundle (progress, lesson or
+//! moderation pack), pseudonymisation and audio format, and the bundle is written on its
+//! own thread (with its own library connection) while a progress bar fills. Cancelling
+//! leaves nothing behind.
+//!
+//! Must not build bundles (`export::bundle` does) or block the UI thread.
+
+use super::app::BandroomApp;
+use crate::export::audio::AudioFormat;
+use crate::export::bundle::{BundleKind, ExportRequest, ExportSummary, export};
+use crate::export::zip_bundle::pack;
+use crate::library::Library;
+use eframe::egui;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+#[derive(Default)]
+struct Job {
+    done: AtomicUsize,
+    total: AtomicUsize,
+    cancel: AtomicBool,
+}
+
+pub struct ExportState {
+    kind: BundleKind,
+    flac: bool,
+    pseudonymise: bool,
+    out: String,
+    job: Option<(Arc<Job>, std::thread::JoinHandle<Result<ExportSummary, String>>)>,
+    pub(super) outcome: Option<Result<String, String>>,
+}
+
+impl Default for ExportState {
+    fn default() -> Self {
+        Self {
+            kind: BundleKind::Progress,
+            flac: false,
+            pseudonymise: false,
+            out: String::new(),
+            job: None,
+            outcome: None,
+        }
+    }
+}
+
+impl ExportState {
+    pub fn running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Collects a finished job's result; keeps frames coming while one runs.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let finished = self.job.as_ref().is_some_and(|(_, t)| t.is_finished());
+        if finished && let Some((_, thread)) = self.job.take() {
+            self.outcome = Some(match thread.join() {
+                Ok(Ok(summary)) => Ok(format!(
+                    "Done: {} recordings, {} judgements, {:.1} MB{}",
+                    summary.recordings,
+                    summary.judgements,
+                    summary.bytes as f64 / 1e6,
+                    if summary.missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} recordings are missing from the library (listed in the report)", summary.missing.len())
+                    }
+                )),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err("the export stopped unexpectedly; nothing was written".into()),
+            });
+        } else if self.job.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+fn start(app: &mut BandroomApp, class: i64) {
+    let out = PathBuf::from(app.export.out.trim());
+    let zipped = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if zipped && out.exists() {
+        app.export.outcome = Some(Err(format!("{} already exists: choose a new name", out.display())));
+        return;
+    }
+    let request = ExportRequest {
+        kind: app.export.kind,
+        classes: vec![class],
+        from: "2000-01-01".into(),
+        to: "2999-12-31".into(),
+        audio: if app.export.flac { AudioFormat::Flac } else { AudioFormat::Wav },
+        pseudonymise: app.export.pseudonymise,
+        out,
+        ..ExportRequest::default()
+    };
+    let job = Arc::new(Job::default());
+    let root = app.root.clone();
+    let shared = Arc::clone(&job);
+    let spawned = std::thread::Builder::new()
+        .name("export".into())
+        .spawn(move || {
+            let mut lib = Library::open(&root).map_err(|e| e.to_string())?;
+            let zip = zipped.then(|| request.out.clone());
+            let mut request = request;
+            if let Some(zip) = &zip {
+                request.out = zip.with_extension("folder");
+                request.force = true;
+            }
+            let summary = export(&mut lib, &request, &mut |done, total| {
+                shared.done.store(done, Ordering::Relaxed);
+                shared.total.store(total, Ordering::Relaxed);
+                !shared.cancel.load(Ordering::Relaxed)
+            })
+            .map_err(|e| e.to_string())?;
+            if let Some(zip) = zip {
+                let packed = pack(&request.out, &zip);
+                let _ = std::fs::remove_dir_all(&request.out);
+                packed.map_err(|e| e.to_string())?;
+            }
+            Ok(summary)
+        });
+    match spawned {
+        Ok(thread) => {
+            app.export.outcome = None;
+            app.export.job = Some((job, thread));
+        }
+        Err(e) => app.error = Some(format!("the export could not start: {e}")),
+    }
+}
+
+pub fn export_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let Some(class) = app.class else {
+        ui.label("Pick a class on the Start screen to export its evidence.");
+        return;
+    };
+    ui.heading("Export evidence");
+    let running = app.export.running();
+    ui.add_enabled_ui(!running, |ui| {
+        for (kind, label, about) in [
+            (BundleKind::Progress, "Progress", "each pupil's first and latest evidence per criterion, with judgements, radar diagrams and reflections"),
+            (BundleKind::Lesson, "Lesson recordings", "every take, without pupils who are not to be shared"),
+            (BundleKind::Moderation, "Moderation pack", "pseudonymised evidence without judgements, and a blank judgement sheet"),
+        ] {
+            ui.radio_value(&mut app.export.kind, kind, label).on_hover_text(about);
+        }
+        ui.checkbox(&mut app.export.pseudonymise, "Pseudonymise pupils (codes instead of names)");
+        ui.checkbox(&mut app.export.flac, "FLAC audio (lossless, about half the size)");
+        ui.horizontal(|ui| {
+            ui.label("Save to");
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut app.export.out)
+                    .hint_text("a new folder, or a name ending .zip")
+                    .desired_width(360.0),
+            );
+            field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Bundle location"));
+        });
+        if ui.button("Write the bundle").clicked() {
+            if app.export.out.trim().is_empty() {
+                app.export.outcome = Some(Err("Say where to save the bundle.".into()));
+            } else {
+                start(app, class);
+            }
+        }
+    });
+    if let Some((job, _)) = &app.export.job {
+        let (done, total) = (job.done.load(Ordering::Relaxed), job.total.load(Ordering::Relaxed));
+        let share = if total == 0 { 0.0 } else { done as f32 / total as f32 };
+        ui.add(
+            egui::ProgressBar::new(share)
+                .text(format!("recording {done} of {total}"))
+                .animate(true),
+        );
+        if ui.button("Cancel export").clicked() {
+            job.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+    match &app.export.outcome {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(text)) => {
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        None => {}
+    }
+}

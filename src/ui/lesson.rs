@@ -1,0 +1,217 @@
+//! The teacher's lesson screen: the room plan (who sits at each input, remembered per
+//! class), today's takes newest first, and the one-tap assessment panel for the take
+//! in hand. **M** drops a marker on it.
+//!
+//! Must not record: takes come from `bandroom record` and the recording session.
+
+use super::app::BandroomApp;
+use super::assess_panel;
+use super::widgets::take_caption;
+use crate::library::{Seat, TakeFilter, TakeSummary};
+use eframe::egui;
+
+/// Inputs shown on the room plan when nothing was saved yet.
+const DEFAULT_INPUTS: usize = 8;
+
+#[derive(Default)]
+pub struct LessonState {
+    /// The room plan as loaded for `plan_class`.
+    plan: Vec<Seat>,
+    plan_class: Option<i64>,
+    pub(super) selected_take: Option<i64>,
+    marker_text: String,
+    pub(super) cursor: assess_panel::Cursor,
+}
+
+fn load_plan(app: &mut BandroomApp, class: i64) {
+    if app.lesson.plan_class == Some(class) {
+        return;
+    }
+    let plan = app.lib.room_plan(class);
+    let mut plan = app.report(plan).unwrap_or_default();
+    for input in 1..=DEFAULT_INPUTS {
+        if !plan.iter().any(|s| s.input == input) {
+            plan.push(Seat {
+                input,
+                ..Seat::default()
+            });
+        }
+    }
+    plan.sort_by_key(|s| s.input);
+    app.lesson.plan = plan;
+    app.lesson.plan_class = Some(class);
+}
+
+fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
+    load_plan(app, class);
+    let pupils = app.lib.pupils(Some(class));
+    let Some(pupils) = app.report(pupils) else {
+        return;
+    };
+    ui.heading("Room plan");
+    let mut changed = false;
+    ui.horizontal_wrapped(|ui| {
+        for seat in &mut app.lesson.plan {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(150.0);
+                ui.strong(format!("Input {}", seat.input));
+                let mut remove = None;
+                for pupil in &seat.pupils {
+                    let name = pupils
+                        .iter()
+                        .find(|p| p.id == *pupil)
+                        .map_or("?", |p| p.name.as_str());
+                    ui.horizontal(|ui| {
+                        ui.label(name);
+                        if ui
+                            .small_button("×")
+                            .on_hover_text(format!("take {name} off input {}", seat.input))
+                            .clicked()
+                        {
+                            remove = Some(*pupil);
+                        }
+                    });
+                }
+                if let Some(pupil) = remove {
+                    seat.pupils.retain(|p| *p != pupil);
+                    changed = true;
+                }
+                egui::ComboBox::from_id_salt(("seat", seat.input))
+                    .selected_text(format!("Add to input {}", seat.input))
+                    .show_ui(ui, |ui| {
+                        let free: Vec<_> = pupils
+                            .iter()
+                            .filter(|p| !seat.pupils.contains(&p.id))
+                            .collect();
+                        for pupil in free {
+                            if ui.selectable_label(false, &pupil.name).clicked() {
+                                seat.pupils.push(pupil.id);
+                                changed = true;
+                            }
+                        }
+                    });
+            });
+        }
+    });
+    if changed {
+        let plan = app.lesson.plan.clone();
+        let saved = app.lib.set_room_plan(class, &plan);
+        app.report(saved);
+    }
+}
+
+/// Attributes each track of a take to the pupils seated at its input.
+fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
+    for track in &take.tracks {
+        let Some(input) = track.input_channel else {
+            continue;
+        };
+        if let Some(seat) = app
+            .lesson
+            .plan
+            .iter()
+            .find(|s| s.input as i64 == input && !s.pupils.is_empty())
+        {
+            let pupils = seat.pupils.clone();
+            let part = seat.part.clone();
+            let done = app
+                .lib
+                .attribute(take.id, track.number, &pupils, part.as_deref(), None, None);
+            app.report(done);
+        }
+    }
+}
+
+fn takes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: Option<i64>) -> Option<TakeSummary> {
+    let takes = app.lib.takes(&TakeFilter {
+        class,
+        ..TakeFilter::default()
+    });
+    let mut takes = app.report(takes).unwrap_or_default();
+    takes.sort_by(|a, b| b.recorded_at.cmp(&a.recorded_at).then(b.id.cmp(&a.id)));
+    ui.heading("Takes");
+    if takes.is_empty() {
+        ui.label("No takes yet. Record one with `bandroom record --class …` and it appears here.");
+    }
+    if app.lesson.selected_take.is_none() {
+        app.lesson.selected_take = takes.first().map(|t| t.id);
+    }
+    for take in takes.iter().take(30) {
+        let chosen = app.lesson.selected_take == Some(take.id);
+        if ui
+            .add(egui::Button::selectable(chosen, take_caption(take)))
+            .clicked()
+        {
+            app.lesson.selected_take = Some(take.id);
+            app.lesson.cursor = Default::default();
+        }
+    }
+    takes
+        .into_iter()
+        .find(|t| Some(t.id) == app.lesson.selected_take)
+}
+
+fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
+    let markers = app.lib.markers(take.id);
+    let markers = app.report(markers).unwrap_or_default();
+    ui.horizontal(|ui| {
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut app.lesson.marker_text)
+                .hint_text("what happened here")
+                .desired_width(220.0),
+        );
+        field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Marker text"));
+        let typing = ui.ctx().wants_keyboard_input();
+        let key = !typing && ui.input(|i| i.key_pressed(egui::Key::M));
+        if ui.button("Add marker (M)").clicked() || key {
+            let text = if app.lesson.marker_text.trim().is_empty() {
+                "marker".to_string()
+            } else {
+                std::mem::take(&mut app.lesson.marker_text)
+            };
+            let added = app.lib.add_marker(take.id, 0, &text, "teacher");
+            app.report(added);
+        }
+    });
+    for (frame, text, author) in markers {
+        let secs = frame as f64 / f64::from(take.sample_rate_hz.max(1));
+        ui.label(format!("{}:{:04.1}  {text}  ({author})", (secs / 60.0).floor(), secs % 60.0));
+    }
+}
+
+pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let class = app.class;
+    let class_name = class.and_then(|c| {
+        app.lib
+            .classes()
+            .ok()
+            .and_then(|all| all.into_iter().find(|x| x.id == c).map(|x| x.name))
+    });
+    ui.heading(match (&class_name, &app.arrangement) {
+        (Some(c), Some(a)) => format!("{c} · {a}"),
+        (Some(c), None) => c.clone(),
+        (None, Some(a)) => format!("Quick take · {a}"),
+        (None, None) => "Quick take".into(),
+    });
+    if let Some(class) = class {
+        room_plan_ui(app, ui, class);
+    }
+    ui.separator();
+    ui.columns(2, |columns| {
+        let take = takes_ui(app, &mut columns[0], class);
+        if let Some(take) = take {
+            let ui = &mut columns[1];
+            ui.heading(take_caption(&take));
+            let attributed = take.tracks.iter().any(|t| !t.performers.is_empty());
+            if !attributed && class.is_some() {
+                ui.label("Nobody is named on this take yet.");
+                if ui.button("Name players from the room plan").clicked() {
+                    attribute_from_plan(app, &take);
+                }
+            }
+            marker_ui(app, ui, &take);
+            ui.separator();
+            assess_panel::assess_ui(app, ui, &take);
+        }
+    });
+}

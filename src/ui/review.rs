@@ -1,0 +1,112 @@
+//! Pupil review mode: a pupil picks their name from their class and sees only the takes
+//! they played in: the waveform of their own track, the teacher's markers, and a place
+//! to write a reflection with a self-assessment on the class's criteria. Leaving the
+//! mode needs the teacher PIN (the top bar asks for it).
+//!
+//! Must not show other pupils' judgements or takes.
+
+use super::app::{BandroomApp, Mode};
+use super::widgets::{level_buttons, take_caption, waveform};
+use crate::library::TakeFilter;
+use eframe::egui;
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+pub struct ReviewState {
+    take: Option<i64>,
+    reflection: String,
+    self_levels: BTreeMap<String, i64>,
+    saved: bool,
+}
+
+pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Option<i64>) {
+    let Some(pupil) = pupil else {
+        ui.heading("Who are you?");
+        let pupils = app.lib.pupils(Some(class));
+        let pupils = app.report(pupils).unwrap_or_default();
+        ui.horizontal_wrapped(|ui| {
+            for p in &pupils {
+                if ui.button(egui::RichText::new(&p.name).size(20.0)).clicked() {
+                    app.mode = Mode::Pupil {
+                        class,
+                        pupil: Some(p.id),
+                    };
+                    app.review = ReviewState::default();
+                }
+            }
+        });
+        return;
+    };
+    let name = app.lib.pupil_name(pupil).unwrap_or_default();
+    ui.heading(format!("{name}: your takes"));
+    let takes = app.lib.takes(&TakeFilter {
+        pupil: Some(pupil),
+        ..TakeFilter::default()
+    });
+    let takes = app.report(takes).unwrap_or_default();
+    if takes.is_empty() {
+        ui.label("You have not played in a recorded take yet.");
+        return;
+    }
+    for take in &takes {
+        if ui
+            .add(egui::Button::selectable(app.review.take == Some(take.id), take_caption(take)))
+            .clicked()
+        {
+            app.review = ReviewState {
+                take: Some(take.id),
+                ..ReviewState::default()
+            };
+        }
+    }
+    let Some(take) = takes.iter().find(|t| Some(t.id) == app.review.take) else {
+        return;
+    };
+    ui.separator();
+    let folder = app.lib.take_folder(take);
+    for track in take.tracks.iter().filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil)) {
+        ui.label(format!("Your track ({})", track.file));
+        waveform(ui, &folder.join(&track.file), 80.0);
+    }
+    let markers = app.lib.markers(take.id).unwrap_or_default();
+    if !markers.is_empty() {
+        ui.strong("Your teacher marked:");
+        for (frame, text, _) in markers {
+            let secs = frame as f64 / f64::from(take.sample_rate_hz.max(1));
+            ui.label(format!("{}:{:04.1}  {text}", (secs / 60.0).floor(), secs % 60.0));
+        }
+    }
+    ui.separator();
+    ui.heading("How did it go?");
+    let field = ui.add(
+        egui::TextEdit::multiline(&mut app.review.reflection)
+            .hint_text("What went well? What will you try next time?")
+            .desired_rows(3),
+    );
+    field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your reflection"));
+    let grid = app.lib.class_grid(class);
+    let criteria = app.report(grid).map(|g| g.criteria).unwrap_or_default();
+    egui::Grid::new("self assessment").show(ui, |ui| {
+        for (key, title, levels) in &criteria {
+            ui.label(title);
+            let current = app.review.self_levels.get(key).copied();
+            if let Some(level) = level_buttons(ui, &format!("my {title}"), *levels, current) {
+                app.review.self_levels.insert(key.clone(), level);
+            }
+            ui.end_row();
+        }
+    });
+    if app.review.saved {
+        ui.label("Saved. Well done for thinking about it.");
+    } else if ui.button("Save my reflection").clicked() {
+        let levels: Vec<(String, String)> = app
+            .review
+            .self_levels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect();
+        let text = app.review.reflection.clone();
+        let saved = app.lib.add_reflection(take.id, pupil, &text, &levels);
+        app.review.saved = app.report(saved).is_some();
+    }
+}

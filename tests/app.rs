@@ -1,0 +1,203 @@
+//! The app, driven headless through its AccessKit tree with egui_kittest: a teacher
+//! picks the demo class, seats pupils on inputs, names the players of a take recorded
+//! on the virtual device, judges it with a click and a key, drops a marker, hands the
+//! PC to a pupil who sees only their own takes, and leaves pupil mode with the PIN
+//! (a wrong one is refused). Also: the Export screen writes a bundle in the
+//! background while its progress bar fills.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use bandroom::library::{DEMO_CLASS, TakeFilter};
+use bandroom::ui::{BandroomApp, Mode, Screen};
+use common::*;
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::Path;
+
+fn harness(root: &Path) -> Harness<'static, BandroomApp> {
+    let app = BandroomApp::open(root).unwrap();
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app)
+}
+
+/// Records a take on the virtual device into the demo class, as `bandroom record` does.
+fn record_take(root: &Path) {
+    assert_ok(&in_library(
+        root,
+        &[
+            "record", "--host", "virtual", "--inputs", "1,2", "--seconds", "0.3",
+            "--virtual-speed", "10", "--class", DEMO_CLASS,
+        ],
+    ));
+}
+
+#[test]
+fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label_contains("new library");
+
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Go to the lesson").click();
+    h.run();
+    assert_eq!(h.state().screen, Screen::Lesson);
+    h.get_by_label("Room plan");
+
+    // Seat Ada on input 1 and Ben on input 2; the plan is kept for the class.
+    for (input, pupil) in [(1, "Ada Brook"), (2, "Ben Carter")] {
+        h.get_by_value(&format!("Add to input {input}")).click();
+        h.run();
+        h.get_by_label(pupil).click();
+        h.run();
+    }
+    let class = h.state().class.unwrap();
+    let plan = h.state().library().room_plan(class).unwrap();
+    assert_eq!(plan.iter().find(|s| s.input == 1).unwrap().pupils.len(), 1);
+
+    record_take(&root);
+    h.run();
+    assert!(h.get_all_by_label_contains("Take 1 ·").next().is_some());
+    h.get_by_label("Name players from the room plan").click();
+    h.run();
+    let take = h.state().library().take(1).unwrap();
+    assert_eq!(take.tracks[0].performers[0].name, "Ada Brook");
+    assert_eq!(take.tracks[1].performers[0].name, "Ben Carter");
+
+    // One click judges Ada's pulse; then the number key judges the highlighted row.
+    h.get_by_label("Ada Brook Pulse and rhythm level 3").click();
+    h.run();
+    h.key_press(egui::Key::Num2);
+    h.run();
+    let ada = h.state().library().find_pupil("Ada Brook", Some(class)).unwrap();
+    let judged = h.state().library().assessments(ada).unwrap();
+    assert_eq!(judged.len(), 2, "{judged:?}");
+    assert_eq!((judged[0].criterion.as_str(), judged[0].level), ("pulse", 3));
+    assert_eq!(judged[1].level, 2, "the key judged the next criterion");
+    assert_ne!(judged[1].criterion, "pulse");
+
+    h.get_by_label("Marker text").click();
+    h.run();
+    h.get_by_label("Marker text").type_text("lovely entry in bar 5");
+    h.run();
+    h.get_by_label("Add marker (M)").click();
+    h.run();
+    let markers = h.state().library().markers(1).unwrap();
+    assert_eq!(markers[0].1, "lovely entry in bar 5");
+
+    // A second take only Ben plays in: Ada must not see it.
+    record_take(&root);
+    {
+        let lib = h.state_mut().library_mut();
+        let ben = lib.find_pupil("Ben Carter", Some(class)).unwrap();
+        lib.attribute(2, 2, &[ben], None, None, None).unwrap();
+        lib.set_pin("2468").unwrap();
+    }
+    h.run();
+    h.get_by_label("Pupil mode").click();
+    h.run();
+    h.get_by_label("Ada Brook").click();
+    h.run();
+    assert!(matches!(h.state().mode, Mode::Pupil { pupil: Some(_), .. }));
+    assert!(h.get_all_by_label_contains("Take 1 ·").next().is_some());
+    assert!(h.query_by_label_contains("Take 2 ·").is_none(), "only Ada's takes");
+    let mine = h.state().library().takes(&TakeFilter { pupil: Some(ada), ..TakeFilter::default() }).unwrap();
+    assert_eq!(mine.len(), 1);
+
+    h.get_all_by_label_contains("Take 1 ·").next().unwrap().click();
+    h.run();
+    h.get_by_label_contains("lovely entry in bar 5");
+    h.get_by_label("Your reflection").click();
+    h.run();
+    h.get_by_label("Your reflection").type_text("I came in late at the start");
+    h.run();
+    h.get_by_label("my Pulse and rhythm level 2").click();
+    h.run();
+    h.get_by_label("Save my reflection").click();
+    h.run();
+    let reflections = h.state().library().reflections(ada).unwrap();
+    assert_eq!(reflections[0].2, "I came in late at the start");
+
+    // Leaving needs the PIN: a wrong one is refused.
+    h.get_by_label("Teacher PIN").click();
+    h.run();
+    h.get_by_label("Teacher PIN").type_text("0000");
+    h.run();
+    h.get_by_label("Leave pupil mode").click();
+    h.run();
+    assert!(matches!(h.state().mode, Mode::Pupil { .. }));
+    h.get_by_label("That is not the teacher PIN.");
+    h.get_by_label("Teacher PIN").click();
+    h.run();
+    h.get_by_label("Teacher PIN").type_text("2468");
+    h.run();
+    h.get_by_label("Leave pupil mode").click();
+    h.run();
+    assert_eq!(h.state().mode, Mode::Teacher);
+}
+
+#[test]
+fn the_export_screen_writes_a_bundle_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    {
+        let mut lib = bandroom::library::Library::open(&root).unwrap();
+        let class = lib.class_id(DEMO_CLASS).unwrap();
+        let ada = lib.find_pupil("Ada Brook", Some(class)).unwrap();
+        lib.attribute(1, 1, &[ada], None, None, None).unwrap();
+        lib.assess(&bandroom::library::NewAssessment {
+            pupil: ada,
+            take: Some(1),
+            criterion: "pulse".into(),
+            level: "3".into(),
+            comment: String::new(),
+            assessor: "test".into(),
+        })
+        .unwrap();
+    }
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Export").click();
+    h.run();
+    let out = dir.path().join("bundle");
+    h.get_by_label("Bundle location").click();
+    h.run();
+    h.get_by_label("Bundle location").type_text(out.to_str().unwrap());
+    h.run();
+    h.get_by_label("Write the bundle").click();
+    for _ in 0..400 {
+        h.step();
+        if h.query_by_label_contains("Done:").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.get_by_label_contains("Done: 2 recordings, 1 judgements");
+    assert!(out.join("report.html").is_file());
+    assert_ok(&in_library(&root, &["verify", out.to_str().unwrap()]));
+}
+
+#[test]
+fn the_real_window_opens_under_xvfb_and_closes_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let output = std::process::Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_bandroom"))
+        .arg("--library")
+        .arg(&root)
+        .env("BANDROOM_QUIT_AFTER_FRAMES", "10")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("xvfb-run is needed for this test: `make test` installs it");
+    assert_ok(&output);
+    assert!(root.join("bandroom.sqlite").is_file(), "the app opened the library");
+}
