@@ -28,8 +28,17 @@ fn record_take(root: &Path) {
     assert_ok(&in_library(
         root,
         &[
-            "record", "--host", "virtual", "--inputs", "1,2", "--seconds", "0.3",
-            "--virtual-speed", "10", "--class", DEMO_CLASS,
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1,2",
+            "--seconds",
+            "0.3",
+            "--virtual-speed",
+            "10",
+            "--class",
+            DEMO_CLASS,
         ],
     ));
 }
@@ -74,16 +83,24 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.run();
     h.key_press(egui::Key::Num2);
     h.run();
-    let ada = h.state().library().find_pupil("Ada Brook", Some(class)).unwrap();
+    let ada = h
+        .state()
+        .library()
+        .find_pupil("Ada Brook", Some(class))
+        .unwrap();
     let judged = h.state().library().assessments(ada).unwrap();
     assert_eq!(judged.len(), 2, "{judged:?}");
-    assert_eq!((judged[0].criterion.as_str(), judged[0].level), ("pulse", 3));
+    assert_eq!(
+        (judged[0].criterion.as_str(), judged[0].level),
+        ("pulse", 3)
+    );
     assert_eq!(judged[1].level, 2, "the key judged the next criterion");
     assert_ne!(judged[1].criterion, "pulse");
 
     h.get_by_label("Marker text").click();
     h.run();
-    h.get_by_label("Marker text").type_text("lovely entry in bar 5");
+    h.get_by_label("Marker text")
+        .type_text("lovely entry in bar 5");
     h.run();
     h.get_by_label("Add marker (M)").click();
     h.run();
@@ -105,16 +122,30 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.run();
     assert!(matches!(h.state().mode, Mode::Pupil { pupil: Some(_), .. }));
     assert!(h.get_all_by_label_contains("Take 1 ·").next().is_some());
-    assert!(h.query_by_label_contains("Take 2 ·").is_none(), "only Ada's takes");
-    let mine = h.state().library().takes(&TakeFilter { pupil: Some(ada), ..TakeFilter::default() }).unwrap();
+    assert!(
+        h.query_by_label_contains("Take 2 ·").is_none(),
+        "only Ada's takes"
+    );
+    let mine = h
+        .state()
+        .library()
+        .takes(&TakeFilter {
+            pupil: Some(ada),
+            ..TakeFilter::default()
+        })
+        .unwrap();
     assert_eq!(mine.len(), 1);
 
-    h.get_all_by_label_contains("Take 1 ·").next().unwrap().click();
+    h.get_all_by_label_contains("Take 1 ·")
+        .next()
+        .unwrap()
+        .click();
     h.run();
     h.get_by_label_contains("lovely entry in bar 5");
     h.get_by_label("Your reflection").click();
     h.run();
-    h.get_by_label("Your reflection").type_text("I came in late at the start");
+    h.get_by_label("Your reflection")
+        .type_text("I came in late at the start");
     h.run();
     h.get_by_label("my Pulse and rhythm level 2").click();
     h.run();
@@ -170,7 +201,8 @@ fn the_export_screen_writes_a_bundle_in_the_background() {
     let out = dir.path().join("bundle");
     h.get_by_label("Bundle location").click();
     h.run();
-    h.get_by_label("Bundle location").type_text(out.to_str().unwrap());
+    h.get_by_label("Bundle location")
+        .type_text(out.to_str().unwrap());
     h.run();
     h.get_by_label("Write the bundle").click();
     for _ in 0..400 {
@@ -199,5 +231,8 @@ fn the_real_window_opens_under_xvfb_and_closes_cleanly() {
         .output()
         .expect("xvfb-run is needed for this test: `make test` installs it");
     assert_ok(&output);
-    assert!(root.join("bandroom.sqlite").is_file(), "the app opened the library");
+    assert!(
+        root.join("bandroom.sqlite").is_file(),
+        "the app opened the library"
+    );
 }

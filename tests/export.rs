@@ -690,7 +690,10 @@ fn chromium(page: &Path, extra: &[String], profile: &Path) -> (String, String) {
         .filter(|l| l.contains(":CONSOLE"))
         .collect::<Vec<_>>()
         .join("\n");
-    (String::from_utf8_lossy(&output.stdout).into_owned(), console)
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        console,
+    )
 }
 
 #[test]
@@ -710,7 +713,11 @@ fn the_report_opens_in_a_real_browser_offline_with_every_recording_in_the_bundle
         console.is_empty(),
         "the page asked for something it may not have:\n{console}"
     );
-    assert_eq!(dom.matches("<svg class=\"radar\"").count(), 2, "one radar per pupil");
+    assert_eq!(
+        dom.matches("<svg class=\"radar\"").count(),
+        2,
+        "one radar per pupil"
+    );
     let sources: Vec<&str> = dom
         .split("<audio")
         .skip(1)
@@ -718,7 +725,10 @@ fn the_report_opens_in_a_real_browser_offline_with_every_recording_in_the_bundle
         .collect();
     assert_eq!(sources.len(), 8, "two tracks and two mixes per pupil");
     for source in &sources {
-        assert!(bundle.join(source).is_file(), "{source} is not in the bundle");
+        assert!(
+            bundle.join(source).is_file(),
+            "{source} is not in the bundle"
+        );
     }
     // The same check notices a page that reaches out: the report's own policy blocks it.
     let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
@@ -740,7 +750,10 @@ fn the_report_opens_in_a_real_browser_offline_with_every_recording_in_the_bundle
         "--window-size=1100,1800".to_string(),
     ];
     chromium(&bundle.join("report.html"), &args, &profile);
-    assert!(std::fs::metadata(&shot).unwrap().len() > 20_000, "a real page was drawn");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 20_000,
+        "a real page was drawn"
+    );
 }
 
 /// Runs the CLI and samples its peak resident memory (VmHWM) until it exits.
@@ -790,7 +803,14 @@ fn an_export_of_300_takes_streams_file_by_file_under_a_memory_ceiling() {
     let (output, peak_kib) = peak_memory_kib(
         &root,
         &[
-            "export", "--class", "8B", "--kind", "lesson", "--audio", "flac", "--out",
+            "export",
+            "--class",
+            "8B",
+            "--kind",
+            "lesson",
+            "--audio",
+            "flac",
+            "--out",
             bundle.to_str().unwrap(),
         ],
     );

@@ -5,8 +5,7 @@
 mod common;
 
 use bandroom::library::{
-    LATEST_VERSION, Library, LibraryError, NewAssessment, NewTake, NewTrack, Purpose, TakeFilter,
-    migrate_to,
+    LATEST_VERSION, Library, LibraryError, NewAssessment, TakeFilter, migrate_to,
 };
 use common::*;
 use std::path::{Path, PathBuf};

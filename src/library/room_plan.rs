@@ -36,7 +36,9 @@ impl Library {
             return Ok(Vec::new());
         };
         let mut seats: Vec<Seat> = serde_json::from_str(&text).map_err(|e| {
-            LibraryError::Invalid(format!("the saved room plan of class #{class} is damaged ({e}); arrange the room again"))
+            LibraryError::Invalid(format!(
+                "the saved room plan of class #{class} is damaged ({e}); arrange the room again"
+            ))
         })?;
         let members: Vec<i64> = self.pupils(Some(class))?.iter().map(|p| p.id).collect();
         for seat in &mut seats {
@@ -54,7 +56,11 @@ impl Library {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key(class), text],
         )?;
-        audit::append(&tx, "room plan", &format!("class #{class}, {} input(s)", seats.len()))?;
+        audit::append(
+            &tx,
+            "room plan",
+            &format!("class #{class}, {} input(s)", seats.len()),
+        )?;
         tx.commit()?;
         Ok(())
     }

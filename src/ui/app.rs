@@ -51,9 +51,8 @@ pub struct BandroomApp {
 impl BandroomApp {
     /// Opens the library (creating it with the demo class on first start).
     pub fn open(root: &Path) -> anyhow::Result<Self> {
-        let lib = Library::open(root).map_err(|e| {
-            anyhow::anyhow!("cannot open the library in {}: {e}", root.display())
-        })?;
+        let lib = Library::open(root)
+            .map_err(|e| anyhow::anyhow!("cannot open the library in {}: {e}", root.display()))?;
         let mut banners = Vec::new();
         if lib.was_created() {
             banners.push(format!(
@@ -192,9 +191,14 @@ impl BandroomApp {
                                 .desired_width(80.0),
                         );
                         pin.widget_info(|| {
-                            egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Teacher PIN")
+                            egui::WidgetInfo::labeled(
+                                egui::WidgetType::TextEdit,
+                                true,
+                                "Teacher PIN",
+                            )
                         });
-                        let enter = pin.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        let enter =
+                            pin.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                         if ui.button("Leave pupil mode").clicked() || enter {
                             self.leave_pupil_mode();
                         }

@@ -65,7 +65,11 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
         let latest = app.lib.assessments(*pupil).unwrap_or_default();
         egui::Grid::new(("assess", pupil)).show(ui, |ui| {
             for (c_index, (key, title, levels)) in grid.criteria.iter().enumerate() {
-                let here = cursor == Cursor { performer: p_index, criterion: c_index };
+                let here = cursor
+                    == Cursor {
+                        performer: p_index,
+                        criterion: c_index,
+                    };
                 let label = if here {
                     egui::RichText::new(format!("▶ {title}")).strong()
                 } else {
@@ -77,13 +81,17 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
                     .rev()
                     .find(|a| a.take == Some(take.id) && &a.criterion == key)
                     .map(|a| a.level);
-                if let Some(level) = level_buttons(ui, &format!("{name} {title}"), *levels, current) {
+                if let Some(level) = level_buttons(ui, &format!("{name} {title}"), *levels, current)
+                {
                     record = Some((*pupil, key.clone(), level));
-                    cursor = Cursor { performer: p_index, criterion: c_index };
+                    cursor = Cursor {
+                        performer: p_index,
+                        criterion: c_index,
+                    };
                 }
                 if here
                     && let Some(k) = pressed
-                    && (k as usize) < *levels
+                    && k < *levels
                 {
                     record = Some((*pupil, key.clone(), k as i64 + 1));
                 }

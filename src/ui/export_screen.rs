@@ -22,12 +22,15 @@ struct Job {
     cancel: AtomicBool,
 }
 
+/// The thread writing a bundle: its summary, or the error in words.
+type ExportThread = std::thread::JoinHandle<Result<ExportSummary, String>>;
+
 pub struct ExportState {
     kind: BundleKind,
     flac: bool,
     pseudonymise: bool,
     out: String,
-    job: Option<(Arc<Job>, std::thread::JoinHandle<Result<ExportSummary, String>>)>,
+    job: Option<(Arc<Job>, ExportThread)>,
     pub(super) outcome: Option<Result<String, String>>,
 }
 
@@ -62,7 +65,10 @@ impl ExportState {
                     if summary.missing.is_empty() {
                         String::new()
                     } else {
-                        format!("; {} recordings are missing from the library (listed in the report)", summary.missing.len())
+                        format!(
+                            "; {} recordings are missing from the library (listed in the report)",
+                            summary.missing.len()
+                        )
                     }
                 )),
                 Ok(Err(e)) => Err(e),
@@ -76,9 +82,14 @@ impl ExportState {
 
 fn start(app: &mut BandroomApp, class: i64) {
     let out = PathBuf::from(app.export.out.trim());
-    let zipped = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let zipped = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     if zipped && out.exists() {
-        app.export.outcome = Some(Err(format!("{} already exists: choose a new name", out.display())));
+        app.export.outcome = Some(Err(format!(
+            "{} already exists: choose a new name",
+            out.display()
+        )));
         return;
     }
     let request = ExportRequest {
@@ -86,7 +97,11 @@ fn start(app: &mut BandroomApp, class: i64) {
         classes: vec![class],
         from: "2000-01-01".into(),
         to: "2999-12-31".into(),
-        audio: if app.export.flac { AudioFormat::Flac } else { AudioFormat::Wav },
+        audio: if app.export.flac {
+            AudioFormat::Flac
+        } else {
+            AudioFormat::Wav
+        },
         pseudonymise: app.export.pseudonymise,
         out,
         ..ExportRequest::default()
@@ -161,8 +176,15 @@ pub fn export_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         }
     });
     if let Some((job, _)) = &app.export.job {
-        let (done, total) = (job.done.load(Ordering::Relaxed), job.total.load(Ordering::Relaxed));
-        let share = if total == 0 { 0.0 } else { done as f32 / total as f32 };
+        let (done, total) = (
+            job.done.load(Ordering::Relaxed),
+            job.total.load(Ordering::Relaxed),
+        );
+        let share = if total == 0 {
+            0.0
+        } else {
+            done as f32 / total as f32
+        };
         ui.add(
             egui::ProgressBar::new(share)
                 .text(format!("recording {done} of {total}"))

@@ -114,9 +114,9 @@ fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
         {
             let pupils = seat.pupils.clone();
             let part = seat.part.clone();
-            let done = app
-                .lib
-                .attribute(take.id, track.number, &pupils, part.as_deref(), None, None);
+            let done =
+                app.lib
+                    .attribute(take.id, track.number, &pupils, part.as_deref(), None, None);
             app.report(done);
         }
     }
@@ -160,7 +160,9 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
                 .hint_text("what happened here")
                 .desired_width(220.0),
         );
-        field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Marker text"));
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Marker text")
+        });
         let typing = ui.ctx().wants_keyboard_input();
         let key = !typing && ui.input(|i| i.key_pressed(egui::Key::M));
         if ui.button("Add marker (M)").clicked() || key {
@@ -175,7 +177,11 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     });
     for (frame, text, author) in markers {
         let secs = frame as f64 / f64::from(take.sample_rate_hz.max(1));
-        ui.label(format!("{}:{:04.1}  {text}  ({author})", (secs / 60.0).floor(), secs % 60.0));
+        ui.label(format!(
+            "{}:{:04.1}  {text}  ({author})",
+            (secs / 60.0).floor(),
+            secs % 60.0
+        ));
     }
 }
 

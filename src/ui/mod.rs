@@ -39,6 +39,7 @@ pub fn run(library: &Path, opening: &Opening) -> anyhow::Result<()> {
             .with_min_inner_size([640.0, 400.0]),
         ..eframe::NativeOptions::default()
     };
-    eframe::run_native("bandroom", options, Box::new(|_| Ok(Box::new(app))))
-        .map_err(|e| anyhow::anyhow!("the app window could not be opened: {e} (is a display available?)"))
+    eframe::run_native("bandroom", options, Box::new(|_| Ok(Box::new(app)))).map_err(|e| {
+        anyhow::anyhow!("the app window could not be opened: {e} (is a display available?)")
+    })
 }

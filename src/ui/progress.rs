@@ -31,7 +31,10 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.end_row();
         for row in &grid.rows {
             if ui
-                .add(egui::Button::selectable(app.progress.pupil == Some(row.pupil_id), &row.name))
+                .add(egui::Button::selectable(
+                    app.progress.pupil == Some(row.pupil_id),
+                    &row.name,
+                ))
                 .clicked()
             {
                 app.progress.pupil = Some(row.pupil_id);
@@ -56,14 +59,23 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         .iter()
         .filter(|s| grid.criteria.iter().any(|c| c.0 == s.criterion))
         .collect();
-    let axes: Vec<(String, usize)> = strands.iter().map(|s| (s.title.clone(), s.levels)).collect();
+    let axes: Vec<(String, usize)> = strands
+        .iter()
+        .map(|s| (s.title.clone(), s.levels))
+        .collect();
     let first = Outline {
         caption: "first judgement".into(),
-        levels: strands.iter().map(|s| s.history.first().map(|a| a.level)).collect(),
+        levels: strands
+            .iter()
+            .map(|s| s.history.first().map(|a| a.level))
+            .collect(),
     };
     let latest = Outline {
         caption: "latest".into(),
-        levels: strands.iter().map(|s| s.latest.as_ref().map(|a| a.level)).collect(),
+        levels: strands
+            .iter()
+            .map(|s| s.latest.as_ref().map(|a| a.level))
+            .collect(),
     };
     radar_ui(ui, &axes, &[first, latest], 320.0);
     for strand in &strands {
@@ -78,7 +90,11 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 a.level,
                 a.label,
                 a.take.map(|t| format!(" · take {t}")).unwrap_or_default(),
-                if a.comment.is_empty() { String::new() } else { format!(" · “{}”", a.comment) }
+                if a.comment.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · “{}”", a.comment)
+                }
             ));
         }
     }

@@ -20,7 +20,8 @@ const PENS: [egui::Color32; 4] = [
 
 /// `axes` are (title, number of levels).
 pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline], size: f32) {
-    let (response, painter) = ui.allocate_painter(egui::vec2(size * 1.6, size), egui::Sense::hover());
+    let (response, painter) =
+        ui.allocate_painter(egui::vec2(size * 1.6, size), egui::Sense::hover());
     let centre = response.rect.center();
     let radius = size * 0.36;
     let n = axes.len().max(3);
@@ -61,18 +62,30 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
             let levels: Vec<String> = axes
                 .iter()
                 .zip(&o.levels)
-                .map(|((t, n), l)| format!("{t} {}", l.map_or("not judged".into(), |l| format!("{l}/{n}"))))
+                .map(|((t, n), l)| {
+                    format!(
+                        "{t} {}",
+                        l.map_or("not judged".into(), |l| format!("{l}/{n}"))
+                    )
+                })
                 .collect();
             format!("{}: {}", o.caption, levels.join(", "))
         })
         .collect::<Vec<_>>()
         .join("; ");
     response.widget_info(|| {
-        egui::WidgetInfo::labeled(egui::WidgetType::Other, true, format!("Radar diagram. {description}"))
+        egui::WidgetInfo::labeled(
+            egui::WidgetType::Other,
+            true,
+            format!("Radar diagram. {description}"),
+        )
     });
     ui.horizontal(|ui| {
         for (index, outline) in outlines.iter().enumerate() {
-            ui.colored_label(PENS[index.min(PENS.len() - 1)], format!("■ {}", outline.caption));
+            ui.colored_label(
+                PENS[index.min(PENS.len() - 1)],
+                format!("■ {}", outline.caption),
+            );
         }
     });
 }

@@ -50,7 +50,10 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     }
     for take in &takes {
         if ui
-            .add(egui::Button::selectable(app.review.take == Some(take.id), take_caption(take)))
+            .add(egui::Button::selectable(
+                app.review.take == Some(take.id),
+                take_caption(take),
+            ))
             .clicked()
         {
             app.review = ReviewState {
@@ -64,7 +67,11 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     };
     ui.separator();
     let folder = app.lib.take_folder(take);
-    for track in take.tracks.iter().filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil)) {
+    for track in take
+        .tracks
+        .iter()
+        .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
+    {
         ui.label(format!("Your track ({})", track.file));
         waveform(ui, &folder.join(&track.file), 80.0);
     }
@@ -73,7 +80,11 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
         ui.strong("Your teacher marked:");
         for (frame, text, _) in markers {
             let secs = frame as f64 / f64::from(take.sample_rate_hz.max(1));
-            ui.label(format!("{}:{:04.1}  {text}", (secs / 60.0).floor(), secs % 60.0));
+            ui.label(format!(
+                "{}:{:04.1}  {text}",
+                (secs / 60.0).floor(),
+                secs % 60.0
+            ));
         }
     }
     ui.separator();
@@ -83,7 +94,9 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
             .hint_text("What went well? What will you try next time?")
             .desired_rows(3),
     );
-    field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your reflection"));
+    field.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your reflection")
+    });
     let grid = app.lib.class_grid(class);
     let criteria = app.report(grid).map(|g| g.criteria).unwrap_or_default();
     egui::Grid::new("self assessment").show(ui, |ui| {

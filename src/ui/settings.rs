@@ -32,11 +32,15 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     egui::Grid::new("pin").show(ui, |ui| {
         ui.label("New PIN");
         let a = ui.add(egui::TextEdit::singleline(&mut app.settings.pin).password(true));
-        a.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New teacher PIN"));
+        a.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New teacher PIN")
+        });
         ui.end_row();
         ui.label("Again");
         let b = ui.add(egui::TextEdit::singleline(&mut app.settings.again).password(true));
-        b.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New teacher PIN again"));
+        b.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New teacher PIN again")
+        });
         ui.end_row();
     });
     if ui.button("Set PIN").clicked() {
@@ -58,6 +62,9 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     }
     ui.separator();
     ui.heading("Library");
-    ui.label(format!("Takes and judgements are kept in {}", app.root.display()));
+    ui.label(format!(
+        "Takes and judgements are kept in {}",
+        app.root.display()
+    ));
     ui.label("Back it up with `bandroom backup DIR`; check it with `bandroom check`.");
 }

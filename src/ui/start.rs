@@ -31,7 +31,10 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         }
     });
     if ui
-        .add(egui::Button::selectable(app.class.is_none(), "Quick take (no class)"))
+        .add(egui::Button::selectable(
+            app.class.is_none(),
+            "Quick take (no class)",
+        ))
         .clicked()
     {
         app.class = None;
@@ -40,7 +43,10 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     ui.heading("What are we playing?");
     ui.horizontal_wrapped(|ui| {
         if ui
-            .add(egui::Button::selectable(app.arrangement.is_none(), "Nothing (just record)"))
+            .add(egui::Button::selectable(
+                app.arrangement.is_none(),
+                "Nothing (just record)",
+            ))
             .clicked()
         {
             app.arrangement = None;
@@ -58,7 +64,9 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     });
     ui.add_space(12.0);
     if ui
-        .add(egui::Button::new(egui::RichText::new("Go to the lesson").heading()))
+        .add(egui::Button::new(
+            egui::RichText::new("Go to the lesson").heading(),
+        ))
         .clicked()
     {
         app.screen = Screen::Lesson;

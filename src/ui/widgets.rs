@@ -21,7 +21,12 @@ pub fn take_caption(take: &TakeSummary) -> String {
 }
 
 /// Buttons `1..=levels`; returns the level clicked. `current` is highlighted.
-pub fn level_buttons(ui: &mut egui::Ui, id: &str, levels: usize, current: Option<i64>) -> Option<i64> {
+pub fn level_buttons(
+    ui: &mut egui::Ui,
+    id: &str,
+    levels: usize,
+    current: Option<i64>,
+) -> Option<i64> {
     let mut chosen = None;
     ui.horizontal(|ui| {
         for level in 1..=levels as i64 {
@@ -57,18 +62,23 @@ pub fn waveform(ui: &mut egui::Ui, wav: &Path, height: f32) {
             let per_column = peaks.buckets.len().div_ceil(columns).max(1);
             let colour = ui.visuals().selection.bg_fill;
             for (x, chunk) in peaks.buckets.chunks(per_column).enumerate() {
-                let (lo, hi) = chunk
-                    .iter()
-                    .fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| (lo.min(*a), hi.max(*b)));
+                let (lo, hi) = chunk.iter().fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| {
+                    (lo.min(*a), hi.max(*b))
+                });
                 let px = rect.left() + x as f32;
                 let mid = rect.center().y;
                 let half = rect.height() / 2.0;
                 painter.line_segment(
-                    [egui::pos2(px, mid - hi.clamp(0.0, 1.0) * half), egui::pos2(px, mid - lo.clamp(-1.0, 0.0) * half)],
+                    [
+                        egui::pos2(px, mid - hi.clamp(0.0, 1.0) * half),
+                        egui::pos2(px, mid - lo.clamp(-1.0, 0.0) * half),
+                    ],
                     egui::Stroke::new(1.0, colour),
                 );
             }
-            response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Other, true, "waveform"));
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::WidgetType::Other, true, "waveform")
+            });
         }
         _ => {
             let text = if wav.is_file() {

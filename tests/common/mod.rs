@@ -300,4 +300,3 @@ pub fn register_take_of(
     };
     lib.register_take(lesson, &staged, &take).unwrap().0
 }
-
