@@ -11,4 +11,5 @@ pub mod export;
 pub mod library;
 pub mod music;
 pub mod record;
+pub mod session;
 pub mod ui;

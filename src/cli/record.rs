@@ -6,27 +6,19 @@
 //! close every file and write the final `take.json`. Must not contain capture,
 //! alignment or file-format logic of its own.
 
-use super::render::{PerformanceArgs, TAIL_SECS, plan_performance};
+use super::render::{PerformanceArgs, plan_performance};
 use super::{DeviceArgs, library_dir, open_library};
 use anyhow::{Context, Result, bail};
-use bandroom::audio::clock::ClockAnchor;
 use bandroom::audio::device;
-use bandroom::audio::live::{capture_input, engine_output};
 use bandroom::audio::settings::Settings;
-use bandroom::engine::{CaptureConfig, CaptureTap, Command, Engine, EngineConfig, Score};
+use bandroom::engine::Score;
 use bandroom::library::{Library, NewTake, NewTrack, Purpose};
-use bandroom::record::recorder::{Recorder, RecorderReport};
-use bandroom::record::take_file::{
-    ArrangementRecord, FORMAT, GapRecord, LatencyApplied, TAKE_FILE, TakeRecord, TrackRecord,
-    now_rfc3339,
-};
+use bandroom::record::take_file::{ArrangementRecord, TAKE_FILE, TakeRecord};
+use bandroom::session::{FinishedTake, RunningTake, TakePoll, TakeSetup};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
-
-/// Seconds of input each ring holds while the disk catches up (the design asks ≥ 5).
-const RING_SECS: u32 = 10;
+use std::time::Duration;
 /// The longest take the command line will start.
 const MAX_SECONDS: f64 = 4.0 * 3600.0;
 
@@ -233,166 +225,57 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         }
         None => (Score::silence(), None),
     };
-    let (engine, handle) = Engine::new(
-        score,
-        EngineConfig {
-            sample_rate_hz: rate,
-            output_channels: info.output_channels,
-            max_block_frames: 1024,
-            ..EngineConfig::default()
+    let mut running = RunningTake::start(
+        opened,
+        TakeSetup {
+            folder: out.clone(),
+            inputs: args.inputs.clone(),
+            score,
+            arrangement: arrangement_record,
+            seconds: args.seconds,
+            correction_frames: correction,
+            click: !args.no_click,
+            lesson_id: lesson,
+            purpose: into_library
+                .as_ref()
+                .map(|(_, _, purpose)| purpose.as_str().to_string()),
         },
     )?;
-    let take_frames = if performance.is_some() {
-        engine.end_frame() + TAIL_SECS * u64::from(rate)
-    } else {
-        args.seconds
-            .map_or(u64::MAX, |s| (s * f64::from(rate)).round() as u64)
-    };
-
-    let channels: Vec<usize> = args.inputs.iter().map(|n| n - 1).collect();
-    let (tap, reader) = CaptureTap::new(
-        &CaptureConfig {
-            channels,
-            device_channels: info.input_channels,
-            ring_frames: (RING_SECS * rate) as usize,
-        },
-        &handle,
-    );
-    let status = Arc::clone(tap.status());
-    let names: Vec<String> = args.inputs.iter().map(|n| format!("input-{n}")).collect();
-    let recorder = Recorder::start(&out, &names, rate, reader)?;
-    let mut take = TakeRecord {
-        format: FORMAT.into(),
-        complete: false,
-        recovered: false,
-        started_at: now_rfc3339(),
-        host: info.host.clone(),
-        input_device: info.input_name.clone(),
-        output_device: info.output_name.clone(),
-        sample_rate_hz: rate,
-        buffer_frames: info.buffer_frames,
-        latency: LatencyApplied {
-            reported_frames: 0,
-            correction_frames: correction,
-            applied_frames: correction,
-        },
-        frames: 0,
-        duration_secs: 0.0,
-        xruns: 0,
-        dropped_frames: 0,
-        overflow_frames: 0,
-        gaps: Vec::new(),
-        arrangement: arrangement_record,
-        tracks: args
-            .inputs
-            .iter()
-            .zip(&names)
-            .map(|(input, name)| TrackRecord {
-                file: format!("{name}.wav"),
-                peaks: format!("{name}.peaks"),
-                input: *input,
-                frames: 0,
-            })
-            .collect(),
-        error: None,
-        lesson_id: lesson,
-        purpose: into_library
-            .as_ref()
-            .map(|(_, _, purpose)| purpose.as_str().to_string()),
-    };
-    take.write(&out)?;
-
-    if args.no_click {
-        handle.send(Command::SetClickEnabled { enabled: false })?;
-    }
-    handle.send(Command::Record {
-        frames: take_frames,
-    })?;
-    if performance.is_some() {
-        handle.send(Command::Play)?;
-    }
     let stop_requested = Arc::new(AtomicBool::new(false));
     {
         let flag = Arc::clone(&stop_requested);
         // Only one handler per process; a second `record` in one process keeps the first.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Release));
     }
-    let anchor = ClockAnchor::new();
-    let running = opened.start(
-        engine_output(engine, &anchor),
-        capture_input(tap, &anchor, correction, info.input_channels),
-    )?;
     note!(
         "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
         args.inputs.len(),
         info.input_name,
         out.display(),
         correction_source,
-        if take_frames == u64::MAX {
+        if performance.is_none() && args.seconds.is_none() {
             "; Ctrl-C to stop"
         } else {
             ""
         }
     );
-
-    let mut fault: Option<String> = None;
-    let mut xruns = 0u64;
-    let mut stop_sent = false;
-    let mut last_output = 0;
-    let mut last_progress = Instant::now();
-    while !status.finished.load(Ordering::Acquire) {
+    loop {
         std::thread::sleep(Duration::from_millis(20));
-        if stop_requested.load(Ordering::Acquire) && !stop_sent {
-            handle.send(Command::StopRecording)?;
-            stop_sent = true;
+        if stop_requested.load(Ordering::Acquire) {
+            running.request_stop();
         }
-        if let Some(f) = running.faults.try_iter().find(|f| {
-            xruns += u64::from(!f.fatal);
-            f.fatal
-        }) {
-            fault = Some(f.message);
-            break;
-        }
-        let output = handle.output_frames();
-        if output != last_output {
-            last_output = output;
-            last_progress = Instant::now();
-        } else if last_progress.elapsed() > Duration::from_secs(3) {
-            fault = Some(format!(
-                "{} stopped running (no audio for 3 s): is it still connected?",
-                info.output_name
-            ));
-            break;
-        }
-        // Input that never catches up with the take's end has stopped arriving.
-        if let Some((start, end)) = handle.take_frames()
-            && end != u64::MAX
-            && output > end + 5 * u64::from(rate)
-            && status.frames.load(Ordering::Relaxed) < end - start
-        {
-            fault = Some(format!(
-                "{} stopped delivering input: is it still connected?",
-                info.input_name
-            ));
-            break;
+        match running.poll() {
+            TakePoll::Recording { .. } => {}
+            TakePoll::Finished | TakePoll::Fault(_) => break,
         }
     }
-    let reported = anchor.reported_latency_frames();
-    let xruns = xruns + running.faults.try_iter().filter(|f| !f.fatal).count() as u64;
-    if anchor.block_frames() > 0 {
-        take.buffer_frames = Some(anchor.block_frames());
-    }
-    running.stop();
-    let report = if fault.is_some() {
-        recorder.abort()
-    } else {
-        recorder.finish()
-    };
-    finish_take(&mut take, &report, &status, reported, fault.as_deref());
-    take.xruns = xruns;
-    // On a full disk even take.json may not fit: the earlier one (marked incomplete)
-    // stays, and the recorder's error is the one to report.
-    let written = take.write(&out);
+    let FinishedTake {
+        take,
+        report,
+        fault,
+        written,
+        ..
+    } = running.finish();
     print_summary(&take, &out);
     // A take cut short by the device is still a take; one the disk could not hold is
     // left in the incoming folder for `bandroom check --repair`.
@@ -420,34 +303,6 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         (None, Some(e)) => bail!("{e}"),
         (None, None) => Ok(written?),
     }
-}
-
-fn finish_take(
-    take: &mut TakeRecord,
-    report: &RecorderReport,
-    status: &bandroom::engine::CaptureStatus,
-    reported: i64,
-    fault: Option<&str>,
-) {
-    take.complete = fault.is_none() && report.error.is_none();
-    take.frames = report.frames;
-    take.duration_secs = report.frames as f64 / f64::from(take.sample_rate_hz);
-    take.dropped_frames = status.dropped_frames.load(Ordering::Relaxed);
-    take.overflow_frames = status.overflow_frames.load(Ordering::Relaxed);
-    take.gaps = report
-        .gaps
-        .iter()
-        .map(|g| GapRecord {
-            at_frame: g.at_frame,
-            frames: g.frames,
-        })
-        .collect();
-    take.latency.reported_frames = reported;
-    take.latency.applied_frames = reported + take.latency.correction_frames;
-    for (track, file) in take.tracks.iter_mut().zip(&report.tracks) {
-        track.frames = file.frames;
-    }
-    take.error = fault.map(str::to_string).or_else(|| report.error.clone());
 }
 
 fn print_summary(take: &TakeRecord, dir: &Path) {

@@ -8,6 +8,7 @@
 //! it runs in the input callback. The recorder thread (`record/`) is the other end.
 
 use super::control::EngineShared;
+use super::meters::MeterSlot;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -29,6 +30,8 @@ pub struct CaptureStatus {
     pub dropped_frames: AtomicU64,
     /// Every frame up to the end of the take has been handed to the rings.
     pub finished: AtomicBool,
+    /// One level meter per track, fed from every input block (recording or not).
+    pub inputs: Box<[MeterSlot]>,
 }
 
 /// How many frames each ring holds, and which device channels become tracks.
@@ -77,7 +80,10 @@ impl CaptureTap {
             .map(|_| rtrb::RingBuffer::new(config.ring_frames.max(1)))
             .unzip();
         let (gap_tx, gap_rx) = rtrb::RingBuffer::new(GAP_RING);
-        let status = Arc::new(CaptureStatus::default());
+        let status = Arc::new(CaptureStatus {
+            inputs: config.channels.iter().map(|_| MeterSlot::default()).collect(),
+            ..CaptureStatus::default()
+        });
         (
             CaptureTap {
                 channels: config.channels.clone(),
@@ -120,6 +126,14 @@ impl CaptureTap {
     ///
     /// Real-time: no alloc, lock, I/O or panic.
     pub fn capture(&mut self, input: &[f32], timeline_frame: i64) {
+        for (meter, &channel) in self.status.inputs.iter().zip(&self.channels) {
+            let peak = input
+                .iter()
+                .skip(channel)
+                .step_by(self.device_channels)
+                .fold(0.0f32, |p, s| p.max(s.abs()));
+            meter.offer_peak(peak);
+        }
         let start = self.engine.take_start_frame.load(Ordering::Acquire);
         if start == u64::MAX || self.status.finished.load(Ordering::Relaxed) {
             return;
@@ -270,6 +284,25 @@ mod tests {
         assert_eq!(first[299], 2399.0);
         assert_eq!(second[0], 100.0, "track 2 is device channel 1");
         assert!(reader.gaps.is_empty());
+    }
+
+    #[test]
+    fn input_meters_show_each_tracks_level_before_and_during_the_take() {
+        let (mut tap, reader) = take(1000);
+        // Before the take starts (timeline frames -50..50): levels still show.
+        let mut quiet = vec![0.0f32; 3 * 100];
+        quiet[3 * 10 + 2] = 0.25; // track 1 is device channel 3
+        quiet[3 * 20] = -0.5; // track 2 is device channel 1
+        quiet[3 * 30 + 1] = 0.9; // channel 2 is not recorded
+        tap.capture(&quiet, -50);
+        assert_eq!(reader.status.inputs[0].take_peak(), 0.25);
+        assert_eq!(reader.status.inputs[1].take_peak(), 0.5);
+        assert_eq!(reader.status.inputs[0].take_peak(), 0.0, "read peaks reset");
+        let mut loud = vec![0.0f32; 3 * 100];
+        loud[3 * 5] = 1.0;
+        tap.capture(&loud, 150);
+        assert!(reader.status.inputs[1].take_clipped());
+        assert!(!reader.status.inputs[0].take_clipped());
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl MeterSlot {
     }
 
     /// Real-time: one atomic operation.
-    fn offer_peak(&self, peak: f32) {
+    pub(crate) fn offer_peak(&self, peak: f32) {
         if peak > 0.0 {
             self.peak_bits.fetch_max(peak.to_bits(), Ordering::Relaxed);
         }

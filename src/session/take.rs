@@ -1,0 +1,330 @@
+//! One take: start, poll, stop, finish. See the module doc of `session`.
+
+use crate::audio::clock::ClockAnchor;
+use crate::audio::device::{DeviceError, OpenedDevice};
+use crate::audio::live::{capture_input, engine_output};
+use crate::engine::{
+    CaptureConfig, CaptureStatus, CaptureTap, Command, Engine, EngineConfig, EngineHandle,
+    MeterSlot, Score,
+};
+use crate::record::recorder::{Recorder, RecorderReport};
+use crate::record::take_file::{
+    ArrangementRecord, FORMAT, GapRecord, LatencyApplied, TakeFileError, TakeRecord, TrackRecord,
+    now_rfc3339,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Seconds of input each ring holds while the disk catches up (the design asks ≥ 5).
+const RING_SECS: u32 = 10;
+/// Seconds of silence after the last note, so the room's reverb is in the take.
+pub const TAIL_SECS: u64 = 1;
+/// How long the output may stand still before the device counts as gone.
+const STALL: Duration = Duration::from_secs(3);
+
+/// Everything a take needs except the device.
+pub struct TakeSetup {
+    /// Where `take.json` and one WAV per input are written.
+    pub folder: PathBuf,
+    /// 1-based input channels; each becomes `input-<n>.wav`.
+    pub inputs: Vec<usize>,
+    /// What is played (`Score::silence()` to just record).
+    pub score: Score,
+    pub arrangement: Option<ArrangementRecord>,
+    /// Frames to record when nothing is played; `None` records until stopped. With an
+    /// arrangement the take ends with it (plus a tail).
+    pub seconds: Option<f64>,
+    /// Round-trip correction in frames (calibration), added to what the device reports.
+    pub correction_frames: i64,
+    pub click: bool,
+    pub lesson_id: Option<i64>,
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TakeSetupError {
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("{0}")]
+    Engine(String),
+    #[error("cannot start recording in {}: {reason}", folder.display())]
+    Files { folder: PathBuf, reason: String },
+}
+
+/// What a poll found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TakePoll {
+    Recording { frames: u64 },
+    /// Every frame up to the take's end is with the recorder.
+    Finished,
+    /// The device stopped or vanished; the take so far is kept.
+    Fault(String),
+}
+
+pub struct RunningTake {
+    handle: EngineHandle,
+    status: Arc<CaptureStatus>,
+    recorder: Recorder,
+    running: crate::audio::device::RunningDevice,
+    anchor: Arc<ClockAnchor>,
+    take: TakeRecord,
+    folder: PathBuf,
+    input_name: String,
+    output_name: String,
+    xruns: u64,
+    fault: Option<String>,
+    stop_sent: bool,
+    last_output: u64,
+    last_progress: Instant,
+}
+
+/// A take that has stopped: its record (already written as `take.json` when `written`
+/// is `Ok`), what the recorder saw, and the fault that ended it, if any.
+pub struct FinishedTake {
+    pub take: TakeRecord,
+    pub report: RecorderReport,
+    pub fault: Option<String>,
+    pub folder: PathBuf,
+    pub written: Result<(), TakeFileError>,
+}
+
+impl RunningTake {
+    /// Builds the engine and capture for `setup`, writes the first `take.json` and
+    /// starts the device. Recording starts at once (after the count-in, if a part plays).
+    pub fn start(opened: OpenedDevice, setup: TakeSetup) -> Result<RunningTake, TakeSetupError> {
+        let info = opened.info.clone();
+        let rate = info.sample_rate_hz;
+        let plays = setup.arrangement.is_some();
+        let (engine, handle) = Engine::new(
+            setup.score,
+            EngineConfig {
+                sample_rate_hz: rate,
+                output_channels: info.output_channels,
+                max_block_frames: 1024,
+                ..EngineConfig::default()
+            },
+        )
+        .map_err(|e| TakeSetupError::Engine(e.to_string()))?;
+        let take_frames = if plays {
+            engine.end_frame() + TAIL_SECS * u64::from(rate)
+        } else {
+            setup
+                .seconds
+                .map_or(u64::MAX, |s| (s * f64::from(rate)).round() as u64)
+        };
+        let channels: Vec<usize> = setup.inputs.iter().map(|n| n.saturating_sub(1)).collect();
+        let (tap, reader) = CaptureTap::new(
+            &CaptureConfig {
+                channels,
+                device_channels: info.input_channels,
+                ring_frames: (RING_SECS * rate) as usize,
+            },
+            &handle,
+        );
+        let status = Arc::clone(tap.status());
+        let names: Vec<String> = setup.inputs.iter().map(|n| format!("input-{n}")).collect();
+        let files_error = |e: &dyn std::fmt::Display| TakeSetupError::Files {
+            folder: setup.folder.clone(),
+            reason: e.to_string(),
+        };
+        let recorder = Recorder::start(&setup.folder, &names, rate, reader).map_err(|e| files_error(&e))?;
+        let take = TakeRecord {
+            format: FORMAT.into(),
+            complete: false,
+            recovered: false,
+            started_at: now_rfc3339(),
+            host: info.host.clone(),
+            input_device: info.input_name.clone(),
+            output_device: info.output_name.clone(),
+            sample_rate_hz: rate,
+            buffer_frames: info.buffer_frames,
+            latency: LatencyApplied {
+                reported_frames: 0,
+                correction_frames: setup.correction_frames,
+                applied_frames: setup.correction_frames,
+            },
+            frames: 0,
+            duration_secs: 0.0,
+            xruns: 0,
+            dropped_frames: 0,
+            overflow_frames: 0,
+            gaps: Vec::new(),
+            arrangement: setup.arrangement,
+            tracks: setup
+                .inputs
+                .iter()
+                .zip(&names)
+                .map(|(input, name)| TrackRecord {
+                    file: format!("{name}.wav"),
+                    peaks: format!("{name}.peaks"),
+                    input: *input,
+                    frames: 0,
+                })
+                .collect(),
+            error: None,
+            lesson_id: setup.lesson_id,
+            purpose: setup.purpose,
+        };
+        take.write(&setup.folder).map_err(|e| files_error(&e))?;
+        let engine_error = |e: &dyn std::fmt::Display| TakeSetupError::Engine(e.to_string());
+        if !setup.click {
+            handle
+                .send(Command::SetClickEnabled { enabled: false })
+                .map_err(|e| engine_error(&e))?;
+        }
+        handle
+            .send(Command::Record { frames: take_frames })
+            .map_err(|e| engine_error(&e))?;
+        if plays {
+            handle.send(Command::Play).map_err(|e| engine_error(&e))?;
+        }
+        let anchor = ClockAnchor::new();
+        let running = opened.start(
+            engine_output(engine, &anchor),
+            capture_input(tap, &anchor, setup.correction_frames, info.input_channels),
+        )?;
+        Ok(RunningTake {
+            handle,
+            status,
+            recorder,
+            running,
+            anchor,
+            take,
+            folder: setup.folder,
+            input_name: info.input_name,
+            output_name: info.output_name,
+            xruns: 0,
+            fault: None,
+            stop_sent: false,
+            last_output: 0,
+            last_progress: Instant::now(),
+        })
+    }
+
+    pub fn handle(&self) -> &EngineHandle {
+        &self.handle
+    }
+
+    /// One level meter per recorded input, in input order (fed even before the
+    /// count-in ends, so levels can be set).
+    pub fn input_meters(&self) -> &[MeterSlot] {
+        &self.status.inputs
+    }
+
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.take.sample_rate_hz
+    }
+
+    pub fn folder(&self) -> &std::path::Path {
+        &self.folder
+    }
+
+    /// xruns counted so far.
+    pub fn xruns(&self) -> u64 {
+        self.xruns
+    }
+
+    /// Ends the take at the next block (the part stops too).
+    pub fn request_stop(&mut self) {
+        if !self.stop_sent && self.handle.send(Command::StopRecording).is_ok() {
+            self.stop_sent = true;
+        }
+    }
+
+    /// Checks on the take without waiting: faults, stalls and the end.
+    pub fn poll(&mut self) -> TakePoll {
+        if let Some(fault) = &self.fault {
+            return TakePoll::Fault(fault.clone());
+        }
+        if self.status.finished.load(Ordering::Acquire) {
+            return TakePoll::Finished;
+        }
+        for f in self.running.faults.try_iter() {
+            if f.fatal {
+                self.fault = Some(f.message);
+            } else {
+                self.xruns += 1;
+            }
+        }
+        if let Some(fault) = &self.fault {
+            return TakePoll::Fault(fault.clone());
+        }
+        let output = self.handle.output_frames();
+        if output != self.last_output {
+            self.last_output = output;
+            self.last_progress = Instant::now();
+        } else if self.last_progress.elapsed() > STALL {
+            self.fault = Some(format!(
+                "{} stopped running (no audio for 3 s): is it still connected?",
+                self.output_name
+            ));
+        }
+        // Input that never catches up with the take's end has stopped arriving.
+        let rate = u64::from(self.take.sample_rate_hz);
+        if let Some((start, end)) = self.handle.take_frames()
+            && end != u64::MAX
+            && output > end + 5 * rate
+            && self.status.frames.load(Ordering::Relaxed) < end - start
+        {
+            self.fault = Some(format!(
+                "{} stopped delivering input: is it still connected?",
+                self.input_name
+            ));
+        }
+        match &self.fault {
+            Some(fault) => TakePoll::Fault(fault.clone()),
+            None => TakePoll::Recording {
+                frames: self.status.frames.load(Ordering::Relaxed),
+            },
+        }
+    }
+
+    /// Stops the device, closes every file and writes the final `take.json`. A take cut
+    /// short by a fault is still a take: what was recorded is kept.
+    pub fn finish(mut self) -> FinishedTake {
+        let reported = self.anchor.reported_latency_frames();
+        self.xruns += self.running.faults.try_iter().filter(|f| !f.fatal).count() as u64;
+        if self.anchor.block_frames() > 0 {
+            self.take.buffer_frames = Some(self.anchor.block_frames());
+        }
+        self.running.stop();
+        let report = if self.fault.is_some() {
+            self.recorder.abort()
+        } else {
+            self.recorder.finish()
+        };
+        let take = &mut self.take;
+        take.complete = self.fault.is_none() && report.error.is_none();
+        take.frames = report.frames;
+        take.duration_secs = report.frames as f64 / f64::from(take.sample_rate_hz);
+        take.dropped_frames = self.status.dropped_frames.load(Ordering::Relaxed);
+        take.overflow_frames = self.status.overflow_frames.load(Ordering::Relaxed);
+        take.gaps = report
+            .gaps
+            .iter()
+            .map(|g| GapRecord {
+                at_frame: g.at_frame,
+                frames: g.frames,
+            })
+            .collect();
+        take.latency.reported_frames = reported;
+        take.latency.applied_frames = reported + take.latency.correction_frames;
+        for (track, file) in take.tracks.iter_mut().zip(&report.tracks) {
+            track.frames = file.frames;
+        }
+        take.error = self.fault.clone().or_else(|| report.error.clone());
+        take.xruns = self.xruns;
+        // On a full disk even take.json may not fit: the earlier one (marked incomplete)
+        // stays, and the recorder's error is the one to report.
+        let written = take.write(&self.folder);
+        FinishedTake {
+            take: self.take,
+            report,
+            fault: self.fault,
+            folder: self.folder,
+            written,
+        }
+    }
+}
