@@ -1,6 +1,6 @@
 //! The app, driven headless through its AccessKit tree with egui_kittest: a teacher
-//! picks the demo class, seats pupils on inputs, names the players of a take recorded
-//! on the virtual device, judges it with a click and a key, drops a marker, hands the
+//! picks the demo class, seats pupils on inputs, records a take on the virtual device
+//! while the meters move (its players are named from the room plan), judges it with a click and a key, drops a marker, hands the
 //! PC to a pupil who sees only their own takes, and leaves pupil mode with the PIN
 //! (a wrong one is refused). Also: the Export screen writes a bundle in the
 //! background while its progress bar fills.
@@ -9,7 +9,7 @@
 mod common;
 
 use bandroom::library::{DEMO_CLASS, TakeFilter};
-use bandroom::ui::{BandroomApp, Mode, Screen};
+use bandroom::ui::{BandroomApp, DeviceChoice, Mode, Screen};
 use common::*;
 use eframe::egui;
 use egui_kittest::Harness;
@@ -69,13 +69,37 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     let plan = h.state().library().room_plan(class).unwrap();
     assert_eq!(plan.iter().find(|s| s.input == 1).unwrap().pupils.len(), 1);
 
-    record_take(&root);
+    // Record from the app on the virtual device, which plays Clapping Music back into
+    // every input: the meters move while it runs.
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = Some("clapping-music".into());
+    h.get_by_label("● Record (R)").click();
+    h.run_steps(2);
+    assert!(h.state().is_recording());
+    let mut loudest = 0.0f32;
+    for _ in 0..60 {
+        h.step();
+        loudest = h.state().input_levels().into_iter().fold(loudest, f32::max);
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(h.state().meter_reads() >= 60, "meters are read every frame");
+    assert!(
+        loudest > 0.01,
+        "the meters showed the count-in and claps: {loudest}"
+    );
+    h.get_by_label_contains("Input 1 level");
+    h.get_by_label("■ Stop (Space)").click();
     h.run();
+    assert!(!h.state().is_recording());
     assert!(h.get_all_by_label_contains("Take 1 ·").next().is_some());
-    h.get_by_label("Name players from the room plan").click();
-    h.run();
     let take = h.state().library().take(1).unwrap();
-    assert_eq!(take.tracks[0].performers[0].name, "Ada Brook");
+    assert!(take.duration_secs > 1.0, "{}", take.duration_secs);
+    assert_eq!(take.arrangement.as_deref(), Some("clapping-music"));
+    assert_eq!(take.tracks.len(), 2, "the two seated inputs");
+    assert_eq!(
+        take.tracks[0].performers[0].name, "Ada Brook",
+        "named from the room plan"
+    );
     assert_eq!(take.tracks[1].performers[0].name, "Ben Carter");
 
     // One click judges Ada's pulse; then the number key judges the highlighted row.

@@ -6,7 +6,7 @@
 //! contain SQL; it calls `bandroom::library`.
 
 use super::open_library;
-use super::record::library_take;
+
 use super::recover::recover_folder;
 use anyhow::{Result, bail};
 use bandroom::library::{CheckFinding, Library, Purpose, RepairAction};
@@ -158,7 +158,11 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
                 Some(id) if lib.lesson_exists(id)? => id,
                 _ => lib.lesson_for_today(None)?,
             };
-            let (id, moved) = lib.register_take(lesson, folder, &library_take(&take, purpose))?;
+            let (id, moved) = lib.register_take(
+                lesson,
+                folder,
+                &bandroom::library::NewTake::from_record(&take, purpose),
+            )?;
             say!("  registered as take {id} in {}", moved.display());
         }
         RepairAction::Quarantine => {

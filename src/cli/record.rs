@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use bandroom::audio::device;
 use bandroom::audio::settings::Settings;
 use bandroom::engine::Score;
-use bandroom::library::{Library, NewTake, NewTrack, Purpose};
+use bandroom::library::{Library, NewTake, Purpose};
 use bandroom::record::take_file::{ArrangementRecord, TAKE_FILE, TakeRecord};
 use bandroom::session::{FinishedTake, RunningTake, TakePoll, TakeSetup};
 use std::path::{Path, PathBuf};
@@ -94,40 +94,6 @@ fn take_folder(
             Ok((dir.clone(), None))
         }
         (None, None) => bail!("give --out DIR, or record into the library without it"),
-    }
-}
-
-/// The library's view of a take recorded by this command line.
-pub fn library_take(take: &TakeRecord, purpose: Purpose) -> NewTake {
-    NewTake {
-        recorded_at: take.started_at.clone(),
-        arrangement: take.arrangement.as_ref().map(|a| a.name.clone()),
-        tempo_bpm: take.arrangement.as_ref().map(|a| a.tempo_bpm),
-        repeats: take.arrangement.as_ref().and_then(|a| a.repeats),
-        count_in_bars: take.arrangement.as_ref().map_or(0, |a| a.count_in_bars),
-        host: take.host.clone(),
-        input_device: take.input_device.clone(),
-        output_device: take.output_device.clone(),
-        sample_rate_hz: take.sample_rate_hz,
-        latency_applied_frames: take.latency.applied_frames,
-        frames: take.frames,
-        duration_secs: take.duration_secs,
-        xruns: take.xruns,
-        gaps: take.gaps.len() as u64,
-        complete: take.complete,
-        purpose,
-        tracks: take
-            .tracks
-            .iter()
-            .enumerate()
-            .map(|(index, t)| NewTrack {
-                number: index as i64 + 1,
-                file: t.file.clone(),
-                input_channel: Some(t.input as i64),
-                midi_port: None,
-                frames: t.frames,
-            })
-            .collect(),
     }
 }
 
@@ -282,7 +248,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     let kept_in = match (&mut into_library, lesson, &report.error, &written) {
         (Some((lib, _, purpose)), Some(lesson), None, Ok(())) => {
             let (id, folder) = lib
-                .register_take(lesson, &out, &library_take(&take, *purpose))
+                .register_take(lesson, &out, &NewTake::from_record(&take, *purpose))
                 .with_context(|| {
                     format!(
                         "the take was recorded in {} but could not be added to the library;                          `bandroom check --repair` will add it",

@@ -81,7 +81,11 @@ impl CaptureTap {
             .unzip();
         let (gap_tx, gap_rx) = rtrb::RingBuffer::new(GAP_RING);
         let status = Arc::new(CaptureStatus {
-            inputs: config.channels.iter().map(|_| MeterSlot::default()).collect(),
+            inputs: config
+                .channels
+                .iter()
+                .map(|_| MeterSlot::default())
+                .collect(),
             ..CaptureStatus::default()
         });
         (

@@ -56,7 +56,9 @@ pub enum TakeSetupError {
 /// What a poll found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TakePoll {
-    Recording { frames: u64 },
+    Recording {
+        frames: u64,
+    },
     /// Every frame up to the take's end is with the recorder.
     Finished,
     /// The device stopped or vanished; the take so far is kept.
@@ -129,7 +131,8 @@ impl RunningTake {
             folder: setup.folder.clone(),
             reason: e.to_string(),
         };
-        let recorder = Recorder::start(&setup.folder, &names, rate, reader).map_err(|e| files_error(&e))?;
+        let recorder =
+            Recorder::start(&setup.folder, &names, rate, reader).map_err(|e| files_error(&e))?;
         let take = TakeRecord {
             format: FORMAT.into(),
             complete: false,
@@ -175,7 +178,9 @@ impl RunningTake {
                 .map_err(|e| engine_error(&e))?;
         }
         handle
-            .send(Command::Record { frames: take_frames })
+            .send(Command::Record {
+                frames: take_frames,
+            })
             .map_err(|e| engine_error(&e))?;
         if plays {
             handle.send(Command::Play).map_err(|e| engine_error(&e))?;

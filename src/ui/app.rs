@@ -3,6 +3,7 @@
 //!
 //! Must not draw a screen's contents (each screen module does) or query SQL.
 
+use super::recording::{DeviceChoice, Recording};
 use super::{export_screen, lesson, progress, review, settings, start};
 use crate::library::Library;
 use eframe::egui;
@@ -44,6 +45,13 @@ pub struct BandroomApp {
     pub(super) pin_entry: String,
     pub dark: bool,
     pub zoom: f32,
+    /// The take being recorded, if any.
+    pub(super) recording: Option<Recording>,
+    pub device: DeviceChoice,
+    /// Practice tempo for the arrangement; `None` plays it at its own tempo.
+    pub tempo_bpm: Option<f64>,
+    /// The window was asked to close while recording: ask first.
+    closing: bool,
     frames: u64,
     quit_after_frames: Option<u64>,
 }
@@ -78,6 +86,10 @@ impl BandroomApp {
             pin_entry: String::new(),
             dark: false,
             zoom: 1.0,
+            recording: None,
+            device: DeviceChoice::Saved,
+            tempo_bpm: None,
+            closing: false,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
             quit_after_frames: std::env::var("BANDROOM_QUIT_AFTER_FRAMES")
@@ -134,7 +146,9 @@ impl BandroomApp {
             egui::Theme::Light
         });
         ctx.set_zoom_factor(self.zoom);
+        self.keep_recording(ctx);
         self.top_bar(ctx);
+        self.close_question(ctx);
         egui::CentralPanel::default().show(ctx, |ui| {
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
@@ -218,6 +232,79 @@ impl BandroomApp {
             if dismiss {
                 self.error = None;
             }
+        });
+    }
+
+    /// Whether a take is being recorded.
+    pub fn is_recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
+    /// The level each recorded input's meter shows now.
+    pub fn input_levels(&self) -> Vec<f32> {
+        self.recording
+            .as_ref()
+            .map(|r| r.levels.iter().map(|l| l.level).collect())
+            .unwrap_or_default()
+    }
+
+    /// Meter reads of the take being recorded (one per frame drawn).
+    pub fn meter_reads(&self) -> u64 {
+        self.recording.as_ref().map_or(0, |r| r.meter_reads)
+    }
+
+    /// Reads meters and files the take once it has ended.
+    fn keep_recording(&mut self, ctx: &egui::Context) {
+        let Some(recording) = &mut self.recording else {
+            return;
+        };
+        // At least 30 meter updates a second while recording.
+        ctx.request_repaint_after(std::time::Duration::from_millis(25));
+        if recording.update() {
+            self.stop_recording();
+        }
+    }
+
+    /// Stops the take (if still running), files it and puts it up for judging.
+    pub(super) fn stop_recording(&mut self) {
+        let Some(mut recording) = self.recording.take() else {
+            return;
+        };
+        recording.request_stop();
+        // The engine ends the take at its next block; give it a moment to arrive.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !recording.update() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        match recording.finish(&mut self.lib) {
+            Ok(id) => lesson::take_recorded(self, id),
+            Err(e) => {
+                self.banners.push(e);
+            }
+        }
+    }
+
+    fn close_question(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.recording.is_some() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.closing = true;
+        }
+        if !self.closing {
+            return;
+        }
+        egui::Modal::new(egui::Id::new("close while recording")).show(ctx, |ui| {
+            ui.heading("A take is being recorded");
+            ui.label("Stop it and keep what was recorded, then close bandroom?");
+            ui.horizontal(|ui| {
+                if ui.button("Stop, keep the take and close").clicked() {
+                    self.stop_recording();
+                    self.closing = false;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Keep recording").clicked() {
+                    self.closing = false;
+                }
+            });
         });
     }
 

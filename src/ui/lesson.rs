@@ -1,11 +1,13 @@
-//! The teacher's lesson screen: the room plan (who sits at each input, remembered per
-//! class), today's takes newest first, and the one-tap assessment panel for the take
-//! in hand. **M** drops a marker on it.
+//! The teacher's lesson screen: the transport (**R** records, **Space** stops, with a
+//! meter per input), the room plan (who sits at each input, remembered per class), the
+//! takes newest first, and the one-tap assessment panel for the take in hand. **M**
+//! drops a marker on it.
 //!
-//! Must not record: takes come from `bandroom record` and the recording session.
+//! Must not process audio: recording is asked of `recording`, which drives the session.
 
 use super::app::BandroomApp;
 use super::assess_panel;
+use super::recording::{self, Playing};
 use super::widgets::take_caption;
 use crate::library::{Seat, TakeFilter, TakeSummary};
 use eframe::egui;
@@ -185,6 +187,184 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     }
 }
 
+/// The inputs a take records: every seat with someone on it, or inputs 1 and 2.
+fn inputs_to_record(app: &BandroomApp) -> Vec<usize> {
+    let seated: Vec<usize> = app
+        .lesson
+        .plan
+        .iter()
+        .filter(|s| !s.pupils.is_empty())
+        .map(|s| s.input)
+        .collect();
+    if seated.is_empty() {
+        vec![1, 2]
+    } else {
+        seated
+    }
+}
+
+/// A take the app just recorded: name its players from the room plan and put it up
+/// for judging.
+pub fn take_recorded(app: &mut BandroomApp, id: i64) {
+    let take = app.lib.take(id);
+    if let Some(take) = app.report(take) {
+        if app.class.is_some() {
+            attribute_from_plan(app, &take);
+        }
+        app.lesson.selected_take = Some(id);
+        app.lesson.cursor = Default::default();
+    }
+}
+
+fn start_recording(app: &mut BandroomApp) {
+    let inputs = inputs_to_record(app);
+    let arrangement = app.arrangement.clone();
+    let started = recording::start(
+        &mut app.lib,
+        &app.root.clone(),
+        &app.device.clone(),
+        app.class,
+        &inputs,
+        &Playing {
+            arrangement: arrangement.as_deref(),
+            tempo_bpm: app.tempo_bpm,
+        },
+    );
+    match started {
+        Ok((rec, banner)) => {
+            if let Some(banner) = banner
+                && !app.banners.contains(&banner)
+            {
+                app.banners.push(banner);
+            }
+            app.recording = Some(rec);
+        }
+        Err(e) => app.error = Some(format!("Recording could not start: {e}")),
+    }
+}
+
+fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
+    ui.horizontal(|ui| {
+        ui.label(format!("Input {} {names}", level.input));
+        let (response, painter) =
+            ui.allocate_painter(egui::vec2(220.0, 14.0), egui::Sense::hover());
+        let rect = response.rect;
+        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        // −60 dBFS at the left edge, 0 dBFS at the right.
+        let db = 20.0 * level.level.max(1e-6).log10();
+        let share = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
+        let colour = if db > -3.0 {
+            egui::Color32::from_rgb(210, 50, 40)
+        } else if db > -12.0 {
+            egui::Color32::from_rgb(230, 170, 30)
+        } else {
+            egui::Color32::from_rgb(40, 170, 80)
+        };
+        let mut bar = rect;
+        bar.set_width(rect.width() * share);
+        painter.rect_filled(bar, 2.0, colour);
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::WidgetType::ProgressIndicator,
+                true,
+                format!("Input {} level {db:.0} dB", level.input),
+            )
+        });
+        if level.clipping() {
+            ui.colored_label(
+                egui::Color32::from_rgb(210, 50, 40),
+                "CLIP: turn the gain down",
+            );
+        }
+    });
+    if let Some(quiet) = level.silent_for() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!(
+                "Input {} has been silent for {} s — is the mic on?",
+                level.input,
+                quiet.as_secs()
+            ),
+        );
+    }
+}
+
+fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let typing = ui.ctx().wants_keyboard_input();
+    let (r, space) = ui.input(|i| (i.key_pressed(egui::Key::R), i.key_pressed(egui::Key::Space)));
+    if let Some(rec) = &app.recording {
+        let secs = rec.elapsed().as_secs_f64();
+        let pupils = app.lib.pupils(app.class).unwrap_or_default();
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                egui::Color32::from_rgb(210, 50, 40),
+                egui::RichText::new(format!(
+                    "● Recording {}:{:04.1}",
+                    (secs / 60.0).floor(),
+                    secs % 60.0
+                ))
+                .heading(),
+            );
+            let xruns = rec.xruns();
+            if xruns > 0 {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{xruns} dropout(s): the take keeps its timing"),
+                );
+            }
+        });
+        for level in &rec.levels {
+            let names: Vec<String> = app
+                .lesson
+                .plan
+                .iter()
+                .filter(|s| s.input == level.input)
+                .flat_map(|s| s.pupils.iter())
+                .filter_map(|id| pupils.iter().find(|p| p.id == *id).map(|p| p.name.clone()))
+                .collect();
+            meter_ui(ui, level, &names.join(", "));
+        }
+        if ui.button("■ Stop (Space)").clicked() || (space && !typing) {
+            app.stop_recording();
+        }
+        return;
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .button(egui::RichText::new("● Record (R)").heading())
+            .clicked()
+            || (r && !typing)
+        {
+            start_recording(app);
+        }
+        let inputs = inputs_to_record(app);
+        ui.label(format!(
+            "records input{} {}",
+            if inputs.len() == 1 { "" } else { "s" },
+            inputs
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if let Some(name) = app.arrangement.clone()
+            && let Ok(arr) = crate::music::resolve_in(&name, Some(&app.root.join("arrangements")))
+        {
+            let mut tempo = app.tempo_bpm.unwrap_or(arr.tempo.default.as_f64());
+            ui.label("Tempo");
+            let slider = ui.add(egui::Slider::new(
+                &mut tempo,
+                arr.tempo.practice_min.as_f64()..=arr.tempo.practice_max.as_f64(),
+            ));
+            slider
+                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Slider, true, "Tempo"));
+            if slider.changed() {
+                app.tempo_bpm = Some(tempo);
+            }
+        }
+    });
+}
+
 pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     let class = app.class;
     let class_name = class.and_then(|c| {
@@ -199,6 +379,10 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         (None, Some(a)) => format!("Quick take · {a}"),
         (None, None) => "Quick take".into(),
     });
+    if let Some(class) = class {
+        load_plan(app, class);
+    }
+    transport_ui(app, ui);
     if let Some(class) = class {
         room_plan_ui(app, ui, class);
     }

@@ -12,12 +12,14 @@ mod export_screen;
 mod lesson;
 mod progress;
 mod radar;
+mod recording;
 mod review;
 mod settings;
 mod start;
 mod widgets;
 
 pub use app::{BandroomApp, Mode, Screen};
+pub use recording::{DeviceChoice, SILENCE_WARNING};
 
 use std::path::Path;
 

@@ -1,0 +1,267 @@
+//! Recording from the lesson screen: opens the device (the saved one, or the virtual
+//! device with a banner when no interface can be opened), starts a `session::RunningTake`
+//! on the inputs of the room plan, keeps per-input level meters with clip and silence
+//! warnings while it runs, and when it stops files the take in the library, names its
+//! players from the room plan and puts it in front of the teacher to judge.
+//!
+//! Must not process audio: the session and the engine do; this only asks and reads.
+
+use crate::audio::device::{self, DeviceRequest, Host};
+use crate::audio::settings::Settings;
+use crate::audio::virtual_device::VirtualSettings;
+use crate::engine::{Score, ScoreOptions};
+use crate::library::{Library, NewTake, Purpose};
+use crate::music::{self, Bpm};
+use crate::record::take_file::ArrangementRecord;
+use crate::session::{FinishedTake, RunningTake, TakePoll, TakeSetup};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Below this peak an input counts as silent (about −60 dBFS).
+const SILENT: f32 = 0.001;
+/// How long an input may be silent before the teacher is told.
+pub const SILENCE_WARNING: Duration = Duration::from_secs(10);
+/// How long a clip stays lit.
+const CLIP_HOLD: Duration = Duration::from_secs(2);
+
+/// What one input's meter shows.
+#[derive(Clone, Debug)]
+pub struct InputLevel {
+    pub input: usize,
+    /// Peak since the last frame, with a fall-back so the bar is readable.
+    pub level: f32,
+    pub clipped_at: Option<Instant>,
+    pub silent_since: Instant,
+}
+
+impl InputLevel {
+    pub fn clipping(&self) -> bool {
+        self.clipped_at.is_some_and(|t| t.elapsed() < CLIP_HOLD)
+    }
+
+    pub fn silent_for(&self) -> Option<Duration> {
+        let quiet = self.silent_since.elapsed();
+        (quiet >= SILENCE_WARNING).then_some(quiet)
+    }
+}
+
+pub struct Recording {
+    take: RunningTake,
+    lesson: i64,
+    purpose: Purpose,
+    started: Instant,
+    pub levels: Vec<InputLevel>,
+    /// Meter updates so far (the UI reads meters every frame it draws).
+    pub meter_reads: u64,
+    pub fault: Option<String>,
+}
+
+/// Which device the app records with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeviceChoice {
+    /// The library's saved device (or the host's default).
+    Saved,
+    Virtual,
+}
+
+fn request(root: &Path, choice: &DeviceChoice, inputs: usize) -> Result<DeviceRequest, String> {
+    let settings = Settings::load(root).map_err(|e| e.to_string())?;
+    let saved = &settings.device;
+    let host = match choice {
+        DeviceChoice::Virtual => Host::Virtual(VirtualSettings::default()),
+        DeviceChoice::Saved => device::parse_host(
+            saved.host.as_deref().unwrap_or("alsa"),
+            VirtualSettings::default(),
+        )
+        .map_err(|e| e.to_string())?,
+    };
+    let real = !matches!(host, Host::Virtual(_));
+    Ok(DeviceRequest {
+        input: saved.input.clone().filter(|_| real),
+        output: saved.output.clone().filter(|_| real),
+        host,
+        sample_rate_hz: saved.sample_rate_hz.unwrap_or(48_000),
+        buffer_frames: saved.buffer_frames.filter(|_| real),
+        input_channels: inputs,
+        output_channels: 2,
+    })
+}
+
+/// What to play while recording.
+pub struct Playing<'a> {
+    pub arrangement: Option<&'a str>,
+    pub tempo_bpm: Option<f64>,
+}
+
+/// Starts a take. Returns the recording and, when the saved device could not be
+/// opened and the virtual device was used instead, a banner saying so.
+pub fn start(
+    lib: &mut Library,
+    root: &Path,
+    choice: &DeviceChoice,
+    class: Option<i64>,
+    inputs: &[usize],
+    playing: &Playing<'_>,
+) -> Result<(Recording, Option<String>), String> {
+    let highest = inputs.iter().copied().max().unwrap_or(1);
+    let (score, arrangement) = match playing.arrangement {
+        Some(name) => {
+            let user = root.join("arrangements");
+            let arr = music::resolve_in(name, Some(&user)).map_err(|e| e.to_string())?;
+            let tempo = playing
+                .tempo_bpm
+                .map(|t| Bpm::new(t).map_err(|e| e.to_string()))
+                .transpose()?;
+            let options = ScoreOptions {
+                count_in_bars: 1,
+                tempo,
+            };
+            let score = Score::new(&arr, options);
+            let record = ArrangementRecord {
+                name: arr.name.clone(),
+                title: arr.title.clone(),
+                tempo_bpm: score.tempo.as_f64(),
+                count_in_bars: 1,
+                repeats: None,
+            };
+            (score, Some(record))
+        }
+        None => (Score::silence(), None),
+    };
+    let mut banner = None;
+    let opened = match device::open(&request(root, choice, highest)?) {
+        Ok(opened) => opened,
+        Err(e) if *choice == DeviceChoice::Saved => {
+            banner = Some(format!(
+                "No audio interface could be opened ({e}): recording on the virtual device, \
+                 which plays the part back into every input. Choose your interface with \
+                 `bandroom devices` and `bandroom record --host …`."
+            ));
+            device::open(&request(root, &DeviceChoice::Virtual, highest)?)
+                .map_err(|e| e.to_string())?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let lesson = lib.lesson_for_today(class).map_err(|e| e.to_string())?;
+    let folder = lib.staging_folder().map_err(|e| e.to_string())?;
+    let settings = Settings::load(root).map_err(|e| e.to_string())?;
+    let info = &opened.info;
+    let correction = settings
+        .calibration(
+            &info.host,
+            &info.input_name,
+            &info.output_name,
+            info.sample_rate_hz,
+        )
+        .map_or(0, |c| c.correction_frames);
+    let purpose = Purpose::Rehearsal;
+    let take = RunningTake::start(
+        opened,
+        TakeSetup {
+            folder,
+            inputs: inputs.to_vec(),
+            score,
+            arrangement,
+            seconds: None,
+            correction_frames: correction,
+            click: true,
+            lesson_id: Some(lesson),
+            purpose: Some(purpose.as_str().to_string()),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let now = Instant::now();
+    Ok((
+        Recording {
+            take,
+            lesson,
+            purpose,
+            started: now,
+            levels: inputs
+                .iter()
+                .map(|&input| InputLevel {
+                    input,
+                    level: 0.0,
+                    clipped_at: None,
+                    silent_since: now,
+                })
+                .collect(),
+            meter_reads: 0,
+            fault: None,
+        },
+        banner,
+    ))
+}
+
+impl Recording {
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn xruns(&self) -> u64 {
+        self.take.xruns()
+    }
+
+    /// Reads the meters and the take's state; true when the take has ended by itself
+    /// (the part finished, or the device faulted).
+    pub fn update(&mut self) -> bool {
+        self.meter_reads += 1;
+        let now = Instant::now();
+        for (level, meter) in self.levels.iter_mut().zip(self.take.input_meters()) {
+            let peak = meter.take_peak();
+            level.level = peak.max(level.level * 0.85);
+            if meter.take_clipped() {
+                level.clipped_at = Some(now);
+            }
+            if peak > SILENT {
+                level.silent_since = now;
+            }
+        }
+        match self.take.poll() {
+            TakePoll::Recording { .. } => false,
+            TakePoll::Finished => true,
+            TakePoll::Fault(fault) => {
+                self.fault = Some(fault);
+                true
+            }
+        }
+    }
+
+    pub fn request_stop(&mut self) {
+        self.take.request_stop();
+    }
+
+    /// Stops, closes the files and files the take in the library. Returns the take's id,
+    /// or where the files were kept if the library could not take it.
+    pub fn finish(self, lib: &mut Library) -> Result<i64, String> {
+        let lesson = self.lesson;
+        let purpose = self.purpose;
+        let FinishedTake {
+            take,
+            report,
+            fault,
+            folder,
+            written,
+        } = self.take.finish();
+        if let Some(error) = &report.error {
+            return Err(format!(
+                "{error}; what was recorded is kept in {} for `bandroom check --repair`",
+                folder.display()
+            ));
+        }
+        written.map_err(|e| e.to_string())?;
+        let (id, _) = lib
+            .register_take(lesson, &folder, &NewTake::from_record(&take, purpose))
+            .map_err(|e| {
+                format!(
+                    "the take was recorded in {} but could not be added to the library ({e}); \
+                     `bandroom check --repair` will add it",
+                    folder.display()
+                )
+            })?;
+        match fault {
+            Some(f) => Err(format!("{f}; take {id} keeps what was recorded")),
+            None => Ok(id),
+        }
+    }
+}
