@@ -13,7 +13,7 @@ use bandroom::ui::{BandroomApp, DeviceChoice, Mode, Screen};
 use common::*;
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::path::Path;
 
 fn harness(root: &Path) -> Harness<'static, BandroomApp> {
@@ -21,6 +21,15 @@ fn harness(root: &Path) -> Harness<'static, BandroomApp> {
     Harness::builder()
         .with_size(egui::vec2(1400.0, 1000.0))
         .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app)
+}
+
+/// The text a node gives assistive technology (its label, or a label's value).
+fn shown_text(node: &egui_kittest::Node<'_>) -> String {
+    let n = node.accesskit_node();
+    n.label()
+        .filter(|l| !l.is_empty())
+        .or_else(|| n.value())
+        .unwrap_or_default()
 }
 
 /// Records a take on the virtual device into the demo class, as `bandroom record` does.
@@ -259,4 +268,60 @@ fn the_real_window_opens_under_xvfb_and_closes_cleanly() {
         root.join("bandroom.sqlite").is_file(),
         "the app opened the library"
     );
+}
+
+#[test]
+fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = Some("clapping-music".into());
+    // One bar per shift, so shift 1 comes about a second after the count-in.
+    h.state_mut().repeats = Some(1);
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h.get_by_label("● Record (R)").click();
+    h.run_steps(2);
+    h.get_by_label("Class view").click();
+    h.run_steps(2);
+    h.get_by_label("count-in");
+    h.get_by_label("● REC");
+    let mut seen = None;
+    let mut sections = Vec::new();
+    for _ in 0..1000 {
+        h.step();
+        sections.push(h.state().engine_section());
+        if let Some(section) = h.state().engine_section()
+            && section == "shift 1"
+        {
+            // The screen drawn in this frame shows what the engine reports now.
+            let on_screen = shown_text(&h.get_by_label_contains("Section "));
+            seen = Some(on_screen);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    sections.dedup();
+    let seen = seen.unwrap_or_else(|| panic!("the engine never reached shift 1: {sections:?}"));
+    assert_eq!(seen, "Section shift 1");
+    // Both 12-cell patterns, the second rotated by one step.
+    let first = shown_text(&h.get_by_label_contains("clapper 1 pattern"));
+    let second = shown_text(&h.get_by_label_contains("clapper 2 pattern"));
+    let (a, b) = (
+        first.rsplit(' ').next().unwrap().to_string(),
+        second.rsplit(' ').next().unwrap().to_string(),
+    );
+    assert_eq!(a.len(), 12, "{first}");
+    assert_eq!(
+        format!("{}{}", &a[1..], &a[..1]),
+        b,
+        "shift 1 is the pattern moved one step"
+    );
+    h.state_mut().screen = Screen::Lesson;
+    h.run_steps(2);
+    h.get_by_label("■ Stop (Space)").click();
+    h.run();
+    assert!(!h.state().is_recording());
 }

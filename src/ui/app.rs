@@ -4,7 +4,7 @@
 //! Must not draw a screen's contents (each screen module does) or query SQL.
 
 use super::recording::{DeviceChoice, Recording};
-use super::{export_screen, lesson, progress, review, settings, start};
+use super::{class_view, export_screen, lesson, progress, review, settings, start};
 use crate::library::Library;
 use eframe::egui;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub enum Screen {
     Start,
     Lesson,
+    /// The projector view.
+    ClassView,
     Progress,
     Export,
     Settings,
@@ -50,6 +52,8 @@ pub struct BandroomApp {
     pub device: DeviceChoice,
     /// Practice tempo for the arrangement; `None` plays it at its own tempo.
     pub tempo_bpm: Option<f64>,
+    /// Times through each section (`None`: as the arrangement says).
+    pub repeats: Option<u32>,
     /// The window was asked to close while recording: ask first.
     closing: bool,
     frames: u64,
@@ -89,6 +93,7 @@ impl BandroomApp {
             recording: None,
             device: DeviceChoice::Saved,
             tempo_bpm: None,
+            repeats: None,
             closing: false,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
@@ -107,6 +112,7 @@ impl BandroomApp {
             self.screen = match screen.to_ascii_lowercase().as_str() {
                 "start" => Screen::Start,
                 "lesson" => Screen::Lesson,
+                "class" | "class-view" => Screen::ClassView,
                 "progress" => Screen::Progress,
                 "export" => Screen::Export,
                 "settings" => Screen::Settings,
@@ -157,6 +163,7 @@ impl BandroomApp {
                     Mode::Teacher => match self.screen {
                         Screen::Start => start::start_ui(self, ui),
                         Screen::Lesson => lesson::lesson_ui(self, ui),
+                        Screen::ClassView => class_view::class_view_ui(self, ui),
                         Screen::Progress => progress::progress_ui(self, ui),
                         Screen::Export => export_screen::export_ui(self, ui),
                         Screen::Settings => settings::settings_ui(self, ui),
@@ -176,6 +183,7 @@ impl BandroomApp {
                         for (screen, label) in [
                             (Screen::Start, "Start"),
                             (Screen::Lesson, "Lesson"),
+                            (Screen::ClassView, "Class view"),
                             (Screen::Progress, "Progress"),
                             (Screen::Export, "Export"),
                             (Screen::Settings, "Settings"),
@@ -246,6 +254,11 @@ impl BandroomApp {
             .as_ref()
             .map(|r| r.levels.iter().map(|l| l.level).collect())
             .unwrap_or_default()
+    }
+
+    /// The section the engine reports playing, while a part plays.
+    pub fn engine_section(&self) -> Option<String> {
+        self.recording.as_ref().and_then(|r| r.engine_section())
     }
 
     /// Meter reads of the take being recorded (one per frame drawn).

@@ -228,6 +228,7 @@ fn start_recording(app: &mut BandroomApp) {
         &Playing {
             arrangement: arrangement.as_deref(),
             tempo_bpm: app.tempo_bpm,
+            repeats: app.repeats,
         },
     );
     match started {

@@ -8,6 +8,7 @@
 
 mod app;
 mod assess_panel;
+mod class_view;
 mod export_screen;
 mod lesson;
 mod progress;

@@ -45,8 +45,17 @@ impl InputLevel {
     }
 }
 
+/// The music being played, kept for the class view: where the engine is, in bars,
+/// beats and sections.
+pub struct PlayedMusic {
+    pub arrangement: crate::music::Arrangement,
+    pub score: Score,
+    tempo_map: crate::engine::TempoMap,
+}
+
 pub struct Recording {
     take: RunningTake,
+    pub music: Option<PlayedMusic>,
     lesson: i64,
     purpose: Purpose,
     started: Instant,
@@ -91,6 +100,8 @@ fn request(root: &Path, choice: &DeviceChoice, inputs: usize) -> Result<DeviceRe
 pub struct Playing<'a> {
     pub arrangement: Option<&'a str>,
     pub tempo_bpm: Option<f64>,
+    /// Times through each section (`None`: as written).
+    pub repeats: Option<u32>,
 }
 
 /// Starts a take. Returns the recording and, when the saved device could not be
@@ -104,10 +115,14 @@ pub fn start(
     playing: &Playing<'_>,
 ) -> Result<(Recording, Option<String>), String> {
     let highest = inputs.iter().copied().max().unwrap_or(1);
+    let mut music_played = None;
     let (score, arrangement) = match playing.arrangement {
         Some(name) => {
             let user = root.join("arrangements");
-            let arr = music::resolve_in(name, Some(&user)).map_err(|e| e.to_string())?;
+            let mut arr = music::resolve_in(name, Some(&user)).map_err(|e| e.to_string())?;
+            if let Some(repeats) = playing.repeats {
+                arr.set_repeats(repeats);
+            }
             let tempo = playing
                 .tempo_bpm
                 .map(|t| Bpm::new(t).map_err(|e| e.to_string()))
@@ -122,8 +137,9 @@ pub fn start(
                 title: arr.title.clone(),
                 tempo_bpm: score.tempo.as_f64(),
                 count_in_bars: 1,
-                repeats: None,
+                repeats: playing.repeats,
             };
+            music_played = Some((arr, score.clone()));
             (score, Some(record))
         }
         None => (Score::silence(), None),
@@ -171,9 +187,19 @@ pub fn start(
     )
     .map_err(|e| e.to_string())?;
     let now = Instant::now();
+    let rate = take.sample_rate_hz();
+    let music = music_played.map(|(arrangement, score)| PlayedMusic {
+        tempo_map: crate::engine::TempoMap::new(
+            rate,
+            &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
+        ),
+        arrangement,
+        score,
+    });
     Ok((
         Recording {
             take,
+            music,
             lesson,
             purpose,
             started: now,
@@ -194,6 +220,40 @@ pub fn start(
 }
 
 impl Recording {
+    /// Where the music is now, as the engine reports it.
+    pub fn cue(&self) -> Option<crate::engine::cues::Cue> {
+        let music = self.music.as_ref()?;
+        let tick = music
+            .tempo_map
+            .tick_at_frame(self.take.handle().position_frames());
+        Some(music.score.cue_at_tick(tick))
+    }
+
+    /// The section the engine says it is playing, by name.
+    pub fn engine_section(&self) -> Option<String> {
+        let music = self.music.as_ref()?;
+        let cue = self.cue()?;
+        if cue.count_in {
+            return None;
+        }
+        music
+            .score
+            .sections
+            .get(self.take.handle().section())
+            .map(|s| s.name.clone())
+    }
+
+    /// Ticks into the current bar, and the bar's length in ticks.
+    pub fn bar_position(&self) -> Option<(u64, u64)> {
+        let music = self.music.as_ref()?;
+        let tick = music
+            .tempo_map
+            .tick_at_frame(self.take.handle().position_frames());
+        let bar = music.score.meter.bar_ticks().max(1);
+        let into = tick.saturating_sub(music.score.count_in_ticks.min(tick)) % bar;
+        Some((into, bar))
+    }
+
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }

@@ -1,0 +1,138 @@
+//! The class view for the projector: what the whole class reads from the back of the
+//! room while playing — big count-in numbers, bar and beat, the section, each part's
+//! rhythm grid with a moving cursor (both Clapping Music patterns and the current
+//! shift), and a recording light. Type scales with the window; **F11** toggles full
+//! screen. It shows no pupil's name or score.
+//!
+//! Must not compute where the music is: the recording reports the engine's position.
+
+use super::app::BandroomApp;
+use eframe::egui;
+
+fn big(ui: &mut egui::Ui, text: impl Into<String>, size: f32, colour: egui::Color32) {
+    let text = text.into();
+    let response = ui.label(egui::RichText::new(&text).size(size).strong().color(colour));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &text));
+}
+
+/// One part's rhythm grid: a cell per step, the step being played outlined.
+fn grid_ui(ui: &mut egui::Ui, name: &str, grid: &str, playing_step: Option<usize>, size: f32) {
+    let steps: Vec<char> = grid
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '|')
+        .collect();
+    let pattern: String = steps.iter().collect();
+    let row = ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(name).size(size * 0.5));
+        let cell = egui::vec2(size, size);
+        for (i, step) in steps.iter().enumerate() {
+            let (rect, _) = ui.allocate_exact_size(cell, egui::Sense::hover());
+            let sounding = *step == 'x' || *step == 'X';
+            let fill = if sounding {
+                ui.visuals().strong_text_color()
+            } else {
+                ui.visuals().extreme_bg_color
+            };
+            ui.painter().rect_filled(rect.shrink(3.0), 4.0, fill);
+            if playing_step == Some(i) {
+                ui.painter().rect_stroke(
+                    rect,
+                    4.0,
+                    egui::Stroke::new(4.0, egui::Color32::from_rgb(230, 120, 20)),
+                    egui::StrokeKind::Inside,
+                );
+            }
+        }
+    });
+    row.response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::WidgetType::Label,
+            true,
+            format!("{name} pattern {pattern}"),
+        )
+    });
+}
+
+pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    if ui.input(|i| i.key_pressed(egui::Key::F11)) {
+        let full = ui.ctx().input(|i| i.viewport().fullscreen.unwrap_or(false));
+        ui.ctx()
+            .send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
+    }
+    // Everything scales with the window, so it reads from the back of the room.
+    let unit = (ui.available_width().min(ui.available_height() * 1.6) / 16.0).max(14.0);
+    let text = ui.visuals().strong_text_color();
+    let Some(recording) = &app.recording else {
+        big(
+            ui,
+            app.arrangement.clone().unwrap_or_else(|| "Ready".into()),
+            unit * 1.5,
+            text,
+        );
+        ui.label(
+            egui::RichText::new(
+                "Waiting for the teacher to start (R on the lesson screen). F11: full screen.",
+            )
+            .size(unit * 0.5),
+        );
+        return;
+    };
+    ui.horizontal(|ui| {
+        big(ui, "● REC", unit, egui::Color32::from_rgb(210, 40, 40));
+        if let Some(music) = &recording.music {
+            big(ui, &music.arrangement.title, unit * 0.8, text);
+        }
+    });
+    let Some(cue) = recording.cue() else {
+        big(ui, "Recording", unit * 2.0, text);
+        return;
+    };
+    if cue.count_in {
+        big(
+            ui,
+            format!("{}", cue.beat),
+            unit * 5.0,
+            egui::Color32::from_rgb(230, 120, 20),
+        );
+        big(ui, "count-in", unit * 0.8, text);
+        return;
+    }
+    big(
+        ui,
+        format!("Bar {} · beat {}", cue.bar, cue.beat),
+        unit * 1.6,
+        text,
+    );
+    let Some(music) = &recording.music else {
+        return;
+    };
+    let section_name = recording.engine_section();
+    if let Some(name) = &section_name {
+        big(ui, format!("Section {name}"), unit * 1.2, text);
+    }
+    let Some(index) = cue.section else {
+        return;
+    };
+    let Some(section) = music.arrangement.sections.get(index) else {
+        return;
+    };
+    let step = recording.bar_position().and_then(|(into, bar)| {
+        section
+            .grids
+            .iter()
+            .flatten()
+            .next()
+            .map(|g| {
+                g.chars()
+                    .filter(|c| !c.is_whitespace() && *c != '|')
+                    .count()
+            })
+            .filter(|n| *n > 0)
+            .map(|n| (into * n as u64 / bar.max(1)) as usize)
+    });
+    for (part, grid) in music.arrangement.parts.iter().zip(&section.grids) {
+        if let Some(grid) = grid {
+            grid_ui(ui, &part.name, grid, step, unit * 0.9);
+        }
+    }
+}
