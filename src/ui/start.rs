@@ -23,9 +23,12 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 app.class = Some(class.id);
                 app.lesson = Default::default();
             }
+            let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             ui.label(format!(
-                "{} pupils · {} lessons · {} takes",
-                class.pupils, class.lessons, class.takes
+                "{} · {} · {}",
+                plural(class.pupils, "pupil", "pupils"),
+                plural(class.lessons, "lesson", "lessons"),
+                plural(class.takes, "take", "takes")
             ));
             ui.end_row();
         }
