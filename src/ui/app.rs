@@ -47,6 +47,7 @@ pub struct BandroomApp {
     pub(super) pin_entry: String,
     pub dark: bool,
     pub zoom: f32,
+    pub(super) peaks: super::widgets::PeakCache,
     /// The take being recorded, if any.
     pub(super) recording: Option<Recording>,
     pub device: DeviceChoice,
@@ -90,6 +91,7 @@ impl BandroomApp {
             pin_entry: String::new(),
             dark: false,
             zoom: 1.0,
+            peaks: Default::default(),
             recording: None,
             device: DeviceChoice::Saved,
             tempo_bpm: None,

@@ -8,7 +8,7 @@
 use super::app::BandroomApp;
 use super::assess_panel;
 use super::recording::{self, Playing};
-use super::widgets::take_caption;
+use super::widgets::{level_meter, take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
 use eframe::egui;
 
@@ -245,39 +245,7 @@ fn start_recording(app: &mut BandroomApp) {
 }
 
 fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
-    ui.horizontal(|ui| {
-        ui.label(format!("Input {} {names}", level.input));
-        let (response, painter) =
-            ui.allocate_painter(egui::vec2(220.0, 14.0), egui::Sense::hover());
-        let rect = response.rect;
-        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-        // −60 dBFS at the left edge, 0 dBFS at the right.
-        let db = 20.0 * level.level.max(1e-6).log10();
-        let share = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
-        let colour = if db > -3.0 {
-            egui::Color32::from_rgb(210, 50, 40)
-        } else if db > -12.0 {
-            egui::Color32::from_rgb(230, 170, 30)
-        } else {
-            egui::Color32::from_rgb(40, 170, 80)
-        };
-        let mut bar = rect;
-        bar.set_width(rect.width() * share);
-        painter.rect_filled(bar, 2.0, colour);
-        response.widget_info(|| {
-            egui::WidgetInfo::labeled(
-                egui::WidgetType::ProgressIndicator,
-                true,
-                format!("Input {} level {db:.0} dB", level.input),
-            )
-        });
-        if level.clipping() {
-            ui.colored_label(
-                egui::Color32::from_rgb(210, 50, 40),
-                "CLIP: turn the gain down",
-            );
-        }
-    });
+    level_meter(ui, level.input, level.level, level.clipping(), names);
     if let Some(quiet) = level.silent_for() {
         ui.colored_label(
             ui.visuals().warn_fg_color,
@@ -399,6 +367,12 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 if ui.button("Name players from the room plan").clicked() {
                     attribute_from_plan(app, &take);
                 }
+            }
+            let folder = app.lib.take_folder(&take);
+            for track in &take.tracks {
+                let names: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
+                ui.label(format!("Track {} {}", track.number, names.join(", ")));
+                waveform(ui, &mut app.peaks, &folder.join(&track.file), 40.0);
             }
             marker_ui(app, ui, &take);
             ui.separator();

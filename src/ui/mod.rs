@@ -17,7 +17,7 @@ mod recording;
 mod review;
 mod settings;
 mod start;
-mod widgets;
+pub mod widgets;
 
 pub use app::{BandroomApp, Mode, Screen};
 pub use recording::{DeviceChoice, SILENCE_WARNING};

@@ -73,7 +73,7 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
         .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
     {
         ui.label(format!("Your track ({})", track.file));
-        waveform(ui, &folder.join(&track.file), 80.0);
+        waveform(ui, &mut app.peaks, &folder.join(&track.file), 80.0);
     }
     let markers = app.lib.markers(take.id).unwrap_or_default();
     if !markers.is_empty() {

@@ -23,7 +23,8 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 app.class = Some(class.id);
                 app.lesson = Default::default();
             }
-            let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+            let plural =
+                |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             ui.label(format!(
                 "{} · {} · {}",
                 plural(class.pupils, "pupil", "pupils"),

@@ -1,12 +1,15 @@
 //! Small pieces more than one screen draws: a take's one-line caption, a row of level
-//! buttons, and a track's waveform from its peak file.
+//! buttons, an input's level meter, and a track's waveform from its peak file (read
+//! once into a cache). Public so the UI benchmark draws exactly what the app draws.
 //!
 //! Must not change the library.
 
 use crate::library::TakeSummary;
-use crate::record::peaks::read_peaks;
+use crate::record::peaks::{Peaks, read_peaks};
 use eframe::egui;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub fn take_caption(take: &TakeSummary) -> String {
     let when = take.recorded_at.replace('T', " ");
@@ -48,34 +51,56 @@ pub fn level_buttons(
     chosen
 }
 
-/// A track's waveform drawn from its `.peaks` file (written while recording), or a note
-/// saying the recording is missing.
-pub fn waveform(ui: &mut egui::Ui, wav: &Path, height: f32) {
-    let peaks = read_peaks(&wav.with_extension("peaks"));
+/// Peak files read once and kept, so drawing a waveform never touches the disk.
+#[derive(Default)]
+pub struct PeakCache {
+    peaks: HashMap<PathBuf, Option<Arc<Peaks>>>,
+}
+
+impl PeakCache {
+    /// The peaks of a track (`None` when its peak file is missing or unreadable).
+    pub fn get(&mut self, wav: &Path) -> Option<Arc<Peaks>> {
+        self.peaks
+            .entry(wav.to_path_buf())
+            .or_insert_with(|| read_peaks(&wav.with_extension("peaks")).ok().map(Arc::new))
+            .clone()
+    }
+
+    /// Adds peaks already in memory (a bench, or peaks computed elsewhere).
+    pub fn insert(&mut self, wav: &Path, peaks: Peaks) {
+        self.peaks.insert(wav.to_path_buf(), Some(Arc::new(peaks)));
+    }
+}
+
+/// A track's waveform from its peaks, or a note saying the recording is missing.
+pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f32) {
+    let peaks = cache.get(wav);
     let width = ui.available_width().max(100.0);
     let (response, painter) = ui.allocate_painter(egui::vec2(width, height), egui::Sense::hover());
     let rect = response.rect;
     painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
     match peaks {
-        Ok(peaks) if !peaks.buckets.is_empty() => {
-            let columns = rect.width().max(1.0) as usize;
+        Some(peaks) if !peaks.buckets.is_empty() => {
+            let columns = (rect.width().max(1.0) as usize).max(1);
             let per_column = peaks.buckets.len().div_ceil(columns).max(1);
             let colour = ui.visuals().selection.bg_fill;
+            let (mid, half) = (rect.center().y, rect.height() / 2.0);
+            // One rectangle per pixel column in one mesh: a 5-minute lane costs a few
+            // hundred quads however many peaks it has.
+            let mut mesh = egui::Mesh::default();
             for (x, chunk) in peaks.buckets.chunks(per_column).enumerate() {
                 let (lo, hi) = chunk.iter().fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| {
                     (lo.min(*a), hi.max(*b))
                 });
                 let px = rect.left() + x as f32;
-                let mid = rect.center().y;
-                let half = rect.height() / 2.0;
-                painter.line_segment(
-                    [
-                        egui::pos2(px, mid - hi.clamp(0.0, 1.0) * half),
-                        egui::pos2(px, mid - lo.clamp(-1.0, 0.0) * half),
-                    ],
-                    egui::Stroke::new(1.0, colour),
+                let top = mid - hi.clamp(0.0, 1.0) * half;
+                let bottom = (mid - lo.clamp(-1.0, 0.0) * half).max(top + 1.0);
+                mesh.add_colored_rect(
+                    egui::Rect::from_min_max(egui::pos2(px, top), egui::pos2(px + 1.0, bottom)),
+                    colour,
                 );
             }
+            painter.add(mesh);
             response.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::WidgetType::Other, true, "waveform")
             });
@@ -96,4 +121,40 @@ pub fn waveform(ui: &mut egui::Ui, wav: &Path, height: f32) {
             response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Other, true, text));
         }
     }
+}
+
+/// One input's level meter: −60 dBFS at the left, 0 at the right, green, amber, red.
+pub fn level_meter(ui: &mut egui::Ui, input: usize, level: f32, clipping: bool, names: &str) {
+    ui.horizontal(|ui| {
+        ui.label(format!("Input {input} {names}"));
+        let (response, painter) =
+            ui.allocate_painter(egui::vec2(220.0, 14.0), egui::Sense::hover());
+        let rect = response.rect;
+        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        let db = 20.0 * level.max(1e-6).log10();
+        let share = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
+        let colour = if db > -3.0 {
+            egui::Color32::from_rgb(210, 50, 40)
+        } else if db > -12.0 {
+            egui::Color32::from_rgb(230, 170, 30)
+        } else {
+            egui::Color32::from_rgb(40, 170, 80)
+        };
+        let mut bar = rect;
+        bar.set_width(rect.width() * share);
+        painter.rect_filled(bar, 2.0, colour);
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::WidgetType::ProgressIndicator,
+                true,
+                format!("Input {input} level {db:.0} dB"),
+            )
+        });
+        if clipping {
+            ui.colored_label(
+                egui::Color32::from_rgb(210, 50, 40),
+                "CLIP: turn the gain down",
+            );
+        }
+    });
 }
