@@ -325,3 +325,62 @@ fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
     h.run();
     assert!(!h.state().is_recording());
 }
+
+#[test]
+fn a_timing_suggestion_is_shown_and_enter_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    // Clapping Music, once through each shift, played into the virtual loopback with
+    // Ada on the first clapper's part: the take is analysed as it is filed.
+    assert_ok(&in_library(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1",
+            "--virtual-speed",
+            "10",
+            "--play",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--class",
+            DEMO_CLASS,
+            "--plays",
+            "1:Ada Brook:clapper 1",
+        ],
+    ));
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Go to the lesson").click();
+    h.run();
+    let suggestion = shown_text(&h.get_by_label_contains("suggested"));
+    let level: i64 = suggestion
+        .split_whitespace()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| panic!("{suggestion}"));
+    assert_contains(&suggestion, "Enter accepts");
+    let class = h.state().class.unwrap();
+    let ada = h
+        .state()
+        .library()
+        .find_pupil("Ada Brook", Some(class))
+        .unwrap();
+    assert!(
+        h.state().library().assessments(ada).unwrap().is_empty(),
+        "only suggested"
+    );
+    h.key_press(egui::Key::Enter);
+    h.run();
+    let judged = h.state().library().assessments(ada).unwrap();
+    assert_eq!(judged.len(), 1);
+    assert_eq!(
+        (judged[0].criterion.as_str(), judged[0].level),
+        ("pulse", level)
+    );
+}

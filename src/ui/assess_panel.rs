@@ -3,6 +3,10 @@
 //! records a judgement; the context (class, part, tier, instrument, groups, date) is
 //! attached by the library. Nothing is required and nothing nags.
 //!
+//! Where timing analysis has measured a track, the level the framework's rule gives is
+//! shown beside the criterion as a suggestion; **Enter** accepts it for the highlighted
+//! row. A suggestion is never recorded without the teacher.
+//!
 //! Must not decide levels: suggestions come from the library and are only shown.
 
 use super::app::BandroomApp;
@@ -59,6 +63,8 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     let mut cursor = app.lesson.cursor;
     cursor.performer = cursor.performer.min(performers.len() - 1);
     cursor.criterion = cursor.criterion.min(grid.criteria.len().saturating_sub(1));
+    let suggestions = app.lib.suggest_levels(take.id).unwrap_or_default();
+    let accept = !typing && ui.input(|i| i.key_pressed(egui::Key::Enter));
     let mut record: Option<(i64, String, i64)> = None;
     for (p_index, (pupil, name)) in performers.iter().enumerate() {
         ui.strong(name);
@@ -94,6 +100,27 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
                     && k < *levels
                 {
                     record = Some((*pupil, key.clone(), k as i64 + 1));
+                }
+                let suggested = suggestions
+                    .iter()
+                    .find(|s| s.pupil_id == *pupil && s.criterion.eq_ignore_ascii_case(key));
+                match suggested {
+                    Some(s) => {
+                        ui.label(format!(
+                            "suggested {} ({} {:.0} ms, {:.0} % of notes){}",
+                            s.level,
+                            s.measure,
+                            s.value_ms,
+                            s.hit_rate * 100.0,
+                            if here { " — Enter accepts" } else { "" }
+                        ));
+                        if here && accept {
+                            record = Some((*pupil, key.clone(), s.level));
+                        }
+                    }
+                    None => {
+                        ui.label("");
+                    }
                 }
                 ui.end_row();
             }
