@@ -274,11 +274,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
 fn print_summary(take: &TakeRecord, dir: &Path) {
     let secs = take.duration_secs;
     say!(
-        "{}: {} track(s), {}:{:04.1} at {} Hz, latency applied {} frames, {} gap(s){}",
+        "{}: {} track(s), {} at {} Hz, latency applied {} frames, {} gap(s){}",
         dir.display(),
         take.tracks.len(),
-        (secs / 60.0).floor(),
-        secs % 60.0,
+        bandroom::music::clock(secs),
         take.sample_rate_hz,
         take.latency.applied_frames,
         take.gaps.len(),

@@ -333,12 +333,11 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     let secs = summary.frames as f64 / f64::from(sample_rate);
     let peak_db = 20.0 * f64::from(summary.peak.max(1e-9)).log10();
     say!(
-        "{}: {} ({}, ♩ = {tempo}) — {}:{:04.1}, {sample_rate} Hz, {} ch, {}; peak {peak_db:.1} dBFS; {} notes, {} clicks",
+        "{}: {} ({}, ♩ = {tempo}) — {}, {sample_rate} Hz, {} ch, {}; peak {peak_db:.1} dBFS; {} notes, {} clicks",
         out.display(),
         plan.arrangement.title,
         plan.arrangement.meter,
-        (secs / 60.0).floor(),
-        secs % 60.0,
+        bandroom::music::clock(secs),
         channels,
         plan.format.describe(),
         summary.notes,

@@ -172,11 +172,9 @@ fn markers(lib: &Library, take: &TakeSummary, naming: &Naming) -> Result<Vec<Str
         .markers(take.id)?
         .into_iter()
         .map(|(frame, text, _)| {
-            let secs = frame as f64 / rate;
             format!(
-                "{}:{:04.1} {}",
-                (secs / 60.0).floor(),
-                secs % 60.0,
+                "{} {}",
+                crate::music::clock(frame as f64 / rate),
                 naming.hide(&text)
             )
         })
@@ -233,6 +231,24 @@ impl TakeAudio<'_> {
             path: Some(stem),
             markers: markers.to_vec(),
         }
+    }
+
+    /// A pupil's own tracks of a take, then the take's mix.
+    fn pupil_take(
+        &mut self,
+        take: &TakeSummary,
+        pupil: i64,
+        folder: &str,
+        markers: &[String],
+    ) -> Vec<AudioItem> {
+        let mut items: Vec<AudioItem> = take
+            .tracks
+            .iter()
+            .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
+            .map(|track| self.track(take, track, folder, markers))
+            .collect();
+        items.extend(self.mix(take));
+        items
     }
 
     fn mix(&mut self, take: &TakeSummary) -> Option<AudioItem> {
@@ -450,14 +466,7 @@ fn plan_progress(lib: &mut Library, request: &ExportRequest) -> Result<Plan, Exp
                     jobs: &mut plan.jobs,
                     mixes: &mut mixes,
                 };
-                for track in take
-                    .tracks
-                    .iter()
-                    .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil.id))
-                {
-                    audio.push(writer.track(&take, track, &folder, &take_markers));
-                }
-                audio.extend(writer.mix(&take));
+                audio.extend(writer.pupil_take(&take, pupil.id, &folder, &take_markers));
             }
             let reflections = lib
                 .reflections(pupil.id)?
@@ -674,14 +683,7 @@ fn plan_moderation(lib: &mut Library, request: &ExportRequest) -> Result<Plan, E
                     jobs: &mut plan.jobs,
                     mixes: &mut mixes,
                 };
-                for track in take
-                    .tracks
-                    .iter()
-                    .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil.id))
-                {
-                    audio.push(writer.track(&take, track, &safe_name(&label), &[]));
-                }
-                audio.extend(writer.mix(&take));
+                audio.extend(writer.pupil_take(&take, pupil.id, &safe_name(&label), &[]));
                 for pick in mine.iter().filter(|p| p.last_take == take_id) {
                     sheet.push(vec![
                         label.clone(),

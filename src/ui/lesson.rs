@@ -10,6 +10,7 @@ use super::assess_panel;
 use super::recording::{self, Playing};
 use super::widgets::{level_meter, take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
+use crate::music::clock;
 use eframe::egui;
 
 /// Inputs shown on the room plan when nothing was saved yet.
@@ -178,12 +179,8 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
         }
     });
     for (frame, text, author) in markers {
-        let secs = frame as f64 / f64::from(take.sample_rate_hz.max(1));
-        ui.label(format!(
-            "{}:{:04.1}  {text}  ({author})",
-            (secs / 60.0).floor(),
-            secs % 60.0
-        ));
+        let at = clock(frame as f64 / f64::from(take.sample_rate_hz.max(1)));
+        ui.label(format!("{at}  {text}  ({author})"));
     }
 }
 
@@ -267,12 +264,7 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.colored_label(
                 egui::Color32::from_rgb(210, 50, 40),
-                egui::RichText::new(format!(
-                    "● Recording {}:{:04.1}",
-                    (secs / 60.0).floor(),
-                    secs % 60.0
-                ))
-                .heading(),
+                egui::RichText::new(format!("● Recording {}", clock(secs))).heading(),
             );
             let xruns = rec.xruns();
             if xruns > 0 {

@@ -79,12 +79,8 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     if !markers.is_empty() {
         ui.strong("Your teacher marked:");
         for (frame, text, _) in markers {
-            let secs = frame as f64 / f64::from(take.sample_rate_hz.max(1));
-            ui.label(format!(
-                "{}:{:04.1}  {text}",
-                (secs / 60.0).floor(),
-                secs % 60.0
-            ));
+            let at = crate::music::clock(frame as f64 / f64::from(take.sample_rate_hz.max(1)));
+            ui.label(format!("{at}  {text}"));
         }
     }
     ui.separator();
