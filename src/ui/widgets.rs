@@ -55,6 +55,8 @@ pub fn level_buttons(
 #[derive(Default)]
 pub struct PeakCache {
     peaks: HashMap<PathBuf, Option<Arc<Peaks>>>,
+    /// (min, max) per pixel column, for the width each waveform was last drawn at.
+    columns: HashMap<PathBuf, (usize, Arc<Vec<(f32, f32)>>)>,
 }
 
 impl PeakCache {
@@ -66,6 +68,33 @@ impl PeakCache {
             .clone()
     }
 
+    /// The peaks of a track reduced to `width` columns, computed once per width.
+    pub fn columns(&mut self, wav: &Path, width: usize) -> Option<Arc<Vec<(f32, f32)>>> {
+        if let Some((w, cols)) = self.columns.get(wav)
+            && *w == width
+        {
+            return Some(Arc::clone(cols));
+        }
+        let peaks = self.get(wav)?;
+        if peaks.buckets.is_empty() {
+            return None;
+        }
+        let per_column = peaks.buckets.len().div_ceil(width.max(1)).max(1);
+        let cols: Vec<(f32, f32)> = peaks
+            .buckets
+            .chunks(per_column)
+            .map(|chunk| {
+                chunk.iter().fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| {
+                    (lo.min(*a), hi.max(*b))
+                })
+            })
+            .collect();
+        let cols = Arc::new(cols);
+        self.columns
+            .insert(wav.to_path_buf(), (width, Arc::clone(&cols)));
+        Some(cols)
+    }
+
     /// Adds peaks already in memory (a bench, or peaks computed elsewhere).
     pub fn insert(&mut self, wav: &Path, peaks: Peaks) {
         self.peaks.insert(wav.to_path_buf(), Some(Arc::new(peaks)));
@@ -74,24 +103,19 @@ impl PeakCache {
 
 /// A track's waveform from its peaks, or a note saying the recording is missing.
 pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f32) {
-    let peaks = cache.get(wav);
     let width = ui.available_width().max(100.0);
     let (response, painter) = ui.allocate_painter(egui::vec2(width, height), egui::Sense::hover());
     let rect = response.rect;
     painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
-    match peaks {
-        Some(peaks) if !peaks.buckets.is_empty() => {
-            let columns = (rect.width().max(1.0) as usize).max(1);
-            let per_column = peaks.buckets.len().div_ceil(columns).max(1);
+    let columns = cache.columns(wav, rect.width().max(1.0) as usize);
+    match columns {
+        Some(columns) => {
             let colour = ui.visuals().selection.bg_fill;
             let (mid, half) = (rect.center().y, rect.height() / 2.0);
             // One rectangle per pixel column in one mesh: a 5-minute lane costs a few
             // hundred quads however many peaks it has.
             let mut mesh = egui::Mesh::default();
-            for (x, chunk) in peaks.buckets.chunks(per_column).enumerate() {
-                let (lo, hi) = chunk.iter().fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| {
-                    (lo.min(*a), hi.max(*b))
-                });
+            for (x, (lo, hi)) in columns.iter().enumerate() {
                 let px = rect.left() + x as f32;
                 let top = mid - hi.clamp(0.0, 1.0) * half;
                 let bottom = (mid - lo.clamp(-1.0, 0.0) * half).max(top + 1.0);
