@@ -82,7 +82,7 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     // every input: the meters move while it runs.
     h.state_mut().device = DeviceChoice::Virtual;
     h.state_mut().arrangement = Some("clapping-music".into());
-    h.get_by_label("● Record (R)").click();
+    h.get_by_label("Record (R)").click();
     h.run_steps(2);
     assert!(h.state().is_recording());
     let mut loudest = 0.0f32;
@@ -97,7 +97,7 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         "the meters showed the count-in and claps: {loudest}"
     );
     h.get_by_label_contains("Input 1 level");
-    h.get_by_label("■ Stop (Space)").click();
+    h.get_by_label("Stop (Space)").click();
     h.run();
     assert!(!h.state().is_recording());
     assert!(h.get_all_by_label_contains("Take 1 ·").next().is_some());
@@ -282,12 +282,12 @@ fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
     h.state_mut().repeats = Some(1);
     h.state_mut().screen = Screen::Lesson;
     h.run();
-    h.get_by_label("● Record (R)").click();
+    h.get_by_label("Record (R)").click();
     h.run_steps(2);
     h.get_by_label("Class view").click();
     h.run_steps(2);
     h.get_by_label("count-in");
-    h.get_by_label("● REC");
+    h.get_by_label("REC");
     let mut seen = None;
     let mut sections = Vec::new();
     for _ in 0..1000 {
@@ -321,7 +321,7 @@ fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
     );
     h.state_mut().screen = Screen::Lesson;
     h.run_steps(2);
-    h.get_by_label("■ Stop (Space)").click();
+    h.get_by_label("Stop (Space)").click();
     h.run();
     assert!(!h.state().is_recording());
 }

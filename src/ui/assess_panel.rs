@@ -53,7 +53,7 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
         return;
     };
     ui.heading("Judge this take");
-    ui.label("Click a level, or press 1–5 for the highlighted row; ↓ skips a row.");
+    ui.label("Click a level, or press 1–5 for the highlighted row; the down arrow skips a row.");
     let typing = ui.ctx().wants_keyboard_input();
     let pressed = if typing {
         None

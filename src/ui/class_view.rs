@@ -15,6 +15,14 @@ fn big(ui: &mut egui::Ui, text: impl Into<String>, size: f32, colour: egui::Colo
     response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &text));
 }
 
+/// A red light and "REC", drawn rather than typed so every font has it.
+fn recording_light(ui: &mut egui::Ui, unit: f32) {
+    let red = egui::Color32::from_rgb(210, 40, 40);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(unit, unit), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), unit * 0.4, red);
+    big(ui, "REC", unit, red);
+}
+
 /// One part's rhythm grid: a cell per step, the step being played outlined.
 fn grid_ui(ui: &mut egui::Ui, name: &str, grid: &str, playing_step: Option<usize>, size: f32) {
     let steps: Vec<char> = grid
@@ -78,7 +86,7 @@ pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         return;
     };
     ui.horizontal(|ui| {
-        big(ui, "● REC", unit, egui::Color32::from_rgb(210, 40, 40));
+        recording_light(ui, unit);
         if let Some(music) = &recording.music {
             big(ui, &music.arrangement.title, unit * 0.8, text);
         }

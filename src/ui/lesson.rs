@@ -53,8 +53,9 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     };
     ui.heading("Room plan");
     let mut changed = false;
-    ui.horizontal_wrapped(|ui| {
-        for seat in &mut app.lesson.plan {
+    // Four inputs to a row, as the interface's channels sit on most classroom desks.
+    egui::Grid::new("room plan").show(ui, |ui| {
+        for (index, seat) in app.lesson.plan.iter_mut().enumerate() {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.set_width(150.0);
                 ui.strong(format!("Input {}", seat.input));
@@ -94,6 +95,9 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
                         }
                     });
             });
+            if index % 4 == 3 {
+                ui.end_row();
+            }
         }
     });
     if changed {
@@ -264,7 +268,7 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.colored_label(
                 egui::Color32::from_rgb(210, 50, 40),
-                egui::RichText::new(format!("● Recording {}", clock(secs))).heading(),
+                egui::RichText::new(format!("Recording {}", clock(secs))).heading(),
             );
             let xruns = rec.xruns();
             if xruns > 0 {
@@ -285,14 +289,22 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 .collect();
             meter_ui(ui, level, &names.join(", "));
         }
-        if ui.button("■ Stop (Space)").clicked() || (space && !typing) {
+        if ui
+            .button(egui::RichText::new("Stop (Space)").heading())
+            .clicked()
+            || (space && !typing)
+        {
             app.stop_recording();
         }
         return;
     }
     ui.horizontal(|ui| {
         if ui
-            .button(egui::RichText::new("● Record (R)").heading())
+            .button(
+                egui::RichText::new("Record (R)")
+                    .heading()
+                    .color(egui::Color32::from_rgb(200, 40, 40)),
+            )
             .clicked()
             || (r && !typing)
         {

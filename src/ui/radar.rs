@@ -84,7 +84,7 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
         for (index, outline) in outlines.iter().enumerate() {
             ui.colored_label(
                 PENS[index.min(PENS.len() - 1)],
-                format!("■ {}", outline.caption),
+                format!("— {}", outline.caption),
             );
         }
     });
