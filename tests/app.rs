@@ -82,6 +82,12 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     // every input: the meters move while it runs.
     h.state_mut().device = DeviceChoice::Virtual;
     h.state_mut().arrangement = Some("clapping-music".into());
+    h.run();
+    // Input 1 plays the first clapper's part.
+    h.get_all_by_value("no part").next().unwrap().click();
+    h.run();
+    h.get_by_label("clapper 1").click();
+    h.run();
     h.get_by_label("Record (R)").click();
     h.run_steps(2);
     assert!(h.state().is_recording());

@@ -23,6 +23,8 @@ pub struct LessonState {
     plan_class: Option<i64>,
     pub(super) selected_take: Option<i64>,
     marker_text: String,
+    /// The parts of the arrangement named here, for the room plan's part choice.
+    parts: (Option<String>, Vec<String>),
     pub(super) cursor: assess_panel::Cursor,
 }
 
@@ -51,6 +53,21 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     let Some(pupils) = app.report(pupils) else {
         return;
     };
+    // The arrangement's parts, so each seat can say what it plays (named on the take,
+    // and kept with every judgement).
+    // Loaded when the arrangement changes, not every frame.
+    if app.lesson.parts.0 != app.arrangement {
+        let parts = app
+            .arrangement
+            .as_deref()
+            .and_then(|name| {
+                crate::music::resolve_in(name, Some(&app.root.join("arrangements"))).ok()
+            })
+            .map(|arr| arr.parts.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default();
+        app.lesson.parts = (app.arrangement.clone(), parts);
+    }
+    let parts = app.lesson.parts.1.clone();
     ui.heading("Room plan");
     let mut changed = false;
     // Four inputs to a row, as the interface's channels sit on most classroom desks.
@@ -94,6 +111,20 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
                             }
                         }
                     });
+                if !parts.is_empty() {
+                    let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
+                    egui::ComboBox::from_id_salt(("part", seat.input))
+                        .selected_text(shown)
+                        .show_ui(ui, |ui| {
+                            for part in &parts {
+                                let chosen = seat.part.as_deref() == Some(part.as_str());
+                                if ui.selectable_label(chosen, part).clicked() {
+                                    seat.part = Some(part.clone());
+                                    changed = true;
+                                }
+                            }
+                        });
+                }
             });
             if index % 4 == 3 {
                 ui.end_row();
