@@ -51,12 +51,15 @@ pub fn level_buttons(
     chosen
 }
 
+/// (min, max) of a waveform per pixel column.
+pub type Columns = Arc<Vec<(f32, f32)>>;
+
 /// Peak files read once and kept, so drawing a waveform never touches the disk.
 #[derive(Default)]
 pub struct PeakCache {
     peaks: HashMap<PathBuf, Option<Arc<Peaks>>>,
     /// (min, max) per pixel column, for the width each waveform was last drawn at.
-    columns: HashMap<PathBuf, (usize, Arc<Vec<(f32, f32)>>)>,
+    columns: HashMap<PathBuf, (usize, Columns)>,
 }
 
 impl PeakCache {
@@ -69,7 +72,7 @@ impl PeakCache {
     }
 
     /// The peaks of a track reduced to `width` columns, computed once per width.
-    pub fn columns(&mut self, wav: &Path, width: usize) -> Option<Arc<Vec<(f32, f32)>>> {
+    pub fn columns(&mut self, wav: &Path, width: usize) -> Option<Columns> {
         if let Some((w, cols)) = self.columns.get(wav)
             && *w == width
         {
