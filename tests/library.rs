@@ -1228,3 +1228,44 @@ fn recording_for_an_unknown_class_stops_before_anything_is_made() {
     );
     assert_contains(&stderr(&bad), "unknown purpose \"fun\"");
 }
+
+#[test]
+fn takes_filed_in_the_same_second_get_folders_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lib = Library::open(dir.path()).unwrap();
+    let mut folders = std::collections::HashSet::new();
+    for _ in 0..60 {
+        let lesson = lib.lesson_for_today(None).unwrap();
+        let staged = lib.staging_folder().unwrap();
+        write_wav(&staged.join("input-1.wav"), 480, 1);
+        let take = bandroom::library::NewTake {
+            // Every take claims the same second, as loop-recording or an import can.
+            recorded_at: "2026-11-24T10:00:00Z".into(),
+            arrangement: None,
+            tempo_bpm: None,
+            repeats: None,
+            count_in_bars: 0,
+            host: "virtual".into(),
+            input_device: "virtual".into(),
+            output_device: "virtual".into(),
+            sample_rate_hz: 48_000,
+            latency_applied_frames: 0,
+            frames: 480,
+            duration_secs: 0.01,
+            xruns: 0,
+            gaps: 0,
+            complete: true,
+            purpose: bandroom::library::Purpose::Rehearsal,
+            tracks: vec![bandroom::library::NewTrack {
+                number: 1,
+                file: "input-1.wav".into(),
+                input_channel: Some(1),
+                midi_port: None,
+                frames: 480,
+            }],
+        };
+        let (_, folder) = lib.register_take(lesson, &staged, &take).unwrap();
+        assert!(folder.join("input-1.wav").is_file());
+        assert!(folders.insert(folder), "two takes share a folder");
+    }
+}

@@ -335,12 +335,26 @@ impl Library {
             .get(11..19)
             .unwrap_or("000000")
             .replace(':', "");
-        let relative = format!("{TAKES_DIR}/{date}/{time}-{}", unique_suffix());
-        let destination = self.root.join(&relative);
-        if let Some(parent) = destination.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| LibraryError::unwritable(parent, &e))?;
-        }
+        let base = format!("{TAKES_DIR}/{date}/{time}-{}", unique_suffix());
+        let parent = self.root.join(TAKES_DIR).join(&date);
+        std::fs::create_dir_all(&parent).map_err(|e| LibraryError::unwritable(&parent, &e))?;
+        let root = self.root.clone();
         let tx = self.write()?;
+        // Takes filed in the same second (loop-recording, a busy import) must not share a
+        // folder: count up until neither the library nor the disk has the name.
+        let mut relative = base.clone();
+        for n in 2.. {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM take WHERE folder = ?1)",
+                [&relative],
+                |r| r.get(0),
+            )?;
+            if !taken && !root.join(&relative).exists() {
+                break;
+            }
+            relative = format!("{base}-{n}");
+        }
+        let destination = root.join(&relative);
         let months: i64 = tx.query_row(
             "SELECT CAST(value AS INTEGER) FROM setting WHERE key = ?1",
             [format!("retention.{}", take.purpose.as_str())],
