@@ -9,6 +9,7 @@ pub mod audio;
 pub mod engine;
 pub mod export;
 pub mod library;
+pub mod midi;
 pub mod music;
 pub mod record;
 pub mod session;

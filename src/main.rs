@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    bandroom::midi::quiet_jack();
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

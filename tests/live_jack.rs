@@ -72,6 +72,31 @@ impl JackServer {
             .unwrap()
     }
 
+    /// One of JACK's example clients (MIDI sequencer, MIDI monitor) on this server.
+    fn spawn_tool(&self, tool: &str, args: &[&str]) -> Child {
+        Command::new(tool)
+            .args(args)
+            .env("JACK_DEFAULT_SERVER", &self.name)
+            .env("JACK_NO_START_SERVER", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("JACK's example clients are installed (jackd2)")
+    }
+
+    /// Waits until every one of `ports` exists.
+    fn wait_for_ports(&self, ports: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let listed = String::from_utf8_lossy(&self.tool("jack_lsp", &[]).stdout).to_string();
+            if ports.iter().all(|p| listed.lines().any(|l| l == *p)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "ports {ports:?} never appeared");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Patches bandroom's first output port to its first input port, as a loopback
     /// cable would, as soon as both exist.
     fn loopback_when_ready(&self) {
@@ -371,4 +396,302 @@ fn a_server_that_is_not_running_is_named() {
         "{message}"
     );
     assert!(!dir.path().join("take").exists());
+}
+
+/// What a MIDI monitor printed: (status byte, data bytes) per message, in order.
+fn monitored(mut monitor: Child) -> Vec<Vec<u8>> {
+    let _ = Command::new("kill")
+        .args(["-INT", &monitor.id().to_string()])
+        .status();
+    let output = monitor.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (_, bytes) = line.split_once(':')?;
+            let bytes: Vec<u8> = bytes
+                .split_whitespace()
+                .map_while(|b| u8::from_str_radix(b, 16).ok())
+                .collect();
+            (!bytes.is_empty()).then_some(bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_part_sent_out_over_midi_and_played_back_in_lines_up_with_the_timeline() {
+    let server = JackServer::start("midi");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A monitor stands for the sound module; a silent sequencer for a keyboard nobody plays.
+    let monitor = server.spawn_tool("jack_midi_dump", &["mon"]);
+    let mut keyboard = server.spawn_tool(
+        "jack_midiseq",
+        &["idle", "48000000", "47999000", "60", "10"],
+    );
+    server.wait_for_ports(&["mon:input", "idle:out"]);
+    let record = server.bandroom(
+        d,
+        &[
+            "record",
+            "--host",
+            "jack",
+            "--inputs",
+            "1",
+            "--play",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--tempo",
+            "184",
+            "--midi-out",
+            "clapper-1=mon@10#1",
+            "--midi-clock",
+            "mon",
+            "--midi-inputs",
+            "idle",
+            "--out",
+            "take",
+        ],
+    );
+    // The part also goes straight back into bandroom's keyboard input: a MIDI loopback.
+    server.wait_for_ports(&["bandroom-out-1:part-1", "bandroom-in-1:keys-1"]);
+    assert!(
+        server
+            .tool(
+                "jack_connect",
+                &["bandroom-out-1:part-1", "bandroom-in-1:keys-1"]
+            )
+            .status
+            .success()
+    );
+    finish(record);
+    let _ = keyboard.kill();
+    let _ = keyboard.wait();
+
+    let messages = monitored(monitor);
+    let events = read_events(&{
+        let out = common::bandroom(
+            &[
+                "render",
+                "clapping-music",
+                "--repeats",
+                "1",
+                "--tempo",
+                "184",
+                "--out",
+                "r.wav",
+                "--events",
+                "ev.csv",
+            ],
+            d,
+        );
+        assert_ok(&out);
+        d.join("ev.csv")
+    });
+    let expected = events.iter().filter(|e| e.part == "clapper 1").count();
+    let note_ons: Vec<&Vec<u8>> = messages
+        .iter()
+        .filter(|m| m[0] == 0x99 && m[2] > 0)
+        .collect();
+    let note_offs = messages
+        .iter()
+        .filter(|m| m[0] == 0x89 || (m[0] == 0x99 && m[2] == 0))
+        .count();
+    assert_eq!(
+        note_ons.len(),
+        expected,
+        "every note of clapper 1, on channel 10"
+    );
+    assert_eq!(note_offs, expected, "and every one ended");
+    assert!(
+        messages.iter().all(|m| m[0] >= 0xF0 || (m[0] & 0x0F) == 9),
+        "nothing on another channel"
+    );
+    let first_note = messages.iter().position(|m| m[0] == 0x99).unwrap();
+    assert_eq!(
+        messages[0],
+        vec![0xC9, 0],
+        "the program is chosen before the first note"
+    );
+    let start = messages.iter().position(|m| m == &vec![0xFA]).unwrap();
+    let stop = messages.iter().rposition(|m| m == &vec![0xFC]).unwrap();
+    assert!(
+        start < first_note && stop > first_note,
+        "clock start before, stop after"
+    );
+    let pulses = messages.iter().filter(|m| m == &&vec![0xF8]).count();
+    // Clapping Music is in 12/8: each clicked beat is a dotted quarter, 1.5 quarters.
+    let quarters = events.iter().filter(|e| e.part == "click").count() * 3 / 2;
+    assert!(
+        pulses.abs_diff(24 * quarters) <= 24,
+        "24 clock pulses per quarter note: {pulses} for {quarters} quarters"
+    );
+
+    // The keyboard track holds the part as it came back, on the take's timeline.
+    let analysis = common::bandroom(
+        &[
+            "analyze",
+            "take/keys-1.mid",
+            "--arrangement",
+            "clapping-music",
+            "--part",
+            "clapper 1",
+            "--repeats",
+            "1",
+            "--tempo",
+            "184",
+            "--json",
+        ],
+        d,
+    );
+    assert_ok(&analysis);
+    let json: serde_json::Value = serde_json::from_slice(&analysis.stdout).unwrap();
+    let summary = &json["summary"];
+    assert_eq!(summary["hits"], expected, "{summary}");
+    assert_eq!(summary["extras"], 0, "{summary}");
+    // Out and back in costs JACK a period or two each way (5.3 ms per period here), and
+    // midir stamps a whole period's messages with one time: late by 0-4 periods, steady.
+    let mean = summary["mean_deviation_ms"].as_f64().unwrap();
+    let sd = summary["sd_deviation_ms"].as_f64().unwrap();
+    println!("MIDI out and back in: mean deviation {mean:.1} ms, spread {sd:.1} ms");
+    assert!((-2.0..=22.0).contains(&mean), "mean deviation {mean} ms");
+    assert!(sd < 6.0, "spread {sd} ms");
+    let take = take_json(&d.join("take"));
+    assert_eq!(take["midi_tracks"][0]["notes"], expected);
+    assert_eq!(take["midi_tracks"][0]["port"], "idle:out");
+}
+
+#[test]
+fn a_learnt_pedal_starts_and_stops_a_take_and_an_unplugged_keyboard_keeps_its_notes() {
+    let server = JackServer::start("pedal");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A "pedal" pressed every 3 s (a key, C4) and a keyboard playing E4 four times a second.
+    let mut pedal = server.spawn_tool("jack_midiseq", &["pedal", "144000", "0", "60", "2400"]);
+    let mut keys = server.spawn_tool("jack_midiseq", &["keys", "12000", "0", "64", "2000"]);
+    server.wait_for_ports(&["pedal:out", "keys:out"]);
+    let learn = server.bandroom(
+        d,
+        &[
+            "pedal",
+            "learn",
+            "record",
+            "--port",
+            "pedal",
+            "--timeout",
+            "10",
+        ],
+    );
+    let said = String::from_utf8_lossy(&finish(learn).stdout).to_string();
+    assert!(said.contains("note60@1"), "{said}");
+
+    let mut record = server.bandroom(
+        d,
+        &[
+            "record",
+            "--host",
+            "jack",
+            "--inputs",
+            "1",
+            "--midi-inputs",
+            "keys",
+            "--pedal-port",
+            "pedal",
+            "--wait-for-pedal",
+            "--out",
+            "take",
+        ],
+    );
+    // Once the take runs, the keyboard is unplugged part-way.
+    let stderr = record.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            seen.push(line);
+        }
+        seen
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d.join("take/take.json").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the pedal never started the take"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = keys.kill();
+    let _ = keys.wait();
+    let status = record.wait().unwrap();
+    let stderr = lines.join().unwrap().join("\n");
+    let _ = pedal.kill();
+    let _ = pedal.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("pedal: stopping the take"), "{stderr}");
+    assert!(stderr.contains("keys:out disappeared"), "{stderr}");
+    let take = take_json(&d.join("take"));
+    let secs = take["duration_secs"].as_f64().unwrap();
+    assert!(
+        (2.5..=3.5).contains(&secs),
+        "one press to the next is 3 s: {secs}"
+    );
+    let track = &take["midi_tracks"][0];
+    let unplugged = track["unplugged_at_frame"].as_u64().unwrap();
+    assert!(
+        unplugged > 48_000 && unplugged < 144_000,
+        "unplugged at {unplugged}"
+    );
+    let notes = track["notes"].as_u64().unwrap();
+    assert!(
+        (4..=11).contains(&notes),
+        "about 1.5 s of E4s at 4 a second are kept: {notes}"
+    );
+    let onsets = bandroom::midi::read_note_onsets(&d.join("take/keys-1.mid"), 48_000).unwrap();
+    assert_eq!(onsets.len() as u64, notes);
+    assert!(
+        onsets
+            .windows(2)
+            .all(|w| (w[1] - w[0]).abs_diff(12_000) <= 600),
+        "{onsets:?}"
+    );
+}
+
+#[test]
+fn a_midi_port_that_does_not_exist_is_named_before_anything_is_recorded() {
+    let server = JackServer::start("noport");
+    let dir = tempfile::tempdir().unwrap();
+    let output = server
+        .bandroom(
+            dir.path(),
+            &[
+                "record",
+                "--host",
+                "jack",
+                "--inputs",
+                "1",
+                "--seconds",
+                "1",
+                "--midi-inputs",
+                "keystation",
+                "--out",
+                "take",
+            ],
+        )
+        .wait_with_output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = stderr(&output);
+    assert!(
+        said.contains("no MIDI input port called \"keystation\""),
+        "{said}"
+    );
+    assert!(said.contains("plug the keyboard in"), "{said}");
+    assert!(
+        !dir.path().join("take/take.json").exists(),
+        "no take was started"
+    );
 }

@@ -6,10 +6,14 @@
 //! capture frame and removes the calibrated round-trip correction, giving the engine
 //! frame that was sounding when the block reached the microphone. Stamps jitter, so
 //! each side trusts its own frame counting and re-anchors only on a real jump (an xrun).
+//! The output side also publishes which frame is at the speaker at what wall-clock
+//! moment, so MIDI (stamped on arrival by another thread, never by a callback) can be
+//! put on the same timeline, and parts sent out over MIDI can be timed to the speaker.
 //! Real-time: both halves run inside device callbacks and only touch atomics.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering, fence};
+use std::time::{Duration, Instant};
 
 /// When a block's first frame reaches the speakers, in device-clock frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +41,14 @@ pub struct ClockAnchor {
     output_block_frames: AtomicI64,
     output_latency: AtomicI64,
     input_latency: AtomicI64,
+    /// Where wall-clock nanoseconds are counted from.
+    wall_base: Instant,
+    /// Seqlock over the pair below: odd while the output callback writes it.
+    wall_seq: AtomicU64,
+    /// Nanoseconds after `wall_base` of the last output callback.
+    wall_ns: AtomicU64,
+    /// The engine frame at the speaker at that moment.
+    wall_frame: AtomicI64,
 }
 
 impl ClockAnchor {
@@ -46,6 +58,58 @@ impl ClockAnchor {
             output_block_frames: AtomicI64::new(0),
             output_latency: AtomicI64::new(0),
             input_latency: AtomicI64::new(0),
+            wall_base: Instant::now(),
+            wall_seq: AtomicU64::new(0),
+            wall_ns: AtomicU64::new(0),
+            wall_frame: AtomicI64::new(UNSET),
+        })
+    }
+
+    /// The last published (moment, engine frame at the speaker), read consistently.
+    fn speaker_anchor(&self) -> Option<(Instant, i64)> {
+        loop {
+            let before = self.wall_seq.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let ns = self.wall_ns.load(Ordering::Relaxed);
+            let frame = self.wall_frame.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if self.wall_seq.load(Ordering::Relaxed) == before {
+                if frame == UNSET {
+                    return None;
+                }
+                return Some((self.wall_base + Duration::from_nanos(ns), frame));
+            }
+        }
+    }
+
+    /// The engine frame sounding at the speaker at `at` (extrapolated from the last
+    /// output callback at `rate_hz`), once the output has started. Not for callbacks.
+    pub fn speaker_frame_at(&self, at: Instant, rate_hz: u32) -> Option<i64> {
+        let (anchor_at, frame) = self.speaker_anchor()?;
+        let ns = if at >= anchor_at {
+            at.duration_since(anchor_at).as_nanos() as i128
+        } else {
+            -(anchor_at.duration_since(at).as_nanos() as i128)
+        };
+        let frames = (ns * i128::from(rate_hz) + 500_000_000).div_euclid(1_000_000_000);
+        Some(frame + frames as i64)
+    }
+
+    /// The moment engine frame `frame` reaches the speaker, once the output has started.
+    /// Not for callbacks.
+    pub fn speaker_instant_of(&self, frame: i64, rate_hz: u32) -> Option<Instant> {
+        let (anchor_at, anchor_frame) = self.speaker_anchor()?;
+        let rate = i128::from(rate_hz.max(1));
+        let ns = i128::from(frame - anchor_frame) * 1_000_000_000 / rate;
+        Some(if ns >= 0 {
+            anchor_at + Duration::from_nanos(ns as u64)
+        } else {
+            anchor_at
+                .checked_sub(Duration::from_nanos(ns.unsigned_abs() as u64))
+                .unwrap_or(anchor_at)
         })
     }
 
@@ -88,6 +152,16 @@ impl OutputClock {
         self.anchor
             .output_block_frames
             .store(frames as i64, Ordering::Relaxed);
+        // Instant::now reads the vDSO clock: no syscall, lock or allocation.
+        let ns = Instant::now()
+            .saturating_duration_since(self.anchor.wall_base)
+            .as_nanos() as u64;
+        let at_speaker = engine_frame as i64 - stamp.reported_latency_frames;
+        let anchor = &self.anchor;
+        anchor.wall_seq.fetch_add(1, Ordering::AcqRel);
+        anchor.wall_ns.store(ns, Ordering::Relaxed);
+        anchor.wall_frame.store(at_speaker, Ordering::Relaxed);
+        anchor.wall_seq.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -167,5 +241,33 @@ mod tests {
         // A whole lost block is a jump: the next block lands where it really was.
         assert_eq!(input.timeline_frame(inp(1320), 64), Some(310));
         assert_eq!(anchor.reported_latency_frames(), 128);
+    }
+
+    #[test]
+    fn wall_clock_moments_map_to_the_frame_at_the_speaker_and_back() {
+        let anchor = ClockAnchor::new();
+        let rate = 48_000;
+        assert_eq!(anchor.speaker_frame_at(Instant::now(), rate), None);
+        let mut output = OutputClock::new(&anchor);
+        let before = Instant::now();
+        output.on_block(
+            48_000,
+            256,
+            OutputStamp {
+                playback_frame: 0,
+                reported_latency_frames: 480,
+            },
+        );
+        let after = Instant::now();
+        // Somewhere between the two readings the speaker played frame 48000 - 480.
+        let early = anchor.speaker_frame_at(before, rate).unwrap_or(i64::MIN);
+        let late = anchor.speaker_frame_at(after, rate).unwrap_or(i64::MIN);
+        assert!(early <= 47_520 && late >= 47_520, "{early}..{late}");
+        let later = after + Duration::from_millis(100);
+        let frame = anchor.speaker_frame_at(later, rate).unwrap_or(0);
+        assert_eq!(frame - late, 4_800);
+        let back = anchor.speaker_instant_of(frame, rate).unwrap_or(before);
+        let error = back.max(later) - back.min(later);
+        assert!(error < Duration::from_micros(30), "{error:?}");
     }
 }

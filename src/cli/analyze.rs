@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct AnalyzeArgs {
-    /// The recorded (or rendered) track, a WAV file
+    /// The recorded (or rendered) track: a WAV file, or a keyboard's .mid (its note-ons
+    /// are the onsets)
     pub track: PathBuf,
     /// The arrangement the track played along with
     #[arg(long, value_name = "ARR")]
@@ -50,8 +51,40 @@ pub struct AnalyzeArgs {
     pub json: bool,
 }
 
+/// What a track holds for analysis: sound to find onsets in, or a keyboard's note-ons.
+pub enum Track {
+    Audio(Vec<f32>),
+    Keys(Vec<u64>),
+}
+
+fn is_midi(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+}
+
+/// The track and its rate: a WAV at its own rate, a `.mid` at `rate` (48 kHz when not
+/// given: MIDI files keep time in seconds, so any rate places notes the same).
+pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32)> {
+    if is_midi(path) {
+        let rate = rate.unwrap_or(48_000);
+        let onsets = bandroom::midi::read_note_onsets(path, rate)?;
+        return Ok((Track::Keys(onsets), rate));
+    }
+    let (samples, track_rate) = read_wav_track(path)?;
+    if let Some(rate) = rate
+        && rate != track_rate
+    {
+        bail!(
+            "{} is at {track_rate} Hz but the timeline is at {rate} Hz: analyse at the track's own rate",
+            path.display()
+        );
+    }
+    Ok((Track::Audio(samples), track_rate))
+}
+
 /// The track as mono samples, and its rate.
-pub fn read_track(path: &Path) -> Result<(Vec<f32>, u32)> {
+fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32)> {
     let mut reader = hound::WavReader::open(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
@@ -79,14 +112,7 @@ pub fn read_track(path: &Path) -> Result<(Vec<f32>, u32)> {
 }
 
 pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
-    let (samples, track_rate) = read_track(&args.track)?;
-    let rate = args.sample_rate.unwrap_or(track_rate);
-    if rate != track_rate {
-        bail!(
-            "{} is at {track_rate} Hz but --sample-rate says {rate} Hz: analyse at the track's own rate",
-            args.track.display()
-        );
-    }
+    let (samples, rate) = read_track(&args.track, args.sample_rate)?;
     let window = Window::parse(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
     let bands = Bands::parse(&args.bands).map_err(|e| anyhow::anyhow!("--bands: {e}"))?;
     let (arrangement, options) = plan_performance(&args.arrangement, &args.performance, library)?;
@@ -122,7 +148,7 @@ pub struct Judging {
 /// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
 /// `options`.
 pub fn analyse(
-    samples: &[f32],
+    track: &Track,
     rate: u32,
     arrangement: &Arrangement,
     options: ScoreOptions,
@@ -174,10 +200,11 @@ pub fn analyse(
     let half_beat = score.meter.beat_ticks() / 2;
     let listen_from =
         shift(tempo_map.frame_at_tick(score.count_in_ticks.saturating_sub(half_beat))).unwrap_or(0);
-    let onsets: Vec<u64> = detect(samples, rate, OnsetSettings::default())
-        .into_iter()
-        .filter(|f| *f >= listen_from)
-        .collect();
+    let (samples, found): (&[f32], Vec<u64>) = match track {
+        Track::Audio(samples) => (samples, detect(samples, rate, OnsetSettings::default())),
+        Track::Keys(onsets) => (&[], onsets.clone()),
+    };
+    let onsets: Vec<u64> = found.into_iter().filter(|f| *f >= listen_from).collect();
     let window = window.frames(score.tempo.as_f64(), rate);
     let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
     let summary = summarise(&notes, extras.len(), rate, bands);
@@ -225,8 +252,13 @@ pub fn analyse(
         })
         .collect();
     let mut warnings = Vec::new();
+    let keys = matches!(track, Track::Keys(_));
     if onsets.is_empty() {
-        warnings.push("no onsets found: is the track silent, or the microphone off?".to_string());
+        warnings.push(if keys {
+            "no notes found: was the keyboard connected and played?".to_string()
+        } else {
+            "no onsets found: is the track silent, or the microphone off?".to_string()
+        });
     }
     let clipped = samples.iter().filter(|x| x.abs() >= 0.999).count();
     if clipped * 1000 > samples.len() {
@@ -235,7 +267,8 @@ pub fn analyse(
             clipped as f64 * 100.0 / samples.len() as f64
         ));
     }
-    let end = samples.len() as u64;
+    // A keyboard's file has no length of its own: the take's audio has.
+    let end = if keys { u64::MAX } else { samples.len() as u64 };
     let beyond = expected.iter().filter(|e| e.frame >= end).count();
     if beyond > 0 {
         warnings.push(format!(

@@ -30,6 +30,7 @@ mod export;
 mod import;
 mod judgements;
 mod maintenance;
+mod midi;
 mod moderation;
 mod performers;
 mod practice;
@@ -94,6 +95,11 @@ pub enum Action {
     Calibrate(devices::CalibrateArgs),
     /// Record inputs, each to its own WAV, optionally while playing an arrangement
     Record(record::RecordArgs),
+    /// List MIDI inputs (keyboards, pedals) and outputs (instruments) by name
+    MidiPorts,
+    /// The hands-free pedal: learn it from one press, list, set or forget it
+    #[command(subcommand)]
+    Pedal(midi::PedalAction),
     /// Repair the files of a take whose recording was cut off (a crash, pulled power)
     Recover(recover::RecoverArgs),
     /// Classes: add, list
@@ -149,6 +155,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Devices(args)) => devices::devices(&args),
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),
         Some(Action::Record(args)) => record::record(&args, library.as_deref()),
+        Some(Action::MidiPorts) => midi::midi_ports(),
+        Some(Action::Pedal(action)) => midi::pedal(&action, library.as_deref()),
         Some(Action::Recover(args)) => recover::recover(&args),
         Some(Action::Class(action)) => classes::class(&action, library.as_deref()),
         Some(Action::Pupils(action)) => classes::pupils(&action, library.as_deref()),

@@ -13,6 +13,7 @@ use bandroom::audio::device;
 use bandroom::audio::settings::Settings;
 use bandroom::engine::Score;
 use bandroom::library::{Library, NewTake, Purpose};
+use bandroom::midi::{Action as PedalAction, MidiNotice};
 use bandroom::record::take_file::{ArrangementRecord, TAKE_FILE, TakeRecord};
 use bandroom::session::{FinishedTake, RunningTake, TakePoll, TakeSetup};
 use std::path::{Path, PathBuf};
@@ -56,6 +57,8 @@ pub struct RecordArgs {
     /// each track is attributed and analysed as soon as the take is in the library
     #[arg(long, value_name = "INPUT:PUPILS[:PART]", conflicts_with = "out")]
     pub plays: Vec<String>,
+    #[command(flatten)]
+    pub midi: super::midi::MidiArgs,
 }
 
 /// A take recorded into the library: the library, the class it is for and why.
@@ -191,6 +194,18 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         }
         None => (Score::silence(), None),
     };
+    let midi = super::midi::take_setup(&args.midi, &score, Some(&library))?;
+    let stop_requested = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&stop_requested);
+        // Only one handler per process; a second `record` in one process keeps the first.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Release));
+    }
+    if args.midi.wait_for_pedal
+        && !super::midi::wait_for_pedal(&midi, &|| stop_requested.load(Ordering::Acquire))?
+    {
+        bail!("no take was started: the pedal was not pressed");
+    }
     let mut running = RunningTake::start(
         opened,
         TakeSetup {
@@ -205,14 +220,9 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             purpose: into_library
                 .as_ref()
                 .map(|(_, _, purpose)| purpose.as_str().to_string()),
+            midi,
         },
     )?;
-    let stop_requested = Arc::new(AtomicBool::new(false));
-    {
-        let flag = Arc::clone(&stop_requested);
-        // Only one handler per process; a second `record` in one process keeps the first.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Release));
-    }
     note!(
         "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
         args.inputs.len(),
@@ -225,10 +235,30 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             ""
         }
     );
+    let mut pedal_marks: Vec<u64> = Vec::new();
     loop {
         std::thread::sleep(Duration::from_millis(20));
         if stop_requested.load(Ordering::Acquire) {
             running.request_stop();
+        }
+        for notice in running.midi_notices() {
+            match notice {
+                MidiNotice::Action {
+                    action: PedalAction::Mark,
+                    take_frame,
+                } => {
+                    pedal_marks.extend(take_frame);
+                    note!("marker at {}", clock_of(take_frame.unwrap_or(0), rate));
+                }
+                MidiNotice::Action { .. } => {
+                    note!("pedal: stopping the take");
+                    running.request_stop();
+                }
+                MidiNotice::Unplugged { port, take_frame } => note!(
+                    "warning: MIDI port {port} disappeared at {}; what it played until then is kept",
+                    clock_of(take_frame, rate)
+                ),
+            }
         }
         match running.poll() {
             TakePoll::Recording { .. } => {}
@@ -260,6 +290,11 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             if let Err(e) = super::performers::attribute_and_analyse(lib, id, &players) {
                 note!("note: take {id} is recorded, but who played was not saved: {e:#}");
             }
+            for frame in &pedal_marks {
+                if let Err(e) = lib.add_marker(id, *frame, "pedal", "teacher") {
+                    note!("note: a pedal marker of take {id} was not saved: {e:#}");
+                }
+            }
             folder
         }
         _ => out.clone(),
@@ -269,6 +304,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         (None, Some(e)) => bail!("{e}"),
         (None, None) => Ok(written?),
     }
+}
+
+fn clock_of(frame: u64, rate: u32) -> String {
+    bandroom::music::clock(frame as f64 / f64::from(rate.max(1)))
 }
 
 fn print_summary(take: &TakeRecord, dir: &Path) {
@@ -283,4 +322,24 @@ fn print_summary(take: &TakeRecord, dir: &Path) {
         take.gaps.len(),
         if take.complete { "" } else { " — incomplete" }
     );
+    for track in &take.midi_tracks {
+        say!(
+            "  {}: {} note(s) from {}{}{}",
+            track.file,
+            track.notes,
+            track.port,
+            if track.released_at_end > 0 {
+                format!(
+                    ", {} held note(s) released at the end",
+                    track.released_at_end
+                )
+            } else {
+                String::new()
+            },
+            track
+                .unplugged_at_frame
+                .map(|f| format!(", unplugged at {}", clock_of(f, take.sample_rate_hz)))
+                .unwrap_or_default()
+        );
+    }
 }

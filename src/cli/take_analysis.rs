@@ -45,7 +45,7 @@ pub fn analyse_and_store(
         .find(|t| t.number == number)
         .with_context(|| format!("take {} has no track {number}", take.id))?;
     let path = lib.take_folder(take).join(&track.file);
-    let (samples, rate) = read_track(&path)?;
+    let (samples, rate) = read_track(&path, Some(take.sample_rate_hz))?;
     let judging = Judging {
         offset: 0,
         window: WINDOW,

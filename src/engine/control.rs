@@ -112,6 +112,28 @@ pub enum Event {
     },
 }
 
+/// What an outside instrument needs to play the parts: sent only once a control thread
+/// has asked for the feed (`EngineHandle::part_cues`), so an engine without MIDI out
+/// does no extra work. Frames are output frames, like `Event`'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartCue {
+    /// A part's note (never the metronome), with how long it lasts.
+    Note {
+        output_frame: u64,
+        lane: usize,
+        pitch: u8,
+        velocity: u8,
+        len_frames: u64,
+    },
+    /// Everything sounding ends here: stop, locate, loop wrap or the end of the piece.
+    Silence { output_frame: u64 },
+    /// The transport started at this output frame, from this timeline frame.
+    Started {
+        output_frame: u64,
+        timeline_frame: u64,
+    },
+}
+
 /// State the callback publishes and any thread may read, without locks.
 #[derive(Debug)]
 pub struct EngineShared {
@@ -121,6 +143,10 @@ pub struct EngineShared {
     pub(crate) playing: AtomicBool,
     pub(crate) section: AtomicU32,
     pub(crate) events_dropped: AtomicU64,
+    /// Set once a control thread takes the part-cue feed.
+    pub(crate) part_cues_wanted: AtomicBool,
+    /// Part cues lost because the MIDI thread fell behind.
+    pub(crate) part_cues_dropped: AtomicU64,
     /// First output frame of the current take (`u64::MAX`: no take yet).
     pub(crate) take_start_frame: AtomicU64,
     /// Output frame where the take ends (`u64::MAX`: still open).
@@ -136,6 +162,8 @@ impl EngineShared {
             playing: AtomicBool::new(false),
             section: AtomicU32::new(0),
             events_dropped: AtomicU64::new(0),
+            part_cues_wanted: AtomicBool::new(false),
+            part_cues_dropped: AtomicU64::new(0),
             take_start_frame: AtomicU64::new(u64::MAX),
             take_end_frame: AtomicU64::new(u64::MAX),
         }
@@ -149,10 +177,25 @@ impl EngineShared {
 )]
 pub struct EngineBusy;
 
+/// What another thread may read of the engine: the take's output frames.
+#[derive(Clone, Debug)]
+pub struct EngineWatch {
+    shared: Arc<EngineShared>,
+}
+
+impl EngineWatch {
+    /// The output frames of the current take, once one has started.
+    pub fn take_frames(&self) -> Option<(u64, u64)> {
+        let start = self.shared.take_start_frame.load(Ordering::Acquire);
+        (start != u64::MAX).then(|| (start, self.shared.take_end_frame.load(Ordering::Acquire)))
+    }
+}
+
 /// A control thread's side of the engine (UI, CLI, offline renderer).
 pub struct EngineHandle {
     pub(crate) commands: Sender<Command>,
     pub(crate) events: Receiver<Event>,
+    pub(crate) part_cues: Receiver<PartCue>,
     pub(crate) shared: Arc<EngineShared>,
 }
 
@@ -193,6 +236,24 @@ impl EngineHandle {
     pub fn take_frames(&self) -> Option<(u64, u64)> {
         let start = self.shared.take_start_frame.load(Ordering::Acquire);
         (start != u64::MAX).then(|| (start, self.shared.take_end_frame.load(Ordering::Acquire)))
+    }
+
+    /// A cheap, shareable view of the take's frames, for other threads (MIDI).
+    pub fn watch(&self) -> EngineWatch {
+        EngineWatch {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The feed of part notes for MIDI out; from now on the engine fills it.
+    pub fn part_cues(&self) -> Receiver<PartCue> {
+        self.shared.part_cues_wanted.store(true, Ordering::Release);
+        self.part_cues.clone()
+    }
+
+    /// Part cues lost because the MIDI thread did not keep up.
+    pub fn part_cues_dropped(&self) -> u64 {
+        self.shared.part_cues_dropped.load(Ordering::Relaxed)
     }
 
     /// Events lost because nobody drained the event queue in time.

@@ -19,7 +19,7 @@ mod transport;
 mod voices;
 
 pub use capture::{CaptureConfig, CaptureReader, CaptureStatus, CaptureTap, Gap};
-pub use control::{Command, EngineBusy, EngineHandle, Event};
+pub use control::{Command, EngineBusy, EngineHandle, EngineWatch, Event, PartCue};
 pub use meters::{MeterSlot, Meters};
 pub use mixer::ClickRoute;
 pub use score::{
@@ -141,6 +141,7 @@ pub struct Engine {
     output_frame: u64,
     commands: crossbeam_channel::Receiver<Command>,
     events: crossbeam_channel::Sender<Event>,
+    part_cues: crossbeam_channel::Sender<PartCue>,
     shared: Arc<EngineShared>,
 }
 
@@ -168,6 +169,7 @@ impl Engine {
         let mixer = Mixer::new(strips, score.click_lane(), channels, config.click_route);
         let (command_tx, command_rx) = crossbeam_channel::bounded(config.command_capacity.max(1));
         let (event_tx, event_rx) = crossbeam_channel::bounded(config.event_capacity.max(1));
+        let (cue_tx, cue_rx) = crossbeam_channel::bounded(config.event_capacity.max(1));
         let shared = Arc::new(EngineShared::new(Meters::new(lanes, channels)));
         let end_frame = tempo_map.frame_at_tick(score.end_tick);
         let mut engine = Engine {
@@ -193,6 +195,7 @@ impl Engine {
             output_frame: 0,
             commands: command_rx,
             events: event_tx,
+            part_cues: cue_tx,
             shared: Arc::clone(&shared),
             tempo_map,
             score,
@@ -203,6 +206,7 @@ impl Engine {
         let handle = EngineHandle {
             commands: command_tx,
             events: event_rx,
+            part_cues: cue_rx,
             shared,
         };
         Ok((engine, handle))
@@ -314,13 +318,25 @@ impl Engine {
                     output_frame: self.output_frame,
                     timeline_frame: self.transport.position,
                 });
+                self.cue(PartCue::Started {
+                    output_frame: self.output_frame,
+                    timeline_frame: self.transport.position,
+                });
             }
             Command::Play => {}
             Command::Stop => self.stop(),
-            Command::Locate { frame } => self.seek(frame.min(self.transport.end_frame)),
+            Command::Locate { frame } => {
+                self.cue(PartCue::Silence {
+                    output_frame: self.output_frame,
+                });
+                self.seek(frame.min(self.transport.end_frame));
+            }
             Command::LocateSection { section } => {
                 if let Some(span) = self.score.sections.get(section) {
                     let frame = self.tempo_map.frame_at_tick(span.start_tick);
+                    self.cue(PartCue::Silence {
+                        output_frame: self.output_frame,
+                    });
                     self.seek(frame);
                 }
             }
@@ -386,6 +402,9 @@ impl Engine {
             self.emit(Event::Stopped {
                 output_frame: self.output_frame,
                 timeline_frame: self.transport.position,
+            });
+            self.cue(PartCue::Silence {
+                output_frame: self.output_frame,
             });
         }
         if let Some(tempo) = self.pending_tempo.take() {
@@ -515,10 +534,16 @@ impl Engine {
                     output_frame: self.output_frame_now(),
                     to_frame: start,
                 });
+                self.cue(PartCue::Silence {
+                    output_frame: self.output_frame_now(),
+                });
             }
         } else if self.transport.position >= self.transport.end_frame {
             self.transport.playing = false;
             self.emit(Event::Finished {
+                output_frame: self.output_frame_now(),
+            });
+            self.cue(PartCue::Silence {
                 output_frame: self.output_frame_now(),
             });
             if let Some(tempo) = self.pending_tempo.take() {
@@ -575,6 +600,15 @@ impl Engine {
             pitch: note.pitch,
             velocity: note.velocity,
         });
+        if !note.role.is_click() {
+            self.cue(PartCue::Note {
+                output_frame: self.output_frame_now(),
+                lane,
+                pitch: note.pitch,
+                velocity: note.velocity,
+                len_frames: end.saturating_sub(position),
+            });
+        }
     }
 
     /// The output frame of the sample being decided now, inside the current block.
@@ -585,6 +619,17 @@ impl Engine {
     fn emit(&self, event: Event) {
         if self.events.try_send(event).is_err() {
             self.shared.events_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Real-time: one atomic load when nobody listens, else a non-blocking send.
+    fn cue(&self, cue: PartCue) {
+        if self.shared.part_cues_wanted.load(Ordering::Relaxed)
+            && self.part_cues.try_send(cue).is_err()
+        {
+            self.shared
+                .part_cues_dropped
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -197,6 +197,11 @@ fn track_caption(take: &TakeSummary, track: &TrackSummary) -> String {
 }
 
 /// Jobs and report items for a take: the tracks `keep` selects and, when asked, the mix.
+/// Recordings a browser can play; a keyboard's `.mid` track stays in the library.
+fn is_audio(file: &str) -> bool {
+    file.to_ascii_lowercase().ends_with(".wav")
+}
+
 struct TakeAudio<'a> {
     lib: &'a Library,
     jobs: &'a mut Vec<AudioJob>,
@@ -245,6 +250,7 @@ impl TakeAudio<'_> {
             .tracks
             .iter()
             .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
+            .filter(|t| is_audio(&t.file))
             .map(|track| self.track(take, track, folder, markers))
             .collect();
         items.extend(self.mix(take));
@@ -252,7 +258,7 @@ impl TakeAudio<'_> {
     }
 
     fn mix(&mut self, take: &TakeSummary) -> Option<AudioItem> {
-        if take.tracks.is_empty() {
+        if !take.tracks.iter().any(|t| is_audio(&t.file)) {
             return None;
         }
         let stem = format!("audio/mixes/{}-take-{}-mix", take_day(take), take.id);
@@ -260,7 +266,12 @@ impl TakeAudio<'_> {
         if self.mixes.insert(take.id) {
             let folder = self.lib.take_folder(take);
             self.jobs.push(AudioJob {
-                sources: take.tracks.iter().map(|t| folder.join(&t.file)).collect(),
+                sources: take
+                    .tracks
+                    .iter()
+                    .filter(|t| is_audio(&t.file))
+                    .map(|t| folder.join(&t.file))
+                    .collect(),
                 mix: true,
                 stem: stem.clone(),
                 caption: caption.clone(),

@@ -18,6 +18,7 @@ mod judgements;
 mod maintenance;
 mod moderation;
 mod overview;
+mod pedal;
 mod policy;
 mod protection;
 mod room_plan;

@@ -62,7 +62,7 @@ pub struct RetentionPolicy {
 const PIN_KEY: &str = "teacher_pin";
 
 impl Library {
-    fn setting(&self, key: &str) -> Result<Option<String>> {
+    pub(super) fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {

@@ -79,6 +79,18 @@ impl NewTake {
                     midi_port: None,
                     frames: t.frames,
                 })
+                .chain(
+                    take.midi_tracks
+                        .iter()
+                        .enumerate()
+                        .map(|(index, t)| NewTrack {
+                            number: (take.tracks.len() + index) as i64 + 1,
+                            file: t.file.clone(),
+                            input_channel: None,
+                            midi_port: Some(t.port.clone()),
+                            frames: take.frames,
+                        }),
+                )
                 .collect(),
         }
     }

@@ -39,6 +39,24 @@ pub struct TrackRecord {
     pub frames: u64,
 }
 
+/// One MIDI input of a take: a `.mid` whose ticks are the take's frames.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MidiTrackRecord {
+    pub file: String,
+    pub port: String,
+    /// 1-based channel, when only one channel of the port was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u8>,
+    pub events: u64,
+    pub notes: u64,
+    /// Notes still held when the take ended, released there.
+    #[serde(default)]
+    pub released_at_end: u64,
+    /// The frame where the port disappeared (unplugged), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unplugged_at_frame: Option<u64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ArrangementRecord {
     pub name: String,
@@ -81,6 +99,9 @@ pub struct TakeRecord {
     /// Why it was recorded (assessment, rehearsal, performance), when recorded into the library.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// Keyboards recorded as Standard MIDI Files, on the same frames as the audio.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub midi_tracks: Vec<MidiTrackRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]

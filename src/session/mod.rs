@@ -7,6 +7,8 @@
 //! record. Must not pick devices or settings (callers open the device), print, or
 //! touch the library.
 
+mod midi;
 mod take;
 
+pub use midi::{MidiInputSpec, MidiTakeSetup};
 pub use take::{FinishedTake, RunningTake, TakePoll, TakeSetup, TakeSetupError};

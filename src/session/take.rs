@@ -1,5 +1,6 @@
 //! One take: start, poll, stop, finish. See the module doc of `session`.
 
+use super::midi::{MidiSide, MidiTakeSetup};
 use crate::audio::clock::ClockAnchor;
 use crate::audio::device::{DeviceError, OpenedDevice};
 use crate::audio::live::{capture_input, engine_output};
@@ -41,6 +42,8 @@ pub struct TakeSetup {
     pub click: bool,
     pub lesson_id: Option<i64>,
     pub purpose: Option<String>,
+    /// Keyboards to record, parts to send out, the pedal.
+    pub midi: MidiTakeSetup,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +52,8 @@ pub enum TakeSetupError {
     Device(#[from] DeviceError),
     #[error("{0}")]
     Engine(String),
+    #[error(transparent)]
+    Midi(#[from] crate::midi::MidiError),
     #[error("cannot start recording in {}: {reason}", folder.display())]
     Files { folder: PathBuf, reason: String },
 }
@@ -65,6 +70,9 @@ pub enum TakePoll {
     Fault(String),
 }
 
+/// Something MIDI reported during the take.
+pub use crate::midi::MidiNotice;
+
 pub struct RunningTake {
     handle: EngineHandle,
     status: Arc<CaptureStatus>,
@@ -80,6 +88,7 @@ pub struct RunningTake {
     stop_sent: bool,
     last_output: u64,
     last_progress: Instant,
+    midi: MidiSide,
 }
 
 /// A take that has stopped: its record (already written as `take.json` when `written`
@@ -109,6 +118,16 @@ impl RunningTake {
             },
         )
         .map_err(|e| TakeSetupError::Engine(e.to_string()))?;
+        let anchor = ClockAnchor::new();
+        let tempo_bpm = engine.score().tempo.as_f64();
+        let midi = MidiSide::open(
+            &setup.midi,
+            &setup.folder,
+            rate,
+            &anchor,
+            &handle,
+            tempo_bpm,
+        )?;
         let take_frames = if plays {
             engine.end_frame() + TAIL_SECS * u64::from(rate)
         } else {
@@ -169,9 +188,19 @@ impl RunningTake {
             error: None,
             lesson_id: setup.lesson_id,
             purpose: setup.purpose,
+            midi_tracks: midi.records().to_vec(),
         };
         take.write(&setup.folder).map_err(|e| files_error(&e))?;
         let engine_error = |e: &dyn std::fmt::Display| TakeSetupError::Engine(e.to_string());
+        // A part played by an instrument in the room is not also played by bandroom.
+        for route in &setup.midi.parts {
+            handle
+                .send(Command::SetLaneMute {
+                    lane: route.lane,
+                    muted: true,
+                })
+                .map_err(|e| engine_error(&e))?;
+        }
         if !setup.click {
             handle
                 .send(Command::SetClickEnabled { enabled: false })
@@ -185,7 +214,6 @@ impl RunningTake {
         if plays {
             handle.send(Command::Play).map_err(|e| engine_error(&e))?;
         }
-        let anchor = ClockAnchor::new();
         let running = opened.start(
             engine_output(engine, &anchor),
             capture_input(tap, &anchor, setup.correction_frames, info.input_channels),
@@ -205,6 +233,7 @@ impl RunningTake {
             stop_sent: false,
             last_output: 0,
             last_progress: Instant::now(),
+            midi,
         })
     }
 
@@ -236,6 +265,16 @@ impl RunningTake {
         if !self.stop_sent && self.handle.send(Command::StopRecording).is_ok() {
             self.stop_sent = true;
         }
+    }
+
+    /// Pedal presses and unplugged MIDI ports since the last call.
+    pub fn midi_notices(&self) -> Vec<MidiNotice> {
+        self.midi.notices()
+    }
+
+    /// Silences every instrument bandroom is playing over MIDI.
+    pub fn midi_panic(&self) {
+        self.midi.panic();
     }
 
     /// Checks on the take without waiting: faults, stalls and the end.
@@ -295,6 +334,7 @@ impl RunningTake {
             self.take.buffer_frames = Some(self.anchor.block_frames());
         }
         self.running.stop();
+        let midi = std::mem::replace(&mut self.midi, MidiSide::none());
         let report = if self.fault.is_some() {
             self.recorder.abort()
         } else {
@@ -319,7 +359,13 @@ impl RunningTake {
         for (track, file) in take.tracks.iter_mut().zip(&report.tracks) {
             track.frames = file.frames;
         }
-        take.error = self.fault.clone().or_else(|| report.error.clone());
+        let (midi_tracks, midi_problems) = midi.finish(report.frames);
+        take.midi_tracks = midi_tracks;
+        take.error = self
+            .fault
+            .clone()
+            .or_else(|| report.error.clone())
+            .or_else(|| midi_problems.first().cloned());
         take.xruns = self.xruns;
         // On a full disk even take.json may not fit: the earlier one (marked incomplete)
         // stays, and the recorder's error is the one to report.

@@ -183,6 +183,7 @@ pub fn start(
             click: true,
             lesson_id: Some(lesson),
             purpose: Some(purpose.as_str().to_string()),
+            midi: crate::session::MidiTakeSetup::default(),
         },
     )
     .map_err(|e| e.to_string())?;

@@ -1,0 +1,28 @@
+//! The hands-free pedal mappings a teacher learnt, kept with the library so every
+//! lesson on this PC uses them. Stored as the JSON the MIDI layer gives; the library
+//! does not interpret it.
+
+use super::error::Result;
+use super::{Library, audit};
+use rusqlite::params;
+
+const KEY: &str = "midi.pedal";
+
+impl Library {
+    /// The stored mappings (JSON), if any were learnt.
+    pub fn pedal_settings(&self) -> Result<Option<String>> {
+        self.setting(KEY)
+    }
+
+    pub fn set_pedal_settings(&mut self, json: &str, summary: &str) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![KEY, json],
+        )?;
+        audit::append(&tx, "pedal learnt", summary)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
