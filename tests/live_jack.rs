@@ -399,7 +399,7 @@ fn a_server_that_is_not_running_is_named() {
 }
 
 /// What a MIDI monitor printed: (status byte, data bytes) per message, in order.
-fn monitored(mut monitor: Child) -> Vec<Vec<u8>> {
+fn monitored(monitor: Child) -> Vec<Vec<u8>> {
     let _ = Command::new("kill")
         .args(["-INT", &monitor.id().to_string()])
         .status();
@@ -604,7 +604,7 @@ fn a_learnt_pedal_starts_and_stops_a_take_and_an_unplugged_keyboard_keeps_its_no
     );
     // Once the take runs, the keyboard is unplugged part-way.
     let stderr = record.stderr.take().unwrap();
-    let lines = std::thread::spawn(move || {
+    let lines = spawn_named("record-stderr", move || {
         use std::io::BufRead;
         let mut seen = Vec::new();
         for line in std::io::BufReader::new(stderr)

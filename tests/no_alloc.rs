@@ -66,6 +66,9 @@ fn engine_process_never_allocates() {
             ..EngineConfig::default()
         };
         let (mut engine, handle) = Engine::new(score, config).unwrap();
+        // A MIDI thread listening: part cues are sent from the callback too.
+        let cues = handle.part_cues();
+        let mut cues_seen = 0usize;
         let mut small = vec![0.0f32; block * 2];
         // Longer than a block: the engine splits it, still without allocating.
         let mut large = vec![0.0f32; block * 2 * 7 + 2];
@@ -124,6 +127,7 @@ fn engine_process_never_allocates() {
             // Drain only now and then, so the engine also meets a full event queue.
             if step.is_multiple_of(1000) {
                 while handle.try_event().is_some() {}
+                cues_seen += cues.try_iter().count();
             }
             step += 1;
         }
@@ -131,6 +135,8 @@ fn engine_process_never_allocates() {
             handle.events_dropped() > 0,
             "the full-queue path was exercised"
         );
+        assert!(cues_seen > 0, "part cues reached the MIDI side");
+        assert!(handle.part_cues_dropped() > 0, "and met a full queue");
         assert!(engine.stem(0).is_some());
         assert!(step > 2_000, "the session played to its end");
     }

@@ -94,7 +94,7 @@ pub enum Action {
     /// Measure the round-trip latency through a loopback cable and store it
     Calibrate(devices::CalibrateArgs),
     /// Record inputs, each to its own WAV, optionally while playing an arrangement
-    Record(record::RecordArgs),
+    Record(Box<record::RecordArgs>),
     /// List MIDI inputs (keyboards, pedals) and outputs (instruments) by name
     MidiPorts,
     /// The hands-free pedal: learn it from one press, list, set or forget it

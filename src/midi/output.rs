@@ -82,10 +82,15 @@ struct Outlet {
     channels_used: Vec<(usize, u8)>,
     clock_running: bool,
     report: OutputReport,
+    /// Every message sent, when a test asks for it.
+    log: Option<Vec<(usize, ShortMessage)>>,
 }
 
 impl Outlet {
     fn send(&mut self, port: usize, message: ShortMessage) {
+        if let Some(log) = &mut self.log {
+            log.push((port, message));
+        }
         let (bytes, len) = message.bytes();
         if let Some(connection) = self.connections.get_mut(port)
             && let Err(e) = connection.send(&bytes[..len])
@@ -188,6 +193,7 @@ impl MidiOut {
             channels_used,
             clock_running: false,
             report: OutputReport::default(),
+            log: None,
         };
         for (port, message) in programs {
             sender.send(port, message);
@@ -439,5 +445,113 @@ impl Schedule {
                 queue.insert((at + every, Due::ClockPulse, *seq), ());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct TestClock(Instant);
+
+    impl SpeakerClock for TestClock {
+        fn frame_at(&self, at: Instant) -> Option<i64> {
+            Some((at.saturating_duration_since(self.0).as_secs_f64() * 48_000.0) as i64)
+        }
+        fn instant_of(&self, frame: i64) -> Option<Instant> {
+            Some(self.0 + Duration::from_secs_f64(frame.max(0) as f64 / 48_000.0))
+        }
+        fn take_window(&self) -> Option<(u64, u64)> {
+            Some((0, u64::MAX))
+        }
+    }
+
+    #[test]
+    fn a_stop_silences_what_sounds_and_old_note_offs_cannot_cut_new_notes() {
+        let schedule = Schedule {
+            lanes: HashMap::from([(0, (0, 9))]),
+            clock: Arc::new(TestClock(Instant::now())),
+            latency_frames: 0,
+            clock_out: None,
+        };
+        let mut outlet = Outlet {
+            connections: Vec::new(),
+            sounding: HashMap::new(),
+            channels_used: vec![(0, 9)],
+            clock_running: false,
+            report: OutputReport::default(),
+            log: Some(Vec::new()),
+        };
+        let mut queue = BTreeMap::new();
+        let (mut seq, mut id, mut pulse) = (0, 0, None);
+        let note = |output_frame, pitch, len_frames| PartCue::Note {
+            output_frame,
+            lane: 0,
+            pitch,
+            velocity: 100,
+            len_frames,
+        };
+        for cue in [
+            note(0, 60, 48_000),
+            note(100, 62, 96_000),
+            PartCue::Silence {
+                output_frame: 24_000,
+            },
+            // After a loop wrap, 60 sounds again; the first 60's late note-off must not end it.
+            note(30_000, 60, 40_000),
+            // The metronome's lane is not routed anywhere.
+            PartCue::Note {
+                output_frame: 10,
+                lane: 5,
+                pitch: 37,
+                velocity: 100,
+                len_frames: 10,
+            },
+        ] {
+            assert!(schedule.place(cue, &mut queue, &mut seq, &mut id, &mut pulse));
+        }
+        while let Some(((at, due, _), ())) = queue.pop_first() {
+            schedule.fire(due, at, at, &mut outlet, &mut queue, &mut seq, pulse);
+        }
+        let sent: Vec<Kind> = outlet
+            .log
+            .take()
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, m)| {
+                assert_eq!(m.channel(), 9);
+                m.kind()
+            })
+            .collect();
+        use super::super::message::Kind;
+        let on = |note| Kind::NoteOn {
+            note,
+            velocity: 100,
+        };
+        let off = |note| Kind::NoteOff { note };
+        assert_eq!(sent.len(), 6, "{sent:?}");
+        assert_eq!(&sent[..2], &[on(60), on(62)]);
+        let mut silenced = sent[2..4].to_vec();
+        silenced.sort_by_key(|k| format!("{k:?}"));
+        assert_eq!(silenced, vec![off(60), off(62)], "the stop ends both");
+        assert_eq!(
+            &sent[4..],
+            &[on(60), off(60)],
+            "the new 60 lasts its own length"
+        );
+        assert_eq!(outlet.report.cut_notes, 2);
+        assert!(outlet.sounding.is_empty());
+        outlet.log = Some(Vec::new());
+        outlet.panic();
+        let panic: Vec<Kind> = outlet
+            .log
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, m)| m.kind())
+            .collect();
+        assert!(panic.contains(&Kind::Control {
+            controller: 123,
+            value: 0
+        }));
     }
 }

@@ -145,7 +145,8 @@ impl MidiRecorder {
         clock: Arc<dyn SpeakerClock>,
     ) -> MidiRecorder {
         let (stop, stop_rx) = crossbeam_channel::bounded(1);
-        let (notice_tx, notices) = crossbeam_channel::unbounded();
+        // Pedal presses and unplug notices: a handful per take, read every 20 ms.
+        let (notice_tx, notices) = crossbeam_channel::bounded(256);
         let thread = std::thread::Builder::new()
             .name("bandroom-midi-in".into())
             .spawn(move || run(inputs, setup, clock, stop_rx, notice_tx))
@@ -211,7 +212,7 @@ fn run(
         let port = inputs.names.get(arrival.port).map_or("", String::as_str);
         let (is_control, action) = controls.handle(port, &arrival.message);
         if let Some(action) = action {
-            let _ = notices.send(MidiNotice::Action {
+            let _ = notices.try_send(MidiNotice::Action {
                 action,
                 take_frame: take_frame_at(arrival.at),
             });
@@ -251,7 +252,7 @@ fn run(
                 for track in tracks.iter_mut().filter(|t| t.spec.port == port) {
                     if track.unplugged_at.is_none() {
                         track.unplugged_at = Some(now);
-                        let _ = notices.send(MidiNotice::Unplugged {
+                        let _ = notices.try_send(MidiNotice::Unplugged {
                             port: track.port_name.clone(),
                             take_frame: now,
                         });
@@ -289,4 +290,58 @@ fn run(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track() -> Track {
+        Track {
+            spec: MidiTrackSpec {
+                port: 0,
+                channel: None,
+                file: PathBuf::from("keys-1.mid"),
+                name: "keys".into(),
+            },
+            port_name: "keys".into(),
+            events: Vec::new(),
+            held: vec![0; 16 * 128],
+            notes: 0,
+            dirty: false,
+            released: 0,
+            unplugged_at: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn notes_a_keyboard_never_ended_are_released_at_the_end() {
+        let mut t = track();
+        t.take(10, ShortMessage::note_on(0, 60, 90));
+        t.take(20, ShortMessage::note_on(0, 60, 90));
+        t.take(30, ShortMessage::note_off(0, 60));
+        t.take(40, ShortMessage::note_on(3, 64, 90));
+        // A note-on with velocity 0 is a note-off.
+        t.take(50, ShortMessage::note_on(3, 67, 90));
+        t.take(60, ShortMessage::note_on(3, 67, 0));
+        t.release_held(1_000);
+        assert_eq!(t.notes, 4);
+        assert_eq!(t.released, 2, "one C4 of two, and the E4");
+        let released: Vec<(u64, u8, Kind)> = t
+            .events
+            .iter()
+            .filter(|e| e.frame == 1_000)
+            .map(|e| (e.frame, e.message.channel(), e.message.kind()))
+            .collect();
+        assert_eq!(
+            released,
+            vec![
+                (1_000, 0, Kind::NoteOff { note: 60 }),
+                (1_000, 3, Kind::NoteOff { note: 64 })
+            ]
+        );
+        t.release_held(2_000);
+        assert_eq!(t.released, 2, "nothing is released twice");
+    }
 }

@@ -26,7 +26,8 @@ pub struct TimedMessage {
 fn frame_timing(rate_hz: u32) -> Option<(u16, u32)> {
     [1u32, 2, 4, 8, 16, 32].into_iter().find_map(|d| {
         let ppq = rate_hz / d;
-        (rate_hz % d == 0 && ppq > 0 && ppq <= 0x7FFF).then_some((ppq as u16, 1_000_000 / d))
+        (rate_hz.is_multiple_of(d) && ppq > 0 && ppq <= 0x7FFF)
+            .then_some((ppq as u16, 1_000_000 / d))
     })
 }
 
