@@ -554,8 +554,8 @@ fn a_part_sent_out_over_midi_and_played_back_in_lines_up_with_the_timeline() {
     let mean = summary["mean_deviation_ms"].as_f64().unwrap();
     let sd = summary["sd_deviation_ms"].as_f64().unwrap();
     println!("MIDI out and back in: mean deviation {mean:.1} ms, spread {sd:.1} ms");
-    assert!((-2.0..=22.0).contains(&mean), "mean deviation {mean} ms");
-    assert!(sd < 6.0, "spread {sd} ms");
+    assert!((-2.0..=16.0).contains(&mean), "mean deviation {mean} ms");
+    assert!(sd < 5.0, "spread {sd} ms");
     let take = take_json(&d.join("take"));
     assert_eq!(take["midi_tracks"][0]["notes"], expected);
     assert_eq!(take["midi_tracks"][0]["port"], "idle:out");
