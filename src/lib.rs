@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod audio;
 pub mod engine;
 pub mod export;
+pub mod jobs;
 pub mod library;
 pub mod midi;
 pub mod music;

@@ -116,6 +116,20 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         "named from the room plan"
     );
     assert_eq!(take.tracks[1].performers[0].name, "Ben Carter");
+    // Ada's track (she has a part) is analysed in the background while the screen keeps
+    // drawing; then its notes are marked on her waveform with a sentence under it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while h.query_by_label_contains("Timing of clapper 1").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the take's timing never appeared"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let analyses = h.state().library().analyses(1).unwrap();
+    assert_eq!(analyses.len(), 1, "only the track with a part");
+    assert_eq!(analyses[0].track_number, 1);
 
     // One click judges Ada's pulse; then the number key judges the highlighted row.
     h.get_by_label("Ada Brook Pulse and rhythm level 3").click();

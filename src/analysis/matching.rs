@@ -25,14 +25,55 @@ impl Default for Bands {
     }
 }
 
+/// Which band a deviation falls in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Band {
+    Tight,
+    Good,
+    Loose,
+    /// Further out than loose (or missed).
+    Off,
+}
+
 impl Bands {
+    /// The band of a signed deviation.
+    pub fn band(&self, deviation_ms: f64) -> Band {
+        let d = deviation_ms.abs();
+        if d <= self.tight_ms {
+            Band::Tight
+        } else if d <= self.good_ms {
+            Band::Good
+        } else if d <= self.loose_ms {
+            Band::Loose
+        } else {
+            Band::Off
+        }
+    }
+
     /// Reads "TIGHT,GOOD,LOOSE" in milliseconds, e.g. "16,33,50".
     pub fn parse(text: &str) -> Result<Bands, String> {
+        Self::parse_at(text, None)
+    }
+
+    /// Reads the bands in milliseconds or, with the take's tempo (quarter notes a
+    /// minute), as note values as musicians think of them: "1/128,1/64,1/32".
+    pub fn parse_at(text: &str, bpm: Option<f64>) -> Result<Bands, String> {
         let values: Vec<f64> = text
             .split(',')
-            .map(|v| v.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("bands '{text}': write three numbers of ms, e.g. 16,33,50"))?;
+            .map(|v| {
+                let v = v.trim();
+                if v.contains('/') {
+                    let bpm = bpm.filter(|b| *b > 0.0).ok_or(())?;
+                    let ticks = crate::music::time::parse_note_value(v).map_err(|_| ())?;
+                    Ok(ticks as f64 / 960.0 * 60_000.0 / bpm)
+                } else {
+                    v.trim_end_matches("ms").trim().parse::<f64>().map_err(|_| ())
+                }
+            })
+            .collect::<Result<_, ()>>()
+            .map_err(|()| {
+                format!("bands '{text}': write three numbers of ms (16,33,50) or note values (1/128,1/64,1/32)")
+            })?;
         match values[..] {
             [tight_ms, good_ms, loose_ms]
                 if 0.0 < tight_ms
@@ -297,6 +338,29 @@ mod tests {
         assert!(summary.sd_deviation_ms.unwrap() < 1e-9);
         assert_eq!(summary.good, 16, "20 ms is 'good', not 'tight'");
         assert!(summary.drift_ms_per_minute.unwrap().abs() < 1e-9);
+    }
+
+    #[test]
+    fn bands_can_be_note_values_at_the_takes_tempo() {
+        // At 125 BPM a quarter is 480 ms: a 1/64 is 30 ms.
+        let bands = Bands::parse_at("1/128,1/64,1/32", Some(125.0));
+        assert_eq!(
+            bands,
+            Ok(Bands {
+                tight_ms: 15.0,
+                good_ms: 30.0,
+                loose_ms: 60.0
+            })
+        );
+        assert!(
+            Bands::parse("1/128,1/64,1/32").is_err(),
+            "a note value needs a tempo"
+        );
+        let bands = Bands::default();
+        assert_eq!(bands.band(-16.0), Band::Tight);
+        assert_eq!(bands.band(20.0), Band::Good);
+        assert_eq!(bands.band(-40.0), Band::Loose);
+        assert_eq!(bands.band(51.0), Band::Off);
     }
 
     #[test]

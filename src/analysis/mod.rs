@@ -8,3 +8,4 @@
 pub mod ensemble;
 pub mod matching;
 pub mod onsets;
+pub mod trend;

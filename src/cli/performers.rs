@@ -81,7 +81,7 @@ pub fn attribute_and_analyse(lib: &mut Library, take: i64, players: &[Players]) 
     let summary = lib.take(take)?;
     for p in players {
         if let Some(part) = &p.part {
-            match super::take_analysis::analyse_and_store(lib, &summary, p.track, part) {
+            match bandroom::jobs::analyse_and_store(lib, &summary, p.track, part) {
                 Ok(line) => say!("take {take} track {} ({part}): {line}", p.track),
                 Err(e) => note!(
                     "note: take {take} track {} was not analysed: {e:#}",

@@ -63,7 +63,7 @@ pub fn user_folder(library: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Where a school keeps its own arrangements, inside the library folder.
-pub const USER_FOLDER: &str = "arrangements";
+pub use bandroom::jobs::USER_FOLDER;
 
 /// "name (tier), ..." for a listing line.
 fn parts_and_tiers(arr: &Arrangement) -> String {

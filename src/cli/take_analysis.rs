@@ -4,106 +4,12 @@
 //!
 //! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
 
-use super::analyze::{Judging, analyse, read_track};
-use super::render::USER_FOLDER;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use bandroom::analysis::ensemble::asynchrony;
-use bandroom::analysis::matching::{Bands, NoteResult, Window};
-use bandroom::engine::ScoreOptions;
-use bandroom::library::{Library, TakeSummary, TrackAnalysis};
-use bandroom::music::{self, Bpm};
-
-/// The window within which an onset counts as playing a note, in the library's analyses.
-const WINDOW: Window = Window::Millis(50.0);
-
-/// Analyses track `number` of `take` against `part` and stores the result; returns a
-/// one-line summary.
-pub fn analyse_and_store(
-    lib: &mut Library,
-    take: &TakeSummary,
-    number: i64,
-    part: &str,
-) -> Result<String> {
-    let name = take.arrangement.as_deref().context(
-        "the take was recorded without an arrangement, so there is no part to compare with",
-    )?;
-    let mut arrangement = music::resolve_in(name, Some(&lib.root().join(USER_FOLDER)))?;
-    if let Some(repeats) = take.repeats {
-        arrangement.set_repeats(repeats);
-    }
-    let options = ScoreOptions {
-        count_in_bars: take.count_in_bars,
-        tempo: take
-            .tempo_bpm
-            .map(Bpm::new)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-    };
-    let track = take
-        .tracks
-        .iter()
-        .find(|t| t.number == number)
-        .with_context(|| format!("take {} has no track {number}", take.id))?;
-    let path = lib.take_folder(take).join(&track.file);
-    let (samples, rate) = read_track(&path, Some(take.sample_rate_hz))?;
-    let judging = Judging {
-        offset: 0,
-        window: WINDOW,
-        bands: Bands::default(),
-    };
-    let analysis = analyse(&samples, rate, &arrangement, options, part, judging)?;
-    let s = &analysis.summary;
-    let line = format!(
-        "{} of {} notes hit, {} extra, mean {}",
-        s.hits,
-        s.hits + s.misses,
-        s.extras,
-        s.mean_deviation_ms
-            .map_or("-".to_string(), |m| format!("{m:+.1} ms"))
-    );
-    lib.store_analysis(
-        take.id,
-        &TrackAnalysis {
-            track_number: number,
-            part: part.to_string(),
-            hits: s.hits as i64,
-            misses: s.misses as i64,
-            extras: s.extras as i64,
-            mean_deviation_ms: s.mean_deviation_ms,
-            sd_deviation_ms: s.sd_deviation_ms,
-            drift_ms_per_minute: s.drift_ms_per_minute,
-            detail: serde_json::to_string(&analysis)?,
-            analysed_at: String::new(),
-        },
-    )?;
-    Ok(line)
-}
-
-/// The notes of a stored analysis, for ensemble figures.
-fn stored_notes(analysis: &TrackAnalysis) -> Vec<NoteResult> {
-    let detail: serde_json::Value = serde_json::from_str(&analysis.detail).unwrap_or_default();
-    detail["notes"]
-        .as_array()
-        .map(|notes| {
-            notes
-                .iter()
-                .filter_map(|n| {
-                    Some(NoteResult {
-                        expected_frame: n["expected_frame"].as_u64()?,
-                        detected_frame: n["detected_frame"].as_u64(),
-                        deviation_ms: n["deviation_ms"].as_f64(),
-                        status: if n["deviation_ms"].is_null() {
-                            "miss"
-                        } else {
-                            "hit"
-                        },
-                        section: n["section"].as_u64().unwrap_or(0) as usize,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use bandroom::analysis::matching::NoteResult;
+use bandroom::analysis::trend::Trend;
+use bandroom::jobs::stored_notes;
+use bandroom::library::{Library, TakeSummary};
 
 /// Prints each analysed track and, for every pair sharing notes, who led and how tight
 /// they were.
@@ -259,5 +165,27 @@ pub fn trend(lib: &Library, class: i64, json: bool) -> Result<()> {
             ms(ensemble)
         );
     }
+    let series = |pick: fn(&Row) -> Option<f64>| -> Vec<(String, f64)> {
+        rows.iter()
+            .filter_map(|row| Some((row.0.lesson.clone(), pick(row)?)))
+            .collect()
+    };
+    for (what, values) in [
+        ("each player's spread", series(|r| r.1)),
+        ("players together", series(|r| r.2)),
+    ] {
+        if let Some(t) = Trend::of(&values) {
+            say!(
+                "trend over {} lessons, {what}: {:.1} ms to {:.1} ms, {}",
+                t.lessons,
+                t.first_ms,
+                t.latest_ms,
+                t.words()
+            );
+        }
+    }
     Ok(())
 }
+
+/// A take's row of the trend table: take, spread, pair spread, analysed tracks.
+type Row<'a> = (&'a TakeSummary, Option<f64>, Option<f64>, usize);

@@ -219,7 +219,7 @@ pub fn perform(args: &PerformArgs, library: Option<&Path>) -> Result<()> {
     );
     // Attributed to a part: how it lined up is worth knowing now, and is kept.
     if let Some(part) = &args.part {
-        match super::take_analysis::analyse_and_store(&mut lib, &take, args.track, part) {
+        match bandroom::jobs::analyse_and_store(&mut lib, &take, args.track, part) {
             Ok(line) => say!("take {} track {} ({part}): {line}", take.id, args.track),
             Err(e) => note!(
                 "note: take {} track {} was not analysed: {e:#}",

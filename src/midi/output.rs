@@ -304,6 +304,9 @@ impl Schedule {
         if let Some((port, _)) = self.clock_out {
             sender.send_raw(port, 0xFC);
         }
+        // The MIDI system delivers what was sent at its next cycle; closing the ports
+        // at once could drop these last note-offs, so wait a few cycles first.
+        std::thread::sleep(Duration::from_millis(100));
         sender.report
     }
 

@@ -50,6 +50,8 @@ pub struct BandroomApp {
     pub(super) peaks: super::widgets::PeakCache,
     /// The take being recorded, if any.
     pub(super) recording: Option<Recording>,
+    /// Takes whose timing is being analysed in the background.
+    pub(super) analysing: Vec<crate::jobs::AnalysisJob>,
     pub device: DeviceChoice,
     /// Practice tempo for the arrangement; `None` plays it at its own tempo.
     pub tempo_bpm: Option<f64>,
@@ -93,6 +95,7 @@ impl BandroomApp {
             zoom: 1.0,
             peaks: Default::default(),
             recording: None,
+            analysing: Vec::new(),
             device: DeviceChoice::Saved,
             tempo_bpm: None,
             repeats: None,
@@ -155,6 +158,7 @@ impl BandroomApp {
         });
         ctx.set_zoom_factor(self.zoom);
         self.keep_recording(ctx);
+        self.poll_analysis(ctx);
         self.top_bar(ctx);
         self.close_question(ctx);
         egui::CentralPanel::default().show(ctx, |ui| {
@@ -278,6 +282,23 @@ impl BandroomApp {
         if recording.update() {
             self.stop_recording();
         }
+    }
+
+    /// Collects finished analyses; their problems become banners.
+    fn poll_analysis(&mut self, ctx: &egui::Context) {
+        if self.analysing.is_empty() {
+            return;
+        }
+        let mut still = Vec::new();
+        for mut job in std::mem::take(&mut self.analysing) {
+            match job.poll() {
+                Some(problems) => self.banners.extend(problems),
+                None => still.push(job),
+            }
+        }
+        self.analysing = still;
+        // Look again soon, so the marks appear without waiting for the mouse.
+        ctx.request_repaint_after(std::time::Duration::from_millis(200));
     }
 
     /// Stops the take (if still running), files it and puts it up for judging.

@@ -4,6 +4,9 @@
 //! shift), and a recording light. Type scales with the window; **F11** toggles full
 //! screen. It shows no pupil's name or score.
 //!
+//! Between takes it shows how each section (all the players of a part, pooled) did in
+//! the last analysed take, never a pupil's name or score.
+//!
 //! Must not compute where the music is: the recording reports the engine's position.
 
 use super::app::BandroomApp;
@@ -83,6 +86,24 @@ pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             )
             .size(unit * 0.5),
         );
+        // How each section did last time, pooled: no pupil is named or scored here.
+        let sections = super::timing::latest_sections(&app.lib, app.class);
+        if !sections.is_empty() {
+            big(ui, "Last take", unit * 0.8, text);
+            for s in sections {
+                big(
+                    ui,
+                    format!(
+                        "{}: {:.0} % of notes tight, {:.0} % played",
+                        s.part,
+                        s.tight_share * 100.0,
+                        s.played_share * 100.0
+                    ),
+                    unit * 0.6,
+                    text,
+                );
+            }
+        }
         return;
     };
     ui.horizontal(|ui| {

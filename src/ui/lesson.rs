@@ -242,6 +242,8 @@ pub fn take_recorded(app: &mut BandroomApp, id: i64) {
     if let Some(take) = app.report(take) {
         if app.class.is_some() {
             attribute_from_plan(app, &take);
+            app.analysing
+                .push(crate::jobs::AnalysisJob::start(app.root.clone(), id));
         }
         app.lesson.selected_take = Some(id);
         app.lesson.cursor = Default::default();
@@ -401,13 +403,20 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 ui.label("Nobody is named on this take yet.");
                 if ui.button("Name players from the room plan").clicked() {
                     attribute_from_plan(app, &take);
+                    app.analysing
+                        .push(crate::jobs::AnalysisJob::start(app.root.clone(), take.id));
                 }
             }
             let folder = app.lib.take_folder(&take);
+            let timing = super::timing::for_take(&app.lib, &take);
+            if app.analysing.iter().any(|job| job.take == take.id) {
+                ui.label("Analysing the timing of this take…");
+            }
             for track in &take.tracks {
                 let names: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
                 ui.label(format!("Track {} {}", track.number, names.join(", ")));
-                waveform(ui, &mut app.peaks, &folder.join(&track.file), 40.0);
+                let rect = waveform(ui, &mut app.peaks, &folder.join(&track.file), 40.0);
+                super::timing::show(ui, rect, timing.get(&track.number), track.frames);
             }
             marker_ui(app, ui, &take);
             ui.separator();

@@ -17,6 +17,7 @@ mod recording;
 mod review;
 mod settings;
 mod start;
+mod timing;
 pub mod widgets;
 
 pub use app::{BandroomApp, Mode, Screen};

@@ -67,13 +67,15 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     };
     ui.separator();
     let folder = app.lib.take_folder(take);
+    let timing = super::timing::for_take(&app.lib, take);
     for track in take
         .tracks
         .iter()
         .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
     {
         ui.label(format!("Your track ({})", track.file));
-        waveform(ui, &mut app.peaks, &folder.join(&track.file), 80.0);
+        let rect = waveform(ui, &mut app.peaks, &folder.join(&track.file), 80.0);
+        super::timing::show(ui, rect, timing.get(&track.number), track.frames);
     }
     let markers = app.lib.markers(take.id).unwrap_or_default();
     if !markers.is_empty() {

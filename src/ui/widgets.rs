@@ -105,7 +105,8 @@ impl PeakCache {
 }
 
 /// A track's waveform from its peaks, or a note saying the recording is missing.
-pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f32) {
+/// Returns where the lane was drawn, so marks can go over it.
+pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f32) -> egui::Rect {
     let width = ui.available_width().max(100.0);
     let (response, painter) = ui.allocate_painter(egui::vec2(width, height), egui::Sense::hover());
     let rect = response.rect;
@@ -133,7 +134,12 @@ pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f3
             });
         }
         _ => {
-            let text = if wav.is_file() {
+            let keys = wav
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("mid"));
+            let text = if keys && wav.is_file() {
+                "keyboard (MIDI) track"
+            } else if wav.is_file() {
                 "no waveform yet"
             } else {
                 "recording missing: run bandroom check"
@@ -148,6 +154,7 @@ pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f3
             response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Other, true, text));
         }
     }
+    rect
 }
 
 /// One input's level meter: −60 dBFS at the left, 0 at the right, green, amber, red.

@@ -1,0 +1,235 @@
+//! Timing analysis of one track against its part: reading the track (a WAV's sound or
+//! a keyboard's note-ons), building the expected timeline (score + tempo map, count-in
+//! excluded but entries in its last half-beat kept), matching, summaries and warnings.
+//!
+//! Shared by `bandroom analyze`, the library's analysis after attribution, and the
+//! app's background analysis. Must not print, or detect and match onsets itself
+//! (`analysis` does).
+
+use super::JobError;
+use crate::analysis::matching::{
+    Analysis, Bands, Expected, SectionSummary, Window, match_onsets, settled_after, summarise,
+};
+use crate::analysis::onsets::{OnsetSettings, detect};
+use crate::engine::{Score, ScoreOptions, TempoMap};
+use crate::music::Arrangement;
+use std::path::Path;
+
+/// What a track holds for analysis: sound to find onsets in, or a keyboard's note-ons.
+pub enum Track {
+    Audio(Vec<f32>),
+    Keys(Vec<u64>),
+}
+
+fn is_midi(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+}
+
+/// The track and its rate: a WAV at its own rate, a `.mid` at `rate` (48 kHz when not
+/// given: MIDI files keep time in seconds, so any rate places notes the same).
+pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobError> {
+    if is_midi(path) {
+        let rate = rate.unwrap_or(48_000);
+        let onsets =
+            crate::midi::read_note_onsets(path, rate).map_err(|e| JobError(e.to_string()))?;
+        return Ok((Track::Keys(onsets), rate));
+    }
+    let (samples, track_rate) = read_wav_track(path)?;
+    if let Some(rate) = rate
+        && rate != track_rate
+    {
+        return Err(JobError(format!(
+            "{} is at {track_rate} Hz but the timeline is at {rate} Hz: analyse at the track's own rate",
+            path.display()
+        )));
+    }
+    Ok((Track::Audio(samples), track_rate))
+}
+
+/// The track as mono samples, and its rate.
+fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32), JobError> {
+    let mut reader = hound::WavReader::open(path).map_err(|e| {
+        JobError(format!(
+            "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
+            path.display()
+        ))
+    })?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.max(1) - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+        }
+    }
+    .map_err(|e| {
+        JobError(format!(
+            "{} is damaged part-way through ({e})",
+            path.display()
+        ))
+    })?;
+    let mono = samples
+        .chunks_exact(channels)
+        .map(|f| f.iter().sum::<f32>() / channels as f32)
+        .collect();
+    Ok((mono, spec.sample_rate))
+}
+
+/// How a track is judged: where it sits on the timeline, and the window and bands.
+#[derive(Clone, Copy, Debug)]
+pub struct Judging {
+    /// Frame of the track where the timeline's frame 0 is.
+    pub offset: i64,
+    pub window: Window,
+    pub bands: Bands,
+}
+
+/// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
+/// `options`.
+pub fn analyse(
+    track: &Track,
+    rate: u32,
+    arrangement: &Arrangement,
+    options: ScoreOptions,
+    part_name: &str,
+    judging: Judging,
+) -> Result<Analysis, JobError> {
+    let Judging {
+        offset,
+        window,
+        bands,
+    } = judging;
+    let part = arrangement.part_index(part_name).ok_or_else(|| {
+        let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
+        JobError(format!(
+            "'{}' has no part '{}'; parts are: {}",
+            arrangement.title,
+            part_name,
+            names.join(", ")
+        ))
+    })?;
+    let score = Score::new(arrangement, options);
+    let tempo_map = TempoMap::new(
+        rate,
+        &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
+    );
+    let shift = |frame: u64| u64::try_from(frame as i64 + offset).ok();
+    let expected: Vec<Expected> = score.lanes[part]
+        .notes
+        .iter()
+        .filter_map(|n| {
+            let frame = shift(tempo_map.frame_at_tick(n.tick))?;
+            let section = score
+                .sections
+                .iter()
+                .position(|s| (s.start_tick..s.end_tick).contains(&n.tick))
+                .unwrap_or(0);
+            Some(Expected { frame, section })
+        })
+        .collect();
+    if expected.is_empty() {
+        return Err(JobError(format!(
+            "part '{}' of '{}' has no notes to compare with: choose a part that plays",
+            part_name, arrangement.title
+        )));
+    }
+    // Onsets before the piece are ignored, except an early entry in the count-in's last
+    // half-beat, which is the pupil's first note played early.
+    let half_beat = score.meter.beat_ticks() / 2;
+    let listen_from =
+        shift(tempo_map.frame_at_tick(score.count_in_ticks.saturating_sub(half_beat))).unwrap_or(0);
+    let (samples, found): (&[f32], Vec<u64>) = match track {
+        Track::Audio(samples) => (samples, detect(samples, rate, OnsetSettings::default())),
+        Track::Keys(onsets) => (&[], onsets.clone()),
+    };
+    let onsets: Vec<u64> = found.into_iter().filter(|f| *f >= listen_from).collect();
+    let window = window.frames(score.tempo.as_f64(), rate);
+    let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
+    let summary = summarise(&notes, extras.len(), rate, bands);
+    let sections = score
+        .sections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, span)| {
+            let mine: Vec<_> = notes.iter().filter(|n| n.section == i).cloned().collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let extras_here = extras
+                .iter()
+                .filter(|e| {
+                    let start = shift(tempo_map.frame_at_tick(span.start_tick)).unwrap_or(0);
+                    let end = shift(tempo_map.frame_at_tick(span.end_tick)).unwrap_or(0);
+                    (start..end).contains(&e.detected_frame)
+                })
+                .count();
+            let passes = (span.end_tick - span.start_tick) / span.pass_ticks.max(1);
+            let pass_hit_rates: Vec<f64> = (0..passes)
+                .map(|p| {
+                    let tick = span.start_tick + p * span.pass_ticks;
+                    let from = shift(tempo_map.frame_at_tick(tick)).unwrap_or(0);
+                    let to = shift(tempo_map.frame_at_tick(tick + span.pass_ticks)).unwrap_or(0);
+                    let in_pass: Vec<_> = mine
+                        .iter()
+                        .filter(|n| (from..to).contains(&n.expected_frame))
+                        .collect();
+                    let hits = in_pass
+                        .iter()
+                        .filter(|n| n.detected_frame.is_some())
+                        .count();
+                    hits as f64 / in_pass.len().max(1) as f64
+                })
+                .collect();
+            Some(SectionSummary {
+                section: i,
+                name: span.name.clone(),
+                summary: summarise(&mine, extras_here, rate, bands),
+                settled_after_passes: settled_after(&pass_hit_rates),
+                pass_hit_rates,
+            })
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    let keys = matches!(track, Track::Keys(_));
+    if onsets.is_empty() {
+        warnings.push(if keys {
+            "no notes found: was the keyboard connected and played?".to_string()
+        } else {
+            "no onsets found: is the track silent, or the microphone off?".to_string()
+        });
+    }
+    let clipped = samples.iter().filter(|x| x.abs() >= 0.999).count();
+    if clipped * 1000 > samples.len() {
+        warnings.push(format!(
+            "the track clips ({:.1} % of samples at full scale): onsets may be placed late; record with less gain",
+            clipped as f64 * 100.0 / samples.len() as f64
+        ));
+    }
+    // A keyboard's file has no length of its own: the take's audio has.
+    let end = if keys { u64::MAX } else { samples.len() as u64 };
+    let beyond = expected.iter().filter(|e| e.frame >= end).count();
+    if beyond > 0 {
+        warnings.push(format!(
+            "the track ends before the part: {beyond} note(s) after its end count as missed"
+        ));
+    }
+    if !onsets.is_empty() && summary.hit_rate < 0.5 && summary.extras * 2 > notes.len() {
+        warnings.push(
+            "tempo mismatch suspected: most notes were missed and most onsets match nothing; check --tempo, --repeats and --count-in against the take".to_string(),
+        );
+    }
+    Ok(Analysis {
+        notes,
+        extras,
+        summary,
+        sections,
+        bands,
+        warnings,
+    })
+}
