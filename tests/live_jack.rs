@@ -697,3 +697,70 @@ fn a_midi_port_that_does_not_exist_is_named_before_anything_is_recorded() {
         "no take was started"
     );
 }
+
+/// Folders of takes the library has filed (not those still coming in).
+fn filed_takes(library: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(days) = std::fs::read_dir(library.join("takes")) else {
+        return Vec::new();
+    };
+    days.filter_map(Result::ok)
+        .filter(|day| day.file_name() != ".incoming")
+        .filter_map(|day| std::fs::read_dir(day.path()).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|take| take.path())
+        .filter(|take| take.join("take.json").is_file())
+        .collect()
+}
+
+#[test]
+fn the_app_starts_and_stops_a_take_from_the_learnt_pedal() {
+    let server = JackServer::start("apppedal");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let library = d.join("library");
+    // A pedal pressed every 3 s (C4), stored as the record pedal.
+    let mut pedal = server.spawn_tool("jack_midiseq", &["pedal", "144000", "0", "60", "2400"]);
+    server.wait_for_ports(&["pedal:out"]);
+    finish(server.bandroom(d, &["pedal", "set", "record", "note60", "--port", "pedal"]));
+    // The real app in a real window, on the lesson screen: no one touches the mouse.
+    let mut app = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_bandroom"))
+        .arg("--library")
+        .arg(&library)
+        .args(["--open-class", "Demo 7X", "--open-screen", "lesson"])
+        .env("JACK_DEFAULT_SERVER", &server.name)
+        .env("JACK_NO_START_SERVER", "1")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xvfb-run is installed (make test)");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let take = loop {
+        if let Some(take) = filed_takes(&library).into_iter().next() {
+            break take;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pedal never started and stopped a take in the app"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The app is stopped as a shutdown would (a take it may have started since is the
+    // next press's, not this test's).
+    let _ = Command::new("pkill")
+        .args(["-TERM", "-f", &library.display().to_string()])
+        .status();
+    let _ = app.wait();
+    let _ = pedal.kill();
+    let _ = pedal.wait();
+    let json = take_json(&take);
+    let secs = json["duration_secs"].as_f64().unwrap();
+    assert!(
+        (2.0..=3.6).contains(&secs),
+        "one press to the next is 3 s: {secs}"
+    );
+    assert_eq!(json["tracks"].as_array().unwrap().len(), 2);
+}

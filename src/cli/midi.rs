@@ -5,7 +5,7 @@
 //! pedal from one press. Must not contain MIDI parsing or timing of its own.
 
 use super::open_library;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use bandroom::engine::Score;
 use bandroom::midi::{
     Action, ControlMap, MidiInputs, PartRoute, Trigger, list_ports, parse_channel,
@@ -117,13 +117,7 @@ fn part_route(text: &str, score: &Score) -> Result<PartRoute> {
 /// The pedal mappings stored in the library (none when never learnt).
 pub fn stored_controls(library: Option<&Path>) -> Result<ControlMap> {
     let lib = open_library(library)?;
-    let Some(json) = lib.pedal_settings()? else {
-        return Ok(ControlMap::default());
-    };
-    let map: ControlMap = serde_json::from_str(&json).context(
-        "the stored pedal settings are damaged: learn the pedal again with `bandroom pedal learn`",
-    )?;
-    Ok(ControlMap::new(map.mappings))
+    Ok(ControlMap::from_stored(lib.pedal_settings()?.as_deref())?)
 }
 
 /// Checks every MIDI option against the arrangement; ports are checked when opened.
@@ -245,9 +239,8 @@ pub fn midi_ports() -> Result<()> {
 }
 
 fn store(map: &ControlMap, summary: &str, library: Option<&Path>) -> Result<()> {
-    let json = serde_json::to_string(map).context("pedal settings")?;
     let mut lib = open_library(library)?;
-    lib.set_pedal_settings(&json, summary)?;
+    lib.set_pedal_settings(&map.to_stored(), summary)?;
     Ok(())
 }
 

@@ -167,6 +167,38 @@ pub struct ControlMap {
 }
 
 impl ControlMap {
+    /// The mappings as the library keeps them (JSON); none when nothing was learnt.
+    pub fn from_stored(json: Option<&str>) -> Result<ControlMap, MidiError> {
+        let Some(json) = json else {
+            return Ok(ControlMap::default());
+        };
+        let map: ControlMap = serde_json::from_str(json).map_err(|e| MidiError::Spec {
+            spec: "the stored pedal settings".into(),
+            reason: format!("they are damaged ({e}); learn the pedal again"),
+        })?;
+        Ok(ControlMap::new(map.mappings))
+    }
+
+    /// What the library keeps.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{\"mappings\":[]}".into())
+    }
+
+    /// The ports to listen on: the mappings' own, or every input when one has none.
+    pub fn ports(&self, every_input: impl FnOnce() -> Vec<String>) -> Vec<String> {
+        if self.mappings.iter().any(|m| m.port.is_none()) {
+            return every_input();
+        }
+        let mut ports: Vec<String> = self
+            .mappings
+            .iter()
+            .filter_map(|m| m.port.clone())
+            .collect();
+        ports.sort();
+        ports.dedup();
+        ports
+    }
+
     pub fn new(mappings: Vec<Mapping>) -> Self {
         Self {
             held: vec![false; mappings.len()],
@@ -191,7 +223,12 @@ impl ControlMap {
     pub fn handle(&mut self, port: &str, message: &ShortMessage) -> (bool, Option<Action>) {
         self.held.resize(self.mappings.len(), false);
         for (mapping, held) in self.mappings.iter().zip(self.held.iter_mut()) {
-            if mapping.port.as_deref().is_some_and(|p| p != port) {
+            // A port given by part of its name ("pedal") matches as `find_port` does.
+            if mapping
+                .port
+                .as_deref()
+                .is_some_and(|p| p != port && !port.to_lowercase().contains(&p.to_lowercase()))
+            {
                 continue;
             }
             if let Some(down) = mapping.trigger.state_in(message) {
@@ -251,5 +288,26 @@ mod tests {
         assert!(Trigger::parse("pedal").is_err());
         assert!(Trigger::parse("cc64@17").is_err());
         assert!(Action::parse("stop").is_err());
+        let stored = map.to_stored();
+        let back = ControlMap::from_stored(Some(&stored)).unwrap_or_default();
+        assert_eq!(back.mappings, map.mappings);
+        assert!(ControlMap::from_stored(Some("{broken")).is_err());
+        assert_eq!(
+            back.ports(|| vec!["keys".to_string()]),
+            vec!["keys".to_string()],
+            "a mapping without a port listens on every input"
+        );
+        // A port given by part of its name matches as `find_port` does.
+        map.learn(key, Action::Mark, Some("pads".into()));
+        assert_eq!(map.ports(Vec::new), vec!["pads".to_string()]);
+        let on = ShortMessage::note_on(9, 36, 90);
+        assert_eq!(
+            map.handle("a2j:Pads (capture): MIDI 1", &on).1,
+            Some(Action::Mark)
+        );
+        assert!(
+            !map.handle("keys", &on).0,
+            "another port is music, not the pedal"
+        );
     }
 }

@@ -50,6 +50,10 @@ pub struct BandroomApp {
     pub(super) peaks: super::widgets::PeakCache,
     /// The take being recorded, if any.
     pub(super) recording: Option<Recording>,
+    /// The learnt pedal, listened to during lessons (`None` until the lesson opens it).
+    pub(super) pedal: Option<super::pedal::PedalListener>,
+    /// Whether opening the pedal was tried (so a missing MIDI system is said once).
+    pub(super) pedal_tried: bool,
     /// Takes whose timing is being analysed in the background.
     pub(super) analysing: Vec<crate::jobs::AnalysisJob>,
     pub device: DeviceChoice,
@@ -96,6 +100,8 @@ impl BandroomApp {
             peaks: Default::default(),
             recording: None,
             analysing: Vec::new(),
+            pedal: None,
+            pedal_tried: false,
             device: DeviceChoice::Saved,
             tempo_bpm: None,
             repeats: None,

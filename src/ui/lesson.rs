@@ -10,6 +10,7 @@ use super::assess_panel;
 use super::recording::{self, Playing};
 use super::widgets::{level_meter, take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
+use crate::midi::Action;
 use crate::music::clock;
 use eframe::egui;
 
@@ -26,6 +27,8 @@ pub struct LessonState {
     /// The parts of the arrangement named here, for the room plan's part choice.
     parts: (Option<String>, Vec<String>),
     pub(super) cursor: assess_panel::Cursor,
+    /// Markers dropped while recording (frame, text): stored once the take is filed.
+    pending_marks: Vec<(u64, String)>,
 }
 
 fn load_plan(app: &mut BandroomApp, class: i64) {
@@ -202,7 +205,8 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
             egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Marker text")
         });
         let typing = ui.ctx().wants_keyboard_input();
-        let key = !typing && ui.input(|i| i.key_pressed(egui::Key::M));
+        // While recording, M marks the take being made (see `transport_ui`).
+        let key = !typing && app.recording.is_none() && ui.input(|i| i.key_pressed(egui::Key::M));
         if ui.button("Add marker (M)").clicked() || key {
             let text = if app.lesson.marker_text.trim().is_empty() {
                 "marker".to_string()
@@ -244,6 +248,10 @@ pub fn take_recorded(app: &mut BandroomApp, id: i64) {
             attribute_from_plan(app, &take);
             app.analysing
                 .push(crate::jobs::AnalysisJob::start(app.root.clone(), id));
+        }
+        for (frame, text) in std::mem::take(&mut app.lesson.pending_marks) {
+            let added = app.lib.add_marker(id, frame, &text, "teacher");
+            app.report(added);
         }
         app.lesson.selected_take = Some(id);
         app.lesson.cursor = Default::default();
@@ -292,9 +300,60 @@ fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
     }
 }
 
+/// Listens for the learnt pedal and does what each press asks.
+fn pedal_presses(app: &mut BandroomApp, ui: &egui::Ui) {
+    if !app.pedal_tried {
+        app.pedal_tried = true;
+        match super::pedal::PedalListener::start(&app.lib) {
+            Ok(listener) => app.pedal = listener,
+            Err(e) => {
+                if !app.banners.contains(&e) {
+                    app.banners.push(e);
+                }
+            }
+        }
+    }
+    let Some(pedal) = &mut app.pedal else {
+        return;
+    };
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_millis(50));
+    for action in pedal.presses() {
+        match (action, app.recording.is_some()) {
+            (Action::Record, true) => app.stop_recording(),
+            (Action::Record, false) | (Action::Next, false) => start_recording(app),
+            (Action::Next, true) => {
+                app.stop_recording();
+                start_recording(app);
+            }
+            (Action::Mark, true) => mark_now(app, "pedal"),
+            (Action::Mark, false) => {}
+        }
+    }
+}
+
+/// A marker at this moment of the take being recorded, kept until the take is filed.
+fn mark_now(app: &mut BandroomApp, text: &str) {
+    if let Some(rec) = &app.recording {
+        app.lesson
+            .pending_marks
+            .push((rec.take_frame(), text.to_string()));
+    }
+}
+
 fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     let typing = ui.ctx().wants_keyboard_input();
-    let (r, space) = ui.input(|i| (i.key_pressed(egui::Key::R), i.key_pressed(egui::Key::Space)));
+    pedal_presses(app, ui);
+    let (r, space, m) = ui.input(|i| {
+        (
+            i.key_pressed(egui::Key::R),
+            i.key_pressed(egui::Key::Space),
+            i.key_pressed(egui::Key::M),
+        )
+    });
+    if app.recording.is_some() && m && !typing {
+        mark_now(app, "marker");
+    }
     if let Some(rec) = &app.recording {
         let secs = rec.elapsed().as_secs_f64();
         let pupils = app.lib.pupils(app.class).unwrap_or_default();
@@ -303,6 +362,13 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 egui::Color32::from_rgb(210, 50, 40),
                 egui::RichText::new(format!("Recording {}", clock(secs))).heading(),
             );
+            let marks = app.lesson.pending_marks.len();
+            if marks > 0 {
+                ui.label(format!(
+                    "{marks} marker{} dropped (M)",
+                    if marks == 1 { "" } else { "s" }
+                ));
+            }
             let xruns = rec.xruns();
             if xruns > 0 {
                 ui.colored_label(

@@ -11,6 +11,7 @@ mod assess_panel;
 mod class_view;
 mod export_screen;
 mod lesson;
+mod pedal;
 mod progress;
 mod radar;
 mod recording;

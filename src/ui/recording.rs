@@ -259,6 +259,14 @@ impl Recording {
         self.started.elapsed()
     }
 
+    /// The frame of the take being recorded now (0 before it starts), for markers.
+    pub fn take_frame(&self) -> u64 {
+        let handle = self.take.handle();
+        handle
+            .take_frames()
+            .map_or(0, |(start, _)| handle.output_frames().saturating_sub(start))
+    }
+
     pub fn xruns(&self) -> u64 {
         self.take.xruns()
     }

@@ -11,6 +11,8 @@ pub struct SettingsState {
     pin: String,
     again: String,
     said: Option<String>,
+    learning: Option<super::pedal::PedalLearning>,
+    pedal_said: Option<String>,
 }
 
 pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -61,10 +63,93 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.label(said);
     }
     ui.separator();
+    pedal_ui(app, ui);
+    ui.separator();
     ui.heading("Library");
     ui.label(format!(
         "Takes and judgements are kept in {}",
         app.root.display()
     ));
     ui.label("Back it up with `bandroom backup DIR`; check it with `bandroom check`.");
+}
+
+/// The hands-free pedal: what is learnt, and learning one from a press.
+fn pedal_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    use crate::midi::{Action, ControlMap};
+    ui.heading("Foot pedal");
+    ui.label(
+        "A MIDI foot pedal (or any key of a keyboard) can start and stop takes, drop a \
+         marker or start the next take, so your hands stay on your instrument.",
+    );
+    let stored = app.lib.pedal_settings().ok().flatten();
+    let mut map = ControlMap::from_stored(stored.as_deref()).unwrap_or_default();
+    if map.mappings.is_empty() {
+        ui.label("No pedal learnt yet.");
+    }
+    for m in &map.mappings {
+        ui.label(format!(
+            "{}: {}{}",
+            match m.action {
+                Action::Record => "Record / stop",
+                Action::Mark => "Marker",
+                Action::Next => "Next take",
+            },
+            m.trigger,
+            m.port
+                .as_deref()
+                .map(|p| format!(" on {p}"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(learning) = &mut app.settings.learning {
+        ui.label("Press the pedal (or key) now…");
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+        if let Some(heard) = learning.poll() {
+            let action = learning.action;
+            app.settings.learning = None;
+            app.settings.pedal_said = Some(match heard {
+                Ok((trigger, port)) => {
+                    map.learn(trigger, action, Some(port.clone()));
+                    match app.lib.set_pedal_settings(
+                        &map.to_stored(),
+                        &format!("{} on {trigger}", action.name()),
+                    ) {
+                        Ok(()) => {
+                            // The lesson listens again with the new mapping.
+                            app.pedal = None;
+                            app.pedal_tried = false;
+                            format!("Learnt: {trigger} on {port}.")
+                        }
+                        Err(e) => e.to_string(),
+                    }
+                }
+                Err(e) => format!("Not learnt: {e}."),
+            });
+        }
+    } else {
+        ui.horizontal(|ui| {
+            for (label, action) in [
+                ("Learn the record pedal", Action::Record),
+                ("Learn the marker pedal", Action::Mark),
+                ("Learn the next-take pedal", Action::Next),
+            ] {
+                if ui.button(label).clicked() {
+                    app.settings.learning = Some(super::pedal::PedalLearning::start(action));
+                    app.settings.pedal_said = None;
+                }
+            }
+            if !map.mappings.is_empty() && ui.button("Forget the pedals").clicked() {
+                let cleared = app
+                    .lib
+                    .set_pedal_settings(&ControlMap::default().to_stored(), "all pedals forgotten");
+                app.report(cleared);
+                app.pedal = None;
+                app.pedal_tried = false;
+            }
+        });
+    }
+    if let Some(said) = &app.settings.pedal_said {
+        ui.label(said);
+    }
 }
