@@ -127,6 +127,21 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         h.step();
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // Let the finished job be collected before anything is clicked, so the layout the
+    // clicks aim at is the one drawn.
+    for _ in 0..5 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run();
+    assert!(
+        h.state()
+            .banners
+            .iter()
+            .all(|b| !b.contains("not analysed")),
+        "{:?}",
+        h.state().banners
+    );
     let analyses = h.state().library().analyses(1).unwrap();
     assert_eq!(analyses.len(), 1, "only the track with a part");
     assert_eq!(analyses[0].track_number, 1);
@@ -145,7 +160,8 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     assert_eq!(judged.len(), 2, "{judged:?}");
     assert_eq!(
         (judged[0].criterion.as_str(), judged[0].level),
-        ("pulse", 3)
+        ("pulse", 3),
+        "{judged:?}"
     );
     assert_eq!(judged[1].level, 2, "the key judged the next criterion");
     assert_ne!(judged[1].criterion, "pulse");
@@ -195,6 +211,20 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         .click();
     h.run();
     h.get_by_label_contains("lovely entry in bar 5");
+    // Ada hears just her own track: playback runs on the (virtual) device and moves on.
+    h.get_by_label("Hear just me").click();
+    h.run_steps(2);
+    let first = h.state().playback_position().expect("playing");
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let later = h.state().playback_position().unwrap_or(u64::MAX);
+    assert!(later > first, "playback moves on: {first} then {later}");
+    assert!(h.query_by_label_contains("Playing 0:").is_some());
+    h.get_by_label("Stop playing").click();
+    h.run();
+    assert!(h.state().playback_position().is_none());
     h.get_by_label("Your reflection").click();
     h.run();
     h.get_by_label("Your reflection")

@@ -226,3 +226,43 @@ fn live_callbacks_never_allocate_with_32_inputs() {
     );
     assert_eq!(violation_count(), 0, "a live callback allocated");
 }
+
+/// Playing a take back in the app: the mix, a solo switched mid-way, the end reached.
+#[test]
+fn the_playback_callback_never_allocates() {
+    let _turn = COUNTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    reset_violation_count();
+    use bandroom::audio::clock::OutputStamp;
+    use bandroom::audio::playback::take_player;
+    let tracks: Vec<std::sync::Arc<[f32]>> = (0..8)
+        .map(|i| std::sync::Arc::from(vec![0.01 * i as f32; 48_000 + i * 100]))
+        .collect();
+    let (state, mut output, mut input) = take_player(tracks, 2);
+    let stamp = OutputStamp {
+        playback_frame: 0,
+        reported_latency_frames: 0,
+    };
+    let mut block = vec![0.0f32; 2 * 256];
+    let mut blocks = 0;
+    while state.is_playing() {
+        if blocks == 50 {
+            state.solo(3);
+        }
+        assert_no_alloc(|| output(&mut block, stamp));
+        assert_no_alloc(|| {
+            input(
+                &block,
+                bandroom::audio::clock::InputStamp {
+                    capture_frame: 0,
+                    reported_latency_frames: 0,
+                },
+            )
+        });
+        blocks += 1;
+        assert!(blocks < 1_000, "playback never ended");
+    }
+    assert_eq!(state.position(), 48_700);
+    assert_eq!(violation_count(), 0, "the playback callback allocated");
+}

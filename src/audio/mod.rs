@@ -12,6 +12,7 @@ pub mod cpal_backend;
 pub mod device;
 pub mod live;
 pub mod offline;
+pub mod playback;
 pub mod settings;
 pub mod stems;
 pub mod virtual_device;

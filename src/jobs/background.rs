@@ -15,11 +15,16 @@ pub struct AnalysisJob {
 }
 
 impl AnalysisJob {
-    /// Starts analysing `take` of the library in `root`.
-    pub fn start(root: PathBuf, take: i64) -> AnalysisJob {
+    /// Starts analysing `take` of the library in `root`; `done` is called from the
+    /// job's thread when it ends (the app asks for a redraw there).
+    pub fn start(root: PathBuf, take: i64, done: Box<dyn FnOnce() + Send>) -> AnalysisJob {
         let thread = std::thread::Builder::new()
             .name("bandroom-analysis".into())
-            .spawn(move || run(&root, take))
+            .spawn(move || {
+                let problems = run(&root, take);
+                done();
+                problems
+            })
             .ok();
         AnalysisJob { take, thread }
     }

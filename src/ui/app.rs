@@ -54,6 +54,10 @@ pub struct BandroomApp {
     pub(super) pedal: Option<super::pedal::PedalListener>,
     /// Whether opening the pedal was tried (so a missing MIDI system is said once).
     pub(super) pedal_tried: bool,
+    /// The window's context, so background work can ask for a redraw when it ends.
+    ctx: Option<egui::Context>,
+    /// The take being played back, if any.
+    pub(super) playback: Option<super::playback::Playback>,
     /// Takes whose timing is being analysed in the background.
     pub(super) analysing: Vec<crate::jobs::AnalysisJob>,
     pub device: DeviceChoice,
@@ -100,6 +104,8 @@ impl BandroomApp {
             peaks: Default::default(),
             recording: None,
             analysing: Vec::new(),
+            ctx: None,
+            playback: None,
             pedal: None,
             pedal_tried: false,
             device: DeviceChoice::Saved,
@@ -164,7 +170,18 @@ impl BandroomApp {
         });
         ctx.set_zoom_factor(self.zoom);
         self.keep_recording(ctx);
-        self.poll_analysis(ctx);
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
+        self.poll_analysis();
+        // Playback that reached its end lets go of the device.
+        if self
+            .playback
+            .as_ref()
+            .is_some_and(|p| !p.state.is_playing())
+        {
+            self.playback = None;
+        }
         self.top_bar(ctx);
         self.close_question(ctx);
         egui::CentralPanel::default().show(ctx, |ui| {
@@ -291,7 +308,7 @@ impl BandroomApp {
     }
 
     /// Collects finished analyses; their problems become banners.
-    fn poll_analysis(&mut self, ctx: &egui::Context) {
+    fn poll_analysis(&mut self) {
         if self.analysing.is_empty() {
             return;
         }
@@ -303,8 +320,26 @@ impl BandroomApp {
             }
         }
         self.analysing = still;
-        // Look again soon, so the marks appear without waiting for the mouse.
-        ctx.request_repaint_after(std::time::Duration::from_millis(200));
+    }
+
+    /// Starts analysing a take in the background; the screen is redrawn when it ends.
+    pub(super) fn analyse_in_background(&mut self, take: i64) {
+        let ctx = self.ctx.clone();
+        let done: Box<dyn FnOnce() + Send> = Box::new(move || {
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        });
+        self.analysing.push(crate::jobs::AnalysisJob::start(
+            self.root.clone(),
+            take,
+            done,
+        ));
+    }
+
+    /// Where playback is (frame), while a take is playing.
+    pub fn playback_position(&self) -> Option<u64> {
+        self.playback.as_ref().map(|p| p.state.position())
     }
 
     /// Stops the take (if still running), files it and puts it up for judging.

@@ -246,8 +246,7 @@ pub fn take_recorded(app: &mut BandroomApp, id: i64) {
     if let Some(take) = app.report(take) {
         if app.class.is_some() {
             attribute_from_plan(app, &take);
-            app.analysing
-                .push(crate::jobs::AnalysisJob::start(app.root.clone(), id));
+            app.analyse_in_background(id);
         }
         for (frame, text) in std::mem::take(&mut app.lesson.pending_marks) {
             let added = app.lib.add_marker(id, frame, &text, "teacher");
@@ -259,6 +258,8 @@ pub fn take_recorded(app: &mut BandroomApp, id: i64) {
 }
 
 fn start_recording(app: &mut BandroomApp) {
+    // One device at a time: playback stops when a take starts.
+    app.playback = None;
     let inputs = inputs_to_record(app);
     let arrangement = app.arrangement.clone();
     let started = recording::start(
@@ -469,8 +470,7 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 ui.label("Nobody is named on this take yet.");
                 if ui.button("Name players from the room plan").clicked() {
                     attribute_from_plan(app, &take);
-                    app.analysing
-                        .push(crate::jobs::AnalysisJob::start(app.root.clone(), take.id));
+                    app.analyse_in_background(take.id);
                 }
             }
             let folder = app.lib.take_folder(&take);
@@ -478,10 +478,12 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             if app.analysing.iter().any(|job| job.take == take.id) {
                 ui.label("Analysing the timing of this take…");
             }
+            super::playback::controls(app, ui, &take, None);
             for track in &take.tracks {
                 let names: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
                 ui.label(format!("Track {} {}", track.number, names.join(", ")));
                 let rect = waveform(ui, &mut app.peaks, &folder.join(&track.file), 40.0);
+                super::playback::cursor(app, ui, rect, take.id);
                 super::timing::show(ui, rect, timing.get(&track.number), track.frames);
             }
             marker_ui(app, ui, &take);

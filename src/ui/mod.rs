@@ -12,6 +12,7 @@ mod class_view;
 mod export_screen;
 mod lesson;
 mod pedal;
+mod playback;
 mod progress;
 mod radar;
 mod recording;

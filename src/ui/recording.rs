@@ -6,7 +6,7 @@
 //!
 //! Must not process audio: the session and the engine do; this only asks and reads.
 
-use crate::audio::device::{self, DeviceRequest, Host};
+use crate::audio::device::{self, DeviceRequest, Host, OpenedDevice};
 use crate::audio::settings::Settings;
 use crate::audio::virtual_device::VirtualSettings;
 use crate::engine::{Score, ScoreOptions};
@@ -71,6 +71,37 @@ pub enum DeviceChoice {
     /// The library's saved device (or the host's default).
     Saved,
     Virtual,
+}
+
+/// Opens the chosen device at `rate_hz` (the saved rate when `None`), falling back to
+/// the virtual device with a banner when the saved one cannot be opened.
+pub fn open_device(
+    root: &Path,
+    choice: &DeviceChoice,
+    inputs: usize,
+    rate_hz: Option<u32>,
+) -> Result<(OpenedDevice, Option<String>), String> {
+    let with_rate = |choice: &DeviceChoice| -> Result<DeviceRequest, String> {
+        let mut request = request(root, choice, inputs)?;
+        if let Some(rate) = rate_hz {
+            request.sample_rate_hz = rate;
+        }
+        Ok(request)
+    };
+    match device::open(&with_rate(choice)?) {
+        Ok(opened) => Ok((opened, None)),
+        Err(e) if *choice == DeviceChoice::Saved => {
+            let banner = format!(
+                "No audio interface could be opened ({e}): using the virtual device, \
+                 which plays the part back into every input. Choose your interface with \
+                 `bandroom devices` and `bandroom record --host …`."
+            );
+            let opened =
+                device::open(&with_rate(&DeviceChoice::Virtual)?).map_err(|e| e.to_string())?;
+            Ok((opened, Some(banner)))
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn request(root: &Path, choice: &DeviceChoice, inputs: usize) -> Result<DeviceRequest, String> {
@@ -144,20 +175,7 @@ pub fn start(
         }
         None => (Score::silence(), None),
     };
-    let mut banner = None;
-    let opened = match device::open(&request(root, choice, highest)?) {
-        Ok(opened) => opened,
-        Err(e) if *choice == DeviceChoice::Saved => {
-            banner = Some(format!(
-                "No audio interface could be opened ({e}): recording on the virtual device, \
-                 which plays the part back into every input. Choose your interface with \
-                 `bandroom devices` and `bandroom record --host …`."
-            ));
-            device::open(&request(root, &DeviceChoice::Virtual, highest)?)
-                .map_err(|e| e.to_string())?
-        }
-        Err(e) => return Err(e.to_string()),
-    };
+    let (opened, banner) = open_device(root, choice, highest, None)?;
     let lesson = lib.lesson_for_today(class).map_err(|e| e.to_string())?;
     let folder = lib.staging_folder().map_err(|e| e.to_string())?;
     let settings = Settings::load(root).map_err(|e| e.to_string())?;

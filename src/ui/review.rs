@@ -68,6 +68,13 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     ui.separator();
     let folder = app.lib.take_folder(take);
     let timing = super::timing::for_take(&app.lib, take);
+    let mine = take
+        .tracks
+        .iter()
+        .find(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
+        .map(|t| t.number);
+    let take = take.clone();
+    super::playback::controls(app, ui, &take, mine);
     for track in take
         .tracks
         .iter()
@@ -75,8 +82,10 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     {
         ui.label(format!("Your track ({})", track.file));
         let rect = waveform(ui, &mut app.peaks, &folder.join(&track.file), 80.0);
+        super::playback::cursor(app, ui, rect, take.id);
         super::timing::show(ui, rect, timing.get(&track.number), track.frames);
     }
+    let take = &take;
     let markers = app.lib.markers(take.id).unwrap_or_default();
     if !markers.is_empty() {
         ui.strong("Your teacher marked:");
