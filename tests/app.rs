@@ -434,3 +434,58 @@ fn a_timing_suggestion_is_shown_and_enter_accepts_it() {
         ("pulse", level)
     );
 }
+
+#[test]
+fn a_part_can_be_soloed_while_the_class_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = Some("clapping-music".into());
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    h.get_by_label("Solo clapper 2").click();
+    h.run_steps(2);
+    // From now on only clapper 2 sounds in the room: clapper 1's meter stays at zero.
+    let _ = (h.state().lane_peak(0), h.state().lane_peak(1));
+    let (mut one, mut two) = (0.0f32, 0.0f32);
+    // The count-in (one bar) comes first; then both parts would play.
+    for _ in 0..200 {
+        h.step();
+        one = one.max(h.state().lane_peak(0).unwrap_or(0.0));
+        two = two.max(h.state().lane_peak(1).unwrap_or(0.0));
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(two > 0.01, "clapper 2 is heard: {two}");
+    assert_eq!(one, 0.0, "clapper 1 is silent while clapper 2 is soloed");
+    h.get_by_label("Stop (Space)").click();
+    h.run();
+    assert!(!h.state().is_recording());
+}
+
+#[test]
+fn how_long_takes_are_kept_is_set_in_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().screen = Screen::Settings;
+    h.run();
+    h.get_by_label("Rehearsals kept for").click();
+    h.run();
+    h.get_by_label("Rehearsals kept for").type_text("6");
+    h.key_press(egui::Key::Enter);
+    h.run();
+    h.get_by_label("Save how long takes are kept").click();
+    h.run();
+    h.get_by_label("Saved.");
+    let policy = h.state().library().retention_policy().unwrap();
+    assert_eq!(policy.rehearsal_months, 6);
+    assert_eq!(
+        policy.assessment_months, 36,
+        "the others are left as they were"
+    );
+}

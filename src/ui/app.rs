@@ -337,6 +337,11 @@ impl BandroomApp {
         ));
     }
 
+    /// A played part's loudest moment since the last call, while recording.
+    pub fn lane_peak(&self, lane: usize) -> Option<f32> {
+        self.recording.as_ref().map(|r| r.lane_peak(lane))
+    }
+
     /// Where playback is (frame), while a take is playing.
     pub fn playback_position(&self) -> Option<u64> {
         self.playback.as_ref().map(|p| p.state.position())

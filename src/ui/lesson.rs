@@ -342,6 +342,59 @@ fn mark_now(app: &mut BandroomApp, text: &str) {
     }
 }
 
+/// Mute and solo for each part while it plays: what the room hears, not what is recorded.
+fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let Some(rec) = &mut app.recording else {
+        return;
+    };
+    let Some(music) = &rec.music else {
+        return;
+    };
+    let click = music.score.click_lane();
+    let parts: Vec<(usize, String)> = music
+        .score
+        .lanes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != click)
+        .map(|(i, lane)| (i, lane.name.clone()))
+        .collect();
+    let mut failed = None;
+    ui.horizontal_wrapped(|ui| {
+        for (lane, name) in parts {
+            let (mut muted, mut soloed) = rec.lane_states.get(lane).copied().unwrap_or_default();
+            ui.label(&name);
+            let m = ui.toggle_value(&mut muted, "Mute");
+            m.widget_info(|| {
+                egui::WidgetInfo::selected(
+                    egui::WidgetType::Checkbox,
+                    true,
+                    muted,
+                    format!("Mute {name}"),
+                )
+            });
+            let s = ui.toggle_value(&mut soloed, "Solo");
+            s.widget_info(|| {
+                egui::WidgetInfo::selected(
+                    egui::WidgetType::Checkbox,
+                    true,
+                    soloed,
+                    format!("Solo {name}"),
+                )
+            });
+            if (m.changed() || s.changed())
+                && let Err(e) = rec.set_lane(lane, muted, soloed)
+            {
+                failed = Some(e);
+            }
+            ui.separator();
+        }
+    });
+    if let Some(e) = failed {
+        app.error = Some(format!("The part could not be changed: {e}"));
+    }
+}
+
 fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     let typing = ui.ctx().wants_keyboard_input();
     pedal_presses(app, ui);
@@ -389,6 +442,7 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 .collect();
             meter_ui(ui, level, &names.join(", "));
         }
+        parts_ui(app, ui);
         if ui
             .button(egui::RichText::new("Stop (Space)").heading())
             .clicked()

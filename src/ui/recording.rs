@@ -56,6 +56,8 @@ pub struct PlayedMusic {
 pub struct Recording {
     take: RunningTake,
     pub music: Option<PlayedMusic>,
+    /// Per score lane: (muted, soloed), as the teacher set them during this take.
+    pub lane_states: Vec<(bool, bool)>,
     lesson: i64,
     purpose: Purpose,
     started: Instant,
@@ -215,10 +217,12 @@ pub fn start(
         arrangement,
         score,
     });
+    let lanes = music.as_ref().map_or(0, |m| m.score.lanes.len());
     Ok((
         Recording {
             take,
             music,
+            lane_states: vec![(false, false); lanes],
             lesson,
             purpose,
             started: now,
@@ -275,6 +279,29 @@ impl Recording {
 
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// A part's loudest moment since the last call (post-fader: a muted part reads 0).
+    pub fn lane_peak(&self, lane: usize) -> f32 {
+        self.take
+            .handle()
+            .meters()
+            .lane(lane)
+            .map_or(0.0, |m| m.take_peak())
+    }
+
+    /// Mutes or solos a part while the take runs (what the room hears; the recording
+    /// of the inputs is not touched).
+    pub fn set_lane(&mut self, lane: usize, muted: bool, soloed: bool) -> Result<(), String> {
+        let handle = self.take.handle();
+        handle
+            .send(crate::engine::Command::SetLaneMute { lane, muted })
+            .and_then(|()| handle.send(crate::engine::Command::SetLaneSolo { lane, soloed }))
+            .map_err(|e| e.to_string())?;
+        if let Some(state) = self.lane_states.get_mut(lane) {
+            *state = (muted, soloed);
+        }
+        Ok(())
     }
 
     /// The frame of the take being recorded now (0 before it starts), for markers.

@@ -13,6 +13,9 @@ pub struct SettingsState {
     said: Option<String>,
     learning: Option<super::pedal::PedalLearning>,
     pedal_said: Option<String>,
+    /// Months per purpose as being edited (assessment, rehearsal, performance).
+    retention: Option<[i64; 3]>,
+    retention_said: Option<String>,
 }
 
 pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -64,6 +67,8 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     }
     ui.separator();
     pedal_ui(app, ui);
+    ui.separator();
+    retention_ui(app, ui);
     ui.separator();
     ui.heading("Library");
     ui.label(format!(
@@ -150,6 +155,71 @@ fn pedal_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         });
     }
     if let Some(said) = &app.settings.pedal_said {
+        ui.label(said);
+    }
+}
+
+/// How long takes are kept, per purpose, before `bandroom takes review` lists them.
+fn retention_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    use crate::library::Purpose;
+    ui.heading("How long takes are kept");
+    ui.label(
+        "Takes past their time are listed for review (`bandroom takes review`); nothing is \
+         deleted automatically. A change applies to takes made from now on.",
+    );
+    let months = match app.settings.retention {
+        Some(m) => m,
+        None => match app.lib.retention_policy() {
+            Ok(p) => [
+                p.assessment_months,
+                p.rehearsal_months,
+                p.performance_months,
+            ],
+            Err(e) => {
+                ui.label(e.to_string());
+                return;
+            }
+        },
+    };
+    let mut edited = months;
+    egui::Grid::new("retention").show(ui, |ui| {
+        for (slot, name) in ["Assessment evidence", "Rehearsals", "Performances"]
+            .iter()
+            .enumerate()
+        {
+            ui.label(*name);
+            let field = ui.add(
+                egui::DragValue::new(&mut edited[slot])
+                    .range(1..=240)
+                    .suffix(" months"),
+            );
+            field.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::WidgetType::DragValue,
+                    true,
+                    format!("{name} kept for"),
+                )
+            });
+            ui.end_row();
+        }
+    });
+    app.settings.retention = Some(edited);
+    if ui.button("Save how long takes are kept").clicked() {
+        let purposes = [
+            Purpose::Assessment,
+            Purpose::Rehearsal,
+            Purpose::Performance,
+        ];
+        let result = purposes
+            .iter()
+            .zip(edited)
+            .try_for_each(|(purpose, m)| app.lib.set_retention(*purpose, m, false));
+        app.settings.retention_said = Some(match result {
+            Ok(()) => "Saved.".into(),
+            Err(e) => e.to_string(),
+        });
+    }
+    if let Some(said) = &app.settings.retention_said {
         ui.label(said);
     }
 }
