@@ -325,15 +325,8 @@ fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     let mut h = harness(&root);
-    h.run();
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = Some("clapping-music".into());
     // One bar per shift, so shift 1 comes about a second after the count-in.
-    h.state_mut().repeats = Some(1);
-    h.state_mut().screen = Screen::Lesson;
-    h.run();
-    h.get_by_label("Record (R)").click();
-    h.run_steps(2);
+    record_clapping_music(&mut h, Some(1));
     h.get_by_label("Class view").click();
     h.run_steps(2);
     h.get_by_label("count-in");
@@ -371,9 +364,7 @@ fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
     );
     h.state_mut().screen = Screen::Lesson;
     h.run_steps(2);
-    h.get_by_label("Stop (Space)").click();
-    h.run();
-    assert!(!h.state().is_recording());
+    stop_take(&mut h);
 }
 
 #[test]
@@ -440,13 +431,7 @@ fn a_part_can_be_soloed_while_the_class_plays() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     let mut h = harness(&root);
-    h.run();
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = Some("clapping-music".into());
-    h.state_mut().screen = Screen::Lesson;
-    h.run();
-    h.get_by_label("Record (R)").click();
-    h.run_steps(2);
+    record_clapping_music(&mut h, None);
     h.get_by_label("Solo clapper 2").click();
     h.run_steps(2);
     // From now on only clapper 2 sounds in the room: clapper 1's meter stays at zero.
@@ -461,6 +446,23 @@ fn a_part_can_be_soloed_while_the_class_plays() {
     }
     assert!(two > 0.01, "clapper 2 is heard: {two}");
     assert_eq!(one, 0.0, "clapper 1 is silent while clapper 2 is soloed");
+    stop_take(&mut h);
+}
+
+/// Starts recording Clapping Music from the lesson screen on the virtual device.
+fn record_clapping_music(h: &mut Harness<'static, BandroomApp>, repeats: Option<u32>) {
+    h.run();
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = Some("clapping-music".into());
+    h.state_mut().repeats = repeats;
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+}
+
+/// Stops the take the lesson screen is recording and checks it stopped.
+fn stop_take(h: &mut Harness<'static, BandroomApp>) {
     h.get_by_label("Stop (Space)").click();
     h.run();
     assert!(!h.state().is_recording());

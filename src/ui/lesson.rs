@@ -364,24 +364,16 @@ fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         for (lane, name) in parts {
             let (mut muted, mut soloed) = rec.lane_states.get(lane).copied().unwrap_or_default();
             ui.label(&name);
-            let m = ui.toggle_value(&mut muted, "Mute");
-            m.widget_info(|| {
-                egui::WidgetInfo::selected(
-                    egui::WidgetType::Checkbox,
-                    true,
-                    muted,
-                    format!("Mute {name}"),
-                )
-            });
-            let s = ui.toggle_value(&mut soloed, "Solo");
-            s.widget_info(|| {
-                egui::WidgetInfo::selected(
-                    egui::WidgetType::Checkbox,
-                    true,
-                    soloed,
-                    format!("Solo {name}"),
-                )
-            });
+            let toggle = |ui: &mut egui::Ui, on: &mut bool, what: &str| {
+                let response = ui.toggle_value(on, what);
+                let (on, label) = (*on, format!("{what} {name}"));
+                response.widget_info(|| {
+                    egui::WidgetInfo::selected(egui::WidgetType::Checkbox, true, on, &label)
+                });
+                response
+            };
+            let m = toggle(ui, &mut muted, "Mute");
+            let s = toggle(ui, &mut soloed, "Solo");
             if (m.changed() || s.changed())
                 && let Err(e) = rec.set_lane(lane, muted, soloed)
             {
