@@ -491,3 +491,76 @@ fn how_long_takes_are_kept_is_set_in_settings() {
         "the others are left as they were"
     );
 }
+
+#[test]
+fn progress_draws_an_outline_per_term_and_filters_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    let mut h = harness(&root);
+    h.run();
+    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
+    let ada = h
+        .state()
+        .library()
+        .find_pupil("Ada Brook", Some(class))
+        .unwrap();
+    let take = h.state().library().takes(&TakeFilter::default()).unwrap()[0].id;
+    let lib = h.state_mut().library_mut();
+    lib.attribute(take, 1, &[ada], Some("clapper 1"), Some("core"), None)
+        .unwrap();
+    let judge = |lib: &mut bandroom::library::Library, level: &str| {
+        lib.assess(&bandroom::library::NewAssessment {
+            pupil: ada,
+            take: Some(take),
+            criterion: "pulse".into(),
+            level: level.into(),
+            comment: String::new(),
+            assessor: "Ms Test".into(),
+        })
+        .unwrap()
+    };
+    let summer = judge(lib, "2");
+    judge(lib, "4");
+    // The first judgement was made last summer.
+    let db = rusqlite::Connection::open(root.join("bandroom.sqlite")).unwrap();
+    db.execute(
+        "UPDATE assessment SET assessed_at = '2026-06-15T10:00:00Z' WHERE id = ?1",
+        [summer],
+    )
+    .unwrap();
+    let title = h.state().library().class_grid(class).unwrap().criteria[0]
+        .1
+        .clone();
+
+    h.state_mut().class = Some(class);
+    h.state_mut().screen = Screen::Progress;
+    h.run();
+    h.get_by_label("Ada Brook").click();
+    h.run();
+    let radar = shown_text(&h.get_by_label_contains("Radar diagram"));
+    let now = bandroom::library::terms::Term::of(&bandroom::library::now())
+        .unwrap()
+        .name();
+    assert_contains(&radar, &format!("Summer 2026: {title} 2/"));
+    assert_contains(&radar, &format!("{now}: {title} 4/"));
+
+    // The grid for last summer shows what Ada reached then.
+    h.get_by_label("Term").click();
+    h.run();
+    h.get_by_label("Summer 2026").click();
+    h.run();
+    h.get_by_label_contains("latest level per criterion in Summer 2026");
+    let grid = h.state().library().class_grid(class).unwrap();
+    let levels = grid.criteria[0].2;
+    assert!(h.query_by_label(&format!("2/{levels}")).is_some());
+    assert!(h.query_by_label(&format!("4/{levels}")).is_none());
+
+    // Each point's history links to its evidence on the lesson screen.
+    h.get_all_by_label(&format!("take {take}"))
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    assert_eq!(h.state().screen, Screen::Lesson);
+}

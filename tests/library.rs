@@ -5,7 +5,7 @@
 mod common;
 
 use bandroom::library::{
-    LATEST_VERSION, Library, LibraryError, NewAssessment, TakeFilter, migrate_to,
+    GridFilter, LATEST_VERSION, Library, LibraryError, NewAssessment, TakeFilter, migrate_to,
 };
 use common::*;
 use std::path::{Path, PathBuf};
@@ -73,6 +73,14 @@ fn judgement(pupil: i64, take: i64, criterion: &str, level: &str) -> NewAssessme
         comment: String::new(),
         assessor: "Ms Test".into(),
     }
+}
+
+fn row_of(grid: &bandroom::library::ClassGrid, pupil: i64) -> Vec<Option<i64>> {
+    grid.rows
+        .iter()
+        .find(|r| r.pupil_id == pupil)
+        .map(|r| r.levels.clone())
+        .unwrap_or_default()
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
@@ -1106,9 +1114,10 @@ fn the_class_grid_and_evidence_selection_show_latest_levels_and_first_and_last_e
     let (a, b) = (pupils[0], pupils[1]);
     let first = make_take(&mut lib, Some(class), 1);
     let second = make_take(&mut lib, Some(class), 1);
-    for take in [first, second] {
-        lib.attribute(take, 1, &[a], None, None, None).unwrap();
-    }
+    lib.attribute(first, 1, &[a], Some("clapper 1"), Some("core"), None)
+        .unwrap();
+    lib.attribute(second, 1, &[a], Some("clapper 2"), Some("stretch"), None)
+        .unwrap();
     lib.assess(&judgement(a, first, "pulse", "2")).unwrap();
     lib.assess(&judgement(a, second, "pulse", "4")).unwrap();
     lib.assess(&judgement(a, second, "ensemble", "3")).unwrap();
@@ -1132,6 +1141,32 @@ fn the_class_grid_and_evidence_selection_show_latest_levels_and_first_and_last_e
         row(b).levels.iter().all(Option::is_none),
         "gaps stay visible"
     );
+
+    // Filtered by part, tier or term, "latest" is the latest of what is let through.
+    let on_part = |part: &str| GridFilter {
+        part: Some(part.into()),
+        ..GridFilter::default()
+    };
+    let grid = lib.class_grid_where(class, &on_part("clapper 1")).unwrap();
+    assert_eq!(row_of(&grid, a), [Some(2), None, None, None, None, None]);
+    let stretch = GridFilter {
+        tier: Some("stretch".into()),
+        ..GridFilter::default()
+    };
+    let grid = lib.class_grid_where(class, &stretch).unwrap();
+    assert_eq!(row_of(&grid, a), [Some(4), None, Some(3), None, None, None]);
+    let long_ago = bandroom::library::terms::Term::of("2001-10-01").unwrap();
+    let then = GridFilter {
+        from: Some(long_ago.from()),
+        to: Some(long_ago.to()),
+        ..GridFilter::default()
+    };
+    let grid = lib.class_grid_where(class, &then).unwrap();
+    assert!(row_of(&grid, a).iter().all(Option::is_none));
+    let contexts = lib.judged_contexts(class).unwrap();
+    assert_eq!(contexts.parts, ["clapper 1", "clapper 2"]);
+    assert_eq!(contexts.tiers, ["core", "stretch"]);
+    assert_eq!(contexts.days, [bandroom::library::now()[..10].to_string()]);
 
     let today = &bandroom::library::now()[..10];
     let picks = lib.evidence_selection(class, today, today).unwrap();

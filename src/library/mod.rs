@@ -26,6 +26,7 @@ pub mod roster;
 mod schema;
 mod suggestions;
 mod takes;
+pub mod terms;
 
 pub use analyses::TrackAnalysis;
 pub use classes::{ClassSummary, PupilSummary};
@@ -37,7 +38,7 @@ pub use frameworks::{
 pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress};
 pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
 pub use moderation::ModeratorJudgement;
-pub use overview::{ClassGrid, EvidencePick, GridRow};
+pub use overview::{ClassGrid, EvidencePick, GridFilter, GridRow, JudgedContexts};
 pub use policy::{Purpose, RetentionPolicy};
 pub use protection::ErasureReport;
 pub use room_plan::Seat;

@@ -27,6 +27,25 @@ pub struct ClassGrid {
     pub rows: Vec<GridRow>,
 }
 
+/// Which judgements the class grid counts: a date range (`YYYY-MM-DD`, `to` exclusive,
+/// e.g. a term's bounds) and the part and tier they were made on. `None` counts all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GridFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub part: Option<String>,
+    pub tier: Option<String>,
+}
+
+/// What a class's judgements were made on, for the progress screen's filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JudgedContexts {
+    /// The dates of judgements (`YYYY-MM-DD`), each once, oldest first.
+    pub days: Vec<String>,
+    pub parts: Vec<String>,
+    pub tiers: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EvidencePick {
     pub pupil_id: i64,
@@ -41,6 +60,12 @@ pub struct EvidencePick {
 
 impl Library {
     pub fn class_grid(&self, class: i64) -> Result<ClassGrid> {
+        self.class_grid_where(class, &GridFilter::default())
+    }
+
+    /// The class grid counting only the judgements `filter` lets through: "latest" is
+    /// then the latest within the term, part or tier asked for.
+    pub fn class_grid_where(&self, class: i64, filter: &GridFilter) -> Result<ClassGrid> {
         let framework: Option<i64> = self.conn.query_row(
             "SELECT framework_id FROM class WHERE id = ?1",
             [class],
@@ -77,9 +102,18 @@ impl Library {
              JOIN level l ON l.id = a.level_id
              JOIN strand s ON s.id = l.strand_id
              WHERE m.class_id = ?1 AND s.framework_id = ?2
+               AND (?3 IS NULL OR a.assessed_at >= ?3) AND (?4 IS NULL OR a.assessed_at < ?4)
+               AND (?5 IS NULL OR a.part = ?5) AND (?6 IS NULL OR a.tier = ?6)
              ORDER BY a.assessed_at, a.id",
         )?;
-        let mut judged = statement.query(params![class, framework])?;
+        let mut judged = statement.query(params![
+            class,
+            framework,
+            filter.from,
+            filter.to,
+            filter.part,
+            filter.tier
+        ])?;
         while let Some(r) = judged.next()? {
             let pupil: i64 = r.get(0)?;
             let key: String = r.get(1)?;
@@ -88,6 +122,27 @@ impl Library {
             }
         }
         Ok(ClassGrid { criteria, rows })
+    }
+
+    /// The days, parts and tiers the judgements of `class`'s pupils were made on.
+    pub fn judged_contexts(&self, class: i64) -> Result<JudgedContexts> {
+        let distinct = |column: &str| -> Result<Vec<String>> {
+            let sql = format!(
+                "SELECT DISTINCT {column} AS v FROM class_member m
+                 JOIN assessment a ON a.pupil_id = m.pupil_id
+                 WHERE m.class_id = ?1 AND {column} IS NOT NULL ORDER BY v"
+            );
+            let mut statement = self.conn.prepare_cached(&sql)?;
+            let values = statement
+                .query_map([class], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(values)
+        };
+        Ok(JudgedContexts {
+            days: distinct("substr(a.assessed_at, 1, 10)")?,
+            parts: distinct("a.part")?,
+            tiers: distinct("a.tier")?,
+        })
     }
 
     /// For each pupil of `class` and each criterion judged with a take as evidence

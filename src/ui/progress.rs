@@ -1,16 +1,85 @@
-//! Progress: the class grid (pupils × criteria, latest level, gaps visible) and, for the
-//! pupil in hand, a radar diagram with an outline for the first and the latest
-//! judgements and the history behind each point.
+//! Progress: the class grid (pupils × criteria, latest level, gaps visible), filtered by
+//! term, part and tier, and for the pupil in hand a radar diagram with one coloured
+//! outline per term, and the history behind each point with links to its evidence take.
 //!
-//! Must not compute levels: they come from the library.
+//! Must not compute levels: they come from the library; this only groups them by term.
 
-use super::app::BandroomApp;
+use super::app::{BandroomApp, Screen};
 use super::radar::{Outline, radar_ui};
+use crate::library::terms::Term;
+use crate::library::{AssessmentRecord, GridFilter, StrandProgress};
 use eframe::egui;
+
+/// The most terms drawn on one radar: more outlines than pens stop being readable.
+const TERMS_ON_RADAR: usize = 6;
 
 #[derive(Default)]
 pub struct ProgressState {
     pupil: Option<i64>,
+    term: Option<Term>,
+    part: Option<String>,
+    tier: Option<String>,
+}
+
+impl ProgressState {
+    fn filter(&self) -> GridFilter {
+        GridFilter {
+            from: self.term.as_ref().map(Term::from),
+            to: self.term.as_ref().map(Term::to),
+            part: self.part.clone(),
+            tier: self.tier.clone(),
+        }
+    }
+
+    /// Whether a judgement is let through the part and tier filters.
+    fn lets_through(&self, a: &AssessmentRecord) -> bool {
+        (self.part.is_none() || a.part == self.part) && (self.tier.is_none() || a.tier == self.tier)
+    }
+}
+
+/// A labelled choice of "all" or one of `values`.
+fn choice<T: Clone + PartialEq>(
+    ui: &mut egui::Ui,
+    label: &str,
+    chosen: &mut Option<T>,
+    values: &[(T, String)],
+) {
+    let shown = chosen
+        .as_ref()
+        .and_then(|c| values.iter().find(|(v, _)| v == c))
+        .map_or("all".to_string(), |(_, name)| name.clone());
+    egui::ComboBox::from_label(label)
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(chosen.is_none(), "all").clicked() {
+                *chosen = None;
+            }
+            for (value, name) in values {
+                let on = chosen.as_ref() == Some(value);
+                if ui.selectable_label(on, name).clicked() {
+                    *chosen = Some(value.clone());
+                }
+            }
+        });
+}
+
+fn filters_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
+    let contexts = app.lib.judged_contexts(class);
+    let Some(contexts) = app.report(contexts) else {
+        return;
+    };
+    let mut terms: Vec<Term> = contexts.days.iter().filter_map(|d| Term::of(d)).collect();
+    terms.dedup();
+    let terms: Vec<(Term, String)> = terms.into_iter().map(|t| (t.clone(), t.name())).collect();
+    let named = |values: &[String]| -> Vec<(String, String)> {
+        values.iter().map(|v| (v.clone(), v.clone())).collect()
+    };
+    let state = &mut app.progress;
+    ui.horizontal_wrapped(|ui| {
+        choice(ui, "Term", &mut state.term, &terms);
+        choice(ui, "Part", &mut state.part, &named(&contexts.parts));
+        choice(ui, "Tier", &mut state.tier, &named(&contexts.tiers));
+    });
 }
 
 pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -18,11 +87,16 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.label("Pick a class on the Start screen to see its progress.");
         return;
     };
-    let grid = app.lib.class_grid(class);
+    filters_ui(app, ui, class);
+    let grid = app.lib.class_grid_where(class, &app.progress.filter());
     let Some(grid) = app.report(grid) else {
         return;
     };
-    ui.heading("Class grid: latest level per criterion");
+    let heading = match &app.progress.term {
+        Some(term) => format!("Class grid: latest level per criterion in {}", term.name()),
+        None => "Class grid: latest level per criterion".to_string(),
+    };
+    ui.heading(heading);
     egui::Grid::new("class grid").striped(true).show(ui, |ui| {
         ui.strong("Pupil");
         for (_, title, _) in &grid.criteria {
@@ -54,48 +128,149 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     };
     ui.separator();
     ui.heading(&progress.name);
-    let strands: Vec<_> = progress
+    let strands: Vec<StrandProgress> = progress
         .strands
-        .iter()
+        .into_iter()
         .filter(|s| grid.criteria.iter().any(|c| c.0 == s.criterion))
+        .map(|mut s| {
+            s.history.retain(|a| app.progress.lets_through(a));
+            s
+        })
         .collect();
     let axes: Vec<(String, usize)> = strands
         .iter()
         .map(|s| (s.title.clone(), s.levels))
         .collect();
-    let first = Outline {
-        caption: "first judgement".into(),
-        levels: strands
-            .iter()
-            .map(|s| s.history.first().map(|a| a.level))
-            .collect(),
-    };
-    let latest = Outline {
-        caption: "latest".into(),
-        levels: strands
-            .iter()
-            .map(|s| s.latest.as_ref().map(|a| a.level))
-            .collect(),
-    };
-    radar_ui(ui, &axes, &[first, latest], 320.0);
-    for strand in &strands {
+    let outlines = term_outlines(&strands, app.progress.term.as_ref());
+    if outlines.is_empty() {
+        ui.label("No judgements yet for these filters.");
+    } else {
+        radar_ui(ui, &axes, &outlines, 320.0);
+    }
+    history_ui(app, ui, &strands);
+}
+
+/// One outline per term up to `until`: each criterion at its latest level by the end of
+/// that term, carried forward from earlier terms, as a teacher's coloured pen would.
+pub(super) fn term_outlines(strands: &[StrandProgress], until: Option<&Term>) -> Vec<Outline> {
+    let mut terms: Vec<Term> = strands
+        .iter()
+        .flat_map(|s| s.history.iter().filter_map(|a| Term::of(&a.assessed_at)))
+        .filter(|t| until.is_none_or(|u| t <= u))
+        .collect();
+    terms.sort();
+    terms.dedup();
+    let skip = terms.len().saturating_sub(TERMS_ON_RADAR);
+    terms
+        .into_iter()
+        .skip(skip)
+        .map(|term| Outline {
+            levels: strands
+                .iter()
+                .map(|s| {
+                    s.history
+                        .iter()
+                        .filter(|a| Term::of(&a.assessed_at).is_some_and(|t| t <= term))
+                        .next_back()
+                        .map(|a| a.level)
+                })
+                .collect(),
+            caption: term.name(),
+        })
+        .collect()
+}
+
+fn history_ui(app: &mut BandroomApp, ui: &mut egui::Ui, strands: &[StrandProgress]) {
+    let mut open = None;
+    for strand in strands {
         if strand.history.is_empty() {
             continue;
         }
         ui.label(egui::RichText::new(&strand.title).strong());
         for a in &strand.history {
-            ui.label(format!(
-                "{}  level {} ({}){}{}",
-                &a.assessed_at[..10],
-                a.level,
-                a.label,
-                a.take.map(|t| format!(" · take {t}")).unwrap_or_default(),
-                if a.comment.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · “{}”", a.comment)
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "{}  level {} ({}){}",
+                    a.assessed_at.get(..10).unwrap_or(&a.assessed_at),
+                    a.level,
+                    a.label,
+                    if a.comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · “{}”", a.comment)
+                    }
+                ));
+                if let Some(take) = a.take
+                    && ui.link(format!("take {take}")).clicked()
+                {
+                    open = Some(take);
                 }
-            ));
+            });
         }
+    }
+    // The evidence opens on the lesson screen, where it can be heard.
+    if let Some(take) = open {
+        app.lesson.selected_take = Some(take);
+        app.lesson.cursor = Default::default();
+        app.screen = Screen::Lesson;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(at: &str, level: i64) -> AssessmentRecord {
+        AssessmentRecord {
+            id: 0,
+            assessed_at: at.into(),
+            framework: "f".into(),
+            criterion: "c".into(),
+            level,
+            label: String::new(),
+            take: None,
+            class: None,
+            part: None,
+            tier: None,
+            comment: String::new(),
+            assessor: String::new(),
+        }
+    }
+
+    fn strand(history: Vec<AssessmentRecord>) -> StrandProgress {
+        StrandProgress {
+            framework: "f".into(),
+            criterion: "c".into(),
+            title: "c".into(),
+            levels: 5,
+            latest: history.last().cloned(),
+            history,
+        }
+    }
+
+    #[test]
+    fn each_term_gets_an_outline_with_levels_carried_forward() {
+        let pulse = strand(vec![
+            judged("2026-09-10T09:00:00Z", 2),
+            judged("2026-11-10T09:00:00Z", 3),
+            judged("2027-05-10T09:00:00Z", 4),
+        ]);
+        let ensemble = strand(vec![judged("2027-02-01T09:00:00Z", 2)]);
+        let outlines = term_outlines(&[pulse.clone(), ensemble.clone()], None);
+        let seen: Vec<(String, Vec<Option<i64>>)> = outlines
+            .into_iter()
+            .map(|o| (o.caption, o.levels))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("Autumn 2026".to_string(), vec![Some(3), None]),
+                ("Spring 2027".to_string(), vec![Some(3), Some(2)]),
+                ("Summer 2027".to_string(), vec![Some(4), Some(2)]),
+            ]
+        );
+        let spring = Term::of("2027-01-01");
+        let until = term_outlines(&[pulse, ensemble], spring.as_ref());
+        assert_eq!(until.len(), 2, "a chosen term draws no later outline");
     }
 }

@@ -11,11 +11,14 @@ pub struct Outline {
     pub levels: Vec<Option<i64>>,
 }
 
-const PENS: [egui::Color32; 4] = [
+/// Oldest first; distinguishable for the commonest colour blindness and on both themes.
+const PENS: [egui::Color32; 6] = [
     egui::Color32::from_rgb(140, 140, 140),
     egui::Color32::from_rgb(30, 90, 200),
     egui::Color32::from_rgb(200, 90, 30),
     egui::Color32::from_rgb(30, 150, 70),
+    egui::Color32::from_rgb(160, 60, 170),
+    egui::Color32::from_rgb(190, 150, 0),
 ];
 
 /// `axes` are (title, number of levels).
