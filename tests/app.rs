@@ -103,6 +103,14 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         "the meters showed the count-in and claps: {loudest}"
     );
     h.get_by_label_contains("Input 1 level");
+    // The input's waveform grows as the take does.
+    let wave = shown_text(&h.get_by_label_contains("Input 1: waveform of"));
+    let seconds: f64 = wave
+        .split_whitespace()
+        .nth(4)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{wave}"));
+    assert!(seconds >= 0.5, "{wave}");
     h.get_by_label("Stop (Space)").click();
     h.run();
     assert!(!h.state().is_recording());

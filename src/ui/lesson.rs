@@ -433,6 +433,9 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 .filter_map(|id| pupils.iter().find(|p| p.id == *id).map(|p| p.name.clone()))
                 .collect();
             meter_ui(ui, level, &names.join(", "));
+            level
+                .wave
+                .show(ui, 28.0, &format!("Input {}", level.input));
         }
         parts_ui(app, ui);
         if ui

@@ -11,6 +11,7 @@ mod assess_panel;
 mod class_view;
 mod export_screen;
 mod lesson;
+mod live_wave;
 mod pedal;
 mod playback;
 mod progress;

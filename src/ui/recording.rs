@@ -32,6 +32,8 @@ pub struct InputLevel {
     pub level: f32,
     pub clipped_at: Option<Instant>,
     pub silent_since: Instant,
+    /// The input's waveform so far.
+    pub wave: super::live_wave::LiveWave,
 }
 
 impl InputLevel {
@@ -233,6 +235,7 @@ pub fn start(
                     level: 0.0,
                     clipped_at: None,
                     silent_since: now,
+                    wave: Default::default(),
                 })
                 .collect(),
             meter_reads: 0,
@@ -321,8 +324,10 @@ impl Recording {
     pub fn update(&mut self) -> bool {
         self.meter_reads += 1;
         let now = Instant::now();
+        let at = self.take_frame() as f64 / f64::from(self.take.sample_rate_hz().max(1));
         for (level, meter) in self.levels.iter_mut().zip(self.take.input_meters()) {
             let peak = meter.take_peak();
+            level.wave.push(at, peak);
             level.level = peak.max(level.level * 0.85);
             if meter.take_clipped() {
                 level.clipped_at = Some(now);
