@@ -372,6 +372,17 @@ fn the_class_view_shows_the_clapping_music_shift_the_engine_reports() {
     );
     h.state_mut().screen = Screen::Lesson;
     h.run_steps(2);
+    assert!(h.query_by_label_contains("Bar ").is_none());
+    // The projector window shows the class view beside the teacher's lesson screen.
+    h.get_by_label("Projector window").click();
+    h.run_steps(3);
+    assert!(h.state().projector);
+    assert_contains(&shown_text(&h.get_by_label_contains("Bar ")), "beat");
+    h.get_by_label_contains("clapper 2 pattern");
+    // Closed from the top bar again, so it does not cover the Stop button.
+    h.get_by_label("Projector window").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Bar ").is_none());
     stop_take(&mut h);
 }
 

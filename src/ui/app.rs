@@ -65,6 +65,8 @@ pub struct BandroomApp {
     pub tempo_bpm: Option<f64>,
     /// Times through each section (`None`: as the arrangement says).
     pub repeats: Option<u32>,
+    /// The class view is open in a window of its own (for the projector).
+    pub projector: bool,
     /// The window was asked to close while recording: ask first.
     closing: bool,
     frames: u64,
@@ -111,6 +113,7 @@ impl BandroomApp {
             device: DeviceChoice::Saved,
             tempo_bpm: None,
             repeats: None,
+            projector: false,
             closing: false,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
@@ -200,6 +203,38 @@ impl BandroomApp {
                 });
         });
         self.export.poll(ctx);
+        self.projector_window(ctx);
+    }
+
+    /// The class view in a second window, to drag onto the projector's screen and make
+    /// full screen there (F11) while the teacher keeps the lesson screen. Where the
+    /// platform has one window only (and in tests), it floats inside the main one.
+    fn projector_window(&mut self, ctx: &egui::Context) {
+        if !self.projector || !matches!(self.mode, Mode::Teacher) {
+            return;
+        }
+        let id = egui::ViewportId::from_hash_of("projector");
+        let builder = egui::ViewportBuilder::default()
+            .with_title("bandroom: class view")
+            .with_inner_size([1024.0, 768.0]);
+        ctx.show_viewport_immediate(id, builder, |ctx, class| {
+            if class == egui::ViewportClass::Embedded {
+                let mut open = true;
+                egui::Window::new("Class view (projector)")
+                    .open(&mut open)
+                    .default_size([640.0, 420.0])
+                    .show(ctx, |ui| class_view::class_view_ui(self, ui));
+                self.projector &= open;
+                return;
+            }
+            egui::CentralPanel::default().show(ctx, |ui| class_view::class_view_ui(self, ui));
+            if ctx.input(|i| i.viewport().close_requested()) {
+                self.projector = false;
+            }
+            if self.recording.is_some() {
+                ctx.request_repaint_after(std::time::Duration::from_millis(25));
+            }
+        });
     }
 
     fn top_bar(&mut self, ctx: &egui::Context) {
@@ -225,6 +260,8 @@ impl BandroomApp {
                             }
                         }
                         ui.separator();
+                        ui.toggle_value(&mut self.projector, "Projector window")
+                            .on_hover_text("the class view in a window of its own");
                         if let Some(class) = self.class
                             && ui.button("Pupil mode").clicked()
                         {
