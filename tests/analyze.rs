@@ -361,3 +361,60 @@ fn record_with_plays_attributes_and_analyses_each_track_as_the_take_lands() {
         .into_owned();
     assert_contains(&listed, "2: Jan Nowak (clapper 2)");
 }
+
+/// The reference part a pupil hears beside their own track sits on the take's timeline:
+/// analysed against the part, every note is found where the score puts it.
+#[test]
+fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    assert_ok(&in_library(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--inputs",
+            "1",
+            "--virtual-speed",
+            "10",
+            "--play",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--tempo",
+            "172",
+        ],
+    ));
+    let lib = bandroom::library::Library::open(&root).unwrap();
+    let take = lib
+        .takes(&bandroom::library::TakeFilter::default())
+        .unwrap()
+        .remove(0);
+    let frames = (take.duration_secs * f64::from(take.sample_rate_hz)) as usize;
+    let reference = bandroom::jobs::render_part(&root, &take, "clapper 2", frames).unwrap();
+    assert_eq!(reference.len(), frames, "as long as the take, no longer");
+    let (arrangement, options) = bandroom::jobs::played_arrangement(&root, &take).unwrap();
+    assert_eq!(options.tempo.map(|t| t.as_f64()), Some(172.0));
+    let judging = bandroom::jobs::Judging {
+        offset: 0,
+        window: bandroom::analysis::matching::Window::Millis(50.0),
+        bands: Default::default(),
+    };
+    let analysis = bandroom::jobs::analyse(
+        &bandroom::jobs::Track::Audio(reference),
+        take.sample_rate_hz,
+        &arrangement,
+        options,
+        "clapper 2",
+        judging,
+    )
+    .unwrap();
+    let s = &analysis.summary;
+    assert!(s.hits >= 90, "{} hits, {} missed", s.hits, s.misses);
+    assert_eq!(s.misses, 0);
+    let mean = s.mean_deviation_ms.unwrap();
+    assert!(mean.abs() < 2.0, "mean deviation {mean} ms");
+    let err = bandroom::jobs::render_part(&root, &take, "tuba", frames).unwrap_err();
+    assert!(err.to_string().contains("no part 'tuba'"), "{err}");
+}

@@ -221,7 +221,8 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.get_by_label_contains("lovely entry in bar 5");
     // Ada hears just her own track: playback runs on the (virtual) device and moves on.
     h.get_by_label("Hear just me").click();
-    h.run_steps(2);
+    wait_for_playback(&mut h);
+    assert_eq!(h.state().playback_tracks(), Some(1), "only Ada's track");
     let first = h.state().playback_position().expect("playing");
     for _ in 0..10 {
         h.step();
@@ -233,6 +234,16 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.get_by_label("Stop playing").click();
     h.run();
     assert!(h.state().playback_position().is_none());
+    // And her track against the clapper 1 part as written.
+    h.get_by_label("Hear me with the part").click();
+    wait_for_playback(&mut h);
+    assert_eq!(
+        h.state().playback_tracks(),
+        Some(2),
+        "Ada's track and the part"
+    );
+    h.get_by_label("Stop playing").click();
+    h.run();
     h.get_by_label("Your reflection").click();
     h.run();
     h.get_by_label("Your reflection")
@@ -481,6 +492,18 @@ fn record_clapping_music(h: &mut Harness<'static, BandroomApp>, repeats: Option<
 }
 
 /// Stops the take the lesson screen is recording and checks it stopped.
+/// Steps frames while the take is made ready in the background, until it plays.
+fn wait_for_playback(h: &mut Harness<'static, BandroomApp>) {
+    for _ in 0..500 {
+        h.step();
+        if h.state().playback_position().is_some() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the take never started playing");
+}
+
 fn stop_take(h: &mut Harness<'static, BandroomApp>) {
     h.get_by_label("Stop (Space)").click();
     h.run();

@@ -30,6 +30,11 @@ impl PlayerState {
         self.frames
     }
 
+    /// How many tracks are being played.
+    pub fn tracks(&self) -> usize {
+        self.gains.len()
+    }
+
     /// False once the end is reached or `stop` was called.
     pub fn is_playing(&self) -> bool {
         self.playing.load(Ordering::Relaxed)

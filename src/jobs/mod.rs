@@ -6,10 +6,12 @@
 //! engine's score and tempo map, and the library. Must not print, draw or open devices.
 
 mod background;
+mod reference;
 mod take_analysis;
 mod track_analysis;
 
-pub use background::AnalysisJob;
+pub use background::{AnalysisJob, Background};
+pub use reference::{played_arrangement, render_part};
 pub use take_analysis::{analyse_and_store, stored_bands, stored_notes};
 pub use track_analysis::{Judging, Track, analyse, read_track};
 

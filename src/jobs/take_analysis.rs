@@ -4,12 +4,10 @@
 //!
 //! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
 
+use super::JobError;
 use super::track_analysis::{Judging, analyse, read_track};
-use super::{JobError, USER_FOLDER};
 use crate::analysis::matching::{Bands, NoteResult, Window};
-use crate::engine::ScoreOptions;
 use crate::library::{Library, TakeSummary, TrackAnalysis};
-use crate::music::{self, Bpm};
 
 /// The window within which an onset counts as playing a note, in the library's analyses.
 const WINDOW: Window = Window::Millis(50.0);
@@ -22,21 +20,7 @@ pub fn analyse_and_store(
     number: i64,
     part: &str,
 ) -> Result<String, JobError> {
-    let name = take.arrangement.as_deref().ok_or_else(|| {
-        JobError(
-            "the take was recorded without an arrangement, so there is no part to compare with"
-                .into(),
-        )
-    })?;
-    let mut arrangement = music::resolve_in(name, Some(&lib.root().join(USER_FOLDER)))
-        .map_err(|e| JobError(e.to_string()))?;
-    if let Some(repeats) = take.repeats {
-        arrangement.set_repeats(repeats);
-    }
-    let options = ScoreOptions {
-        count_in_bars: take.count_in_bars,
-        tempo: take.tempo_bpm.map(Bpm::new).transpose().map_err(JobError)?,
-    };
+    let (arrangement, options) = super::reference::played_arrangement(lib.root(), take)?;
     let track = take
         .tracks
         .iter()

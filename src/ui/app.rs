@@ -58,6 +58,8 @@ pub struct BandroomApp {
     ctx: Option<egui::Context>,
     /// The take being played back, if any.
     pub(super) playback: Option<super::playback::Playback>,
+    /// A take being made ready to play.
+    pub(super) loading: Option<super::playback::Loading>,
     /// Takes whose timing is being analysed in the background.
     pub(super) analysing: Vec<crate::jobs::AnalysisJob>,
     pub device: DeviceChoice,
@@ -108,6 +110,7 @@ impl BandroomApp {
             analysing: Vec::new(),
             ctx: None,
             playback: None,
+            loading: None,
             pedal: None,
             pedal_tried: false,
             device: DeviceChoice::Saved,
@@ -177,6 +180,7 @@ impl BandroomApp {
             self.ctx = Some(ctx.clone());
         }
         self.poll_analysis();
+        super::playback::poll(self);
         // Playback that reached its end lets go of the device.
         if self
             .playback
@@ -359,6 +363,11 @@ impl BandroomApp {
         self.analysing = still;
     }
 
+    /// The window's context, for background work to ask for a redraw when it ends.
+    pub(super) fn context(&self) -> Option<egui::Context> {
+        self.ctx.clone()
+    }
+
     /// Starts analysing a take in the background; the screen is redrawn when it ends.
     pub(super) fn analyse_in_background(&mut self, take: i64) {
         let ctx = self.ctx.clone();
@@ -377,6 +386,11 @@ impl BandroomApp {
     /// A played part's loudest moment since the last call, while recording.
     pub fn lane_peak(&self, lane: usize) -> Option<f32> {
         self.recording.as_ref().map(|r| r.lane_peak(lane))
+    }
+
+    /// How many tracks are being heard, while a take is playing.
+    pub fn playback_tracks(&self) -> Option<usize> {
+        self.playback.as_ref().map(|p| p.state.tracks())
     }
 
     /// Where playback is (frame), while a take is playing.

@@ -9,6 +9,7 @@ use super::app::BandroomApp;
 use crate::export::audio::AudioFormat;
 use crate::export::bundle::{BundleKind, ExportRequest, ExportSummary, export};
 use crate::export::zip_bundle::pack;
+use crate::jobs::Background;
 use crate::library::Library;
 use eframe::egui;
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ struct Job {
 }
 
 /// The thread writing a bundle: its summary, or the error in words.
-type ExportThread = std::thread::JoinHandle<Result<ExportSummary, String>>;
+type ExportThread = Background<Result<ExportSummary, String>>;
 
 pub struct ExportState {
     kind: BundleKind,
@@ -54,9 +55,10 @@ impl ExportState {
 
     /// Collects a finished job's result; keeps frames coming while one runs.
     pub fn poll(&mut self, ctx: &egui::Context) {
-        let finished = self.job.as_ref().is_some_and(|(_, t)| t.is_finished());
-        if finished && let Some((_, thread)) = self.job.take() {
-            self.outcome = Some(match thread.join() {
+        let finished = self.job.as_mut().and_then(|(_, work)| work.poll());
+        if let Some(result) = finished {
+            self.job = None;
+            self.outcome = Some(match result {
                 Ok(Ok(summary)) => Ok(format!(
                     "Done: {} recordings, {} judgements, {:.1} MB{}",
                     summary.recordings,
@@ -72,7 +74,7 @@ impl ExportState {
                     }
                 )),
                 Ok(Err(e)) => Err(e),
-                Err(_) => Err("the export stopped unexpectedly; nothing was written".into()),
+                Err(e) => Err(format!("{e}; nothing was written")),
             });
         } else if self.job.is_some() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
@@ -109,9 +111,9 @@ fn start(app: &mut BandroomApp, class: i64) {
     let job = Arc::new(Job::default());
     let root = app.root.clone();
     let shared = Arc::clone(&job);
-    let spawned = std::thread::Builder::new()
-        .name("export".into())
-        .spawn(move || {
+    let work = Background::start(
+        "the export",
+        move || {
             let mut lib = Library::open(&root).map_err(|e| e.to_string())?;
             let zip = zipped.then(|| request.out.clone());
             let mut request = request;
@@ -131,14 +133,11 @@ fn start(app: &mut BandroomApp, class: i64) {
                 packed.map_err(|e| e.to_string())?;
             }
             Ok(summary)
-        });
-    match spawned {
-        Ok(thread) => {
-            app.export.outcome = None;
-            app.export.job = Some((job, thread));
-        }
-        Err(e) => app.error = Some(format!("the export could not start: {e}")),
-    }
+        },
+        Box::new(|| {}),
+    );
+    app.export.outcome = None;
+    app.export.job = Some((job, work));
 }
 
 pub fn export_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {

@@ -260,6 +260,7 @@ pub fn take_recorded(app: &mut BandroomApp, id: i64) {
 fn start_recording(app: &mut BandroomApp) {
     // One device at a time: playback stops when a take starts.
     app.playback = None;
+    app.loading = None;
     let inputs = inputs_to_record(app);
     let arrangement = app.arrangement.clone();
     let started = recording::start(
@@ -433,9 +434,7 @@ fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 .filter_map(|id| pupils.iter().find(|p| p.id == *id).map(|p| p.name.clone()))
                 .collect();
             meter_ui(ui, level, &names.join(", "));
-            level
-                .wave
-                .show(ui, 28.0, &format!("Input {}", level.input));
+            level.wave.show(ui, 28.0, &format!("Input {}", level.input));
         }
         parts_ui(app, ui);
         if ui

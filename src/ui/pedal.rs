@@ -4,9 +4,9 @@
 //! Owns the open MIDI inputs and the learning thread. Must not decide what a press does
 //! (the lesson screen does) or keep the mappings (the library does).
 
+use crate::jobs::Background;
 use crate::library::Library;
 use crate::midi::{Action, ControlMap, MidiInputs, Trigger, list_ports};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The learnt pedals, listened to on their ports.
@@ -55,31 +55,20 @@ impl PedalListener {
 /// Waiting, on a thread of its own, for the one press that teaches a pedal.
 pub struct PedalLearning {
     pub action: Action,
-    thread: Option<JoinHandle<Result<(Trigger, String), String>>>,
+    work: Background<Result<(Trigger, String), String>>,
 }
 
 const LEARN_FOR: Duration = Duration::from_secs(20);
 
 impl PedalLearning {
     pub fn start(action: Action) -> PedalLearning {
-        let thread = std::thread::Builder::new()
-            .name("bandroom-pedal-learning".into())
-            .spawn(learn)
-            .ok();
-        PedalLearning { action, thread }
+        let work = Background::start("bandroom-pedal-learning", learn, Box::new(|| {}));
+        PedalLearning { action, work }
     }
 
     /// The press heard (trigger and port), once the thread is done.
     pub fn poll(&mut self) -> Option<Result<(Trigger, String), String>> {
-        if self.thread.as_ref().is_some_and(|t| !t.is_finished()) {
-            return None;
-        }
-        Some(
-            self.thread
-                .take()
-                .and_then(|t| t.join().ok())
-                .unwrap_or_else(|| Err("learning stopped unexpectedly".into())),
-        )
+        self.work.poll().map(|r| r.and_then(|heard| heard))
     }
 }
 

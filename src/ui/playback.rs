@@ -1,24 +1,42 @@
-//! Hearing a take in the app: the whole take, or just one pupil's track, with a moving
-//! line on the waveforms.
+//! Hearing a take in the app: the whole take, just one pupil's track, or that track
+//! against the reference part it played, with a moving line on the waveforms.
 //!
-//! Owns starting playback on a device and the play/stop controls. The tracks are read
-//! before the device starts (a few tens of milliseconds for a lesson's take). Must not
-//! mix audio itself (`audio::playback` does).
+//! Owns loading what is to be heard (tracks read, a reference part rendered) on a thread
+//! of its own while the window keeps drawing, then starting it on the device, and the
+//! play/stop controls. Must not mix audio itself (`audio::playback` does).
 
 use super::app::BandroomApp;
 use super::recording::open_device;
 use crate::audio::device::RunningDevice;
 use crate::audio::playback::{PlayerState, take_player};
-use crate::jobs::{Track, read_track};
+use crate::jobs::{Background, Track, read_track, render_part};
 use crate::library::TakeSummary;
 use eframe::egui;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+/// What is to be heard of a take.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Listen {
+    Whole,
+    /// One track alone ("hear just me").
+    JustMe(i64),
+    /// One track with the reference part it played.
+    WithPart(i64, String),
+}
 
 pub struct Playback {
     pub take: i64,
     pub state: Arc<PlayerState>,
     rate_hz: u32,
     _device: RunningDevice,
+}
+
+/// A take being made ready to play.
+pub struct Loading {
+    pub take: i64,
+    rate_hz: u32,
+    work: Background<Result<Vec<Arc<[f32]>>, String>>,
 }
 
 impl Playback {
@@ -33,31 +51,78 @@ impl Playback {
     }
 }
 
-/// Starts playing `take`; with `solo`, only that track is heard.
-pub fn start(app: &mut BandroomApp, take: &TakeSummary, solo: Option<i64>) {
-    app.playback = None;
-    let folder = app.lib.take_folder(take);
-    let mut tracks = Vec::new();
-    let mut numbers = Vec::new();
-    for track in &take.tracks {
+/// Reads the tracks to be heard (and renders the reference part) off the UI thread.
+fn load(
+    root: PathBuf,
+    folder: PathBuf,
+    take: TakeSummary,
+    listen: Listen,
+) -> Result<Vec<Arc<[f32]>>, String> {
+    let wanted = |number: i64| match &listen {
+        Listen::Whole => true,
+        Listen::JustMe(mine) | Listen::WithPart(mine, _) => number == *mine,
+    };
+    let mut tracks: Vec<Arc<[f32]>> = Vec::new();
+    for track in take.tracks.iter().filter(|t| wanted(t.number)) {
         match read_track(&folder.join(&track.file), Some(take.sample_rate_hz)) {
-            Ok((Track::Audio(samples), _)) => {
-                tracks.push(Arc::from(samples));
-                numbers.push(track.number);
-            }
+            Ok((Track::Audio(samples), _)) => tracks.push(Arc::from(samples)),
             // A keyboard's track has no sound of its own to play.
             Ok((Track::Keys(_), _)) => {}
-            Err(e) => {
-                app.error = Some(format!("Take {} cannot be played: {e}", take.id));
-                return;
-            }
+            Err(e) => return Err(format!("take {} cannot be played: {e}", take.id)),
         }
     }
     if tracks.is_empty() {
-        app.error = Some(format!("Take {} has no recording to play.", take.id));
-        return;
+        return Err(format!("take {} has no recording to play", take.id));
     }
-    let (opened, banner) = match open_device(&app.root, &app.device, 1, Some(take.sample_rate_hz)) {
+    if let Listen::WithPart(_, part) = &listen {
+        let frames = tracks[0].len();
+        let reference = render_part(&root, &take, part, frames)
+            .map_err(|e| format!("the {part} part cannot be played alongside: {e}"))?;
+        tracks.push(Arc::from(reference));
+    }
+    Ok(tracks)
+}
+
+/// Starts making `take` ready to play; it starts by itself when ready.
+pub fn start(app: &mut BandroomApp, take: &TakeSummary, listen: Listen) {
+    app.playback = None;
+    let folder = app.lib.take_folder(take);
+    let (root, summary) = (app.root.clone(), take.clone());
+    let ctx = app.context();
+    let done: Box<dyn FnOnce() + Send> = Box::new(move || {
+        if let Some(ctx) = ctx {
+            ctx.request_repaint();
+        }
+    });
+    app.loading = Some(Loading {
+        take: take.id,
+        rate_hz: take.sample_rate_hz,
+        work: Background::start(
+            "loading a take",
+            move || load(root, folder, summary, listen),
+            done,
+        ),
+    });
+}
+
+/// Once loaded, opens the device and plays.
+pub fn poll(app: &mut BandroomApp) {
+    let Some(loading) = &mut app.loading else {
+        return;
+    };
+    let Some(loaded) = loading.work.poll() else {
+        return;
+    };
+    let (take, rate_hz) = (loading.take, loading.rate_hz);
+    app.loading = None;
+    let tracks = match loaded.and_then(|r| r) {
+        Ok(tracks) => tracks,
+        Err(e) => {
+            app.error = Some(format!("Nothing can be played: {e}."));
+            return;
+        }
+    };
+    let (opened, banner) = match open_device(&app.root, &app.device, 1, Some(rate_hz)) {
         Ok(opened) => opened,
         Err(e) => {
             app.error = Some(format!("Nothing can be played: {e}"));
@@ -71,15 +136,12 @@ pub fn start(app: &mut BandroomApp, take: &TakeSummary, solo: Option<i64>) {
     }
     let channels = opened.info.output_channels;
     let (state, output, input) = take_player(tracks, channels);
-    if let Some(track) = solo.and_then(|n| numbers.iter().position(|x| *x == n)) {
-        state.solo(track);
-    }
     match opened.start(output, input) {
         Ok(device) => {
             app.playback = Some(Playback {
-                take: take.id,
+                take,
                 state,
-                rate_hz: take.sample_rate_hz,
+                rate_hz,
                 _device: device,
             });
         }
@@ -87,13 +149,24 @@ pub fn start(app: &mut BandroomApp, take: &TakeSummary, solo: Option<i64>) {
     }
 }
 
-/// Play and stop buttons for `take`; `mine` is the pupil's own track, for "hear just me".
-pub fn controls(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, mine: Option<i64>) {
+/// Play and stop buttons for `take`; `mine` is the pupil's own track and the part it
+/// played, for "hear just me" and "hear me with the part".
+pub fn controls(
+    app: &mut BandroomApp,
+    ui: &mut egui::Ui,
+    take: &TakeSummary,
+    mine: Option<(i64, Option<String>)>,
+) {
     let playing_this = app
         .playback
         .as_ref()
         .is_some_and(|p| p.take == take.id && p.state.is_playing());
     ui.horizontal(|ui| {
+        if app.loading.as_ref().is_some_and(|l| l.take == take.id) {
+            ui.spinner();
+            ui.label("Getting the take ready to play…");
+            return;
+        }
         if playing_this {
             if ui.button("Stop playing").clicked() {
                 app.playback = None;
@@ -105,19 +178,33 @@ pub fn controls(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, mi
             }
             return;
         }
-        let recording = app.recording.is_some();
+        let free = app.recording.is_none();
+        let mut asked = None;
         if ui
-            .add_enabled(!recording, egui::Button::new("Play the take"))
+            .add_enabled(free, egui::Button::new("Play the take"))
             .clicked()
         {
-            start(app, take, None);
+            asked = Some(Listen::Whole);
         }
-        if let Some(track) = mine
-            && ui
-                .add_enabled(!recording, egui::Button::new("Hear just me"))
+        if let Some((track, part)) = &mine {
+            if ui
+                .add_enabled(free, egui::Button::new("Hear just me"))
                 .clicked()
-        {
-            start(app, take, Some(track));
+            {
+                asked = Some(Listen::JustMe(*track));
+            }
+            if let Some(part) = part
+                && take.arrangement.is_some()
+                && ui
+                    .add_enabled(free, egui::Button::new("Hear me with the part"))
+                    .on_hover_text(format!("your track with the {part} part as written"))
+                    .clicked()
+            {
+                asked = Some(Listen::WithPart(*track, part.clone()));
+            }
+        }
+        if let Some(listen) = asked {
+            start(app, take, listen);
         }
     });
 }

@@ -72,7 +72,10 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
         .tracks
         .iter()
         .find(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
-        .map(|t| t.number);
+        .map(|t| {
+            let part = t.performers.iter().find_map(|p| p.part.clone());
+            (t.number, part)
+        });
     let take = take.clone();
     super::playback::controls(app, ui, &take, mine);
     for track in take
