@@ -170,8 +170,7 @@ pub(super) fn term_outlines(strands: &[StrandProgress], until: Option<&Term>) ->
                 .map(|s| {
                     s.history
                         .iter()
-                        .filter(|a| Term::of(&a.assessed_at).is_some_and(|t| t <= term))
-                        .next_back()
+                        .rfind(|a| Term::of(&a.assessed_at).is_some_and(|t| t <= term))
                         .map(|a| a.level)
                 })
                 .collect(),
