@@ -491,7 +491,6 @@ fn record_clapping_music(h: &mut Harness<'static, BandroomApp>, repeats: Option<
     h.run_steps(2);
 }
 
-/// Stops the take the lesson screen is recording and checks it stopped.
 /// Steps frames while the take is made ready in the background, until it plays.
 fn wait_for_playback(h: &mut Harness<'static, BandroomApp>) {
     for _ in 0..500 {
@@ -504,6 +503,7 @@ fn wait_for_playback(h: &mut Harness<'static, BandroomApp>) {
     panic!("the take never started playing");
 }
 
+/// Stops the take the lesson screen is recording and checks it stopped.
 fn stop_take(h: &mut Harness<'static, BandroomApp>) {
     h.get_by_label("Stop (Space)").click();
     h.run();
@@ -605,4 +605,75 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
         .click();
     h.run();
     assert_eq!(h.state().screen, Screen::Lesson);
+}
+
+/// Steps frames for `seconds` of wall time.
+fn step_for(h: &mut Harness<'static, BandroomApp>, seconds: f64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    while std::time::Instant::now() < until {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
+    h.state_mut().class = Some(class);
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = Some("clapping-music".into());
+    h.state_mut().repeats = Some(1);
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h.get_by_label("Section").click();
+    h.run();
+    h.get_by_label("shift 1").click();
+    h.run();
+
+    // Play: the one-bar section goes round (count-in and one pass would be over in
+    // about 4 s) and nothing is kept.
+    h.get_by_label("Play (P)").click();
+    h.run_steps(2);
+    step_for(&mut h, 7.0);
+    assert!(h.state().is_recording(), "still going round");
+    assert_eq!(h.state().engine_section().as_deref(), Some("shift 1"));
+    assert!(h.query_by_label("REC").is_none());
+    stop_take(&mut h);
+    let takes = |h: &Harness<'static, BandroomApp>| {
+        h.state().library().takes(&TakeFilter::default()).unwrap()
+    };
+    assert!(takes(&h).is_empty(), "a rehearsal keeps no take");
+
+    // Again: each pass is filed as its own take until Stop.
+    h.get_by_label("Again (A)").click();
+    h.run();
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while takes(&h).len() < 2 && std::time::Instant::now() < until {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(takes(&h).len() >= 2, "two passes filed");
+    assert!(h.state().is_recording(), "and the next pass under way");
+    stop_take(&mut h);
+    let all = takes(&h);
+    assert!(all.len() >= 3, "{} takes", all.len());
+    for take in &all {
+        assert_eq!(take.section.as_deref(), Some("shift 1"));
+        assert_eq!(take.arrangement.as_deref(), Some("clapping-music"));
+    }
+    // A pass that ran to its end lasts the count-in and the one bar.
+    let finished = all.iter().rfind(|t| t.duration_secs > 3.0).unwrap();
+
+    // The best pass is starred.
+    h.get_by_label(&format!("Star take {}", finished.id))
+        .click();
+    h.run();
+    assert!(h.state().library().take(finished.id).unwrap().starred);
+    h.get_by_label_contains(&format!("Take {} ·", finished.id));
 }

@@ -1280,6 +1280,7 @@ fn takes_filed_in_the_same_second_get_folders_of_their_own() {
             tempo_bpm: None,
             repeats: None,
             count_in_bars: 0,
+            section: None,
             host: "virtual".into(),
             input_device: "virtual".into(),
             output_device: "virtual".into(),

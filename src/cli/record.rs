@@ -189,6 +189,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
                 tempo_bpm: score.tempo.as_f64(),
                 count_in_bars: options.count_in_bars,
                 repeats: args.performance.repeats,
+                section: None,
             };
             (score, Some(record))
         }
@@ -221,6 +222,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
                 .as_ref()
                 .map(|(_, _, purpose)| purpose.as_str().to_string()),
             midi,
+            loop_section: None,
         },
     )?;
     note!(

@@ -25,6 +25,9 @@ pub fn played_arrangement(
     })?;
     let mut arrangement = music::resolve_in(name, Some(&root.join(USER_FOLDER)))
         .map_err(|e| JobError(e.to_string()))?;
+    if let Some(section) = &take.section {
+        arrangement.keep_section(section).map_err(JobError)?;
+    }
     if let Some(repeats) = take.repeats {
         arrangement.set_repeats(repeats);
     }

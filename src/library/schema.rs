@@ -255,7 +255,12 @@ CREATE TABLE moderation_judgement (
 CREATE INDEX moderation_judgement_pupil ON moderation_judgement(pupil_id);
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5: a take may play one section of its arrangement (rehearsing it "again").
+const V5: &str = r#"
+ALTER TABLE take ADD COLUMN section TEXT;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

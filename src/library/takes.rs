@@ -34,6 +34,8 @@ pub struct NewTake {
     /// Passes through each section, when the take changed them from the written ones.
     pub repeats: Option<u32>,
     pub count_in_bars: u32,
+    /// The one section played, if not the whole piece.
+    pub section: Option<String>,
     pub host: String,
     pub input_device: String,
     pub output_device: String,
@@ -57,6 +59,7 @@ impl NewTake {
             tempo_bpm: take.arrangement.as_ref().map(|a| a.tempo_bpm),
             repeats: take.arrangement.as_ref().and_then(|a| a.repeats),
             count_in_bars: take.arrangement.as_ref().map_or(0, |a| a.count_in_bars),
+            section: take.arrangement.as_ref().and_then(|a| a.section.clone()),
             host: take.host.clone(),
             input_device: take.input_device.clone(),
             output_device: take.output_device.clone(),
@@ -136,6 +139,8 @@ pub struct TakeSummary {
     pub tempo_bpm: Option<f64>,
     pub repeats: Option<u32>,
     pub count_in_bars: u32,
+    /// The one section played, if not the whole piece.
+    pub section: Option<String>,
     pub sample_rate_hz: u32,
     pub duration_secs: f64,
     pub xruns: u64,
@@ -376,9 +381,9 @@ impl Library {
             "INSERT INTO take (lesson_id, folder, recorded_at, arrangement, tempo_bpm, host,
                  input_device, output_device, sample_rate_hz, latency_applied_frames, frames,
                  duration_secs, xruns, gaps, complete, purpose, retain_until, repeats,
-                 count_in_bars)
+                 count_in_bars, section)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 date(?3, '+' || ?17 || ' months'), ?18, ?19)",
+                 date(?3, '+' || ?17 || ' months'), ?18, ?19, ?20)",
             params![
                 lesson,
                 relative,
@@ -399,6 +404,7 @@ impl Library {
                 months,
                 take.repeats,
                 take.count_in_bars,
+                take.section,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -442,7 +448,7 @@ impl Library {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT t.id, t.lesson_id, l.title, c.name, t.recorded_at, t.arrangement, t.tempo_bpm,
                     t.sample_rate_hz, t.duration_secs, t.xruns, t.gaps, t.complete, t.starred,
-                    t.purpose, t.retain_until, t.folder, t.repeats, t.count_in_bars
+                    t.purpose, t.retain_until, t.folder, t.repeats, t.count_in_bars, t.section
              FROM take t JOIN lesson l ON l.id = t.lesson_id LEFT JOIN class c ON c.id = l.class_id
              WHERE t.id IN ({chosen})
              ORDER BY t.recorded_at DESC, t.id DESC"
@@ -468,6 +474,7 @@ impl Library {
                     folder: r.get(15)?,
                     repeats: r.get(16)?,
                     count_in_bars: r.get(17)?,
+                    section: r.get(18)?,
                     tracks: Vec::new(),
                 })
             })?

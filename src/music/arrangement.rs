@@ -279,6 +279,22 @@ impl Arrangement {
         }
     }
 
+    /// Keeps only the section called `name` (its first appearance in the form), to
+    /// rehearse it on its own. The error lists the sections there are.
+    pub fn keep_section(&mut self, name: &str) -> Result<(), String> {
+        let Some(index) = self.sections.iter().position(|s| s.name == name) else {
+            let names: Vec<&str> = self.sections.iter().map(|s| s.name.as_str()).collect();
+            return Err(format!(
+                "'{}' has no section '{name}'; its sections are: {}",
+                self.title,
+                names.join(", ")
+            ));
+        };
+        let kept = self.sections.swap_remove(index);
+        self.sections = vec![kept];
+        Ok(())
+    }
+
     pub fn part_index(&self, name: &str) -> Option<usize> {
         self.parts.iter().position(|p| p.name == name)
     }

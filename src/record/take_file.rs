@@ -64,6 +64,9 @@ pub struct ArrangementRecord {
     pub tempo_bpm: f64,
     pub count_in_bars: u32,
     pub repeats: Option<u32>,
+    /// The one section played, when the take rehearsed a section rather than the piece.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -44,6 +44,9 @@ pub struct TakeSetup {
     pub purpose: Option<String>,
     /// Keyboards to record, parts to send out, the pedal.
     pub midi: MidiTakeSetup,
+    /// A section (index into the score's sections) played round and round: the take
+    /// then runs until it is stopped.
+    pub loop_section: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +131,9 @@ impl RunningTake {
             &handle,
             tempo_bpm,
         )?;
-        let take_frames = if plays {
+        let take_frames = if plays && setup.loop_section.is_some() {
+            u64::MAX
+        } else if plays {
             engine.end_frame() + TAIL_SECS * u64::from(rate)
         } else {
             setup
@@ -212,6 +217,13 @@ impl RunningTake {
             })
             .map_err(|e| engine_error(&e))?;
         if plays {
+            if let Some(section) = setup.loop_section {
+                handle
+                    .send(Command::SetLoop {
+                        section: Some(section),
+                    })
+                    .map_err(|e| engine_error(&e))?;
+            }
             handle.send(Command::Play).map_err(|e| engine_error(&e))?;
         }
         let running = opened.start(

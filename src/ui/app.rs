@@ -67,6 +67,10 @@ pub struct BandroomApp {
     pub tempo_bpm: Option<f64>,
     /// Times through each section (`None`: as the arrangement says).
     pub repeats: Option<u32>,
+    /// The one section rehearsed (`None`: the whole piece).
+    pub section: Option<String>,
+    /// "Again": when a take ends by itself, the next starts, each pass its own take.
+    pub again: bool,
     /// The class view is open in a window of its own (for the projector).
     pub projector: bool,
     /// The window was asked to close while recording: ask first.
@@ -116,6 +120,8 @@ impl BandroomApp {
             device: DeviceChoice::Saved,
             tempo_bpm: None,
             repeats: None,
+            section: None,
+            again: false,
             projector: false,
             closing: false,
             frames: 0,
@@ -344,7 +350,14 @@ impl BandroomApp {
         // At least 30 meter updates a second while recording.
         ctx.request_repaint_after(std::time::Duration::from_millis(25));
         if recording.update() {
+            let next_pass = self.again && recording.keep && recording.fault.is_none();
             self.stop_recording();
+            if next_pass {
+                self.lesson.passes += 1;
+                super::transport::start_take(self, super::transport::Keep::Take);
+            } else {
+                self.lesson.passes = 0;
+            }
         }
     }
 
@@ -408,6 +421,13 @@ impl BandroomApp {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         while !recording.update() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        if !recording.keep {
+            self.lesson.pending_marks.clear();
+            if let Err(e) = recording.discard() {
+                self.banners.push(e);
+            }
+            return;
         }
         match recording.finish(&mut self.lib) {
             Ok(id) => lesson::take_recorded(self, id),

@@ -107,7 +107,9 @@ pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         return;
     };
     ui.horizontal(|ui| {
-        recording_light(ui, unit);
+        if recording.keep {
+            recording_light(ui, unit);
+        }
         if let Some(music) = &recording.music {
             big(ui, &music.arrangement.title, unit * 0.8, text);
         }

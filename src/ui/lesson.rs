@@ -1,18 +1,17 @@
-//! The teacher's lesson screen: the transport (**R** records, **Space** stops, with a
-//! meter per input), the room plan (who sits at each input, remembered per class), the
-//! takes newest first, and the one-tap assessment panel for the take in hand. **M**
-//! drops a marker on it.
+//! The teacher's lesson screen: the transport (see `transport`), the room plan (who sits
+//! at each input, remembered per class), the takes newest first with a star for the
+//! best, and the one-tap assessment panel for the take in hand. **M** drops a marker on
+//! it.
 //!
 //! Must not process audio: recording is asked of `recording`, which drives the session.
 
 use super::app::BandroomApp;
 use super::assess_panel;
-use super::recording::{self, Playing};
-use super::widgets::{level_meter, take_caption, waveform};
+use super::widgets::{take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
-use crate::midi::Action;
-use crate::music::clock;
+use crate::music::{Arrangement, clock};
 use eframe::egui;
+use std::path::Path;
 
 /// Inputs shown on the room plan when nothing was saved yet.
 const DEFAULT_INPUTS: usize = 8;
@@ -20,7 +19,7 @@ const DEFAULT_INPUTS: usize = 8;
 #[derive(Default)]
 pub struct LessonState {
     /// The room plan as loaded for `plan_class`.
-    plan: Vec<Seat>,
+    pub(super) plan: Vec<Seat>,
     plan_class: Option<i64>,
     pub(super) selected_take: Option<i64>,
     marker_text: String,
@@ -28,7 +27,24 @@ pub struct LessonState {
     parts: (Option<String>, Vec<String>),
     pub(super) cursor: assess_panel::Cursor,
     /// Markers dropped while recording (frame, text): stored once the take is filed.
-    pending_marks: Vec<(u64, String)>,
+    pub(super) pending_marks: Vec<(u64, String)>,
+    /// Passes recorded "again" since the teacher last pressed Record.
+    pub(super) passes: u32,
+    /// The arrangement in hand, read once when it is chosen rather than every frame.
+    arrangement: Option<(String, Option<Arrangement>)>,
+}
+
+impl LessonState {
+    /// The arrangement called `name` (the school's own folder first), or `None`.
+    pub(super) fn arrangement(&mut self, root: &Path, name: Option<&str>) -> Option<Arrangement> {
+        let name = name?;
+        if self.arrangement.as_ref().is_none_or(|(n, _)| n != name) {
+            let found =
+                crate::music::resolve_in(name, Some(&root.join(crate::jobs::USER_FOLDER))).ok();
+            self.arrangement = Some((name.to_string(), found));
+        }
+        self.arrangement.as_ref().and_then(|(_, a)| a.clone())
+    }
 }
 
 fn load_plan(app: &mut BandroomApp, class: i64) {
@@ -61,11 +77,8 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     // Loaded when the arrangement changes, not every frame.
     if app.lesson.parts.0 != app.arrangement {
         let parts = app
-            .arrangement
-            .as_deref()
-            .and_then(|name| {
-                crate::music::resolve_in(name, Some(&app.root.join("arrangements"))).ok()
-            })
+            .lesson
+            .arrangement(&app.root, app.arrangement.as_deref())
             .map(|arr| arr.parts.iter().map(|p| p.name.clone()).collect())
             .unwrap_or_default();
         app.lesson.parts = (app.arrangement.clone(), parts);
@@ -177,15 +190,33 @@ fn takes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: Option<i64>) -> Opt
     if app.lesson.selected_take.is_none() {
         app.lesson.selected_take = takes.first().map(|t| t.id);
     }
+    let mut star = None;
     for take in takes.iter().take(30) {
         let chosen = app.lesson.selected_take == Some(take.id);
-        if ui
-            .add(egui::Button::selectable(chosen, take_caption(take)))
-            .clicked()
-        {
-            app.lesson.selected_take = Some(take.id);
-            app.lesson.cursor = Default::default();
-        }
+        ui.horizontal(|ui| {
+            let mut starred = take.starred;
+            let glyph = if starred { "★" } else { "☆" };
+            let response = ui.toggle_value(&mut starred, glyph);
+            let label = format!("Star take {}", take.id);
+            response.widget_info(|| {
+                egui::WidgetInfo::selected(egui::WidgetType::Checkbox, true, starred, &label)
+            });
+            if response.changed() {
+                star = Some((take.id, starred));
+            }
+            if ui
+                .add(egui::Button::selectable(chosen, take_caption(take)))
+                .clicked()
+            {
+                app.lesson.selected_take = Some(take.id);
+                app.lesson.cursor = Default::default();
+            }
+        });
+    }
+    // The best of several passes is starred, so it is the one judged and exported.
+    if let Some((take, starred)) = star {
+        let done = app.lib.star_take(take, starred);
+        app.report(done);
     }
     takes
         .into_iter()
@@ -223,22 +254,6 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     }
 }
 
-/// The inputs a take records: every seat with someone on it, or inputs 1 and 2.
-fn inputs_to_record(app: &BandroomApp) -> Vec<usize> {
-    let seated: Vec<usize> = app
-        .lesson
-        .plan
-        .iter()
-        .filter(|s| !s.pupils.is_empty())
-        .map(|s| s.input)
-        .collect();
-    if seated.is_empty() {
-        vec![1, 2]
-    } else {
-        seated
-    }
-}
-
 /// A take the app just recorded: name its players from the room plan and put it up
 /// for judging.
 pub fn take_recorded(app: &mut BandroomApp, id: i64) {
@@ -255,235 +270,6 @@ pub fn take_recorded(app: &mut BandroomApp, id: i64) {
         app.lesson.selected_take = Some(id);
         app.lesson.cursor = Default::default();
     }
-}
-
-fn start_recording(app: &mut BandroomApp) {
-    // One device at a time: playback stops when a take starts.
-    app.playback = None;
-    app.loading = None;
-    let inputs = inputs_to_record(app);
-    let arrangement = app.arrangement.clone();
-    let started = recording::start(
-        &mut app.lib,
-        &app.root.clone(),
-        &app.device.clone(),
-        app.class,
-        &inputs,
-        &Playing {
-            arrangement: arrangement.as_deref(),
-            tempo_bpm: app.tempo_bpm,
-            repeats: app.repeats,
-        },
-    );
-    match started {
-        Ok((rec, banner)) => {
-            if let Some(banner) = banner
-                && !app.banners.contains(&banner)
-            {
-                app.banners.push(banner);
-            }
-            app.recording = Some(rec);
-        }
-        Err(e) => app.error = Some(format!("Recording could not start: {e}")),
-    }
-}
-
-fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
-    level_meter(ui, level.input, level.level, level.clipping(), names);
-    if let Some(quiet) = level.silent_for() {
-        ui.colored_label(
-            ui.visuals().warn_fg_color,
-            format!(
-                "Input {} has been silent for {} s — is the mic on?",
-                level.input,
-                quiet.as_secs()
-            ),
-        );
-    }
-}
-
-/// Listens for the learnt pedal and does what each press asks.
-fn pedal_presses(app: &mut BandroomApp, ui: &egui::Ui) {
-    if !app.pedal_tried {
-        app.pedal_tried = true;
-        match super::pedal::PedalListener::start(&app.lib) {
-            Ok(listener) => app.pedal = listener,
-            Err(e) => {
-                if !app.banners.contains(&e) {
-                    app.banners.push(e);
-                }
-            }
-        }
-    }
-    let Some(pedal) = &mut app.pedal else {
-        return;
-    };
-    ui.ctx()
-        .request_repaint_after(std::time::Duration::from_millis(50));
-    for action in pedal.presses() {
-        match (action, app.recording.is_some()) {
-            (Action::Record, true) => app.stop_recording(),
-            (Action::Record, false) | (Action::Next, false) => start_recording(app),
-            (Action::Next, true) => {
-                app.stop_recording();
-                start_recording(app);
-            }
-            (Action::Mark, true) => mark_now(app, "pedal"),
-            (Action::Mark, false) => {}
-        }
-    }
-}
-
-/// A marker at this moment of the take being recorded, kept until the take is filed.
-fn mark_now(app: &mut BandroomApp, text: &str) {
-    if let Some(rec) = &app.recording {
-        app.lesson
-            .pending_marks
-            .push((rec.take_frame(), text.to_string()));
-    }
-}
-
-/// Mute and solo for each part while it plays: what the room hears, not what is recorded.
-fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let Some(rec) = &mut app.recording else {
-        return;
-    };
-    let Some(music) = &rec.music else {
-        return;
-    };
-    let click = music.score.click_lane();
-    let parts: Vec<(usize, String)> = music
-        .score
-        .lanes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != click)
-        .map(|(i, lane)| (i, lane.name.clone()))
-        .collect();
-    let mut failed = None;
-    ui.horizontal_wrapped(|ui| {
-        for (lane, name) in parts {
-            let (mut muted, mut soloed) = rec.lane_states.get(lane).copied().unwrap_or_default();
-            ui.label(&name);
-            let toggle = |ui: &mut egui::Ui, on: &mut bool, what: &str| {
-                let response = ui.toggle_value(on, what);
-                let (on, label) = (*on, format!("{what} {name}"));
-                response.widget_info(|| {
-                    egui::WidgetInfo::selected(egui::WidgetType::Checkbox, true, on, &label)
-                });
-                response
-            };
-            let m = toggle(ui, &mut muted, "Mute");
-            let s = toggle(ui, &mut soloed, "Solo");
-            if (m.changed() || s.changed())
-                && let Err(e) = rec.set_lane(lane, muted, soloed)
-            {
-                failed = Some(e);
-            }
-            ui.separator();
-        }
-    });
-    if let Some(e) = failed {
-        app.error = Some(format!("The part could not be changed: {e}"));
-    }
-}
-
-fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let typing = ui.ctx().wants_keyboard_input();
-    pedal_presses(app, ui);
-    let (r, space, m) = ui.input(|i| {
-        (
-            i.key_pressed(egui::Key::R),
-            i.key_pressed(egui::Key::Space),
-            i.key_pressed(egui::Key::M),
-        )
-    });
-    if app.recording.is_some() && m && !typing {
-        mark_now(app, "marker");
-    }
-    if let Some(rec) = &app.recording {
-        let secs = rec.elapsed().as_secs_f64();
-        let pupils = app.lib.pupils(app.class).unwrap_or_default();
-        ui.horizontal(|ui| {
-            ui.colored_label(
-                egui::Color32::from_rgb(210, 50, 40),
-                egui::RichText::new(format!("Recording {}", clock(secs))).heading(),
-            );
-            let marks = app.lesson.pending_marks.len();
-            if marks > 0 {
-                ui.label(format!(
-                    "{marks} marker{} dropped (M)",
-                    if marks == 1 { "" } else { "s" }
-                ));
-            }
-            let xruns = rec.xruns();
-            if xruns > 0 {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    format!("{xruns} dropout(s): the take keeps its timing"),
-                );
-            }
-        });
-        for level in &rec.levels {
-            let names: Vec<String> = app
-                .lesson
-                .plan
-                .iter()
-                .filter(|s| s.input == level.input)
-                .flat_map(|s| s.pupils.iter())
-                .filter_map(|id| pupils.iter().find(|p| p.id == *id).map(|p| p.name.clone()))
-                .collect();
-            meter_ui(ui, level, &names.join(", "));
-            level.wave.show(ui, 28.0, &format!("Input {}", level.input));
-        }
-        parts_ui(app, ui);
-        if ui
-            .button(egui::RichText::new("Stop (Space)").heading())
-            .clicked()
-            || (space && !typing)
-        {
-            app.stop_recording();
-        }
-        return;
-    }
-    ui.horizontal(|ui| {
-        if ui
-            .button(
-                egui::RichText::new("Record (R)")
-                    .heading()
-                    .color(egui::Color32::from_rgb(200, 40, 40)),
-            )
-            .clicked()
-            || (r && !typing)
-        {
-            start_recording(app);
-        }
-        let inputs = inputs_to_record(app);
-        ui.label(format!(
-            "records input{} {}",
-            if inputs.len() == 1 { "" } else { "s" },
-            inputs
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        if let Some(name) = app.arrangement.clone()
-            && let Ok(arr) = crate::music::resolve_in(&name, Some(&app.root.join("arrangements")))
-        {
-            let mut tempo = app.tempo_bpm.unwrap_or(arr.tempo.default.as_f64());
-            ui.label("Tempo");
-            let slider = ui.add(egui::Slider::new(
-                &mut tempo,
-                arr.tempo.practice_min.as_f64()..=arr.tempo.practice_max.as_f64(),
-            ));
-            slider
-                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Slider, true, "Tempo"));
-            if slider.changed() {
-                app.tempo_bpm = Some(tempo);
-            }
-        }
-    });
 }
 
 pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -503,7 +289,7 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     if let Some(class) = class {
         load_plan(app, class);
     }
-    transport_ui(app, ui);
+    super::transport::transport_ui(app, ui);
     if let Some(class) = class {
         room_plan_ui(app, ui, class);
     }

@@ -21,6 +21,7 @@ mod review;
 mod settings;
 mod start;
 mod timing;
+mod transport;
 pub mod widgets;
 
 pub use app::{BandroomApp, Mode, Screen};

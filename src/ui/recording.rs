@@ -67,6 +67,8 @@ pub struct Recording {
     /// Meter updates so far (the UI reads meters every frame it draws).
     pub meter_reads: u64,
     pub fault: Option<String>,
+    /// Filed in the library when it stops (a take), or thrown away (a rehearsal).
+    pub keep: bool,
 }
 
 /// Which device the app records with.
@@ -137,6 +139,10 @@ pub struct Playing<'a> {
     pub tempo_bpm: Option<f64>,
     /// Times through each section (`None`: as written).
     pub repeats: Option<u32>,
+    /// Only this section, to rehearse it (`None`: the whole piece).
+    pub section: Option<&'a str>,
+    /// Play the section round and round until stopped (a rehearsal).
+    pub round_and_round: bool,
 }
 
 /// Starts a take. Returns the recording and, when the saved device could not be
@@ -155,6 +161,9 @@ pub fn start(
         Some(name) => {
             let user = root.join("arrangements");
             let mut arr = music::resolve_in(name, Some(&user)).map_err(|e| e.to_string())?;
+            if let Some(section) = playing.section {
+                arr.keep_section(section)?;
+            }
             if let Some(repeats) = playing.repeats {
                 arr.set_repeats(repeats);
             }
@@ -173,6 +182,7 @@ pub fn start(
                 tempo_bpm: score.tempo.as_f64(),
                 count_in_bars: 1,
                 repeats: playing.repeats,
+                section: playing.section.map(str::to_string),
             };
             music_played = Some((arr, score.clone()));
             (score, Some(record))
@@ -206,6 +216,7 @@ pub fn start(
             lesson_id: Some(lesson),
             purpose: Some(purpose.as_str().to_string()),
             midi: crate::session::MidiTakeSetup::default(),
+            loop_section: (playing.round_and_round && playing.section.is_some()).then_some(0),
         },
     )
     .map_err(|e| e.to_string())?;
@@ -240,6 +251,7 @@ pub fn start(
                 .collect(),
             meter_reads: 0,
             fault: None,
+            keep: true,
         },
         banner,
     ))
@@ -344,6 +356,18 @@ impl Recording {
                 true
             }
         }
+    }
+
+    /// Stops and throws away what the inputs heard: a rehearsal keeps no recording.
+    pub fn discard(self) -> Result<(), String> {
+        let finished = self.take.finish();
+        std::fs::remove_dir_all(&finished.folder).map_err(|e| {
+            format!(
+                "the rehearsal's scratch recording in {} could not be removed ({e}); \
+                 `bandroom check` lists it",
+                finished.folder.display()
+            )
+        })
     }
 
     pub fn request_stop(&mut self) {

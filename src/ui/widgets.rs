@@ -14,10 +14,14 @@ use std::sync::Arc;
 pub fn take_caption(take: &TakeSummary) -> String {
     let when = take.recorded_at.replace('T', " ");
     format!(
-        "Take {} · {} · {}{}{}",
+        "Take {} · {} · {}{}{}{}",
         take.id,
         when.get(..16).unwrap_or(&when),
         take.arrangement.as_deref().unwrap_or("recording"),
+        take.section
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default(),
         if take.starred { " ★" } else { "" },
         if take.complete { "" } else { " (incomplete)" }
     )

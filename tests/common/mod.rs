@@ -277,6 +277,7 @@ pub fn register_take_of(
         tempo_bpm: Some(160.0),
         repeats: None,
         count_in_bars: 1,
+        section: None,
         host: "virtual".into(),
         input_device: "virtual loopback".into(),
         output_device: "virtual loopback".into(),

@@ -1,0 +1,343 @@
+//! The lesson screen's transport: **R** records, **P** plays without keeping a
+//! recording, **Space** stops, **M** marks the moment; a section can be chosen to
+//! rehearse (played round and round, or recorded "again": every pass a new take); a
+//! meter and a growing waveform per input; each part's mute and solo; and the learnt
+//! foot pedal.
+//!
+//! Must not process audio: recording is asked of `recording`, which drives the session.
+
+use super::app::BandroomApp;
+use super::recording::{self, Playing};
+use super::widgets::level_meter;
+use crate::midi::Action;
+use crate::music::clock;
+use eframe::egui;
+
+/// The inputs a take records: every seat with someone on it, or inputs 1 and 2.
+fn inputs_to_record(app: &BandroomApp) -> Vec<usize> {
+    let seated: Vec<usize> = app
+        .lesson
+        .plan
+        .iter()
+        .filter(|s| !s.pupils.is_empty())
+        .map(|s| s.input)
+        .collect();
+    if seated.is_empty() {
+        vec![1, 2]
+    } else {
+        seated
+    }
+}
+
+/// Whether a take is kept in the library or only played along with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Recorded and filed ("Record").
+    Take,
+    /// Played for the class to rehearse with; what the inputs heard is thrown away
+    /// ("Play"). A chosen section goes round until stopped.
+    Rehearsal,
+}
+
+/// Starts a take, or a rehearsal without one.
+pub fn start_take(app: &mut BandroomApp, keep: Keep) {
+    // One device at a time: playback stops when a take starts.
+    app.playback = None;
+    app.loading = None;
+    let inputs = inputs_to_record(app);
+    let arrangement = app.arrangement.clone();
+    let section = app.section.clone();
+    let started = recording::start(
+        &mut app.lib,
+        &app.root.clone(),
+        &app.device.clone(),
+        app.class,
+        &inputs,
+        &Playing {
+            arrangement: arrangement.as_deref(),
+            tempo_bpm: app.tempo_bpm,
+            repeats: app.repeats,
+            section: section.as_deref(),
+            round_and_round: keep == Keep::Rehearsal,
+        },
+    );
+    match started {
+        Ok((mut rec, banner)) => {
+            if let Some(banner) = banner
+                && !app.banners.contains(&banner)
+            {
+                app.banners.push(banner);
+            }
+            rec.keep = keep == Keep::Take;
+            app.recording = Some(rec);
+        }
+        Err(e) => app.error = Some(format!("Recording could not start: {e}")),
+    }
+}
+
+/// The section to rehearse, and "again": every pass recorded as a new take.
+fn section_ui(app: &mut BandroomApp, ui: &mut egui::Ui, sections: &[String]) {
+    let shown = app
+        .section
+        .clone()
+        .unwrap_or_else(|| "the whole piece".into());
+    egui::ComboBox::from_label("Section")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(app.section.is_none(), "the whole piece")
+                .clicked()
+            {
+                app.section = None;
+            }
+            for name in sections {
+                let on = app.section.as_deref() == Some(name.as_str());
+                if ui.selectable_label(on, name).clicked() {
+                    app.section = Some(name.clone());
+                }
+            }
+        });
+    ui.toggle_value(&mut app.again, "Again (A)")
+        .on_hover_text("every pass is recorded as a new take until you stop; all are kept");
+}
+
+fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
+    level_meter(ui, level.input, level.level, level.clipping(), names);
+    if let Some(quiet) = level.silent_for() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!(
+                "Input {} has been silent for {} s — is the mic on?",
+                level.input,
+                quiet.as_secs()
+            ),
+        );
+    }
+}
+
+/// Listens for the learnt pedal and does what each press asks.
+fn pedal_presses(app: &mut BandroomApp, ui: &egui::Ui) {
+    if !app.pedal_tried {
+        app.pedal_tried = true;
+        match super::pedal::PedalListener::start(&app.lib) {
+            Ok(listener) => app.pedal = listener,
+            Err(e) => {
+                if !app.banners.contains(&e) {
+                    app.banners.push(e);
+                }
+            }
+        }
+    }
+    let Some(pedal) = &mut app.pedal else {
+        return;
+    };
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_millis(50));
+    for action in pedal.presses() {
+        match (action, app.recording.is_some()) {
+            (Action::Record, true) => app.stop_recording(),
+            (Action::Record, false) | (Action::Next, false) => start_take(app, Keep::Take),
+            (Action::Next, true) => {
+                app.stop_recording();
+                start_take(app, Keep::Take);
+            }
+            (Action::Mark, true) => mark_now(app, "pedal"),
+            (Action::Mark, false) => {}
+        }
+    }
+}
+
+/// A marker at this moment of the take being recorded, kept until the take is filed.
+fn mark_now(app: &mut BandroomApp, text: &str) {
+    if let Some(rec) = &app.recording {
+        app.lesson
+            .pending_marks
+            .push((rec.take_frame(), text.to_string()));
+    }
+}
+
+/// Mute and solo for each part while it plays: what the room hears, not what is recorded.
+fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let Some(rec) = &mut app.recording else {
+        return;
+    };
+    let Some(music) = &rec.music else {
+        return;
+    };
+    let click = music.score.click_lane();
+    let parts: Vec<(usize, String)> = music
+        .score
+        .lanes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != click)
+        .map(|(i, lane)| (i, lane.name.clone()))
+        .collect();
+    let mut failed = None;
+    ui.horizontal_wrapped(|ui| {
+        for (lane, name) in parts {
+            let (mut muted, mut soloed) = rec.lane_states.get(lane).copied().unwrap_or_default();
+            ui.label(&name);
+            let toggle = |ui: &mut egui::Ui, on: &mut bool, what: &str| {
+                let response = ui.toggle_value(on, what);
+                let (on, label) = (*on, format!("{what} {name}"));
+                response.widget_info(|| {
+                    egui::WidgetInfo::selected(egui::WidgetType::Checkbox, true, on, &label)
+                });
+                response
+            };
+            let m = toggle(ui, &mut muted, "Mute");
+            let s = toggle(ui, &mut soloed, "Solo");
+            if (m.changed() || s.changed())
+                && let Err(e) = rec.set_lane(lane, muted, soloed)
+            {
+                failed = Some(e);
+            }
+            ui.separator();
+        }
+    });
+    if let Some(e) = failed {
+        app.error = Some(format!("The part could not be changed: {e}"));
+    }
+}
+
+pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let typing = ui.ctx().wants_keyboard_input();
+    pedal_presses(app, ui);
+    let (r, p, a, space, m) = ui.input(|i| {
+        (
+            i.key_pressed(egui::Key::R),
+            i.key_pressed(egui::Key::P),
+            i.key_pressed(egui::Key::A),
+            i.key_pressed(egui::Key::Space),
+            i.key_pressed(egui::Key::M),
+        )
+    });
+    if !typing && a {
+        app.again = !app.again;
+    }
+    if app.recording.is_some() && m && !typing {
+        mark_now(app, "marker");
+    }
+    if app.recording.is_some() {
+        running_ui(app, ui);
+        if !typing && space {
+            app.stop_recording();
+        }
+        return;
+    }
+    let arrangement = app
+        .lesson
+        .arrangement(&app.root, app.arrangement.as_deref());
+    ui.horizontal_wrapped(|ui| {
+        let record = ui
+            .button(
+                egui::RichText::new("Record (R)")
+                    .heading()
+                    .color(egui::Color32::from_rgb(200, 40, 40)),
+            )
+            .clicked();
+        if record || (r && !typing) {
+            start_take(app, Keep::Take);
+        }
+        let play = arrangement.is_some()
+            && ui
+                .button(egui::RichText::new("Play (P)").heading())
+                .on_hover_text("play along without keeping a recording")
+                .clicked();
+        if play || (arrangement.is_some() && p && !typing) {
+            start_take(app, Keep::Rehearsal);
+        }
+        let inputs = inputs_to_record(app);
+        ui.label(format!(
+            "records input{} {}",
+            if inputs.len() == 1 { "" } else { "s" },
+            inputs
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    });
+    let Some(arr) = arrangement else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        let mut tempo = app.tempo_bpm.unwrap_or(arr.tempo.default.as_f64());
+        ui.label("Tempo");
+        let slider = ui.add(egui::Slider::new(
+            &mut tempo,
+            arr.tempo.practice_min.as_f64()..=arr.tempo.practice_max.as_f64(),
+        ));
+        slider.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Slider, true, "Tempo"));
+        if slider.changed() {
+            app.tempo_bpm = Some(tempo);
+        }
+        ui.separator();
+        let sections: Vec<String> = arr.sections.iter().map(|s| s.name.clone()).collect();
+        section_ui(app, ui, &sections);
+    });
+}
+
+/// The transport while a take (or a rehearsal) runs: time, markers, dropouts, a meter
+/// and waveform per input, the parts' mute and solo, and Stop.
+fn running_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let Some(rec) = &app.recording else {
+        return;
+    };
+    let secs = rec.elapsed().as_secs_f64();
+    let pupils = app.lib.pupils(app.class).unwrap_or_default();
+    ui.horizontal(|ui| {
+        let (what, colour) = if rec.keep {
+            ("Recording", egui::Color32::from_rgb(210, 50, 40))
+        } else {
+            ("Playing", ui.visuals().strong_text_color())
+        };
+        ui.colored_label(
+            colour,
+            egui::RichText::new(format!("{what} {}", clock(secs))).heading(),
+        );
+        if let Some(section) = &app.section {
+            ui.label(format!("section {section}"));
+        }
+        if app.again && rec.keep {
+            ui.label(format!(
+                "Again: pass {}, every pass kept (A stops after this one)",
+                app.lesson.passes + 1
+            ));
+        }
+        let marks = app.lesson.pending_marks.len();
+        if marks > 0 {
+            ui.label(format!(
+                "{marks} marker{} dropped (M)",
+                if marks == 1 { "" } else { "s" }
+            ));
+        }
+        let xruns = rec.xruns();
+        if xruns > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{xruns} dropout(s): the take keeps its timing"),
+            );
+        }
+    });
+    for level in &rec.levels {
+        let names: Vec<String> = app
+            .lesson
+            .plan
+            .iter()
+            .filter(|s| s.input == level.input)
+            .flat_map(|s| s.pupils.iter())
+            .filter_map(|id| pupils.iter().find(|p| p.id == *id).map(|p| p.name.clone()))
+            .collect();
+        meter_ui(ui, level, &names.join(", "));
+        level.wave.show(ui, 28.0, &format!("Input {}", level.input));
+    }
+    parts_ui(app, ui);
+    if ui
+        .button(egui::RichText::new("Stop (Space)").heading())
+        .clicked()
+    {
+        app.stop_recording();
+    }
+}
