@@ -677,3 +677,49 @@ fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again(
     assert!(h.state().library().take(finished.id).unwrap().starred);
     h.get_by_label_contains(&format!("Take {} ·", finished.id));
 }
+
+#[test]
+fn a_voice_note_is_recorded_at_the_moment_played_and_played_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    let mut h = harness(&root);
+    h.run();
+    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
+    h.state_mut().class = Some(class);
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    let take = h.state().library().takes(&TakeFilter::default()).unwrap()[0].id;
+
+    // While the take plays, the button pins the note to the moment being heard.
+    h.get_by_label("Play the take").click();
+    wait_for_playback(&mut h);
+    step_for(&mut h, 0.1);
+    h.get_by_label_contains("Voice note at").click();
+    h.run_steps(2);
+    assert!(h.state().is_recording_voice_note());
+    assert!(h.state().playback_position().is_none(), "playback gave way");
+    step_for(&mut h, 0.8);
+    h.get_by_label("Stop and keep the voice note").click();
+    h.run_steps(2);
+    assert!(!h.state().is_recording_voice_note());
+    let notes = h.state().library().voice_notes(take).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].frame.is_some_and(|f| f > 0), "{:?}", notes[0]);
+    let lib = h.state().library();
+    let folder = lib.take_folder(&lib.take(take).unwrap());
+    let spec = hound::WavReader::open(folder.join(&notes[0].file)).unwrap();
+    let seconds = spec.duration() as f64 / f64::from(spec.spec().sample_rate);
+    assert!(seconds > 0.5, "{seconds} s kept");
+    // Nothing is left in staging.
+    let staging = std::fs::read_dir(root.join(bandroom::library::INCOMING_DIR))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(staging, 0, "scratch cleared");
+
+    h.get_by_label_contains("Voice note on 0:");
+    h.get_by_label("Play").click();
+    wait_for_playback(&mut h);
+    assert_eq!(h.state().playback_tracks(), Some(1));
+}

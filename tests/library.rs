@@ -1207,6 +1207,15 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
         "SELECT frame FROM voice_note",
     );
     assert_eq!(frame, 2_400);
+    let lib = Library::open(&root).unwrap();
+    let notes = lib.voice_notes(take).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(
+        (notes[0].frame, notes[0].file.as_str()),
+        (Some(2_400), "voice-notes/note-001.wav")
+    );
+    assert!(lib.voice_notes(take + 1).unwrap().is_empty());
+    drop(lib);
     std::fs::write(&kept, b"RIFF....WAVEjunk").unwrap();
     let check = in_library(&root, &["check"]);
     assert_contains(&stdout(&check), "note-001.wav has changed");

@@ -377,6 +377,26 @@ impl Library {
         Ok(id)
     }
 
+    /// The voice notes of a take, in the order of the moments they are pinned to.
+    pub fn voice_notes(&self, take: i64) -> Result<Vec<VoiceNote>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, frame, file, author, created_at FROM voice_note WHERE take_id = ?1
+             ORDER BY coalesce(frame, 0), id",
+        )?;
+        let notes = statement
+            .query_map([take], |r| {
+                Ok(VoiceNote {
+                    id: r.get(0)?,
+                    frame: r.get::<_, Option<i64>>(1)?.map(|f| f.max(0) as u64),
+                    file: r.get(2)?,
+                    author: r.get(3)?,
+                    created_at: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(notes)
+    }
+
     /// Copies a short spoken comment into the take's folder and pins it to `frame`.
     pub fn add_voice_note(
         &mut self,
@@ -410,6 +430,18 @@ impl Library {
         tx.commit()?;
         Ok(id)
     }
+}
+
+/// A spoken comment kept with a take.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct VoiceNote {
+    pub id: i64,
+    /// The frame of the take it is pinned to (`None`: the take as a whole).
+    pub frame: Option<u64>,
+    /// Relative to the take's folder.
+    pub file: String,
+    pub author: String,
+    pub created_at: String,
 }
 
 fn missing_take(e: rusqlite::Error, take: i64) -> LibraryError {

@@ -35,7 +35,7 @@ pub use error::{LibraryError, Result};
 pub use frameworks::{
     FrameworkDef, FrameworkSummary, LevelDef, StrandDef, TimingRule, parse_framework,
 };
-pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress};
+pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress, VoiceNote};
 pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
 pub use moderation::ModeratorJudgement;
 pub use overview::{ClassGrid, EvidencePick, GridFilter, GridRow, JudgedContexts};

@@ -60,6 +60,10 @@ pub struct BandroomApp {
     pub(super) playback: Option<super::playback::Playback>,
     /// A take being made ready to play.
     pub(super) loading: Option<super::playback::Loading>,
+    /// A voice note being recorded.
+    pub(super) voice_note: Option<super::voice_note::VoiceNoteRecording>,
+    /// The input the teacher's voice notes are recorded from.
+    pub voice_input: usize,
     /// Takes whose timing is being analysed in the background.
     pub(super) analysing: Vec<crate::jobs::AnalysisJob>,
     pub device: DeviceChoice,
@@ -115,6 +119,8 @@ impl BandroomApp {
             ctx: None,
             playback: None,
             loading: None,
+            voice_note: None,
+            voice_input: 1,
             pedal: None,
             pedal_tried: false,
             device: DeviceChoice::Saved,
@@ -187,6 +193,12 @@ impl BandroomApp {
         }
         self.poll_analysis();
         super::playback::poll(self);
+        if let Some(note) = &mut self.voice_note {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            if note.ended() {
+                self.finish_voice_note();
+            }
+        }
         // Playback that reached its end lets go of the device.
         if self
             .playback
@@ -374,6 +386,43 @@ impl BandroomApp {
             }
         }
         self.analysing = still;
+    }
+
+    /// Starts recording a voice note on `take`, pinned to `frame`. Playback stops: the
+    /// device is needed for the microphone.
+    pub(super) fn start_voice_note(
+        &mut self,
+        take: &crate::library::TakeSummary,
+        frame: Option<u64>,
+    ) {
+        self.playback = None;
+        self.loading = None;
+        let input = self.voice_input;
+        match super::voice_note::VoiceNoteRecording::start(self, take, frame, input) {
+            Ok((note, banner)) => {
+                if let Some(banner) = banner
+                    && !self.banners.contains(&banner)
+                {
+                    self.banners.push(banner);
+                }
+                self.voice_note = Some(note);
+            }
+            Err(e) => self.error = Some(format!("The voice note could not start: {e}")),
+        }
+    }
+
+    /// Stops the voice note being recorded and keeps it with its take.
+    pub(super) fn finish_voice_note(&mut self) {
+        if let Some(note) = self.voice_note.take()
+            && let Err(e) = note.finish(&mut self.lib)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// Whether a voice note is being recorded.
+    pub fn is_recording_voice_note(&self) -> bool {
+        self.voice_note.is_some()
     }
 
     /// The window's context, for background work to ask for a redraw when it ends.

@@ -321,6 +321,7 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 super::timing::show(ui, rect, timing.get(&track.number), track.frames);
             }
             marker_ui(app, ui, &take);
+            super::voice_note::voice_notes_ui(app, ui, &take, true);
             ui.separator();
             assess_panel::assess_ui(app, ui, &take);
         }

@@ -22,6 +22,7 @@ mod settings;
 mod start;
 mod timing;
 mod transport;
+mod voice_note;
 pub mod widgets;
 
 pub use app::{BandroomApp, Mode, Screen};

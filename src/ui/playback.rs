@@ -23,6 +23,8 @@ pub enum Listen {
     JustMe(i64),
     /// One track with the reference part it played.
     WithPart(i64, String),
+    /// A voice note kept with the take (its file, relative to the take's folder).
+    VoiceNote(String),
 }
 
 pub struct Playback {
@@ -61,10 +63,20 @@ fn load(
     let wanted = |number: i64| match &listen {
         Listen::Whole => true,
         Listen::JustMe(mine) | Listen::WithPart(mine, _) => number == *mine,
+        Listen::VoiceNote(_) => false,
     };
+    let mut files: Vec<&str> = take
+        .tracks
+        .iter()
+        .filter(|t| wanted(t.number))
+        .map(|t| t.file.as_str())
+        .collect();
+    if let Listen::VoiceNote(file) = &listen {
+        files.push(file);
+    }
     let mut tracks: Vec<Arc<[f32]>> = Vec::new();
-    for track in take.tracks.iter().filter(|t| wanted(t.number)) {
-        match read_track(&folder.join(&track.file), Some(take.sample_rate_hz)) {
+    for file in files {
+        match read_track(&folder.join(file), Some(take.sample_rate_hz)) {
             Ok((Track::Audio(samples), _)) => tracks.push(Arc::from(samples)),
             // A keyboard's track has no sound of its own to play.
             Ok((Track::Keys(_), _)) => {}

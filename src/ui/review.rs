@@ -97,6 +97,7 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
             ui.label(format!("{at}  {text}"));
         }
     }
+    super::voice_note::voice_notes_ui(app, ui, take, false);
     ui.separator();
     ui.heading("How did it go?");
     let field = ui.add(

@@ -1,0 +1,156 @@
+//! Voice notes from the app: the teacher records a short spoken comment on a take,
+//! pinned to the moment being played (or to the take as a whole), and anyone reviewing
+//! the take can play it.
+//!
+//! Owns the short recording (one input, through the same session code as a take, into
+//! the library's staging folder) and handing the file to the library. Must not keep
+//! anything in staging once the note is filed or abandoned.
+
+use super::app::BandroomApp;
+use super::playback::Listen;
+use super::recording::open_device;
+use crate::engine::Score;
+use crate::library::{Library, TakeSummary};
+use crate::music::clock;
+use crate::session::{MidiTakeSetup, RunningTake, TakePoll, TakeSetup};
+use eframe::egui;
+use std::time::Instant;
+
+/// A voice note stops by itself after this long: it is a comment, not a take.
+const LONGEST_SECS: f64 = 120.0;
+
+pub struct VoiceNoteRecording {
+    pub take: i64,
+    /// The moment of the take it is pinned to.
+    pub frame: Option<u64>,
+    running: RunningTake,
+    started: Instant,
+}
+
+impl VoiceNoteRecording {
+    /// Starts recording `input` for a note on `take`. Returns the recording and, when
+    /// the chosen device could not be opened, the virtual device's banner.
+    pub fn start(
+        app: &mut BandroomApp,
+        take: &TakeSummary,
+        frame: Option<u64>,
+        input: usize,
+    ) -> Result<(VoiceNoteRecording, Option<String>), String> {
+        let (opened, banner) = open_device(&app.root, &app.device, input, None)?;
+        let folder = app.lib.staging_folder().map_err(|e| e.to_string())?;
+        let running = RunningTake::start(
+            opened,
+            TakeSetup {
+                folder,
+                inputs: vec![input],
+                score: Score::silence(),
+                arrangement: None,
+                seconds: Some(LONGEST_SECS),
+                correction_frames: 0,
+                click: false,
+                lesson_id: None,
+                purpose: None,
+                midi: MidiTakeSetup::default(),
+                loop_section: None,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((
+            VoiceNoteRecording {
+                take: take.id,
+                frame,
+                running,
+                started: Instant::now(),
+            },
+            banner,
+        ))
+    }
+
+    /// True once the note has reached its longest or the device stopped.
+    pub fn ended(&mut self) -> bool {
+        !matches!(self.running.poll(), TakePoll::Recording { .. })
+    }
+
+    /// Stops, files the note with its take and clears the staging folder. Returns the
+    /// note's id.
+    pub fn finish(mut self, lib: &mut Library) -> Result<i64, String> {
+        self.running.request_stop();
+        let deadline = Instant::now() + std::time::Duration::from_secs(2);
+        while !self.ended() && Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let finished = self.running.finish();
+        let folder = finished.folder.clone();
+        let filed = match finished.take.tracks.first() {
+            Some(track) if finished.take.frames > 0 => lib
+                .add_voice_note(self.take, self.frame, &folder.join(&track.file), "teacher")
+                .map_err(|e| format!("the voice note could not be kept: {e}")),
+            _ => Err("the voice note was empty: nothing was heard on the input".into()),
+        };
+        // The note is copied into the take's folder; what is left here is scratch.
+        let _ = std::fs::remove_dir_all(&folder);
+        filed
+    }
+}
+
+/// The voice-note button for `take`, and its notes with a play button each.
+pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, teacher: bool) {
+    let notes = app.lib.voice_notes(take.id);
+    let notes = app.report(notes).unwrap_or_default();
+    let rate = f64::from(take.sample_rate_hz.max(1));
+    if teacher {
+        ui.horizontal(|ui| {
+            let recording_this = app.voice_note.as_ref().is_some_and(|v| v.take == take.id);
+            if recording_this {
+                let secs = app
+                    .voice_note
+                    .as_ref()
+                    .map_or(0.0, |v| v.started.elapsed().as_secs_f64());
+                ui.colored_label(
+                    egui::Color32::from_rgb(210, 50, 40),
+                    format!("Recording a voice note {}", clock(secs)),
+                );
+                if ui.button("Stop and keep the voice note").clicked() {
+                    app.finish_voice_note();
+                }
+                return;
+            }
+            let free = app.recording.is_none() && app.voice_note.is_none();
+            let pinned = app
+                .playback
+                .as_ref()
+                .filter(|p| p.take == take.id)
+                .map(|p| p.state.position());
+            let label = match pinned {
+                Some(frame) => format!("Voice note at {}", clock(frame as f64 / rate)),
+                None => "Voice note".to_string(),
+            };
+            if ui
+                .add_enabled(free, egui::Button::new(label))
+                .on_hover_text(format!(
+                    "speak a comment into input {}; it is kept with this take",
+                    app.voice_input
+                ))
+                .clicked()
+            {
+                app.start_voice_note(take, pinned);
+            }
+        });
+    }
+    for note in notes {
+        ui.horizontal(|ui| {
+            let at = note
+                .frame
+                .map_or("the whole take".to_string(), |f| clock(f as f64 / rate));
+            ui.label(format!("Voice note on {at} ({})", note.author));
+            let free = app.recording.is_none() && app.voice_note.is_none();
+            if ui
+                .add_enabled(free, egui::Button::new("Play"))
+                .on_hover_text(format!("play the voice note on {at}"))
+                .clicked()
+            {
+                super::playback::start(app, take, Listen::VoiceNote(note.file.clone()));
+            }
+        });
+    }
+}
