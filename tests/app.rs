@@ -723,3 +723,46 @@ fn a_voice_note_is_recorded_at_the_moment_played_and_played_back() {
     wait_for_playback(&mut h);
     assert_eq!(h.state().playback_tracks(), Some(1));
 }
+
+/// Steps frames until a node whose label contains `text` shows, or `seconds` pass.
+fn wait_for_label(h: &mut Harness<'static, BandroomApp>, text: &str, seconds: f64) -> String {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    while std::time::Instant::now() < until {
+        h.step();
+        if let Some(node) = h.query_by_label_contains(text) {
+            return shown_text(&node);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("'{text}' never showed");
+}
+
+#[test]
+fn sound_settings_test_the_device_and_the_calibration_wizard_measures_and_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().screen = Screen::Settings;
+    h.run();
+    h.get_by_label("Host").click();
+    h.run();
+    h.get_by_label("virtual").click();
+    h.run();
+    h.get_by_label("Save and test").click();
+    let opened = wait_for_label(&mut h, "Opened ", 10.0);
+    assert_contains(&opened, "48000 Hz");
+    let settings = std::fs::read_to_string(root.join("settings.toml")).unwrap();
+    assert_contains(&settings, "host = \"virtual\"");
+
+    h.get_by_label("a microphone in front of the speaker")
+        .click();
+    h.run();
+    h.get_by_label("Measure").click();
+    let result = wait_for_label(&mut h, "Sound comes back", 30.0);
+    assert_contains(&result, "Stability");
+    assert_contains(&result, "flight through the air");
+    let settings = std::fs::read_to_string(root.join("settings.toml")).unwrap();
+    assert_contains(&settings, "[[calibration]]");
+    assert_contains(&settings, "correction_frames");
+}

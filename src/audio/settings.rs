@@ -116,6 +116,32 @@ impl Settings {
         })
     }
 
+    /// Takes a measured calibration: it is remembered, and because calibrating is how a
+    /// room's interface is set up, its devices become the default (the virtual device is
+    /// for demos and tests, so it never replaces a real one). `buffer_frames` is kept
+    /// with the devices when one was asked for.
+    pub fn adopt(&mut self, result: &super::calibrate::Calibration, buffer_frames: Option<u32>) {
+        let device = &result.device;
+        if device.host != "virtual" {
+            self.device.host = Some(device.host.clone());
+            self.device.input = Some(device.input_name.clone());
+            self.device.output = Some(device.output_name.clone());
+            self.device.sample_rate_hz = Some(device.sample_rate_hz);
+            if buffer_frames.is_some() {
+                self.device.buffer_frames = buffer_frames;
+            }
+        }
+        self.remember(CalibrationEntry {
+            host: device.host.clone(),
+            input: device.input_name.clone(),
+            output: device.output_name.clone(),
+            sample_rate_hz: device.sample_rate_hz,
+            correction_frames: result.correction_frames,
+            spread_frames: result.spread_frames,
+            measured_at: crate::record::take_file::now_rfc3339(),
+        });
+    }
+
     /// Stores a calibration, replacing any earlier one for the same devices and rate.
     pub fn remember(&mut self, entry: CalibrationEntry) {
         self.calibrations.retain(|c| {

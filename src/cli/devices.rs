@@ -9,11 +9,10 @@ use anyhow::{Context, Result, bail};
 use bandroom::audio::calibrate::{CalibrationRequest, calibrate as measure};
 use bandroom::audio::cpal_backend;
 use bandroom::audio::device::{Host, parse_host};
-use bandroom::audio::settings::{CalibrationEntry, Settings};
+use bandroom::audio::settings::Settings;
 use bandroom::audio::virtual_device::{
     VIRTUAL_DEVICE_NAME, VIRTUAL_INPUT_CHANNELS, VirtualSettings,
 };
-use bandroom::record::take_file::now_rfc3339;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
@@ -140,26 +139,7 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
         result.spread_frames,
         ms(result.spread_frames as f64)
     );
-    // Calibrating is how a room's interface is set up: it becomes the default device.
-    // (The virtual device is for demos and tests, so it never replaces a real one.)
-    if result.device.host != "virtual" {
-        settings.device.host = Some(result.device.host.clone());
-        settings.device.input = Some(result.device.input_name.clone());
-        settings.device.output = Some(result.device.output_name.clone());
-        settings.device.sample_rate_hz = Some(result.device.sample_rate_hz);
-        if args.device.buffer.is_some() {
-            settings.device.buffer_frames = args.device.buffer;
-        }
-    }
-    settings.remember(CalibrationEntry {
-        host: result.device.host.clone(),
-        input: result.device.input_name.clone(),
-        output: result.device.output_name.clone(),
-        sample_rate_hz: result.device.sample_rate_hz,
-        correction_frames: result.correction_frames,
-        spread_frames: result.spread_frames,
-        measured_at: now_rfc3339(),
-    });
+    settings.adopt(&result, args.device.buffer);
     settings.save(&library).with_context(|| {
         format!(
             "storing the calibration in {}",

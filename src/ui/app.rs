@@ -425,19 +425,20 @@ impl BandroomApp {
         self.voice_note.is_some()
     }
 
-    /// The window's context, for background work to ask for a redraw when it ends.
-    pub(super) fn context(&self) -> Option<egui::Context> {
-        self.ctx.clone()
+    /// What background work calls when it ends: a redraw, so its result shows without
+    /// the window polling for it.
+    pub(super) fn wake_when_done(&self) -> Box<dyn FnOnce() + Send> {
+        let ctx = self.ctx.clone();
+        Box::new(move || {
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        })
     }
 
     /// Starts analysing a take in the background; the screen is redrawn when it ends.
     pub(super) fn analyse_in_background(&mut self, take: i64) {
-        let ctx = self.ctx.clone();
-        let done: Box<dyn FnOnce() + Send> = Box::new(move || {
-            if let Some(ctx) = ctx {
-                ctx.request_repaint();
-            }
-        });
+        let done = self.wake_when_done();
         self.analysing.push(crate::jobs::AnalysisJob::start(
             self.root.clone(),
             take,

@@ -19,6 +19,7 @@ mod radar;
 mod recording;
 mod review;
 mod settings;
+mod sound_settings;
 mod start;
 mod timing;
 mod transport;

@@ -100,12 +100,7 @@ pub fn start(app: &mut BandroomApp, take: &TakeSummary, listen: Listen) {
     app.playback = None;
     let folder = app.lib.take_folder(take);
     let (root, summary) = (app.root.clone(), take.clone());
-    let ctx = app.context();
-    let done: Box<dyn FnOnce() + Send> = Box::new(move || {
-        if let Some(ctx) = ctx {
-            ctx.request_repaint();
-        }
-    });
+    let done = app.wake_when_done();
     app.loading = Some(Loading {
         take: take.id,
         rate_hz: take.sample_rate_hz,

@@ -99,8 +99,8 @@ pub fn open_device(
         Err(e) if *choice == DeviceChoice::Saved => {
             let banner = format!(
                 "No audio interface could be opened ({e}): using the virtual device, \
-                 which plays the part back into every input. Choose your interface with \
-                 `bandroom devices` and `bandroom record --host …`."
+                 which plays the part back into every input. Choose your interface in \
+                 Settings › Sound (or `bandroom calibrate`)."
             );
             let opened =
                 device::open(&with_rate(&DeviceChoice::Virtual)?).map_err(|e| e.to_string())?;

@@ -1,5 +1,6 @@
 //! Settings a teacher changes rarely: the teacher PIN, theme and scale (for high-DPI
-//! screens and projectors), and where the library lives.
+//! screens and projectors), sound (see `sound_settings`), the foot pedal, how long takes
+//! are kept, and where the library lives.
 //!
 //! Must not store anything itself: the PIN goes to the library as a hash.
 
@@ -16,6 +17,7 @@ pub struct SettingsState {
     /// Months per purpose as being edited (assessment, rehearsal, performance).
     retention: Option<[i64; 3]>,
     retention_said: Option<String>,
+    pub(super) sound: super::sound_settings::SoundState,
 }
 
 pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -65,6 +67,8 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     if let Some(said) = &app.settings.said {
         ui.label(said);
     }
+    ui.separator();
+    super::sound_settings::sound_ui(app, ui);
     ui.separator();
     pedal_ui(app, ui);
     ui.separator();

@@ -1,0 +1,389 @@
+//! Settings › Sound: which host, interface, rate and buffer the room uses (with the
+//! latency that buffer actually gives, found by opening the device), the calibration
+//! wizard (a loopback cable, or a microphone in front of the speaker) with a stability
+//! grade and advice, and the input voice notes are recorded from.
+//!
+//! Owns the form and its background work: listing devices, test-opening them and
+//! measuring all run on threads of their own. Must not measure or open devices itself
+//! (`audio::device` and `audio::calibrate` do) and saves only through `audio::settings`.
+
+use super::app::BandroomApp;
+use crate::audio::calibrate::{Calibration, CalibrationRequest, calibrate};
+use crate::audio::cpal_backend::{self, DeviceListing};
+use crate::audio::device::{self, DeviceInfo, DeviceRequest, Host};
+use crate::audio::settings::{DeviceSettings, Settings};
+use crate::audio::virtual_device::VirtualSettings;
+use crate::jobs::Background;
+use eframe::egui;
+
+const RATES: [u32; 3] = [44_100, 48_000, 96_000];
+const BUFFERS: [u32; 6] = [64, 128, 256, 512, 1024, 2048];
+
+/// How the calibration signal gets back in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Method {
+    #[default]
+    Cable,
+    Microphone,
+}
+
+#[derive(Default)]
+pub struct SoundState {
+    /// The form, as being edited (loaded from settings.toml the first time).
+    form: Option<DeviceSettings>,
+    listing: Option<(String, Result<Vec<DeviceListing>, String>)>,
+    listing_job: Option<Background<Result<Vec<DeviceListing>, String>>>,
+    test_job: Option<Background<Result<DeviceInfo, String>>>,
+    tested: Option<Result<String, String>>,
+    method: Method,
+    channel: usize,
+    calibration_job: Option<Background<Result<Calibration, String>>>,
+    calibrated: Option<Result<String, String>>,
+}
+
+fn host_of(name: &str) -> Host {
+    device::parse_host(name, VirtualSettings::default()).unwrap_or(Host::Alsa)
+}
+
+fn request_of(form: &DeviceSettings, inputs: usize, outputs: usize) -> DeviceRequest {
+    let host = host_of(form.host.as_deref().unwrap_or("alsa"));
+    let real = !matches!(host, Host::Virtual(_));
+    DeviceRequest {
+        input: form.input.clone().filter(|_| real),
+        output: form.output.clone().filter(|_| real),
+        host,
+        sample_rate_hz: form.sample_rate_hz.unwrap_or(48_000),
+        buffer_frames: form.buffer_frames.filter(|_| real),
+        input_channels: inputs.max(1),
+        output_channels: outputs.max(2),
+    }
+}
+
+/// What a test opening found, in words: the latency the buffer gives each way.
+fn describe(info: &DeviceInfo) -> String {
+    let rate = f64::from(info.sample_rate_hz.max(1));
+    let buffer = match info.buffer_frames {
+        Some(frames) => format!(
+            "buffer of {frames} frames = {:.1} ms each way",
+            f64::from(frames) * 1000.0 / rate
+        ),
+        None => "the device chose its buffer and did not say its size".to_string(),
+    };
+    format!(
+        "Opened {} → {} at {} Hz, {} inputs: {buffer}",
+        info.input_name, info.output_name, info.sample_rate_hz, info.input_channels
+    )
+}
+
+/// How steady a calibration was, and what to do about it.
+pub fn grade(result: &Calibration, method: Method) -> String {
+    let rate = f64::from(result.device.sample_rate_hz.max(1));
+    let ms = result.correction_frames as f64 * 1000.0 / rate;
+    let steadiness = match result.spread_frames {
+        0 => "excellent: every measurement agreed to the sample",
+        1 => "good: the measurements agreed within one sample",
+        _ => {
+            "fair: the measurements differed by two samples; close other audio programs and measure again for a steadier result"
+        }
+    };
+    let advice = match method {
+        Method::Cable => "Unplug the cable before the lesson.",
+        Method::Microphone => {
+            "This includes the sound's flight through the air (about 1 ms for every 34 cm): \
+             measure with the microphone where pupils will stand, or use a cable for the \
+             interface alone."
+        }
+    };
+    format!(
+        "Sound comes back {} frames ({ms:.2} ms) later than the devices report. \
+         Stability {steadiness}. {advice} Saved: takes on these devices are corrected by it.",
+        result.correction_frames
+    )
+}
+
+fn poll_jobs(app: &mut BandroomApp) {
+    let state = &mut app.settings.sound;
+    if let Some(job) = &mut state.listing_job
+        && let Some(found) = job.poll()
+    {
+        state.listing_job = None;
+        let host = state
+            .form
+            .as_ref()
+            .and_then(|f| f.host.clone())
+            .unwrap_or_else(|| "alsa".into());
+        state.listing = Some((host, found.and_then(|r| r)));
+    }
+    if let Some(job) = &mut state.test_job
+        && let Some(opened) = job.poll()
+    {
+        state.test_job = None;
+        state.tested = Some(opened.and_then(|r| r).map(|info| describe(&info)));
+    }
+    if let Some(job) = &mut state.calibration_job
+        && let Some(measured) = job.poll()
+    {
+        state.calibration_job = None;
+        let method = state.method;
+        let buffer = state.form.as_ref().and_then(|f| f.buffer_frames);
+        state.calibrated = Some(measured.and_then(|r| r).and_then(|result| {
+            let mut settings = Settings::load(&app.root).map_err(|e| e.to_string())?;
+            settings.adopt(&result, buffer);
+            settings.save(&app.root).map_err(|e| e.to_string())?;
+            Ok(grade(&result, method))
+        }));
+    }
+}
+
+fn choice_of_names(ui: &mut egui::Ui, label: &str, value: &mut Option<String>, names: &[String]) {
+    let shown = value.clone().unwrap_or_else(|| "the default".into());
+    egui::ComboBox::from_label(label)
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(value.is_none(), "the default")
+                .clicked()
+            {
+                *value = None;
+            }
+            for name in names {
+                let on = value.as_deref() == Some(name.as_str());
+                if ui.selectable_label(on, name).clicked() {
+                    *value = Some(name.clone());
+                }
+            }
+        });
+}
+
+pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    poll_jobs(app);
+    ui.heading("Sound");
+    if app.settings.sound.form.is_none() {
+        let loaded = Settings::load(&app.root).map(|s| s.device);
+        match loaded {
+            Ok(device) => app.settings.sound.form = Some(device),
+            Err(e) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("{e}: mend or delete the file, then come back here"),
+                );
+                return;
+            }
+        }
+    }
+    let busy = app.recording.is_some() || app.playback.is_some();
+    let (after, after_test) = (app.wake_when_done(), app.wake_when_done());
+    let state = &mut app.settings.sound;
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    let mut host = form.host.clone().unwrap_or_else(|| "alsa".into());
+    ui.horizontal_wrapped(|ui| {
+        egui::ComboBox::from_label("Host")
+            .selected_text(&host)
+            .show_ui(ui, |ui| {
+                for name in Host::NAMES {
+                    ui.selectable_value(&mut host, name.to_string(), name);
+                }
+            });
+        if state.listing_job.is_some() {
+            ui.spinner();
+            ui.label("Looking for devices…");
+        } else if ui.button("Find devices").clicked() {
+            let wanted = host_of(&host);
+            state.listing_job = Some(Background::start(
+                "listing devices",
+                move || cpal_backend::list(&wanted).map_err(|e| e.to_string()),
+                after,
+            ));
+        }
+    });
+    if form.host.as_deref() != Some(host.as_str()) {
+        form.host = Some(host.clone());
+        form.input = None;
+        form.output = None;
+        state.listing = None;
+    }
+    let listed = match &state.listing {
+        Some((for_host, Ok(list))) if *for_host == host => list.clone(),
+        Some((_, Err(e))) => {
+            ui.colored_label(ui.visuals().warn_fg_color, e);
+            Vec::new()
+        }
+        _ => Vec::new(),
+    };
+    let inputs: Vec<String> = listed
+        .iter()
+        .filter(|d| d.inputs > 0)
+        .map(|d| d.name.clone())
+        .collect();
+    let outputs: Vec<String> = listed
+        .iter()
+        .filter(|d| d.outputs > 0)
+        .map(|d| d.name.clone())
+        .collect();
+    if host != "virtual" {
+        ui.horizontal_wrapped(|ui| {
+            choice_of_names(ui, "Input device", &mut form.input, &inputs);
+            choice_of_names(ui, "Output device", &mut form.output, &outputs);
+        });
+    }
+    ui.horizontal_wrapped(|ui| {
+        let rate = form.sample_rate_hz.unwrap_or(48_000);
+        egui::ComboBox::from_label("Sample rate")
+            .selected_text(format!("{rate} Hz"))
+            .show_ui(ui, |ui| {
+                for r in RATES {
+                    if ui.selectable_label(rate == r, format!("{r} Hz")).clicked() {
+                        form.sample_rate_hz = Some(r);
+                    }
+                }
+            });
+        let shown = form
+            .buffer_frames
+            .map_or("the device's choice".to_string(), |b| format!("{b} frames"));
+        egui::ComboBox::from_label("Buffer")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(form.buffer_frames.is_none(), "the device's choice")
+                    .clicked()
+                {
+                    form.buffer_frames = None;
+                }
+                for b in BUFFERS {
+                    let on = form.buffer_frames == Some(b);
+                    if ui.selectable_label(on, format!("{b} frames")).clicked() {
+                        form.buffer_frames = Some(b);
+                    }
+                }
+            });
+    });
+    ui.horizontal(|ui| {
+        if state.test_job.is_some() {
+            ui.spinner();
+            ui.label("Opening the device…");
+        } else if ui
+            .add_enabled(!busy, egui::Button::new("Save and test"))
+            .on_hover_text("saves these choices and opens the device once to see what it gives")
+            .clicked()
+        {
+            let saved = Settings::load(&app.root).and_then(|mut settings| {
+                settings.device = form.clone();
+                settings.save(&app.root).map(|()| settings)
+            });
+            match saved {
+                Ok(_) => {
+                    let request = request_of(form, 2, 2);
+                    state.tested = None;
+                    state.test_job = Some(Background::start(
+                        "testing the device",
+                        move || {
+                            device::open(&request)
+                                .map(|opened| opened.info.clone())
+                                .map_err(|e| e.to_string())
+                        },
+                        after_test,
+                    ));
+                }
+                Err(e) => state.tested = Some(Err(e.to_string())),
+            }
+        }
+    });
+    match &state.tested {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(e)) => {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{e}. The choices are saved; pick another rate, buffer or device and test again."),
+            );
+        }
+        None => {}
+    }
+    ui.add_space(6.0);
+    calibration_ui(app, ui, busy);
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        ui.label("Voice notes are recorded from input");
+        let field = ui.add(egui::DragValue::new(&mut app.voice_input).range(1..=64));
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::DragValue, true, "Voice note input")
+        });
+    });
+}
+
+fn calibration_ui(app: &mut BandroomApp, ui: &mut egui::Ui, busy: bool) {
+    let after = app.wake_when_done();
+    let state = &mut app.settings.sound;
+    ui.strong("Calibration: how late sound comes back");
+    ui.horizontal_wrapped(|ui| {
+        ui.radio_value(
+            &mut state.method,
+            Method::Cable,
+            "a cable from output to input",
+        );
+        ui.radio_value(
+            &mut state.method,
+            Method::Microphone,
+            "a microphone in front of the speaker",
+        );
+    });
+    if state.channel == 0 {
+        state.channel = 1;
+    }
+    ui.horizontal(|ui| {
+        ui.label("Channel");
+        let field = ui.add(egui::DragValue::new(&mut state.channel).range(1..=64));
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::DragValue, true, "Calibration channel")
+        });
+    });
+    ui.label(match state.method {
+        Method::Cable => format!(
+            "Connect output {0} to input {0} with a cable, turn the input gain to the middle, \
+             then measure. It takes about 4 seconds and sounds like noise.",
+            state.channel
+        ),
+        Method::Microphone => format!(
+            "Put the microphone on input {0} about 30 cm in front of the speaker on output \
+             {0}, ask the room for quiet, then measure. It takes about 4 seconds.",
+            state.channel
+        ),
+    });
+    if state.calibration_job.is_some() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Measuring…");
+        });
+    } else if ui
+        .add_enabled(!busy, egui::Button::new("Measure"))
+        .clicked()
+    {
+        let Some(form) = state.form.as_ref() else {
+            return;
+        };
+        let channel = state.channel;
+        let request = CalibrationRequest {
+            device: request_of(form, channel, channel),
+            output_channel: channel - 1,
+            input_channel: channel - 1,
+        };
+        state.calibrated = None;
+        state.calibration_job = Some(Background::start(
+            "calibrating",
+            move || calibrate(&request).map_err(|e| e.to_string()),
+            after,
+        ));
+    }
+    match &state.calibrated {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        None => {}
+    }
+}
