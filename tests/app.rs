@@ -766,3 +766,57 @@ fn sound_settings_test_the_device_and_the_calibration_wizard_measures_and_stores
     assert_contains(&settings, "[[calibration]]");
     assert_contains(&settings, "correction_frames");
 }
+
+#[test]
+fn a_pupil_is_dragged_from_the_class_list_onto_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
+    h.state_mut().class = Some(class);
+    h.state_mut().arrangement = Some("clapping-music".into());
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    let from = h.get_by_label("Drag Ada Brook").rect().center();
+    let to = h.get_by_label("Input 3").rect().center();
+    h.hover_at(from);
+    h.run();
+    h.drag_at(from);
+    h.run();
+    for step in 1..=10 {
+        h.hover_at(from + (to - from) * (step as f32 / 10.0));
+        h.run();
+    }
+    h.drop_at(to);
+    h.run();
+    let ada = h
+        .state()
+        .library()
+        .find_pupil("Ada Brook", Some(class))
+        .unwrap();
+    let plan = h.state().library().room_plan(class).unwrap();
+    let seat = plan
+        .iter()
+        .find(|s| s.pupils.contains(&ada))
+        .expect("seated");
+    assert_eq!(seat.input, 3);
+    // Dragged again onto input 1, she moves rather than sitting in two places.
+    let from = h.get_by_label("Drag Ada Brook").rect().center();
+    let to = h.get_by_label("Input 1").rect().center();
+    h.drag_at(from);
+    h.run();
+    for step in 1..=10 {
+        h.hover_at(from + (to - from) * (step as f32 / 10.0));
+        h.run();
+    }
+    h.drop_at(to);
+    h.run();
+    let plan = h.state().library().room_plan(class).unwrap();
+    let seats: Vec<usize> = plan
+        .iter()
+        .filter(|s| s.pupils.contains(&ada))
+        .map(|s| s.input)
+        .collect();
+    assert_eq!(seats, [1]);
+}

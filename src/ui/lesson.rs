@@ -23,8 +23,9 @@ pub struct LessonState {
     plan_class: Option<i64>,
     pub(super) selected_take: Option<i64>,
     marker_text: String,
-    /// The parts of the arrangement named here, for the room plan's part choice.
-    parts: (Option<String>, Vec<String>),
+    /// The parts (name, tier, instrument) of the arrangement named here, for the room
+    /// plan's part choice and the context kept with each judgement.
+    parts: (Option<String>, Vec<(String, String, String)>),
     pub(super) cursor: assess_panel::Cursor,
     /// Markers dropped while recording (frame, text): stored once the take is filed.
     pub(super) pending_marks: Vec<(u64, String)>,
@@ -79,80 +80,138 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
         let parts = app
             .lesson
             .arrangement(&app.root, app.arrangement.as_deref())
-            .map(|arr| arr.parts.iter().map(|p| p.name.clone()).collect())
+            .map(|arr| {
+                arr.parts
+                    .iter()
+                    .map(|p| (p.name.clone(), p.tier.clone(), p.instrument.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         app.lesson.parts = (app.arrangement.clone(), parts);
     }
     let parts = app.lesson.parts.1.clone();
     ui.heading("Room plan");
+    ui.label("Drag a pupil from the class list onto an input (or use “Add to input”).");
+    // The class list: pupils not seated yet come first and stand out.
+    let seated: Vec<i64> = app
+        .lesson
+        .plan
+        .iter()
+        .flat_map(|s| s.pupils.iter().copied())
+        .collect();
+    let mut order: Vec<_> = pupils.iter().collect();
+    order.sort_by_key(|p| seated.contains(&p.id));
+    ui.horizontal_wrapped(|ui| {
+        for pupil in order {
+            let id = egui::Id::new(("drag pupil", pupil.id));
+            let response = ui
+                .dnd_drag_source(id, PupilDrag(pupil.id), |ui| {
+                    let text = egui::RichText::new(&pupil.name);
+                    let text = if seated.contains(&pupil.id) {
+                        text.weak()
+                    } else {
+                        text.strong()
+                    };
+                    ui.add(egui::Label::new(text).selectable(false))
+                })
+                .response;
+            let name = format!("Drag {}", pupil.name);
+            response
+                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &name));
+        }
+    });
     let mut changed = false;
+    let mut dropped: Option<(usize, i64)> = None;
     // Four inputs to a row, as the interface's channels sit on most classroom desks.
     egui::Grid::new("room plan").show(ui, |ui| {
         for (index, seat) in app.lesson.plan.iter_mut().enumerate() {
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.set_width(150.0);
-                ui.strong(format!("Input {}", seat.input));
-                let mut remove = None;
-                for pupil in &seat.pupils {
-                    let name = pupils
-                        .iter()
-                        .find(|p| p.id == *pupil)
-                        .map_or("?", |p| p.name.as_str());
-                    ui.horizontal(|ui| {
-                        ui.label(name);
-                        if ui
-                            .small_button("×")
-                            .on_hover_text(format!("take {name} off input {}", seat.input))
-                            .clicked()
-                        {
-                            remove = Some(*pupil);
-                        }
-                    });
-                }
-                if let Some(pupil) = remove {
-                    seat.pupils.retain(|p| *p != pupil);
-                    changed = true;
-                }
-                egui::ComboBox::from_id_salt(("seat", seat.input))
-                    .selected_text(format!("Add to input {}", seat.input))
-                    .show_ui(ui, |ui| {
-                        let free: Vec<_> = pupils
+            let (_, payload) =
+                ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
+                    ui.set_width(150.0);
+                    ui.strong(format!("Input {}", seat.input));
+                    let mut remove = None;
+                    for pupil in &seat.pupils {
+                        let name = pupils
                             .iter()
-                            .filter(|p| !seat.pupils.contains(&p.id))
-                            .collect();
-                        for pupil in free {
-                            if ui.selectable_label(false, &pupil.name).clicked() {
-                                seat.pupils.push(pupil.id);
-                                changed = true;
+                            .find(|p| p.id == *pupil)
+                            .map_or("?", |p| p.name.as_str());
+                        ui.horizontal(|ui| {
+                            ui.label(name);
+                            if ui
+                                .small_button("×")
+                                .on_hover_text(format!("take {name} off input {}", seat.input))
+                                .clicked()
+                            {
+                                remove = Some(*pupil);
                             }
-                        }
-                    });
-                if !parts.is_empty() {
-                    let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
-                    egui::ComboBox::from_id_salt(("part", seat.input))
-                        .selected_text(shown)
+                        });
+                    }
+                    if let Some(pupil) = remove {
+                        seat.pupils.retain(|p| *p != pupil);
+                        changed = true;
+                    }
+                    egui::ComboBox::from_id_salt(("seat", seat.input))
+                        .selected_text(format!("Add to input {}", seat.input))
                         .show_ui(ui, |ui| {
-                            for part in &parts {
-                                let chosen = seat.part.as_deref() == Some(part.as_str());
-                                if ui.selectable_label(chosen, part).clicked() {
-                                    seat.part = Some(part.clone());
+                            let free: Vec<_> = pupils
+                                .iter()
+                                .filter(|p| !seat.pupils.contains(&p.id))
+                                .collect();
+                            for pupil in free {
+                                if ui.selectable_label(false, &pupil.name).clicked() {
+                                    seat.pupils.push(pupil.id);
                                     changed = true;
                                 }
                             }
                         });
-                }
-            });
+                    if !parts.is_empty() {
+                        let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
+                        egui::ComboBox::from_id_salt(("part", seat.input))
+                            .selected_text(shown)
+                            .show_ui(ui, |ui| {
+                                for (part, _, _) in &parts {
+                                    let chosen = seat.part.as_deref() == Some(part.as_str());
+                                    if ui.selectable_label(chosen, part).clicked() {
+                                        seat.part = Some(part.clone());
+                                        changed = true;
+                                    }
+                                }
+                            });
+                        if let Some((_, tier, _)) = parts
+                            .iter()
+                            .find(|(name, _, _)| seat.part.as_deref() == Some(name.as_str()))
+                        {
+                            ui.label(format!("tier: {tier}"));
+                        }
+                    }
+                });
+            if let Some(pupil) = payload {
+                dropped = Some((index, pupil.0));
+            }
             if index % 4 == 3 {
                 ui.end_row();
             }
         }
     });
+    // A pupil dragged onto an input sits there (and nowhere else).
+    if let Some((index, pupil)) = dropped {
+        for seat in &mut app.lesson.plan {
+            seat.pupils.retain(|p| *p != pupil);
+        }
+        if let Some(seat) = app.lesson.plan.get_mut(index) {
+            seat.pupils.push(pupil);
+        }
+        changed = true;
+    }
     if changed {
         let plan = app.lesson.plan.clone();
         let saved = app.lib.set_room_plan(class, &plan);
         app.report(saved);
     }
 }
+
+/// What is dragged from the class list: a pupil's id.
+struct PupilDrag(i64);
 
 /// Attributes each track of a take to the pupils seated at its input.
 fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
@@ -168,9 +227,23 @@ fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
         {
             let pupils = seat.pupils.clone();
             let part = seat.part.clone();
-            let done =
-                app.lib
-                    .attribute(take.id, track.number, &pupils, part.as_deref(), None, None);
+            // The part's tier and instrument go with it, so judgements carry them.
+            let about = app
+                .lesson
+                .parts
+                .1
+                .iter()
+                .find(|(name, _, _)| part.as_deref() == Some(name.as_str()))
+                .map(|(_, tier, instrument)| (tier.clone(), instrument.clone()));
+            let (tier, instrument) = about.unzip();
+            let done = app.lib.attribute(
+                take.id,
+                track.number,
+                &pupils,
+                part.as_deref(),
+                tier.as_deref(),
+                instrument.as_deref(),
+            );
             app.report(done);
         }
     }
