@@ -71,7 +71,8 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     for (input, pupil) in [(1, "Ada Brook"), (2, "Ben Carter")] {
         h.get_by_value(&format!("Add to input {input}")).click();
         h.run();
-        h.get_by_label(pupil).click();
+        // The open list's entry, drawn after the class list's name.
+        h.get_all_by_label(pupil).last().unwrap().click();
         h.run();
     }
     let class = h.state().class.unwrap();
