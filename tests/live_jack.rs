@@ -753,8 +753,22 @@ fn the_app_starts_and_stops_a_take_from_the_learnt_pedal() {
     let library = d.join("library");
     // A pedal pressed every 3 s (C4), stored as the record pedal.
     let pedal = server.spawn_tool("jack_midiseq", &["pedal", "144000", "0", "60", "2400"]);
-    server.wait_for_ports(&["pedal:out"]);
+    // A keyboard playing two notes every half second, with Ada at it on the room plan.
+    let keys = server.spawn_tool(
+        "jack_midiseq",
+        &["keys", "24000", "0", "64", "2400", "12000", "67", "2400"],
+    );
+    server.wait_for_ports(&["pedal:out", "keys:out"]);
     finish(server.bandroom(d, &["pedal", "set", "record", "note60", "--port", "pedal"]));
+    let ada = {
+        let mut lib = bandroom::library::Library::open(&library).unwrap();
+        let class = lib.class_id("Demo 7X").unwrap();
+        let ada = lib.find_pupil("Ada Brook", Some(class)).unwrap();
+        let mut seat = bandroom::library::Seat::keyboard("keys:out");
+        seat.pupils = vec![ada];
+        lib.set_room_plan(class, &[seat]).unwrap();
+        ada
+    };
     // The real app in a real window, on the lesson screen: no one touches the mouse.
     let mut app = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24"])
@@ -780,6 +794,23 @@ fn the_app_starts_and_stops_a_take_from_the_learnt_pedal() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    // The app names the players as it files the take: give it a moment.
+    let named_by = Instant::now() + Duration::from_secs(10);
+    let named = loop {
+        let lib = bandroom::library::Library::open(&library).unwrap();
+        let filed = lib
+            .takes(&bandroom::library::TakeFilter::default())
+            .unwrap();
+        let named = filed
+            .iter()
+            .flat_map(|t| t.tracks.iter())
+            .filter(|t| t.midi_port.is_some())
+            .any(|t| t.performers.iter().any(|p| p.pupil_id == ada));
+        if named || Instant::now() > named_by {
+            break named;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     // The app is stopped as a shutdown would (a take it may have started since is the
     // next press's, not this test's).
     let _ = Command::new("pkill")
@@ -787,6 +818,7 @@ fn the_app_starts_and_stops_a_take_from_the_learnt_pedal() {
         .status();
     let _ = app.wait();
     stop_client(pedal);
+    stop_client(keys);
     let json = take_json(&take);
     let secs = json["duration_secs"].as_f64().unwrap();
     assert!(
@@ -794,4 +826,16 @@ fn the_app_starts_and_stops_a_take_from_the_learnt_pedal() {
         "one press to the next is 3 s: {secs}"
     );
     assert_eq!(json["tracks"].as_array().unwrap().len(), 2);
+    // The keyboard on the room plan was recorded beside the microphones, as Ada's.
+    let keyboards = json["midi_tracks"].as_array().unwrap();
+    assert_eq!(keyboards.len(), 1, "{json}");
+    let notes = keyboards[0]["notes"].as_u64().unwrap();
+    assert!(
+        (8..=16).contains(&notes),
+        "four notes a second for ~3 s: {notes}"
+    );
+    assert!(
+        named,
+        "the keyboard's track is named as Ada's from the room plan"
+    );
 }

@@ -2,18 +2,40 @@
 //! classroom's interface, so the next lesson starts where the last one left off.
 //! Stored as one JSON setting per class.
 //!
-//! Must not know about devices: an input is just its 1-based number.
+//! Must not know about devices: an input is just its 1-based number, a keyboard just the
+//! name of its MIDI port.
 
 use super::error::{LibraryError, Result};
 use super::{Library, audit};
 use rusqlite::{OptionalExtension, params};
 
-/// One input of the room plan.
+/// One input of the room plan: a channel of the interface, or a MIDI keyboard.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Seat {
+    /// The interface's input (1-based); 0 for a keyboard.
     pub input: usize,
     pub pupils: Vec<i64>,
     pub part: Option<String>,
+    /// The MIDI port of a keyboard seat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyboard: Option<String>,
+}
+
+impl Seat {
+    pub fn keyboard(port: &str) -> Seat {
+        Seat {
+            keyboard: Some(port.to_string()),
+            ..Seat::default()
+        }
+    }
+
+    /// "Input 3" or "Keyboard Casio CT-S1".
+    pub fn title(&self) -> String {
+        match &self.keyboard {
+            Some(port) => format!("Keyboard {port}"),
+            None => format!("Input {}", self.input),
+        }
+    }
 }
 
 fn key(class: i64) -> String {

@@ -64,6 +64,8 @@ pub struct BandroomApp {
     pub(super) voice_note: Option<super::voice_note::VoiceNoteRecording>,
     /// The input the teacher's voice notes are recorded from.
     pub voice_input: usize,
+    /// Parts played on MIDI instruments rather than by bandroom: part → output port.
+    pub part_ports: std::collections::BTreeMap<String, String>,
     /// Takes whose timing is being analysed in the background.
     pub(super) analysing: Vec<crate::jobs::AnalysisJob>,
     pub device: DeviceChoice,
@@ -121,6 +123,7 @@ impl BandroomApp {
             loading: None,
             voice_note: None,
             voice_input: 1,
+            part_ports: Default::default(),
             pedal: None,
             pedal_tried: false,
             device: DeviceChoice::Saved,

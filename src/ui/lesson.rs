@@ -31,11 +31,22 @@ pub struct LessonState {
     pub(super) pending_marks: Vec<(u64, String)>,
     /// Passes recorded "again" since the teacher last pressed Record.
     pub(super) passes: u32,
+    /// The MIDI ports, looked up when the teacher adds a keyboard or sends a part out.
+    pub(super) ports: super::midi_ports::PortFinder,
     /// The arrangement in hand, read once when it is chosen rather than every frame.
     arrangement: Option<(String, Option<Arrangement>)>,
 }
 
 impl LessonState {
+    /// The names of the parts of the arrangement last looked up, in lane order.
+    pub(super) fn arrangement_parts(&self) -> Vec<String> {
+        self.arrangement
+            .as_ref()
+            .and_then(|(_, a)| a.as_ref())
+            .map(|a| a.parts.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// The arrangement called `name` (the school's own folder first), or `None`.
     pub(super) fn arrangement(&mut self, root: &Path, name: Option<&str>) -> Option<Arrangement> {
         let name = name?;
@@ -55,14 +66,24 @@ fn load_plan(app: &mut BandroomApp, class: i64) {
     let plan = app.lib.room_plan(class);
     let mut plan = app.report(plan).unwrap_or_default();
     for input in 1..=DEFAULT_INPUTS {
-        if !plan.iter().any(|s| s.input == input) {
+        if !plan
+            .iter()
+            .any(|s| s.input == input && s.keyboard.is_none())
+        {
             plan.push(Seat {
                 input,
                 ..Seat::default()
             });
         }
     }
-    plan.sort_by_key(|s| s.input);
+    // The interface's inputs in order, then the keyboards.
+    plan.sort_by(|a, b| {
+        (a.keyboard.is_some(), a.input, &a.keyboard).cmp(&(
+            b.keyboard.is_some(),
+            b.input,
+            &b.keyboard,
+        ))
+    });
     app.lesson.plan = plan;
     app.lesson.plan_class = Some(class);
 }
@@ -128,7 +149,8 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
             let (_, payload) =
                 ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
                     ui.set_width(150.0);
-                    ui.strong(format!("Input {}", seat.input));
+                    let title = seat.title();
+                    ui.strong(&title);
                     let mut remove = None;
                     for pupil in &seat.pupils {
                         let name = pupils
@@ -139,7 +161,7 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
                             ui.label(name);
                             if ui
                                 .small_button("×")
-                                .on_hover_text(format!("take {name} off input {}", seat.input))
+                                .on_hover_text(format!("take {name} off {title}"))
                                 .clicked()
                             {
                                 remove = Some(*pupil);
@@ -150,8 +172,8 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
                         seat.pupils.retain(|p| *p != pupil);
                         changed = true;
                     }
-                    egui::ComboBox::from_id_salt(("seat", seat.input))
-                        .selected_text(format!("Add to input {}", seat.input))
+                    egui::ComboBox::from_id_salt(("seat", &title))
+                        .selected_text(format!("Add to {}", lowercase_first(&title)))
                         .show_ui(ui, |ui| {
                             let free: Vec<_> = pupils
                                 .iter()
@@ -166,7 +188,7 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
                         });
                     if !parts.is_empty() {
                         let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
-                        egui::ComboBox::from_id_salt(("part", seat.input))
+                        egui::ComboBox::from_id_salt(("part", &title))
                             .selected_text(shown)
                             .show_ui(ui, |ui| {
                                 for (part, _, _) in &parts {
@@ -203,6 +225,7 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
         }
         changed = true;
     }
+    changed |= keyboards_ui(app, ui);
     if changed {
         let plan = app.lesson.plan.clone();
         let saved = app.lib.set_room_plan(class, &plan);
@@ -210,20 +233,87 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     }
 }
 
+/// Adding a keyboard to the room plan (from the MIDI inputs there are) and taking one
+/// away. True when the plan changed.
+fn keyboards_ui(app: &mut BandroomApp, ui: &mut egui::Ui) -> bool {
+    let mut changed = false;
+    let done = app.wake_when_done();
+    ui.horizontal_wrapped(|ui| {
+        if app.lesson.ports.looking() {
+            ui.spinner();
+            ui.label("Looking for keyboards…");
+        } else if ui.button("Add a keyboard").clicked() {
+            app.lesson.ports.ask(done);
+        }
+        let on_plan: Vec<String> = app
+            .lesson
+            .plan
+            .iter()
+            .filter_map(|s| s.keyboard.clone())
+            .collect();
+        for port in &on_plan {
+            if ui
+                .small_button(format!("Take keyboard {port} off the plan"))
+                .clicked()
+            {
+                app.lesson
+                    .plan
+                    .retain(|s| s.keyboard.as_deref() != Some(port));
+                changed = true;
+            }
+        }
+        match app.lesson.ports.found() {
+            Some(Ok(ports)) => {
+                let free: Vec<String> = ports
+                    .inputs
+                    .iter()
+                    .filter(|p| !on_plan.contains(p))
+                    .cloned()
+                    .collect();
+                if free.is_empty() {
+                    ui.label("No other MIDI keyboard is connected.");
+                }
+                for port in free {
+                    if ui.button(format!("Put {port} on the plan")).clicked() {
+                        app.lesson.plan.push(Seat::keyboard(&port));
+                        changed = true;
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().warn_fg_color, e);
+            }
+            None => {}
+        }
+    });
+    changed
+}
+
+/// "Input 3" → "input 3", for "Add to input 3".
+fn lowercase_first(title: &str) -> String {
+    let mut chars = title.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
+}
+
 /// What is dragged from the class list: a pupil's id.
 struct PupilDrag(i64);
 
-/// Attributes each track of a take to the pupils seated at its input.
+/// Attributes each track of a take to the pupils seated at its input or keyboard.
 fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
     for track in &take.tracks {
-        let Some(input) = track.input_channel else {
-            continue;
+        let sits_here = |s: &&Seat| match (&s.keyboard, track.input_channel, &track.midi_port) {
+            (None, Some(input), None) => s.input as i64 == input,
+            (Some(keyboard), _, Some(port)) => keyboard == port,
+            _ => false,
         };
         if let Some(seat) = app
             .lesson
             .plan
             .iter()
-            .find(|s| s.input as i64 == input && !s.pupils.is_empty())
+            .filter(|s| !s.pupils.is_empty())
+            .find(sits_here)
         {
             let pupils = seat.pupils.clone();
             let part = seat.part.clone();

@@ -12,6 +12,7 @@ mod class_view;
 mod export_screen;
 mod lesson;
 mod live_wave;
+mod midi_ports;
 mod pedal;
 mod playback;
 mod progress;

@@ -154,6 +154,7 @@ pub fn start(
     class: Option<i64>,
     inputs: &[usize],
     playing: &Playing<'_>,
+    midi: crate::session::MidiTakeSetup,
 ) -> Result<(Recording, Option<String>), String> {
     let highest = inputs.iter().copied().max().unwrap_or(1);
     let mut music_played = None;
@@ -215,7 +216,7 @@ pub fn start(
             click: true,
             lesson_id: Some(lesson),
             purpose: Some(purpose.as_str().to_string()),
-            midi: crate::session::MidiTakeSetup::default(),
+            midi,
             loop_section: (playing.round_and_round && playing.section.is_some()).then_some(0),
         },
     )
@@ -368,6 +369,11 @@ impl Recording {
                 finished.folder.display()
             )
         })
+    }
+
+    /// Silences every instrument the take is playing parts on.
+    pub fn midi_panic(&self) {
+        self.take.midi_panic();
     }
 
     pub fn request_stop(&mut self) {

@@ -19,13 +19,49 @@ fn inputs_to_record(app: &BandroomApp) -> Vec<usize> {
         .lesson
         .plan
         .iter()
-        .filter(|s| !s.pupils.is_empty())
+        .filter(|s| !s.pupils.is_empty() && s.keyboard.is_none())
         .map(|s| s.input)
         .collect();
     if seated.is_empty() {
         vec![1, 2]
     } else {
         seated
+    }
+}
+
+/// The keyboards seated on the room plan and the parts sent to instruments.
+fn midi_setup(app: &BandroomApp) -> crate::session::MidiTakeSetup {
+    use crate::session::MidiInputSpec;
+    let inputs = app
+        .lesson
+        .plan
+        .iter()
+        .filter(|s| !s.pupils.is_empty())
+        .filter_map(|s| s.keyboard.clone())
+        .map(|port| MidiInputSpec {
+            port,
+            channel: None,
+        })
+        .collect();
+    let parts = app
+        .lesson
+        .arrangement_parts()
+        .iter()
+        .enumerate()
+        .filter_map(|(lane, part)| {
+            let port = app.part_ports.get(part)?;
+            Some(crate::midi::PartRoute {
+                lane,
+                port: port.clone(),
+                channel: 0,
+                program: None,
+            })
+        })
+        .collect();
+    crate::session::MidiTakeSetup {
+        inputs,
+        parts,
+        ..Default::default()
     }
 }
 
@@ -47,6 +83,7 @@ pub fn start_take(app: &mut BandroomApp, keep: Keep) {
     let inputs = inputs_to_record(app);
     let arrangement = app.arrangement.clone();
     let section = app.section.clone();
+    let midi = midi_setup(app);
     let started = recording::start(
         &mut app.lib,
         &app.root.clone(),
@@ -60,6 +97,7 @@ pub fn start_take(app: &mut BandroomApp, keep: Keep) {
             section: section.as_deref(),
             round_and_round: keep == Keep::Rehearsal,
         },
+        midi,
     );
     match started {
         Ok((mut rec, banner)) => {
@@ -277,6 +315,51 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         let sections: Vec<String> = arr.sections.iter().map(|s| s.name.clone()).collect();
         section_ui(app, ui, &sections);
     });
+    instruments_ui(app, ui, &arr);
+}
+
+/// Sending parts to MIDI instruments (a keyboard's sounds, a sound module) instead of
+/// bandroom's own sound.
+fn instruments_ui(app: &mut BandroomApp, ui: &mut egui::Ui, arr: &crate::music::Arrangement) {
+    let done = app.wake_when_done();
+    egui::CollapsingHeader::new("Parts on MIDI instruments")
+        .default_open(!app.part_ports.is_empty())
+        .show(ui, |ui| {
+            if app.lesson.ports.looking() {
+                ui.spinner();
+            } else if ui.button("Find instruments").clicked() {
+                app.lesson.ports.ask(done);
+            }
+            let outputs = match app.lesson.ports.found() {
+                Some(Ok(ports)) => ports.outputs.clone(),
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().warn_fg_color, e.clone());
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+            for part in &arr.parts {
+                let name = &part.name;
+                let chosen = app.part_ports.get(name).cloned();
+                let shown = chosen.clone().unwrap_or_else(|| "bandroom plays it".into());
+                egui::ComboBox::from_label(format!("{name} is played by"))
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        if ui
+                            .selectable_label(chosen.is_none(), "bandroom plays it")
+                            .clicked()
+                        {
+                            app.part_ports.remove(name);
+                        }
+                        for port in &outputs {
+                            let on = chosen.as_deref() == Some(port.as_str());
+                            if ui.selectable_label(on, port).clicked() {
+                                app.part_ports.insert(name.clone(), port.clone());
+                            }
+                        }
+                    });
+            }
+        });
 }
 
 /// The transport while a take (or a rehearsal) runs: time, markers, dropouts, a meter
@@ -334,10 +417,21 @@ fn running_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         level.wave.show(ui, 28.0, &format!("Input {}", level.input));
     }
     parts_ui(app, ui);
-    if ui
-        .button(egui::RichText::new("Stop (Space)").heading())
-        .clicked()
-    {
-        app.stop_recording();
-    }
+    ui.horizontal(|ui| {
+        if ui
+            .button(egui::RichText::new("Stop (Space)").heading())
+            .clicked()
+        {
+            app.stop_recording();
+        }
+        if !app.part_ports.is_empty()
+            && let Some(rec) = &app.recording
+            && ui
+                .button("All notes off")
+                .on_hover_text("silence every MIDI instrument bandroom is playing")
+                .clicked()
+        {
+            rec.midi_panic();
+        }
+    });
 }
