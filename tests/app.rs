@@ -821,3 +821,64 @@ fn a_pupil_is_dragged_from_the_class_list_onto_an_input() {
         .collect();
     assert_eq!(seats, [1]);
 }
+
+#[test]
+fn a_broken_school_arrangement_is_named_and_the_good_ones_still_play() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    let own = root.join("arrangements");
+    std::fs::create_dir_all(&own).unwrap();
+    let sailor = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/arrangements/drunken-sailor.toml"),
+    )
+    .unwrap();
+    std::fs::write(own.join("our-sailor.toml"), sailor).unwrap();
+    std::fs::write(own.join("broken.toml"), "# written by hand\ntitle = 3\n").unwrap();
+    h.get_by_label("Look again").click();
+    h.run();
+    let warning = shown_text(&h.get_by_label_contains("broken.toml cannot be used"));
+    assert_contains(&warning, "line 2");
+    h.get_by_label("our-sailor").click();
+    h.run();
+    h.get_by_label("Go to the lesson").click();
+    h.run();
+    assert_eq!(h.state().arrangement.as_deref(), Some("our-sailor"));
+    h.get_by_label_contains("Section");
+}
+
+#[test]
+fn a_backup_is_made_from_settings_and_a_missing_recording_is_shown_with_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    let mut h = harness(&root);
+    h.run();
+    // A backup from Settings goes into an empty folder, off the UI thread.
+    h.state_mut().screen = Screen::Settings;
+    h.run();
+    let backup = dir.path().join("usb");
+    h.get_by_label("Backup folder").click();
+    h.run();
+    h.get_by_label("Backup folder")
+        .type_text(&backup.display().to_string());
+    h.run();
+    h.get_by_label("Back up now").click();
+    let said = wait_for_label(&mut h, "Backed up", 20.0);
+    assert_contains(&said, "Backed up 1 takes");
+    assert!(backup.join("bandroom.sqlite").is_file());
+
+    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
+    let lib = h.state().library();
+    let take = lib.takes(&TakeFilter::default()).unwrap().remove(0);
+    let lost = lib.take_folder(&take).join(&take.tracks[1].file);
+    std::fs::remove_file(&lost).unwrap();
+    h.state_mut().class = Some(class);
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h.get_by_label_contains("1 recording of this take is missing");
+    h.get_by_label("Check the library").click();
+    let finding = wait_for_label(&mut h, &format!("{} is missing", take.tracks[1].file), 10.0);
+    assert_contains(&finding, &take.tracks[1].file);
+}

@@ -60,7 +60,7 @@ pub fn check(args: &CheckArgs, library: Option<&Path>) -> Result<()> {
         };
         let has_take = folder.as_ref().is_some_and(|f| f.join(TAKE_FILE).is_file());
         let action = finding.suggested(has_take);
-        say!("{} → {}", describe(finding), advice(action));
+        say!("{finding} → {}", advice(action));
         if !args.repair || action == RepairAction::None {
             unresolved += 1;
             continue;
@@ -95,34 +95,6 @@ pub fn check(args: &CheckArgs, library: Option<&Path>) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn describe(finding: &CheckFinding) -> String {
-    match finding {
-        CheckFinding::Integrity(what) => format!("database: {what}"),
-        CheckFinding::MissingFile { take, path } => {
-            format!("take {take}: {} is missing", path.display())
-        }
-        CheckFinding::AlteredFile { take, path } => format!(
-            "take {take}: {} has changed since it was recorded (its SHA-256 differs)",
-            path.display()
-        ),
-        CheckFinding::Orphan { folder } => {
-            format!(
-                "{}: a take folder the library does not list",
-                folder.display()
-            )
-        }
-        CheckFinding::Unfinished { folder } => {
-            format!("{}: a recording that was never finished", folder.display())
-        }
-        CheckFinding::ErasureLeftover { folder } => {
-            format!(
-                "{}: left over from an interrupted erasure",
-                folder.display()
-            )
-        }
-    }
 }
 
 fn advice(action: RepairAction) -> &'static str {

@@ -54,6 +54,38 @@ pub enum CheckFinding {
     },
 }
 
+impl std::fmt::Display for CheckFinding {
+    /// What was found, in words for the teacher.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            CheckFinding::Integrity(what) => format!("database: {what}"),
+            CheckFinding::MissingFile { take, path } => {
+                format!("take {take}: {} is missing", path.display())
+            }
+            CheckFinding::AlteredFile { take, path } => format!(
+                "take {take}: {} has changed since it was recorded (its SHA-256 differs)",
+                path.display()
+            ),
+            CheckFinding::Orphan { folder } => {
+                format!(
+                    "{}: a take folder the library does not list",
+                    folder.display()
+                )
+            }
+            CheckFinding::Unfinished { folder } => {
+                format!("{}: a recording that was never finished", folder.display())
+            }
+            CheckFinding::ErasureLeftover { folder } => {
+                format!(
+                    "{}: left over from an interrupted erasure",
+                    folder.display()
+                )
+            }
+        };
+        f.write_str(&text)
+    }
+}
+
 impl CheckFinding {
     /// What `check --repair` would do about it; `folder_has_take_file` says whether a
     /// take.json was found (the caller reads it).

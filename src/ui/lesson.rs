@@ -31,6 +31,9 @@ pub struct LessonState {
     pub(super) pending_marks: Vec<(u64, String)>,
     /// Passes recorded "again" since the teacher last pressed Record.
     pub(super) passes: u32,
+    /// The library's check, run when a take's recordings are missing.
+    check: Option<crate::jobs::Background<Result<Vec<String>, String>>>,
+    checked: Option<Result<Vec<String>, String>>,
     /// The MIDI ports, looked up when the teacher adds a keyboard or sends a part out.
     pub(super) ports: super::midi_ports::PortFinder,
     /// The arrangement in hand, read once when it is chosen rather than every frame.
@@ -230,6 +233,68 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
         let plan = app.lesson.plan.clone();
         let saved = app.lib.set_room_plan(class, &plan);
         app.report(saved);
+    }
+}
+
+/// When recordings of a take are missing: say so and offer the library's check (run
+/// off the UI thread), whose findings are listed with what to do.
+fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, folder: &Path) {
+    let missing = take
+        .tracks
+        .iter()
+        .filter(|t| !folder.join(&t.file).is_file())
+        .count();
+    if missing == 0 {
+        return;
+    }
+    ui.colored_label(
+        ui.visuals().warn_fg_color,
+        format!(
+            "{missing} recording{} of this take {} missing from {}.",
+            if missing == 1 { "" } else { "s" },
+            if missing == 1 { "is" } else { "are" },
+            folder.display()
+        ),
+    );
+    if let Some(job) = &mut app.lesson.check
+        && let Some(result) = job.poll()
+    {
+        app.lesson.check = None;
+        app.lesson.checked = Some(result.and_then(|r| r));
+    }
+    if app.lesson.check.is_some() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Checking the library…");
+        });
+    } else if ui.button("Check the library").clicked() {
+        let root = app.root.clone();
+        let done = app.wake_when_done();
+        app.lesson.checked = None;
+        app.lesson.check = Some(crate::jobs::Background::start(
+            "checking the library",
+            move || {
+                let lib = crate::library::Library::open(&root).map_err(|e| e.to_string())?;
+                let report = lib.check().map_err(|e| e.to_string())?;
+                Ok(report.findings.iter().map(ToString::to_string).collect())
+            },
+            done,
+        ));
+    }
+    match &app.lesson.checked {
+        Some(Ok(findings)) => {
+            for finding in findings {
+                ui.label(finding);
+            }
+            ui.label(
+                "Restore missing recordings from a backup (Settings › Library); \
+                 `bandroom check --repair` mends what can be mended.",
+            );
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        None => {}
     }
 }
 
@@ -471,6 +536,7 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 }
             }
             let folder = app.lib.take_folder(&take);
+            missing_ui(app, ui, &take, &folder);
             let timing = super::timing::for_take(&app.lib, &take);
             if app.analysing.iter().any(|job| job.take == take.id) {
                 ui.label("Analysing the timing of this take…");

@@ -18,6 +18,9 @@ pub struct SettingsState {
     retention: Option<[i64; 3]>,
     retention_said: Option<String>,
     pub(super) sound: super::sound_settings::SoundState,
+    backup_to: String,
+    backup: Option<crate::jobs::Background<Result<String, String>>>,
+    backup_said: Option<Result<String, String>>,
 }
 
 pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -79,7 +82,70 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         "Takes and judgements are kept in {}",
         app.root.display()
     ));
-    ui.label("Back it up with `bandroom backup DIR`; check it with `bandroom check`.");
+    backup_ui(app, ui);
+}
+
+/// Backing the library up into an empty folder (a USB stick, the school's share), on a
+/// thread of its own.
+fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let done = app.wake_when_done();
+    let state = &mut app.settings;
+    if let Some(job) = &mut state.backup
+        && let Some(result) = job.poll()
+    {
+        state.backup = None;
+        state.backup_said = Some(result.and_then(|r| r));
+    }
+    ui.horizontal(|ui| {
+        ui.label("Back up into");
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut state.backup_to)
+                .hint_text("an empty folder, e.g. /media/usb/bandroom-backup")
+                .desired_width(320.0),
+        );
+        field.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Backup folder")
+        });
+        if state.backup.is_some() {
+            ui.spinner();
+            ui.label("Backing up…");
+        } else if ui
+            .add_enabled(
+                !state.backup_to.trim().is_empty(),
+                egui::Button::new("Back up now"),
+            )
+            .clicked()
+        {
+            let root = app.root.clone();
+            let to = std::path::PathBuf::from(state.backup_to.trim());
+            state.backup_said = None;
+            state.backup = Some(crate::jobs::Background::start(
+                "the backup",
+                move || {
+                    let lib = crate::library::Library::open(&root).map_err(|e| e.to_string())?;
+                    let report = lib.backup(&to).map_err(|e| e.to_string())?;
+                    Ok(format!(
+                        "Backed up {} takes ({} files, {:.1} MB) into {}",
+                        report.takes,
+                        report.files,
+                        report.bytes as f64 / 1e6,
+                        to.display()
+                    ))
+                },
+                done,
+            ));
+        }
+    });
+    match &state.backup_said {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        None => {}
+    }
+    ui.label("`bandroom check` looks for missing or changed recordings.");
 }
 
 /// The hands-free pedal: what is learnt, and learning one from a press.

@@ -1,10 +1,31 @@
-//! The start screen: pick a class (or go on without one), pick an arrangement, go.
+//! The start screen: pick a class (or go on without one), pick an arrangement (built in,
+//! or the school's own from the library's `arrangements` folder), go. A school file that
+//! cannot be read is listed with the reason, and the others stay usable.
 //!
 //! Must not start audio: the lesson screen does.
 
 use super::app::{BandroomApp, Screen};
 use crate::music;
 use eframe::egui;
+
+/// The school's own arrangements, read when the screen is first shown or on request
+/// rather than every frame: (name, title, or why the file cannot be used).
+#[derive(Default)]
+pub struct StartState {
+    own: Option<Vec<(String, Result<String, String>)>>,
+}
+
+fn own_arrangements(app: &mut BandroomApp) -> Vec<(String, Result<String, String>)> {
+    if app.start.own.is_none() {
+        let folder = app.root.join(crate::jobs::USER_FOLDER);
+        let found = music::user_arrangements(&folder)
+            .into_iter()
+            .map(|(name, loaded)| (name, loaded.map(|a| a.title).map_err(|e| e.to_string())))
+            .collect();
+        app.start.own = Some(found);
+    }
+    app.start.own.clone().unwrap_or_default()
+}
 
 pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     ui.heading("Which class is this?");
@@ -66,6 +87,35 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             }
         }
     });
+    let own = own_arrangements(app);
+    if !own.is_empty() {
+        ui.label("The school's own:");
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (name, loaded) in &own {
+            if let Ok(title) = loaded {
+                let chosen = app.arrangement.as_deref() == Some(name.as_str());
+                if ui
+                    .add(egui::Button::selectable(chosen, name))
+                    .on_hover_text(title)
+                    .clicked()
+                {
+                    app.arrangement = Some(name.clone());
+                }
+            }
+        }
+        if ui.small_button("Look again").clicked() {
+            app.start.own = None;
+        }
+    });
+    for (name, loaded) in &own {
+        if let Err(why) = loaded {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{name}.toml cannot be used: {why}. Mend the file, then Look again."),
+            );
+        }
+    }
     ui.add_space(12.0);
     if ui
         .add(egui::Button::new(
