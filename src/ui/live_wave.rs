@@ -78,6 +78,9 @@ impl LiveWave {
         let per_column = view / columns.max(1) as f64;
         let colour = egui::Color32::from_rgb(200, 60, 50);
         let middle = rect.center().y;
+        // One mesh of one-pixel rectangles: a lane costs a few hundred quads however
+        // long the take.
+        let mut mesh = egui::Mesh::default();
         for column in 0..columns {
             let from = column as f64 * per_column;
             if from >= self.seconds() {
@@ -85,12 +88,16 @@ impl LiveWave {
             }
             let peak = self.peak_between(from, from + per_column).min(1.0);
             let half = (peak * rect.height() * 0.5).max(0.5);
-            let x = rect.left() + column as f32 + 0.5;
-            painter.line_segment(
-                [egui::pos2(x, middle - half), egui::pos2(x, middle + half)],
-                egui::Stroke::new(1.0, colour),
+            let x = rect.left() + column as f32;
+            mesh.add_colored_rect(
+                egui::Rect::from_min_max(
+                    egui::pos2(x, middle - half),
+                    egui::pos2(x + 1.0, middle + half),
+                ),
+                colour,
             );
         }
+        painter.add(mesh);
         let seconds = self.seconds();
         response.widget_info(|| {
             egui::WidgetInfo::labeled(

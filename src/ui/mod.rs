@@ -11,7 +11,7 @@ mod assess_panel;
 mod class_view;
 mod export_screen;
 mod lesson;
-mod live_wave;
+pub mod live_wave;
 mod midi_ports;
 mod pedal;
 mod playback;
