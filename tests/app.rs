@@ -18,8 +18,11 @@ use std::path::Path;
 
 fn harness(root: &Path) -> Harness<'static, BandroomApp> {
     let app = BandroomApp::open(root).unwrap();
+    // Background work (analysis, reading waveforms) wakes the window when it ends, so a
+    // frame that starts some needs a few more frames to settle than kittest's default.
     Harness::builder()
         .with_size(egui::vec2(1400.0, 1000.0))
+        .with_max_steps(32)
         .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app)
 }
 

@@ -58,21 +58,56 @@ pub fn level_buttons(
 /// (min, max) of a waveform per pixel column.
 pub type Columns = Arc<Vec<(f32, f32)>>;
 
-/// Peak files read once and kept, so drawing a waveform never touches the disk.
+/// Peak files read once, on a thread of their own, and kept, so drawing a waveform never
+/// touches the disk.
 #[derive(Default)]
 pub struct PeakCache {
     peaks: HashMap<PathBuf, Option<Arc<Peaks>>>,
+    /// Peak files being read.
+    reading: HashMap<PathBuf, crate::jobs::Background<Option<Peaks>>>,
+    /// The window to wake when a peak file has been read.
+    window: Option<egui::Context>,
     /// (min, max) per pixel column, for the width each waveform was last drawn at.
     columns: HashMap<PathBuf, (usize, Columns)>,
 }
 
 impl PeakCache {
-    /// The peaks of a track (`None` when its peak file is missing or unreadable).
+    /// The peaks of a track: `None` while its peak file is being read, and when it is
+    /// missing or unreadable.
     pub fn get(&mut self, wav: &Path) -> Option<Arc<Peaks>> {
-        self.peaks
-            .entry(wav.to_path_buf())
-            .or_insert_with(|| read_peaks(&wav.with_extension("peaks")).ok().map(Arc::new))
-            .clone()
+        if let Some(known) = self.peaks.get(wav) {
+            return known.clone();
+        }
+        let key = wav.to_path_buf();
+        match self.reading.get_mut(wav) {
+            Some(job) => {
+                let read = job.poll()?;
+                self.reading.remove(wav);
+                let peaks = read.ok().flatten().map(Arc::new);
+                self.peaks.insert(key, peaks.clone());
+                peaks
+            }
+            None => {
+                let file = wav.with_extension("peaks");
+                let window = self.window.clone();
+                let job = crate::jobs::Background::start(
+                    "reading a waveform",
+                    move || read_peaks(&file).ok(),
+                    Box::new(move || {
+                        if let Some(window) = window {
+                            window.request_repaint();
+                        }
+                    }),
+                );
+                self.reading.insert(key, job);
+                None
+            }
+        }
+    }
+
+    /// Whether a track's peak file is still being read.
+    pub fn is_reading(&self, wav: &Path) -> bool {
+        self.reading.contains_key(wav)
     }
 
     /// The peaks of a track reduced to `width` columns, computed once per width.
@@ -111,6 +146,9 @@ impl PeakCache {
 /// A track's waveform from its peaks, or a note saying the recording is missing.
 /// Returns where the lane was drawn, so marks can go over it.
 pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f32) -> egui::Rect {
+    if cache.window.is_none() {
+        cache.window = Some(ui.ctx().clone());
+    }
     let width = ui.available_width().max(100.0);
     let (response, painter) = ui.allocate_painter(egui::vec2(width, height), egui::Sense::hover());
     let rect = response.rect;
@@ -141,7 +179,9 @@ pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f3
             let keys = wav
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("mid"));
-            let text = if keys && wav.is_file() {
+            let text = if cache.is_reading(wav) {
+                "reading the waveform…"
+            } else if keys && wav.is_file() {
                 "keyboard (MIDI) track"
             } else if wav.is_file() {
                 "no waveform yet"
