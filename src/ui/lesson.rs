@@ -149,67 +149,71 @@ fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     // Four inputs to a row, as the interface's channels sit on most classroom desks.
     egui::Grid::new("room plan").show(ui, |ui| {
         for (index, seat) in app.lesson.plan.iter_mut().enumerate() {
-            let (_, payload) =
-                ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
-                    ui.set_width(150.0);
-                    let title = seat.title();
-                    ui.strong(&title);
-                    let mut remove = None;
-                    for pupil in &seat.pupils {
-                        let name = pupils
-                            .iter()
-                            .find(|p| p.id == *pupil)
-                            .map_or("?", |p| p.name.as_str());
-                        ui.horizontal(|ui| {
-                            ui.label(name);
-                            if ui
-                                .small_button("×")
-                                .on_hover_text(format!("take {name} off {title}"))
-                                .clicked()
-                            {
-                                remove = Some(*pupil);
-                            }
-                        });
-                    }
-                    if let Some(pupil) = remove {
-                        seat.pupils.retain(|p| *p != pupil);
-                        changed = true;
-                    }
-                    egui::ComboBox::from_id_salt(("seat", &title))
-                        .selected_text(format!("Add to {}", lowercase_first(&title)))
-                        .show_ui(ui, |ui| {
-                            let free: Vec<_> = pupils
+            // A vertical cell, so the card stacks its title, pupils and choices.
+            let (_, payload) = ui
+                .vertical(|ui| {
+                    ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
+                        ui.set_width(150.0);
+                        let title = seat.title();
+                        ui.strong(&title);
+                        let mut remove = None;
+                        for pupil in &seat.pupils {
+                            let name = pupils
                                 .iter()
-                                .filter(|p| !seat.pupils.contains(&p.id))
-                                .collect();
-                            for pupil in free {
-                                if ui.selectable_label(false, &pupil.name).clicked() {
-                                    seat.pupils.push(pupil.id);
-                                    changed = true;
+                                .find(|p| p.id == *pupil)
+                                .map_or("?", |p| p.name.as_str());
+                            ui.horizontal(|ui| {
+                                ui.label(name);
+                                if ui
+                                    .small_button("×")
+                                    .on_hover_text(format!("take {name} off {title}"))
+                                    .clicked()
+                                {
+                                    remove = Some(*pupil);
                                 }
-                            }
-                        });
-                    if !parts.is_empty() {
-                        let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
-                        egui::ComboBox::from_id_salt(("part", &title))
-                            .selected_text(shown)
+                            });
+                        }
+                        if let Some(pupil) = remove {
+                            seat.pupils.retain(|p| *p != pupil);
+                            changed = true;
+                        }
+                        egui::ComboBox::from_id_salt(("seat", &title))
+                            .selected_text(format!("Add to {}", lowercase_first(&title)))
                             .show_ui(ui, |ui| {
-                                for (part, _, _) in &parts {
-                                    let chosen = seat.part.as_deref() == Some(part.as_str());
-                                    if ui.selectable_label(chosen, part).clicked() {
-                                        seat.part = Some(part.clone());
+                                let free: Vec<_> = pupils
+                                    .iter()
+                                    .filter(|p| !seat.pupils.contains(&p.id))
+                                    .collect();
+                                for pupil in free {
+                                    if ui.selectable_label(false, &pupil.name).clicked() {
+                                        seat.pupils.push(pupil.id);
                                         changed = true;
                                     }
                                 }
                             });
-                        if let Some((_, tier, _)) = parts
-                            .iter()
-                            .find(|(name, _, _)| seat.part.as_deref() == Some(name.as_str()))
-                        {
-                            ui.label(format!("tier: {tier}"));
+                        if !parts.is_empty() {
+                            let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
+                            egui::ComboBox::from_id_salt(("part", &title))
+                                .selected_text(shown)
+                                .show_ui(ui, |ui| {
+                                    for (part, _, _) in &parts {
+                                        let chosen = seat.part.as_deref() == Some(part.as_str());
+                                        if ui.selectable_label(chosen, part).clicked() {
+                                            seat.part = Some(part.clone());
+                                            changed = true;
+                                        }
+                                    }
+                                });
+                            if let Some((_, tier, _)) = parts
+                                .iter()
+                                .find(|(name, _, _)| seat.part.as_deref() == Some(name.as_str()))
+                            {
+                                ui.label(format!("tier: {tier}"));
+                            }
                         }
-                    }
-                });
+                    })
+                })
+                .inner;
             if let Some(pupil) = payload {
                 dropped = Some((index, pupil.0));
             }

@@ -6,6 +6,7 @@
 
 use super::app::{BandroomApp, Screen};
 use super::radar::{Outline, radar_ui};
+use super::widgets::labelled_combo;
 use crate::library::terms::Term;
 use crate::library::{AssessmentRecord, GridFilter, StrandProgress};
 use eframe::egui;
@@ -48,19 +49,17 @@ fn choice<T: Clone + PartialEq>(
         .as_ref()
         .and_then(|c| values.iter().find(|(v, _)| v == c))
         .map_or("all".to_string(), |(_, name)| name.clone());
-    egui::ComboBox::from_label(label)
-        .selected_text(shown)
-        .show_ui(ui, |ui| {
-            if ui.selectable_label(chosen.is_none(), "all").clicked() {
-                *chosen = None;
+    labelled_combo(ui, label, shown, |ui| {
+        if ui.selectable_label(chosen.is_none(), "all").clicked() {
+            *chosen = None;
+        }
+        for (value, name) in values {
+            let on = chosen.as_ref() == Some(value);
+            if ui.selectable_label(on, name).clicked() {
+                *chosen = Some(value.clone());
             }
-            for (value, name) in values {
-                let on = chosen.as_ref() == Some(value);
-                if ui.selectable_label(on, name).clicked() {
-                    *chosen = Some(value.clone());
-                }
-            }
-        });
+        }
+    });
 }
 
 fn filters_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {

@@ -13,7 +13,7 @@ pub struct Outline {
 
 /// Oldest first; distinguishable for the commonest colour blindness and on both themes.
 const PENS: [egui::Color32; 6] = [
-    egui::Color32::from_rgb(140, 140, 140),
+    egui::Color32::from_rgb(0, 150, 160),
     egui::Color32::from_rgb(30, 90, 200),
     egui::Color32::from_rgb(200, 90, 30),
     egui::Color32::from_rgb(30, 150, 70),
@@ -32,7 +32,7 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
         let angle = -std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::TAU / n as f32;
         centre + radius * share * egui::vec2(angle.cos(), angle.sin())
     };
-    let grid = egui::Stroke::new(1.0, ui.visuals().weak_text_color());
+    let grid = egui::Stroke::new(0.5, ui.visuals().weak_text_color().gamma_multiply(0.6));
     for ring in 1..=4 {
         let pts: Vec<egui::Pos2> = (0..n).map(|i| point(i, ring as f32 / 4.0)).collect();
         painter.add(egui::Shape::closed_line(pts, grid));
@@ -49,15 +49,29 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
     }
     for (index, outline) in outlines.iter().enumerate() {
         let pen = PENS[index.min(PENS.len() - 1)];
+        // Only judged criteria are joined: an unjudged one is a gap, not a zero, so a
+        // sparse term still draws its own shape instead of collapsing onto the axes.
         let pts: Vec<egui::Pos2> = axes
             .iter()
             .enumerate()
-            .map(|(i, (_, levels))| {
-                let level = outline.levels.get(i).copied().flatten().unwrap_or(0);
-                point(i, level as f32 / (*levels).max(1) as f32)
+            .filter_map(|(i, (_, levels))| {
+                let level = outline.levels.get(i).copied().flatten()?;
+                Some(point(i, level as f32 / (*levels).max(1) as f32))
             })
             .collect();
-        painter.add(egui::Shape::closed_line(pts, egui::Stroke::new(2.5, pen)));
+        let stroke = egui::Stroke::new(2.5, pen);
+        match pts.len() {
+            0 => {}
+            1 | 2 => {
+                painter.add(egui::Shape::line(pts.clone(), stroke));
+            }
+            _ => {
+                painter.add(egui::Shape::closed_line(pts.clone(), stroke));
+            }
+        }
+        for p in pts {
+            painter.circle_filled(p, 4.0, pen);
+        }
     }
     let description = outlines
         .iter()

@@ -8,6 +8,7 @@
 //! (`audio::device` and `audio::calibrate` do) and saves only through `audio::settings`.
 
 use super::app::BandroomApp;
+use super::widgets::labelled_combo;
 use crate::audio::calibrate::{Calibration, CalibrationRequest, calibrate};
 use crate::audio::cpal_backend::{self, DeviceListing};
 use crate::audio::device::{self, DeviceInfo, DeviceRequest, Host};
@@ -70,7 +71,7 @@ fn describe(info: &DeviceInfo) -> String {
         None => "the device chose its buffer and did not say its size".to_string(),
     };
     format!(
-        "Opened {} → {} at {} Hz, {} inputs: {buffer}",
+        "Opened {} (in) and {} (out) at {} Hz, {} inputs: {buffer}",
         info.input_name, info.output_name, info.sample_rate_hz, info.input_channels
     )
 }
@@ -137,22 +138,20 @@ fn poll_jobs(app: &mut BandroomApp) {
 
 fn choice_of_names(ui: &mut egui::Ui, label: &str, value: &mut Option<String>, names: &[String]) {
     let shown = value.clone().unwrap_or_else(|| "the default".into());
-    egui::ComboBox::from_label(label)
-        .selected_text(shown)
-        .show_ui(ui, |ui| {
-            if ui
-                .selectable_label(value.is_none(), "the default")
-                .clicked()
-            {
-                *value = None;
+    labelled_combo(ui, label, shown, |ui| {
+        if ui
+            .selectable_label(value.is_none(), "the default")
+            .clicked()
+        {
+            *value = None;
+        }
+        for name in names {
+            let on = value.as_deref() == Some(name.as_str());
+            if ui.selectable_label(on, name).clicked() {
+                *value = Some(name.clone());
             }
-            for name in names {
-                let on = value.as_deref() == Some(name.as_str());
-                if ui.selectable_label(on, name).clicked() {
-                    *value = Some(name.clone());
-                }
-            }
-        });
+        }
+    });
 }
 
 pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
@@ -171,7 +170,14 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             }
         }
     }
-    let busy = app.recording.is_some() || app.playback.is_some();
+    let busy = app.recording.is_some() || app.playback.is_some() || app.voice_note.is_some();
+    if busy {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "The sound device is in use (a take, playback or a voice note): stop it to test \
+             or calibrate.",
+        );
+    }
     let (after, after_test) = (app.wake_when_done(), app.wake_when_done());
     let state = &mut app.settings.sound;
     let Some(form) = state.form.as_mut() else {
@@ -179,13 +185,11 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     };
     let mut host = form.host.clone().unwrap_or_else(|| "alsa".into());
     ui.horizontal_wrapped(|ui| {
-        egui::ComboBox::from_label("Host")
-            .selected_text(&host)
-            .show_ui(ui, |ui| {
-                for name in Host::NAMES {
-                    ui.selectable_value(&mut host, name.to_string(), name);
-                }
-            });
+        labelled_combo(ui, "Host", host.clone(), |ui| {
+            for name in Host::NAMES {
+                ui.selectable_value(&mut host, name.to_string(), name);
+            }
+        });
         if state.listing_job.is_some() {
             ui.spinner();
             ui.label("Looking for devices…");
@@ -230,34 +234,30 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     }
     ui.horizontal_wrapped(|ui| {
         let rate = form.sample_rate_hz.unwrap_or(48_000);
-        egui::ComboBox::from_label("Sample rate")
-            .selected_text(format!("{rate} Hz"))
-            .show_ui(ui, |ui| {
-                for r in RATES {
-                    if ui.selectable_label(rate == r, format!("{r} Hz")).clicked() {
-                        form.sample_rate_hz = Some(r);
-                    }
+        labelled_combo(ui, "Sample rate", format!("{rate} Hz"), |ui| {
+            for r in RATES {
+                if ui.selectable_label(rate == r, format!("{r} Hz")).clicked() {
+                    form.sample_rate_hz = Some(r);
                 }
-            });
+            }
+        });
         let shown = form
             .buffer_frames
             .map_or("the device's choice".to_string(), |b| format!("{b} frames"));
-        egui::ComboBox::from_label("Buffer")
-            .selected_text(shown)
-            .show_ui(ui, |ui| {
-                if ui
-                    .selectable_label(form.buffer_frames.is_none(), "the device's choice")
-                    .clicked()
-                {
-                    form.buffer_frames = None;
+        labelled_combo(ui, "Buffer", shown, |ui| {
+            if ui
+                .selectable_label(form.buffer_frames.is_none(), "the device's choice")
+                .clicked()
+            {
+                form.buffer_frames = None;
+            }
+            for b in BUFFERS {
+                let on = form.buffer_frames == Some(b);
+                if ui.selectable_label(on, format!("{b} frames")).clicked() {
+                    form.buffer_frames = Some(b);
                 }
-                for b in BUFFERS {
-                    let on = form.buffer_frames == Some(b);
-                    if ui.selectable_label(on, format!("{b} frames")).clicked() {
-                        form.buffer_frames = Some(b);
-                    }
-                }
-            });
+            }
+        });
     });
     ui.horizontal(|ui| {
         if state.test_job.is_some() {

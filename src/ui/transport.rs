@@ -8,6 +8,7 @@
 
 use super::app::BandroomApp;
 use super::recording::{self, Playing};
+use super::widgets::labelled_combo;
 use super::widgets::level_meter;
 use crate::midi::Action;
 use crate::music::clock;
@@ -119,22 +120,20 @@ fn section_ui(app: &mut BandroomApp, ui: &mut egui::Ui, sections: &[String]) {
         .section
         .clone()
         .unwrap_or_else(|| "the whole piece".into());
-    egui::ComboBox::from_label("Section")
-        .selected_text(shown)
-        .show_ui(ui, |ui| {
-            if ui
-                .selectable_label(app.section.is_none(), "the whole piece")
-                .clicked()
-            {
-                app.section = None;
+    labelled_combo(ui, "Section", shown, |ui| {
+        if ui
+            .selectable_label(app.section.is_none(), "the whole piece")
+            .clicked()
+        {
+            app.section = None;
+        }
+        for name in sections {
+            let on = app.section.as_deref() == Some(name.as_str());
+            if ui.selectable_label(on, name).clicked() {
+                app.section = Some(name.clone());
             }
-            for name in sections {
-                let on = app.section.as_deref() == Some(name.as_str());
-                if ui.selectable_label(on, name).clicked() {
-                    app.section = Some(name.clone());
-                }
-            }
-        });
+        }
+    });
     ui.toggle_value(&mut app.again, "Again (A)")
         .on_hover_text("every pass is recorded as a new take until you stop; all are kept");
 }
@@ -342,22 +341,20 @@ fn instruments_ui(app: &mut BandroomApp, ui: &mut egui::Ui, arr: &crate::music::
                 let name = &part.name;
                 let chosen = app.part_ports.get(name).cloned();
                 let shown = chosen.clone().unwrap_or_else(|| "bandroom plays it".into());
-                egui::ComboBox::from_label(format!("{name} is played by"))
-                    .selected_text(shown)
-                    .show_ui(ui, |ui| {
-                        if ui
-                            .selectable_label(chosen.is_none(), "bandroom plays it")
-                            .clicked()
-                        {
-                            app.part_ports.remove(name);
+                labelled_combo(ui, &format!("{name} is played by"), shown, |ui| {
+                    if ui
+                        .selectable_label(chosen.is_none(), "bandroom plays it")
+                        .clicked()
+                    {
+                        app.part_ports.remove(name);
+                    }
+                    for port in &outputs {
+                        let on = chosen.as_deref() == Some(port.as_str());
+                        if ui.selectable_label(on, port).clicked() {
+                            app.part_ports.insert(name.clone(), port.clone());
                         }
-                        for port in &outputs {
-                            let on = chosen.as_deref() == Some(port.as_str());
-                            if ui.selectable_label(on, port).clicked() {
-                                app.part_ports.insert(name.clone(), port.clone());
-                            }
-                        }
-                    });
+                    }
+                });
             }
         });
 }

@@ -27,6 +27,24 @@ pub fn take_caption(take: &TakeSummary) -> String {
     )
 }
 
+/// A drop-down with its label in front ("Term: [all ▾]"), which assistive technology
+/// announces as `label`. Returns what `contents` returned, when the list was open.
+pub fn labelled_combo<R>(
+    ui: &mut egui::Ui,
+    label: &str,
+    selected: impl Into<egui::WidgetText>,
+    contents: impl FnOnce(&mut egui::Ui) -> R,
+) -> Option<R> {
+    ui.label(format!("{label}:"));
+    let shown = egui::ComboBox::from_id_salt(label)
+        .selected_text(selected)
+        .show_ui(ui, contents);
+    shown
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::ComboBox, true, label));
+    shown.inner
+}
+
 /// Buttons `1..=levels`; returns the level clicked. `current` is highlighted.
 pub fn level_buttons(
     ui: &mut egui::Ui,
