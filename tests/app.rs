@@ -885,3 +885,38 @@ fn a_backup_is_made_from_settings_and_a_missing_recording_is_shown_with_the_chec
     let finding = wait_for_label(&mut h, &format!("{} is missing", take.tracks[1].file), 10.0);
     assert_contains(&finding, &take.tracks[1].file);
 }
+
+#[test]
+fn the_class_view_shows_this_bars_chord_and_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = Some("bandroom-blues".into());
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    h.get_by_label("Class view").click();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = None;
+    while std::time::Instant::now() < until {
+        h.step();
+        // The intro's fourth bar is G7, after three of C7.
+        if let Some(node) = h.query_by_label("G7") {
+            seen = Some(shown_text(&node));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        seen.as_deref(),
+        Some("G7"),
+        "the intro's last bar showed its chord"
+    );
+    assert!(h.query_by_label_contains("then ").is_some());
+    h.state_mut().screen = Screen::Lesson;
+    h.run_steps(2);
+    stop_take(&mut h);
+}

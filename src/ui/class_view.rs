@@ -1,6 +1,6 @@
 //! The class view for the projector: what the whole class reads from the back of the
-//! room while playing — big count-in numbers, bar and beat, the section, each part's
-//! rhythm grid with a moving cursor (both Clapping Music patterns and the current
+//! room while playing — big count-in numbers, bar and beat, the section, this bar's
+//! chord symbol and the next, each part's rhythm grid with a moving cursor (both Clapping Music patterns and the current
 //! shift), and a recording light. Type scales with the window; **F11** toggles full
 //! screen. It shows no pupil's name or score.
 //!
@@ -147,6 +147,21 @@ pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     let Some(section) = music.arrangement.sections.get(index) else {
         return;
     };
+    // Chord symbols for those reading a harmony part: this bar's, big, and the next.
+    if !section.chords.is_empty()
+        && let Some(bar) = recording.bar_in_section()
+    {
+        let count = section.chords.len();
+        ui.horizontal(|ui| {
+            big(ui, &section.chords[bar % count], unit * 2.4, text);
+            big(
+                ui,
+                format!("then {}", section.chords[(bar + 1) % count]),
+                unit * 0.9,
+                ui.visuals().weak_text_color(),
+            );
+        });
+    }
     let step = recording.bar_position().and_then(|(into, bar)| {
         section
             .grids

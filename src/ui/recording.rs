@@ -282,6 +282,18 @@ impl Recording {
             .map(|s| s.name.clone())
     }
 
+    /// The bar within the current pass of the playing section (from 0).
+    pub fn bar_in_section(&self) -> Option<usize> {
+        let music = self.music.as_ref()?;
+        let tick = music
+            .tempo_map
+            .tick_at_frame(self.take.handle().position_frames());
+        let cue = music.score.cue_at_tick(tick);
+        let span = music.score.sections.get(cue.section?)?;
+        let into = tick.saturating_sub(span.start_tick) % span.pass_ticks.max(1);
+        Some((into / music.score.meter.bar_ticks().max(1)) as usize)
+    }
+
     /// Ticks into the current bar, and the bar's length in ticks.
     pub fn bar_position(&self) -> Option<(u64, u64)> {
         let music = self.music.as_ref()?;
