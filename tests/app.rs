@@ -705,7 +705,7 @@ fn a_voice_note_is_recorded_at_the_moment_played_and_played_back() {
     assert!(h.state().is_recording_voice_note());
     assert!(h.state().playback_position().is_none(), "playback gave way");
     step_for(&mut h, 0.8);
-    h.get_by_label("Stop and keep the voice note").click();
+    h.get_by_label("Stop and keep the voice note (V)").click();
     h.run_steps(2);
     assert!(!h.state().is_recording_voice_note());
     let notes = h.state().library().voice_notes(take).unwrap();

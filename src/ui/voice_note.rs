@@ -99,6 +99,8 @@ pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSumma
     let notes = app.report(notes).unwrap_or_default();
     let rate = f64::from(take.sample_rate_hz.max(1));
     if teacher {
+        let typing = ui.ctx().wants_keyboard_input();
+        let key = !typing && ui.input(|i| i.key_pressed(egui::Key::V));
         ui.horizontal(|ui| {
             let recording_this = app.voice_note.as_ref().is_some_and(|v| v.take == take.id);
             if recording_this {
@@ -110,7 +112,7 @@ pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSumma
                     egui::Color32::from_rgb(210, 50, 40),
                     format!("Recording a voice note {}", clock(secs)),
                 );
-                if ui.button("Stop and keep the voice note").clicked() {
+                if ui.button("Stop and keep the voice note (V)").clicked() || key {
                     app.finish_voice_note();
                 }
                 return;
@@ -122,11 +124,12 @@ pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSumma
                 .filter(|p| p.take == take.id)
                 .map(|p| p.state.position());
             let label = match pinned {
-                Some(frame) => format!("Voice note at {}", clock(frame as f64 / rate)),
-                None => "Voice note".to_string(),
+                Some(frame) => format!("Voice note at {} (V)", clock(frame as f64 / rate)),
+                None => "Voice note (V)".to_string(),
             };
-            if ui
-                .add_enabled(free, egui::Button::new(label))
+            if (free && key)
+                || ui
+                    .add_enabled(free, egui::Button::new(label))
                 .on_hover_text(format!(
                     "speak a comment into input {}; it is kept with this take",
                     app.voice_input
