@@ -130,11 +130,11 @@ pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSumma
             if (free && key)
                 || ui
                     .add_enabled(free, egui::Button::new(label))
-                .on_hover_text(format!(
-                    "speak a comment into input {}; it is kept with this take",
-                    app.voice_input
-                ))
-                .clicked()
+                    .on_hover_text(format!(
+                        "speak a comment into input {}; it is kept with this take",
+                        app.voice_input
+                    ))
+                    .clicked()
             {
                 app.start_voice_note(take, pinned);
             }
