@@ -1314,3 +1314,48 @@ fn takes_filed_in_the_same_second_get_folders_of_their_own() {
         assert!(folders.insert(folder), "two takes share a folder");
     }
 }
+
+#[test]
+fn a_room_plan_with_a_keyboard_and_parts_on_instruments_is_remembered_per_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) =
+        library_with_class(&root, &[("Amira Okafor", "1"), ("Jan Nowak", "2")]);
+    let mut keys = bandroom::library::Seat::keyboard("Casio CT-S1 MIDI 1");
+    keys.pupils = vec![pupils[1]];
+    let mic = bandroom::library::Seat {
+        input: 1,
+        pupils: vec![pupils[0]],
+        part: Some("clapper 1".into()),
+        keyboard: None,
+    };
+    lib.set_room_plan(class, &[mic.clone(), keys.clone()])
+        .unwrap();
+    let instruments: std::collections::BTreeMap<String, String> =
+        [("bass".to_string(), "Sound module:in".to_string())].into();
+    lib.set_part_instruments(class, &instruments).unwrap();
+    drop(lib);
+
+    let lib = Library::open(&root).unwrap();
+    assert_eq!(lib.room_plan(class).unwrap(), [mic, keys]);
+    assert_eq!(lib.part_instruments(class).unwrap(), instruments);
+    assert_eq!(
+        lib.room_plan(class).unwrap()[1].title(),
+        "Keyboard Casio CT-S1 MIDI 1"
+    );
+    assert!(lib.part_instruments(class + 1).unwrap().is_empty());
+    drop(lib);
+    // A damaged setting is named, not silently dropped.
+    let conn = rusqlite::Connection::open(root.join("bandroom.sqlite")).unwrap();
+    conn.execute(
+        "UPDATE setting SET value = '{' WHERE key = ?1",
+        [format!("part_instruments.{class}")],
+    )
+    .unwrap();
+    let lib = Library::open(&root).unwrap();
+    let err = lib.part_instruments(class).unwrap_err().to_string();
+    assert!(
+        err.contains("MIDI instruments") && err.contains("damaged"),
+        "{err}"
+    );
+}

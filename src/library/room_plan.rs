@@ -1,5 +1,6 @@
 //! The room plan of each class: which pupils (and which part) sit at each input of the
-//! classroom's interface, so the next lesson starts where the last one left off.
+//! classroom's interface, and which parts it plays on MIDI instruments, so the next
+//! lesson starts where the last one left off.
 //! Stored as one JSON setting per class.
 //!
 //! Must not know about devices: an input is just its 1-based number, a keyboard just the
@@ -8,6 +9,7 @@
 use super::error::{LibraryError, Result};
 use super::{Library, audit};
 use rusqlite::{OptionalExtension, params};
+use std::collections::BTreeMap;
 
 /// One input of the room plan: a channel of the interface, or a MIDI keyboard.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,26 +44,62 @@ fn key(class: i64) -> String {
     format!("room_plan.{class}")
 }
 
+fn instruments_key(class: i64) -> String {
+    format!("part_instruments.{class}")
+}
+
 impl Library {
+    /// A class setting stored as JSON: `None` when never saved; a damaged one is
+    /// named as `what`, with `fix` saying what to do.
+    fn json_setting<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        what: &str,
+        fix: &str,
+    ) -> Result<Option<T>> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        text.map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| LibraryError::Invalid(format!("{what} is damaged ({e}); {fix}")))
+        })
+        .transpose()
+    }
+
+    /// Saves a class setting as JSON, with an audit line.
+    fn set_json_setting<T: serde::Serialize>(
+        &mut self,
+        key: &str,
+        value: &T,
+        audit_what: &str,
+        audit_detail: &str,
+    ) -> Result<()> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| LibraryError::Invalid(format!("{audit_what}: {e}")))?;
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, text],
+        )?;
+        audit::append(&tx, audit_what, audit_detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The class's saved plan; empty when none was saved. Pupils who have since left the
     /// class are dropped.
     pub fn room_plan(&self, class: i64) -> Result<Vec<Seat>> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM setting WHERE key = ?1",
-                [key(class)],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(text) = text else {
+        let what = format!("the saved room plan of class #{class}");
+        let Some(mut seats) =
+            self.json_setting::<Vec<Seat>>(&key(class), &what, "arrange the room again")?
+        else {
             return Ok(Vec::new());
         };
-        let mut seats: Vec<Seat> = serde_json::from_str(&text).map_err(|e| {
-            LibraryError::Invalid(format!(
-                "the saved room plan of class #{class} is damaged ({e}); arrange the room again"
-            ))
-        })?;
         let members: Vec<i64> = self.pupils(Some(class))?.iter().map(|p| p.id).collect();
         for seat in &mut seats {
             seat.pupils.retain(|p| members.contains(p));
@@ -69,21 +107,28 @@ impl Library {
         Ok(seats)
     }
 
+    /// The parts this class plays on MIDI instruments: part name → output port.
+    pub fn part_instruments(&self, class: i64) -> Result<BTreeMap<String, String>> {
+        let what = format!("the saved choice of MIDI instruments for class #{class}");
+        Ok(self
+            .json_setting(&instruments_key(class), &what, "choose them again")?
+            .unwrap_or_default())
+    }
+
+    pub fn set_part_instruments(
+        &mut self,
+        class: i64,
+        parts: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let detail = format!(
+            "class #{class}, {} part(s) on MIDI instruments",
+            parts.len()
+        );
+        self.set_json_setting(&instruments_key(class), parts, "part instruments", &detail)
+    }
+
     pub fn set_room_plan(&mut self, class: i64, seats: &[Seat]) -> Result<()> {
-        let text = serde_json::to_string(seats)
-            .map_err(|e| LibraryError::Invalid(format!("room plan: {e}")))?;
-        let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key(class), text],
-        )?;
-        audit::append(
-            &tx,
-            "room plan",
-            &format!("class #{class}, {} input(s)", seats.len()),
-        )?;
-        tx.commit()?;
-        Ok(())
+        let detail = format!("class #{class}, {} input(s)", seats.len());
+        self.set_json_setting(&key(class), &seats, "room plan", &detail)
     }
 }

@@ -1,5 +1,5 @@
-//! The teacher's lesson screen: the transport (see `transport`), the room plan (who sits
-//! at each input, remembered per class), the takes newest first with a star for the
+//! The teacher's lesson screen: the transport (see `transport`), the room plan (see
+//! `room_plan`), the takes newest first with a star for the
 //! best, and the one-tap assessment panel for the take in hand. **M** drops a marker on
 //! it.
 //!
@@ -7,25 +7,23 @@
 
 use super::app::BandroomApp;
 use super::assess_panel;
+use super::room_plan::{attribute_from_plan, load_plan, room_plan_ui};
 use super::widgets::{take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
 use crate::music::{Arrangement, clock};
 use eframe::egui;
 use std::path::Path;
 
-/// Inputs shown on the room plan when nothing was saved yet.
-const DEFAULT_INPUTS: usize = 8;
-
 #[derive(Default)]
 pub struct LessonState {
     /// The room plan as loaded for `plan_class`.
     pub(super) plan: Vec<Seat>,
-    plan_class: Option<i64>,
+    pub(super) plan_class: Option<i64>,
     pub(super) selected_take: Option<i64>,
     marker_text: String,
     /// The parts (name, tier, instrument) of the arrangement named here, for the room
     /// plan's part choice and the context kept with each judgement.
-    parts: (Option<String>, Vec<(String, String, String)>),
+    pub(super) parts: (Option<String>, Vec<(String, String, String)>),
     pub(super) cursor: assess_panel::Cursor,
     /// Markers dropped while recording (frame, text): stored once the take is filed.
     pub(super) pending_marks: Vec<(u64, String)>,
@@ -59,184 +57,6 @@ impl LessonState {
             self.arrangement = Some((name.to_string(), found));
         }
         self.arrangement.as_ref().and_then(|(_, a)| a.clone())
-    }
-}
-
-fn load_plan(app: &mut BandroomApp, class: i64) {
-    if app.lesson.plan_class == Some(class) {
-        return;
-    }
-    let plan = app.lib.room_plan(class);
-    let mut plan = app.report(plan).unwrap_or_default();
-    for input in 1..=DEFAULT_INPUTS {
-        if !plan
-            .iter()
-            .any(|s| s.input == input && s.keyboard.is_none())
-        {
-            plan.push(Seat {
-                input,
-                ..Seat::default()
-            });
-        }
-    }
-    // The interface's inputs in order, then the keyboards.
-    plan.sort_by(|a, b| {
-        (a.keyboard.is_some(), a.input, &a.keyboard).cmp(&(
-            b.keyboard.is_some(),
-            b.input,
-            &b.keyboard,
-        ))
-    });
-    app.lesson.plan = plan;
-    app.lesson.plan_class = Some(class);
-}
-
-fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
-    load_plan(app, class);
-    let pupils = app.lib.pupils(Some(class));
-    let Some(pupils) = app.report(pupils) else {
-        return;
-    };
-    // The arrangement's parts, so each seat can say what it plays (named on the take,
-    // and kept with every judgement).
-    // Loaded when the arrangement changes, not every frame.
-    if app.lesson.parts.0 != app.arrangement {
-        let parts = app
-            .lesson
-            .arrangement(&app.root, app.arrangement.as_deref())
-            .map(|arr| {
-                arr.parts
-                    .iter()
-                    .map(|p| (p.name.clone(), p.tier.clone(), p.instrument.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        app.lesson.parts = (app.arrangement.clone(), parts);
-    }
-    let parts = app.lesson.parts.1.clone();
-    ui.heading("Room plan");
-    ui.label("Drag a pupil from the class list onto an input (or use “Add to input”).");
-    // The class list: pupils not seated yet come first and stand out.
-    let seated: Vec<i64> = app
-        .lesson
-        .plan
-        .iter()
-        .flat_map(|s| s.pupils.iter().copied())
-        .collect();
-    let mut order: Vec<_> = pupils.iter().collect();
-    order.sort_by_key(|p| seated.contains(&p.id));
-    ui.horizontal_wrapped(|ui| {
-        for pupil in order {
-            let id = egui::Id::new(("drag pupil", pupil.id));
-            let response = ui
-                .dnd_drag_source(id, PupilDrag(pupil.id), |ui| {
-                    let text = egui::RichText::new(&pupil.name);
-                    let text = if seated.contains(&pupil.id) {
-                        text.weak()
-                    } else {
-                        text.strong()
-                    };
-                    ui.add(egui::Label::new(text).selectable(false))
-                })
-                .response;
-            let name = format!("Drag {}", pupil.name);
-            response
-                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &name));
-        }
-    });
-    let mut changed = false;
-    let mut dropped: Option<(usize, i64)> = None;
-    // Four inputs to a row, as the interface's channels sit on most classroom desks.
-    egui::Grid::new("room plan").show(ui, |ui| {
-        for (index, seat) in app.lesson.plan.iter_mut().enumerate() {
-            // A vertical cell, so the card stacks its title, pupils and choices.
-            let (_, payload) = ui
-                .vertical(|ui| {
-                    ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
-                        ui.set_width(150.0);
-                        let title = seat.title();
-                        ui.strong(&title);
-                        let mut remove = None;
-                        for pupil in &seat.pupils {
-                            let name = pupils
-                                .iter()
-                                .find(|p| p.id == *pupil)
-                                .map_or("?", |p| p.name.as_str());
-                            ui.horizontal(|ui| {
-                                ui.label(name);
-                                if ui
-                                    .small_button("×")
-                                    .on_hover_text(format!("take {name} off {title}"))
-                                    .clicked()
-                                {
-                                    remove = Some(*pupil);
-                                }
-                            });
-                        }
-                        if let Some(pupil) = remove {
-                            seat.pupils.retain(|p| *p != pupil);
-                            changed = true;
-                        }
-                        egui::ComboBox::from_id_salt(("seat", &title))
-                            .selected_text(format!("Add to {}", lowercase_first(&title)))
-                            .show_ui(ui, |ui| {
-                                let free: Vec<_> = pupils
-                                    .iter()
-                                    .filter(|p| !seat.pupils.contains(&p.id))
-                                    .collect();
-                                for pupil in free {
-                                    if ui.selectable_label(false, &pupil.name).clicked() {
-                                        seat.pupils.push(pupil.id);
-                                        changed = true;
-                                    }
-                                }
-                            });
-                        if !parts.is_empty() {
-                            let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
-                            egui::ComboBox::from_id_salt(("part", &title))
-                                .selected_text(shown)
-                                .show_ui(ui, |ui| {
-                                    for (part, _, _) in &parts {
-                                        let chosen = seat.part.as_deref() == Some(part.as_str());
-                                        if ui.selectable_label(chosen, part).clicked() {
-                                            seat.part = Some(part.clone());
-                                            changed = true;
-                                        }
-                                    }
-                                });
-                            if let Some((_, tier, _)) = parts
-                                .iter()
-                                .find(|(name, _, _)| seat.part.as_deref() == Some(name.as_str()))
-                            {
-                                ui.label(format!("tier: {tier}"));
-                            }
-                        }
-                    })
-                })
-                .inner;
-            if let Some(pupil) = payload {
-                dropped = Some((index, pupil.0));
-            }
-            if index % 4 == 3 {
-                ui.end_row();
-            }
-        }
-    });
-    // A pupil dragged onto an input sits there (and nowhere else).
-    if let Some((index, pupil)) = dropped {
-        for seat in &mut app.lesson.plan {
-            seat.pupils.retain(|p| *p != pupil);
-        }
-        if let Some(seat) = app.lesson.plan.get_mut(index) {
-            seat.pupils.push(pupil);
-        }
-        changed = true;
-    }
-    changed |= keyboards_ui(app, ui);
-    if changed {
-        let plan = app.lesson.plan.clone();
-        let saved = app.lib.set_room_plan(class, &plan);
-        app.report(saved);
     }
 }
 
@@ -299,112 +119,6 @@ fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, fold
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         None => {}
-    }
-}
-
-/// Adding a keyboard to the room plan (from the MIDI inputs there are) and taking one
-/// away. True when the plan changed.
-fn keyboards_ui(app: &mut BandroomApp, ui: &mut egui::Ui) -> bool {
-    let mut changed = false;
-    let done = app.wake_when_done();
-    ui.horizontal_wrapped(|ui| {
-        if app.lesson.ports.looking() {
-            ui.spinner();
-            ui.label("Looking for keyboards…");
-        } else if ui.button("Add a keyboard").clicked() {
-            app.lesson.ports.ask(done);
-        }
-        let on_plan: Vec<String> = app
-            .lesson
-            .plan
-            .iter()
-            .filter_map(|s| s.keyboard.clone())
-            .collect();
-        for port in &on_plan {
-            if ui
-                .small_button(format!("Take keyboard {port} off the plan"))
-                .clicked()
-            {
-                app.lesson
-                    .plan
-                    .retain(|s| s.keyboard.as_deref() != Some(port));
-                changed = true;
-            }
-        }
-        match app.lesson.ports.found() {
-            Some(Ok(ports)) => {
-                let free: Vec<String> = ports
-                    .inputs
-                    .iter()
-                    .filter(|p| !on_plan.contains(p))
-                    .cloned()
-                    .collect();
-                if free.is_empty() {
-                    ui.label("No other MIDI keyboard is connected.");
-                }
-                for port in free {
-                    if ui.button(format!("Put {port} on the plan")).clicked() {
-                        app.lesson.plan.push(Seat::keyboard(&port));
-                        changed = true;
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                ui.colored_label(ui.visuals().warn_fg_color, e);
-            }
-            None => {}
-        }
-    });
-    changed
-}
-
-/// "Input 3" → "input 3", for "Add to input 3".
-fn lowercase_first(title: &str) -> String {
-    let mut chars = title.chars();
-    chars.next().map_or(String::new(), |first| {
-        first.to_lowercase().chain(chars).collect()
-    })
-}
-
-/// What is dragged from the class list: a pupil's id.
-struct PupilDrag(i64);
-
-/// Attributes each track of a take to the pupils seated at its input or keyboard.
-fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
-    for track in &take.tracks {
-        let sits_here = |s: &&Seat| match (&s.keyboard, track.input_channel, &track.midi_port) {
-            (None, Some(input), None) => s.input as i64 == input,
-            (Some(keyboard), _, Some(port)) => keyboard == port,
-            _ => false,
-        };
-        if let Some(seat) = app
-            .lesson
-            .plan
-            .iter()
-            .filter(|s| !s.pupils.is_empty())
-            .find(sits_here)
-        {
-            let pupils = seat.pupils.clone();
-            let part = seat.part.clone();
-            // The part's tier and instrument go with it, so judgements carry them.
-            let about = app
-                .lesson
-                .parts
-                .1
-                .iter()
-                .find(|(name, _, _)| part.as_deref() == Some(name.as_str()))
-                .map(|(_, tier, instrument)| (tier.clone(), instrument.clone()));
-            let (tier, instrument) = about.unzip();
-            let done = app.lib.attribute(
-                take.id,
-                track.number,
-                &pupils,
-                part.as_deref(),
-                tier.as_deref(),
-                instrument.as_deref(),
-            );
-            app.report(done);
-        }
     }
 }
 

@@ -19,6 +19,7 @@ mod progress;
 mod radar;
 mod recording;
 mod review;
+mod room_plan;
 mod settings;
 mod sound_settings;
 mod start;

@@ -321,6 +321,7 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
 /// bandroom's own sound.
 fn instruments_ui(app: &mut BandroomApp, ui: &mut egui::Ui, arr: &crate::music::Arrangement) {
     let done = app.wake_when_done();
+    let before = app.part_ports.clone();
     egui::CollapsingHeader::new("Parts on MIDI instruments")
         .default_open(!app.part_ports.is_empty())
         .show(ui, |ui| {
@@ -357,6 +358,13 @@ fn instruments_ui(app: &mut BandroomApp, ui: &mut egui::Ui, arr: &crate::music::
                 });
             }
         });
+    // Remembered for the class, like the room plan.
+    if app.part_ports != before
+        && let Some(class) = app.class
+    {
+        let saved = app.lib.set_part_instruments(class, &app.part_ports);
+        app.report(saved);
+    }
 }
 
 /// The transport while a take (or a rehearsal) runs: time, markers, dropouts, a meter
