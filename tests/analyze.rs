@@ -368,16 +368,11 @@ fn record_with_plays_attributes_and_analyses_each_track_as_the_take_lands() {
 fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    assert_ok(&in_library(
+    record_on_virtual(
         &root,
         &[
-            "record",
-            "--host",
-            "virtual",
             "--inputs",
             "1",
-            "--virtual-speed",
-            "10",
             "--play",
             "clapping-music",
             "--repeats",
@@ -385,7 +380,7 @@ fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
             "--tempo",
             "172",
         ],
-    ));
+    );
     let lib = bandroom::library::Library::open(&root).unwrap();
     let take = lib
         .takes(&bandroom::library::TakeFilter::default())

@@ -26,6 +26,20 @@ fn harness(root: &Path) -> Harness<'static, BandroomApp> {
         .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app)
 }
 
+/// The app on the demo class's lesson screen, on the virtual device, with `arrangement`
+/// chosen (if any).
+fn demo_lesson(root: &Path, arrangement: Option<&str>) -> Harness<'static, BandroomApp> {
+    let mut h = harness(root);
+    h.run();
+    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
+    h.state_mut().class = Some(class);
+    h.state_mut().device = DeviceChoice::Virtual;
+    h.state_mut().arrangement = arrangement.map(str::to_string);
+    h.state_mut().screen = Screen::Lesson;
+    h.run();
+    h
+}
+
 /// The text a node gives assistive technology (its label, or a label's value).
 fn shown_text(node: &egui_kittest::Node<'_>) -> String {
     let n = node.accesskit_node();
@@ -37,22 +51,10 @@ fn shown_text(node: &egui_kittest::Node<'_>) -> String {
 
 /// Records a take on the virtual device into the demo class, as `bandroom record` does.
 fn record_take(root: &Path) {
-    assert_ok(&in_library(
+    record_on_virtual(
         root,
-        &[
-            "record",
-            "--host",
-            "virtual",
-            "--inputs",
-            "1,2",
-            "--seconds",
-            "0.3",
-            "--virtual-speed",
-            "10",
-            "--class",
-            DEMO_CLASS,
-        ],
-    ));
+        &["--inputs", "1,2", "--seconds", "0.3", "--class", DEMO_CLASS],
+    );
 }
 
 #[test]
@@ -407,16 +409,11 @@ fn a_timing_suggestion_is_shown_and_enter_accepts_it() {
     let root = dir.path().join("lib");
     // Clapping Music, once through each shift, played into the virtual loopback with
     // Ada on the first clapper's part: the take is analysed as it is filed.
-    assert_ok(&in_library(
+    record_on_virtual(
         &root,
         &[
-            "record",
-            "--host",
-            "virtual",
             "--inputs",
             "1",
-            "--virtual-speed",
-            "10",
             "--play",
             "clapping-music",
             "--repeats",
@@ -426,7 +423,7 @@ fn a_timing_suggestion_is_shown_and_enter_accepts_it() {
             "--plays",
             "1:Ada Brook:clapper 1",
         ],
-    ));
+    );
     let mut h = harness(&root);
     h.run();
     h.get_by_label(DEMO_CLASS).click();
@@ -624,14 +621,8 @@ fn step_for(h: &mut Harness<'static, BandroomApp>, seconds: f64) {
 fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    let mut h = harness(&root);
-    h.run();
-    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
-    h.state_mut().class = Some(class);
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = Some("clapping-music".into());
+    let mut h = demo_lesson(&root, Some("clapping-music"));
     h.state_mut().repeats = Some(1);
-    h.state_mut().screen = Screen::Lesson;
     h.run();
     h.get_by_label("Section").click();
     h.run();
@@ -687,13 +678,7 @@ fn a_voice_note_is_recorded_at_the_moment_played_and_played_back() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     record_take(&root);
-    let mut h = harness(&root);
-    h.run();
-    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
-    h.state_mut().class = Some(class);
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().screen = Screen::Lesson;
-    h.run();
+    let mut h = demo_lesson(&root, None);
     let take = h.state().library().takes(&TakeFilter::default()).unwrap()[0].id;
 
     // While the take plays, the button pins the note to the moment being heard.
@@ -775,13 +760,8 @@ fn sound_settings_test_the_device_and_the_calibration_wizard_measures_and_stores
 fn a_pupil_is_dragged_from_the_class_list_onto_an_input() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    let mut h = harness(&root);
-    h.run();
-    let class = h.state().library().class_id(DEMO_CLASS).unwrap();
-    h.state_mut().class = Some(class);
-    h.state_mut().arrangement = Some("clapping-music".into());
-    h.state_mut().screen = Screen::Lesson;
-    h.run();
+    let mut h = demo_lesson(&root, Some("clapping-music"));
+    let class = h.state().class.unwrap();
     let from = h.get_by_label("Drag Ada Brook").rect().center();
     let to = h.get_by_label("Input 3").rect().center();
     h.hover_at(from);
@@ -890,12 +870,7 @@ fn a_backup_is_made_from_settings_and_a_missing_recording_is_shown_with_the_chec
 fn the_class_view_shows_this_bars_chord_and_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    let mut h = harness(&root);
-    h.run();
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = Some("bandroom-blues".into());
-    h.state_mut().screen = Screen::Lesson;
-    h.run();
+    let mut h = demo_lesson(&root, Some("bandroom-blues"));
     h.get_by_label("Record (R)").click();
     h.run_steps(2);
     h.get_by_label("Class view").click();

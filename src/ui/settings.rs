@@ -136,15 +136,7 @@ fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             ));
         }
     });
-    match &state.backup_said {
-        Some(Ok(text)) => {
-            ui.label(text);
-        }
-        Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
-        None => {}
-    }
+    super::widgets::outcome(ui, &state.backup_said, "");
     ui.label("`bandroom check` looks for missing or changed recordings.");
 }
 

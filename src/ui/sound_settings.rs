@@ -290,18 +290,11 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             }
         }
     });
-    match &state.tested {
-        Some(Ok(text)) => {
-            ui.label(text);
-        }
-        Some(Err(e)) => {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                format!("{e}. The choices are saved; pick another rate, buffer or device and test again."),
-            );
-        }
-        None => {}
-    }
+    super::widgets::outcome(
+        ui,
+        &state.tested,
+        ". The choices are saved; pick another rate, buffer or device and test again.",
+    );
     ui.add_space(6.0);
     calibration_ui(app, ui, busy);
     ui.add_space(6.0);
@@ -377,13 +370,5 @@ fn calibration_ui(app: &mut BandroomApp, ui: &mut egui::Ui, busy: bool) {
             after,
         ));
     }
-    match &state.calibrated {
-        Some(Ok(text)) => {
-            ui.label(text);
-        }
-        Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
-        }
-        None => {}
-    }
+    super::widgets::outcome(ui, &state.calibrated, "");
 }

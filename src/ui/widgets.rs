@@ -45,6 +45,20 @@ pub fn labelled_combo<R>(
     shown.inner
 }
 
+/// What background work ended with: its message, or its error in the error colour
+/// followed by `then` (what to do next). Nothing while there is no outcome.
+pub fn outcome(ui: &mut egui::Ui, said: &Option<Result<String, String>>, then: &str) {
+    match said {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("{e}{then}"));
+        }
+        None => {}
+    }
+}
+
 /// Buttons `1..=levels`; returns the level clicked. `current` is highlighted.
 pub fn level_buttons(
     ui: &mut egui::Ui,

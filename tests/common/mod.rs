@@ -188,6 +188,15 @@ pub fn assert_contains(text: &str, expected: &str) {
     assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
 }
 
+/// Records a take into the library on the virtual device at ten times real speed:
+/// `bandroom record --host virtual --virtual-speed 10 ARGS`; fails the test if it fails.
+#[allow(dead_code)] // not every test file records
+pub fn record_on_virtual(library: &Path, args: &[&str]) {
+    let mut all = vec!["record", "--host", "virtual", "--virtual-speed", "10"];
+    all.extend_from_slice(args);
+    assert_ok(&in_library(library, &all));
+}
+
 /// Runs `bandroom --library LIBRARY ARGS` in the library's parent folder.
 pub fn in_library(library: &Path, args: &[&str]) -> Output {
     let mut all = vec!["--library", library.to_str().expect("a UTF-8 path")];
