@@ -54,13 +54,13 @@ fn decode_and_resample(c: &mut Criterion) {
     group.throughput(Throughput::Elements(u64::from(secs) * 44_100));
     group.bench_function(
         format!("decode_and_resample_{secs}s_stereo_44k1_to_48k"),
-        |b| b.iter(|| load_stem(black_box(&path), 48_000).unwrap()),
+        |b| b.iter(|| load_stem(black_box(&path), 48_000, 3600.0).unwrap()),
     );
     group.finish();
 }
 
 fn callback_with_stems(c: &mut Criterion) {
-    let stem = load_stem(&stereo_stem(stem_secs()), 48_000).unwrap();
+    let stem = load_stem(&stereo_stem(stem_secs()), 48_000, 3600.0).unwrap();
     let mut group = c.benchmark_group("engine_process_8_parts_2_stems");
     for block in [64usize, 128] {
         let mut score = Score::new(

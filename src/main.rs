@@ -14,7 +14,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "bandroom: error: {error:#}");
+            let message = format!("{error:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "bandroom: error: {}",
+                bandroom::plain_text::escape_lines(&message)
+            );
             ExitCode::FAILURE
         }
     }

@@ -196,7 +196,7 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         let lib = h.state_mut().library_mut();
         let ben = lib.find_pupil("Ben Carter", Some(class)).unwrap();
         lib.attribute(2, 2, &[ben], None, None, None).unwrap();
-        lib.set_pin("2468").unwrap();
+        lib.set_pin(None, "2468").unwrap();
     }
     h.run();
     h.get_by_label("Pupil mode").click();

@@ -584,7 +584,7 @@ fn flac_recordings_decode_to_the_recorded_samples() {
     let original: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
     assert_eq!(reader.spec().channels, 1);
     let rate = reader.spec().sample_rate;
-    let decoded = bandroom::audio::stems::load_stem(&encoded, rate)
+    let decoded = bandroom::audio::stems::load_stem(&encoded, rate, 3600.0)
         .unwrap()
         .samples;
     assert_eq!(decoded.len(), original.len());
@@ -612,6 +612,12 @@ fn a_lost_recording_is_listed_not_fatal_and_force_replaces_a_bundle() {
     let bundle = dir.path().join("b");
     std::fs::create_dir_all(&bundle).unwrap();
     std::fs::write(bundle.join("old.txt"), "an older bundle").unwrap();
+    // Only a folder that is a bandroom bundle may be replaced (tests/safety.rs, D1).
+    std::fs::write(
+        bundle.join("manifest.json"),
+        r#"{"format": "bandroom-bundle/1", "files": []}"#,
+    )
+    .unwrap();
     let output = in_library(
         &root,
         &[

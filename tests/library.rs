@@ -1011,8 +1011,8 @@ fn pin_is_stored_as_an_argon2_hash_and_checked() {
     let root = dir.path().join("lib");
     let mut lib = Library::open(&root).unwrap();
     assert!(!lib.has_pin().unwrap());
-    assert!(lib.set_pin("12a4").is_err(), "digits only");
-    lib.set_pin("2468").unwrap();
+    assert!(lib.set_pin(None, "12a4").is_err(), "digits only");
+    lib.set_pin(None, "2468").unwrap();
     assert!(lib.check_pin("2468").unwrap());
     assert!(!lib.check_pin("2469").unwrap());
     let stored: String = rusqlite::Connection::open(root.join("bandroom.sqlite"))

@@ -16,3 +16,6 @@ pub mod playback;
 pub mod settings;
 pub mod stems;
 pub mod virtual_device;
+pub mod wav_info;
+
+pub use wav_info::{WavLength, wav_length};

@@ -70,11 +70,14 @@ impl Settings {
     /// Reads the library's settings; a library without the file has default settings.
     pub fn load(library: &Path) -> Result<Settings, SettingsError> {
         let path = Self::path(library);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
-            Err(reason) => return Err(SettingsError::Read { path, reason }),
-        };
+        let text =
+            match crate::own_files::read_regular_text(&path, crate::own_files::SMALL_FILE_LIMIT) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(Settings::default());
+                }
+                Err(reason) => return Err(SettingsError::Read { path, reason }),
+            };
         toml::from_str(&text).map_err(|e| SettingsError::Invalid {
             line: e.span().map_or(1, |s| {
                 text[..s.start.min(text.len())].matches('\n').count() + 1

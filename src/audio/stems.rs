@@ -46,9 +46,11 @@ pub enum StemError {
     },
 }
 
-/// Decodes the audio file at `path`, mixes it to mono and resamples it to `rate`.
-pub fn load_stem(path: &Path, rate: u32) -> Result<Stem, StemError> {
-    let (mono, source_rate) = decode_mono(path)?;
+/// Decodes the audio file at `path`, mixes it to mono and resamples it to `rate`,
+/// keeping at most `max_secs` of it (the piece's length): decoding stops there, so a
+/// small file of hours of silence never fills the memory.
+pub fn load_stem(path: &Path, rate: u32, max_secs: f64) -> Result<Stem, StemError> {
+    let (mono, source_rate) = decode_mono(path, max_secs)?;
     let source_frames = mono.len() as u64;
     let samples = if source_rate == rate {
         mono
@@ -62,8 +64,8 @@ pub fn load_stem(path: &Path, rate: u32) -> Result<Stem, StemError> {
     })
 }
 
-fn decode_mono(path: &Path) -> Result<(Vec<f32>, u32), StemError> {
-    let file = std::fs::File::open(path).map_err(|e| StemError::Open {
+fn decode_mono(path: &Path, max_secs: f64) -> Result<(Vec<f32>, u32), StemError> {
+    let file = crate::own_files::open_regular(path).map_err(|e| StemError::Open {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
@@ -122,6 +124,13 @@ fn decode_mono(path: &Path) -> Result<(Vec<f32>, u32), StemError> {
             Err(e) => return Err(damaged(e.to_string())),
         };
         rate = buffer.spec().rate();
+        if rate == 0 {
+            return Err(damaged("its header gives a sample rate of 0 Hz".into()));
+        }
+        let max_frames = (max_secs.max(0.0) * f64::from(rate)).ceil() as usize;
+        if mono.len() >= max_frames {
+            break;
+        }
         let channels = buffer.spec().channels().count().max(1);
         interleaved.resize(buffer.samples_interleaved(), 0.0);
         buffer.copy_to_slice_interleaved(&mut interleaved);
@@ -132,6 +141,8 @@ fn decode_mono(path: &Path) -> Result<(Vec<f32>, u32), StemError> {
                 .map(|frame| frame.iter().sum::<f32>() * scale),
         );
     }
+    let max_frames = (max_secs.max(0.0) * f64::from(rate)).ceil() as usize;
+    mono.truncate(max_frames);
     if mono.is_empty() || rate == 0 {
         return Err(StemError::Empty {
             path: path.to_path_buf(),

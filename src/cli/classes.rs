@@ -88,7 +88,8 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
             class,
             strict,
         } => {
-            let bytes = std::fs::read(roster)
+            // Rosters are a few kB; a pipe or device would never end.
+            let bytes = bandroom::own_files::read_regular_limited(roster, 20_000_000)
                 .with_context(|| format!("cannot read the roster {}", roster.display()))?;
             let class_id = lib.class_id(class)?;
             let (rows, problems) = parse_roster(&bytes, &roster.display().to_string())?;
@@ -100,6 +101,13 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
                 bail!(
                     "{}: {} row(s) have problems, so nothing was imported (--strict); fix them \
                      or import without --strict to take the good rows",
+                    roster.display(),
+                    outcome.problems.len()
+                );
+            }
+            if rows.is_empty() && !outcome.problems.is_empty() {
+                bail!(
+                    "{}: no row could be imported ({} problem(s) above); nobody was added",
                     roster.display(),
                     outcome.problems.len()
                 );

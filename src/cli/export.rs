@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use bandroom::export::audio::AudioFormat;
 use bandroom::export::bundle::{BundleKind, ExportRequest, export as write_bundle};
 use bandroom::export::manifest::verify as verify_bundle;
-use bandroom::export::zip_bundle::{pack, verify_zip};
+use bandroom::export::zip_bundle::verify_zip;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -85,16 +85,6 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
     if args.from > args.to {
         bail!("--from {} is after --to {}", args.from, args.to);
     }
-    let zipped = args
-        .out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    if zipped && args.out.exists() && !args.force {
-        bail!(
-            "{} already exists: choose a new name for the bundle, or add --force to replace it",
-            args.out.display()
-        );
-    }
     let mut lib = open_library(library)?;
     let classes = args
         .class
@@ -106,12 +96,6 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
         .iter()
         .map(|p| lib.find_pupil(p, None))
         .collect::<Result<Vec<_>, _>>()?;
-    // A zip is packed from a finished folder, which is then removed.
-    let folder = if zipped {
-        args.out.with_extension("folder")
-    } else {
-        args.out.clone()
-    };
     let request = ExportRequest {
         kind: match args.kind {
             KindArg::Progress => BundleKind::Progress,
@@ -128,8 +112,8 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
             AudioArg::Flac => AudioFormat::Flac,
         },
         pseudonymise: args.pseudonymise,
-        force: args.force || zipped,
-        out: folder.clone(),
+        force: args.force,
+        out: args.out.clone(),
     };
     let interactive = std::io::stderr().is_terminal();
     let summary = write_bundle(&mut lib, &request, &mut |done, total| {
@@ -141,11 +125,6 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
         }
         true
     })?;
-    if zipped {
-        let packed = pack(&folder, &args.out);
-        let _ = std::fs::remove_dir_all(&folder);
-        packed?;
-    }
     for name in &summary.missing {
         say!("missing from the library (listed in the report): {name}");
     }
@@ -190,13 +169,17 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
     for name in &result.extra {
         say!("extra: {name}");
     }
+    for name in &result.unsafe_entries {
+        say!("unsafe: {name}");
+    }
     if !result.is_intact() {
         bail!(
-            "{} does not match its manifest: {} missing, {} altered, {} extra",
+            "{} does not match its manifest: {} missing, {} altered, {} extra, {} unsafe",
             args.bundle.display(),
             result.missing.len(),
             result.altered.len(),
-            result.extra.len()
+            result.extra.len(),
+            result.unsafe_entries.len()
         );
     }
     say!(

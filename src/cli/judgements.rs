@@ -157,8 +157,9 @@ pub fn frameworks(action: &FrameworksAction, library: Option<&Path>) -> Result<(
             }
         }
         FrameworksAction::Import { file } => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read the framework {}", file.display()))?;
+            let text =
+                bandroom::own_files::read_regular_text(file, bandroom::own_files::SMALL_FILE_LIMIT)
+                    .with_context(|| format!("cannot read the framework {}", file.display()))?;
             let def = parse_framework(&text, &file.display().to_string())?;
             let (_, version, new) = lib.import_framework_text(&def, &text)?;
             if new {

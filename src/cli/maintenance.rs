@@ -5,7 +5,7 @@
 //! recover, quarantine) and the confirmation `erase` asks for on a terminal. Must not
 //! contain SQL; it calls `bandroom::library`.
 
-use super::open_library;
+use super::{open_library, open_library_for_repair};
 
 use super::recover::recover_folder;
 use anyhow::{Result, bail};
@@ -24,8 +24,12 @@ pub struct CheckArgs {
 #[derive(clap::Args, Debug)]
 pub struct EraseArgs {
     /// The pupil (name, number or #id)
-    #[arg(long, value_name = "PUPIL")]
-    pub pupil: String,
+    #[arg(long, value_name = "PUPIL", required_unless_present = "resume")]
+    pub pupil: Option<String>,
+    /// Finish an erasure that could not clear the library's log (another window was
+    /// reading it)
+    #[arg(long, conflicts_with = "pupil")]
+    pub resume: bool,
     /// Do not ask for confirmation
     #[arg(long)]
     pub yes: bool,
@@ -33,8 +37,13 @@ pub struct EraseArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum PinAction {
-    /// Set the teacher PIN (4–12 digits), read from standard input
-    Set,
+    /// Set or change the teacher PIN (4–12 digits), read from standard input: the
+    /// current PIN first when one is set, then the new one
+    Set {
+        /// Replace a forgotten PIN without the old one (recorded in the audit log)
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,7 +57,7 @@ pub struct RetentionArgs {
 }
 
 pub fn check(args: &CheckArgs, library: Option<&Path>) -> Result<()> {
-    let mut lib = open_library(library)?;
+    let mut lib = open_library_for_repair(library)?;
     let report = lib.check()?;
     let mut unresolved = 0;
     for finding in &report.findings {
@@ -120,6 +129,22 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
             let Some(take) = take else {
                 bail!("no readable {TAKE_FILE}");
             };
+            let new_take = bandroom::library::NewTake::from_record(&take, Purpose::Rehearsal);
+            if let Some(bad) = new_take
+                .tracks
+                .iter()
+                .find(|t| !bandroom::own_files::is_plain_file_name(&t.file))
+            {
+                // Never read, hash or register a file outside the take's folder.
+                say!(
+                    "  its {TAKE_FILE} names a track file {:?} that is not a plain file name \
+                     inside its folder: not registered",
+                    bad.file
+                );
+                let moved = lib.quarantine(folder)?;
+                say!("  moved to {}", moved.display());
+                return Ok(());
+            }
             let purpose = take
                 .purpose
                 .as_deref()
@@ -151,10 +176,12 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
 }
 
 pub fn backup(destination: &Path, library: Option<&Path>) -> Result<()> {
-    let lib = open_library(library)?;
+    // A damaged library gets the backup's own finding (the copy fails its integrity check).
+    let mut lib = open_library_for_repair(library)?;
     let report = lib.backup(destination)?;
     say!(
-        "backed up {} take(s), {} file(s), {:.1} MB to {}",
+        "backed up {} take(s), {} file(s), {:.1} MB to {} (checked; private to you). It \
+         holds children's data: keep it on a disk the school controls",
         report.takes,
         report.files,
         report.bytes as f64 / 1e6,
@@ -163,18 +190,46 @@ pub fn backup(destination: &Path, library: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+pub fn restore(backup: &Path, to: &Path) -> Result<()> {
+    let report = Library::restore(backup, to)?;
+    say!(
+        "restored {} take(s) to {}: {} file(s) checked, {} finding(s). Use it with \
+         --library {} (or BANDROOM_LIBRARY)",
+        report.takes,
+        to.display(),
+        report.files_checked,
+        report.findings.len(),
+        to.display()
+    );
+    for finding in &report.findings {
+        say!("{finding}");
+    }
+    Ok(())
+}
+
 pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
     let mut lib = open_library(library)?;
-    let pupil = lib.find_pupil(&args.pupil, None)?;
+    let Some(pupil_arg) = &args.pupil else {
+        if !lib.erasure_pending()? {
+            say!("no erasure is waiting to be finished");
+            return Ok(());
+        }
+        lib.finish_erasure_checkpoint()?;
+        say!("the erasure is finished: the library's log no longer holds the erased data");
+        return Ok(());
+    };
+    let pupil = lib.find_pupil(pupil_arg, None)?;
     let name = lib.pupil_name(pupil)?;
+    let shown = bandroom::plain_text::escape_for_terminal(&name).into_owned();
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            bail!("erasing {name} cannot be undone: add --yes to confirm without a terminal");
+            bail!("erasing {shown} cannot be undone: add --yes to confirm without a terminal");
         }
         note!(
-            "Erase {name}? Their judgements, reflections and the takes only they played in \
-             are deleted; shared takes keep the audio without their name. This cannot be \
-             undone. Type the pupil's name to confirm:"
+            "Erase {shown}? Their judgements, reflections and their own tracks are deleted \
+             (a take goes whole only if every track in it was theirs); classmates' tracks \
+             stay without their name, and their name is removed from everyone's comments. \
+             This cannot be undone. Type the pupil's name to confirm:"
         );
         let mut typed = String::new();
         std::io::stdin().read_line(&mut typed)?;
@@ -184,11 +239,13 @@ pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
     }
     let report = lib.erase_pupil(pupil)?;
     say!(
-        "erased: {} judgement(s), {} take(s) only they played in deleted, {} shared take(s) \
-         kept without them",
+        "erased: {} judgement(s), {} take(s) and {} track(s) that were theirs alone deleted, \
+         {} shared take(s) kept without them, their name removed from {} other text(s)",
         report.assessments_removed,
         report.takes_deleted,
-        report.shared_takes_kept
+        report.tracks_deleted,
+        report.shared_takes_kept,
+        report.texts_rewritten
     );
     for folder in &report.folders_left {
         note!(
@@ -196,19 +253,46 @@ pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
             folder.display()
         );
     }
+    if report.earlier_backups.is_empty() {
+        say!("bandroom knows of no backups of this library");
+    } else {
+        say!(
+            "backups made before this erasure still hold the pupil; erase them too or \
+             record that they will expire under your retention policy:"
+        );
+        for backup in &report.earlier_backups {
+            say!("  {backup}");
+        }
+    }
     Ok(())
 }
 
 pub fn pin(action: &PinAction, library: Option<&Path>) -> Result<()> {
     let mut lib = open_library(library)?;
     match action {
-        PinAction::Set => {
-            if std::io::stdin().is_terminal() {
-                note!("New teacher PIN (4–12 digits):");
+        PinAction::Set { reset } => {
+            let terminal = std::io::stdin().is_terminal();
+            let read_line = |prompt: &str| -> Result<String> {
+                if terminal {
+                    note!("{prompt}");
+                }
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Ok(line.trim().to_string())
+            };
+            if *reset {
+                let pin = read_line("New teacher PIN (4–12 digits):")?;
+                lib.reset_pin(&pin)?;
+                say!("teacher PIN reset (the audit log records that it was reset)");
+                return Ok(());
             }
-            let mut pin = String::new();
-            std::io::stdin().read_line(&mut pin)?;
-            lib.set_pin(pin.trim())?;
+            let current = if lib.has_pin()? {
+                Some(read_line("Current teacher PIN:")?)
+            } else {
+                None
+            };
+            let pin = read_line("New teacher PIN (4–12 digits):")?;
+            lib.set_pin(current.as_deref(), &pin)?;
             say!(
                 "teacher PIN set: the app asks for it before teacher actions and to leave pupil \
                  mode (a classroom lock, not protection against the PC's administrator)"

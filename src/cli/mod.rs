@@ -11,7 +11,9 @@
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        // Names and texts come from rosters and files: print them, never obey them.
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", bandroom::plain_text::escape_lines(&line));
     }};
 }
 
@@ -19,7 +21,8 @@ macro_rules! say {
 macro_rules! note {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", bandroom::plain_text::escape_lines(&line));
     }};
 }
 
@@ -128,10 +131,19 @@ pub enum Action {
     Frameworks(judgements::FrameworksAction),
     /// Erase a pupil's personal data, judgements and the takes only they played in
     Erase(maintenance::EraseArgs),
-    /// Copy the library (database and take files) to a new folder, safely while in use
+    /// Copy the whole library (database, settings, arrangements, every take) to a new
+    /// folder, safely while in use, and check the copy
     Backup {
         /// The new folder for the backup
         destination: PathBuf,
+    },
+    /// Bring a backup back as a library in a new folder, and check it
+    Restore {
+        /// The folder `bandroom backup` made
+        backup: PathBuf,
+        /// The new (or empty) folder for the restored library
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
     },
     /// Check the database, every take file's hash, and find orphaned or unfinished takes
     Check(maintenance::CheckArgs),
@@ -172,6 +184,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Backup { destination }) => {
             maintenance::backup(&destination, library.as_deref())
         }
+        Some(Action::Restore { backup, to }) => maintenance::restore(&backup, &to),
         Some(Action::Check(args)) => maintenance::check(&args, library.as_deref()),
         Some(Action::Pin(action)) => maintenance::pin(&action, library.as_deref()),
         Some(Action::Retention(args)) => maintenance::retention(&args, library.as_deref()),
@@ -197,9 +210,22 @@ pub fn library_dir(given: Option<&std::path::Path>) -> Result<PathBuf> {
 
 /// Opens (creating on first use) the class library, naming its folder in any error.
 pub fn open_library(given: Option<&std::path::Path>) -> Result<bandroom::library::Library> {
+    open_library_with(given, bandroom::library::Library::open)
+}
+
+/// As [`open_library`] without refusing a damaged database, for `check` and `backup`.
+pub fn open_library_for_repair(
+    given: Option<&std::path::Path>,
+) -> Result<bandroom::library::Library> {
+    open_library_with(given, bandroom::library::Library::open_for_repair)
+}
+
+fn open_library_with(
+    given: Option<&std::path::Path>,
+    open: fn(&std::path::Path) -> bandroom::library::Result<bandroom::library::Library>,
+) -> Result<bandroom::library::Library> {
     let dir = library_dir(given)?;
-    let library = bandroom::library::Library::open(&dir)
-        .with_context(|| format!("library {}", dir.display()))?;
+    let library = open(&dir).with_context(|| format!("library {}", dir.display()))?;
     if library.was_created() {
         note!(
             "created a new library in {} with the demo class \"{}\"",

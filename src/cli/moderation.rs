@@ -9,7 +9,9 @@
 use super::open_library;
 use anyhow::{Context, Result, bail};
 use bandroom::export::moderation::{CriterionAgreement, Judgement, compare};
-use bandroom::library::{ModeratorJudgement, sha256_file};
+use bandroom::library::{ModeratorJudgement, sha256_reader};
+use bandroom::plain_text::csv_cell_read;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand, Debug)]
@@ -37,8 +39,9 @@ pub enum ModerationAction {
 type SheetRow = (usize, String, String, String, String, String);
 
 fn read_rows(path: &Path) -> Result<Vec<SheetRow>> {
-    let mut reader = csv::Reader::from_path(path)
+    let file = bandroom::own_files::open_regular(path)
         .with_context(|| format!("cannot read {} (check the path)", path.display()))?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers = reader
         .headers()
         .with_context(|| format!("{}: no header line", path.display()))?
@@ -63,7 +66,12 @@ fn read_rows(path: &Path) -> Result<Vec<SheetRow>> {
         let line = index + 2;
         let record =
             record.with_context(|| format!("{}: line {line} cannot be read", path.display()))?;
-        let field = |i: usize| record.get(i).unwrap_or("").trim().to_string();
+        // bandroom wrote formula-like cells with a leading "'": read them back as written.
+        let field = |i: usize| {
+            csv_cell_read(record.get(i).unwrap_or("").trim())
+                .trim()
+                .to_string()
+        };
         rows.push((
             line,
             field(pupil),
@@ -73,7 +81,47 @@ fn read_rows(path: &Path) -> Result<Vec<SheetRow>> {
             comment.map(field).unwrap_or_default(),
         ));
     }
+    refuse_duplicates(path, &rows)?;
     Ok(rows)
+}
+
+/// A pupil judged twice on one criterion and take would count twice in kappa: refuse
+/// the sheet, naming both lines.
+fn refuse_duplicates(path: &Path, rows: &[SheetRow]) -> Result<()> {
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    for (line, pupil, criterion, take, level, _) in rows {
+        if level.is_empty() {
+            continue;
+        }
+        let key = (pupil.clone(), criterion.to_lowercase(), take.clone());
+        if let Some(first) = seen.insert(key, *line) {
+            bail!(
+                "{}: line {line} judges {pupil} on {criterion} for take {take} again (first on \
+                 line {first}): keep one of the two lines; nothing was imported",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The sheet's content, normalised (trimmed fields, one row per line, blank rows and
+/// line endings ignored), for telling whether the same sheet comes twice.
+fn normalised_hash(rows: &[SheetRow]) -> String {
+    let mut text = String::new();
+    for (_, pupil, criterion, take, level, comment) in rows {
+        if level.is_empty() {
+            continue;
+        }
+        for field in [pupil, criterion, take, level, comment] {
+            text.push_str(field);
+            text.push('\u{1f}');
+        }
+        text.push('\n');
+    }
+    sha256_reader(&mut text.as_bytes())
+        .map(|(hash, _)| hash)
+        .unwrap_or_default()
 }
 
 fn read_judgements(path: &Path) -> Result<Vec<Judgement>> {
@@ -126,6 +174,7 @@ fn import(sheet: &Path, moderator: &str, json: bool, library: Option<&Path>) -> 
         bail!("--moderator: say who made these judgements");
     }
     let rows = read_rows(sheet)?;
+    let rows_for_hash = rows.clone();
     let mut lib = open_library(library)?;
     let codes = lib.pupils_by_pseudonym()?;
     let mut stored = Vec::new();
@@ -156,6 +205,26 @@ fn import(sheet: &Path, moderator: &str, json: bool, library: Option<&Path>) -> 
                 sheet.display()
             );
         };
+        if let Some(take_id) = take_id {
+            let played = match lib.take(take_id) {
+                Ok(found) => found
+                    .tracks
+                    .iter()
+                    .any(|t| t.performers.iter().any(|p| p.pupil_id == pupil)),
+                Err(_) => bail!(
+                    "{}: line {line}: take {take_id} is not in this library; the sheet must \
+                     come from a pack this library exported. Nothing was imported",
+                    sheet.display()
+                ),
+            };
+            if !played {
+                bail!(
+                    "{}: line {line}: {code} did not play in take {take_id}, so the pack did not \
+                     hold this evidence; nothing was imported",
+                    sheet.display()
+                );
+            }
+        }
         theirs.push(Judgement {
             pupil: code.clone(),
             criterion: criterion.clone(),
@@ -176,7 +245,7 @@ fn import(sheet: &Path, moderator: &str, json: bool, library: Option<&Path>) -> 
             sheet.display()
         );
     }
-    let hash = sha256_file(sheet).with_context(|| format!("cannot read {}", sheet.display()))?;
+    let hash = normalised_hash(&rows_for_hash);
     lib.import_moderation(moderator, &hash, &stored)
         .with_context(|| format!("{}: nothing was imported", sheet.display()))?;
     // The department's judgement of the same pupil, criterion and take (the latest, if

@@ -120,7 +120,14 @@ fn prepare_folder(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    std::fs::create_dir_all(dir).with_context(|| {
+    if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} is not empty and holds no take: bandroom records only into a new or empty \
+             folder, so nothing there is overwritten; choose another with --out",
+            dir.display()
+        );
+    }
+    bandroom::own_files::create_private_dir_all(dir).with_context(|| {
         format!(
             "cannot create the take folder {} (check you may write there)",
             dir.display()
@@ -314,11 +321,28 @@ fn clock_of(frame: u64, rate: u32) -> String {
 
 fn print_summary(take: &TakeRecord, dir: &Path) {
     let secs = take.duration_secs;
+    // What the files hold, which is less than what was played when the disk filled up.
+    let kept_frames = take.tracks.iter().map(|t| t.frames).max();
+    let length = match kept_frames {
+        Some(frames) if take.sample_rate_hz > 0 => {
+            let kept = frames as f64 / f64::from(take.sample_rate_hz);
+            if kept + 0.05 < secs {
+                format!(
+                    "{} kept of {} played",
+                    bandroom::music::clock(kept),
+                    bandroom::music::clock(secs)
+                )
+            } else {
+                bandroom::music::clock(kept)
+            }
+        }
+        _ => bandroom::music::clock(secs),
+    };
     say!(
         "{}: {} track(s), {} at {} Hz, latency applied {} frames, {} gap(s){}",
         dir.display(),
         take.tracks.len(),
-        bandroom::music::clock(secs),
+        length,
         take.sample_rate_hz,
         take.latency.applied_frames,
         take.gaps.len(),

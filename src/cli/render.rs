@@ -146,6 +146,9 @@ pub fn plan_performance(
         .tempo
         .map(|bpm| Bpm::new(bpm).map_err(|e| anyhow::anyhow!("--tempo: {e}")))
         .transpose()?;
+    arrangement
+        .check_length(tempo)
+        .map_err(|e| anyhow::anyhow!("{arr}: {e}"))?;
     if let Some(tempo) = tempo
         && !arrangement.tempo.contains(tempo)
     {

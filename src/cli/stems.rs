@@ -46,11 +46,23 @@ pub fn attach_stems(
         );
         return Ok(());
     }
+    // A stem plays from bar 1 to the end of the piece: nothing after that is decoded.
+    let piece_secs = arrangement
+        .sections
+        .iter()
+        .map(|s| f64::from(s.bars) * f64::from(s.repeats))
+        .sum::<f64>()
+        * arrangement.meter.bar_ticks() as f64
+        / bandroom::music::TICKS_PER_QUARTER as f64
+        * 60.0
+        / score.written_tempo.as_f64();
+    let max_secs = (piece_secs + 10.0).min(bandroom::music::MAX_PIECE_SECS);
     for (lane, part) in stem_parts {
         let Some(path) = part.stem.as_deref() else {
             continue;
         };
-        let stem = load_stem(path, rate).with_context(|| format!("part '{}'", part.name))?;
+        let stem =
+            load_stem(path, rate, max_secs).with_context(|| format!("part '{}'", part.name))?;
         if stem.source_rate != rate {
             note!(
                 "{}: resampled from {} Hz to {rate} Hz ({} → {} frames)",

@@ -76,7 +76,7 @@ pub fn show(lib: &Library, take: &TakeSummary, json: bool) -> Result<()> {
     for s in &suggestions {
         say!(
             "  suggested for {}: {} level {} ({}), from a timing {} of {:.1} ms; confirm with \
-             `bandroom assess {} --pupil \"{}\" --criterion {} --level {}`",
+             `bandroom assess {} --pupil {} --criterion {} --level {}`",
             s.pupil,
             s.criterion,
             s.level,
@@ -84,8 +84,10 @@ pub fn show(lib: &Library, take: &TakeSummary, json: bool) -> Result<()> {
             s.measure,
             s.value_ms,
             take.id,
-            s.pupil,
-            s.criterion,
+            // By id, which two pupils of the same name do not share; quoted so a pasted
+            // line runs nothing a name or key holds.
+            bandroom::plain_text::shell_quote(&format!("#{}", s.pupil_id)),
+            bandroom::plain_text::shell_quote(&s.criterion),
             s.level
         );
     }

@@ -254,14 +254,14 @@ pub fn mark(args: &MarkArgs, library: Option<&Path>) -> Result<()> {
 }
 
 pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
-    let reader = hound::WavReader::open(&args.recording).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not a readable WAV file ({e}): record the voice note as WAV",
-            args.recording.display()
-        )
-    })?;
-    let secs = f64::from(reader.duration()) / f64::from(reader.spec().sample_rate.max(1));
-    drop(reader);
+    let secs = bandroom::audio::wav_length(&args.recording)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a readable WAV file ({e}): record the voice note as WAV",
+                args.recording.display()
+            )
+        })?
+        .duration_secs();
     let mut lib = open_library(library)?;
     let take = lib.take(args.take)?;
     let frame = match args.at {

@@ -237,10 +237,38 @@ fn write_wav(mut mix: Mixdown, to: &Path, what: &Path) -> Result<(), AudioError>
 /// One recorded track into the bundle: copied as it is (WAV) or encoded (FLAC).
 pub fn write_track(from: &Path, to: &Path, format: AudioFormat) -> Result<(), AudioError> {
     match format {
-        AudioFormat::Wav => std::fs::copy(from, to)
-            .map(|_| ())
-            .map_err(|e| file_error(from, e)),
+        AudioFormat::Wav => copy_blaming_the_right_file(from, to),
         AudioFormat::Flac => write_flac(Mixdown::open(&[from.to_path_buf()], 1.0)?, to, from),
+    }
+}
+
+/// Copies `from` to `to`; a failure to read names the recording, a failure to write
+/// (a full disk) names the bundle's file.
+fn copy_blaming_the_right_file(from: &Path, to: &Path) -> Result<(), AudioError> {
+    use std::io::{Read, Write};
+    let mut input = std::fs::File::open(from).map_err(|e| file_error(from, e))?;
+    let mut output = std::fs::File::create(to).map_err(|e| file_error(to, e))?;
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = input.read(&mut buffer).map_err(|e| file_error(from, e))?;
+        if n == 0 {
+            break;
+        }
+        output
+            .write_all(&buffer[..n])
+            .map_err(|e| written_error(to, e))?;
+    }
+    output.sync_all().map_err(|e| written_error(to, e))
+}
+
+fn written_error(to: &Path, e: std::io::Error) -> AudioError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        file_error(
+            to,
+            "the disk is full: free some space or export to another disk",
+        )
+    } else {
+        file_error(to, e)
     }
 }
 
@@ -284,7 +312,7 @@ mod tests {
         let (wav, flac) = (dir.path().join("a.wav"), dir.path().join("a.flac"));
         sine_wav(&wav, 30_000, 0.5);
         write_track(&wav, &flac, AudioFormat::Flac).unwrap();
-        let decoded = crate::audio::stems::load_stem(&flac, 48_000).unwrap();
+        let decoded = crate::audio::stems::load_stem(&flac, 48_000, 3600.0).unwrap();
         assert_eq!(decoded.samples.len(), 30_000);
         let original: Vec<f32> = hound::WavReader::open(&wav)
             .unwrap()

@@ -10,6 +10,7 @@ use super::manifest::{MANIFEST_FILE, Manifest, entries};
 use super::report::render;
 use super::selection::{Plan, plan};
 use crate::library::{Library, LibraryError};
+use crate::own_files::{create_private_dir_all, is_scratch_of, make_tree_private, scratch_path};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -104,63 +105,131 @@ fn is_empty_dir(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
 }
 
-/// Writes the bundle. `progress(done, total)` is called after each recording; returning
-/// `false` cancels the export and removes what was written.
+/// True when `out` names a zip bundle rather than a folder.
+pub fn is_zip_path(out: &Path) -> bool {
+    out.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+/// True when `path` is a bundle bandroom wrote: a folder or zip whose `manifest.json`
+/// says `bandroom-bundle/…`. Only such a thing may be replaced with `--force`.
+pub fn is_bandroom_bundle(path: &Path) -> bool {
+    let format = if path.is_dir() {
+        read_manifest_format(&path.join(MANIFEST_FILE))
+    } else if path.is_file() {
+        super::zip_bundle::manifest_format(path)
+    } else {
+        None
+    };
+    format.is_some_and(|f| f.starts_with("bandroom-bundle/"))
+}
+
+fn read_manifest_format(path: &Path) -> Option<String> {
+    let bytes =
+        crate::own_files::read_regular_limited(path, super::manifest::MAX_MANIFEST_BYTES).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value.get("format")?.as_str().map(str::to_string)
+}
+
+/// Refuses to write over anything at `out` that bandroom may not replace: without
+/// `--force` anything but an empty folder, and with it anything but an earlier bundle.
+fn check_destination(out: &Path, force: bool) -> Result<(), ExportError> {
+    if !out.exists() || is_empty_dir(out) {
+        return Ok(());
+    }
+    if !force {
+        return Err(ExportError::Invalid(format!(
+            "{} already exists: choose a new name for the bundle, or add --force to replace it",
+            out.display()
+        )));
+    }
+    if !is_bandroom_bundle(out) {
+        return Err(ExportError::Invalid(format!(
+            "{} is not a bandroom bundle (it has no bandroom manifest.json): bandroom replaces \
+             only its own bundles, so nothing there was touched; choose a new name with --out",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the bundle: a folder, or a `.zip` when `request.out` ends so. `progress(done,
+/// total)` is called after each recording; returning `false` cancels the export and
+/// removes what was written. Everything is written under bandroom's own temporary
+/// names beside `out`, and only those are ever removed.
 pub fn export(
     lib: &mut Library,
     request: &ExportRequest,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportSummary, ExportError> {
     let out = &request.out;
-    if out.exists() && !request.force && !is_empty_dir(out) {
-        return Err(ExportError::Invalid(format!(
-            "{} already exists: choose a new name for the bundle, or add --force to replace it",
-            out.display()
-        )));
-    }
+    check_destination(out, request.force)?;
     let plan = plan(lib, request)?;
     if plan.jobs.is_empty() && plan.judgements == 0 {
         return Err(ExportError::Empty(plan.empty_reason.clone()));
     }
-    let partial = out.with_extension("partial");
-    let _ = std::fs::remove_dir_all(&partial);
-    std::fs::create_dir_all(&partial).map_err(|e| file_error(&partial, e))?;
-    match write_bundle(lib, request, plan, &partial, progress) {
-        Ok(summary) => {
-            replace(&partial, out)?;
+    let partial = scratch_path(out, "partial");
+    remove_own_scratch(&partial, out);
+    create_private_dir_all(&partial).map_err(|e| file_error(&partial, e))?;
+    let written = write_bundle(lib, request, plan, &partial, progress).and_then(|summary| {
+        make_tree_private(&partial).map_err(|e| file_error(&partial, e))?;
+        if is_zip_path(out) {
+            let zip = scratch_path(out, "zip");
+            super::zip_bundle::pack(&partial, &zip)
+                .map_err(|e| ExportError::Invalid(e.to_string()))?;
+            remove_own_scratch(&partial, out);
+            Ok((summary, zip))
+        } else {
+            Ok((summary, partial.clone()))
+        }
+    });
+    match written {
+        Ok((summary, finished)) => {
+            replace(&finished, out)?;
             Ok(summary)
         }
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&partial);
+            remove_own_scratch(&partial, out);
+            remove_own_scratch(&scratch_path(out, "zip"), out);
             Err(e)
         }
     }
 }
 
-/// Moves the finished bundle into place; an old one (with `--force`) is removed only
-/// once the new one is there.
-fn replace(partial: &Path, out: &Path) -> Result<(), ExportError> {
-    let old = out.with_extension("replaced");
+/// Removes `path` only when it is one of bandroom's temporary names for `out`.
+fn remove_own_scratch(path: &Path, out: &Path) {
+    if !is_scratch_of(path, out) {
+        return;
+    }
+    let _ = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(_) => Ok(()),
+    };
+}
+
+/// Moves the finished bundle into place; an old one (with `--force`, checked to be a
+/// bundle) is moved aside under a temporary name and removed only once the new one is
+/// there.
+fn replace(finished: &Path, out: &Path) -> Result<(), ExportError> {
+    let old = scratch_path(out, "replaced");
     let had_old = out.exists();
     if had_old {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(out, &old).map_err(|e| file_error(out, e))?;
+        remove_own_scratch(&old, out);
+        if is_empty_dir(out) {
+            std::fs::remove_dir(out).map_err(|e| file_error(out, e))?;
+        } else {
+            std::fs::rename(out, &old).map_err(|e| file_error(out, e))?;
+        }
     }
-    if let Err(e) = std::fs::rename(partial, out) {
-        if had_old {
+    if let Err(e) = std::fs::rename(finished, out) {
+        if old.exists() {
             let _ = std::fs::rename(&old, out);
         }
-        let _ = std::fs::remove_dir_all(partial);
+        remove_own_scratch(finished, out);
         return Err(file_error(out, e));
     }
-    if had_old {
-        let removed = if old.is_dir() {
-            std::fs::remove_dir_all(&old)
-        } else {
-            std::fs::remove_file(&old)
-        };
-        removed.map_err(|e| file_error(&old, e))?;
-    }
+    remove_own_scratch(&old, out);
     Ok(())
 }
 
@@ -226,7 +295,12 @@ fn write_bundle(
         let path = root.join(name);
         let mut csv = csv::Writer::from_path(&path).map_err(|e| file_error(&path, e))?;
         for row in rows {
-            csv.write_record(row).map_err(|e| file_error(&path, e))?;
+            // A name or comment starting "=", "+", "@" … must stay text in a spreadsheet.
+            csv.write_record(
+                row.iter()
+                    .map(|cell| crate::plain_text::csv_cell(cell).into_owned()),
+            )
+            .map_err(|e| file_error(&path, e))?;
         }
         csv.flush().map_err(|e| file_error(&path, e))?;
     }

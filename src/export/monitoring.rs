@@ -1,7 +1,8 @@
 //! The monitoring summary: how pupils in each monitoring group (pupil premium, SEN,
 //! EAL …) progressed compared with the rest of the class, as aggregates only. A group
-//! (or its comparison) of fewer than five pupils is not shown, so no figure can point
-//! at one child.
+//! (or its comparison) of fewer than five pupils is not shown, and a mean level is shown
+//! only when at least five pupils on each side were judged for it, so no figure can
+//! point at one child.
 //!
 //! Must not name or list pupils.
 
@@ -22,13 +23,16 @@ pub struct GroupRow {
     pub pupils: Option<usize>,
     /// Share of the group with at least one judgement, and of the others.
     pub participation: Option<(f64, f64)>,
-    /// Mean latest level per criterion for the group and for the others.
+    /// Mean latest level per criterion for the group and for the others; `None` unless
+    /// at least [`MIN_GROUP`] pupils on each side were judged on that criterion.
     pub mean_levels: Vec<Option<(f64, f64)>>,
 }
 
+/// The mean of the levels, only when at least [`MIN_GROUP`] pupils were judged: the
+/// average of one or two children's levels is those children's levels.
 fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
     let (sum, count) = values.fold((0i64, 0usize), |(s, c), v| (s + v, c + 1));
-    (count > 0).then(|| sum as f64 / count as f64)
+    (count >= MIN_GROUP).then(|| sum as f64 / count as f64)
 }
 
 pub fn summarise(pupils: &[PupilLevels], criteria: usize) -> Vec<GroupRow> {
@@ -95,13 +99,28 @@ mod tests {
         let mut class: Vec<PupilLevels> = (0..6).map(|_| pupil(&["PP"], Some(2))).collect();
         class.extend((0..4).map(|_| pupil(&["SEN"], Some(3))));
         class.extend((0..2).map(|_| pupil(&[], None)));
+        class.push(pupil(&[], Some(3)));
         let rows = summarise(&class, 1);
         let pp = rows.iter().find(|r| r.group == "PP").unwrap();
         assert_eq!(pp.pupils, Some(6));
         assert_eq!(pp.mean_levels[0], Some((2.0, 3.0)));
-        assert_eq!(pp.participation, Some((1.0, 4.0 / 6.0)));
+        assert_eq!(pp.participation, Some((1.0, 5.0 / 7.0)));
         let sen = rows.iter().find(|r| r.group == "SEN").unwrap();
         assert_eq!(sen.pupils, None, "four pupils: not shown");
         assert!(sen.mean_levels.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_mean_needs_five_judged_on_each_side() {
+        // Six PP pupils of whom two were judged, seven others of whom all were.
+        let mut class: Vec<PupilLevels> = (0..2).map(|_| pupil(&["PP"], Some(4))).collect();
+        class.extend((0..4).map(|_| pupil(&["PP"], None)));
+        class.extend((0..7).map(|_| pupil(&[], Some(2))));
+        let pp = summarise(&class, 1)
+            .into_iter()
+            .find(|r| r.group == "PP")
+            .unwrap();
+        assert_eq!(pp.pupils, Some(6));
+        assert_eq!(pp.mean_levels[0], None, "two judged PP pupils: no mean");
     }
 }

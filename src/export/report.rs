@@ -132,7 +132,8 @@ fn monitoring_table(html: &mut String, report: &Report) {
     let _ = write!(
         html,
         "<h2>Monitoring groups</h2><p>Aggregates only: a group, or the rest of the class, \
-         of fewer than {} pupils is not shown.</p><table><tr><th>Group</th><th>Pupils</th>\
+         of fewer than {} pupils is not shown, nor a mean level unless at least that many pupils \
+         on each side were judged for it.</p><table><tr><th>Group</th><th>Pupils</th>\
          <th>Judged (group / others)</th>",
         super::monitoring::MIN_GROUP
     );
@@ -162,7 +163,14 @@ fn monitoring_table(html: &mut String, report: &Report) {
             let _ = write!(
                 html,
                 "<td>{}</td>",
-                level.map_or("—".to_string(), |(g, o)| format!("{g:.1} / {o:.1}"))
+                level.map_or(
+                    if row.pupils.is_some() {
+                        "fewer than 5 judged".to_string()
+                    } else {
+                        "—".to_string()
+                    },
+                    |(g, o)| format!("{g:.1} / {o:.1}")
+                )
             );
         }
         html.push_str("</tr>");

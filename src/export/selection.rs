@@ -13,6 +13,7 @@ use super::report::{AudioItem, CriterionGuide, CriterionRow, PupilSection, Repor
 use crate::library::{
     ClassGrid, EvidencePick, Library, PupilSummary, TakeFilter, TakeSummary, TrackSummary,
 };
+use crate::name_scrubber::NameScrubber;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub struct Plan {
@@ -40,14 +41,18 @@ pub(crate) fn safe_name(text: &str) -> String {
             }
         })
         .collect();
-    cleaned.trim_matches('-').to_string()
+    // A file name may hold 255 bytes: a long name in a four-byte script must still fit.
+    crate::own_files::truncate_to_bytes(cleaned.trim_matches('-'), 120)
+        .trim_end_matches('-')
+        .to_string()
 }
 
 /// How pupils are named in this bundle.
 struct Naming {
     pseudonymise: bool,
     labels: HashMap<i64, String>,
-    names: Vec<(String, String)>,
+    /// Finds names in free text, when any must be hidden.
+    scrubber: Option<NameScrubber>,
 }
 
 impl Naming {
@@ -58,16 +63,19 @@ impl Naming {
             .unwrap_or_else(|| format!("#{pupil}"))
     }
 
-    /// Free text with every pupil's name replaced by their label.
+    /// Free text with every name that must not appear replaced: in a pseudonymised
+    /// bundle every pupil of the library (by their code when they are in it), and in a
+    /// lesson bundle the pupils who are not to be shared.
     fn hide(&self, text: &str) -> String {
-        if !self.pseudonymise {
-            return text.to_string();
+        match &self.scrubber {
+            Some(scrubber) => scrubber.scrub(text),
+            None => text.to_string(),
         }
-        self.names
-            .iter()
-            .fold(text.to_string(), |t, (name, label)| t.replace(name, label))
     }
 }
+
+/// What a name hidden in free text becomes when it is not a pupil of the bundle.
+const HIDDEN_PUPIL: &str = "[pupil]";
 
 /// The classes and pupils a request covers, each pupil once (in their first class).
 struct Scope {
@@ -118,33 +126,42 @@ fn scope(
         classes.push((id, name));
     }
     let mut labels = HashMap::new();
-    let mut names = Vec::new();
     for (_, pupil) in &pupils {
         let label = if pseudonymise {
             lib.pseudonym(pupil.id)?
         } else {
             pupil.name.clone()
         };
-        names.push((pupil.name.clone(), label.clone()));
-        // A surname or forename on its own in a comment is a name too.
-        for part in pupil
-            .name
-            .split_whitespace()
-            .filter(|p| p.chars().count() > 2)
-        {
-            names.push((part.to_string(), label.clone()));
-        }
         labels.insert(pupil.id, label);
     }
-    // Longest first, so "Amara Okafor" is replaced before "Amara".
-    names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    // A pseudonymised list in the order of real names would give the codes away.
+    if pseudonymise {
+        pupils.sort_by(|a, b| labels.get(&a.1.id).cmp(&labels.get(&b.1.id)));
+    }
+    let everyone = lib.pupils(None)?;
+    let hidden: Vec<(&str, &str)> = everyone
+        .iter()
+        .filter_map(|p| {
+            if pseudonymise {
+                Some((
+                    p.name.as_str(),
+                    labels.get(&p.id).map_or(HIDDEN_PUPIL, String::as_str),
+                ))
+            } else if request.kind == BundleKind::Lesson && p.do_not_share {
+                Some((p.name.as_str(), HIDDEN_PUPIL))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let scrubber = (!hidden.is_empty()).then(|| NameScrubber::new(hidden, HIDDEN_PUPIL));
     Ok(Scope {
         classes,
         pupils,
         naming: Naming {
             pseudonymise,
             labels,
-            names,
+            scrubber,
         },
     })
 }

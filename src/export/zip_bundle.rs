@@ -4,9 +4,13 @@
 //!
 //! Must not know what the files are beyond their names.
 
-use super::manifest::{BundleError, MANIFEST_FILE, Manifest, Verification, files_under};
+use super::manifest::{
+    BundleError, MANIFEST_FILE, MAX_ENTRIES, MAX_MANIFEST_BYTES, Verification, compare,
+    files_under, parse_manifest,
+};
 use crate::library::sha256_reader;
-use std::io::{Read, Write};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::Path;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
@@ -18,12 +22,12 @@ fn failed(path: &Path, e: impl std::fmt::Display) -> BundleError {
     }
 }
 
-/// Packs the bundle folder `folder` (manifest included) into `zip_path`, written under
-/// a temporary name and renamed when complete.
+/// Packs the bundle folder `folder` (manifest included) into `zip_path`, a file the
+/// caller names under bandroom's own temporary name; on failure it is removed.
 pub fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
-    let partial = zip_path.with_extension("zip.partial");
     let result = (|| {
-        let file = std::fs::File::create(&partial).map_err(|e| failed(&partial, e))?;
+        let file =
+            crate::own_files::create_private_file(zip_path).map_err(|e| failed(zip_path, e))?;
         let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
         let mut names = files_under(folder)?;
         names.push(MANIFEST_FILE.to_string());
@@ -37,75 +41,119 @@ pub fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
                 name.as_str(),
                 SimpleFileOptions::default().compression_method(method),
             )
-            .map_err(|e| failed(&partial, e))?;
+            .map_err(|e| failed(zip_path, e))?;
             let source = folder.join(&name);
             let mut input = std::fs::File::open(&source).map_err(|e| failed(&source, e))?;
-            std::io::copy(&mut input, &mut zip).map_err(|e| failed(&partial, e))?;
+            // A full disk is the zip's fault, not the recording's: name the zip.
+            std::io::copy(&mut input, &mut zip).map_err(|e| failed(zip_path, e))?;
         }
-        let mut writer = zip.finish().map_err(|e| failed(&partial, e))?;
-        writer.flush().map_err(|e| failed(&partial, e))?;
+        let writer = zip.finish().map_err(|e| failed(zip_path, e))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| failed(zip_path, e.error()))?;
+        file.sync_all().map_err(|e| failed(zip_path, e))?;
         Ok(())
     })();
-    match result {
-        Ok(()) => std::fs::rename(&partial, zip_path).map_err(|e| failed(zip_path, e)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
+    if result.is_err() {
+        let _ = std::fs::remove_file(zip_path);
     }
+    result
 }
 
-/// Re-hashes every entry of a zipped bundle against the manifest inside it.
+/// The `format` field of the manifest inside a zip, if it has a readable one.
+pub fn manifest_format(zip_path: &Path) -> Option<String> {
+    let file = crate::own_files::open_regular(zip_path).ok()?;
+    let mut archive = ZipArchive::new(file).ok()?;
+    let entry = archive.by_name(MANIFEST_FILE).ok()?;
+    let mut text = String::new();
+    entry
+        .take(super::manifest::MAX_MANIFEST_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("format")?.as_str().map(str::to_string)
+}
+
+/// Re-hashes every entry of a zipped bundle against the manifest inside it, without
+/// unpacking; entries whose names lead outside the bundle, and links, make it fail.
 pub fn verify_zip(zip_path: &Path) -> Result<Verification, BundleError> {
-    let file = std::fs::File::open(zip_path).map_err(|e| failed(zip_path, e))?;
-    let mut archive = ZipArchive::new(file).map_err(|e| BundleError::NoManifest {
+    let file = crate::own_files::open_regular(zip_path).map_err(|e| failed(zip_path, e))?;
+    let no_manifest = |reason: String| BundleError::NoManifest {
         path: zip_path.to_path_buf(),
-        reason: format!("not a readable zip: {e}"),
-    })?;
-    let manifest: Manifest = {
-        let mut entry = archive
+        reason,
+    };
+    let mut archive =
+        ZipArchive::new(file).map_err(|e| no_manifest(format!("not a readable zip: {e}")))?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(no_manifest(format!(
+            "it holds {} entries, more than the {MAX_ENTRIES} a bundle may hold",
+            archive.len()
+        )));
+    }
+    let manifest = {
+        let entry = archive
             .by_name(MANIFEST_FILE)
-            .map_err(|e| BundleError::NoManifest {
-                path: zip_path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        let mut text = String::new();
+            .map_err(|e| no_manifest(e.to_string()))?;
+        if entry.size() > MAX_MANIFEST_BYTES {
+            return Err(no_manifest(format!(
+                "its manifest.json inflates to {} MB, more than bandroom reads",
+                entry.size() / 1_000_000
+            )));
+        }
+        let mut bytes = Vec::new();
         entry
-            .read_to_string(&mut text)
-            .map_err(|e| BundleError::NoManifest {
-                path: zip_path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        serde_json::from_str(&text).map_err(|e| BundleError::NoManifest {
-            path: zip_path.to_path_buf(),
-            reason: e.to_string(),
-        })?
+            .take(MAX_MANIFEST_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| no_manifest(e.to_string()))?;
+        if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(no_manifest(
+                "its manifest.json is larger than bandroom reads".into(),
+            ));
+        }
+        parse_manifest(&bytes, zip_path)?
     };
     let mut result = Verification::default();
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(|n| n.ok().map(|n| n.into_owned()))
-        .collect();
-    for entry in &manifest.files {
-        let Ok(mut file) = archive.by_name(&entry.path) else {
-            result.missing.push(entry.path.clone());
+    let mut present = HashSet::new();
+    let mut index_of = HashMap::new();
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(index) else {
+            result
+                .unsafe_entries
+                .push(format!("entry {index} (unreadable)"));
             continue;
         };
-        result.checked += 1;
+        let Ok(name) = entry.name().map(|n| n.into_owned()) else {
+            result
+                .unsafe_entries
+                .push(format!("entry {index} (a name that is not text)"));
+            continue;
+        };
+        if entry.is_dir() && crate::own_files::is_inside_relative(name.trim_end_matches('/')) {
+            continue;
+        }
+        if !crate::own_files::is_inside_relative(&name) {
+            result
+                .unsafe_entries
+                .push(format!("{name} (a name that leads outside the bundle)"));
+        } else if entry.is_symlink() {
+            result
+                .unsafe_entries
+                .push(format!("{name} (a link; verify does not follow it)"));
+        } else if index_of.insert(name.clone(), index).is_some() {
+            result
+                .unsafe_entries
+                .push(format!("{name} (in the zip twice)"));
+        } else {
+            present.insert(name);
+        }
+    }
+    compare(&manifest, &present, &mut result, |name| {
+        let index = *index_of.get(name)?;
+        let mut file = archive.by_index(index).ok()?;
         // A damaged entry fails its CRC while being read: that is altered too.
-        let intact = sha256_reader(&mut file)
-            .is_ok_and(|(hash, size)| size == entry.size && hash == entry.sha256);
-        if !intact {
-            result.altered.push(entry.path.clone());
-        }
-    }
-    for name in names {
-        if name != MANIFEST_FILE
-            && !name.ends_with('/')
-            && !manifest.files.iter().any(|e| e.path == name)
-        {
-            result.extra.push(name);
-        }
-    }
+        sha256_reader(&mut file)
+            .ok()
+            .map(|(hash, size)| (size, hash))
+    });
     Ok(result)
 }

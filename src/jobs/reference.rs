@@ -35,6 +35,7 @@ pub fn played_arrangement(
         count_in_bars: take.count_in_bars,
         tempo: take.tempo_bpm.map(Bpm::new).transpose().map_err(JobError)?,
     };
+    arrangement.check_length(options.tempo).map_err(JobError)?;
     Ok((arrangement, options))
 }
 

@@ -50,20 +50,31 @@ pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobErr
 
 /// The track as mono samples, and its rate.
 fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32), JobError> {
-    let mut reader = hound::WavReader::open(path).map_err(|e| {
+    let unreadable = |e: String| {
         JobError(format!(
             "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
             path.display()
         ))
-    })?;
+    };
+    let length = crate::audio::wav_length(path).map_err(unreadable)?;
+    let file = crate::own_files::open_regular(path).map_err(|e| unreadable(e.to_string()))?;
+    let reader = hound::WavReader::new(std::io::BufReader::new(file))
+        .map_err(|e| unreadable(e.to_string()))?;
     let spec = reader.spec();
+    // Only the frames the file really holds (its header may claim more).
+    let wanted = (length.frames * u64::from(length.channels)) as usize;
+    let mut reader = reader;
     let channels = usize::from(spec.channels.max(1));
     let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
+        hound::SampleFormat::Float => reader
+            .samples::<f32>()
+            .take(wanted)
+            .collect::<Result<_, _>>(),
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample.max(1) - 1)) as f32;
             reader
                 .samples::<i32>()
+                .take(wanted)
                 .map(|s| s.map(|v| v as f32 * scale))
                 .collect::<Result<_, _>>()
         }

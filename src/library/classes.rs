@@ -61,6 +61,13 @@ impl Library {
                 "a class needs a name, e.g. 7D".into(),
             ));
         }
+        if let Some(c) = crate::plain_text::first_hidden_control(name) {
+            return Err(LibraryError::Invalid(format!(
+                "the class name holds an invisible control or text-direction character \
+                 (U+{:04X}): type it again without it",
+                c as u32
+            )));
+        }
         let framework_id = self.framework_id(framework.unwrap_or(DEFAULT_FRAMEWORK))?;
         let tx = self.write()?;
         let exists: bool = tx.query_row(

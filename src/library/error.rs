@@ -33,12 +33,24 @@ pub enum LibraryError {
     Unwritable { reason: String },
     #[error("{0}")]
     NotFound(String),
+    #[error(
+        "the erasure is recorded, but another program is still reading the library, so \
+         old copies of the pupil's data may remain in its log: close other bandroom windows \
+         and run `bandroom erase --resume`"
+    )]
+    ErasureUnfinished,
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {reason}")]
     File { path: PathBuf, reason: String },
     #[error("the library database reported: {0}")]
     Database(rusqlite::Error),
+    #[error(
+        "the library database is damaged ({reason}). Nothing was changed. Run `bandroom \
+         check` to see which tables are affected, then restore the newest backup into a new \
+         folder with `bandroom restore BACKUP --to NEW-FOLDER`{backups}"
+    )]
+    Corrupt { reason: String, backups: String },
 }
 
 impl LibraryError {
@@ -68,6 +80,10 @@ impl From<rusqlite::Error> for LibraryError {
             },
             Some(ErrorCode::CannotOpen) => LibraryError::Unwritable {
                 reason: "the database file cannot be opened".into(),
+            },
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => LibraryError::Corrupt {
+                reason: e.to_string(),
+                backups: String::new(),
             },
             _ => LibraryError::Database(e),
         }

@@ -407,11 +407,16 @@ impl Library {
     ) -> Result<i64> {
         let folder = self.take_folder(&self.take(take)?);
         let notes = folder.join("voice-notes");
-        std::fs::create_dir_all(&notes).map_err(|e| LibraryError::unwritable(&notes, &e))?;
+        crate::own_files::create_private_dir_all(&notes)
+            .map_err(|e| LibraryError::unwritable(&notes, &e))?;
         let count = std::fs::read_dir(&notes).map_or(0, |d| d.count());
         let name = format!("voice-notes/note-{:03}.wav", count + 1);
         let destination = folder.join(&name);
+        crate::own_files::open_regular(recording).map_err(|e| LibraryError::file(recording, e))?;
         std::fs::copy(recording, &destination).map_err(|e| LibraryError::file(recording, e))?;
+        // A copy keeps the source's mode: the library's copy is private like the rest.
+        crate::own_files::make_private(&destination)
+            .map_err(|e| LibraryError::unwritable(&destination, &e))?;
         let hash = sha256_file(&destination)?;
         let tx = self.write()?;
         tx.execute(

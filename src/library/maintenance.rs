@@ -52,6 +52,11 @@ pub enum CheckFinding {
     ErasureLeftover {
         folder: PathBuf,
     },
+    /// A registered file whose name leads outside its take folder: never read.
+    UnsafePath {
+        take: i64,
+        file: String,
+    },
 }
 
 impl std::fmt::Display for CheckFinding {
@@ -81,6 +86,11 @@ impl std::fmt::Display for CheckFinding {
                     folder.display()
                 )
             }
+            CheckFinding::UnsafePath { take, file } => format!(
+                "take {take}: the library names a file {:?} outside the take's folder; \
+                 bandroom does not read it (restore the library from a backup)",
+                crate::plain_text::escape_for_terminal(file)
+            ),
         };
         f.write_str(&text)
     }
@@ -150,19 +160,83 @@ fn registered_files(conn: &rusqlite::Connection) -> Result<Vec<(i64, String, Str
     Ok(rows)
 }
 
+/// True when a take's folder and file, as the database lists them, stay inside the
+/// library's `takes/` folder.
+fn is_inside_library(folder: &str, file: &str) -> bool {
+    use crate::own_files::is_inside_relative;
+    folder.starts_with("takes/") && is_inside_relative(folder) && is_inside_relative(file)
+}
+
 impl Library {
+    /// Reads every table once, so a damaged one is named; the rest of `check` goes on
+    /// with what can be read.
+    fn check_tables(&self, report: &mut CheckReport) -> Result<bool> {
+        let problems: Vec<String> = match self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        {
+            Ok(problems) => problems,
+            Err(e) => vec![e.to_string()],
+        };
+        let mut damaged = false;
+        for problem in problems.into_iter().filter(|p| p != "ok").take(20) {
+            damaged = true;
+            report.findings.push(CheckFinding::Integrity(problem));
+        }
+        let tables: Vec<String> = match self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        {
+            Ok(tables) => tables,
+            Err(e) => {
+                report.findings.push(CheckFinding::Integrity(format!(
+                    "the list of tables cannot be read ({e}): restore the library from a backup"
+                )));
+                return Ok(true);
+            }
+        };
+        for table in tables {
+            // Every row of the table itself (not an index, which count(*) would use).
+            let read = self
+                .conn
+                .prepare(&format!(
+                    "SELECT * FROM \"{}\" NOT INDEXED",
+                    table.replace('"', "")
+                ))
+                .and_then(|mut statement| {
+                    let mut rows = statement.query([])?;
+                    while rows.next()?.is_some() {}
+                    Ok(())
+                });
+            if let Err(e) = read {
+                damaged = true;
+                report.findings.push(CheckFinding::Integrity(format!(
+                    "table {table} cannot be read ({e}): restore it from a backup"
+                )));
+            }
+        }
+        Ok(damaged)
+    }
+
     pub fn check(&self) -> Result<CheckReport> {
         let mut report = CheckReport::default();
-        let mut statement = self.conn.prepare("PRAGMA integrity_check")?;
-        let problems: Vec<String> = statement
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        report.findings.extend(
-            problems
-                .into_iter()
-                .filter(|p| p != "ok")
-                .map(CheckFinding::Integrity),
-        );
+        if self.check_tables(&mut report)? {
+            // Reading files through damaged tables could fail half-way: report the tables.
+            let files = self.check_files(&mut report);
+            if let Err(e) = files {
+                report.findings.push(CheckFinding::Integrity(format!(
+                    "take files could not all be checked ({e})"
+                )));
+            }
+            return Ok(report);
+        }
+        self.check_files(&mut report)?;
+        Ok(report)
+    }
+
+    fn check_files(&self, report: &mut CheckReport) -> Result<()> {
         let broken_links: i64 =
             self.conn
                 .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
@@ -178,6 +252,12 @@ impl Library {
             .query_row("SELECT count(*) FROM take", [], |r| r.get::<_, i64>(0))?
             as usize;
         for (take, folder, file, expected) in registered_files(&self.conn)? {
+            if !is_inside_library(&folder, &file) {
+                report
+                    .findings
+                    .push(CheckFinding::UnsafePath { take, file });
+                continue;
+            }
             let path = self.root.join(&folder).join(&file);
             report.files_checked += 1;
             if !path.is_file() {
@@ -214,7 +294,7 @@ impl Library {
                 .findings
                 .push(CheckFinding::ErasureLeftover { folder });
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Moves a folder the library cannot use into `quarantine/`, never deleting it.
@@ -230,7 +310,8 @@ impl Library {
             .join(QUARANTINE_DIR)
             .join(format!("{stamp}-{name}"));
         if let Some(parent) = destination.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| LibraryError::unwritable(parent, &e))?;
+            crate::own_files::create_private_dir_all(parent)
+                .map_err(|e| LibraryError::unwritable(parent, &e))?;
         }
         std::fs::rename(folder, &destination).map_err(|e| LibraryError::unwritable(folder, &e))?;
         let tx = self.write()?;
@@ -254,11 +335,16 @@ impl Library {
         std::fs::remove_dir_all(folder).map_err(|e| LibraryError::unwritable(folder, &e))
     }
 
-    /// Copies the library to `destination` (a new folder): the database through SQLite's
-    /// online backup (consistent even while another process writes) and then the files
-    /// that snapshot lists, each checked against its hash. Written under a temporary
-    /// name, so an interrupted backup never looks complete.
-    pub fn backup(&self, destination: &Path) -> Result<BackupReport> {
+    /// Copies the whole library to `destination` (a new or empty folder): the database
+    /// through SQLite's online backup (consistent even while another process writes),
+    /// then every other file of the library (settings and calibrations, the school's
+    /// arrangements, every take folder with its take.json, peaks and voice notes),
+    /// skipping only the live log files, recordings still being made and files being
+    /// erased. Each copy is hashed and checked (registered files against the hash they
+    /// were registered with), and the copied database is integrity-checked. Written
+    /// under a temporary name, so an interrupted backup never looks complete; the
+    /// backup is private to the user.
+    pub fn backup(&mut self, destination: &Path) -> Result<BackupReport> {
         if destination.exists()
             && std::fs::read_dir(destination).map_or(true, |mut d| d.next().is_some())
         {
@@ -267,10 +353,51 @@ impl Library {
                 destination.display()
             )));
         }
-        let partial = destination.with_extension("partial");
-        let _ = std::fs::remove_dir_all(&partial);
-        std::fs::create_dir_all(&partial).map_err(|e| LibraryError::unwritable(&partial, &e))?;
+        let destination_abs = absolute(destination);
+        if destination_abs.starts_with(absolute(&self.root)) {
+            return Err(LibraryError::Invalid(format!(
+                "{} is inside the library: give a folder elsewhere (another disk is best)",
+                destination.display()
+            )));
+        }
+        let partial = crate::own_files::scratch_path(destination, "partial");
+        remove_scratch(&partial, destination);
+        let result = self.backup_into(&partial);
+        let report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                remove_scratch(&partial, destination);
+                return Err(e);
+            }
+        };
+        if destination.exists() {
+            // An empty folder the user made for the backup.
+            std::fs::remove_dir(destination)
+                .map_err(|e| LibraryError::unwritable(destination, &e))?;
+        }
+        if let Err(e) = std::fs::rename(&partial, destination) {
+            remove_scratch(&partial, destination);
+            return Err(LibraryError::unwritable(destination, &e));
+        }
+        // Kept beside the database as well as in it, so a damaged database can still
+        // say where its backups are.
+        log_backup(&self.root, &absolute(destination));
+        let tx = self.write()?;
+        audit::append(
+            &tx,
+            "library.backup",
+            &absolute(destination).display().to_string(),
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn backup_into(&self, partial: &Path) -> Result<BackupReport> {
+        crate::own_files::create_private_dir_all(partial)
+            .map_err(|e| LibraryError::unwritable(partial, &e))?;
         let database = partial.join(super::DATABASE_FILE);
+        crate::own_files::create_private_file(&database)
+            .map_err(|e| LibraryError::unwritable(&database, &e))?;
         let mut copy =
             rusqlite::Connection::open(&database).map_err(|e| LibraryError::file(&database, e))?;
         Backup::new(&self.conn, &mut copy)?.run_to_completion(
@@ -278,32 +405,239 @@ impl Library {
             Duration::from_millis(5),
             None,
         )?;
+        let integrity: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if integrity != "ok" {
+            return Err(LibraryError::Invalid(format!(
+                "the copied database fails its integrity check ({integrity}); the backup \
+                 was not finished: run `bandroom check`"
+            )));
+        }
         let mut report = BackupReport {
             takes: copy.query_row("SELECT count(*) FROM take", [], |r| r.get::<_, i64>(0))?
                 as usize,
             ..BackupReport::default()
         };
+        let mut registered = std::collections::HashMap::new();
         for (_, folder, file, expected) in registered_files(&copy)? {
-            let from = self.root.join(&folder).join(&file);
-            let to = partial.join(&folder).join(&file);
+            if is_inside_library(&folder, &file) {
+                registered.insert(format!("{folder}/{file}"), expected);
+            }
+        }
+        drop(copy);
+        for relative in library_files(&self.root)? {
+            let from = self.root.join(&relative);
+            let to = partial.join(&relative);
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)
+                crate::own_files::create_private_dir_all(parent)
                     .map_err(|e| LibraryError::unwritable(parent, &e))?;
             }
-            report.bytes += std::fs::copy(&from, &to).map_err(|e| {
-                LibraryError::file(&from, format!("{e}: run `bandroom check` on the library"))
-            })?;
-            if sha256_file(&to)? != expected {
+            let (bytes, hash) = copy_hashed(&from, &to)?;
+            report.bytes += bytes;
+            let expected = registered.remove(&relative);
+            if expected.as_ref().is_some_and(|e| *e != hash) {
                 return Err(LibraryError::file(
                     &from,
                     "does not match its registered hash: run `bandroom check`; the backup was not finished",
                 ));
             }
+            if sha256_file(&to)? != hash {
+                return Err(LibraryError::file(
+                    &to,
+                    "reads back differently from what was copied (is the backup disk failing?); the backup was not finished",
+                ));
+            }
             report.files += 1;
         }
-        drop(copy);
-        std::fs::rename(&partial, destination)
-            .map_err(|e| LibraryError::unwritable(destination, &e))?;
+        if let Some(missing) = registered.keys().next() {
+            return Err(LibraryError::file(
+                &self.root.join(missing),
+                "is registered but missing: run `bandroom check`; the backup was not finished",
+            ));
+        }
         Ok(report)
     }
+
+    /// Restores a backup made by [`Library::backup`] into `target`, a new or empty
+    /// folder: every file is copied and checked, then the restored library is opened and
+    /// checked. Never writes over an existing library.
+    pub fn restore(backup: &Path, target: &Path) -> Result<CheckReport> {
+        if !backup.join(super::DATABASE_FILE).is_file() {
+            return Err(LibraryError::Invalid(format!(
+                "{} is not a bandroom backup (it has no {}): give the folder `bandroom backup` made",
+                backup.display(),
+                super::DATABASE_FILE
+            )));
+        }
+        if target.exists() && std::fs::read_dir(target).map_or(true, |mut d| d.next().is_some()) {
+            return Err(LibraryError::Invalid(format!(
+                "{} already exists and is not empty: restore into a new folder, then point \
+                 bandroom at it with --library or BANDROOM_LIBRARY",
+                target.display()
+            )));
+        }
+        let partial = crate::own_files::scratch_path(target, "partial");
+        remove_scratch(&partial, target);
+        let copied = (|| {
+            crate::own_files::create_private_dir_all(&partial)
+                .map_err(|e| LibraryError::unwritable(&partial, &e))?;
+            let mut files = library_files(backup)?;
+            files.push(super::DATABASE_FILE.to_string());
+            for relative in files {
+                let from = backup.join(&relative);
+                let to = partial.join(&relative);
+                if let Some(parent) = to.parent() {
+                    crate::own_files::create_private_dir_all(parent)
+                        .map_err(|e| LibraryError::unwritable(parent, &e))?;
+                }
+                let (_, hash) = copy_hashed(&from, &to)?;
+                if sha256_file(&to)? != hash {
+                    return Err(LibraryError::file(
+                        &to,
+                        "reads back differently from the backup",
+                    ));
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = copied {
+            remove_scratch(&partial, target);
+            return Err(e);
+        }
+        if target.exists() {
+            std::fs::remove_dir(target).map_err(|e| LibraryError::unwritable(target, &e))?;
+        }
+        std::fs::rename(&partial, target).map_err(|e| {
+            remove_scratch(&partial, target);
+            LibraryError::unwritable(target, &e)
+        })?;
+        let mut restored = Library::open(target)?;
+        let report = restored.check()?;
+        let tx = restored.write()?;
+        audit::append(
+            &tx,
+            "library.restore",
+            &format!("restored from {}", absolute(backup).display()),
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+/// The file beside the database that lists the backups made of the library.
+const BACKUP_LOG: &str = "backups.log";
+
+fn log_backup(root: &Path, destination: &Path) {
+    use std::io::Write;
+    let path = root.join(BACKUP_LOG);
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if let Ok(mut file) = options.open(&path) {
+        let _ = writeln!(file, "{}\t{}", super::now(), destination.display());
+    }
+}
+
+/// The backups made of the library at `root`, oldest first (read without the database).
+pub(crate) fn backups_logged(root: &Path) -> Vec<String> {
+    let text =
+        crate::own_files::read_regular_text(&root.join(BACKUP_LOG), 4 << 20).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    text.lines()
+        .filter_map(|line| line.split_once('\t').map(|(_, path)| path.to_string()))
+        .filter(|path| seen.insert(path.clone()))
+        .collect()
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn remove_scratch(path: &Path, dest: &Path) {
+    if crate::own_files::is_scratch_of(path, dest) && path.is_dir() {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
+/// Copies one regular file, hashing what was read; returns (bytes, SHA-256).
+fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Write};
+    let mut input = crate::own_files::open_regular(from).map_err(|e| {
+        LibraryError::file(from, format!("{e}: run `bandroom check` on the library"))
+    })?;
+    let mut output =
+        crate::own_files::create_private_file(to).map_err(|e| LibraryError::unwritable(to, &e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = input
+            .read(&mut buffer)
+            .map_err(|e| LibraryError::file(from, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        output
+            .write_all(&buffer[..n])
+            .map_err(|e| LibraryError::unwritable(to, &e))?;
+        total += n as u64;
+    }
+    output
+        .sync_all()
+        .map_err(|e| LibraryError::unwritable(to, &e))?;
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((total, hash))
+}
+
+/// Every regular file of the library folder that a backup holds (relative,
+/// `/`-separated): everything but the database and its live log files (the database is
+/// copied through SQLite), recordings still being made, files being erased, and
+/// bandroom's own temporary files. Links are never followed.
+fn library_files(root: &Path) -> Result<Vec<String>> {
+    let skipped_top = [
+        super::DATABASE_FILE.to_string(),
+        format!("{}-wal", super::DATABASE_FILE),
+        format!("{}-shm", super::DATABASE_FILE),
+        format!("{}-journal", super::DATABASE_FILE),
+    ];
+    let skipped_dirs = [INCOMING_DIR, super::protection::ERASING_DIR];
+    let mut found = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| LibraryError::file(&dir, e))?;
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if name.contains(".bandroom-") {
+                continue;
+            }
+            if kind.is_dir() {
+                if !skipped_dirs.contains(&relative.as_str()) {
+                    stack.push((entry.path(), relative));
+                }
+            } else if kind.is_file() && !(prefix.is_empty() && skipped_top.contains(&name)) {
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }

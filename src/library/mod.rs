@@ -39,7 +39,7 @@ pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress, 
 pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
 pub use moderation::ModeratorJudgement;
 pub use overview::{ClassGrid, EvidencePick, GridFilter, GridRow, JudgedContexts};
-pub use policy::{Purpose, RetentionPolicy};
+pub use policy::{PIN_FREE_GUESSES, Purpose, RetentionPolicy};
 pub use protection::ErasureReport;
 pub use room_plan::Seat;
 pub use roster::{RosterImport, RosterProblem};
@@ -82,9 +82,38 @@ impl Library {
 
     /// As [`Library::open`], waiting at most `busy_timeout` for another writer.
     pub fn open_waiting(root: &Path, busy_timeout: Duration) -> Result<Library> {
-        std::fs::create_dir_all(root.join(INCOMING_DIR))
+        let library =
+            Library::open_unchecked(root, busy_timeout).map_err(|e| with_known_backups(root, e))?;
+        // A damaged page must stop every command with advice, not read as "no takes".
+        let verdict: String = library
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| library.with_backups(e.into()))?;
+        if verdict != "ok" {
+            return Err(library.with_backups(LibraryError::Corrupt {
+                reason: verdict,
+                backups: String::new(),
+            }));
+        }
+        Ok(library)
+    }
+
+    /// Opens the library without checking the database first, for `check` and `backup`,
+    /// which must still work (and report per table) when a page is damaged.
+    pub fn open_for_repair(root: &Path) -> Result<Library> {
+        Library::open_unchecked(root, BUSY_TIMEOUT).map_err(|e| with_known_backups(root, e))
+    }
+
+    fn with_backups(&self, e: LibraryError) -> LibraryError {
+        with_known_backups(&self.root, e)
+    }
+
+    fn open_unchecked(root: &Path, busy_timeout: Duration) -> Result<Library> {
+        let existed = root.exists();
+        crate::own_files::create_private_dir_all(&root.join(INCOMING_DIR))
             .map_err(|e| LibraryError::unwritable(root, &e))?;
         let path = root.join(DATABASE_FILE);
+        make_library_private(root, existed, &path)?;
         let mut conn = open_connection(&path, busy_timeout)?;
         let before = schema::version(&conn)?;
         schema::migrate_to(&mut conn, LATEST_VERSION)?;
@@ -128,6 +157,49 @@ impl Library {
     }
 }
 
+/// The library folder, its `takes/` and the database are private to the user (0700 and
+/// 0600 on Unix): on a shared PC other accounts must not read children's data. SQLite
+/// gives its WAL and shared-memory files the database file's mode. A folder the user
+/// chose that already existed keeps its own mode (it may be shared on purpose), but the
+/// library's own files inside it are still made private.
+fn make_library_private(root: &Path, existed: bool, database: &Path) -> Result<()> {
+    let tighten = |path: &Path| {
+        crate::own_files::make_private(path).map_err(|e| LibraryError::unwritable(path, &e))
+    };
+    if !existed {
+        tighten(root)?;
+    }
+    tighten(&root.join(TAKES_DIR))?;
+    tighten(&root.join(INCOMING_DIR))?;
+    if !database.exists() {
+        crate::own_files::create_private_file(database)
+            .map_err(|e| LibraryError::unwritable(database, &e))?;
+    }
+    tighten(database)
+}
+
+/// Adds the backups bandroom made of this library to a corruption error's advice.
+fn with_known_backups(root: &Path, e: LibraryError) -> LibraryError {
+    match e {
+        LibraryError::Corrupt { reason, .. } => {
+            let known = maintenance::backups_logged(root);
+            let backups = match known.last() {
+                Some(newest) => format!(
+                    " (the newest backup bandroom made is {newest}; older ones: {})",
+                    if known.len() > 1 {
+                        known[..known.len() - 1].join(", ")
+                    } else {
+                        "none".to_string()
+                    }
+                ),
+                None => "; bandroom has made no backup of this library".to_string(),
+            };
+            LibraryError::Corrupt { reason, backups }
+        }
+        other => other,
+    }
+}
+
 /// Opens (or creates) the database with the settings every connection needs.
 fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -163,8 +235,8 @@ fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
 /// itself only says "disk I/O error" for a read-only or full disk).
 fn unwritable_reason(path: &Path) -> Option<String> {
     use std::io::{ErrorKind, Write};
-    let probe_path = path.with_extension("probe");
-    let probe = std::fs::File::create(&probe_path).and_then(|mut f| {
+    let probe_path = crate::own_files::scratch_path(path, "probe");
+    let probe = crate::own_files::create_private_file(&probe_path).and_then(|mut f| {
         f.write_all(&[0u8; 64 * 1024])?;
         f.sync_all()
     });

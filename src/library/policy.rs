@@ -192,8 +192,34 @@ impl Library {
         Ok(self.setting(PIN_KEY)?.is_some())
     }
 
-    /// Sets the teacher PIN (4 to 12 digits).
-    pub fn set_pin(&mut self, pin: &str) -> Result<()> {
+    /// Sets the teacher PIN (4 to 12 digits). When a PIN is set already, `current` must
+    /// be it (wrong guesses count towards the back-off of [`Library::check_pin`]); a
+    /// forgotten PIN is replaced with [`Library::reset_pin`], which the audit log records.
+    pub fn set_pin(&mut self, current: Option<&str>, pin: &str) -> Result<()> {
+        if self.has_pin()? {
+            let Some(current) = current else {
+                return Err(LibraryError::Invalid(
+                    "a teacher PIN is set: give the current PIN to change it (a forgotten PIN \
+                     is replaced with `bandroom pin set --reset`, which the audit log records)"
+                        .into(),
+                ));
+            };
+            if !self.check_pin(current)? {
+                return Err(LibraryError::Invalid(
+                    "that is not the current teacher PIN; the PIN was not changed".into(),
+                ));
+            }
+        }
+        self.store_pin(pin, "pin.set", "teacher PIN changed")
+    }
+
+    /// Replaces the PIN without the old one (a teacher who forgot it, at the PC's own
+    /// account): recorded in the audit log as a reset.
+    pub fn reset_pin(&mut self, pin: &str) -> Result<()> {
+        self.store_pin(pin, "pin.reset", "teacher PIN reset without the old PIN")
+    }
+
+    fn store_pin(&mut self, pin: &str, action: &str, detail: &str) -> Result<()> {
         if !(4..=12).contains(&pin.len()) || !pin.chars().all(|c| c.is_ascii_digit()) {
             return Err(LibraryError::Invalid(
                 "a teacher PIN is 4 to 12 digits".into(),
@@ -210,23 +236,94 @@ impl Library {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![PIN_KEY, hash],
         )?;
-        audit::append(&tx, "pin.set", "teacher PIN changed")?;
+        tx.execute(
+            "DELETE FROM setting WHERE key IN (?1, ?2)",
+            params![PIN_FAILURES_KEY, PIN_LOCKED_KEY],
+        )?;
+        audit::append(&tx, action, detail)?;
         tx.commit()?;
         Ok(())
     }
 
     /// True when `pin` is the teacher PIN. With no PIN set, teacher actions are open.
-    pub fn check_pin(&self, pin: &str) -> Result<bool> {
+    /// After [`PIN_FREE_GUESSES`] wrong guesses in a row, each further guess must wait
+    /// longer (5 s, 10 s, 20 s … up to 5 minutes), so a pupil cannot try every PIN; a
+    /// guess while waiting is refused without being tried.
+    pub fn check_pin(&mut self, pin: &str) -> Result<bool> {
         let Some(stored) = self.setting(PIN_KEY)? else {
             return Ok(true);
         };
+        let now = unix_secs();
+        let locked_until: u64 = self
+            .setting(PIN_LOCKED_KEY)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if now < locked_until {
+            return Err(LibraryError::Invalid(format!(
+                "too many wrong PINs: try again in {} s",
+                locked_until - now
+            )));
+        }
         let hash = PasswordHash::new(&stored).map_err(|e| {
             LibraryError::Invalid(format!(
-                "the stored teacher PIN is damaged ({e}): set a new one with `bandroom pin set`"
+                "the stored teacher PIN is damaged ({e}): set a new one with `bandroom pin set --reset`"
             ))
         })?;
-        Ok(Argon2::default()
+        let right = Argon2::default()
             .verify_password(pin.as_bytes(), &hash)
-            .is_ok())
+            .is_ok();
+        let failures: u32 = if right {
+            0
+        } else {
+            self.setting(PIN_FAILURES_KEY)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0u32)
+                .saturating_add(1)
+        };
+        let tx = self.write()?;
+        if right {
+            tx.execute(
+                "DELETE FROM setting WHERE key IN (?1, ?2)",
+                params![PIN_FAILURES_KEY, PIN_LOCKED_KEY],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO setting (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![PIN_FAILURES_KEY, failures.to_string()],
+            )?;
+            if failures >= PIN_FREE_GUESSES {
+                let wait = pin_wait_secs(failures);
+                tx.execute(
+                    "INSERT INTO setting (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![PIN_LOCKED_KEY, (now + wait).to_string()],
+                )?;
+                audit::append(
+                    &tx,
+                    "pin.wrong",
+                    &format!("{failures} wrong teacher PINs in a row; next guess in {wait} s"),
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(right)
     }
+}
+
+/// Wrong PINs allowed before guesses must wait.
+pub const PIN_FREE_GUESSES: u32 = 3;
+const PIN_FAILURES_KEY: &str = "teacher_pin.failures";
+const PIN_LOCKED_KEY: &str = "teacher_pin.locked_until";
+
+/// How long to wait after `failures` wrong guesses in a row: 5 s doubling, at most 5 min.
+fn pin_wait_secs(failures: u32) -> u64 {
+    let doublings = failures.saturating_sub(PIN_FREE_GUESSES).min(6);
+    (5u64 << doublings).min(300)
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -1,105 +1,299 @@
-//! Erasing a pupil: their personal data and judgements go; takes where they were the
-//! only performer go with their files; takes shared with others keep the audio but
-//! lose the pupil's attribution; the audit log records only that an erasure happened.
+//! Erasing a pupil: their personal data, judgements and reflections go; each track that
+//! was theirs alone goes with its file; a take goes whole only when every track in it
+//! was theirs alone (classmates' tracks, the take's markers and voice notes stay); on
+//! tracks they shared they lose their attribution; their name is rewritten as
+//! `[erased pupil]` in every other text the library holds (classmates' comments,
+//! markers, reflections, moderators' comments, lesson titles); the audit log records
+//! only that an erasure happened.
 //!
 //! SQLite's `secure_delete` (set on every connection) zeroes the freed rows, and the
 //! write-ahead log is checkpointed and truncated afterwards, so the name is not left
-//! in the file's free pages. Must not touch pupils other than the one erased.
+//! in the file's free pages. When another reader keeps the checkpoint from finishing,
+//! the erasure says so and `erase --resume` finishes it. Must not touch pupils other
+//! than the one erased, beyond removing that pupil's name from their texts.
 
 use super::error::{LibraryError, Result};
 use super::{Library, TAKES_DIR, audit};
-use rusqlite::params;
-use std::path::PathBuf;
+use crate::name_scrubber::NameScrubber;
+use rusqlite::{OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// Where folders of erased takes wait between the database commit and their removal.
-const ERASING_DIR: &str = "takes/.erasing";
+/// Where files of erased takes and tracks wait between the database commit and their
+/// removal.
+pub(crate) const ERASING_DIR: &str = "takes/.erasing";
+
+/// What an erased pupil's name becomes in other pupils' texts.
+pub const ERASED_PUPIL: &str = "[erased pupil]";
+
+/// The setting that marks an erasure whose checkpoint has not finished.
+const PENDING_KEY: &str = "erasure.checkpoint_pending";
+
+/// The texts of the library that may name a pupil: (table, id column, text column).
+const FREE_TEXTS: &[(&str, &str, &str)] = &[
+    ("assessment", "id", "comment"),
+    ("marker", "id", "text"),
+    ("reflection", "id", "text"),
+    ("moderation_judgement", "rowid", "comment"),
+    ("lesson", "id", "title"),
+];
 
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ErasureReport {
     pub takes_deleted: usize,
+    /// Tracks that were the pupil's alone, deleted from takes that others played in.
+    pub tracks_deleted: usize,
     pub shared_takes_kept: usize,
     pub assessments_removed: usize,
-    /// Folders that could not be removed from disk (the database no longer lists them).
+    /// Other pupils' texts (comments, markers, reflections …) that named the pupil.
+    pub texts_rewritten: usize,
+    /// Folders and files that could not be removed from disk (the database no longer
+    /// lists them; `check --repair` finishes them).
     pub folders_left: Vec<PathBuf>,
+    /// Backups bandroom made before this erasure: they still hold the pupil.
+    pub earlier_backups: Vec<String>,
+}
+
+/// One take the pupil played in: its folder, and for each track its file and whether it
+/// was the pupil's alone.
+struct PlayedTake {
+    id: i64,
+    folder: String,
+    tracks: Vec<(i64, String, bool)>,
+}
+
+fn played_takes(conn: &rusqlite::Connection, pupil: i64) -> Result<Vec<PlayedTake>> {
+    let mut statement = conn.prepare(
+        "SELECT t.id, t.folder, tr.id, tr.file,
+                EXISTS (SELECT 1 FROM performer f WHERE f.track_id = tr.id AND f.pupil_id = ?1),
+                EXISTS (SELECT 1 FROM performer f WHERE f.track_id = tr.id AND f.pupil_id <> ?1)
+         FROM take t JOIN track tr ON tr.take_id = t.id
+         WHERE t.id IN (SELECT tr2.take_id FROM track tr2 JOIN performer f2 ON f2.track_id = tr2.id
+                        WHERE f2.pupil_id = ?1)
+         ORDER BY t.id, tr.number",
+    )?;
+    let rows = statement
+        .query_map([pupil], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut takes: Vec<PlayedTake> = Vec::new();
+    for (take, folder, track, file, theirs, others) in rows {
+        if takes.last().is_none_or(|t| t.id != take) {
+            takes.push(PlayedTake {
+                id: take,
+                folder,
+                tracks: Vec::new(),
+            });
+        }
+        if let Some(last) = takes.last_mut() {
+            last.tracks.push((track, file, theirs && !others));
+        }
+    }
+    Ok(takes)
+}
+
+/// Moves `from` into the erasing folder as `to`, remembering it so a failure can put
+/// everything back.
+fn move_aside(from: &Path, to: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        crate::own_files::create_private_dir_all(parent)
+            .map_err(|e| LibraryError::unwritable(parent, &e))?;
+    }
+    if let Err(e) = std::fs::rename(from, to) {
+        put_back(moved);
+        return Err(LibraryError::unwritable(from, &e));
+    }
+    moved.push((from.to_path_buf(), to.to_path_buf()));
+    Ok(())
+}
+
+fn put_back(moved: &[(PathBuf, PathBuf)]) {
+    for (from, to) in moved.iter().rev() {
+        let _ = std::fs::rename(to, from);
+    }
+}
+
+/// Rewrites every text in `FREE_TEXTS` that names someone `scrubber` knows; returns how
+/// many changed.
+fn rewrite_texts(tx: &rusqlite::Transaction<'_>, scrubber: &NameScrubber) -> Result<usize> {
+    let mut changed = 0;
+    for (table, id, column) in FREE_TEXTS {
+        let rows: Vec<(i64, String)> = tx
+            .prepare(&format!("SELECT {id}, {column} FROM {table}"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (row, text) in rows {
+            if scrubber.finds_any(&text) {
+                tx.execute(
+                    &format!("UPDATE {table} SET {column} = ?1 WHERE {id} = ?2"),
+                    params![scrubber.scrub(&text), row],
+                )?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
 }
 
 impl Library {
     pub fn erase_pupil(&mut self, pupil: i64) -> Result<ErasureReport> {
         let root = self.root.clone();
         let erasing = root.join(ERASING_DIR);
-        std::fs::create_dir_all(&erasing).map_err(|e| LibraryError::unwritable(&erasing, &e))?;
-        let mut report = ErasureReport::default();
+        crate::own_files::create_private_dir_all(&erasing)
+            .map_err(|e| LibraryError::unwritable(&erasing, &e))?;
+        let name: String = self
+            .conn
+            .query_row(
+                "SELECT display_name FROM pupil WHERE id = ?1",
+                [pupil],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| LibraryError::NotFound(format!("no pupil #{pupil}")))?;
+        let mut report = ErasureReport {
+            earlier_backups: self.known_backups()?,
+            ..ErasureReport::default()
+        };
         let tx = self.write()?;
-        // Takes the pupil played in, and whether anyone else did.
-        let mut statement = tx.prepare(
-            "SELECT t.id, t.folder,
-                    EXISTS (SELECT 1 FROM track t2 JOIN performer f2 ON f2.track_id = t2.id
-                            WHERE t2.take_id = t.id AND f2.pupil_id <> ?1)
-             FROM take t WHERE t.id IN (SELECT tr.take_id FROM track tr
-                                        JOIN performer f ON f.track_id = tr.id
-                                        WHERE f.pupil_id = ?1)",
-        )?;
-        let takes = statement
-            .query_map([pupil], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        drop(statement);
+        let takes = played_takes(&tx, pupil)?;
         report.assessments_removed = tx.query_row(
             "SELECT count(*) FROM assessment WHERE pupil_id = ?1",
             [pupil],
             |r| r.get::<_, i64>(0),
         )? as usize;
         let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
-        for (take, folder, shared) in &takes {
-            if *shared {
-                report.shared_takes_kept += 1;
+        let stamp = std::process::id();
+        for take in &takes {
+            let folder = root.join(&take.folder);
+            let inside = folder.starts_with(root.join(TAKES_DIR)) && folder.exists();
+            if take.tracks.iter().all(|(_, _, alone)| *alone) {
+                tx.execute("DELETE FROM take WHERE id = ?1", [take.id])?;
+                report.takes_deleted += 1;
+                if inside {
+                    let to = erasing.join(format!("take-{}-{stamp}", take.id));
+                    move_aside(&folder, &to, &mut moved)?;
+                }
                 continue;
             }
-            tx.execute("DELETE FROM take WHERE id = ?1", [take])?;
-            report.takes_deleted += 1;
-            let from = root.join(folder);
-            if from.starts_with(root.join(TAKES_DIR)) && from.exists() {
-                let to = erasing.join(format!("take-{take}"));
-                if let Err(e) = std::fs::rename(&from, &to) {
-                    for (back_from, back_to) in moved.iter().rev() {
-                        let _ = std::fs::rename(back_to, back_from);
-                    }
-                    return Err(LibraryError::unwritable(&from, &e));
+            report.shared_takes_kept += 1;
+            for (track, file, alone) in &take.tracks {
+                if !*alone {
+                    continue;
                 }
-                moved.push((from, to));
+                tx.execute("DELETE FROM track WHERE id = ?1", [track])?;
+                report.tracks_deleted += 1;
+                if !inside || !crate::own_files::is_plain_file_name(file) {
+                    continue;
+                }
+                let aside = erasing.join(format!("track-{track}-{stamp}"));
+                for path in [folder.join(file), folder.join(file).with_extension("peaks")] {
+                    if path.is_file()
+                        && let Some(file_name) = path.file_name()
+                    {
+                        move_aside(&path, &aside.join(file_name), &mut moved)?;
+                    }
+                }
             }
         }
         let deleted = tx.execute("DELETE FROM pupil WHERE id = ?1", params![pupil])?;
         if deleted == 0 {
+            put_back(&moved);
             return Err(LibraryError::NotFound(format!("no pupil #{pupil}")));
         }
+        let scrubber = NameScrubber::new([(name.as_str(), ERASED_PUPIL)], ERASED_PUPIL);
+        report.texts_rewritten = match rewrite_texts(&tx, &scrubber) {
+            Ok(n) => n,
+            Err(e) => {
+                put_back(&moved);
+                return Err(e);
+            }
+        };
+        tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, '1')
+             ON CONFLICT (key) DO UPDATE SET value = '1'",
+            [PENDING_KEY],
+        )?;
         audit::append(
             &tx,
             "pupil.erase",
             &format!(
-                "a pupil was erased: {} take(s) deleted, {} shared take(s) kept without them",
-                report.takes_deleted, report.shared_takes_kept
+                "a pupil was erased: {} take(s) and {} track(s) deleted, {} shared take(s) \
+                 kept without them, {} other text(s) rewritten",
+                report.takes_deleted,
+                report.tracks_deleted,
+                report.shared_takes_kept,
+                report.texts_rewritten
             ),
         )?;
         if let Err(e) = tx.commit() {
-            for (from, to) in moved.iter().rev() {
-                let _ = std::fs::rename(to, from);
-            }
+            put_back(&moved);
             return Err(e.into());
         }
         for (_, to) in moved {
-            if std::fs::remove_dir_all(&to).is_err() {
+            let removed = if to.is_dir() {
+                std::fs::remove_dir_all(&to)
+            } else {
+                // A track's files wait in a folder of their own: remove it once empty.
+                std::fs::remove_file(&to).and_then(|()| match to.parent() {
+                    Some(aside) if aside != erasing && aside.starts_with(&erasing) => {
+                        std::fs::remove_dir(aside).or(Ok(()))
+                    }
+                    _ => Ok(()),
+                })
+            };
+            if removed.is_err() {
                 report.folders_left.push(to);
             }
         }
-        // Old page images in the write-ahead log may still hold the name.
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.finish_erasure_checkpoint()?;
         Ok(report)
+    }
+
+    /// True when an erasure's checkpoint has not finished (`erase --resume` finishes it).
+    pub fn erasure_pending(&self) -> Result<bool> {
+        Ok(self.setting(PENDING_KEY)?.is_some())
+    }
+
+    /// Copies every page out of the write-ahead log into the database and truncates the
+    /// log, so the old pages that held an erased name are gone. Retries for a while when
+    /// another reader holds the log; fails plainly when it cannot finish.
+    pub fn finish_erasure_checkpoint(&mut self) -> Result<()> {
+        for attempt in 0..20 {
+            let (busy, _, _): (i64, i64, i64) =
+                self.conn
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+            if busy == 0 {
+                self.conn
+                    .execute("DELETE FROM setting WHERE key = ?1", [PENDING_KEY])?;
+                // Deleting the marker wrote to the log again: empty it once more.
+                let (busy, _, _): (i64, i64, i64) =
+                    self.conn
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })?;
+                if busy == 0 {
+                    return Ok(());
+                }
+            }
+            if attempt < 19 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Err(LibraryError::ErasureUnfinished)
+    }
+
+    /// Backups made of this library, as their folders (oldest first).
+    pub fn known_backups(&self) -> Result<Vec<String>> {
+        Ok(super::maintenance::backups_logged(&self.root))
     }
 }

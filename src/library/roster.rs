@@ -92,6 +92,15 @@ fn sniff_delimiter(first_line: &[u8]) -> u8 {
 /// Reads a roster. A header without a name column is an error for the whole file;
 /// anything wrong with a row becomes a problem for that line.
 pub fn parse_roster(bytes: &[u8], origin: &str) -> Result<(Vec<RosterRow>, Vec<RosterProblem>)> {
+    if bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || bytes.iter().take(512).filter(|&&b| b == 0).count() > 8
+    {
+        return Err(LibraryError::Invalid(format!(
+            "{origin}: the roster is UTF-16 text (as Excel's \"Unicode text\" saves it): save it \
+             as \"CSV UTF-8\" and import again"
+        )));
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     let mut reader = csv::ReaderBuilder::new()
@@ -179,6 +188,18 @@ pub fn parse_roster(bytes: &[u8], origin: &str) -> Result<(Vec<RosterRow>, Vec<R
             problems.push(problem("has no name".into()));
             continue;
         };
+        let hidden = std::iter::once(&name)
+            .chain(number.iter())
+            .chain(groups.iter())
+            .find_map(|text| crate::plain_text::first_hidden_control(text));
+        if let Some(c) = hidden {
+            problems.push(problem(format!(
+                "holds an invisible control or text-direction character (U+{:04X}): remove \
+                 it in the school system's export and import again",
+                c as u32
+            )));
+            continue;
+        }
         if name.chars().count() > 80 {
             problems.push(problem("has a name longer than 80 characters".into()));
             continue;

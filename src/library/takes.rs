@@ -329,7 +329,8 @@ impl Library {
             .root
             .join(INCOMING_DIR)
             .join(format!("{stamp}-{}", unique_suffix()));
-        std::fs::create_dir_all(&dir).map_err(|e| LibraryError::unwritable(&dir, &e))?;
+        crate::own_files::create_private_dir_all(&dir)
+            .map_err(|e| LibraryError::unwritable(&dir, &e))?;
         Ok(dir)
     }
 
@@ -341,11 +342,32 @@ impl Library {
         staged: &Path,
         take: &NewTake,
     ) -> Result<(i64, PathBuf)> {
+        // A take.json is a file anyone can edit: a track must be a plain file name inside
+        // the take folder, or the library would read, hash, export and back up a file
+        // elsewhere on the disk.
+        if let Some(bad) = take
+            .tracks
+            .iter()
+            .find(|t| !crate::own_files::is_plain_file_name(&t.file))
+        {
+            return Err(LibraryError::Invalid(format!(
+                "{}: the take names a track file {:?} that is not a plain file name inside                  its folder; the take was not registered",
+                staged.display(),
+                crate::plain_text::escape_for_terminal(&bad.file)
+            )));
+        }
         let hashes = take
             .tracks
             .iter()
             .map(|t| sha256_file(&staged.join(&t.file)))
             .collect::<Result<Vec<_>>>()?;
+        // The library's files are private whatever wrote them (an import, a recovery).
+        for track in &take.tracks {
+            let path = staged.join(&track.file);
+            crate::own_files::make_private(&path)
+                .map_err(|e| LibraryError::unwritable(&path, &e))?;
+        }
+        crate::own_files::make_private(staged).map_err(|e| LibraryError::unwritable(staged, &e))?;
         let date = take.recorded_at.get(..10).unwrap_or("undated").to_string();
         let time: String = take
             .recorded_at
@@ -354,7 +376,8 @@ impl Library {
             .replace(':', "");
         let base = format!("{TAKES_DIR}/{date}/{time}-{}", unique_suffix());
         let parent = self.root.join(TAKES_DIR).join(&date);
-        std::fs::create_dir_all(&parent).map_err(|e| LibraryError::unwritable(&parent, &e))?;
+        crate::own_files::create_private_dir_all(&parent)
+            .map_err(|e| LibraryError::unwritable(&parent, &e))?;
         let root = self.root.clone();
         let tx = self.write()?;
         // Takes filed in the same second (loop-recording, a busy import) must not share a

@@ -121,7 +121,8 @@ pub fn read_note_onsets(path: &Path, rate_hz: u32) -> Result<Vec<u64>, MidiError
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+    let bytes = crate::own_files::read_regular_limited(path, crate::own_files::SMALL_FILE_LIMIT)
+        .map_err(|e| failed(e.to_string()))?;
     let smf = Smf::parse(&bytes).map_err(|e| failed(e.to_string()))?;
     let mut tempos: Vec<(u64, u32)> = Vec::new();
     let mut onsets: Vec<u64> = Vec::new();

@@ -370,9 +370,52 @@ impl Arrangement {
                 }
             }
         }
+        self.check_length(None)
+    }
+
+    /// Refuses a piece that would play longer than [`MAX_PIECE_SECS`] at `played` (or
+    /// as written), before anything is allocated or written for it: a hostile file with
+    /// a note 2^28 ticks away, or `bars = 1000000`, would otherwise fill the memory or
+    /// the disk.
+    pub fn check_length(&self, played: Option<super::time::Bpm>) -> Result<(), String> {
+        let written = self.tempo.default.as_f64();
+        let mut slowest = written;
+        for section in &self.sections {
+            for bpm in section
+                .tempo
+                .iter()
+                .chain(section.tempo_changes.iter().map(|(_, b)| b))
+            {
+                slowest = slowest.min(bpm.as_f64());
+            }
+        }
+        // A played tempo scales every written tempo by the same ratio.
+        if let Some(played) = played {
+            slowest *= played.as_f64() / written;
+        }
+        let bar_quarters = self.meter.bar_ticks() as f64 / super::time::TICKS_PER_QUARTER as f64;
+        let quarters: f64 = self
+            .sections
+            .iter()
+            .map(|s| f64::from(s.bars) * f64::from(s.repeats) * bar_quarters)
+            .sum();
+        let secs = quarters * 60.0 / slowest.max(1.0);
+        if secs > MAX_PIECE_SECS {
+            return Err(format!(
+                "'{}' would play for {:.1} hours at {:.0} BPM; bandroom plays pieces of up to {} \
+                 hours (check the number of bars and repeats, or the file's last note)",
+                self.title,
+                secs / 3600.0,
+                slowest,
+                MAX_PIECE_SECS / 3600.0
+            ));
+        }
         Ok(())
     }
 }
+
+/// The longest piece bandroom plays, renders or records against: two hours.
+pub const MAX_PIECE_SECS: f64 = 2.0 * 3600.0;
 
 /// Velocity of an `x` in a rhythm grid; `X` (accent) plays at [`ACCENT_VELOCITY`].
 pub const DEFAULT_VELOCITY: u8 = 96;

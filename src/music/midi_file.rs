@@ -31,10 +31,11 @@ struct Voice {
 }
 
 pub fn load_midi_file(path: &Path) -> Result<Arrangement, ArrangementError> {
-    let bytes = std::fs::read(path).map_err(|reason| ArrangementError::Read {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let bytes = crate::own_files::read_regular_limited(path, crate::own_files::SMALL_FILE_LIMIT)
+        .map_err(|reason| ArrangementError::Read {
+            path: path.to_path_buf(),
+            reason,
+        })?;
     let name = path.file_stem().map_or_else(
         || "imported".to_string(),
         |s| s.to_string_lossy().into_owned(),

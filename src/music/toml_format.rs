@@ -136,10 +136,11 @@ impl Source<'_> {
 
 /// Reads an arrangement from a `.toml` file; its name is the file stem.
 pub fn load_arrangement_file(path: &Path) -> Result<Arrangement, ArrangementError> {
-    let text = std::fs::read_to_string(path).map_err(|reason| ArrangementError::Read {
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    let text = crate::own_files::read_regular_text(path, crate::own_files::SMALL_FILE_LIMIT)
+        .map_err(|reason| ArrangementError::Read {
+            path: path.to_path_buf(),
+            reason,
+        })?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

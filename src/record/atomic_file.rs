@@ -49,12 +49,9 @@ impl PendingFile {
                 "a folder of that name is in the way",
             )));
         }
-        let temp = dest.with_file_name(format!(
-            ".{}.partial-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::create(&temp).map_err(create_error)?;
+        let _ = name;
+        let temp = crate::own_files::scratch_path(dest, "partial");
+        let file = crate::own_files::create_private_file(&temp).map_err(create_error)?;
         Ok((
             Self {
                 temp,

@@ -23,7 +23,7 @@ pub struct PeakWriter {
 
 impl PeakWriter {
     pub fn create(path: &Path, sample_rate_hz: u32) -> std::io::Result<Self> {
-        let mut out = BufWriter::new(File::create(path)?);
+        let mut out = BufWriter::new(crate::own_files::create_private_file(path)?);
         out.write_all(MAGIC)?;
         for value in [VERSION, FRAMES_PER_PEAK, sample_rate_hz] {
             out.write_all(&value.to_le_bytes())?;

@@ -88,8 +88,8 @@ impl Recorder {
                 path: path.display().to_string(),
                 reason,
             };
-            let file =
-                File::create(&wav_path).map_err(|e| create_error(&wav_path, e.to_string()))?;
+            let file = crate::own_files::create_private_file(&wav_path)
+                .map_err(|e| create_error(&wav_path, e.to_string()))?;
             let sync = file
                 .try_clone()
                 .map_err(|e| create_error(&wav_path, e.to_string()))?;

@@ -144,7 +144,8 @@ impl TakeRecord {
             path: path.display().to_string(),
             reason,
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| read_error(e.to_string()))?;
+        let text = crate::own_files::read_regular_text(&path, crate::own_files::SMALL_FILE_LIMIT)
+            .map_err(|e| read_error(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| read_error(e.to_string()))
     }
 }

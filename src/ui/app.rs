@@ -521,7 +521,14 @@ impl BandroomApp {
         let allowed = match self.lib.has_pin() {
             // Without a PIN set, any teacher may leave; Settings says so.
             Ok(false) => true,
-            Ok(true) => self.lib.check_pin(&pin).unwrap_or(false),
+            Ok(true) => match self.lib.check_pin(&pin) {
+                Ok(right) => right,
+                // Too many wrong guesses: the wait is the message.
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    return;
+                }
+            },
             Err(e) => {
                 self.error = Some(e.to_string());
                 false

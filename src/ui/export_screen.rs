@@ -8,7 +8,6 @@
 use super::app::BandroomApp;
 use crate::export::audio::AudioFormat;
 use crate::export::bundle::{BundleKind, ExportRequest, ExportSummary, export};
-use crate::export::zip_bundle::pack;
 use crate::jobs::Background;
 use crate::library::Library;
 use eframe::egui;
@@ -84,16 +83,6 @@ impl ExportState {
 
 fn start(app: &mut BandroomApp, class: i64) {
     let out = PathBuf::from(app.export.out.trim());
-    let zipped = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    if zipped && out.exists() {
-        app.export.outcome = Some(Err(format!(
-            "{} already exists: choose a new name",
-            out.display()
-        )));
-        return;
-    }
     let request = ExportRequest {
         kind: app.export.kind,
         classes: vec![class],
@@ -115,23 +104,12 @@ fn start(app: &mut BandroomApp, class: i64) {
         "the export",
         move || {
             let mut lib = Library::open(&root).map_err(|e| e.to_string())?;
-            let zip = zipped.then(|| request.out.clone());
-            let mut request = request;
-            if let Some(zip) = &zip {
-                request.out = zip.with_extension("folder");
-                request.force = true;
-            }
             let summary = export(&mut lib, &request, &mut |done, total| {
                 shared.done.store(done, Ordering::Relaxed);
                 shared.total.store(total, Ordering::Relaxed);
                 !shared.cancel.load(Ordering::Relaxed)
             })
             .map_err(|e| e.to_string())?;
-            if let Some(zip) = zip {
-                let packed = pack(&request.out, &zip);
-                let _ = std::fs::remove_dir_all(&request.out);
-                packed.map_err(|e| e.to_string())?;
-            }
             Ok(summary)
         },
         Box::new(|| {}),

@@ -176,6 +176,7 @@ pub fn start(
                 count_in_bars: 1,
                 tempo,
             };
+            arr.check_length(tempo)?;
             let score = Score::new(&arr, options);
             let record = ArrangementRecord {
                 name: arr.name.clone(),

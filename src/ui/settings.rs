@@ -9,6 +9,7 @@ use eframe::egui;
 
 #[derive(Default)]
 pub struct SettingsState {
+    current_pin: String,
     pin: String,
     again: String,
     said: Option<String>,
@@ -40,6 +41,15 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     });
     ui.label("It keeps pupils out of teacher screens; it does not protect the files from the PC's administrator.");
     egui::Grid::new("pin").show(ui, |ui| {
+        if has {
+            ui.label("Current PIN");
+            let c =
+                ui.add(egui::TextEdit::singleline(&mut app.settings.current_pin).password(true));
+            c.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Current teacher PIN")
+            });
+            ui.end_row();
+        }
         ui.label("New PIN");
         let a = ui.add(egui::TextEdit::singleline(&mut app.settings.pin).password(true));
         a.widget_info(|| {
@@ -54,14 +64,15 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.end_row();
     });
     if ui.button("Set PIN").clicked() {
-        let (pin, again) = (
+        let (current, pin, again) = (
+            std::mem::take(&mut app.settings.current_pin),
             std::mem::take(&mut app.settings.pin),
             std::mem::take(&mut app.settings.again),
         );
         app.settings.said = Some(if pin != again {
             "The two PINs differ; type it twice the same.".into()
         } else {
-            match app.lib.set_pin(&pin) {
+            match app.lib.set_pin(has.then_some(current.as_str()), &pin) {
                 Ok(()) => "PIN set.".into(),
                 Err(e) => e.to_string(),
             }
@@ -122,7 +133,8 @@ fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             state.backup = Some(crate::jobs::Background::start(
                 "the backup",
                 move || {
-                    let lib = crate::library::Library::open(&root).map_err(|e| e.to_string())?;
+                    let mut lib =
+                        crate::library::Library::open(&root).map_err(|e| e.to_string())?;
                     let report = lib.backup(&to).map_err(|e| e.to_string())?;
                     Ok(format!(
                         "Backed up {} takes ({} files, {:.1} MB) into {}",

@@ -1,0 +1,257 @@
+//! Touch only what is ours: the names bandroom gives its temporary files and folders,
+//! the test that a path is one of them, files and folders private to the user, plain
+//! file names for paths read from files, and regular files only where bandroom reads
+//! what a user names.
+//!
+//! A leaf helper: every layer may use it; it knows nothing of takes, bundles or audio.
+//! Must never delete anything itself: callers remove only what [`is_scratch_of`] says
+//! they made.
+
+use std::fs::File;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// The marker every temporary name carries, so none can be mistaken for a user's file.
+const SCRATCH_MARK: &str = ".bandroom-";
+
+/// A temporary name beside `dest` for the work of `role` ("partial", "replaced"):
+/// `.NAME.bandroom-ROLE-PID`, hidden, unique to this process and unmistakably bandroom's.
+pub fn scratch_path(dest: &Path, role: &str) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bandroom".to_string());
+    // Keep the temporary name within the file system's 255-byte limit.
+    let suffix = format!("{SCRATCH_MARK}{role}-{}", std::process::id());
+    let room = 255usize.saturating_sub(suffix.len() + 1);
+    let name = truncate_to_bytes(&name, room);
+    dest.with_file_name(format!(".{name}{suffix}"))
+}
+
+/// True when `path` is a temporary name [`scratch_path`] gives for `dest` (any role,
+/// any process), and so a leftover bandroom may remove.
+pub fn is_scratch_of(path: &Path, dest: &Path) -> bool {
+    let (Some(name), Some(dest_name)) = (
+        path.file_name().and_then(|n| n.to_str()),
+        dest.file_name().map(|n| n.to_string_lossy()),
+    ) else {
+        return false;
+    };
+    path.parent() == dest.parent()
+        && name.starts_with('.')
+        && name[1..].starts_with(truncate_to_bytes(&dest_name, 200))
+        && name.contains(SCRATCH_MARK)
+}
+
+/// The longest prefix of `text` of at most `bytes` bytes that ends on a character.
+pub fn truncate_to_bytes(text: &str, bytes: usize) -> &str {
+    if text.len() <= bytes {
+        return text;
+    }
+    let mut end = bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// True when `name` (read from a file bandroom did not necessarily write) is one plain
+/// file name: no folder separators of any platform, no `.` or `..`, no drive or root,
+/// no NUL. Such a name joined to a folder stays inside it.
+pub fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0', ':'])
+        && matches!(
+            Path::new(name).components().collect::<Vec<_>>().as_slice(),
+            [Component::Normal(_)]
+        )
+}
+
+/// True when `relative` (a `/`-separated path read from a manifest or zip) names a place
+/// inside the folder it is joined to: only plain names, no `..`, no root, no `\`.
+pub fn is_inside_relative(relative: &str) -> bool {
+    !relative.is_empty() && relative.split('/').all(is_plain_file_name)
+}
+
+/// Creates `dir` and its missing parents; the folders bandroom creates are private to
+/// the user (0700 on Unix) because they hold children's names and recordings.
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Creates (or truncates) `path` as a file only its owner may read (0600 on Unix).
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    // A file that existed before keeps its old mode through `open`: tighten it.
+    make_private(path)?;
+    Ok(file)
+}
+
+/// Makes one file or folder private to its owner (0600 / 0700 on Unix; nothing to do on
+/// platforms whose user folders are private by their access lists).
+pub fn make_private(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(path)?;
+        if meta.file_type().is_symlink() {
+            return Ok(());
+        }
+        let mode = if meta.is_dir() { 0o700 } else { 0o600 };
+        if meta.permissions().mode() & 0o777 != mode {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+    }
+    Ok(())
+}
+
+/// Makes a whole tree bandroom wrote (a bundle, a backup) private, never following a
+/// link out of it.
+pub fn make_tree_private(root: &Path) -> io::Result<()> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        make_private(&path)?;
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens a file a user named for reading, refusing anything that is not a regular file
+/// (a FIFO or a device would block the read forever or never end).
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a folder, pipe or device cannot be read as one)",
+        ));
+    }
+    File::open(path)
+}
+
+/// Reads a whole file a user named, refusing non-regular files and anything larger than
+/// `limit_bytes` before reading it.
+pub fn read_regular_limited(path: &Path, limit_bytes: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let size = file.metadata()?.len();
+    if size > limit_bytes {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is larger than bandroom reads ({} MB at most)",
+                display_size(size),
+                limit_bytes / 1_000_000
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit_bytes + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit_bytes {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the file grew while it was read",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// As [`read_regular_limited`], as UTF-8 text.
+pub fn read_regular_text(path: &Path, limit_bytes: u64) -> io::Result<String> {
+    String::from_utf8(read_regular_limited(path, limit_bytes)?).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not UTF-8 text (save it as UTF-8 and try again)",
+        )
+    })
+}
+
+/// The most bandroom reads of a small file a person or another program made (an
+/// arrangement, a MIDI file, a take.json, settings, a framework).
+pub const SMALL_FILE_LIMIT: u64 = 32 << 20;
+
+fn display_size(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_names_are_hidden_marked_and_recognised() {
+        let dest = Path::new("/tmp/x/year8.zip");
+        let scratch = scratch_path(dest, "partial");
+        let name = scratch.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            name,
+            format!(".year8.zip.bandroom-partial-{}", std::process::id())
+        );
+        assert!(is_scratch_of(&scratch, dest));
+        for foreign in ["year8.partial", "year8.folder", ".year8.zip", "year8.zip"] {
+            assert!(!is_scratch_of(&Path::new("/tmp/x").join(foreign), dest));
+        }
+        assert!(!is_scratch_of(
+            Path::new("/tmp/y/.year8.zip.bandroom-partial-1"),
+            dest
+        ));
+    }
+
+    #[test]
+    fn long_names_keep_scratch_names_within_255_bytes() {
+        let long = "é".repeat(120);
+        let scratch = scratch_path(&Path::new("/tmp").join(&long), "replaced");
+        assert!(scratch.file_name().unwrap().len() <= 255);
+    }
+
+    #[test]
+    fn only_plain_names_pass() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x.wav",
+            "/etc/passwd",
+            "a/b.wav",
+            "a\\b.wav",
+            "c:x.wav",
+            "x\0.wav",
+        ] {
+            assert!(!is_plain_file_name(bad), "{bad:?}");
+        }
+        assert!(is_plain_file_name("input-1.wav"));
+        assert!(is_inside_relative("audio/p01/take.wav"));
+        for bad in ["../etc/passwd", "/abs", "a/../b", "a\\..\\b", "a//b", ""] {
+            assert!(!is_inside_relative(bad), "{bad:?}");
+        }
+    }
+}
