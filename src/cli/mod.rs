@@ -129,7 +129,7 @@ pub enum Action {
     /// Criteria frameworks: list, import
     #[command(subcommand)]
     Frameworks(judgements::FrameworksAction),
-    /// Erase a pupil's personal data, judgements and the takes only they played in
+    /// Erase a pupil: their data, judgements, own tracks, and their name from every text
     Erase(maintenance::EraseArgs),
     /// Copy the whole library (database, settings, arrangements, every take) to a new
     /// folder, safely while in use, and check the copy
