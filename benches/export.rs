@@ -100,5 +100,58 @@ fn export_class(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, export_class);
+/// `verify` on a zip of 100,000 small entries listed in its manifest, and a moderator's
+/// sheet of 100,000 judgements compared with ours: both linear (they were quadratic).
+fn verify_and_compare_at_scale(c: &mut Criterion) {
+    use bandroom::export::moderation::{Judgement, compare};
+    use std::io::Write;
+    let entries = if std::env::args().any(|a| a == "--bench") {
+        100_000
+    } else {
+        2_000
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("many.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let hash = bandroom::library::sha256_reader(&mut &b"x"[..]).unwrap().0;
+    let files: Vec<serde_json::Value> = (0..entries)
+        .map(|i| serde_json::json!({"path": format!("audio/{i}.txt"), "size": 1, "sha256": hash}))
+        .collect();
+    zip.start_file("manifest.json", options).unwrap();
+    let manifest = serde_json::json!({
+        "format": "bandroom-bundle/1", "app_version": "0", "library_id": "x",
+        "created_at": "2026-01-01T00:00:00Z", "parameters": {}, "files": files,
+    });
+    zip.write_all(manifest.to_string().as_bytes()).unwrap();
+    for i in 0..entries {
+        zip.start_file(format!("audio/{i}.txt"), options).unwrap();
+        zip.write_all(b"x").unwrap();
+    }
+    zip.finish().unwrap();
+    let mut group = c.benchmark_group("bundles and sheets at scale");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(entries as u64));
+    group.bench_function(format!("verify a zip of {entries} entries"), |b| {
+        b.iter(|| {
+            let result = bandroom::export::zip_bundle::verify_zip(&zip_path).unwrap();
+            assert!(result.is_intact());
+        })
+    });
+    let sheet: Vec<Judgement> = (0..entries)
+        .map(|i| Judgement {
+            pupil: format!("P-{i:06}"),
+            criterion: "pulse".into(),
+            take: (i % 500).to_string(),
+            level: (i % 5) as i64 + 1,
+        })
+        .collect();
+    group.bench_function(format!("compare two sheets of {entries} judgements"), |b| {
+        b.iter(|| compare(&sheet, &sheet))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, export_class, verify_and_compare_at_scale);
 criterion_main!(benches);

@@ -269,6 +269,16 @@ fn screen_queries(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // Every command opens the library with a quick check of every page, so a damaged
+    // database is named before anything reads it as empty.
+    group.sample_size(10);
+    group.bench_function("open with its quick check (every command)", |b| {
+        b.iter(|| Library::open(&root).unwrap())
+    });
+    group.bench_function(
+        "reopen without the check (the app's background jobs)",
+        |b| b.iter(|| Library::reopen(&root).unwrap()),
+    );
     group.finish();
 }
 

@@ -108,7 +108,10 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 }
 
 /// Makes one file or folder private to its owner (0600 / 0700 on Unix; nothing to do on
-/// platforms whose user folders are private by their access lists).
+/// platforms whose user folders are private by their access lists). Fails only when
+/// `path` cannot be found: a disk that keeps no Unix modes (a FAT or exFAT USB stick)
+/// refuses the change, and its files are as private as that disk allows, so that is
+/// not an error.
 pub fn make_private(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
@@ -119,7 +122,7 @@ pub fn make_private(path: &Path) -> io::Result<()> {
         }
         let mode = if meta.is_dir() { 0o700 } else { 0o600 };
         if meta.permissions().mode() & 0o777 != mode {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
         }
     }
     #[cfg(not(unix))]

@@ -572,9 +572,9 @@ fn p2_free_text_is_scrubbed_in_any_case_for_every_pupil_of_the_library() {
         .replace_all(&bundle_text(&dir.path().join("b")), " ")
         .to_lowercase();
     let words = regex::Regex::new(r"\b(li|wei|brook|sam|jan|nowak)\b").unwrap();
-    let leaks: Vec<&str> = words
+    let leaks: Vec<(usize, &str)> = words
         .find_iter(&text)
-        .map(|m| &text[m.start().saturating_sub(60)..(m.end() + 60).min(text.len())])
+        .map(|m| (m.start(), m.as_str()))
         .collect();
     assert!(leaks.is_empty(), "names leaked: {leaks:?}");
     assert_contains(&text, "kept it");
@@ -1325,7 +1325,7 @@ fn r7_long_names_in_a_four_byte_script_still_export() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     let mut lib = Library::open(&root).unwrap();
-    let long = "𝄞".repeat(70);
+    let long = "𠀀".repeat(70);
     let (class, p) = class_of(&mut lib, "8B", &[long.as_str()]);
     let take = take_played_by(&mut lib, class, &[&[p[0]]]);
     judge(&mut lib, p[0], take, "pulse", "3", "");
@@ -1541,7 +1541,11 @@ mod random_names {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            cases: 6,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn names_never_survive_a_pseudonymised_bundle_or_erasure(

@@ -89,7 +89,7 @@ impl AnalysisJob {
 }
 
 fn run(root: &std::path::Path, take: i64) -> Vec<String> {
-    let mut lib = match Library::open(root) {
+    let mut lib = match Library::reopen(root) {
         Ok(lib) => lib,
         Err(e) => return vec![format!("take {take} was not analysed: {e}")],
     };

@@ -98,6 +98,13 @@ impl Library {
         Ok(library)
     }
 
+    /// Opens a further connection to a library this process has already opened with
+    /// [`Library::open`] (and so checked): the app's background jobs, which open one per
+    /// job and must not re-read the whole database each time.
+    pub fn reopen(root: &Path) -> Result<Library> {
+        Library::open_unchecked(root, BUSY_TIMEOUT)
+    }
+
     /// Opens the library without checking the database first, for `check` and `backup`,
     /// which must still work (and report per table) when a page is damaged.
     pub fn open_for_repair(root: &Path) -> Result<Library> {

@@ -103,7 +103,7 @@ fn start(app: &mut BandroomApp, class: i64) {
     let work = Background::start(
         "the export",
         move || {
-            let mut lib = Library::open(&root).map_err(|e| e.to_string())?;
+            let mut lib = Library::reopen(&root).map_err(|e| e.to_string())?;
             let summary = export(&mut lib, &request, &mut |done, total| {
                 shared.done.store(done, Ordering::Relaxed);
                 shared.total.store(total, Ordering::Relaxed);

@@ -98,7 +98,7 @@ fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, fold
         app.lesson.check = Some(crate::jobs::Background::start(
             "checking the library",
             move || {
-                let lib = crate::library::Library::open(&root).map_err(|e| e.to_string())?;
+                let lib = crate::library::Library::reopen(&root).map_err(|e| e.to_string())?;
                 let report = lib.check().map_err(|e| e.to_string())?;
                 Ok(report.findings.iter().map(ToString::to_string).collect())
             },

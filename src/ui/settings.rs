@@ -134,7 +134,7 @@ fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 "the backup",
                 move || {
                     let mut lib =
-                        crate::library::Library::open(&root).map_err(|e| e.to_string())?;
+                        crate::library::Library::reopen(&root).map_err(|e| e.to_string())?;
                     let report = lib.backup(&to).map_err(|e| e.to_string())?;
                     Ok(format!(
                         "Backed up {} takes ({} files, {:.1} MB) into {}",
