@@ -895,3 +895,39 @@ fn the_class_view_shows_this_bars_chord_and_the_next() {
     h.run_steps(2);
     stop_take(&mut h);
 }
+
+#[test]
+fn settings_changes_the_pin_only_with_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    bandroom::library::Library::open(&root)
+        .unwrap()
+        .set_pin(None, "2468")
+        .unwrap();
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().screen = Screen::Settings;
+    h.run();
+    let set = |h: &mut Harness<'static, BandroomApp>, current: &str, new: &str| {
+        for (field, text) in [
+            ("Current teacher PIN", current),
+            ("New teacher PIN", new),
+            ("New teacher PIN again", new),
+        ] {
+            h.get_by_label(field).click();
+            h.run();
+            h.get_by_label(field).type_text(text);
+            h.run();
+        }
+        h.get_by_label("Set PIN").click();
+        h.run();
+    };
+    // Without the current PIN (a pupil at an unlocked screen) nothing changes.
+    set(&mut h, "", "1357");
+    h.get_by_label_contains("that is not the current teacher PIN");
+    set(&mut h, "2468", "1357");
+    h.get_by_label("PIN set.");
+    drop(h);
+    let mut lib = bandroom::library::Library::open(&root).unwrap();
+    assert!(lib.check_pin("1357").unwrap());
+}

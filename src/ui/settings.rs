@@ -40,6 +40,9 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         "No PIN yet: anyone can leave pupil mode. Set one before pupils use this PC."
     });
     ui.label("It keeps pupils out of teacher screens; it does not protect the files from the PC's administrator.");
+    if has {
+        ui.label("To change it, type the current PIN first. Forgotten? Run `bandroom pin set --reset` at this PC (the audit log records it).");
+    }
     egui::Grid::new("pin").show(ui, |ui| {
         if has {
             ui.label("Current PIN");
