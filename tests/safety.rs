@@ -1381,6 +1381,40 @@ fn r8_a_damaged_database_is_named_on_every_command_and_check_reports_per_table()
     let text = out_text(&checked);
     assert_contains(&text, "table take cannot be read");
     assert_contains(&text, "finding(s)");
+    // A damaged first page gets the same advice.
+    let db = root.join("bandroom.sqlite");
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[..100].fill(0x5A);
+    std::fs::write(&db, bytes).unwrap();
+    let listed = in_library(&root, &["takes", "list"]);
+    assert_fails_with(&listed, "the library database is damaged");
+    assert_contains(&out_text(&listed), "bk");
+}
+
+#[test]
+fn r9_after_a_full_disk_the_summary_says_how_much_was_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("usb");
+    let _mounted = SmallDisk::mount(&disk, "1m");
+    // Two float tracks fill 1 MB in under 3 s of a 20 s take.
+    let output = bandroom(
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "20",
+            "--inputs",
+            "1,2",
+            "--seconds",
+            "20",
+            "--out",
+            "usb/take",
+        ],
+        dir.path(),
+    );
+    let text = out_text(&output);
+    assert_contains(&text, "kept of 0:20.0 played");
 }
 
 #[test]

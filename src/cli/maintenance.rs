@@ -254,7 +254,10 @@ pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
         );
     }
     if report.earlier_backups.is_empty() {
-        say!("bandroom knows of no backups of this library");
+        say!(
+            "bandroom made no backups of this library; copies made any other way (the \
+             school's own backups) still hold the pupil"
+        );
     } else {
         say!(
             "backups made before this erasure still hold the pupil; erase them too or \

@@ -212,12 +212,21 @@ fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let failed = |e: rusqlite::Error| match unwritable_reason(path) {
-        Some(reason) => LibraryError::Unwritable { reason },
-        None => LibraryError::Open {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        },
+    let failed = |e: rusqlite::Error| {
+        if matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+        ) {
+            // A damaged first page: the same advice as any other damaged page.
+            return LibraryError::from(e);
+        }
+        match unwritable_reason(path) {
+            Some(reason) => LibraryError::Unwritable { reason },
+            None => LibraryError::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            },
+        }
     };
     let conn = Connection::open_with_flags(path, flags).map_err(failed)?;
     conn.busy_timeout(busy_timeout)?;
