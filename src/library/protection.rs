@@ -143,6 +143,13 @@ fn rewrite_texts(tx: &rusqlite::Transaction<'_>, scrubber: &NameScrubber) -> Res
     Ok(changed)
 }
 
+/// Checkpoints the write-ahead log into the database and truncates it; false when a
+/// reader kept it from finishing.
+fn truncate_log(conn: &rusqlite::Connection) -> Result<bool> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    Ok(busy == 0)
+}
+
 impl Library {
     pub fn erase_pupil(&mut self, pupil: i64) -> Result<ErasureReport> {
         let root = self.root.clone();
@@ -263,31 +270,20 @@ impl Library {
     }
 
     /// Copies every page out of the write-ahead log into the database and truncates the
-    /// log, so the old pages that held an erased name are gone. Retries for a while when
-    /// another reader holds the log; fails plainly when it cannot finish.
+    /// log, so the old pages that held an erased name are gone. Each try waits (SQLite's
+    /// busy handler, up to the connection's busy timeout) for readers to finish; after
+    /// three it fails plainly.
     pub fn finish_erasure_checkpoint(&mut self) -> Result<()> {
-        for attempt in 0..20 {
-            let (busy, _, _): (i64, i64, i64) =
-                self.conn
-                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
-            if busy == 0 {
+        for _ in 0..3 {
+            if truncate_log(&self.conn)? {
                 self.conn
                     .execute("DELETE FROM setting WHERE key = ?1", [PENDING_KEY])?;
                 // Deleting the marker wrote to the log again: empty it once more.
-                let (busy, _, _): (i64, i64, i64) =
-                    self.conn
-                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                        })?;
-                if busy == 0 {
+                if truncate_log(&self.conn)? {
                     return Ok(());
                 }
             }
-            if attempt < 19 {
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            std::thread::sleep(Duration::from_millis(100));
         }
         Err(LibraryError::ErasureUnfinished)
     }
