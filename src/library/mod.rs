@@ -11,6 +11,7 @@
 mod analyses;
 mod audit;
 mod classes;
+pub mod clock;
 mod demo;
 mod error;
 mod frameworks;
@@ -279,7 +280,7 @@ pub fn current_actor() -> String {
         .unwrap_or_else(|_| "teacher".to_string())
 }
 
-/// Now, as the library stores times: RFC 3339 in UTC to the second.
+/// Now, as the library stores times: RFC 3339 in UTC to the second (see [`clock`]).
 pub fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    clock::now()
 }

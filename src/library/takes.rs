@@ -286,8 +286,8 @@ impl Library {
     /// The lesson a take made now belongs to: today's lesson of `class` (or today's
     /// quick takes without a class), started if there is none yet.
     pub fn lesson_for_today(&mut self, class: Option<i64>) -> Result<i64> {
+        let today = super::clock::today();
         let tx = self.write()?;
-        let today: String = tx.query_row("SELECT date('now')", [], |r| r.get(0))?;
         let found: Option<i64> = tx
             .query_row(
                 "SELECT id FROM lesson WHERE class_id IS ?1 AND date(started_at) = ?2
