@@ -276,8 +276,13 @@ fn every_listed_arrangement_renders_by_its_name() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert!(names.contains(&"clapping-music"), "{text}");
-    assert!(names.len() >= 2, "{text}");
+    // Exactly the built-ins, in their order (no user folder here).
+    let built_in: Vec<&str> = bandroom::music::BUILT_INS.iter().map(|b| b.name).collect();
+    assert_eq!(
+        names,
+        ["clapping-music", "pulse-layers", "drunken-sailor", "bandroom-blues"]
+    );
+    assert_eq!(names, built_in, "{text}");
     for name in names {
         render(
             dir.path(),

@@ -83,13 +83,39 @@ proptest! {
 
 #[test]
 fn the_unmutated_files_load() {
-    assert!(parse_midi(MIDI, "ds.mid", "ds").is_ok());
-    assert!(parse_arrangement(ARRANGEMENT, "pl.toml", "pl").is_ok());
-    assert!(
-        parse_roster(ROSTER.as_bytes(), "r.csv")
-            .unwrap()
-            .1
-            .is_empty()
+    // What each file holds, not only that it parses.
+    let sailor = parse_midi(MIDI, "ds.mid", "ds").unwrap();
+    assert_eq!(sailor.meter.to_string(), "4/4");
+    assert!(!sailor.parts.is_empty());
+    assert!(sailor.sections.iter().any(|s| s.notes.iter().any(|n| !n.is_empty())));
+    let layers = parse_arrangement(ARRANGEMENT, "pl.toml", "pl").unwrap();
+    let parts: Vec<&str> = layers.parts.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(parts, ["pulse", "ostinato", "off-beats", "bass", "riff"]);
+    let sections: Vec<&str> = layers.sections.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        sections,
+        ["pulse", "ostinato enters", "bass enters", "everyone", "tag (faster)"]
     );
-    assert!(parse_framework(FRAMEWORK, "r4.toml").is_ok());
+    let (rows, problems) = parse_roster(ROSTER.as_bytes(), "r.csv").unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let read: Vec<(&str, Option<&str>, Vec<&str>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                r.number.as_deref(),
+                r.groups.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("Amira Okafor", Some("1001"), vec!["PP"]),
+            ("Jan Nowak", Some("1002"), vec!["SEN"]),
+        ]
+    );
+    let radar = parse_framework(FRAMEWORK, "r4.toml").unwrap();
+    let keys: Vec<&str> = radar.strands.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["pulse", "accuracy", "ensemble", "expression"]);
 }
