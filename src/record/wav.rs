@@ -138,10 +138,25 @@ mod tests {
             wav.write(&[0.5, -0.5, 2.0, -2.0]).unwrap();
             assert!(!dest.exists());
             wav.finish().unwrap();
-            let reader = hound::WavReader::open(&dest).unwrap();
+            let mut reader = hound::WavReader::open(&dest).unwrap();
             assert_eq!(reader.spec().channels, 2);
             assert_eq!(reader.spec().sample_rate, 44_100);
             assert_eq!(reader.len(), 4);
+            // The values read back exactly; PCM clips ±2.0 at full scale.
+            match format {
+                WavFormat::Float32 => {
+                    let read: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+                    assert_eq!(read, [0.5, -0.5, 2.0, -2.0]);
+                }
+                WavFormat::Pcm24 => {
+                    let read: Vec<i32> = reader.samples::<i32>().map(Result::unwrap).collect();
+                    assert_eq!(read, [4_194_304, -4_194_304, 8_388_607, -8_388_607]);
+                }
+                WavFormat::Pcm16 => {
+                    let read: Vec<i32> = reader.samples::<i32>().map(Result::unwrap).collect();
+                    assert_eq!(read, [16_384, -16_384, 32_767, -32_767]);
+                }
+            }
         }
         assert_eq!(WavFormat::parse("pcm24").unwrap(), WavFormat::Pcm24);
         assert!(WavFormat::parse("mp3").is_err());
