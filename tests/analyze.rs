@@ -284,7 +284,11 @@ fn attributing_a_library_track_analyses_it_and_takes_show_compares_the_pair() {
                 .count()
         })
         .sum();
-    assert_eq!(pair["shared_notes"].as_u64().unwrap(), shared as u64, "{pair}");
+    assert_eq!(
+        pair["shared_notes"].as_u64().unwrap(),
+        shared as u64,
+        "{pair}"
+    );
     assert!(pair["mean_ms"].as_f64().unwrap().abs() <= 1.0, "{pair}");
 }
 

@@ -280,7 +280,12 @@ fn every_listed_arrangement_renders_by_its_name() {
     let built_in: Vec<&str> = bandroom::music::BUILT_INS.iter().map(|b| b.name).collect();
     assert_eq!(
         names,
-        ["clapping-music", "pulse-layers", "drunken-sailor", "bandroom-blues"]
+        [
+            "clapping-music",
+            "pulse-layers",
+            "drunken-sailor",
+            "bandroom-blues"
+        ]
     );
     assert_eq!(names, built_in, "{text}");
     for name in names {

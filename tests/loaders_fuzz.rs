@@ -87,14 +87,25 @@ fn the_unmutated_files_load() {
     let sailor = parse_midi(MIDI, "ds.mid", "ds").unwrap();
     assert_eq!(sailor.meter.to_string(), "4/4");
     assert!(!sailor.parts.is_empty());
-    assert!(sailor.sections.iter().any(|s| s.notes.iter().any(|n| !n.is_empty())));
+    assert!(
+        sailor
+            .sections
+            .iter()
+            .any(|s| s.notes.iter().any(|n| !n.is_empty()))
+    );
     let layers = parse_arrangement(ARRANGEMENT, "pl.toml", "pl").unwrap();
     let parts: Vec<&str> = layers.parts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(parts, ["pulse", "ostinato", "off-beats", "bass", "riff"]);
     let sections: Vec<&str> = layers.sections.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         sections,
-        ["pulse", "ostinato enters", "bass enters", "everyone", "tag (faster)"]
+        [
+            "pulse",
+            "ostinato enters",
+            "bass enters",
+            "everyone",
+            "tag (faster)"
+        ]
     );
     let (rows, problems) = parse_roster(ROSTER.as_bytes(), "r.csv").unwrap();
     assert!(problems.is_empty(), "{problems:?}");

@@ -211,14 +211,20 @@ impl Score {
     }
 }
 
-fn evaluate(conditions: &[Condition]) -> Score {
+/// Tracks a condition is judged on: 4 sounds at 5 tempi.
+const TRACKS_PER_CONDITION: u64 = 20;
+const SEED_STEP: u64 = 7919;
+
+/// Scores `conditions`, the first being condition number `first` of its set: each
+/// condition's tracks get the same seeds whether it is scored alone or with its set.
+fn evaluate_from(conditions: &[Condition], first: u64) -> Score {
     let mut score = Score::default();
-    let mut seed = 1;
+    let mut seed = 1 + first * TRACKS_PER_CONDITION * SEED_STEP;
     for condition in conditions {
         let mut per = Score::default();
         for kind in [Kind::Clap, Kind::Woodblock, Kind::Pluck, Kind::Keys] {
             for bpm in [60.0, 90.0, 120.0, 160.0, 200.0] {
-                seed += 7919;
+                seed += SEED_STEP;
                 let (truth, audio) = track(kind, bpm, condition, seed);
                 let found = detect(&audio, RATE, OnsetSettings::default());
                 if std::env::var("ONSET_DEBUG").is_ok() {
@@ -246,48 +252,162 @@ fn evaluate(conditions: &[Condition]) -> Score {
     score
 }
 
+/// The clean-to-moderate set the README's targets are for.
+const MODERATE: [Condition; 4] = [
+    Condition {
+        name: "clean",
+        snr_db: None,
+        reverb: None,
+        spill_db: None,
+    },
+    Condition {
+        name: "30 dB SNR",
+        snr_db: Some(30.0),
+        reverb: None,
+        spill_db: None,
+    },
+    Condition {
+        name: "20 dB SNR + room reverb",
+        snr_db: Some(20.0),
+        reverb: Some((0.4, 0.15)),
+        spill_db: None,
+    },
+    Condition {
+        name: "20 dB SNR + spill at -18 dB",
+        snr_db: Some(20.0),
+        reverb: None,
+        spill_db: Some(-18.0),
+    },
+];
+
+/// What one condition must reach: a little below what it measures (README's table), so
+/// a regression of the detector on that material fails.
+struct Bounds {
+    precision: f64,
+    recall: f64,
+    f: f64,
+    median_ms: f64,
+    p95_ms: f64,
+}
+
+fn meets(conditions: &[Condition], first: u64, bounds: Bounds) {
+    let (p, r, f, median, p95) = evaluate_from(conditions, first).report();
+    let name = conditions[0].name;
+    println!("{name}: P {p:.3} R {r:.3} F {f:.3} median {median:.2} ms p95 {p95:.2} ms");
+    assert!(p >= bounds.precision, "{name}: precision {p:.3}");
+    assert!(r >= bounds.recall, "{name}: recall {r:.3}");
+    assert!(f >= bounds.f, "{name}: F {f:.3}");
+    assert!(
+        median <= bounds.median_ms,
+        "{name}: median error {median:.2} ms"
+    );
+    assert!(p95 <= bounds.p95_ms, "{name}: p95 error {p95:.2} ms");
+}
+
+// One test per condition, so they run side by side on the cores there are.
+
 #[test]
-fn onsets_meet_the_targets_on_clean_to_moderate_material_and_are_reported_on_hard() {
-    let moderate = [
-        Condition {
-            name: "clean",
-            snr_db: None,
-            reverb: None,
-            spill_db: None,
+fn onsets_on_clean_material() {
+    // Measured: P 1.000 R 0.984 F 0.992, median 0.35 ms, p95 4.27 ms.
+    meets(
+        &MODERATE[0..1],
+        0,
+        Bounds {
+            precision: 0.995,
+            recall: 0.975,
+            f: 0.985,
+            median_ms: 0.6,
+            p95_ms: 4.8,
         },
-        Condition {
-            name: "30 dB SNR",
-            snr_db: Some(30.0),
-            reverb: None,
-            spill_db: None,
+    );
+}
+
+#[test]
+fn onsets_at_30_db_snr() {
+    // Measured: P 0.998 R 0.989 F 0.994, median 0.33 ms, p95 4.67 ms.
+    meets(
+        &MODERATE[1..2],
+        1,
+        Bounds {
+            precision: 0.99,
+            recall: 0.98,
+            f: 0.985,
+            median_ms: 0.6,
+            p95_ms: 5.2,
         },
-        Condition {
-            name: "20 dB SNR + room reverb",
-            snr_db: Some(20.0),
-            reverb: Some((0.4, 0.15)),
-            spill_db: None,
+    );
+}
+
+#[test]
+fn onsets_at_20_db_snr_in_a_room() {
+    // Measured: P 0.994 R 0.975 F 0.984, median 0.31 ms, p95 4.83 ms.
+    meets(
+        &MODERATE[2..3],
+        2,
+        Bounds {
+            precision: 0.985,
+            recall: 0.965,
+            f: 0.975,
+            median_ms: 0.6,
+            p95_ms: 5.3,
         },
-        Condition {
-            name: "20 dB SNR + spill at -18 dB",
-            snr_db: Some(20.0),
-            reverb: None,
-            spill_db: Some(-18.0),
+    );
+}
+
+#[test]
+fn onsets_at_20_db_snr_with_spill() {
+    // Measured: P 0.993 R 0.959 F 0.976, median 0.31 ms, p95 4.58 ms.
+    meets(
+        &MODERATE[3..4],
+        3,
+        Bounds {
+            precision: 0.985,
+            recall: 0.95,
+            f: 0.965,
+            median_ms: 0.6,
+            p95_ms: 5.1,
         },
-    ];
-    let (p, r, f, median, p95) = evaluate(&moderate).report();
-    println!("clean-to-moderate: P {p:.3} R {r:.3} F {f:.3} median {median:.2} ms p95 {p95:.2} ms");
+    );
+}
+
+#[test]
+fn onsets_on_the_hard_set_stay_where_they_are_measured() {
+    // Measured: P 0.826 R 0.939 F 0.879, median 0.67 ms, p95 7.33 ms (short of the
+    // targets, as the README says; this keeps it from getting worse unnoticed).
     let hard = [Condition {
         name: "10 dB SNR + long reverb + spill at -10 dB",
         snr_db: Some(10.0),
         reverb: Some((1.0, 0.3)),
         spill_db: Some(-10.0),
     }];
-    let (hp, hr, hf, hmedian, hp95) = evaluate(&hard).report();
-    println!("hard: P {hp:.3} R {hr:.3} F {hf:.3} median {hmedian:.2} ms p95 {hp95:.2} ms");
-    assert!(f >= 0.95, "F {f:.3} on clean-to-moderate material");
-    assert!(median <= 2.0, "median error {median:.2} ms");
-    assert!(p95 <= 5.0, "p95 error {p95:.2} ms");
-    assert!(hf >= 0.6, "hard set F {hf:.3}");
+    meets(
+        &hard,
+        0,
+        Bounds {
+            precision: 0.80,
+            recall: 0.92,
+            f: 0.86,
+            median_ms: 1.0,
+            p95_ms: 8.0,
+        },
+    );
+}
+
+#[test]
+fn onsets_meet_the_targets_on_clean_to_moderate_material_as_a_whole() {
+    // The README's targets, on the four conditions pooled (measured F 0.986, median
+    // 0.31 ms, p95 4.67 ms).
+    meets(
+        &MODERATE,
+        0,
+        Bounds {
+            precision: 0.99,
+            recall: 0.97,
+            f: 0.98,
+            median_ms: 2.0,
+            p95_ms: 5.0,
+        },
+    );
 }
 
 #[test]
