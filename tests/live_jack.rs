@@ -801,19 +801,19 @@ fn the_app_starts_and_stops_a_take_from_the_learnt_pedal() {
         ada
     };
     // The real app in a real window, on the lesson screen: no one touches the mouse.
-    let mut app = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24"])
-        .arg(env!("CARGO_BIN_EXE_bandroom"))
+    let screen = VirtualDisplay::start(1280, 800);
+    let mut app = Command::new(env!("CARGO_BIN_EXE_bandroom"))
         .arg("--library")
         .arg(&library)
         .args(["--open-class", "Demo 7X", "--open-screen", "lesson"])
+        .env("DISPLAY", &screen.display)
         .env("JACK_DEFAULT_SERVER", &server.name)
         .env("JACK_NO_START_SERVER", "1")
         .env_remove("WAYLAND_DISPLAY")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("xvfb-run is installed (make test)");
+        .expect("the bandroom binary runs");
     let deadline = Instant::now() + Duration::from_secs(60);
     let take = loop {
         if let Some(take) = filed_takes(&library).into_iter().next() {

@@ -310,3 +310,47 @@ pub fn register_take_of(
     };
     lib.register_take(lesson, &staged, &take).unwrap().0
 }
+
+/// A virtual X display of its own for a test that opens the real window. Xvfb picks a
+/// free display number itself (`-displayfd`) and says which, so two tests (or two test
+/// processes) starting displays at once never race for one, as `xvfb-run -a` does.
+/// Stopped when dropped.
+pub struct VirtualDisplay {
+    server: std::process::Child,
+    pub display: String,
+}
+
+impl VirtualDisplay {
+    pub fn start(width: u32, height: u32) -> VirtualDisplay {
+        use std::io::Read;
+        let mut server = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+            .arg(format!("{width}x{height}x24"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb is needed for this test: `make test` installs it");
+        let mut stdout = server.stdout.take().expect("Xvfb's output is piped");
+        // Xvfb writes the display number and a newline once it accepts clients.
+        let mut number = String::new();
+        let mut byte = [0u8; 1];
+        while stdout.read(&mut byte).map_or(false, |n| n == 1) && byte[0] != b'\n' {
+            number.push(byte[0] as char);
+        }
+        assert!(
+            !number.trim().is_empty(),
+            "Xvfb did not say which display it started"
+        );
+        VirtualDisplay {
+            server,
+            display: format!(":{}", number.trim()),
+        }
+    }
+}
+
+impl Drop for VirtualDisplay {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
