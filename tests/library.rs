@@ -675,35 +675,54 @@ fn a_process_killed_mid_import_leaves_a_consistent_library() {
     }
     std::fs::write(&roster, csv).unwrap();
     let db = root.join("bandroom.sqlite");
-    let mut killed_before_the_end = 0;
-    for delay_ms in [20u64, 60, 120, 250, 400] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
-            .args(["--library", root.to_str().unwrap(), "pupils", "import"])
-            .arg(&roster)
-            .args(["--class", "Big"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let finished = child.try_wait().unwrap().is_some();
-        let _ = child.kill();
-        let _ = child.wait();
-        killed_before_the_end += usize::from(!finished);
-        let lib = Library::open(&root).unwrap();
+    // The import pauses inside its transaction after its 15,000th pupil (a test hook),
+    // so the kill below certainly lands mid-import.
+    let paused = dir.path().join("paused");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+        .args(["--library", root.to_str().unwrap(), "pupils", "import"])
+        .arg(&roster)
+        .args(["--class", "Big"])
+        .env(
+            "BANDROOM_TEST_PAUSE_IMPORT",
+            format!("15000:{}", paused.display()),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !paused.exists() {
         assert!(
-            lib.check().unwrap().findings.is_empty(),
-            "after {delay_ms} ms"
+            child.try_wait().unwrap().is_none(),
+            "the import ended before its pause"
         );
-        let pupils = count(&db, "SELECT count(*) FROM pupil WHERE number LIKE 'N%'");
         assert!(
-            pupils == 0 || pupils == 30_000,
-            "the import is all or nothing, found {pupils} after a kill at {delay_ms} ms"
+            std::time::Instant::now() < deadline,
+            "the import never paused"
         );
+        std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        killed_before_the_end > 0,
-        "at least one kill landed mid-import"
+    child.kill().unwrap();
+    let _ = child.wait();
+    let lib = Library::open(&root).unwrap();
+    assert!(lib.check().unwrap().findings.is_empty());
+    let pupils = count(&db, "SELECT count(*) FROM pupil WHERE number LIKE 'N%'");
+    assert_eq!(pupils, 0, "a killed import leaves none of its 15,000 rows");
+    drop(lib);
+    // The same import, not killed, brings every pupil in.
+    assert_ok(&in_library(
+        &root,
+        &[
+            "pupils",
+            "import",
+            roster.to_str().unwrap(),
+            "--class",
+            "Big",
+        ],
+    ));
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM pupil WHERE number LIKE 'N%'"),
+        30_000
     );
 }
 

@@ -216,6 +216,28 @@ pub fn parse_roster(bytes: &[u8], origin: &str) -> Result<(Vec<RosterRow>, Vec<R
     Ok((rows, problems))
 }
 
+/// A test's hook into the middle of an import: with `BANDROOM_TEST_PAUSE_IMPORT` set to
+/// `N:FILE`, the import creates FILE after adding its Nth pupil (inside the transaction)
+/// and waits there to be killed, so a test can prove that a kill which certainly lands
+/// mid-transaction leaves nothing half-imported. Unset, it costs one lookup per import.
+fn pause_for_a_test(added: usize) {
+    static PAUSE: std::sync::OnceLock<Option<(usize, std::path::PathBuf)>> =
+        std::sync::OnceLock::new();
+    let pause = PAUSE.get_or_init(|| {
+        let spec = std::env::var("BANDROOM_TEST_PAUSE_IMPORT").ok()?;
+        let (count, file) = spec.split_once(':')?;
+        Some((count.parse().ok()?, std::path::PathBuf::from(file)))
+    });
+    if let Some((at, file)) = pause
+        && *at == added
+    {
+        let _ = std::fs::write(file, b"paused mid-import");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
 impl Library {
     /// Adds a roster's pupils to a class in one transaction. With `strict`, any problem
     /// (in parsing or against the library) means nothing is imported.
@@ -278,6 +300,7 @@ impl Library {
                         params![row.name, row.number, super::now()],
                     )?;
                     outcome.added += 1;
+                    pause_for_a_test(outcome.added);
                     tx.last_insert_rowid()
                 }
             };
