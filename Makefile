@@ -10,8 +10,10 @@ BUILD_PACKAGES := gcc pkg-config libasound2-dev libjack-jackd2-dev
 # The app window loads OpenGL (Mesa) and the X11 keyboard/cursor libraries at run time.
 APP_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6
 # The tests start a real JACK server (dummy driver) and use its command-line tools, and
-# open exported reports in headless Chromium, and start the real app window under Xvfb.
-TEST_PACKAGES := jackd2 chromium xvfb xauth
+# open exported reports in headless Chromium, and start the real app window under Xvfb;
+# exported FLAC, zip bundles and recorded MIDI are checked by other programs' readers
+# (flac, unzip, Python's mido).
+TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido
 
 .PHONY: run test deps test-deps bench
 

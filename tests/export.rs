@@ -348,6 +348,21 @@ fn a_zipped_bundle_verifies_entry_by_entry_and_reports_tampering() {
         &String::from_utf8_lossy(&verified.stdout),
         "all 8 files match the manifest",
     );
+    // Info-ZIP's own test of every entry agrees (`make test` installs unzip).
+    let checked = std::process::Command::new("unzip")
+        .arg("-t")
+        .arg(&zip_path)
+        .output()
+        .expect("unzip is installed (make test)");
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{report}");
+    assert_contains(&report, "No errors detected");
+    let entries: Vec<&str> = report.lines().filter(|l| l.contains("testing:")).collect();
+    assert_eq!(entries.len(), 9, "8 files and the manifest: {report}");
+    assert!(
+        entries.iter().all(|l| l.trim_end().ends_with("OK")),
+        "{report}"
+    );
     // Flip a byte inside a stored WAV entry: the zip still opens, the hash differs.
     let mut bytes = std::fs::read(&zip_path).unwrap();
     let at = bytes.windows(4).position(|w| w == b"data").unwrap() + 200;
@@ -625,6 +640,39 @@ fn flac_recordings_decode_to_the_recorded_samples() {
     assert!(worst < 1e-6, "24-bit FLAC differs by {worst}");
     let size = |p: &Path| std::fs::metadata(p).unwrap().len();
     assert!(size(&encoded) < size(&wav.join(&track)));
+    // The reference decoder checks every frame's CRC and the stream's MD5 (`make test`
+    // installs flac), and decodes it to the same samples.
+    let tested = std::process::Command::new("flac")
+        .args(["-t", "-s"])
+        .arg(&encoded)
+        .output()
+        .expect("flac is installed (make test)");
+    assert!(
+        tested.status.success(),
+        "flac -t: {}",
+        String::from_utf8_lossy(&tested.stderr)
+    );
+    let decoded_by_flac = dir.path().join("by-flac.wav");
+    let decoding = std::process::Command::new("flac")
+        .args(["-d", "-s", "-o"])
+        .arg(&decoded_by_flac)
+        .arg(&encoded)
+        .status()
+        .unwrap();
+    assert!(decoding.success());
+    let mut reader = hound::WavReader::open(&decoded_by_flac).unwrap();
+    assert_eq!(reader.spec().bits_per_sample, 24);
+    let by_flac: Vec<f32> = reader
+        .samples::<i32>()
+        .map(|s| s.unwrap() as f32 / 8_388_608.0)
+        .collect();
+    assert_eq!(by_flac.len(), original.len());
+    let worst = original
+        .iter()
+        .zip(&by_flac)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "flac's own decoder differs by {worst}");
     assert_ok(&in_library(&root, &["verify", flac.to_str().unwrap()]));
 }
 

@@ -626,6 +626,47 @@ fn a_part_sent_out_over_midi_and_played_back_in_lines_up_with_the_timeline() {
         expected
     );
     assert_eq!(take["midi_tracks"][0]["port"], "idle:out");
+    // The keyboard track is a Standard MIDI File other readers take as it is: midly
+    // (the parser notation software's files go through) and Python's mido (`make test`
+    // installs it) both find every note.
+    let bytes = std::fs::read(d.join("take/keys-1.mid")).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let ons = smf
+        .tracks
+        .iter()
+        .flatten()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                midly::TrackEventKind::Midi {
+                    message: midly::MidiMessage::NoteOn { vel, .. },
+                    ..
+                } if vel > 0
+            )
+        })
+        .count();
+    assert_eq!(ons, expected, "midly reads every note");
+    // Debian's Python, where python3-mido is installed (not another python3 on PATH).
+    let mido = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import sys, mido\n\
+             f = mido.MidiFile(sys.argv[1])\n\
+             print(sum(1 for m in f if m.type == 'note_on' and m.velocity > 0))",
+        ])
+        .arg(d.join("take/keys-1.mid"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        mido.status.success(),
+        "mido (python3-mido, installed by make test): {}",
+        String::from_utf8_lossy(&mido.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&mido.stdout).trim(),
+        expected.to_string(),
+        "mido reads every note"
+    );
 }
 
 #[test]
