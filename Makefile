@@ -15,7 +15,7 @@ APP_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 li
 # (flac, unzip, Python's mido).
 TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido
 
-.PHONY: run test deps test-deps bench
+.PHONY: run test deps test-deps nextest bench
 
 deps:
 	@bash .ci/ensure-debian-packages $(BUILD_PACKAGES) $(APP_PACKAGES)
@@ -32,10 +32,18 @@ run: deps
 		./target/release/bandroom render clapping-music --repeats 4 --out clapping-music.wav; \
 	fi
 
-test: test-deps
+# Every test in its own process under cargo-nextest (.ci/nextest.toml: JACK tests one at
+# a time, nothing retried), then the benchmarks once each as tests (criterion's set-up
+# output is not a test list nextest can read).
+test: test-deps nextest
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
-	cargo test --all-targets
+	cargo nextest run --config-file .ci/nextest.toml --lib --bins --tests
+	cargo test --benches
+
+# cargo-nextest comes with the machine's Rust toolchain; installed when it is missing.
+nextest:
+	@cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest
 
 bench: deps
 	cargo bench --bench engine

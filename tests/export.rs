@@ -914,3 +914,126 @@ fn an_export_of_300_takes_streams_file_by_file_under_a_memory_ceiling() {
     );
     assert_ok(&in_library(&root, &["verify", bundle.to_str().unwrap()]));
 }
+
+/// Rows of a bundle's assessments.csv: (pupil, criterion, level, date, take).
+fn assessment_rows(bundle: &Path) -> Vec<(String, String, String, String, String)> {
+    let mut reader = csv::Reader::from_path(bundle.join("assessments.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[2].to_string(),
+                r[3].to_string(),
+                r[4].to_string(),
+                r[6].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn export_selects_by_period_pupil_criterion_and_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = bandroom::library::Library::open(&root).unwrap();
+    let roster =
+        |names: &str| bandroom::library::roster::parse_roster(names.as_bytes(), "r").unwrap();
+    let b8 = lib.add_class("8B", None, None).unwrap();
+    let (rows, problems) = roster("name\nAmira Okafor\nJan Nowak\n");
+    lib.import_roster(b8, &rows, problems, true).unwrap();
+    let c9 = lib.add_class("9C", None, None).unwrap();
+    let (rows, problems) = roster("name\nSam Brook\n");
+    lib.import_roster(c9, &rows, problems, true).unwrap();
+    let amira = lib.find_pupil("Amira Okafor", Some(b8)).unwrap();
+    let jan = lib.find_pupil("Jan Nowak", Some(b8)).unwrap();
+    let sam = lib.find_pupil("Sam Brook", Some(c9)).unwrap();
+    // Three lessons on three days; everyone judged on pulse and ensemble each time.
+    let days = ["2026-09-14", "2026-10-12", "2026-11-09"];
+    let mut takes = Vec::new();
+    for (n, day) in days.iter().enumerate() {
+        bandroom::library::clock::fix_for_this_thread(&format!("{day}T10:00:00Z")).unwrap();
+        let mut of_day = Vec::new();
+        for (class, pupils) in [(b8, vec![amira, jan]), (c9, vec![sam])] {
+            let take = register_take_of(&mut lib, Some(class), pupils.len(), 4_800);
+            for (track, pupil) in pupils.iter().enumerate() {
+                lib.attribute(take, track as i64 + 1, &[*pupil], None, None, None)
+                    .unwrap();
+                for criterion in ["pulse", "ensemble"] {
+                    lib.assess(&bandroom::library::NewAssessment {
+                        pupil: *pupil,
+                        take: Some(take),
+                        criterion: criterion.into(),
+                        level: (n + 2).to_string(),
+                        comment: String::new(),
+                        assessor: "Ms Test".into(),
+                    })
+                    .unwrap();
+                }
+            }
+            of_day.push(take);
+        }
+        takes.push(of_day);
+    }
+    bandroom::library::clock::release_this_thread();
+    drop(lib);
+    let export = |out: &str, extra: &[&str]| {
+        let mut args = vec!["export", "--out", out];
+        args.extend_from_slice(extra);
+        assert_ok(&in_library(&root, &args));
+        dir.path().join(out)
+    };
+
+    // --to is inclusive: the first two lessons, not the third.
+    let period = export(
+        "period",
+        &["--class", "8B", "--from", days[0], "--to", days[1]],
+    );
+    let rows = assessment_rows(&period);
+    assert_eq!(
+        rows.len(),
+        2 * 2 * 2,
+        "two pupils, two criteria, two days: {rows:?}"
+    );
+    assert!(
+        rows.iter().all(|r| r.3 == days[0] || r.3 == days[1]),
+        "{rows:?}"
+    );
+    let files = files_in(&period);
+    let audio_of = |take: i64| files.iter().any(|f| f.contains(&format!("-take-{take}-")));
+    assert!(audio_of(takes[0][0]), "the first evidence: {files:?}");
+    assert!(audio_of(takes[1][0]), "the latest evidence in the period");
+    assert!(!audio_of(takes[2][0]), "the lesson after --to is left out");
+    assert!(!audio_of(takes[0][1]), "another class's take is not in it");
+    let report = std::fs::read_to_string(period.join("report.html")).unwrap();
+    assert_contains(&report, &format!("From {} to {}", days[0], days[1]));
+
+    // One pupil, one criterion.
+    let one = export(
+        "one",
+        &[
+            "--class",
+            "8B",
+            "--pupil",
+            "Jan Nowak",
+            "--criterion",
+            "ensemble",
+        ],
+    );
+    let rows = assessment_rows(&one);
+    assert_eq!(rows.len(), 3, "Jan's ensemble, three days: {rows:?}");
+    assert!(rows.iter().all(|r| r.0 == "Jan Nowak" && r.1 == "ensemble"));
+    assert!(
+        !files_in(&one).iter().any(|f| f.contains("Amira")),
+        "no other pupil's recordings"
+    );
+
+    // Several classes at once.
+    let both = export("both", &["--class", "8B", "--class", "9C"]);
+    let mut pupils: Vec<String> = assessment_rows(&both).into_iter().map(|r| r.0).collect();
+    pupils.sort();
+    pupils.dedup();
+    assert_eq!(pupils, ["Amira Okafor", "Jan Nowak", "Sam Brook"]);
+    assert_eq!(assessment_rows(&both).len(), 3 * 2 * 3);
+}

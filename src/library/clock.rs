@@ -50,7 +50,12 @@ mod tests {
         fix_for_this_thread("2026-06-15T23:59:59Z").unwrap();
         assert_eq!(now(), "2026-06-15T23:59:59Z");
         assert_eq!(today(), "2026-06-15");
-        let elsewhere = std::thread::spawn(now).join().unwrap();
+        let elsewhere = std::thread::Builder::new()
+            .name("clock-elsewhere".into())
+            .spawn(now)
+            .unwrap()
+            .join()
+            .unwrap();
         assert_ne!(elsewhere, "2026-06-15T23:59:59Z");
         release_this_thread();
         assert_ne!(now(), "2026-06-15T23:59:59Z");

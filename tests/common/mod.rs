@@ -334,7 +334,7 @@ impl VirtualDisplay {
         // Xvfb writes the display number and a newline once it accepts clients.
         let mut number = String::new();
         let mut byte = [0u8; 1];
-        while stdout.read(&mut byte).map_or(false, |n| n == 1) && byte[0] != b'\n' {
+        while stdout.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
             number.push(byte[0] as char);
         }
         assert!(
