@@ -489,3 +489,40 @@ fn a_schools_own_arrangements_are_listed_and_played_by_name() {
     let refused = bandroom(&["--library", lib, "render", "broken", "--out", "b.wav"], d);
     assert_contains(&stderr(&refused), "broken.toml: line 3");
 }
+
+#[test]
+fn pcm16_and_pcm24_renders_hold_the_float_render_to_the_last_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for format in ["float32", "pcm24", "pcm16"] {
+        render(
+            d,
+            &[
+                "clapping-music",
+                "--repeats",
+                "1",
+                "--format",
+                format,
+                "--out",
+                &format!("{format}.wav"),
+            ],
+        );
+    }
+    let (float, _) = read_wav(&d.join("float32.wav"));
+    assert!(
+        float.iter().any(|s| s.abs() > 0.1),
+        "the render has content"
+    );
+    for (format, full_scale, bits) in [("pcm24", 8_388_607.0f32, 24), ("pcm16", 32_767.0, 16)] {
+        let mut reader = hound::WavReader::open(d.join(format!("{format}.wav"))).unwrap();
+        assert_eq!(reader.spec().bits_per_sample, bits);
+        assert_eq!(reader.spec().sample_format, hound::SampleFormat::Int);
+        let ints: Vec<i32> = reader.samples::<i32>().map(Result::unwrap).collect();
+        assert_eq!(ints.len(), float.len(), "{format}");
+        // Each value is the float sample, clipped at full scale and rounded.
+        for (i, (int, f)) in ints.iter().zip(&float).enumerate() {
+            let want = (f.clamp(-1.0, 1.0) * full_scale).round() as i32;
+            assert_eq!(*int, want, "{format} sample {i}: {f}");
+        }
+    }
+}

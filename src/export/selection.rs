@@ -734,3 +734,34 @@ fn plan_moderation(lib: &mut Library, request: &ExportRequest) -> Result<Plan, E
     plan.sheets.push(("judgement-sheet.csv".into(), sheet));
     Ok(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_letters_and_fit_the_file_system() {
+        assert_eq!(safe_name("Zoë O'Brien-Smyth"), "Zoë-O-Brien-Smyth");
+        assert_eq!(safe_name("  P-7Q3KXM "), "P-7Q3KXM");
+        assert_eq!(safe_name("$(rm -rf ~)/.."), "rm--rf");
+        let long = safe_name(&"𠀀".repeat(70));
+        assert!(long.len() <= 120, "{} bytes", long.len());
+        assert!(
+            long.chars().all(|c| c == '𠀀'),
+            "cut on a character boundary"
+        );
+    }
+
+    #[test]
+    fn the_period_is_inclusive_at_both_ends() {
+        let request = ExportRequest {
+            from: "2026-09-01".into(),
+            to: "2026-09-30".into(),
+            ..ExportRequest::default()
+        };
+        assert!(in_period(&request, "2026-09-01T08:00:00Z"));
+        assert!(in_period(&request, "2026-09-30T23:59:59Z"));
+        assert!(!in_period(&request, "2026-08-31T23:59:59Z"));
+        assert!(!in_period(&request, "2026-10-01T00:00:00Z"));
+    }
+}
