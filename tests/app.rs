@@ -937,3 +937,43 @@ fn settings_changes_the_pin_only_with_the_current_one() {
     let mut lib = bandroom::library::Library::open(&root).unwrap();
     assert!(lib.check_pin("1357").unwrap());
 }
+
+/// Asks the window to close, as the title bar's close button does.
+fn request_close(h: &mut Harness<'static, BandroomApp>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.run_steps(2);
+}
+
+#[test]
+fn closing_the_window_while_recording_asks_then_keeps_a_complete_take() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    record_clapping_music(&mut h, Some(1));
+    assert!(h.state().is_recording());
+    request_close(&mut h);
+    h.get_by_label_contains("A take is being recorded");
+    assert!(h.state().is_recording(), "the question comes first");
+    h.get_by_label("Keep recording").click();
+    // While recording the meters repaint every frame: step, do not run to rest.
+    h.run_steps(2);
+    assert!(h.state().is_recording(), "Keep recording keeps recording");
+    assert!(
+        h.query_by_label_contains("A take is being recorded")
+            .is_none()
+    );
+    request_close(&mut h);
+    h.get_by_label("Stop, keep the take and close").click();
+    h.run();
+    assert!(!h.state().is_recording());
+    let takes = h.state().library().takes(&TakeFilter::default()).unwrap();
+    assert_eq!(takes.len(), 1, "the take was filed");
+    assert!(takes[0].complete, "{:?}", takes[0]);
+    assert!(takes[0].duration_secs > 0.0);
+    assert!(h.state().library().check().unwrap().findings.is_empty());
+}
