@@ -427,3 +427,29 @@ impl Recording {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(silent_for: Duration, clipped_ago: Option<Duration>) -> InputLevel {
+        let now = Instant::now();
+        InputLevel {
+            input: 1,
+            level: 0.0,
+            clipped_at: clipped_ago.map(|ago| now - ago),
+            silent_since: now - silent_for,
+            wave: Default::default(),
+        }
+    }
+
+    #[test]
+    fn silence_is_reported_after_ten_seconds_and_a_clip_stays_lit_for_two() {
+        assert_eq!(level(Duration::from_secs(9), None).silent_for(), None);
+        let quiet = level(Duration::from_secs(11), None).silent_for().unwrap();
+        assert!(quiet >= SILENCE_WARNING);
+        assert!(!level(Duration::ZERO, None).clipping());
+        assert!(level(Duration::ZERO, Some(Duration::from_secs(1))).clipping());
+        assert!(!level(Duration::ZERO, Some(Duration::from_secs(3))).clipping());
+    }
+}
