@@ -177,14 +177,10 @@ fn a_progress_bundle_holds_the_evidence_and_verify_catches_every_change() {
     assert_contains(&stderr(&again), "already exists");
     assert_contains(&stderr(&again), "--force");
     assert!(!dir.path().join("bundle.partial").exists());
-    let audit: i64 = rusqlite::Connection::open(root.join("bandroom.sqlite"))
-        .unwrap()
-        .query_row(
-            "SELECT count(*) FROM audit WHERE action = 'export'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let audit = count(
+        &root.join("bandroom.sqlite"),
+        "SELECT count(*) FROM audit WHERE action = 'export'",
+    );
     assert_eq!(audit, 1, "every export is in the audit log");
 }
 

@@ -83,11 +83,6 @@ fn row_of(grid: &bandroom::library::ClassGrid, pupil: i64) -> Vec<Option<i64>> {
         .unwrap_or_default()
 }
 
-fn count(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
 #[test]
 fn a_new_library_has_the_demo_class_and_both_frameworks() {
     let dir = tempfile::tempdir().unwrap();

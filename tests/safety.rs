@@ -1500,15 +1500,11 @@ fn r10_changing_the_pin_needs_the_old_one_and_wrong_guesses_back_off() {
     assert!(reset.wait_with_output().unwrap().status.success());
     let mut lib = Library::open(&root).unwrap();
     assert!(lib.check_pin("8642").unwrap());
-    let audit: i64 = rusqlite::Connection::open(root.join("bandroom.sqlite"))
-        .unwrap()
-        .query_row(
-            "SELECT count(*) FROM audit WHERE action = 'pin.reset'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(audit, 1);
+    let resets = count(
+        &root.join("bandroom.sqlite"),
+        "SELECT count(*) FROM audit WHERE action = 'pin.reset'",
+    );
+    assert_eq!(resets, 1);
 }
 
 // ---------------------------------------------------------------------------------

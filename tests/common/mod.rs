@@ -354,3 +354,10 @@ impl Drop for VirtualDisplay {
         let _ = self.server.wait();
     }
 }
+
+/// The one number `sql` gives on the database at `db` (a count, a version).
+pub fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("the database opens");
+    conn.query_row(sql, [], |r| r.get(0))
+        .expect("the query gives one number")
+}
