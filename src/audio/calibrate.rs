@@ -250,22 +250,32 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, Calibratio
             output: request.output_channel + 1,
         });
     }
-    let spread = estimates.iter().max().unwrap_or(&0) - estimates.iter().min().unwrap_or(&0);
-    if spread > MAX_SPREAD_FRAMES {
+    let Some((correction_frames, spread)) = settled(&estimates) else {
         return Err(CalibrationError::Unstable {
             device: info.input_name,
             estimates,
         });
-    }
-    let mut sorted = estimates.clone();
-    sorted.sort_unstable();
+    };
     Ok(Calibration {
         device: info,
-        correction_frames: sorted[sorted.len() / 2],
+        correction_frames,
         estimates,
         spread_frames: spread,
         reported_latency_frames: reported,
     })
+}
+
+/// The correction the periods agree on (their median) and their spread, or `None` when
+/// they disagree by more than [`MAX_SPREAD_FRAMES`]: a round trip that keeps changing
+/// (a resampling interface, a Bluetooth link) cannot be corrected by one number.
+fn settled(estimates: &[i64]) -> Option<(i64, i64)> {
+    let spread = estimates.iter().max()? - estimates.iter().min()?;
+    if spread > MAX_SPREAD_FRAMES {
+        return None;
+    }
+    let mut sorted = estimates.to_vec();
+    sorted.sort_unstable();
+    Some((sorted[sorted.len() / 2], spread))
 }
 
 #[cfg(test)]
@@ -314,5 +324,32 @@ mod tests {
         }
         let silent = analyse(&vec![0.0; PERIODS * MLS_FRAMES]);
         assert!(silent.iter().all(|(_, q)| *q < MIN_PEAK_TO_RMS));
+    }
+
+    #[test]
+    fn a_round_trip_that_keeps_changing_is_refused() {
+        // The delay grows by 40 frames each period, as a drifting link's would.
+        let s = mls();
+        let captured: Vec<f32> = (0..PERIODS * MLS_FRAMES)
+            .map(|f| {
+                let delay = 100 + 40 * (f / MLS_FRAMES) as i64;
+                let src = f as i64 - delay;
+                if src >= 0 {
+                    0.1 * s[src as usize % MLS_FRAMES]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let estimates: Vec<i64> = analyse(&captured)
+            .into_iter()
+            .filter(|(_, q)| *q >= MIN_PEAK_TO_RMS)
+            .map(|(lag, _)| lag)
+            .collect();
+        assert!(estimates.len() >= MIN_GOOD_PERIODS, "{estimates:?}");
+        assert_eq!(settled(&estimates), None, "{estimates:?}");
+        // Periods that agree within two frames give their median.
+        assert_eq!(settled(&[256, 257, 256, 258, 256]), Some((256, 2)));
+        assert_eq!(settled(&[256, 259]), None);
     }
 }
