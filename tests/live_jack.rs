@@ -27,11 +27,17 @@ impl JackServer {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A server that was ever killed rather than stopped keeps its entry in JACK's
         // shared-memory registry, and after eight of those no server starts ("Too many
-        // servers already active"). With no JACK server running, a clean slate is safe.
-        let none_running = !Command::new("pgrep")
-            .args(["-x", "jackd"])
-            .status()
-            .is_ok_and(|s| s.success());
+        // servers already active"). The registry is one file for the machine, so it is
+        // cleared only when no JACK server of any kind (jackd, or jackdbus behind a
+        // desktop) is running; under `make test` the JACK tests run one at a time (a
+        // nextest group), so no other test process is starting one meanwhile.
+        let running = |process: &str| {
+            Command::new("pgrep")
+                .args(["-x", process])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let none_running = !running("jackd") && !running("jackdbus");
         if none_running && let Ok(entries) = std::fs::read_dir("/dev/shm") {
             for entry in entries.filter_map(Result::ok) {
                 if entry.file_name().to_string_lossy().starts_with("jack") {
@@ -154,6 +160,14 @@ impl JackServer {
         }
         let _ = self.process.kill();
         let _ = self.process.wait();
+        // A killed server leaves its own files behind: remove those, and only those.
+        if let Ok(entries) = std::fs::read_dir("/dev/shm") {
+            for entry in entries.filter_map(Result::ok) {
+                if entry.file_name().to_string_lossy().contains(&self.name) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 }
 
