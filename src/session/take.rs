@@ -391,3 +391,96 @@ impl RunningTake {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::device::{DeviceRequest, Host, open};
+    use crate::audio::virtual_device::VirtualSettings;
+
+    fn virtual_device(dropout_every: Option<u32>) -> OpenedDevice {
+        open(&DeviceRequest {
+            host: Host::Virtual(VirtualSettings {
+                dropout_every,
+                speed: 20.0,
+                ..VirtualSettings::default()
+            }),
+            input: None,
+            output: None,
+            sample_rate_hz: 48_000,
+            buffer_frames: None,
+            input_channels: 2,
+            output_channels: 2,
+        })
+        .unwrap()
+    }
+
+    fn record(folder: &std::path::Path, dropout_every: Option<u32>) -> FinishedTake {
+        let mut take = RunningTake::start(
+            virtual_device(dropout_every),
+            TakeSetup {
+                folder: folder.to_path_buf(),
+                inputs: vec![1, 2],
+                score: Score::silence(),
+                arrangement: None,
+                seconds: Some(0.5),
+                correction_frames: 0,
+                click: false,
+                lesson_id: None,
+                purpose: None,
+                midi: MidiTakeSetup::default(),
+                loop_section: None,
+            },
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while matches!(take.poll(), TakePoll::Recording { .. }) {
+            assert!(Instant::now() < deadline, "the take never finished");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        take.finish()
+    }
+
+    #[test]
+    fn a_timed_take_records_exactly_its_length_on_every_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let finished = record(dir.path(), None);
+        assert!(finished.written.is_ok());
+        assert_eq!(finished.fault, None);
+        let take = &finished.take;
+        assert!(take.complete);
+        assert_eq!(take.frames, 24_000, "0.5 s at 48 kHz, to the frame");
+        assert_eq!(take.tracks.len(), 2);
+        for track in &take.tracks {
+            assert_eq!(track.frames, 24_000, "{}", track.file);
+            let reader = hound::WavReader::open(dir.path().join(&track.file)).unwrap();
+            assert_eq!(u64::from(reader.duration()), 24_000);
+        }
+        assert!(take.gaps.is_empty());
+        let written = TakeRecord::read(dir.path()).unwrap();
+        assert_eq!(&written, take, "take.json says what the take is");
+    }
+
+    #[test]
+    fn dropped_blocks_are_counted_and_kept_as_gaps_on_the_timeline() {
+        let dir = tempfile::tempdir().unwrap();
+        let finished = record(dir.path(), Some(10));
+        let take = &finished.take;
+        // 24,000 frames in blocks of 256: every tenth block lost is nine gaps, each one
+        // block long and ten blocks after the last; each is counted as a dropout.
+        assert_eq!(take.gaps.len(), 9, "{:?}", take.gaps);
+        assert!(take.gaps.iter().all(|g| g.frames == 256), "{:?}", take.gaps);
+        assert!(
+            take.gaps
+                .windows(2)
+                .all(|w| w[1].at_frame - w[0].at_frame == 2_560),
+            "{:?}",
+            take.gaps
+        );
+        assert!(take.xruns >= 9, "{} dropouts counted", take.xruns);
+        // The files keep the timeline: a dropped block is silence, not a shift.
+        for track in &take.tracks {
+            assert_eq!(track.frames, take.frames, "{}", track.file);
+        }
+    }
+}
