@@ -1397,3 +1397,55 @@ fn a_room_plan_with_a_keyboard_and_parts_on_instruments_is_remembered_per_class(
         "{err}"
     );
 }
+
+#[test]
+fn a_library_written_by_the_first_bandroom_with_one_opens_with_all_its_data() {
+    // A real database from commit 7e11f97 (schema version 2): tests/data/library-from-7e11f97.md.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/library-from-7e11f97.sqlite"),
+        root.join("bandroom.sqlite"),
+    )
+    .unwrap();
+    assert_eq!(
+        count(&root.join("bandroom.sqlite"), "PRAGMA user_version"),
+        2
+    );
+    let lib = Library::open(&root).unwrap();
+    assert_eq!(
+        count(&root.join("bandroom.sqlite"), "PRAGMA user_version"),
+        LATEST_VERSION
+    );
+    let class = lib.class_id("8B").unwrap();
+    let pupils = lib.pupils(Some(class)).unwrap();
+    let names: Vec<&str> = pupils.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Amira Okafor", "Jan Nowak"]);
+    let amira = &pupils[0];
+    assert_eq!(amira.number.as_deref(), Some("5551"));
+    assert_eq!(amira.groups, ["PP"]);
+    let take = lib.take(1).unwrap();
+    assert_eq!(take.tracks.len(), 2);
+    assert_eq!(take.tracks[0].performers[0].name, "Amira Okafor");
+    assert_eq!(
+        take.tracks[0].performers[0].part.as_deref(),
+        Some("clapper 1")
+    );
+    let judged = lib.assessments(amira.id).unwrap();
+    assert_eq!(judged.len(), 1);
+    assert_eq!(
+        (
+            judged[0].criterion.as_str(),
+            judged[0].level,
+            judged[0].comment.as_str()
+        ),
+        ("pulse", 3, "steady")
+    );
+    assert_eq!(judged[0].take, Some(1));
+    assert_eq!(lib.markers(1).unwrap()[0].1, "lovely entry");
+    assert_eq!(lib.reflections(amira.id).unwrap()[0].2, "I kept going");
+    // The demo class the old bandroom created is there too, with its ten pupils.
+    let demo = lib.class_id(bandroom::library::DEMO_CLASS).unwrap();
+    assert_eq!(lib.pupils(Some(demo)).unwrap().len(), 10);
+}
