@@ -628,6 +628,8 @@ fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again(
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("clapping-music"));
+    // Nothing here measures real time: the virtual device runs four times faster.
+    h.state_mut().device = DeviceChoice::VirtualFaster(4.0);
     h.state_mut().repeats = Some(1);
     h.run();
     h.get_by_label("Section").click();
@@ -636,10 +638,10 @@ fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again(
     h.run();
 
     // Play: the one-bar section goes round (count-in and one pass would be over in
-    // about 4 s) and nothing is kept.
+    // about 4 s of music, 1 s here) and nothing is kept.
     h.get_by_label("Play (P)").click();
     h.run_steps(2);
-    step_for(&mut h, 7.0);
+    step_for(&mut h, 2.0);
     assert!(h.state().is_recording(), "still going round");
     assert_eq!(h.state().engine_section().as_deref(), Some("shift 1"));
     assert!(h.query_by_label("REC").is_none());
@@ -877,6 +879,9 @@ fn the_class_view_shows_this_bars_chord_and_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("bandroom-blues"));
+    // Four times real time: the fourth bar still shows for about half a second.
+    h.state_mut().device = DeviceChoice::VirtualFaster(4.0);
+    h.run();
     h.get_by_label("Record (R)").click();
     h.run_steps(2);
     h.get_by_label("Class view").click();
