@@ -629,7 +629,7 @@ fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again(
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("clapping-music"));
     // Nothing here measures real time: the virtual device runs four times faster.
-    h.state_mut().device = DeviceChoice::VirtualFaster(4.0);
+    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
     h.state_mut().repeats = Some(1);
     h.run();
     h.get_by_label("Section").click();
@@ -880,7 +880,7 @@ fn the_class_view_shows_this_bars_chord_and_the_next() {
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("bandroom-blues"));
     // Four times real time: the fourth bar still shows for about half a second.
-    h.state_mut().device = DeviceChoice::VirtualFaster(4.0);
+    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
     h.run();
     h.get_by_label("Record (R)").click();
     h.run_steps(2);
@@ -981,4 +981,46 @@ fn closing_the_window_while_recording_asks_then_keeps_a_complete_take() {
     assert!(takes[0].complete, "{:?}", takes[0]);
     assert!(takes[0].duration_secs > 0.0);
     assert!(h.state().library().check().unwrap().findings.is_empty());
+}
+
+/// The virtual device at `speed` times real time.
+fn faster(speed: f64) -> bandroom::audio::virtual_device::VirtualSettings {
+    bandroom::audio::virtual_device::VirtualSettings {
+        speed,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn dropouts_and_a_silent_input_are_shown_while_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = demo_lesson(&root, None);
+    // An interface that loses every twentieth input block.
+    h.state_mut().device =
+        DeviceChoice::VirtualWith(bandroom::audio::virtual_device::VirtualSettings {
+            dropout_every: Some(20),
+            ..Default::default()
+        });
+    h.run();
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    // Nothing is played, so every input is silent: after 10 s the teacher is told.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while h
+        .query_all_by_label_contains("has been silent for")
+        .next()
+        .is_none()
+        && std::time::Instant::now() < until
+    {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    h.get_by_label_contains("Input 1 has been silent for 1");
+    h.get_by_label_contains("dropout(s): the take keeps its timing");
+    stop_take(&mut h);
+    let takes = h.state().library().takes(&TakeFilter::default()).unwrap();
+    assert_eq!(takes.len(), 1);
+    assert!(takes[0].gaps > 0, "the dropped blocks are gaps of the take");
+    assert!(takes[0].xruns > 0);
 }

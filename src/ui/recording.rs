@@ -77,10 +77,10 @@ pub enum DeviceChoice {
     /// The library's saved device (or the host's default).
     Saved,
     Virtual,
-    /// The virtual device running this many times faster than real time: for tests of
-    /// the app that do not measure real time (takes end sooner, nothing else changes;
-    /// a speed that is not a positive number runs in real time).
-    VirtualFaster(f64),
+    /// The virtual device with settings of its own: for tests of the app, faster than
+    /// real time where nothing measures real time, or dropping blocks as a struggling
+    /// interface would.
+    VirtualWith(VirtualSettings),
 }
 
 /// Opens the chosen device at `rate_hz` (the saved rate when `None`), falling back to
@@ -119,14 +119,7 @@ fn request(root: &Path, choice: &DeviceChoice, inputs: usize) -> Result<DeviceRe
     let saved = &settings.device;
     let host = match choice {
         DeviceChoice::Virtual => Host::Virtual(VirtualSettings::default()),
-        DeviceChoice::VirtualFaster(speed) => Host::Virtual(VirtualSettings {
-            speed: if speed.is_finite() && *speed > 0.0 {
-                *speed
-            } else {
-                1.0
-            },
-            ..VirtualSettings::default()
-        }),
+        DeviceChoice::VirtualWith(settings) => Host::Virtual(settings.clone()),
         DeviceChoice::Saved => device::parse_host(
             saved.host.as_deref().unwrap_or("alsa"),
             VirtualSettings::default(),
