@@ -23,8 +23,9 @@ fn failed(path: &Path, e: impl std::fmt::Display) -> BundleError {
 }
 
 /// Packs the bundle folder `folder` (manifest included) into `zip_path`, a file the
-/// caller names under bandroom's own temporary name; on failure it is removed.
-pub fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
+/// caller names under bandroom's own temporary name; on failure it is removed. Only
+/// `bundle::export` calls it, with a scratch path, so nothing else is ever removed.
+pub(crate) fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
     let result = (|| {
         let file =
             crate::own_files::create_private_file(zip_path).map_err(|e| failed(zip_path, e))?;

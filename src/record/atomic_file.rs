@@ -37,7 +37,7 @@ impl PendingFile {
             path: dest.to_path_buf(),
             reason,
         };
-        let name = dest.file_name().ok_or_else(|| {
+        dest.file_name().ok_or_else(|| {
             create_error(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "the path names a folder, not a file",
@@ -49,7 +49,6 @@ impl PendingFile {
                 "a folder of that name is in the way",
             )));
         }
-        let _ = name;
         let temp = crate::own_files::scratch_path(dest, "partial");
         let file = crate::own_files::create_private_file(&temp).map_err(create_error)?;
         Ok((
