@@ -17,6 +17,12 @@ TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido
 
 .PHONY: run test deps test-deps nextest bench
 
+# A CI run builds once from a fresh clone: incremental-compilation caches would only take
+# disk (several GB across the test binaries) that the run may not have.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
+
 deps:
 	@bash .ci/ensure-debian-packages $(BUILD_PACKAGES) $(APP_PACKAGES)
 

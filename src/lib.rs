@@ -5,6 +5,7 @@
 //! (offline here, devices later) and `record` writes what comes out to disk.
 
 pub mod analysis;
+pub mod atomic_file;
 pub mod audio;
 pub mod engine;
 pub mod export;
@@ -17,4 +18,5 @@ pub mod own_files;
 pub mod plain_text;
 pub mod record;
 pub mod session;
+pub mod time_text;
 pub mod ui;

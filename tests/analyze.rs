@@ -372,6 +372,26 @@ fn record_with_plays_attributes_and_analyses_each_track_as_the_take_lands() {
     let listed = String::from_utf8_lossy(&run(&["takes", "list", "--pupil", "Jan Nowak"]).stdout)
         .into_owned();
     assert_contains(&listed, "2: Jan Nowak (clapper 2)");
+
+    // Each part's tier and instrument go with the attribution, as in the app, so a
+    // judgement made on the track carries them.
+    let piece = bandroom::music::resolve_in("clapping-music", None).unwrap();
+    let conn = rusqlite::Connection::open(root.join("bandroom.sqlite")).unwrap();
+    for part in ["clapper 1", "clapper 2"] {
+        let written = piece.parts.iter().find(|p| p.name == part).unwrap();
+        let stored: (Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT tier, instrument FROM performer WHERE part = ?1",
+                [part],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            stored,
+            (Some(written.tier.clone()), Some(written.instrument.clone())),
+            "{part}"
+        );
+    }
 }
 
 /// The reference part a pupil hears beside their own track sits on the take's timeline:

@@ -118,8 +118,9 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         .unwrap_or_else(|| panic!("{wave}"));
     assert!(seconds >= 0.5, "{wave}");
     h.get_by_label("Stop (Space)").click();
-    h.run();
+    h.run_steps(2);
     assert!(!h.state().is_recording());
+    wait_until_filed(&mut h);
     assert!(h.get_all_by_label_contains("Take 1 ·").next().is_some());
     let take = h.state().library().take(1).unwrap();
     assert!(take.duration_secs > 1.0, "{}", take.duration_secs);
@@ -507,11 +508,27 @@ fn wait_for_playback(h: &mut Harness<'static, BandroomApp>) {
     panic!("the take never started playing");
 }
 
-/// Stops the take the lesson screen is recording and checks it stopped.
+/// Stops the take the lesson screen is recording, checks it stopped, and steps frames
+/// while it is filed in the background.
 fn stop_take(h: &mut Harness<'static, BandroomApp>) {
     h.get_by_label("Stop (Space)").click();
-    h.run();
+    h.run_steps(2);
     assert!(!h.state().is_recording());
+    wait_until_filed(h);
+}
+
+/// Steps frames until every stopped take, rehearsal or voice note is closed and filed.
+fn wait_until_filed(h: &mut Harness<'static, BandroomApp>) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.state().is_finishing() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the take was never filed"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run();
 }
 
 #[test]
@@ -701,6 +718,7 @@ fn a_voice_note_is_recorded_at_the_moment_played_and_played_back() {
     h.get_by_label("Stop and keep the voice note (V)").click();
     h.run_steps(2);
     assert!(!h.state().is_recording_voice_note());
+    wait_until_filed(&mut h);
     let notes = h.state().library().voice_notes(take).unwrap();
     assert_eq!(notes.len(), 1);
     assert!(notes[0].frame.is_some_and(|f| f > 0), "{:?}", notes[0]);
@@ -974,8 +992,13 @@ fn closing_the_window_while_recording_asks_then_keeps_a_complete_take() {
     );
     request_close(&mut h);
     h.get_by_label("Stop, keep the take and close").click();
-    h.run();
+    h.run_steps(2);
     assert!(!h.state().is_recording());
+    wait_until_filed(&mut h);
+    assert!(
+        !h.state().closes_when_filed(),
+        "and closes once it is filed"
+    );
     let takes = h.state().library().takes(&TakeFilter::default()).unwrap();
     assert_eq!(takes.len(), 1, "the take was filed");
     assert!(takes[0].complete, "{:?}", takes[0]);
@@ -1023,4 +1046,121 @@ fn dropouts_and_a_silent_input_are_shown_while_recording() {
     assert_eq!(takes.len(), 1);
     assert!(takes[0].gaps > 0, "the dropped blocks are gaps of the take");
     assert!(takes[0].xruns > 0);
+}
+
+/// A school arrangement in the library's folder: two one-bar sections of 4/4 at 120 BPM,
+/// a clapped part, and (when `stem` is given) a backing part played from that file.
+fn school_piece(root: &Path, stem: Option<&str>) {
+    let folder = bandroom::library::arrangements_folder(root);
+    std::fs::create_dir_all(&folder).unwrap();
+    let backing = stem.map_or(String::new(), |file| {
+        format!("[[part]]\nname = \"backing\"\nstem = \"{file}\"\n")
+    });
+    std::fs::write(
+        folder.join("short.toml"),
+        format!(
+            "title = \"Short\"\nmeter = \"4/4\"\n[tempo]\nbpm = 120\n\
+             [[part]]\nname = \"claps\"\nsound = \"clap\"\n{backing}\
+             [[section]]\nname = \"A\"\nbars = 1\n\
+             [[section.play]]\npart = \"claps\"\nrhythm = \"x x x x\"\n\
+             [[section]]\nname = \"B\"\nbars = 1\n\
+             [[section.play]]\npart = \"claps\"\nrhythm = \"x . x .\"\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// How strongly `samples` hold a tone of `hz` (Goertzel power per sample).
+fn tone_power(samples: &[f32], rate: f64, hz: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * hz / rate;
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s = f64::from(x) + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    (s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2) / samples.len().max(1) as f64
+}
+
+/// Records the lesson screen's piece until it ends by itself and is filed.
+fn record_to_the_end(h: &mut Harness<'static, BandroomApp>) -> bandroom::library::TakeSummary {
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    assert!(h.state().is_recording(), "{:?}", h.state().error);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.state().is_recording() {
+        assert!(std::time::Instant::now() < until, "the take never ended");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    wait_until_filed(h);
+    let takes = h.state().library().takes(&TakeFilter::default()).unwrap();
+    assert_eq!(takes.len(), 1, "{:?}", h.state().banners);
+    takes.into_iter().next().unwrap()
+}
+
+#[test]
+fn a_take_from_the_lesson_screen_plays_the_backing_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    std::fs::create_dir_all(&root).unwrap();
+    let tone_hz = 1_000.0;
+    let stem: Vec<f32> = (0..48_000 * 4)
+        .map(|i| 0.4 * (2.0 * std::f32::consts::PI * tone_hz as f32 * i as f32 / 48_000.0).sin())
+        .collect();
+    school_piece(&root, Some("tone.wav"));
+    write_mono_wav(
+        &bandroom::library::arrangements_folder(&root).join("tone.wav"),
+        &stem,
+    );
+    let mut h = demo_lesson(&root, Some("short"));
+    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
+    h.run();
+    let take = record_to_the_end(&mut h);
+    assert_eq!(take.arrangement.as_deref(), Some("short"));
+    let folder = h.state().library().take_folder(&take);
+    let (samples, channels) = read_wav(&folder.join(&take.tracks[0].file));
+    assert_eq!(channels, 1);
+    // The loopback hears the piece: the stem's tone stands far above a neighbouring
+    // frequency (the claps and the click are broadband; without the stem the two match).
+    let rate = f64::from(take.sample_rate_hz);
+    let on = tone_power(&samples, rate, tone_hz);
+    let off = tone_power(&samples, rate, 1_370.0);
+    assert!(
+        on > 100.0 * off,
+        "tone {on:e} against {off:e}: the stem is not heard"
+    );
+}
+
+#[test]
+fn the_count_in_and_repeats_chosen_on_the_lesson_screen_are_what_the_take_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    std::fs::create_dir_all(&root).unwrap();
+    school_piece(&root, None);
+    let mut h = demo_lesson(&root, Some("short"));
+    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
+    h.run();
+    h.get_by_label("Count-in").click();
+    h.run();
+    h.get_by_label("2 bars").click();
+    h.run();
+    h.get_by_label("Each section").click();
+    h.run();
+    h.get_by_label("2 times").click();
+    h.run();
+    let take = record_to_the_end(&mut h);
+    assert_eq!(take.count_in_bars, 2);
+    assert_eq!(take.repeats, Some(2));
+    let json = take_json(&h.state().library().take_folder(&take));
+    assert_eq!(json["arrangement"]["count_in_bars"], 2);
+    assert_eq!(json["arrangement"]["repeats"], 2);
+    // Two bars of count-in, two sections twice each, and the tail: 2 s a bar.
+    let bars = 2.0 + 2.0 * 2.0;
+    let expected = bars * 2.0 + 1.0;
+    assert!(
+        (take.duration_secs - expected).abs() < 0.2,
+        "{} s recorded, {expected} s expected",
+        take.duration_secs
+    );
 }

@@ -185,7 +185,7 @@ fn practice_mistakes_are_named() {
         ),
         (
             &["--section", "bridge"],
-            "has no such section; sections are: pulse,",
+            "--section bridge: 'Pulse Layers' has no section 'bridge'; its sections are: pulse,",
         ),
         (&["--mute", "tuba"], "--mute: there is no part 'tuba'"),
         (

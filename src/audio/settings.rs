@@ -5,7 +5,7 @@
 //! a broken one is reported with its line, never silently replaced.
 //! Must not open devices.
 
-use crate::record::{FileError, PendingFile};
+use crate::atomic_file::{FileError, PendingFile};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -141,7 +141,7 @@ impl Settings {
             sample_rate_hz: device.sample_rate_hz,
             correction_frames: result.correction_frames,
             spread_frames: result.spread_frames,
-            measured_at: crate::record::take_file::now_rfc3339(),
+            measured_at: crate::time_text::now_rfc3339(),
         });
     }
 

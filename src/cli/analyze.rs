@@ -51,7 +51,8 @@ pub struct AnalyzeArgs {
 pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
     let (samples, rate) = read_track(&args.track, args.sample_rate)?;
     let window = Window::parse(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
-    let (arrangement, options) = plan_performance(&args.arrangement, &args.performance, library)?;
+    let music = plan_performance(&args.arrangement, &args.performance, library)?;
+    let (arrangement, options) = (music.arrangement, music.options);
     let tempo = bandroom::engine::Score::new(&arrangement, options)
         .tempo
         .as_f64();

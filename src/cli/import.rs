@@ -4,9 +4,9 @@
 //! do; this checks the paths and says what to do next.
 
 use anyhow::{Context, Result, bail};
+use bandroom::atomic_file::PendingFile;
 use bandroom::music::midi_file::load_midi_file;
 use bandroom::music::toml_writer::arrangement_to_toml;
-use bandroom::record::atomic_file::PendingFile;
 use std::io::Write;
 use std::path::PathBuf;
 

@@ -129,7 +129,7 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
             let Some(take) = take else {
                 bail!("no readable {TAKE_FILE}");
             };
-            let new_take = bandroom::library::NewTake::from_record(&take, Purpose::Rehearsal);
+            let new_take = bandroom::session::new_take_from_record(&take, Purpose::Rehearsal);
             if let Some(bad) = new_take
                 .tracks
                 .iter()
@@ -158,7 +158,7 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
             let (id, moved) = lib.register_take(
                 lesson,
                 folder,
-                &bandroom::library::NewTake::from_record(&take, purpose),
+                &bandroom::session::new_take_from_record(&take, purpose),
             )?;
             say!("  registered as take {id} in {}", moved.display());
         }

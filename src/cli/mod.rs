@@ -40,7 +40,6 @@ mod practice;
 mod record;
 mod recover;
 mod render;
-mod stems;
 mod take_analysis;
 mod takes;
 

@@ -7,14 +7,7 @@
 use anyhow::{Context, Result, bail};
 use bandroom::library::Library;
 use bandroom::music::Arrangement;
-
-/// Who plays on one recorded track: the track's number in the take, pupil ids, part.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Players {
-    pub track: i64,
-    pub pupils: Vec<i64>,
-    pub part: Option<String>,
-}
+use bandroom::session::{FiledTake, Players, Seat};
 
 /// Reads every `--plays` value against the inputs being recorded, the library's pupils
 /// and the arrangement's parts, so a typo stops the take before it starts.
@@ -37,9 +30,9 @@ pub fn resolve(
             .trim()
             .parse()
             .with_context(|| format!("--plays {text:?}: {input:?} is not an input number"))?;
-        let Some(position) = inputs.iter().position(|i| *i == input) else {
+        if !inputs.contains(&input) {
             bail!("--plays {text:?}: input {input} is not one of --inputs");
-        };
+        }
         let pupils = pupils
             .split(',')
             .map(|p| lib.find_pupil(p.trim(), class))
@@ -60,34 +53,26 @@ pub fn resolve(
                 Some(_) => {}
             }
         }
-        let track = position as i64 + 1;
-        if resolved.iter().any(|p| p.track == track) {
+        let seat = Seat::Input(input);
+        if resolved.iter().any(|p| p.seat == seat) {
             bail!("--plays gives input {input} twice: list its pupils once, comma-separated");
         }
-        resolved.push(Players {
-            track,
-            pupils,
-            part,
-        });
+        resolved.push(Players { seat, pupils, part });
     }
     Ok(resolved)
 }
 
-/// Attributes the registered take's tracks and analyses those given a part.
-pub fn attribute_and_analyse(lib: &mut Library, take: i64, players: &[Players]) -> Result<()> {
-    for p in players {
-        lib.attribute(take, p.track, &p.pupils, p.part.as_deref(), None, None)?;
+/// Analyses the filed take's tracks that were given a part, there and then.
+pub fn analyse(lib: &mut Library, filed: &FiledTake) -> Result<()> {
+    if filed.to_analyse.is_empty() {
+        return Ok(());
     }
+    let take = filed.id;
     let summary = lib.take(take)?;
-    for p in players {
-        if let Some(part) = &p.part {
-            match bandroom::jobs::analyse_and_store(lib, &summary, p.track, part) {
-                Ok(line) => say!("take {take} track {} ({part}): {line}", p.track),
-                Err(e) => note!(
-                    "note: take {take} track {} was not analysed: {e:#}",
-                    p.track
-                ),
-            }
+    for (track, part) in &filed.to_analyse {
+        match bandroom::jobs::analyse_and_store(lib, &summary, *track, part) {
+            Ok(line) => say!("take {take} track {track} ({part}): {line}"),
+            Err(e) => note!("note: take {take} track {track} was not analysed: {e:#}"),
         }
     }
     Ok(())

@@ -6,16 +6,14 @@
 //! close every file and write the final `take.json`. Must not contain capture,
 //! alignment or file-format logic of its own.
 
-use super::render::{PerformanceArgs, plan_performance};
+use super::render::PerformanceArgs;
 use super::{DeviceArgs, library_dir, open_library};
 use anyhow::{Context, Result, bail};
-use bandroom::audio::device;
 use bandroom::audio::settings::Settings;
-use bandroom::engine::Score;
-use bandroom::library::{Library, NewTake, Purpose};
+use bandroom::library::{Library, Purpose};
 use bandroom::midi::{Action as PedalAction, MidiNotice};
-use bandroom::record::take_file::{ArrangementRecord, TAKE_FILE, TakeRecord};
-use bandroom::session::{FinishedTake, RunningTake, TakePoll, TakeSetup};
+use bandroom::record::take_file::{TAKE_FILE, TakeRecord};
+use bandroom::session::{DeviceChoice, Filing, Marker, PlayRequest, TakePlan, TakePoll, TakeStart};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,11 +59,15 @@ pub struct RecordArgs {
     pub midi: super::midi::MidiArgs,
 }
 
-/// A take recorded into the library: the library, the class it is for and why.
-type IntoLibrary = (Library, Option<i64>, Purpose);
+/// A take recorded into the library: the library and where the take is filed.
+type IntoLibrary = (Library, Filing);
 
-/// Checks `--class` and `--purpose` against the library before any device is opened.
-fn plan_library(args: &RecordArgs, library: &Path) -> Result<Option<IntoLibrary>> {
+/// Checks `--class` and `--purpose` against the library before any device is opened,
+/// and finds today's lesson for the class.
+fn plan_library(
+    args: &RecordArgs,
+    library: &Path,
+) -> Result<Option<(Library, Option<i64>, Purpose)>> {
     if args.out.is_some() {
         return Ok(None);
     }
@@ -78,39 +80,6 @@ fn plan_library(args: &RecordArgs, library: &Path) -> Result<Option<IntoLibrary>
     let lib = open_library(Some(library))?;
     let class = args.class.as_deref().map(|c| lib.class_id(c)).transpose()?;
     Ok(Some((lib, class, purpose)))
-}
-
-/// Where the take's files go: the folder the user chose, or a new folder in the
-/// library's incoming area (registered and moved into `takes/` when finished), with
-/// the lesson it belongs to.
-fn take_folder(
-    args: &RecordArgs,
-    into: Option<&mut IntoLibrary>,
-) -> Result<(PathBuf, Option<i64>)> {
-    match (into, &args.out) {
-        (Some((lib, class, _)), _) => {
-            let lesson = lib.lesson_for_today(*class)?;
-            Ok((lib.staging_folder()?, Some(lesson)))
-        }
-        (None, Some(dir)) => {
-            prepare_folder(dir)?;
-            Ok((dir.clone(), None))
-        }
-        (None, None) => bail!("give --out DIR, or record into the library without it"),
-    }
-}
-
-fn check_inputs(inputs: &[usize]) -> Result<()> {
-    if inputs.contains(&0) {
-        bail!("--inputs count from 1: use --inputs 1,2 for the first two inputs");
-    }
-    let mut seen = inputs.to_vec();
-    seen.sort_unstable();
-    seen.dedup();
-    if seen.len() != inputs.len() {
-        bail!("--inputs lists a channel twice");
-    }
-    Ok(())
 }
 
 fn prepare_folder(dir: &Path) -> Result<()> {
@@ -135,74 +104,86 @@ fn prepare_folder(dir: &Path) -> Result<()> {
     })
 }
 
+/// The session's request for what `--play` and the performance options ask.
+fn play_request(args: &RecordArgs) -> Result<Option<PlayRequest>> {
+    let Some(arr) = &args.play else {
+        return Ok(None);
+    };
+    Ok(Some(PlayRequest {
+        arrangement: arr.clone(),
+        tempo_bpm: args.performance.tempo,
+        repeats: args.performance.repeats,
+        count_in_bars: args.performance.count_in,
+        section: args.performance.practice.section.clone(),
+        practice: super::practice::to_practice(&args.performance.practice)?,
+    }))
+}
+
 pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
-    check_inputs(&args.inputs)?;
+    bandroom::session::check_inputs(&args.inputs).map_err(super::render::in_flags)?;
     if let Some(s) = args.seconds
         && !(s.is_finite() && s > 0.0 && s <= MAX_SECONDS)
     {
         bail!("--seconds {s} is not allowed: use more than 0 and at most {MAX_SECONDS}");
     }
-    let performance = match &args.play {
-        Some(arr) => Some(plan_performance(arr, &args.performance, library)?),
-        None => None,
-    };
     let library = library_dir(library)?;
-    let mut into_library = plan_library(args, &library)?;
-    let players = match &into_library {
+    let request = play_request(args)?;
+    // The arrangement is checked (and --plays' parts against it) before any device opens.
+    let mut early_notes = Vec::new();
+    let music = request
+        .as_ref()
+        .map(|r| bandroom::session::prepare_music(&library, r, &mut early_notes))
+        .transpose()
+        .map_err(super::render::in_flags)?;
+    let planned_library = plan_library(args, &library)?;
+    let players = match &planned_library {
         Some((lib, class, _)) => super::performers::resolve(
             &args.plays,
             &args.inputs,
             lib,
             *class,
-            performance.as_ref().map(|(a, _)| a),
+            music.as_ref().map(|m| &m.arrangement),
         )?,
         None => Vec::new(),
     };
     let settings = Settings::load(&library)?;
     let highest = args.inputs.iter().copied().max().unwrap_or(1);
-    let request = args.device.request(&settings, highest, 2)?;
-    let opened = device::open(&request)?;
-    let info = opened.info.clone();
-    let rate = info.sample_rate_hz;
-    let (out, lesson) = take_folder(args, into_library.as_mut())?;
-    let (correction, correction_source) = match args.latency {
-        Some(frames) => (frames, "--latency".to_string()),
-        None => match settings.calibration(&info.host, &info.input_name, &info.output_name, rate) {
-            Some(c) => (c.correction_frames, format!("calibrated {}", c.measured_at)),
-            None => {
-                note!(
-                    "note: {} → {} is not calibrated at {rate} Hz, so only the latency the devices \
-                     report is removed; run `bandroom calibrate` with a loopback cable for exact alignment",
-                    info.output_name,
-                    info.input_name
-                );
-                (0, "not calibrated".to_string())
+    let device = DeviceChoice::Exactly(args.device.request(&settings, highest, 2)?);
+    let plan = TakePlan::with_music(
+        music,
+        early_notes,
+        &settings,
+        &device,
+        &args.inputs,
+        args.latency,
+    )?;
+    let (out, mut into_library): (PathBuf, Option<IntoLibrary>) = match planned_library {
+        Some((mut lib, class, purpose)) => {
+            let lesson = lib.lesson_for_today(class)?;
+            (
+                lib.staging_folder()?,
+                Some((lib, Filing { lesson, purpose })),
+            )
+        }
+        None => match &args.out {
+            Some(dir) => {
+                prepare_folder(dir)?;
+                (dir.clone(), None)
             }
+            None => bail!("give --out DIR, or record into the library without it"),
         },
     };
-
-    let (score, arrangement_record) = match &performance {
-        Some((arrangement, options)) => {
-            let mut score = Score::new(arrangement, *options);
-            super::stems::attach_stems(
-                &mut score,
-                arrangement,
-                rate,
-                args.performance.practice.reshapes(),
-            )?;
-            let record = ArrangementRecord {
-                name: arrangement.name.clone(),
-                title: arrangement.title.clone(),
-                tempo_bpm: score.tempo.as_f64(),
-                count_in_bars: options.count_in_bars,
-                repeats: args.performance.repeats,
-                section: None,
-            };
-            (score, Some(record))
-        }
-        None => (Score::silence(), None),
+    for n in &plan.notes {
+        note!("{n}");
+    }
+    let info = plan.device.info.clone();
+    let rate = info.sample_rate_hz;
+    let correction_source = if args.latency.is_some() {
+        "--latency".to_string()
+    } else {
+        plan.correction_source.clone()
     };
-    let midi = super::midi::take_setup(&args.midi, &score, Some(&library))?;
+    let midi = super::midi::take_setup(&args.midi, &plan.score, Some(&library))?;
     let stop_requested = Arc::new(AtomicBool::new(false));
     {
         let flag = Arc::clone(&stop_requested);
@@ -214,37 +195,31 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     {
         bail!("no take was started: the pedal was not pressed");
     }
-    let mut running = RunningTake::start(
-        opened,
-        TakeSetup {
-            folder: out.clone(),
-            inputs: args.inputs.clone(),
-            score,
-            arrangement: arrangement_record,
-            seconds: args.seconds,
-            correction_frames: correction,
-            click: !args.no_click,
-            lesson_id: lesson,
-            purpose: into_library
-                .as_ref()
-                .map(|(_, _, purpose)| purpose.as_str().to_string()),
-            midi,
-            loop_section: None,
-        },
-    )?;
+    let plays = plan.music.is_some();
+    let mut running = plan.start(TakeStart {
+        folder: out.clone(),
+        seconds: args.seconds,
+        click: !args.no_click,
+        lesson_id: into_library.as_ref().map(|(_, f)| f.lesson),
+        purpose: into_library
+            .as_ref()
+            .map(|(_, f)| f.purpose.as_str().to_string()),
+        midi,
+        round_and_round: false,
+    })?;
     note!(
         "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
         args.inputs.len(),
         info.input_name,
         out.display(),
         correction_source,
-        if performance.is_none() && args.seconds.is_none() {
+        if !plays && args.seconds.is_none() {
             "; Ctrl-C to stop"
         } else {
             ""
         }
     );
-    let mut pedal_marks: Vec<u64> = Vec::new();
+    let mut markers: Vec<Marker> = Vec::new();
     loop {
         std::thread::sleep(Duration::from_millis(20));
         if stop_requested.load(Ordering::Acquire) {
@@ -256,7 +231,11 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
                     action: PedalAction::Mark,
                     take_frame,
                 } => {
-                    pedal_marks.extend(take_frame);
+                    markers.extend(take_frame.map(|frame| Marker {
+                        frame,
+                        text: "pedal".into(),
+                        author: "teacher".into(),
+                    }));
                     note!("marker at {}", clock_of(take_frame.unwrap_or(0), rate));
                 }
                 MidiNotice::Action { .. } => {
@@ -274,49 +253,41 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             TakePoll::Finished | TakePoll::Fault(_) => break,
         }
     }
-    let FinishedTake {
-        take,
-        report,
-        fault,
-        written,
-        ..
-    } = running.finish();
-    print_summary(&take, &out);
+    let finished = running.finish();
+    print_summary(&finished.take, &out);
+    let Some((lib, filing)) = &mut into_library else {
+        return match (&finished.fault, &finished.report.error) {
+            (Some(f), _) => bail!("{f}; the take so far is kept in {}", out.display()),
+            (None, Some(e)) => bail!("{e}"),
+            (None, None) => Ok(finished.written?),
+        };
+    };
     // A take cut short by the device is still a take; one the disk could not hold is
     // left in the incoming folder for `bandroom check --repair`.
-    let kept_in = match (&mut into_library, lesson, &report.error, &written) {
-        (Some((lib, _, purpose)), Some(lesson), None, Ok(())) => {
-            let (id, folder) = lib
-                .register_take(lesson, &out, &NewTake::from_record(&take, *purpose))
-                .with_context(|| {
-                    format!(
-                        "the take was recorded in {} but could not be added to the library;                          `bandroom check --repair` will add it",
-                        out.display()
-                    )
-                })?;
-            say!("take {id} is in the library: {}", folder.display());
-            // The take is kept whatever happens here; attribution can be redone.
-            if let Err(e) = super::performers::attribute_and_analyse(lib, id, &players) {
-                note!("note: take {id} is recorded, but who played was not saved: {e:#}");
-            }
-            for frame in &pedal_marks {
-                if let Err(e) = lib.add_marker(id, *frame, "pedal", "teacher") {
-                    note!("note: a pedal marker of take {id} was not saved: {e:#}");
-                }
-            }
-            folder
-        }
-        _ => out.clone(),
-    };
-    match (&fault, &report.error) {
-        (Some(f), _) => bail!("{f}; the take so far is kept in {}", kept_in.display()),
-        (None, Some(e)) => bail!("{e}"),
-        (None, None) => Ok(written?),
+    let filed = finished.file(lib, *filing, &players, &markers)?;
+    say!(
+        "take {} is in the library: {}",
+        filed.id,
+        filed.folder.display()
+    );
+    for problem in &filed.problems {
+        note!("note: {problem}");
+    }
+    // The take is kept whatever happens here; analysis can be redone.
+    if let Err(e) = super::performers::analyse(lib, &filed) {
+        note!(
+            "note: take {} is recorded, but was not analysed: {e:#}",
+            filed.id
+        );
+    }
+    match &filed.fault {
+        Some(f) => bail!("{f}; the take so far is kept in {}", filed.folder.display()),
+        None => Ok(()),
     }
 }
 
 fn clock_of(frame: u64, rate: u32) -> String {
-    bandroom::music::clock(frame as f64 / f64::from(rate.max(1)))
+    bandroom::time_text::clock(frame as f64 / f64::from(rate.max(1)))
 }
 
 fn print_summary(take: &TakeRecord, dir: &Path) {
@@ -329,14 +300,14 @@ fn print_summary(take: &TakeRecord, dir: &Path) {
             if kept + 0.05 < secs {
                 format!(
                     "{} kept of {} played",
-                    bandroom::music::clock(kept),
-                    bandroom::music::clock(secs)
+                    bandroom::time_text::clock(kept),
+                    bandroom::time_text::clock(secs)
                 )
             } else {
-                bandroom::music::clock(kept)
+                bandroom::time_text::clock(kept)
             }
         }
-        _ => bandroom::music::clock(secs),
+        _ => bandroom::time_text::clock(secs),
     };
     say!(
         "{}: {} track(s), {} at {} Hz, latency applied {} frames, {} gap(s){}",

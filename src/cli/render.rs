@@ -5,19 +5,15 @@
 //! Must not contain engine or file-format logic of its own.
 
 use anyhow::{Context, Result, bail};
+use bandroom::atomic_file::PendingFile;
 use bandroom::audio::offline::{self, RenderSettings, RenderedBlock};
-use bandroom::engine::{
-    CLICK_LANE_NAME, Command, Engine, EngineConfig, Event, MAX_BLOCK_FRAMES, Score, ScoreOptions,
-};
-use bandroom::music::{self, Arrangement, Bpm};
-use bandroom::record::{PendingFile, WavFormat, WavOutput};
+use bandroom::engine::{CLICK_LANE_NAME, Command, Engine, EngineConfig, Event, MAX_BLOCK_FRAMES};
+use bandroom::music::{self, Arrangement};
+use bandroom::record::{WavFormat, WavOutput};
+use bandroom::session::{PlanError, PlayRequest, PreparedMusic, Setting};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The most count-in a class needs; more is a typing error.
-const MAX_COUNT_IN_BARS: u32 = 16;
-/// Each section's repeats are capped so a render cannot run for hours by mistake.
-const MAX_REPEATS: u32 = 64;
 /// Silence after the last bar so final notes ring out.
 pub const TAIL_SECS: u64 = 1;
 
@@ -55,15 +51,12 @@ pub struct RenderArgs {
     pub format: String,
 }
 
-/// The school's own arrangements: `arrangements/` in the library folder.
+/// The school's own arrangements, in the library folder (the session says where).
 pub fn user_folder(library: Option<&Path>) -> Option<PathBuf> {
     super::library_dir(library)
         .ok()
-        .map(|dir| dir.join(USER_FOLDER))
+        .map(|dir| bandroom::library::arrangements_folder(&dir))
 }
-
-/// Where a school keeps its own arrangements, inside the library folder.
-pub use bandroom::jobs::USER_FOLDER;
 
 /// "name (tier), ..." for a listing line.
 fn parts_and_tiers(arr: &Arrangement) -> String {
@@ -107,8 +100,7 @@ pub fn list_arrangements(library: Option<&Path>) -> Result<()> {
 
 /// Everything `render` needs, checked before any output is created.
 struct RenderPlan {
-    arrangement: Arrangement,
-    score_options: ScoreOptions,
+    music: PreparedMusic,
     config: EngineConfig,
     format: WavFormat,
 }
@@ -129,61 +121,53 @@ pub struct PerformanceArgs {
     pub practice: super::practice::PracticeArgs,
 }
 
-/// Loads `arr` and checks the performance options against it.
+/// A refused setting in the command line's words: the flag, then the value and why.
+pub fn in_flags(e: PlanError) -> anyhow::Error {
+    let PlanError::NotAllowed { setting, reason } = e else {
+        return e.into();
+    };
+    let flag = match setting {
+        Setting::Piece => return anyhow::anyhow!("{reason}"),
+        Setting::Section => return anyhow::anyhow!("--section {reason}"),
+        Setting::Repeats => "--repeats",
+        Setting::CountIn => "--count-in",
+        Setting::Passes => "--passes",
+        Setting::Tempo => "--tempo:",
+        Setting::Bars => "--bars:",
+        Setting::Ramp => "--ramp:",
+        Setting::Mute => "--mute:",
+        Setting::SoloTier => "--solo-tier:",
+        Setting::Inputs => "--inputs:",
+    };
+    anyhow::anyhow!("{flag} {reason}")
+}
+
+/// Loads `arr` and checks the performance options against it, through the session's
+/// plan (the same checks a take in the app gets). Notes are printed.
 pub fn plan_performance(
     arr: &str,
     args: &PerformanceArgs,
     library: Option<&Path>,
-) -> Result<(Arrangement, ScoreOptions)> {
-    let mut arrangement = music::resolve_in(arr, user_folder(library).as_deref())?;
-    if let Some(repeats) = args.repeats {
-        if !(1..=MAX_REPEATS).contains(&repeats) {
-            bail!("--repeats {repeats} is not allowed: use 1 to {MAX_REPEATS}");
-        }
-        arrangement.set_repeats(repeats);
-    }
-    let tempo = args
-        .tempo
-        .map(|bpm| Bpm::new(bpm).map_err(|e| anyhow::anyhow!("--tempo: {e}")))
-        .transpose()?;
-    arrangement
-        .check_length(tempo)
-        .map_err(|e| anyhow::anyhow!("{arr}: {e}"))?;
-    if let Some(tempo) = tempo
-        && !arrangement.tempo.contains(tempo)
-    {
-        note!(
-            "note: {tempo} BPM is outside {}'s practice range {}–{} BPM",
-            arrangement.title,
-            arrangement.tempo.practice_min,
-            arrangement.tempo.practice_max
-        );
-    }
-    if args.count_in > MAX_COUNT_IN_BARS {
-        bail!(
-            "--count-in {} is not allowed: use 0 to {MAX_COUNT_IN_BARS} bars",
-            args.count_in
-        );
-    }
-    let (arrangement, first_percent) = super::practice::apply(arrangement, &args.practice)?;
-    // A ramp's first pass is slower than the tempo chosen; the score scales from it.
-    let tempo = match (tempo, first_percent) {
-        (Some(t), percent) if percent != 100 => Some(
-            Bpm::from_milli((u64::from(t.milli()) * u64::from(percent) / 100) as u32)
-                .map_err(|e| anyhow::anyhow!("--tempo with --ramp: {e}"))?,
-        ),
-        (t, _) => t,
-    };
-    let options = ScoreOptions {
+) -> Result<PreparedMusic> {
+    let root = super::library_dir(library)?;
+    let request = PlayRequest {
+        arrangement: arr.to_string(),
+        tempo_bpm: args.tempo,
+        repeats: args.repeats,
         count_in_bars: args.count_in,
-        tempo,
+        section: args.practice.section.clone(),
+        practice: super::practice::to_practice(&args.practice)?,
     };
-    Ok((arrangement, options))
+    let mut notes = Vec::new();
+    let music = bandroom::session::prepare_music(&root, &request, &mut notes).map_err(in_flags)?;
+    for n in notes {
+        note!("{n}");
+    }
+    Ok(music)
 }
 
 fn plan_render(args: &RenderArgs, library: Option<&Path>) -> Result<RenderPlan> {
-    let (arrangement, score_options) =
-        plan_performance(&args.arrangement, &args.performance, library)?;
+    let music = plan_performance(&args.arrangement, &args.performance, library)?;
     if args.block == 0 || args.block > MAX_BLOCK_FRAMES {
         bail!(
             "--block {} is not allowed: use 1 to {MAX_BLOCK_FRAMES} frames",
@@ -192,8 +176,7 @@ fn plan_render(args: &RenderArgs, library: Option<&Path>) -> Result<RenderPlan> 
     }
     let format = WavFormat::parse(&args.format).map_err(|e| anyhow::anyhow!("--format: {e}"))?;
     Ok(RenderPlan {
-        arrangement,
-        score_options,
+        music,
         config: EngineConfig {
             sample_rate_hz: args.sample_rate,
             max_block_frames: args.block,
@@ -225,13 +208,11 @@ fn stem_file_name(part: &str) -> String {
 
 pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     let plan = plan_render(args, library)?;
-    let mut score = Score::new(&plan.arrangement, plan.score_options);
-    super::stems::attach_stems(
-        &mut score,
-        &plan.arrangement,
-        plan.config.sample_rate_hz,
-        args.performance.practice.reshapes(),
-    )?;
+    let mut notes = Vec::new();
+    let score = plan.music.score(plan.config.sample_rate_hz, &mut notes)?;
+    for n in notes {
+        note!("{n}");
+    }
     let lane_names: Vec<String> = score.lanes.iter().map(|l| l.name.clone()).collect();
     let lane_sounds: Vec<_> = score.lanes.iter().map(|l| l.sound).collect();
     let tempo = score.tempo;
@@ -338,9 +319,9 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     say!(
         "{}: {} ({}, ♩ = {tempo}) — {}, {sample_rate} Hz, {} ch, {}; peak {peak_db:.1} dBFS; {} notes, {} clicks",
         out.display(),
-        plan.arrangement.title,
-        plan.arrangement.meter,
-        bandroom::music::clock(secs),
+        plan.music.arrangement.title,
+        plan.music.arrangement.meter,
+        bandroom::time_text::clock(secs),
         channels,
         plan.format.describe(),
         summary.notes,

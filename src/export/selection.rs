@@ -191,7 +191,7 @@ fn markers(lib: &Library, take: &TakeSummary, naming: &Naming) -> Result<Vec<Str
         .map(|(frame, text, _)| {
             format!(
                 "{} {}",
-                crate::music::clock(frame as f64 / rate),
+                crate::time_text::clock(frame as f64 / rate),
                 naming.hide(&text)
             )
         })

@@ -15,9 +15,6 @@ pub use reference::{played_arrangement, render_part};
 pub use take_analysis::{analyse_and_store, stored_bands, stored_notes};
 pub use track_analysis::{Judging, Track, analyse, read_track};
 
-/// The library's folder of a school's own arrangements.
-pub const USER_FOLDER: &str = "arrangements";
-
 /// Why a track could not be analysed, in words for the teacher.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

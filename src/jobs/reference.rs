@@ -5,7 +5,7 @@
 //! Owns rebuilding the played arrangement from a take's record (shared with the timing
 //! analysis). Must not open a device or write files.
 
-use super::{JobError, USER_FOLDER};
+use super::JobError;
 use crate::audio::offline::{self, RenderSettings};
 use crate::engine::{Command, Engine, EngineConfig, Score, ScoreOptions};
 use crate::library::TakeSummary;
@@ -23,7 +23,7 @@ pub fn played_arrangement(
                 .into(),
         )
     })?;
-    let mut arrangement = music::resolve_in(name, Some(&root.join(USER_FOLDER)))
+    let mut arrangement = music::resolve_in(name, Some(&crate::library::arrangements_folder(root)))
         .map_err(|e| JobError(e.to_string()))?;
     if let Some(section) = &take.section {
         arrangement.keep_section(section).map_err(JobError)?;

@@ -67,6 +67,12 @@ pub const QUARANTINE_DIR: &str = "quarantine";
 /// How long a writer waits for another process (the app while the CLI runs) to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where a school keeps its own arrangements, inside the library folder. The one place
+/// that knows it: the CLI, the app, the session and the background jobs all ask here.
+pub fn arrangements_folder(library_root: &Path) -> PathBuf {
+    library_root.join("arrangements")
+}
+
 pub struct Library {
     conn: Connection,
     root: PathBuf,

@@ -50,55 +50,6 @@ pub struct NewTake {
     pub tracks: Vec<NewTrack>,
 }
 
-impl NewTake {
-    /// The library's view of a take as its `take.json` records it.
-    pub fn from_record(take: &crate::record::take_file::TakeRecord, purpose: Purpose) -> NewTake {
-        NewTake {
-            recorded_at: take.started_at.clone(),
-            arrangement: take.arrangement.as_ref().map(|a| a.name.clone()),
-            tempo_bpm: take.arrangement.as_ref().map(|a| a.tempo_bpm),
-            repeats: take.arrangement.as_ref().and_then(|a| a.repeats),
-            count_in_bars: take.arrangement.as_ref().map_or(0, |a| a.count_in_bars),
-            section: take.arrangement.as_ref().and_then(|a| a.section.clone()),
-            host: take.host.clone(),
-            input_device: take.input_device.clone(),
-            output_device: take.output_device.clone(),
-            sample_rate_hz: take.sample_rate_hz,
-            latency_applied_frames: take.latency.applied_frames,
-            frames: take.frames,
-            duration_secs: take.duration_secs,
-            xruns: take.xruns,
-            gaps: take.gaps.len() as u64,
-            complete: take.complete,
-            purpose,
-            tracks: take
-                .tracks
-                .iter()
-                .enumerate()
-                .map(|(index, t)| NewTrack {
-                    number: index as i64 + 1,
-                    file: t.file.clone(),
-                    input_channel: Some(t.input as i64),
-                    midi_port: None,
-                    frames: t.frames,
-                })
-                .chain(
-                    take.midi_tracks
-                        .iter()
-                        .enumerate()
-                        .map(|(index, t)| NewTrack {
-                            number: (take.tracks.len() + index) as i64 + 1,
-                            file: t.file.clone(),
-                            input_channel: None,
-                            midi_port: Some(t.port.clone()),
-                            frames: take.frames,
-                        }),
-                )
-                .collect(),
-        }
-    }
-}
-
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TakeFilter {
     pub class: Option<i64>,

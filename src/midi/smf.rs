@@ -9,7 +9,7 @@
 
 use super::MidiError;
 use super::message::ShortMessage;
-use crate::record::atomic_file::PendingFile;
+use crate::atomic_file::PendingFile;
 use midly::num::{u4, u7, u14, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use std::io::Write;

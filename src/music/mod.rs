@@ -17,5 +17,5 @@ pub use arrangement::{
     Arrangement, Family, MAX_PIECE_SECS, Note, Part, Section, Sound, TempoRange,
 };
 pub use builtin::{BUILT_INS, resolve, resolve_in, user_arrangements};
-pub use time::{Bpm, Meter, TICKS_PER_QUARTER, clock};
+pub use time::{Bpm, Meter, TICKS_PER_QUARTER};
 pub use toml_format::{ArrangementError, load_arrangement_file, parse_arrangement};

@@ -278,12 +278,6 @@ pub fn parse_rhythm(text: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
-/// Seconds as a performer reads them on a clock: `m:ss.s`.
-pub fn clock(secs: f64) -> String {
-    let secs = secs.max(0.0);
-    format!("{}:{:04.1}", (secs / 60.0).floor(), secs % 60.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

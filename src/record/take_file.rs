@@ -5,7 +5,7 @@
 //! when it ends. Written through `PendingFile`, so it is never half a file.
 //! Must not know about devices or the engine beyond the plain values it stores.
 
-use super::atomic_file::{FileError, PendingFile};
+use crate::atomic_file::{FileError, PendingFile};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -150,7 +150,4 @@ impl TakeRecord {
     }
 }
 
-/// Now, as an RFC 3339 timestamp in UTC.
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
+pub use crate::time_text::now_rfc3339;

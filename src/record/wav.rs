@@ -5,7 +5,7 @@
 //! `PendingFile`, so a failed write never leaves a half file under the real name.
 //! Must not run on the audio thread.
 
-use super::atomic_file::{FileError, PendingFile};
+use crate::atomic_file::{FileError, PendingFile};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 

@@ -47,14 +47,19 @@ pub struct TakeSetup {
     /// A section (index into the score's sections) played round and round: the take
     /// then runs until it is stopped.
     pub loop_section: Option<usize>,
+    /// The arrangement as played, kept so the filed take's parts carry their tier and
+    /// instrument.
+    pub played: Option<crate::music::Arrangement>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum TakeSetupError {
     #[error(transparent)]
     Device(#[from] DeviceError),
-    #[error("{0}")]
-    Engine(String),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    #[error(transparent)]
+    Busy(#[from] crate::engine::EngineBusy),
     #[error(transparent)]
     Midi(#[from] crate::midi::MidiError),
     #[error("cannot start recording in {}: {reason}", folder.display())]
@@ -92,6 +97,21 @@ pub struct RunningTake {
     last_output: u64,
     last_progress: Instant,
     midi: MidiSide,
+    played: Option<crate::music::Arrangement>,
+}
+
+/// A take whose device has stopped and whose files are still being closed: everything
+/// here may move to another thread (the device, which may not, is gone).
+pub struct StoppedTake {
+    recorder: Recorder,
+    status: Arc<CaptureStatus>,
+    take: TakeRecord,
+    folder: PathBuf,
+    xruns: u64,
+    fault: Option<String>,
+    reported_latency_frames: i64,
+    midi: MidiSide,
+    played: Option<crate::music::Arrangement>,
 }
 
 /// A take that has stopped: its record (already written as `take.json` when `written`
@@ -102,6 +122,8 @@ pub struct FinishedTake {
     pub fault: Option<String>,
     pub folder: PathBuf,
     pub written: Result<(), TakeFileError>,
+    /// The arrangement as played.
+    pub played: Option<crate::music::Arrangement>,
 }
 
 impl RunningTake {
@@ -119,8 +141,7 @@ impl RunningTake {
                 max_block_frames: 1024,
                 ..EngineConfig::default()
             },
-        )
-        .map_err(|e| TakeSetupError::Engine(e.to_string()))?;
+        )?;
         let anchor = ClockAnchor::new();
         let tempo_bpm = engine.score().tempo.as_f64();
         let midi = MidiSide::open(
@@ -196,35 +217,26 @@ impl RunningTake {
             midi_tracks: midi.records().to_vec(),
         };
         take.write(&setup.folder).map_err(|e| files_error(&e))?;
-        let engine_error = |e: &dyn std::fmt::Display| TakeSetupError::Engine(e.to_string());
         // A part played by an instrument in the room is not also played by bandroom.
         for route in &setup.midi.parts {
-            handle
-                .send(Command::SetLaneMute {
-                    lane: route.lane,
-                    muted: true,
-                })
-                .map_err(|e| engine_error(&e))?;
+            handle.send(Command::SetLaneMute {
+                lane: route.lane,
+                muted: true,
+            })?;
         }
         if !setup.click {
-            handle
-                .send(Command::SetClickEnabled { enabled: false })
-                .map_err(|e| engine_error(&e))?;
+            handle.send(Command::SetClickEnabled { enabled: false })?;
         }
-        handle
-            .send(Command::Record {
-                frames: take_frames,
-            })
-            .map_err(|e| engine_error(&e))?;
+        handle.send(Command::Record {
+            frames: take_frames,
+        })?;
         if plays {
             if let Some(section) = setup.loop_section {
-                handle
-                    .send(Command::SetLoop {
-                        section: Some(section),
-                    })
-                    .map_err(|e| engine_error(&e))?;
+                handle.send(Command::SetLoop {
+                    section: Some(section),
+                })?;
             }
-            handle.send(Command::Play).map_err(|e| engine_error(&e))?;
+            handle.send(Command::Play)?;
         }
         let running = opened.start(
             engine_output(engine, &anchor),
@@ -246,6 +258,7 @@ impl RunningTake {
             last_output: 0,
             last_progress: Instant::now(),
             midi,
+            played: setup.played,
         })
     }
 
@@ -261,6 +274,40 @@ impl RunningTake {
 
     pub fn sample_rate_hz(&self) -> u32 {
         self.take.sample_rate_hz
+    }
+
+    /// The engine's position in frames (the clock the music's cues are read on).
+    pub fn engine_frame(&self) -> u64 {
+        self.handle.position_frames()
+    }
+
+    /// The section (index into the score's sections) the engine reports playing.
+    pub fn engine_section(&self) -> usize {
+        self.handle.section()
+    }
+
+    /// The frame of the take being recorded now (0 before recording starts), for markers.
+    pub fn take_frame(&self) -> u64 {
+        self.handle.take_frames().map_or(0, |(start, _)| {
+            self.handle.output_frames().saturating_sub(start)
+        })
+    }
+
+    /// A part's loudest moment since the last call (post-fader: a muted part reads 0).
+    pub fn lane_peak(&self, lane: usize) -> f32 {
+        self.handle
+            .meters()
+            .lane(lane)
+            .map_or(0.0, |m| m.take_peak())
+    }
+
+    /// Mutes or solos a part while the take runs: what the room hears, not what the
+    /// inputs record.
+    pub fn set_lane(&self, lane: usize, muted: bool, soloed: bool) -> Result<(), TakeSetupError> {
+        self.handle
+            .send(Command::SetLaneMute { lane, muted })
+            .and_then(|()| self.handle.send(Command::SetLaneSolo { lane, soloed }))
+            .map_err(TakeSetupError::from)
     }
 
     pub fn folder(&self) -> &std::path::Path {
@@ -339,25 +386,59 @@ impl RunningTake {
 
     /// Stops the device, closes every file and writes the final `take.json`. A take cut
     /// short by a fault is still a take: what was recorded is kept.
-    pub fn finish(mut self) -> FinishedTake {
+    /// Stops and closes everything: the device, the recorder, the MIDI side, and the
+    /// final `take.json`.
+    pub fn finish(self) -> FinishedTake {
+        self.stop_device().close()
+    }
+
+    /// Stops the device (quick, and it must happen on the thread that owns it); the
+    /// files are closed by `StoppedTake::close`, which may wait on the disk.
+    pub fn stop_device(mut self) -> StoppedTake {
         let reported = self.anchor.reported_latency_frames();
         self.xruns += self.running.faults.try_iter().filter(|f| !f.fatal).count() as u64;
         if self.anchor.block_frames() > 0 {
             self.take.buffer_frames = Some(self.anchor.block_frames());
         }
         self.running.stop();
-        let midi = std::mem::replace(&mut self.midi, MidiSide::none());
-        let report = if self.fault.is_some() {
-            self.recorder.abort()
+        StoppedTake {
+            recorder: self.recorder,
+            status: self.status,
+            take: self.take,
+            folder: self.folder,
+            xruns: self.xruns,
+            fault: self.fault,
+            reported_latency_frames: reported,
+            midi: self.midi,
+            played: self.played,
+        }
+    }
+}
+
+impl StoppedTake {
+    /// Closes every file and writes the final `take.json`.
+    pub fn close(self) -> FinishedTake {
+        let StoppedTake {
+            recorder,
+            status,
+            mut take,
+            folder,
+            xruns,
+            fault,
+            reported_latency_frames: reported,
+            midi,
+            played,
+        } = self;
+        let report = if fault.is_some() {
+            recorder.abort()
         } else {
-            self.recorder.finish()
+            recorder.finish()
         };
-        let take = &mut self.take;
-        take.complete = self.fault.is_none() && report.error.is_none();
+        take.complete = fault.is_none() && report.error.is_none();
         take.frames = report.frames;
         take.duration_secs = report.frames as f64 / f64::from(take.sample_rate_hz);
-        take.dropped_frames = self.status.dropped_frames.load(Ordering::Relaxed);
-        take.overflow_frames = self.status.overflow_frames.load(Ordering::Relaxed);
+        take.dropped_frames = status.dropped_frames.load(Ordering::Relaxed);
+        take.overflow_frames = status.overflow_frames.load(Ordering::Relaxed);
         take.gaps = report
             .gaps
             .iter()
@@ -373,21 +454,21 @@ impl RunningTake {
         }
         let (midi_tracks, midi_problems) = midi.finish(report.frames);
         take.midi_tracks = midi_tracks;
-        take.error = self
-            .fault
+        take.error = fault
             .clone()
             .or_else(|| report.error.clone())
             .or_else(|| midi_problems.first().cloned());
-        take.xruns = self.xruns;
+        take.xruns = xruns;
         // On a full disk even take.json may not fit: the earlier one (marked incomplete)
         // stays, and the recorder's error is the one to report.
-        let written = take.write(&self.folder);
+        let written = take.write(&folder);
         FinishedTake {
-            take: self.take,
+            take,
             report,
-            fault: self.fault,
-            folder: self.folder,
+            fault,
+            folder,
             written,
+            played,
         }
     }
 }
@@ -430,6 +511,7 @@ mod tests {
                 purpose: None,
                 midi: MidiTakeSetup::default(),
                 loop_section: None,
+                played: None,
             },
         )
         .unwrap();

@@ -51,6 +51,11 @@ pub struct BandroomApp {
     pub(super) peaks: super::widgets::PeakCache,
     /// The take being recorded, if any.
     pub(super) recording: Option<Recording>,
+    /// Takes, rehearsals and voice notes that were stopped and are being closed and
+    /// filed off the UI thread.
+    pub(super) finishing: Vec<super::finishing::Finishing>,
+    /// Bars of metronome before a take.
+    pub count_in_bars: u32,
     /// The learnt pedal, listened to during lessons (`None` until the lesson opens it).
     pub(super) pedal: Option<super::pedal::PedalListener>,
     /// Whether opening the pedal was tried (so a missing MIDI system is said once).
@@ -82,6 +87,8 @@ pub struct BandroomApp {
     pub projector: bool,
     /// The window was asked to close while recording: ask first.
     closing: bool,
+    /// Close as soon as every stopped take is filed.
+    close_when_filed: bool,
     frames: u64,
     quit_after_frames: Option<u64>,
 }
@@ -119,6 +126,8 @@ impl BandroomApp {
             zoom: 1.0,
             peaks: Default::default(),
             recording: None,
+            finishing: Vec::new(),
+            count_in_bars: 1,
             analysing: Vec::new(),
             ctx: None,
             playback: None,
@@ -135,6 +144,7 @@ impl BandroomApp {
             again: false,
             projector: false,
             closing: false,
+            close_when_filed: false,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
             quit_after_frames: std::env::var("BANDROOM_QUIT_AFTER_FRAMES")
@@ -197,6 +207,7 @@ impl BandroomApp {
             self.ctx = Some(ctx.clone());
         }
         self.poll_analysis();
+        self.poll_finishing(ctx);
         super::playback::poll(self);
         if let Some(note) = &mut self.voice_note {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
@@ -400,8 +411,7 @@ impl BandroomApp {
         take: &crate::library::TakeSummary,
         frame: Option<u64>,
     ) {
-        self.playback = None;
-        self.loading = None;
+        self.free_the_device();
         let input = self.voice_input;
         match super::voice_note::VoiceNoteRecording::start(self, take, frame, input) {
             Ok((note, banner)) => {
@@ -412,16 +422,15 @@ impl BandroomApp {
                 }
                 self.voice_note = Some(note);
             }
-            Err(e) => self.error = Some(format!("The voice note could not start: {e}")),
+            Err(e) => self.error = Some(format!("The voice note could not start: {e:#}")),
         }
     }
 
-    /// Stops the voice note being recorded and keeps it with its take.
+    /// Stops the voice note being recorded; it is kept with its take in the background.
     pub(super) fn finish_voice_note(&mut self) {
-        if let Some(note) = self.voice_note.take()
-            && let Err(e) = note.finish(&mut self.lib)
-        {
-            self.error = Some(e);
+        if let Some(note) = self.voice_note.take() {
+            let wake = self.wake_when_done();
+            self.finishing.push(note.stop(&self.root, wake));
         }
     }
 
@@ -466,36 +475,101 @@ impl BandroomApp {
         self.playback.as_ref().map(|p| p.state.position())
     }
 
-    /// Stops the take (if still running), files it and puts it up for judging.
+    /// Stops the take (if still running); it is closed and filed in the background and
+    /// put up for judging when it is in the library.
     pub(super) fn stop_recording(&mut self) {
-        let Some(mut recording) = self.recording.take() else {
+        let Some(recording) = self.recording.take() else {
             return;
         };
-        recording.request_stop();
-        // The engine ends the take at its next block; give it a moment to arrive.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while !recording.update() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        if !recording.keep {
-            self.lesson.pending_marks.clear();
-            if let Err(e) = recording.discard() {
-                self.banners.push(e);
-            }
-            return;
-        }
-        match recording.finish(&mut self.lib) {
-            Ok(id) => lesson::take_recorded(self, id),
-            Err(e) => {
-                self.banners.push(e);
-            }
+        let markers = std::mem::take(&mut self.lesson.pending_marks)
+            .into_iter()
+            .map(|(frame, text)| crate::session::Marker {
+                frame,
+                text,
+                author: "teacher".into(),
+            })
+            .collect();
+        let players = if recording.keep && self.class.is_some() {
+            super::room_plan::players_from_plan(&self.lesson.plan)
+        } else {
+            Vec::new()
+        };
+        let wake = self.wake_when_done();
+        let finishing = recording.stop(&self.root, players, markers, wake);
+        self.finishing.push(finishing);
+    }
+
+    /// Whether a take, rehearsal or voice note is still being closed and filed.
+    pub fn is_finishing(&self) -> bool {
+        !self.finishing.is_empty()
+    }
+
+    /// Lets go of the device for a new take or note: anything still draining stops now.
+    pub(super) fn free_the_device(&mut self) {
+        self.playback = None;
+        self.loading = None;
+        for f in &mut self.finishing {
+            f.free_device_now();
         }
     }
 
+    /// Collects what finished in the background: a filed take goes up for judging and
+    /// for analysis; problems become banners.
+    fn poll_finishing(&mut self, ctx: &egui::Context) {
+        if self.finishing.is_empty() {
+            return;
+        }
+        // Draining waits on the engine, which does not wake the window; the worker that
+        // closes the files wakes it itself.
+        if self
+            .finishing
+            .iter()
+            .any(super::finishing::Finishing::draining)
+        {
+            ctx.request_repaint_after(std::time::Duration::from_millis(25));
+        }
+        let mut still = Vec::new();
+        for mut f in std::mem::take(&mut self.finishing) {
+            match f.poll() {
+                None => still.push(f),
+                Some(Ok(super::finishing::Done::Take(filed))) => {
+                    self.banners.extend(filed.problems.iter().cloned());
+                    if let Some(fault) = &filed.fault {
+                        self.banners.push(format!(
+                            "{fault}; take {} keeps what was recorded",
+                            filed.id
+                        ));
+                    }
+                    lesson::take_recorded(self, &filed);
+                }
+                Some(Ok(super::finishing::Done::VoiceNote | super::finishing::Done::Discarded)) => {
+                }
+                Some(Err(e)) => self.banners.push(e),
+            }
+        }
+        self.finishing = still;
+    }
+
     fn close_question(&mut self, ctx: &egui::Context) {
-        if ctx.input(|i| i.viewport().close_requested()) && self.recording.is_some() {
+        let asked = ctx.input(|i| i.viewport().close_requested());
+        if asked && self.recording.is_some() {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.closing = true;
+        } else if asked && self.is_finishing() {
+            // A take still being filed would be cut off by closing: close once it is in.
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.close_when_filed = true;
+        }
+        if self.close_when_filed {
+            if self.is_finishing() {
+                egui::Modal::new(egui::Id::new("closing after filing")).show(ctx, |ui| {
+                    ui.heading("Finishing the take…");
+                    ui.label("bandroom closes as soon as it is safely in the library.");
+                });
+            } else {
+                self.close_when_filed = false;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
         }
         if !self.closing {
             return;
@@ -507,13 +581,18 @@ impl BandroomApp {
                 if ui.button("Stop, keep the take and close").clicked() {
                     self.stop_recording();
                     self.closing = false;
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    self.close_when_filed = true;
                 }
                 if ui.button("Keep recording").clicked() {
                     self.closing = false;
                 }
             });
         });
+    }
+
+    /// Whether the window will close once the take being filed is in the library.
+    pub fn closes_when_filed(&self) -> bool {
+        self.close_when_filed
     }
 
     fn leave_pupil_mode(&mut self) {

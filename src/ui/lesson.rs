@@ -10,7 +10,8 @@ use super::assess_panel;
 use super::room_plan::{attribute_from_plan, load_plan, room_plan_ui};
 use super::widgets::{take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
-use crate::music::{Arrangement, clock};
+use crate::music::Arrangement;
+use crate::time_text::clock;
 use eframe::egui;
 use std::path::Path;
 
@@ -53,7 +54,8 @@ impl LessonState {
         let name = name?;
         if self.arrangement.as_ref().is_none_or(|(n, _)| n != name) {
             let found =
-                crate::music::resolve_in(name, Some(&root.join(crate::jobs::USER_FOLDER))).ok();
+                crate::music::resolve_in(name, Some(&crate::library::arrangements_folder(root)))
+                    .ok();
             self.arrangement = Some((name.to_string(), found));
         }
         self.arrangement.as_ref().and_then(|(_, a)| a.clone())
@@ -200,22 +202,14 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     }
 }
 
-/// A take the app just recorded: name its players from the room plan and put it up
-/// for judging.
-pub fn take_recorded(app: &mut BandroomApp, id: i64) {
-    let take = app.lib.take(id);
-    if let Some(take) = app.report(take) {
-        if app.class.is_some() {
-            attribute_from_plan(app, &take);
-            app.analyse_in_background(id);
-        }
-        for (frame, text) in std::mem::take(&mut app.lesson.pending_marks) {
-            let added = app.lib.add_marker(id, frame, &text, "teacher");
-            app.report(added);
-        }
-        app.lesson.selected_take = Some(id);
-        app.lesson.cursor = Default::default();
+/// A take the session has just filed (its players named from the room plan): analyse
+/// the tracks that have a part, and put it up for judging.
+pub fn take_recorded(app: &mut BandroomApp, filed: &crate::session::FiledTake) {
+    if !filed.to_analyse.is_empty() {
+        app.analyse_in_background(filed.id);
     }
+    app.lesson.selected_take = Some(filed.id);
+    app.lesson.cursor = Default::default();
 }
 
 pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {

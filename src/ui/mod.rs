@@ -10,6 +10,7 @@ mod app;
 mod assess_panel;
 mod class_view;
 mod export_screen;
+mod finishing;
 mod lesson;
 pub mod live_wave;
 mod midi_ports;

@@ -6,11 +6,11 @@
 //! play/stop controls. Must not mix audio itself (`audio::playback` does).
 
 use super::app::BandroomApp;
-use super::recording::open_device;
 use crate::audio::device::RunningDevice;
 use crate::audio::playback::{PlayerState, take_player};
 use crate::jobs::{Background, Track, read_track, render_part};
 use crate::library::TakeSummary;
+use crate::session::open_device;
 use eframe::egui;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,8 +47,8 @@ impl Playback {
         let rate = f64::from(self.rate_hz.max(1));
         format!(
             "Playing {} of {}",
-            crate::music::clock(self.state.position() as f64 / rate),
-            crate::music::clock(self.state.frames() as f64 / rate)
+            crate::time_text::clock(self.state.position() as f64 / rate),
+            crate::time_text::clock(self.state.frames() as f64 / rate)
         )
     }
 }
@@ -129,7 +129,10 @@ pub fn poll(app: &mut BandroomApp) {
             return;
         }
     };
-    let (opened, banner) = match open_device(&app.root, &app.device, 1, Some(rate_hz)) {
+    let opened = crate::audio::settings::Settings::load(&app.root)
+        .map_err(anyhow::Error::from)
+        .and_then(|settings| Ok(open_device(&settings, &app.device, 1, Some(rate_hz))?));
+    let (opened, banner) = match opened {
         Ok(opened) => opened,
         Err(e) => {
             app.error = Some(format!("Nothing can be played: {e}"));

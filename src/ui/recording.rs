@@ -6,14 +6,13 @@
 //!
 //! Must not process audio: the session and the engine do; this only asks and reads.
 
-use crate::audio::device::{self, DeviceRequest, Host, OpenedDevice};
+use super::finishing::{Done, Finishing};
 use crate::audio::settings::Settings;
-use crate::audio::virtual_device::VirtualSettings;
-use crate::engine::{Score, ScoreOptions};
-use crate::library::{Library, NewTake, Purpose};
-use crate::music::{self, Bpm};
-use crate::record::take_file::ArrangementRecord;
-use crate::session::{FinishedTake, RunningTake, TakePoll, TakeSetup};
+use crate::library::{Library, Purpose};
+use crate::session::{
+    Cue, Filing, FinishedTake, Marker, PlayRequest, PlayedMusic, Players, RunningTake, TakePlan,
+    TakePoll, TakeStart,
+};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -47,21 +46,12 @@ impl InputLevel {
     }
 }
 
-/// The music being played, kept for the class view: where the engine is, in bars,
-/// beats and sections.
-pub struct PlayedMusic {
-    pub arrangement: crate::music::Arrangement,
-    pub score: Score,
-    tempo_map: crate::engine::TempoMap,
-}
-
 pub struct Recording {
     take: RunningTake,
     pub music: Option<PlayedMusic>,
     /// Per score lane: (muted, soloed), as the teacher set them during this take.
     pub lane_states: Vec<(bool, bool)>,
-    lesson: i64,
-    purpose: Purpose,
+    filing: Filing,
     started: Instant,
     pub levels: Vec<InputLevel>,
     /// Meter updates so far (the UI reads meters every frame it draws).
@@ -71,87 +61,27 @@ pub struct Recording {
     pub keep: bool,
 }
 
-/// Which device the app records with.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DeviceChoice {
-    /// The library's saved device (or the host's default).
-    Saved,
-    Virtual,
-    /// The virtual device with settings of its own: for tests of the app, faster than
-    /// real time where nothing measures real time, or dropping blocks as a struggling
-    /// interface would.
-    VirtualWith(VirtualSettings),
-}
+/// Which device the app records with (the session's choice: the saved device with the
+/// virtual fallback, or a virtual device for tests).
+pub use crate::session::DeviceChoice;
 
-/// Opens the chosen device at `rate_hz` (the saved rate when `None`), falling back to
-/// the virtual device with a banner when the saved one cannot be opened.
-pub fn open_device(
-    root: &Path,
-    choice: &DeviceChoice,
-    inputs: usize,
-    rate_hz: Option<u32>,
-) -> Result<(OpenedDevice, Option<String>), String> {
-    let with_rate = |choice: &DeviceChoice| -> Result<DeviceRequest, String> {
-        let mut request = request(root, choice, inputs)?;
-        if let Some(rate) = rate_hz {
-            request.sample_rate_hz = rate;
-        }
-        Ok(request)
-    };
-    match device::open(&with_rate(choice)?) {
-        Ok(opened) => Ok((opened, None)),
-        Err(e) if *choice == DeviceChoice::Saved => {
-            let banner = format!(
-                "No audio interface could be opened ({e}): using the virtual device, \
-                 which plays the part back into every input. Choose your interface in \
-                 Settings › Sound (or `bandroom calibrate`)."
-            );
-            let opened =
-                device::open(&with_rate(&DeviceChoice::Virtual)?).map_err(|e| e.to_string())?;
-            Ok((opened, Some(banner)))
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn request(root: &Path, choice: &DeviceChoice, inputs: usize) -> Result<DeviceRequest, String> {
-    let settings = Settings::load(root).map_err(|e| e.to_string())?;
-    let saved = &settings.device;
-    let host = match choice {
-        DeviceChoice::Virtual => Host::Virtual(VirtualSettings::default()),
-        DeviceChoice::VirtualWith(settings) => Host::Virtual(settings.clone()),
-        DeviceChoice::Saved => device::parse_host(
-            saved.host.as_deref().unwrap_or("alsa"),
-            VirtualSettings::default(),
-        )
-        .map_err(|e| e.to_string())?,
-    };
-    let real = !matches!(host, Host::Virtual(_));
-    Ok(DeviceRequest {
-        input: saved.input.clone().filter(|_| real),
-        output: saved.output.clone().filter(|_| real),
-        host,
-        sample_rate_hz: saved.sample_rate_hz.unwrap_or(48_000),
-        buffer_frames: saved.buffer_frames.filter(|_| real),
-        input_channels: inputs,
-        output_channels: 2,
-    })
-}
-
-/// What to play while recording.
+/// What to play while recording, as the lesson screen has it set.
 pub struct Playing<'a> {
     pub arrangement: Option<&'a str>,
     pub tempo_bpm: Option<f64>,
     /// Times through each section (`None`: as written).
     pub repeats: Option<u32>,
+    /// Bars of metronome before the piece.
+    pub count_in_bars: u32,
     /// Only this section, to rehearse it (`None`: the whole piece).
     pub section: Option<&'a str>,
     /// Play the section round and round until stopped (a rehearsal).
     pub round_and_round: bool,
 }
 
-/// Starts a take. Returns the recording and, when the saved device could not be
-/// opened and the virtual device was used instead, a banner saying so.
+/// Starts a take through the session's plan. Returns the recording and the notices the
+/// plan has for the teacher: the virtual device's banner when the saved device could
+/// not be opened, stems left off, a tempo outside the practice range.
 pub fn start(
     lib: &mut Library,
     root: &Path,
@@ -160,91 +90,49 @@ pub fn start(
     inputs: &[usize],
     playing: &Playing<'_>,
     midi: crate::session::MidiTakeSetup,
-) -> Result<(Recording, Option<String>), String> {
-    let highest = inputs.iter().copied().max().unwrap_or(1);
-    let mut music_played = None;
-    let (score, arrangement) = match playing.arrangement {
-        Some(name) => {
-            let user = root.join("arrangements");
-            let mut arr = music::resolve_in(name, Some(&user)).map_err(|e| e.to_string())?;
-            if let Some(section) = playing.section {
-                arr.keep_section(section)?;
-            }
-            if let Some(repeats) = playing.repeats {
-                arr.set_repeats(repeats);
-            }
-            let tempo = playing
-                .tempo_bpm
-                .map(|t| Bpm::new(t).map_err(|e| e.to_string()))
-                .transpose()?;
-            let options = ScoreOptions {
-                count_in_bars: 1,
-                tempo,
-            };
-            arr.check_length(tempo)?;
-            let score = Score::new(&arr, options);
-            let record = ArrangementRecord {
-                name: arr.name.clone(),
-                title: arr.title.clone(),
-                tempo_bpm: score.tempo.as_f64(),
-                count_in_bars: 1,
-                repeats: playing.repeats,
-                section: playing.section.map(str::to_string),
-            };
-            music_played = Some((arr, score.clone()));
-            (score, Some(record))
-        }
-        None => (Score::silence(), None),
-    };
-    let (opened, banner) = open_device(root, choice, highest, None)?;
-    let lesson = lib.lesson_for_today(class).map_err(|e| e.to_string())?;
-    let folder = lib.staging_folder().map_err(|e| e.to_string())?;
-    let settings = Settings::load(root).map_err(|e| e.to_string())?;
-    let info = &opened.info;
-    let correction = settings
-        .calibration(
-            &info.host,
-            &info.input_name,
-            &info.output_name,
-            info.sample_rate_hz,
-        )
-        .map_or(0, |c| c.correction_frames);
-    let purpose = Purpose::Rehearsal;
-    let take = RunningTake::start(
-        opened,
-        TakeSetup {
-            folder,
-            inputs: inputs.to_vec(),
-            score,
-            arrangement,
-            seconds: None,
-            correction_frames: correction,
-            click: true,
-            lesson_id: Some(lesson),
-            purpose: Some(purpose.as_str().to_string()),
-            midi,
-            loop_section: (playing.round_and_round && playing.section.is_some()).then_some(0),
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let now = Instant::now();
-    let rate = take.sample_rate_hz();
-    let music = music_played.map(|(arrangement, score)| PlayedMusic {
-        tempo_map: crate::engine::TempoMap::new(
-            rate,
-            &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
-        ),
-        arrangement,
-        score,
+) -> anyhow::Result<(Recording, Vec<String>)> {
+    use anyhow::Context;
+    let settings = Settings::load(root)?;
+    let request = playing.arrangement.map(|name| PlayRequest {
+        arrangement: name.to_string(),
+        tempo_bpm: playing.tempo_bpm,
+        repeats: playing.repeats,
+        count_in_bars: playing.count_in_bars,
+        section: playing.section.map(str::to_string),
+        practice: Default::default(),
     });
-    let lanes = music.as_ref().map_or(0, |m| m.score.lanes.len());
+    let plan = TakePlan::prepare(root, &settings, request.as_ref(), choice, inputs, None)?;
+    let lesson = lib
+        .lesson_for_today(class)
+        .context("today's lesson could not be found in the library")?;
+    let folder = lib.staging_folder()?;
+    let mut notices: Vec<String> = plan.banner.iter().cloned().collect();
+    // "Not calibrated" is for the command line; the app says it in Settings › Sound.
+    notices.extend(
+        plan.notes
+            .iter()
+            .filter(|n| !n.contains("is not calibrated"))
+            .cloned(),
+    );
+    let purpose = Purpose::Rehearsal;
+    let music = plan.played_music();
+    let take = plan.start(TakeStart {
+        folder,
+        seconds: None,
+        click: true,
+        lesson_id: Some(lesson),
+        purpose: Some(purpose.as_str().to_string()),
+        midi,
+        round_and_round: playing.round_and_round,
+    })?;
+    let now = Instant::now();
+    let lanes = music.as_ref().map_or(0, PlayedMusic::lanes);
     Ok((
         Recording {
             take,
             music,
             lane_states: vec![(false, false); lanes],
-            lesson,
-            purpose,
+            filing: Filing { lesson, purpose },
             started: now,
             levels: inputs
                 .iter()
@@ -260,55 +148,38 @@ pub fn start(
             fault: None,
             keep: true,
         },
-        banner,
+        notices,
     ))
 }
 
 impl Recording {
     /// Where the music is now, as the engine reports it.
-    pub fn cue(&self) -> Option<crate::engine::cues::Cue> {
+    pub fn cue(&self) -> Option<Cue> {
         let music = self.music.as_ref()?;
-        let tick = music
-            .tempo_map
-            .tick_at_frame(self.take.handle().position_frames());
-        Some(music.score.cue_at_tick(tick))
+        Some(music.cue_at(self.take.engine_frame()))
     }
 
     /// The section the engine says it is playing, by name.
     pub fn engine_section(&self) -> Option<String> {
         let music = self.music.as_ref()?;
-        let cue = self.cue()?;
-        if cue.count_in {
+        if self.cue()?.count_in {
             return None;
         }
         music
-            .score
-            .sections
-            .get(self.take.handle().section())
-            .map(|s| s.name.clone())
+            .section_name(self.take.engine_section())
+            .map(str::to_string)
     }
 
     /// The bar within the current pass of the playing section (from 0).
     pub fn bar_in_section(&self) -> Option<usize> {
-        let music = self.music.as_ref()?;
-        let tick = music
-            .tempo_map
-            .tick_at_frame(self.take.handle().position_frames());
-        let cue = music.score.cue_at_tick(tick);
-        let span = music.score.sections.get(cue.section?)?;
-        let into = tick.saturating_sub(span.start_tick) % span.pass_ticks.max(1);
-        Some((into / music.score.meter.bar_ticks().max(1)) as usize)
+        self.music
+            .as_ref()?
+            .bar_in_section(self.take.engine_frame())
     }
 
     /// Ticks into the current bar, and the bar's length in ticks.
     pub fn bar_position(&self) -> Option<(u64, u64)> {
-        let music = self.music.as_ref()?;
-        let tick = music
-            .tempo_map
-            .tick_at_frame(self.take.handle().position_frames());
-        let bar = music.score.meter.bar_ticks().max(1);
-        let into = tick.saturating_sub(music.score.count_in_ticks.min(tick)) % bar;
-        Some((into, bar))
+        Some(self.music.as_ref()?.bar_position(self.take.engine_frame()))
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -317,21 +188,13 @@ impl Recording {
 
     /// A part's loudest moment since the last call (post-fader: a muted part reads 0).
     pub fn lane_peak(&self, lane: usize) -> f32 {
-        self.take
-            .handle()
-            .meters()
-            .lane(lane)
-            .map_or(0.0, |m| m.take_peak())
+        self.take.lane_peak(lane)
     }
 
     /// Mutes or solos a part while the take runs (what the room hears; the recording
     /// of the inputs is not touched).
-    pub fn set_lane(&mut self, lane: usize, muted: bool, soloed: bool) -> Result<(), String> {
-        let handle = self.take.handle();
-        handle
-            .send(crate::engine::Command::SetLaneMute { lane, muted })
-            .and_then(|()| handle.send(crate::engine::Command::SetLaneSolo { lane, soloed }))
-            .map_err(|e| e.to_string())?;
+    pub fn set_lane(&mut self, lane: usize, muted: bool, soloed: bool) -> anyhow::Result<()> {
+        self.take.set_lane(lane, muted, soloed)?;
         if let Some(state) = self.lane_states.get_mut(lane) {
             *state = (muted, soloed);
         }
@@ -340,10 +203,7 @@ impl Recording {
 
     /// The frame of the take being recorded now (0 before it starts), for markers.
     pub fn take_frame(&self) -> u64 {
-        let handle = self.take.handle();
-        handle
-            .take_frames()
-            .map_or(0, |(start, _)| handle.output_frames().saturating_sub(start))
+        self.take.take_frame()
     }
 
     pub fn xruns(&self) -> u64 {
@@ -377,59 +237,51 @@ impl Recording {
         }
     }
 
-    /// Stops and throws away what the inputs heard: a rehearsal keeps no recording.
-    pub fn discard(self) -> Result<(), String> {
-        let finished = self.take.finish();
-        std::fs::remove_dir_all(&finished.folder).map_err(|e| {
-            format!(
-                "the rehearsal's scratch recording in {} could not be removed ({e}); \
-                 `bandroom check` lists it",
-                finished.folder.display()
-            )
-        })
-    }
-
     /// Silences every instrument the take is playing parts on.
     pub fn midi_panic(&self) {
         self.take.midi_panic();
     }
 
-    pub fn request_stop(&mut self) {
-        self.take.request_stop();
-    }
-
-    /// Stops, closes the files and files the take in the library. Returns the take's id,
-    /// or where the files were kept if the library could not take it.
-    pub fn finish(self, lib: &mut Library) -> Result<i64, String> {
-        let lesson = self.lesson;
-        let purpose = self.purpose;
-        let FinishedTake {
-            take,
-            report,
-            fault,
-            folder,
-            written,
-        } = self.take.finish();
-        if let Some(error) = &report.error {
-            return Err(format!(
-                "{error}; what was recorded is kept in {} for `bandroom check --repair`",
-                folder.display()
-            ));
-        }
-        written.map_err(|e| e.to_string())?;
-        let (id, _) = lib
-            .register_take(lesson, &folder, &NewTake::from_record(&take, purpose))
-            .map_err(|e| {
-                format!(
-                    "the take was recorded in {} but could not be added to the library ({e}); \
-                     `bandroom check --repair` will add it",
-                    folder.display()
-                )
-            })?;
-        match fault {
-            Some(f) => Err(format!("{f}; take {id} keeps what was recorded")),
-            None => Ok(id),
-        }
+    /// Asks the take to stop and hands it to `Finishing`, which closes its files and
+    /// files it (or, for a rehearsal, throws the recording away) off the UI thread.
+    pub fn stop(
+        self,
+        root: &Path,
+        players: Vec<Players>,
+        markers: Vec<Marker>,
+        wake: Box<dyn FnOnce() + Send>,
+    ) -> Finishing {
+        let then: super::finishing::Then = if self.keep {
+            let root = root.to_path_buf();
+            let filing = self.filing;
+            Box::new(move |finished: FinishedTake| {
+                let mut lib = Library::reopen(&root).map_err(|e| {
+                    format!("the library in {} could not be opened: {e}", root.display())
+                })?;
+                finished
+                    .file(&mut lib, filing, &players, &markers)
+                    .map(Done::Take)
+                    .map_err(|e| e.to_string())
+            })
+        } else {
+            Box::new(|finished: FinishedTake| {
+                std::fs::remove_dir_all(&finished.folder)
+                    .map(|()| Done::Discarded)
+                    .map_err(|e| {
+                        format!(
+                            "the rehearsal's scratch recording in {} could not be removed ({e}); \
+                             `bandroom check` lists it",
+                            finished.folder.display()
+                        )
+                    })
+            })
+        };
+        let what = if self.keep {
+            "the take"
+        } else {
+            "the rehearsal"
+        };
+        Finishing::start(what, self.take, then, wake)
     }
 }
 

@@ -93,7 +93,7 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     if !markers.is_empty() {
         ui.strong("Your teacher marked:");
         for (frame, text, _) in markers {
-            let at = crate::music::clock(frame as f64 / f64::from(take.sample_rate_hz.max(1)));
+            let at = crate::time_text::clock(frame as f64 / f64::from(take.sample_rate_hz.max(1)));
             ui.label(format!("{at}  {text}"));
         }
     }

@@ -260,6 +260,22 @@ fn lowercase_first(title: &str) -> String {
 /// What is dragged from the class list: a pupil's id.
 struct PupilDrag(i64);
 
+/// Who sits where on the room plan, as the session files a take's players: part,
+/// tier and instrument go with each track.
+pub(super) fn players_from_plan(plan: &[Seat]) -> Vec<crate::session::Players> {
+    plan.iter()
+        .filter(|s| !s.pupils.is_empty())
+        .map(|s| crate::session::Players {
+            seat: match &s.keyboard {
+                Some(port) => crate::session::Seat::Keyboard(port.clone()),
+                None => crate::session::Seat::Input(s.input),
+            },
+            pupils: s.pupils.clone(),
+            part: s.part.clone(),
+        })
+        .collect()
+}
+
 /// Attributes each track of a take to the pupils seated at its input or keyboard.
 pub(super) fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
     for track in &take.tracks {

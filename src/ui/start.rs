@@ -17,7 +17,7 @@ pub struct StartState {
 
 fn own_arrangements(app: &mut BandroomApp) -> Vec<(String, Result<String, String>)> {
     if app.start.own.is_none() {
-        let folder = app.root.join(crate::jobs::USER_FOLDER);
+        let folder = crate::library::arrangements_folder(&app.root);
         let found = music::user_arrangements(&folder)
             .into_iter()
             .map(|(name, loaded)| (name, loaded.map(|a| a.title).map_err(|e| e.to_string())))

@@ -11,7 +11,7 @@ use super::recording::{self, Playing};
 use super::widgets::labelled_combo;
 use super::widgets::level_meter;
 use crate::midi::Action;
-use crate::music::clock;
+use crate::time_text::clock;
 use eframe::egui;
 
 /// The inputs a take records: every seat with someone on it, or inputs 1 and 2.
@@ -78,9 +78,8 @@ pub enum Keep {
 
 /// Starts a take, or a rehearsal without one.
 pub fn start_take(app: &mut BandroomApp, keep: Keep) {
-    // One device at a time: playback stops when a take starts.
-    app.playback = None;
-    app.loading = None;
+    // One device at a time: playback stops, and a take still finishing lets go of it.
+    app.free_the_device();
     let inputs = inputs_to_record(app);
     let arrangement = app.arrangement.clone();
     let section = app.section.clone();
@@ -95,22 +94,23 @@ pub fn start_take(app: &mut BandroomApp, keep: Keep) {
             arrangement: arrangement.as_deref(),
             tempo_bpm: app.tempo_bpm,
             repeats: app.repeats,
+            count_in_bars: app.count_in_bars,
             section: section.as_deref(),
             round_and_round: keep == Keep::Rehearsal,
         },
         midi,
     );
     match started {
-        Ok((mut rec, banner)) => {
-            if let Some(banner) = banner
-                && !app.banners.contains(&banner)
-            {
-                app.banners.push(banner);
+        Ok((mut rec, notices)) => {
+            for notice in notices {
+                if !app.banners.contains(&notice) {
+                    app.banners.push(notice);
+                }
             }
             rec.keep = keep == Keep::Take;
             app.recording = Some(rec);
         }
-        Err(e) => app.error = Some(format!("Recording could not start: {e}")),
+        Err(e) => app.error = Some(format!("Recording could not start: {e:#}")),
     }
 }
 
@@ -201,15 +201,7 @@ fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     let Some(music) = &rec.music else {
         return;
     };
-    let click = music.score.click_lane();
-    let parts: Vec<(usize, String)> = music
-        .score
-        .lanes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != click)
-        .map(|(i, lane)| (i, lane.name.clone()))
-        .collect();
+    let parts = music.part_lanes();
     let mut failed = None;
     ui.horizontal_wrapped(|ui| {
         for (lane, name) in parts {
@@ -285,6 +277,10 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         if play || (arrangement.is_some() && p && !typing) {
             start_take(app, Keep::Rehearsal);
         }
+        for f in &app.finishing {
+            ui.spinner();
+            ui.label(format!("Finishing {}…", f.what));
+        }
         let inputs = inputs_to_record(app);
         ui.label(format!(
             "records input{} {}",
@@ -313,8 +309,50 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ui.separator();
         let sections: Vec<String> = arr.sections.iter().map(|s| s.name.clone()).collect();
         section_ui(app, ui, &sections);
+        ui.separator();
+        count_in_and_repeats_ui(app, ui);
     });
     instruments_ui(app, ui, &arr);
+}
+
+/// How many bars of metronome come first, and how many times each section is played.
+fn count_in_and_repeats_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+    let bars = |n: u32| match n {
+        0 => "no count-in".to_string(),
+        1 => "1 bar".to_string(),
+        n => format!("{n} bars"),
+    };
+    labelled_combo(ui, "Count-in", bars(app.count_in_bars), |ui| {
+        for n in 0..=4 {
+            if ui
+                .selectable_label(app.count_in_bars == n, bars(n))
+                .clicked()
+            {
+                app.count_in_bars = n;
+            }
+        }
+    });
+    let times = |r: Option<u32>| match r {
+        None => "as written".to_string(),
+        Some(1) => "once".to_string(),
+        Some(n) => format!("{n} times"),
+    };
+    labelled_combo(ui, "Each section", times(app.repeats), |ui| {
+        for r in [
+            None,
+            Some(1),
+            Some(2),
+            Some(3),
+            Some(4),
+            Some(6),
+            Some(8),
+            Some(12),
+        ] {
+            if ui.selectable_label(app.repeats == r, times(r)).clicked() {
+                app.repeats = r;
+            }
+        }
+    });
 }
 
 /// Sending parts to MIDI instruments (a keyboard's sounds, a sound module) instead of

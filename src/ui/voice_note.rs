@@ -7,12 +7,13 @@
 //! anything in staging once the note is filed or abandoned.
 
 use super::app::BandroomApp;
+use super::finishing::{Done, Finishing};
 use super::playback::Listen;
-use super::recording::open_device;
+use crate::audio::settings::Settings;
 use crate::engine::Score;
 use crate::library::{Library, TakeSummary};
-use crate::music::clock;
-use crate::session::{MidiTakeSetup, RunningTake, TakePoll, TakeSetup};
+use crate::session::{MidiTakeSetup, RunningTake, TakePoll, TakeSetup, open_device};
+use crate::time_text::clock;
 use eframe::egui;
 use std::time::Instant;
 
@@ -35,9 +36,10 @@ impl VoiceNoteRecording {
         take: &TakeSummary,
         frame: Option<u64>,
         input: usize,
-    ) -> Result<(VoiceNoteRecording, Option<String>), String> {
-        let (opened, banner) = open_device(&app.root, &app.device, input, None)?;
-        let folder = app.lib.staging_folder().map_err(|e| e.to_string())?;
+    ) -> anyhow::Result<(VoiceNoteRecording, Option<String>)> {
+        let settings = Settings::load(&app.root)?;
+        let (opened, banner) = open_device(&settings, &app.device, input, None)?;
+        let folder = app.lib.staging_folder()?;
         let running = RunningTake::start(
             opened,
             TakeSetup {
@@ -52,9 +54,9 @@ impl VoiceNoteRecording {
                 purpose: None,
                 midi: MidiTakeSetup::default(),
                 loop_section: None,
+                played: None,
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok((
             VoiceNoteRecording {
                 take: take.id,
@@ -71,25 +73,27 @@ impl VoiceNoteRecording {
         !matches!(self.running.poll(), TakePoll::Recording { .. })
     }
 
-    /// Stops, files the note with its take and clears the staging folder. Returns the
-    /// note's id.
-    pub fn finish(mut self, lib: &mut Library) -> Result<i64, String> {
-        self.running.request_stop();
-        let deadline = Instant::now() + std::time::Duration::from_secs(2);
-        while !self.ended() && Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let finished = self.running.finish();
-        let folder = finished.folder.clone();
-        let filed = match finished.take.tracks.first() {
-            Some(track) if finished.take.frames > 0 => lib
-                .add_voice_note(self.take, self.frame, &folder.join(&track.file), "teacher")
-                .map_err(|e| format!("the voice note could not be kept: {e}")),
-            _ => Err("the voice note was empty: nothing was heard on the input".into()),
-        };
-        // The note is copied into the take's folder; what is left here is scratch.
-        let _ = std::fs::remove_dir_all(&folder);
-        filed
+    /// Stops; the note is filed with its take and the staging folder cleared off the
+    /// UI thread.
+    pub fn stop(self, root: &std::path::Path, wake: Box<dyn FnOnce() + Send>) -> Finishing {
+        let root = root.to_path_buf();
+        let (take, frame) = (self.take, self.frame);
+        let then = Box::new(move |finished: crate::session::FinishedTake| {
+            let folder = finished.folder.clone();
+            let filed = match finished.take.tracks.first() {
+                Some(track) if finished.take.frames > 0 => Library::reopen(&root)
+                    .and_then(|mut lib| {
+                        lib.add_voice_note(take, frame, &folder.join(&track.file), "teacher")
+                    })
+                    .map(|_| Done::VoiceNote)
+                    .map_err(|e| format!("the voice note could not be kept: {e}")),
+                _ => Err("the voice note was empty: nothing was heard on the input".into()),
+            };
+            // The note is copied into the take's folder; what is left here is scratch.
+            let _ = std::fs::remove_dir_all(&folder);
+            filed
+        });
+        Finishing::start("the voice note", self.running, then, wake)
     }
 }
 
