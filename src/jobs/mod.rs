@@ -10,6 +10,9 @@ mod reference;
 mod take_analysis;
 mod track_analysis;
 
+/// A track's waveform as the recorder wrote it beside the WAV: the screens read it
+/// through here (in the background), not from the recorder's module.
+pub use crate::record::peaks::{Peaks, read_peaks};
 pub use background::{AnalysisJob, Background};
 pub use reference::{played_arrangement, render_part};
 pub use take_analysis::{analyse_and_store, stored_bands, stored_notes};

@@ -52,6 +52,27 @@ pub struct TakeSetup {
     pub played: Option<crate::music::Arrangement>,
 }
 
+impl TakeSetup {
+    /// Recording `inputs` into `folder` for at most `seconds`, with nothing played (a
+    /// voice note, a level check).
+    pub fn just_record(folder: PathBuf, inputs: Vec<usize>, seconds: f64) -> TakeSetup {
+        TakeSetup {
+            folder,
+            inputs,
+            score: Score::silence(),
+            arrangement: None,
+            seconds: Some(seconds),
+            correction_frames: 0,
+            click: false,
+            lesson_id: None,
+            purpose: None,
+            midi: MidiTakeSetup::default(),
+            loop_section: None,
+            played: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TakeSetupError {
     #[error(transparent)]

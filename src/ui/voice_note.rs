@@ -10,9 +10,8 @@ use super::app::BandroomApp;
 use super::finishing::{Done, Finishing};
 use super::playback::Listen;
 use crate::audio::settings::Settings;
-use crate::engine::Score;
 use crate::library::{Library, TakeSummary};
-use crate::session::{MidiTakeSetup, RunningTake, TakePoll, TakeSetup, open_device};
+use crate::session::{RunningTake, TakePoll, TakeSetup, open_device};
 use crate::time_text::clock;
 use eframe::egui;
 use std::time::Instant;
@@ -42,20 +41,7 @@ impl VoiceNoteRecording {
         let folder = app.lib.staging_folder()?;
         let running = RunningTake::start(
             opened,
-            TakeSetup {
-                folder,
-                inputs: vec![input],
-                score: Score::silence(),
-                arrangement: None,
-                seconds: Some(LONGEST_SECS),
-                correction_frames: 0,
-                click: false,
-                lesson_id: None,
-                purpose: None,
-                midi: MidiTakeSetup::default(),
-                loop_section: None,
-                played: None,
-            },
+            TakeSetup::just_record(folder, vec![input], LONGEST_SECS),
         )?;
         Ok((
             VoiceNoteRecording {

@@ -4,8 +4,8 @@
 //!
 //! Must not change the library.
 
+use crate::jobs::{Peaks, read_peaks};
 use crate::library::TakeSummary;
-use crate::record::peaks::{Peaks, read_peaks};
 use eframe::egui;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
