@@ -32,9 +32,9 @@ fn demo_lesson(root: &Path, arrangement: Option<&str>) -> Harness<'static, Bandr
     let mut h = harness(root);
     h.run();
     let class = h.state().library().class_id(DEMO_CLASS).unwrap();
-    h.state_mut().class = Some(class);
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = arrangement.map(str::to_string);
+    h.state_mut().cx.class = Some(class);
+    h.state_mut().devices.choice = DeviceChoice::Virtual;
+    h.state_mut().cx.arrangement = arrangement.map(str::to_string);
     h.state_mut().screen = Screen::Lesson;
     h.run();
     h
@@ -80,14 +80,14 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         h.get_all_by_label(pupil).last().unwrap().click();
         h.run();
     }
-    let class = h.state().class.unwrap();
+    let class = h.state().cx.class.unwrap();
     let plan = h.state().library().room_plan(class).unwrap();
     assert_eq!(plan.iter().find(|s| s.input == 1).unwrap().pupils.len(), 1);
 
     // Record from the app on the virtual device, which plays Clapping Music back into
     // every input: the meters move while it runs.
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = Some("clapping-music".into());
+    h.state_mut().devices.choice = DeviceChoice::Virtual;
+    h.state_mut().cx.arrangement = Some("clapping-music".into());
     h.run();
     // Input 1 plays the first clapper's part.
     h.get_all_by_value("no part").next().unwrap().click();
@@ -151,11 +151,11 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.run();
     assert!(
         h.state()
-            .banners
+            .banners()
             .iter()
             .all(|b| !b.contains("not analysed")),
         "{:?}",
-        h.state().banners
+        h.state().banners()
     );
     let analyses = h.state().library().analyses(1).unwrap();
     assert_eq!(analyses.len(), 1, "only the track with a part");
@@ -441,7 +441,7 @@ fn a_timing_suggestion_is_shown_and_enter_accepts_it() {
     assert_contains(&suggestion, "Enter accepts");
     // The engine's own take is on time to the sample: the timing rule's top level.
     assert_eq!(level, 5, "{suggestion}");
-    let class = h.state().class.unwrap();
+    let class = h.state().cx.class.unwrap();
     let ada = h
         .state()
         .library()
@@ -487,9 +487,9 @@ fn a_part_can_be_soloed_while_the_class_plays() {
 /// Starts recording Clapping Music from the lesson screen on the virtual device.
 fn record_clapping_music(h: &mut Harness<'static, BandroomApp>, repeats: Option<u32>) {
     h.run();
-    h.state_mut().device = DeviceChoice::Virtual;
-    h.state_mut().arrangement = Some("clapping-music".into());
-    h.state_mut().repeats = repeats;
+    h.state_mut().devices.choice = DeviceChoice::Virtual;
+    h.state_mut().cx.arrangement = Some("clapping-music".into());
+    h.state_mut().lesson.repeats = repeats;
     h.state_mut().screen = Screen::Lesson;
     h.run();
     h.get_by_label("Record (R)").click();
@@ -598,7 +598,7 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
         .1
         .clone();
 
-    h.state_mut().class = Some(class);
+    h.state_mut().cx.class = Some(class);
     h.state_mut().screen = Screen::Progress;
     h.run();
     h.get_by_label("Ada Brook").click();
@@ -646,8 +646,8 @@ fn a_section_goes_round_when_played_and_each_pass_is_a_take_when_recorded_again(
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("clapping-music"));
     // Nothing here measures real time: the virtual device runs four times faster.
-    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
-    h.state_mut().repeats = Some(1);
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(faster(4.0));
+    h.state_mut().lesson.repeats = Some(1);
     h.run();
     h.get_by_label("Section").click();
     h.run();
@@ -787,7 +787,7 @@ fn a_pupil_is_dragged_from_the_class_list_onto_an_input() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("clapping-music"));
-    let class = h.state().class.unwrap();
+    let class = h.state().cx.class.unwrap();
     let from = h.get_by_label("Drag Ada Brook").rect().center();
     let to = h.get_by_label("Input 3").rect().center();
     h.hover_at(from);
@@ -853,7 +853,7 @@ fn a_broken_school_arrangement_is_named_and_the_good_ones_still_play() {
     h.run();
     h.get_by_label("Go to the lesson").click();
     h.run();
-    assert_eq!(h.state().arrangement.as_deref(), Some("our-sailor"));
+    assert_eq!(h.state().cx.arrangement.as_deref(), Some("our-sailor"));
     h.get_by_label("Section");
 }
 
@@ -883,7 +883,7 @@ fn a_backup_is_made_from_settings_and_a_missing_recording_is_shown_with_the_chec
     let take = lib.takes(&TakeFilter::default()).unwrap().remove(0);
     let lost = lib.take_folder(&take).join(&take.tracks[1].file);
     std::fs::remove_file(&lost).unwrap();
-    h.state_mut().class = Some(class);
+    h.state_mut().cx.class = Some(class);
     h.state_mut().screen = Screen::Lesson;
     h.run();
     h.get_by_label_contains("1 recording of this take is missing");
@@ -898,7 +898,7 @@ fn the_class_view_shows_this_bars_chord_and_the_next() {
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, Some("bandroom-blues"));
     // Four times real time: the fourth bar still shows for about half a second.
-    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(faster(4.0));
     h.run();
     h.get_by_label("Record (R)").click();
     h.run_steps(2);
@@ -1020,7 +1020,7 @@ fn dropouts_and_a_silent_input_are_shown_while_recording() {
     let root = dir.path().join("lib");
     let mut h = demo_lesson(&root, None);
     // An interface that loses every twentieth input block.
-    h.state_mut().device =
+    h.state_mut().devices.choice =
         DeviceChoice::VirtualWith(bandroom::audio::virtual_device::VirtualSettings {
             dropout_every: Some(20),
             ..Default::default()
@@ -1086,7 +1086,7 @@ fn tone_power(samples: &[f32], rate: f64, hz: f64) -> f64 {
 fn record_to_the_end(h: &mut Harness<'static, BandroomApp>) -> bandroom::library::TakeSummary {
     h.get_by_label("Record (R)").click();
     h.run_steps(2);
-    assert!(h.state().is_recording(), "{:?}", h.state().error);
+    assert!(h.state().is_recording(), "{:?}", h.state().error());
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while h.state().is_recording() {
         assert!(std::time::Instant::now() < until, "the take never ended");
@@ -1095,7 +1095,7 @@ fn record_to_the_end(h: &mut Harness<'static, BandroomApp>) -> bandroom::library
     }
     wait_until_filed(h);
     let takes = h.state().library().takes(&TakeFilter::default()).unwrap();
-    assert_eq!(takes.len(), 1, "{:?}", h.state().banners);
+    assert_eq!(takes.len(), 1, "{:?}", h.state().banners());
     takes.into_iter().next().unwrap()
 }
 
@@ -1114,7 +1114,7 @@ fn a_take_from_the_lesson_screen_plays_the_backing_stem() {
         &stem,
     );
     let mut h = demo_lesson(&root, Some("short"));
-    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(faster(4.0));
     h.run();
     let take = record_to_the_end(&mut h);
     assert_eq!(take.arrangement.as_deref(), Some("short"));
@@ -1139,7 +1139,7 @@ fn the_count_in_and_repeats_chosen_on_the_lesson_screen_are_what_the_take_plays(
     std::fs::create_dir_all(&root).unwrap();
     school_piece(&root, None);
     let mut h = demo_lesson(&root, Some("short"));
-    h.state_mut().device = DeviceChoice::VirtualWith(faster(4.0));
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(faster(4.0));
     h.run();
     h.get_by_label("Count-in").click();
     h.run();

@@ -164,6 +164,17 @@ impl Library {
             })?)
     }
 
+    /// A number that grows whenever the library changes, through this handle or any
+    /// other (the command line, a background job): screens keep what they show until
+    /// it moves. A handle that cannot be asked reads 0, so nothing is kept.
+    pub fn revision(&self) -> u64 {
+        let others = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+            .map_or(0, |v| v.unsigned_abs());
+        self.conn.total_changes().wrapping_add(others << 32)
+    }
+
     fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
         Ok(self
             .conn

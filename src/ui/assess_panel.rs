@@ -9,7 +9,8 @@
 //!
 //! Must not decide levels: suggestions come from the library and are only shown.
 
-use super::app::BandroomApp;
+use super::context::AppContext;
+use super::lesson::LessonState;
 use super::widgets::level_buttons;
 use crate::library::{NewAssessment, TakeSummary};
 use eframe::egui;
@@ -33,7 +34,12 @@ const NUMBER_KEYS: [egui::Key; 9] = [
     egui::Key::Num9,
 ];
 
-pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
+pub fn assess_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    take: &TakeSummary,
+) {
     let mut performers: Vec<(i64, String)> = take
         .tracks
         .iter()
@@ -44,12 +50,12 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     if performers.is_empty() {
         return;
     }
-    let Some(class) = app.class else {
+    let Some(class) = cx.class else {
         ui.label("Pick the class on the Start screen to judge this take.");
         return;
     };
-    let grid = app.lib.class_grid(class);
-    let Some(grid) = app.report(grid) else {
+    let grid = cx.read(format!("class grid/{class}"), |lib| lib.class_grid(class));
+    let Some(grid) = cx.report(grid) else {
         return;
     };
     ui.heading("Judge this take");
@@ -60,15 +66,25 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     } else {
         ui.input(|i| NUMBER_KEYS.iter().position(|k| i.key_pressed(*k)))
     };
-    let mut cursor = app.lesson.cursor;
+    let mut cursor = lesson.cursor;
     cursor.performer = cursor.performer.min(performers.len() - 1);
     cursor.criterion = cursor.criterion.min(grid.criteria.len().saturating_sub(1));
-    let suggestions = app.lib.suggest_levels(take.id).unwrap_or_default();
+    let id = take.id;
+    let suggestions = cx
+        .read(format!("suggested levels/{id}"), |lib| {
+            lib.suggest_levels(id)
+        })
+        .unwrap_or_default();
     let accept = !typing && ui.input(|i| i.key_pressed(egui::Key::Enter));
     let mut record: Option<(i64, String, i64)> = None;
     for (p_index, (pupil, name)) in performers.iter().enumerate() {
         ui.strong(name);
-        let latest = app.lib.assessments(*pupil).unwrap_or_default();
+        let pupil_id = *pupil;
+        let latest = cx
+            .read(format!("assessments/{pupil_id}"), |lib| {
+                lib.assessments(pupil_id)
+            })
+            .unwrap_or_default();
         egui::Grid::new(("assess", pupil)).show(ui, |ui| {
             for (c_index, (key, title, levels)) in grid.criteria.iter().enumerate() {
                 let here = cursor
@@ -133,9 +149,9 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
             cursor.performer = (cursor.performer + 1) % performers.len();
         }
     }
-    app.lesson.cursor = cursor;
+    lesson.cursor = cursor;
     if let Some((pupil, criterion, level)) = record {
-        let saved = app.lib.assess(&NewAssessment {
+        let saved = cx.lib.assess(&NewAssessment {
             pupil,
             take: Some(take.id),
             criterion,
@@ -143,6 +159,6 @@ pub fn assess_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
             comment: String::new(),
             assessor: crate::library::current_actor(),
         });
-        app.report(saved);
+        cx.report(saved);
     }
 }

@@ -9,7 +9,8 @@
 //!
 //! Must not compute where the music is: the recording reports the engine's position.
 
-use super::app::BandroomApp;
+use super::context::AppContext;
+use super::devices::Devices;
 use eframe::egui;
 
 fn big(ui: &mut egui::Ui, text: impl Into<String>, size: f32, colour: egui::Color32) {
@@ -64,7 +65,7 @@ fn grid_ui(ui: &mut egui::Ui, name: &str, grid: &str, playing_step: Option<usize
     });
 }
 
-pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+pub fn class_view_ui(cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) {
     if ui.input(|i| i.key_pressed(egui::Key::F11)) {
         let full = ui.ctx().input(|i| i.viewport().fullscreen.unwrap_or(false));
         ui.ctx()
@@ -73,10 +74,10 @@ pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     // Everything scales with the window, so it reads from the back of the room.
     let unit = (ui.available_width().min(ui.available_height() * 1.6) / 16.0).max(14.0);
     let text = ui.visuals().strong_text_color();
-    let Some(recording) = &app.recording else {
+    let Some(recording) = devices.recording() else {
         big(
             ui,
-            app.arrangement.clone().unwrap_or_else(|| "Ready".into()),
+            cx.arrangement.clone().unwrap_or_else(|| "Ready".into()),
             unit * 1.5,
             text,
         );
@@ -87,10 +88,10 @@ pub fn class_view_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             .size(unit * 0.5),
         );
         // How each section did last time, pooled: no pupil is named or scored here.
-        let sections = super::timing::latest_sections(&app.lib, app.class);
+        let sections = super::timing::latest_sections(cx, cx.class);
         if !sections.is_empty() {
             big(ui, "Last take", unit * 0.8, text);
-            for s in sections {
+            for s in sections.iter() {
                 big(
                     ui,
                     format!(

@@ -5,7 +5,7 @@
 //!
 //! Must not build bundles (`export::bundle` does) or block the UI thread.
 
-use super::app::BandroomApp;
+use super::context::AppContext;
 use crate::export::audio::AudioFormat;
 use crate::export::bundle::{BundleKind, ExportRequest, ExportSummary, export};
 use crate::jobs::Background;
@@ -81,24 +81,24 @@ impl ExportState {
     }
 }
 
-fn start(app: &mut BandroomApp, class: i64) {
-    let out = PathBuf::from(app.export.out.trim());
+fn start(state: &mut ExportState, cx: &mut AppContext, class: i64) {
+    let out = PathBuf::from(state.out.trim());
     let request = ExportRequest {
-        kind: app.export.kind,
+        kind: state.kind,
         classes: vec![class],
         from: "2000-01-01".into(),
         to: "2999-12-31".into(),
-        audio: if app.export.flac {
+        audio: if state.flac {
             AudioFormat::Flac
         } else {
             AudioFormat::Wav
         },
-        pseudonymise: app.export.pseudonymise,
+        pseudonymise: state.pseudonymise,
         out,
         ..ExportRequest::default()
     };
     let job = Arc::new(Job::default());
-    let root = app.root.clone();
+    let root = cx.root.clone();
     let shared = Arc::clone(&job);
     let work = Background::start(
         "the export",
@@ -114,45 +114,45 @@ fn start(app: &mut BandroomApp, class: i64) {
         },
         Box::new(|| {}),
     );
-    app.export.outcome = None;
-    app.export.job = Some((job, work));
+    state.outcome = None;
+    state.job = Some((job, work));
 }
 
-pub fn export_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let Some(class) = app.class else {
+pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui) {
+    let Some(class) = cx.class else {
         ui.label("Pick a class on the Start screen to export its evidence.");
         return;
     };
     ui.heading("Export evidence");
-    let running = app.export.running();
+    let running = state.running();
     ui.add_enabled_ui(!running, |ui| {
         for (kind, label, about) in [
             (BundleKind::Progress, "Progress", "each pupil's first and latest evidence per criterion, with judgements, radar diagrams and reflections"),
             (BundleKind::Lesson, "Lesson recordings", "every take, without pupils who are not to be shared"),
             (BundleKind::Moderation, "Moderation pack", "pseudonymised evidence without judgements, and a blank judgement sheet"),
         ] {
-            ui.radio_value(&mut app.export.kind, kind, label).on_hover_text(about);
+            ui.radio_value(&mut state.kind, kind, label).on_hover_text(about);
         }
-        ui.checkbox(&mut app.export.pseudonymise, "Pseudonymise pupils (codes instead of names)");
-        ui.checkbox(&mut app.export.flac, "FLAC audio (lossless, about half the size)");
+        ui.checkbox(&mut state.pseudonymise, "Pseudonymise pupils (codes instead of names)");
+        ui.checkbox(&mut state.flac, "FLAC audio (lossless, about half the size)");
         ui.horizontal(|ui| {
             ui.label("Save to");
             let field = ui.add(
-                egui::TextEdit::singleline(&mut app.export.out)
+                egui::TextEdit::singleline(&mut state.out)
                     .hint_text("a new folder, or a name ending .zip")
                     .desired_width(360.0),
             );
             field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Bundle location"));
         });
         if ui.button("Write the bundle").clicked() {
-            if app.export.out.trim().is_empty() {
-                app.export.outcome = Some(Err("Say where to save the bundle.".into()));
+            if state.out.trim().is_empty() {
+                state.outcome = Some(Err("Say where to save the bundle.".into()));
             } else {
-                start(app, class);
+                start(state, cx, class);
             }
         }
     });
-    if let Some((job, _)) = &app.export.job {
+    if let Some((job, _)) = &state.job {
         let (done, total) = (
             job.done.load(Ordering::Relaxed),
             job.total.load(Ordering::Relaxed),
@@ -171,7 +171,7 @@ pub fn export_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             job.cancel.store(true, Ordering::Relaxed);
         }
     }
-    match &app.export.outcome {
+    match &state.outcome {
         Some(Ok(text)) => {
             ui.label(text);
         }

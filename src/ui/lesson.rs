@@ -3,10 +3,12 @@
 //! best, and the one-tap assessment panel for the take in hand. **M** drops a marker on
 //! it.
 //!
-//! Must not process audio: recording is asked of `recording`, which drives the session.
+//! Must not process audio or own a device: what plays and records is `devices`', asked
+//! through actions; this screen keeps only its own state.
 
-use super::app::BandroomApp;
 use super::assess_panel;
+use super::context::{Action, AppContext};
+use super::devices::Devices;
 use super::room_plan::{attribute_from_plan, load_plan, room_plan_ui};
 use super::widgets::{take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
@@ -15,7 +17,6 @@ use crate::time_text::clock;
 use eframe::egui;
 use std::path::Path;
 
-#[derive(Default)]
 pub struct LessonState {
     /// The room plan as loaded for `plan_class`.
     pub(super) plan: Vec<Seat>,
@@ -37,6 +38,43 @@ pub struct LessonState {
     pub(super) ports: super::midi_ports::PortFinder,
     /// The arrangement in hand, read once when it is chosen rather than every frame.
     arrangement: Option<(String, Option<Arrangement>)>,
+    /// Practice tempo for the arrangement; `None` plays it at its own tempo.
+    pub tempo_bpm: Option<f64>,
+    /// Times through each section (`None`: as the arrangement says).
+    pub repeats: Option<u32>,
+    /// Bars of metronome before a take.
+    pub count_in_bars: u32,
+    /// The one section rehearsed (`None`: the whole piece).
+    pub section: Option<String>,
+    /// "Again": when a take ends by itself, the next starts, each pass its own take.
+    pub again: bool,
+    /// Parts played on MIDI instruments rather than by bandroom: part → output port.
+    pub part_ports: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for LessonState {
+    fn default() -> Self {
+        LessonState {
+            plan: Vec::new(),
+            plan_class: None,
+            selected_take: None,
+            marker_text: String::new(),
+            parts: (None, Vec::new()),
+            cursor: Default::default(),
+            pending_marks: Vec::new(),
+            passes: 0,
+            check: None,
+            checked: None,
+            ports: Default::default(),
+            arrangement: None,
+            tempo_bpm: None,
+            repeats: None,
+            count_in_bars: 1,
+            section: None,
+            again: false,
+            part_ports: Default::default(),
+        }
+    }
 }
 
 impl LessonState {
@@ -64,7 +102,13 @@ impl LessonState {
 
 /// When recordings of a take are missing: say so and offer the library's check (run
 /// off the UI thread), whose findings are listed with what to do.
-fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, folder: &Path) {
+fn missing_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    take: &TakeSummary,
+    folder: &Path,
+) {
     let missing = take
         .tracks
         .iter()
@@ -82,22 +126,22 @@ fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, fold
             folder.display()
         ),
     );
-    if let Some(job) = &mut app.lesson.check
+    if let Some(job) = &mut lesson.check
         && let Some(result) = job.poll()
     {
-        app.lesson.check = None;
-        app.lesson.checked = Some(result.and_then(|r| r));
+        lesson.check = None;
+        lesson.checked = Some(result.and_then(|r| r));
     }
-    if app.lesson.check.is_some() {
+    if lesson.check.is_some() {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label("Checking the library…");
         });
     } else if ui.button("Check the library").clicked() {
-        let root = app.root.clone();
-        let done = app.wake_when_done();
-        app.lesson.checked = None;
-        app.lesson.check = Some(crate::jobs::Background::start(
+        let root = cx.root.clone();
+        let done = cx.waker();
+        lesson.checked = None;
+        lesson.check = Some(crate::jobs::Background::start(
             "checking the library",
             move || {
                 let lib = crate::library::Library::reopen(&root).map_err(|e| e.to_string())?;
@@ -107,7 +151,7 @@ fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, fold
             done,
         ));
     }
-    match &app.lesson.checked {
+    match &lesson.checked {
         Some(Ok(findings)) => {
             for finding in findings {
                 ui.label(finding);
@@ -124,23 +168,29 @@ fn missing_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, fold
     }
 }
 
-fn takes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: Option<i64>) -> Option<TakeSummary> {
-    let takes = app.lib.takes(&TakeFilter {
-        class,
-        ..TakeFilter::default()
+fn takes_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    class: Option<i64>,
+) -> Option<TakeSummary> {
+    let mut takes = cx.read_or_default(format!("takes of class {class:?}"), |lib| {
+        lib.takes(&TakeFilter {
+            class,
+            ..TakeFilter::default()
+        })
     });
-    let mut takes = app.report(takes).unwrap_or_default();
     takes.sort_by(|a, b| b.recorded_at.cmp(&a.recorded_at).then(b.id.cmp(&a.id)));
     ui.heading("Takes");
     if takes.is_empty() {
         ui.label("No takes yet. Record one with `bandroom record --class …` and it appears here.");
     }
-    if app.lesson.selected_take.is_none() {
-        app.lesson.selected_take = takes.first().map(|t| t.id);
+    if lesson.selected_take.is_none() {
+        lesson.selected_take = takes.first().map(|t| t.id);
     }
     let mut star = None;
     for take in takes.iter().take(30) {
-        let chosen = app.lesson.selected_take == Some(take.id);
+        let chosen = lesson.selected_take == Some(take.id);
         ui.horizontal(|ui| {
             let mut starred = take.starred;
             let glyph = if starred { "★" } else { "☆" };
@@ -156,27 +206,33 @@ fn takes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: Option<i64>) -> Opt
                 .add(egui::Button::selectable(chosen, take_caption(take)))
                 .clicked()
             {
-                app.lesson.selected_take = Some(take.id);
-                app.lesson.cursor = Default::default();
+                lesson.selected_take = Some(take.id);
+                lesson.cursor = Default::default();
             }
         });
     }
     // The best of several passes is starred, so it is the one judged and exported.
     if let Some((take, starred)) = star {
-        let done = app.lib.star_take(take, starred);
-        app.report(done);
+        let done = cx.lib.star_take(take, starred);
+        cx.report(done);
     }
     takes
         .into_iter()
-        .find(|t| Some(t.id) == app.lesson.selected_take)
+        .find(|t| Some(t.id) == lesson.selected_take)
 }
 
-fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
-    let markers = app.lib.markers(take.id);
-    let markers = app.report(markers).unwrap_or_default();
+fn marker_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+    take: &TakeSummary,
+) {
+    let id = take.id;
+    let markers = cx.read_or_default(format!("markers/{id}"), |lib| lib.markers(id));
     ui.horizontal(|ui| {
         let field = ui.add(
-            egui::TextEdit::singleline(&mut app.lesson.marker_text)
+            egui::TextEdit::singleline(&mut lesson.marker_text)
                 .hint_text("what happened here")
                 .desired_width(220.0),
         );
@@ -185,15 +241,15 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
         });
         let typing = ui.ctx().wants_keyboard_input();
         // While recording, M marks the take being made (see `transport_ui`).
-        let key = !typing && app.recording.is_none() && ui.input(|i| i.key_pressed(egui::Key::M));
+        let key = !typing && !devices.is_recording() && ui.input(|i| i.key_pressed(egui::Key::M));
         if ui.button("Add marker (M)").clicked() || key {
-            let text = if app.lesson.marker_text.trim().is_empty() {
+            let text = if lesson.marker_text.trim().is_empty() {
                 "marker".to_string()
             } else {
-                std::mem::take(&mut app.lesson.marker_text)
+                std::mem::take(&mut lesson.marker_text)
             };
-            let added = app.lib.add_marker(take.id, 0, &text, "teacher");
-            app.report(added);
+            let added = cx.lib.add_marker(take.id, 0, &text, "teacher");
+            cx.report(added);
         }
     });
     for (frame, text, author) in markers {
@@ -202,40 +258,38 @@ fn marker_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary) {
     }
 }
 
-/// A take the session has just filed (its players named from the room plan): analyse
-/// the tracks that have a part, and put it up for judging.
-pub fn take_recorded(app: &mut BandroomApp, filed: &crate::session::FiledTake) {
-    if !filed.to_analyse.is_empty() {
-        app.analyse_in_background(filed.id);
-    }
-    app.lesson.selected_take = Some(filed.id);
-    app.lesson.cursor = Default::default();
+/// A take the session has just filed (its players named from the room plan): it is
+/// put up for judging.
+pub fn take_recorded(lesson: &mut LessonState, filed: &crate::session::FiledTake) {
+    lesson.selected_take = Some(filed.id);
+    lesson.cursor = Default::default();
 }
 
-pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let class = app.class;
-    let class_name = class.and_then(|c| {
-        app.lib
-            .classes()
-            .ok()
-            .and_then(|all| all.into_iter().find(|x| x.id == c).map(|x| x.name))
-    });
-    ui.heading(match (&class_name, &app.arrangement) {
+pub fn lesson_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+) {
+    let class = cx.class;
+    let classes = cx.read_or_default("classes", crate::library::Library::classes);
+    let class_name = class.and_then(|c| classes.into_iter().find(|x| x.id == c).map(|x| x.name));
+    ui.heading(match (&class_name, &cx.arrangement) {
         (Some(c), Some(a)) => format!("{c} · {a}"),
         (Some(c), None) => c.clone(),
         (None, Some(a)) => format!("Quick take · {a}"),
         (None, None) => "Quick take".into(),
     });
     if let Some(class) = class {
-        load_plan(app, class);
+        load_plan(lesson, cx, class);
     }
-    super::transport::transport_ui(app, ui);
+    super::transport::transport_ui(lesson, cx, devices, ui);
     if let Some(class) = class {
-        room_plan_ui(app, ui, class);
+        room_plan_ui(lesson, cx, ui, class);
     }
     ui.separator();
     ui.columns(2, |columns| {
-        let take = takes_ui(app, &mut columns[0], class);
+        let take = takes_ui(lesson, cx, &mut columns[0], class);
         if let Some(take) = take {
             let ui = &mut columns[1];
             ui.heading(take_caption(&take));
@@ -243,28 +297,28 @@ pub fn lesson_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             if !attributed && class.is_some() {
                 ui.label("Nobody is named on this take yet.");
                 if ui.button("Name players from the room plan").clicked() {
-                    attribute_from_plan(app, &take);
-                    app.analyse_in_background(take.id);
+                    attribute_from_plan(lesson, cx, &take);
+                    cx.act(Action::Analyse(take.id));
                 }
             }
-            let folder = app.lib.take_folder(&take);
-            missing_ui(app, ui, &take, &folder);
-            let timing = super::timing::for_take(&app.lib, &take);
-            if app.analysing.iter().any(|job| job.take == take.id) {
+            let folder = cx.lib.take_folder(&take);
+            missing_ui(lesson, cx, ui, &take, &folder);
+            let timing = super::timing::for_take(cx, &take);
+            if cx.analysing.contains(&take.id) {
                 ui.label("Analysing the timing of this take…");
             }
-            super::playback::controls(app, ui, &take, None);
+            super::playback::controls(cx, devices, ui, &take, None);
             for track in &take.tracks {
                 let names: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
                 ui.label(format!("Track {} {}", track.number, names.join(", ")));
-                let rect = waveform(ui, &mut app.peaks, &folder.join(&track.file), 40.0);
-                super::playback::cursor(app, ui, rect, take.id);
+                let rect = waveform(ui, &mut cx.peaks, &folder.join(&track.file), 40.0);
+                super::playback::cursor(devices, ui, rect, take.id);
                 super::timing::show(ui, rect, timing.get(&track.number), track.frames);
             }
-            marker_ui(app, ui, &take);
-            super::voice_note::voice_notes_ui(app, ui, &take, true);
+            marker_ui(lesson, cx, devices, ui, &take);
+            super::voice_note::voice_notes_ui(cx, devices, ui, &take, true);
             ui.separator();
-            assess_panel::assess_ui(app, ui, &take);
+            assess_panel::assess_ui(lesson, cx, ui, &take);
         }
     });
 }

@@ -1,14 +1,19 @@
 //! The desktop app (eframe/egui): what teachers, pupils and heads of department see.
 //! `bandroom` with no arguments opens it on the library.
 //!
-//! Owns screens, their state and keyboard habits. Must not contain SQL or audio logic
-//! of its own: it reads and changes the library through `library::Library`, and writes
-//! bundles through `export`. Slow work (exports) runs on its own thread and reports
-//! progress back; the UI thread never waits on it.
+//! Owns screens, their state and keyboard habits. Each screen keeps its own state and
+//! draws from an `AppContext` (library, class, notices, a waker, the action queue) and
+//! the `Devices`' state; what reaches beyond a screen is an `Action` that `app` applies.
+//! No screen imports `app`. Must not contain SQL or audio logic of its own: it reads
+//! and changes the library through `library::Library` (reads cached per library
+//! revision), records through `session`, and writes bundles through `export`. Slow work
+//! runs on threads of its own and reports back; the UI thread never waits on it.
 
 mod app;
 mod assess_panel;
 mod class_view;
+pub mod context;
+pub mod devices;
 mod export_screen;
 mod finishing;
 mod lesson;
@@ -29,7 +34,8 @@ mod transport;
 mod voice_note;
 pub mod widgets;
 
-pub use app::{BandroomApp, Mode, Screen};
+pub use app::{BandroomApp, Mode};
+pub use context::{Action, AppContext, Screen};
 pub use recording::{DeviceChoice, SILENCE_WARNING};
 
 use std::path::Path;

@@ -2,10 +2,12 @@
 //! against the reference part it played, with a moving line on the waveforms.
 //!
 //! Owns loading what is to be heard (tracks read, a reference part rendered) on a thread
-//! of its own while the window keeps drawing, then starting it on the device, and the
-//! play/stop controls. Must not mix audio itself (`audio::playback` does).
+//! of its own while the window keeps drawing, then starting it on the device (for
+//! `devices`, which owns it), and the play/stop controls, which ask through actions.
+//! Must not mix audio itself (`audio::playback` does).
 
-use super::app::BandroomApp;
+use super::context::{Action, AppContext, Listen, Notices};
+use super::devices::Devices;
 use crate::audio::device::RunningDevice;
 use crate::audio::playback::{PlayerState, take_player};
 use crate::jobs::{Background, Track, read_track, render_part};
@@ -14,18 +16,6 @@ use crate::session::open_device;
 use eframe::egui;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// What is to be heard of a take.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Listen {
-    Whole,
-    /// One track alone ("hear just me").
-    JustMe(i64),
-    /// One track with the reference part it played.
-    WithPart(i64, String),
-    /// A voice note kept with the take (its file, relative to the take's folder).
-    VoiceNote(String),
-}
 
 pub struct Playback {
     pub take: i64,
@@ -95,100 +85,103 @@ fn load(
     Ok(tracks)
 }
 
-/// Starts making `take` ready to play; it starts by itself when ready.
-pub fn start(app: &mut BandroomApp, take: &TakeSummary, listen: Listen) {
-    app.playback = None;
-    let folder = app.lib.take_folder(take);
-    let (root, summary) = (app.root.clone(), take.clone());
-    let done = app.wake_when_done();
-    app.loading = Some(Loading {
-        take: take.id,
-        rate_hz: take.sample_rate_hz,
-        work: Background::start(
-            "loading a take",
-            move || load(root, folder, summary, listen),
-            done,
-        ),
-    });
-}
-
-/// Once loaded, opens the device and plays.
-pub fn poll(app: &mut BandroomApp) {
-    let Some(loading) = &mut app.loading else {
-        return;
-    };
-    let Some(loaded) = loading.work.poll() else {
-        return;
-    };
-    let (take, rate_hz) = (loading.take, loading.rate_hz);
-    app.loading = None;
-    let tracks = match loaded.and_then(|r| r) {
-        Ok(tracks) => tracks,
-        Err(e) => {
-            app.error = Some(format!("Nothing can be played: {e}."));
-            return;
+impl Loading {
+    /// Starts making `take` ready to play, off the UI thread.
+    pub fn start(
+        root: &std::path::Path,
+        folder: PathBuf,
+        take: &TakeSummary,
+        listen: Listen,
+        done: Box<dyn FnOnce() + Send>,
+    ) -> Loading {
+        let (root, summary) = (root.to_path_buf(), take.clone());
+        Loading {
+            take: take.id,
+            rate_hz: take.sample_rate_hz,
+            work: Background::start(
+                "loading a take",
+                move || load(root, folder, summary, listen),
+                done,
+            ),
         }
-    };
-    let opened = crate::audio::settings::Settings::load(&app.root)
-        .map_err(anyhow::Error::from)
-        .and_then(|settings| Ok(open_device(&settings, &app.device, 1, Some(rate_hz))?));
-    let (opened, banner) = match opened {
-        Ok(opened) => opened,
-        Err(e) => {
-            app.error = Some(format!("Nothing can be played: {e}"));
-            return;
-        }
-    };
-    if let Some(banner) = banner
-        && !app.banners.contains(&banner)
-    {
-        app.banners.push(banner);
     }
-    let channels = opened.info.output_channels;
-    let (state, output, input) = take_player(tracks, channels);
-    match opened.start(output, input) {
-        Ok(device) => {
-            app.playback = Some(Playback {
+
+    /// Once loaded, opens the device and plays; `None` while still loading.
+    pub fn poll(
+        &mut self,
+        root: &std::path::Path,
+        choice: &crate::session::DeviceChoice,
+        notices: &mut Notices,
+    ) -> Option<Option<Playback>> {
+        let loaded = self.work.poll()?;
+        let (take, rate_hz) = (self.take, self.rate_hz);
+        let tracks = match loaded.and_then(|r| r) {
+            Ok(tracks) => tracks,
+            Err(e) => {
+                notices.error(format!("Nothing can be played: {e}."));
+                return Some(None);
+            }
+        };
+        let opened = crate::audio::settings::Settings::load(root)
+            .map_err(anyhow::Error::from)
+            .and_then(|settings| Ok(open_device(&settings, choice, 1, Some(rate_hz))?));
+        let (opened, banner) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                notices.error(format!("Nothing can be played: {e:#}"));
+                return Some(None);
+            }
+        };
+        if let Some(banner) = banner {
+            notices.banner(banner);
+        }
+        let channels = opened.info.output_channels;
+        let (state, output, input) = take_player(tracks, channels);
+        match opened.start(output, input) {
+            Ok(device) => Some(Some(Playback {
                 take,
                 state,
                 rate_hz,
                 _device: device,
-            });
+            })),
+            Err(e) => {
+                notices.error(format!("Nothing can be played: {e}"));
+                Some(None)
+            }
         }
-        Err(e) => app.error = Some(format!("Nothing can be played: {e}")),
     }
 }
 
 /// Play and stop buttons for `take`; `mine` is the pupil's own track and the part it
 /// played, for "hear just me" and "hear me with the part".
 pub fn controls(
-    app: &mut BandroomApp,
+    cx: &mut AppContext,
+    devices: &Devices,
     ui: &mut egui::Ui,
     take: &TakeSummary,
     mine: Option<(i64, Option<String>)>,
 ) {
-    let playing_this = app
-        .playback
-        .as_ref()
+    let playing_this = devices
+        .playback()
         .is_some_and(|p| p.take == take.id && p.state.is_playing());
     ui.horizontal(|ui| {
-        if app.loading.as_ref().is_some_and(|l| l.take == take.id) {
+        if devices.loading_take() == Some(take.id) {
             ui.spinner();
             ui.label("Getting the take ready to play…");
             return;
         }
         if playing_this {
             if ui.button("Stop playing").clicked() {
-                app.playback = None;
+                cx.act(Action::StopPlayback);
             }
-            if let Some(p) = &app.playback {
+            if let Some(p) = devices.playback() {
                 ui.label(p.caption());
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(30));
             }
             return;
         }
-        let free = app.recording.is_none();
+        let free = !devices.is_recording();
         let mut asked = None;
         if ui
             .add_enabled(free, egui::Button::new("Play the take"))
@@ -214,14 +207,14 @@ pub fn controls(
             }
         }
         if let Some(listen) = asked {
-            start(app, take, listen);
+            cx.act(Action::Play(Box::new(take.clone()), listen));
         }
     });
 }
 
 /// A line on a track's waveform where playback is.
-pub fn cursor(app: &BandroomApp, ui: &egui::Ui, rect: egui::Rect, take: i64) {
-    let Some(p) = app.playback.as_ref().filter(|p| p.take == take) else {
+pub fn cursor(devices: &Devices, ui: &egui::Ui, rect: egui::Rect, take: i64) {
+    let Some(p) = devices.playback().filter(|p| p.take == take) else {
         return;
     };
     let frames = p.state.frames().max(1);

@@ -4,7 +4,7 @@
 //!
 //! Must not compute levels: they come from the library; this only groups them by term.
 
-use super::app::{BandroomApp, Screen};
+use super::context::{Action, AppContext};
 use super::radar::{Outline, radar_ui};
 use super::widgets::labelled_combo;
 use crate::library::terms::Term;
@@ -62,9 +62,11 @@ fn choice<T: Clone + PartialEq>(
     });
 }
 
-fn filters_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
-    let contexts = app.lib.judged_contexts(class);
-    let Some(contexts) = app.report(contexts) else {
+fn filters_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui::Ui, class: i64) {
+    let contexts = cx.read(format!("judged contexts/{class}"), |lib| {
+        lib.judged_contexts(class)
+    });
+    let Some(contexts) = cx.report(contexts) else {
         return;
     };
     let mut terms: Vec<Term> = contexts.days.iter().filter_map(|d| Term::of(d)).collect();
@@ -73,7 +75,6 @@ fn filters_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     let named = |values: &[String]| -> Vec<(String, String)> {
         values.iter().map(|v| (v.clone(), v.clone())).collect()
     };
-    let state = &mut app.progress;
     ui.horizontal_wrapped(|ui| {
         choice(ui, "Term", &mut state.term, &terms);
         choice(ui, "Part", &mut state.part, &named(&contexts.parts));
@@ -81,17 +82,20 @@ fn filters_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
     });
 }
 
-pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let Some(class) = app.class else {
+pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui::Ui) {
+    let Some(class) = cx.class else {
         ui.label("Pick a class on the Start screen to see its progress.");
         return;
     };
-    filters_ui(app, ui, class);
-    let grid = app.lib.class_grid_where(class, &app.progress.filter());
-    let Some(grid) = app.report(grid) else {
+    filters_ui(state, cx, ui, class);
+    let filter = state.filter();
+    let grid = cx.read(format!("class grid/{class}/{filter:?}"), |lib| {
+        lib.class_grid_where(class, &filter)
+    });
+    let Some(grid) = cx.report(grid) else {
         return;
     };
-    let heading = match &app.progress.term {
+    let heading = match &state.term {
         Some(term) => format!("Class grid: latest level per criterion in {}", term.name()),
         None => "Class grid: latest level per criterion".to_string(),
     };
@@ -105,12 +109,12 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         for row in &grid.rows {
             if ui
                 .add(egui::Button::selectable(
-                    app.progress.pupil == Some(row.pupil_id),
+                    state.pupil == Some(row.pupil_id),
                     &row.name,
                 ))
                 .clicked()
             {
-                app.progress.pupil = Some(row.pupil_id);
+                state.pupil = Some(row.pupil_id);
             }
             for (level, (_, _, levels)) in row.levels.iter().zip(&grid.criteria) {
                 ui.label(level.map_or("—".to_string(), |l| format!("{l}/{levels}")));
@@ -118,11 +122,11 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
-    let Some(pupil) = app.progress.pupil else {
+    let Some(pupil) = state.pupil else {
         return;
     };
-    let progress = app.lib.progress(pupil);
-    let Some(progress) = app.report(progress) else {
+    let progress = cx.read(format!("progress/{pupil}"), |lib| lib.progress(pupil));
+    let Some(progress) = cx.report(progress) else {
         return;
     };
     ui.separator();
@@ -132,7 +136,7 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         .into_iter()
         .filter(|s| grid.criteria.iter().any(|c| c.0 == s.criterion))
         .map(|mut s| {
-            s.history.retain(|a| app.progress.lets_through(a));
+            s.history.retain(|a| state.lets_through(a));
             s
         })
         .collect();
@@ -140,13 +144,13 @@ pub fn progress_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         .iter()
         .map(|s| (s.title.clone(), s.levels))
         .collect();
-    let outlines = term_outlines(&strands, app.progress.term.as_ref());
+    let outlines = term_outlines(&strands, state.term.as_ref());
     if outlines.is_empty() {
         ui.label("No judgements yet for these filters.");
     } else {
         radar_ui(ui, &axes, &outlines, 320.0);
     }
-    history_ui(app, ui, &strands);
+    history_ui(cx, ui, &strands);
 }
 
 /// One outline per term up to `until`: each criterion at its latest level by the end of
@@ -178,7 +182,7 @@ pub(super) fn term_outlines(strands: &[StrandProgress], until: Option<&Term>) ->
         .collect()
 }
 
-fn history_ui(app: &mut BandroomApp, ui: &mut egui::Ui, strands: &[StrandProgress]) {
+fn history_ui(cx: &mut AppContext, ui: &mut egui::Ui, strands: &[StrandProgress]) {
     let mut open = None;
     for strand in strands {
         if strand.history.is_empty() {
@@ -208,9 +212,7 @@ fn history_ui(app: &mut BandroomApp, ui: &mut egui::Ui, strands: &[StrandProgres
     }
     // The evidence opens on the lesson screen, where it can be heard.
     if let Some(take) = open {
-        app.lesson.selected_take = Some(take);
-        app.lesson.cursor = Default::default();
-        app.screen = Screen::Lesson;
+        cx.act(Action::OpenTake(take));
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! Must not show other pupils' judgements or takes.
 
-use super::app::{BandroomApp, Mode};
+use super::context::{Action, AppContext};
+use super::devices::Devices;
 use super::widgets::{level_buttons, take_caption, waveform};
 use crate::library::TakeFilter;
 use eframe::egui;
@@ -19,31 +20,37 @@ pub struct ReviewState {
     saved: bool,
 }
 
-pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Option<i64>) {
+pub fn review_ui(
+    review: &mut ReviewState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+    class: i64,
+    pupil: Option<i64>,
+) {
     let Some(pupil) = pupil else {
         ui.heading("Who are you?");
-        let pupils = app.lib.pupils(Some(class));
-        let pupils = app.report(pupils).unwrap_or_default();
+        let pupils = cx.read_or_default(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
         ui.horizontal_wrapped(|ui| {
             for p in &pupils {
                 if ui.button(egui::RichText::new(&p.name).size(20.0)).clicked() {
-                    app.mode = Mode::Pupil {
-                        class,
-                        pupil: Some(p.id),
-                    };
-                    app.review = ReviewState::default();
+                    cx.act(Action::ChoosePupil(p.id));
+                    *review = ReviewState::default();
                 }
             }
         });
         return;
     };
-    let name = app.lib.pupil_name(pupil).unwrap_or_default();
+    let name = cx
+        .read(format!("pupil name/{pupil}"), |lib| lib.pupil_name(pupil))
+        .unwrap_or_default();
     ui.heading(format!("{name}: your takes"));
-    let takes = app.lib.takes(&TakeFilter {
-        pupil: Some(pupil),
-        ..TakeFilter::default()
+    let takes = cx.read_or_default(format!("takes of pupil {pupil}"), |lib| {
+        lib.takes(&TakeFilter {
+            pupil: Some(pupil),
+            ..TakeFilter::default()
+        })
     });
-    let takes = app.report(takes).unwrap_or_default();
     if takes.is_empty() {
         ui.label("You have not played in a recorded take yet.");
         return;
@@ -51,23 +58,23 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
     for take in &takes {
         if ui
             .add(egui::Button::selectable(
-                app.review.take == Some(take.id),
+                review.take == Some(take.id),
                 take_caption(take),
             ))
             .clicked()
         {
-            app.review = ReviewState {
+            *review = ReviewState {
                 take: Some(take.id),
                 ..ReviewState::default()
             };
         }
     }
-    let Some(take) = takes.iter().find(|t| Some(t.id) == app.review.take) else {
+    let Some(take) = takes.iter().find(|t| Some(t.id) == review.take) else {
         return;
     };
     ui.separator();
-    let folder = app.lib.take_folder(take);
-    let timing = super::timing::for_take(&app.lib, take);
+    let folder = cx.lib.take_folder(take);
+    let timing = super::timing::for_take(cx, take);
     let mine = take
         .tracks
         .iter()
@@ -77,19 +84,22 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
             (t.number, part)
         });
     let take = take.clone();
-    super::playback::controls(app, ui, &take, mine);
+    super::playback::controls(cx, devices, ui, &take, mine);
     for track in take
         .tracks
         .iter()
         .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
     {
         ui.label(format!("Your track ({})", track.file));
-        let rect = waveform(ui, &mut app.peaks, &folder.join(&track.file), 80.0);
-        super::playback::cursor(app, ui, rect, take.id);
+        let rect = waveform(ui, &mut cx.peaks, &folder.join(&track.file), 80.0);
+        super::playback::cursor(devices, ui, rect, take.id);
         super::timing::show(ui, rect, timing.get(&track.number), track.frames);
     }
     let take = &take;
-    let markers = app.lib.markers(take.id).unwrap_or_default();
+    let id = take.id;
+    let markers = cx
+        .read(format!("markers/{id}"), |lib| lib.markers(id))
+        .unwrap_or_default();
     if !markers.is_empty() {
         ui.strong("Your teacher marked:");
         for (frame, text, _) in markers {
@@ -97,40 +107,39 @@ pub fn review_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64, pupil: Op
             ui.label(format!("{at}  {text}"));
         }
     }
-    super::voice_note::voice_notes_ui(app, ui, take, false);
+    super::voice_note::voice_notes_ui(cx, devices, ui, take, false);
     ui.separator();
     ui.heading("How did it go?");
     let field = ui.add(
-        egui::TextEdit::multiline(&mut app.review.reflection)
+        egui::TextEdit::multiline(&mut review.reflection)
             .hint_text("What went well? What will you try next time?")
             .desired_rows(3),
     );
     field.widget_info(|| {
         egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your reflection")
     });
-    let grid = app.lib.class_grid(class);
-    let criteria = app.report(grid).map(|g| g.criteria).unwrap_or_default();
+    let grid = cx.read(format!("class grid/{class}"), |lib| lib.class_grid(class));
+    let criteria = cx.report(grid).map(|g| g.criteria).unwrap_or_default();
     egui::Grid::new("self assessment").show(ui, |ui| {
         for (key, title, levels) in &criteria {
             ui.label(title);
-            let current = app.review.self_levels.get(key).copied();
+            let current = review.self_levels.get(key).copied();
             if let Some(level) = level_buttons(ui, &format!("my {title}"), *levels, current) {
-                app.review.self_levels.insert(key.clone(), level);
+                review.self_levels.insert(key.clone(), level);
             }
             ui.end_row();
         }
     });
-    if app.review.saved {
+    if review.saved {
         ui.label("Saved. Well done for thinking about it.");
     } else if ui.button("Save my reflection").clicked() {
-        let levels: Vec<(String, String)> = app
-            .review
+        let levels: Vec<(String, String)> = review
             .self_levels
             .iter()
             .map(|(k, v)| (k.clone(), v.to_string()))
             .collect();
-        let text = app.review.reflection.clone();
-        let saved = app.lib.add_reflection(take.id, pupil, &text, &levels);
-        app.review.saved = app.report(saved).is_some();
+        let text = review.reflection.clone();
+        let saved = cx.lib.add_reflection(take.id, pupil, &text, &levels);
+        review.saved = cx.report(saved).is_some();
     }
 }

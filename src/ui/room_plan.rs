@@ -6,19 +6,20 @@
 //! Must not record: the transport reads the plan to know which inputs and keyboards to
 //! record.
 
-use super::app::BandroomApp;
+use super::context::AppContext;
+use super::lesson::LessonState;
 use crate::library::{Seat, TakeSummary};
 use eframe::egui;
 
 /// Inputs shown on the room plan when nothing was saved yet.
 const DEFAULT_INPUTS: usize = 8;
 
-pub(super) fn load_plan(app: &mut BandroomApp, class: i64) {
-    if app.lesson.plan_class == Some(class) {
+pub(super) fn load_plan(lesson: &mut LessonState, cx: &mut AppContext, class: i64) {
+    if lesson.plan_class == Some(class) {
         return;
     }
-    let plan = app.lib.room_plan(class);
-    let mut plan = app.report(plan).unwrap_or_default();
+    let plan = cx.lib.room_plan(class);
+    let mut plan = cx.report(plan).unwrap_or_default();
     for input in 1..=DEFAULT_INPUTS {
         if !plan
             .iter()
@@ -38,25 +39,29 @@ pub(super) fn load_plan(app: &mut BandroomApp, class: i64) {
             &b.keyboard,
         ))
     });
-    app.lesson.plan = plan;
-    app.lesson.plan_class = Some(class);
-    let instruments = app.lib.part_instruments(class);
-    app.part_ports = app.report(instruments).unwrap_or_default();
+    lesson.plan = plan;
+    lesson.plan_class = Some(class);
+    let instruments = cx.lib.part_instruments(class);
+    lesson.part_ports = cx.report(instruments).unwrap_or_default();
 }
 
-pub(super) fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64) {
-    load_plan(app, class);
-    let pupils = app.lib.pupils(Some(class));
-    let Some(pupils) = app.report(pupils) else {
+pub(super) fn room_plan_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    class: i64,
+) {
+    load_plan(lesson, cx, class);
+    let pupils = cx.lib.pupils(Some(class));
+    let Some(pupils) = cx.report(pupils) else {
         return;
     };
     // The arrangement's parts, so each seat can say what it plays (named on the take,
     // and kept with every judgement).
     // Loaded when the arrangement changes, not every frame.
-    if app.lesson.parts.0 != app.arrangement {
-        let parts = app
-            .lesson
-            .arrangement(&app.root, app.arrangement.as_deref())
+    if lesson.parts.0 != cx.arrangement {
+        let parts = lesson
+            .arrangement(&cx.root, cx.arrangement.as_deref())
             .map(|arr| {
                 arr.parts
                     .iter()
@@ -64,14 +69,13 @@ pub(super) fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64)
                     .collect()
             })
             .unwrap_or_default();
-        app.lesson.parts = (app.arrangement.clone(), parts);
+        lesson.parts = (cx.arrangement.clone(), parts);
     }
-    let parts = app.lesson.parts.1.clone();
+    let parts = lesson.parts.1.clone();
     ui.heading("Room plan");
     ui.label("Drag a pupil from the class list onto an input (or use “Add to input”).");
     // The class list: pupils not seated yet come first and stand out.
-    let seated: Vec<i64> = app
-        .lesson
+    let seated: Vec<i64> = lesson
         .plan
         .iter()
         .flat_map(|s| s.pupils.iter().copied())
@@ -101,7 +105,7 @@ pub(super) fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64)
     let mut dropped: Option<(usize, i64)> = None;
     // Four inputs to a row, as the interface's channels sit on most classroom desks.
     egui::Grid::new("room plan").show(ui, |ui| {
-        for (index, seat) in app.lesson.plan.iter_mut().enumerate() {
+        for (index, seat) in lesson.plan.iter_mut().enumerate() {
             // A vertical cell, so the card stacks its title, pupils and choices.
             let (_, payload) = ui
                 .vertical(|ui| {
@@ -177,36 +181,35 @@ pub(super) fn room_plan_ui(app: &mut BandroomApp, ui: &mut egui::Ui, class: i64)
     });
     // A pupil dragged onto an input sits there (and nowhere else).
     if let Some((index, pupil)) = dropped {
-        for seat in &mut app.lesson.plan {
+        for seat in &mut lesson.plan {
             seat.pupils.retain(|p| *p != pupil);
         }
-        if let Some(seat) = app.lesson.plan.get_mut(index) {
+        if let Some(seat) = lesson.plan.get_mut(index) {
             seat.pupils.push(pupil);
         }
         changed = true;
     }
-    changed |= keyboards_ui(app, ui);
+    changed |= keyboards_ui(lesson, cx, ui);
     if changed {
-        let plan = app.lesson.plan.clone();
-        let saved = app.lib.set_room_plan(class, &plan);
-        app.report(saved);
+        let plan = lesson.plan.clone();
+        let saved = cx.lib.set_room_plan(class, &plan);
+        cx.report(saved);
     }
 }
 
 /// Adding a keyboard to the room plan (from the MIDI inputs there are) and taking one
 /// away. True when the plan changed.
-fn keyboards_ui(app: &mut BandroomApp, ui: &mut egui::Ui) -> bool {
+fn keyboards_ui(lesson: &mut LessonState, cx: &mut AppContext, ui: &mut egui::Ui) -> bool {
     let mut changed = false;
-    let done = app.wake_when_done();
+    let done = cx.waker();
     ui.horizontal_wrapped(|ui| {
-        if app.lesson.ports.looking() {
+        if lesson.ports.looking() {
             ui.spinner();
             ui.label("Looking for keyboards…");
         } else if ui.button("Add a keyboard").clicked() {
-            app.lesson.ports.ask(done);
+            lesson.ports.ask(done);
         }
-        let on_plan: Vec<String> = app
-            .lesson
+        let on_plan: Vec<String> = lesson
             .plan
             .iter()
             .filter_map(|s| s.keyboard.clone())
@@ -216,13 +219,11 @@ fn keyboards_ui(app: &mut BandroomApp, ui: &mut egui::Ui) -> bool {
                 .small_button(format!("Take keyboard {port} off the plan"))
                 .clicked()
             {
-                app.lesson
-                    .plan
-                    .retain(|s| s.keyboard.as_deref() != Some(port));
+                lesson.plan.retain(|s| s.keyboard.as_deref() != Some(port));
                 changed = true;
             }
         }
-        match app.lesson.ports.found() {
+        match lesson.ports.found() {
             Some(Ok(ports)) => {
                 let free: Vec<String> = ports
                     .inputs
@@ -235,7 +236,7 @@ fn keyboards_ui(app: &mut BandroomApp, ui: &mut egui::Ui) -> bool {
                 }
                 for port in free {
                     if ui.button(format!("Put {port} on the plan")).clicked() {
-                        app.lesson.plan.push(Seat::keyboard(&port));
+                        lesson.plan.push(Seat::keyboard(&port));
                         changed = true;
                     }
                 }
@@ -277,15 +278,18 @@ pub(super) fn players_from_plan(plan: &[Seat]) -> Vec<crate::session::Players> {
 }
 
 /// Attributes each track of a take to the pupils seated at its input or keyboard.
-pub(super) fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
+pub(super) fn attribute_from_plan(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    take: &TakeSummary,
+) {
     for track in &take.tracks {
         let sits_here = |s: &&Seat| match (&s.keyboard, track.input_channel, &track.midi_port) {
             (None, Some(input), None) => s.input as i64 == input,
             (Some(keyboard), _, Some(port)) => keyboard == port,
             _ => false,
         };
-        if let Some(seat) = app
-            .lesson
+        if let Some(seat) = lesson
             .plan
             .iter()
             .filter(|s| !s.pupils.is_empty())
@@ -294,15 +298,14 @@ pub(super) fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
             let pupils = seat.pupils.clone();
             let part = seat.part.clone();
             // The part's tier and instrument go with it, so judgements carry them.
-            let about = app
-                .lesson
+            let about = lesson
                 .parts
                 .1
                 .iter()
                 .find(|(name, _, _)| part.as_deref() == Some(name.as_str()))
                 .map(|(_, tier, instrument)| (tier.clone(), instrument.clone()));
             let (tier, instrument) = about.unzip();
-            let done = app.lib.attribute(
+            let done = cx.lib.attribute(
                 take.id,
                 track.number,
                 &pupils,
@@ -310,7 +313,7 @@ pub(super) fn attribute_from_plan(app: &mut BandroomApp, take: &TakeSummary) {
                 tier.as_deref(),
                 instrument.as_deref(),
             );
-            app.report(done);
+            cx.report(done);
         }
     }
 }

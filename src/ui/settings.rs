@@ -4,7 +4,8 @@
 //!
 //! Must not store anything itself: the PIN goes to the library as a hash.
 
-use super::app::BandroomApp;
+use super::context::{Action as AppAction, AppContext};
+use super::devices::Devices;
 use eframe::egui;
 
 #[derive(Default)]
@@ -24,16 +25,21 @@ pub struct SettingsState {
     backup_said: Option<Result<String, String>>,
 }
 
-pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+pub fn settings_ui(
+    settings: &mut SettingsState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+) {
     ui.heading("Look");
     ui.horizontal(|ui| {
-        ui.checkbox(&mut app.dark, "Dark theme");
+        ui.checkbox(&mut cx.look.dark, "Dark theme");
         ui.label("Scale");
-        ui.add(egui::Slider::new(&mut app.zoom, 0.75..=2.5).step_by(0.25));
+        ui.add(egui::Slider::new(&mut cx.look.zoom, 0.75..=2.5).step_by(0.25));
     });
     ui.separator();
     ui.heading("Teacher PIN");
-    let has = app.lib.has_pin().unwrap_or(false);
+    let has = cx.lib.has_pin().unwrap_or(false);
     ui.label(if has {
         "A PIN is set: leaving pupil mode asks for it."
     } else {
@@ -46,21 +52,20 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     egui::Grid::new("pin").show(ui, |ui| {
         if has {
             ui.label("Current PIN");
-            let c =
-                ui.add(egui::TextEdit::singleline(&mut app.settings.current_pin).password(true));
+            let c = ui.add(egui::TextEdit::singleline(&mut settings.current_pin).password(true));
             c.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Current teacher PIN")
             });
             ui.end_row();
         }
         ui.label("New PIN");
-        let a = ui.add(egui::TextEdit::singleline(&mut app.settings.pin).password(true));
+        let a = ui.add(egui::TextEdit::singleline(&mut settings.pin).password(true));
         a.widget_info(|| {
             egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New teacher PIN")
         });
         ui.end_row();
         ui.label("Again");
-        let b = ui.add(egui::TextEdit::singleline(&mut app.settings.again).password(true));
+        let b = ui.add(egui::TextEdit::singleline(&mut settings.again).password(true));
         b.widget_info(|| {
             egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New teacher PIN again")
         });
@@ -68,42 +73,42 @@ pub fn settings_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     });
     if ui.button("Set PIN").clicked() {
         let (current, pin, again) = (
-            std::mem::take(&mut app.settings.current_pin),
-            std::mem::take(&mut app.settings.pin),
-            std::mem::take(&mut app.settings.again),
+            std::mem::take(&mut settings.current_pin),
+            std::mem::take(&mut settings.pin),
+            std::mem::take(&mut settings.again),
         );
-        app.settings.said = Some(if pin != again {
+        settings.said = Some(if pin != again {
             "The two PINs differ; type it twice the same.".into()
         } else {
-            match app.lib.set_pin(has.then_some(current.as_str()), &pin) {
+            match cx.lib.set_pin(has.then_some(current.as_str()), &pin) {
                 Ok(()) => "PIN set.".into(),
                 Err(e) => e.to_string(),
             }
         });
     }
-    if let Some(said) = &app.settings.said {
+    if let Some(said) = &settings.said {
         ui.label(said);
     }
     ui.separator();
-    super::sound_settings::sound_ui(app, ui);
+    super::sound_settings::sound_ui(settings, cx, devices, ui);
     ui.separator();
-    pedal_ui(app, ui);
+    pedal_ui(settings, cx, ui);
     ui.separator();
-    retention_ui(app, ui);
+    retention_ui(settings, cx, ui);
     ui.separator();
     ui.heading("Library");
     ui.label(format!(
         "Takes and judgements are kept in {}",
-        app.root.display()
+        cx.root.display()
     ));
-    backup_ui(app, ui);
+    backup_ui(settings, cx, ui);
 }
 
 /// Backing the library up into an empty folder (a USB stick, the school's share), on a
 /// thread of its own.
-fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let done = app.wake_when_done();
-    let state = &mut app.settings;
+fn backup_ui(settings: &mut SettingsState, cx: &mut AppContext, ui: &mut egui::Ui) {
+    let done = cx.waker();
+    let state = &mut *settings;
     if let Some(job) = &mut state.backup
         && let Some(result) = job.poll()
     {
@@ -130,7 +135,7 @@ fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             )
             .clicked()
         {
-            let root = app.root.clone();
+            let root = cx.root.clone();
             let to = std::path::PathBuf::from(state.backup_to.trim());
             state.backup_said = None;
             state.backup = Some(crate::jobs::Background::start(
@@ -156,14 +161,14 @@ fn backup_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
 }
 
 /// The hands-free pedal: what is learnt, and learning one from a press.
-fn pedal_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+fn pedal_ui(settings: &mut SettingsState, cx: &mut AppContext, ui: &mut egui::Ui) {
     use crate::midi::{Action, ControlMap};
     ui.heading("Foot pedal");
     ui.label(
         "A MIDI foot pedal (or any key of a keyboard) can start and stop takes, drop a \
          marker or start the next take, so your hands stay on your instrument.",
     );
-    let stored = app.lib.pedal_settings().ok().flatten();
+    let stored = cx.lib.pedal_settings().ok().flatten();
     let mut map = ControlMap::from_stored(stored.as_deref()).unwrap_or_default();
     if map.mappings.is_empty() {
         ui.label("No pedal learnt yet.");
@@ -183,24 +188,23 @@ fn pedal_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 .unwrap_or_default()
         ));
     }
-    if let Some(learning) = &mut app.settings.learning {
+    if let Some(learning) = &mut settings.learning {
         ui.label("Press the pedal (or key) now…");
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
         if let Some(heard) = learning.poll() {
             let action = learning.action;
-            app.settings.learning = None;
-            app.settings.pedal_said = Some(match heard {
+            settings.learning = None;
+            settings.pedal_said = Some(match heard {
                 Ok((trigger, port)) => {
                     map.learn(trigger, action, Some(port.clone()));
-                    match app.lib.set_pedal_settings(
+                    match cx.lib.set_pedal_settings(
                         &map.to_stored(),
                         &format!("{} on {trigger}", action.name()),
                     ) {
                         Ok(()) => {
                             // The lesson listens again with the new mapping.
-                            app.pedal = None;
-                            app.pedal_tried = false;
+                            cx.act(AppAction::ListenForPedalAgain);
                             format!("Learnt: {trigger} on {port}.")
                         }
                         Err(e) => e.to_string(),
@@ -217,36 +221,35 @@ fn pedal_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 ("Learn the next-take pedal", Action::Next),
             ] {
                 if ui.button(label).clicked() {
-                    app.settings.learning = Some(super::pedal::PedalLearning::start(action));
-                    app.settings.pedal_said = None;
+                    settings.learning = Some(super::pedal::PedalLearning::start(action));
+                    settings.pedal_said = None;
                 }
             }
             if !map.mappings.is_empty() && ui.button("Forget the pedals").clicked() {
-                let cleared = app
+                let cleared = cx
                     .lib
                     .set_pedal_settings(&ControlMap::default().to_stored(), "all pedals forgotten");
-                app.report(cleared);
-                app.pedal = None;
-                app.pedal_tried = false;
+                cx.report(cleared);
+                cx.act(AppAction::ListenForPedalAgain);
             }
         });
     }
-    if let Some(said) = &app.settings.pedal_said {
+    if let Some(said) = &settings.pedal_said {
         ui.label(said);
     }
 }
 
 /// How long takes are kept, per purpose, before `bandroom takes review` lists them.
-fn retention_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+fn retention_ui(settings: &mut SettingsState, cx: &mut AppContext, ui: &mut egui::Ui) {
     use crate::library::Purpose;
     ui.heading("How long takes are kept");
     ui.label(
         "Takes past their time are listed for review (`bandroom takes review`); nothing is \
          deleted automatically. A change applies to takes made from now on.",
     );
-    let months = match app.settings.retention {
+    let months = match settings.retention {
         Some(m) => m,
-        None => match app.lib.retention_policy() {
+        None => match cx.lib.retention_policy() {
             Ok(p) => [
                 p.assessment_months,
                 p.rehearsal_months,
@@ -280,7 +283,7 @@ fn retention_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
-    app.settings.retention = Some(edited);
+    settings.retention = Some(edited);
     if ui.button("Save how long takes are kept").clicked() {
         let purposes = [
             Purpose::Assessment,
@@ -290,13 +293,13 @@ fn retention_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         let result = purposes
             .iter()
             .zip(edited)
-            .try_for_each(|(purpose, m)| app.lib.set_retention(*purpose, m, false));
-        app.settings.retention_said = Some(match result {
+            .try_for_each(|(purpose, m)| cx.lib.set_retention(*purpose, m, false));
+        settings.retention_said = Some(match result {
             Ok(()) => "Saved.".into(),
             Err(e) => e.to_string(),
         });
     }
-    if let Some(said) = &app.settings.retention_said {
+    if let Some(said) = &settings.retention_said {
         ui.label(said);
     }
 }

@@ -7,7 +7,9 @@
 //! measuring all run on threads of their own. Must not measure or open devices itself
 //! (`audio::device` and `audio::calibrate` do) and saves only through `audio::settings`.
 
-use super::app::BandroomApp;
+use super::context::{Action, AppContext};
+use super::devices::Devices;
+use super::settings::SettingsState;
 use super::widgets::labelled_combo;
 use crate::audio::calibrate::{Calibration, CalibrationRequest, calibrate};
 use crate::audio::cpal_backend::{self, DeviceListing};
@@ -102,8 +104,8 @@ pub fn grade(result: &Calibration, method: Method) -> String {
     )
 }
 
-fn poll_jobs(app: &mut BandroomApp) {
-    let state = &mut app.settings.sound;
+fn poll_jobs(settings: &mut SettingsState, cx: &mut AppContext) {
+    let state = &mut settings.sound;
     if let Some(job) = &mut state.listing_job
         && let Some(found) = job.poll()
     {
@@ -128,9 +130,9 @@ fn poll_jobs(app: &mut BandroomApp) {
         let method = state.method;
         let buffer = state.form.as_ref().and_then(|f| f.buffer_frames);
         state.calibrated = Some(measured.and_then(|r| r).and_then(|result| {
-            let mut settings = Settings::load(&app.root).map_err(|e| e.to_string())?;
+            let mut settings = Settings::load(&cx.root).map_err(|e| e.to_string())?;
             settings.adopt(&result, buffer);
-            settings.save(&app.root).map_err(|e| e.to_string())?;
+            settings.save(&cx.root).map_err(|e| e.to_string())?;
             Ok(grade(&result, method))
         }));
     }
@@ -154,13 +156,18 @@ fn choice_of_names(ui: &mut egui::Ui, label: &str, value: &mut Option<String>, n
     });
 }
 
-pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    poll_jobs(app);
+pub fn sound_ui(
+    settings: &mut SettingsState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+) {
+    poll_jobs(settings, cx);
     ui.heading("Sound");
-    if app.settings.sound.form.is_none() {
-        let loaded = Settings::load(&app.root).map(|s| s.device);
+    if settings.sound.form.is_none() {
+        let loaded = Settings::load(&cx.root).map(|s| s.device);
         match loaded {
-            Ok(device) => app.settings.sound.form = Some(device),
+            Ok(device) => settings.sound.form = Some(device),
             Err(e) => {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
@@ -170,7 +177,7 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             }
         }
     }
-    let busy = app.recording.is_some() || app.playback.is_some() || app.voice_note.is_some();
+    let busy = devices.busy() || devices.playback().is_some();
     if busy {
         ui.colored_label(
             ui.visuals().warn_fg_color,
@@ -178,8 +185,8 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
              or calibrate.",
         );
     }
-    let (after, after_test) = (app.wake_when_done(), app.wake_when_done());
-    let state = &mut app.settings.sound;
+    let (after, after_test) = (cx.waker(), cx.waker());
+    let state = &mut settings.sound;
     let Some(form) = state.form.as_mut() else {
         return;
     };
@@ -268,9 +275,9 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             .on_hover_text("saves these choices and opens the device once to see what it gives")
             .clicked()
         {
-            let saved = Settings::load(&app.root).and_then(|mut settings| {
+            let saved = Settings::load(&cx.root).and_then(|mut settings| {
                 settings.device = form.clone();
-                settings.save(&app.root).map(|()| settings)
+                settings.save(&cx.root).map(|()| settings)
             });
             match saved {
                 Ok(_) => {
@@ -296,20 +303,29 @@ pub fn sound_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ". The choices are saved; pick another rate, buffer or device and test again.",
     );
     ui.add_space(6.0);
-    calibration_ui(app, ui, busy);
+    calibration_ui(settings, cx, ui, busy);
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         ui.label("Voice notes are recorded from input");
-        let field = ui.add(egui::DragValue::new(&mut app.voice_input).range(1..=64));
+        let mut input = devices.voice_input;
+        let field = ui.add(egui::DragValue::new(&mut input).range(1..=64));
+        if input != devices.voice_input {
+            cx.act(Action::SetVoiceInput(input));
+        }
         field.widget_info(|| {
             egui::WidgetInfo::labeled(egui::WidgetType::DragValue, true, "Voice note input")
         });
     });
 }
 
-fn calibration_ui(app: &mut BandroomApp, ui: &mut egui::Ui, busy: bool) {
-    let after = app.wake_when_done();
-    let state = &mut app.settings.sound;
+fn calibration_ui(
+    settings: &mut SettingsState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    busy: bool,
+) {
+    let after = cx.waker();
+    let state = &mut settings.sound;
     ui.strong("Calibration: how late sound comes back");
     ui.horizontal_wrapped(|ui| {
         ui.radio_value(

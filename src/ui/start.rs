@@ -4,7 +4,7 @@
 //!
 //! Must not start audio: the lesson screen does.
 
-use super::app::{BandroomApp, Screen};
+use super::context::{Action, AppContext, Screen};
 use crate::music;
 use eframe::egui;
 
@@ -15,34 +15,36 @@ pub struct StartState {
     own: Option<Vec<(String, Result<String, String>)>>,
 }
 
-fn own_arrangements(app: &mut BandroomApp) -> Vec<(String, Result<String, String>)> {
-    if app.start.own.is_none() {
-        let folder = crate::library::arrangements_folder(&app.root);
+fn own_arrangements(
+    state: &mut StartState,
+    cx: &AppContext,
+) -> Vec<(String, Result<String, String>)> {
+    if state.own.is_none() {
+        let folder = crate::library::arrangements_folder(&cx.root);
         let found = music::user_arrangements(&folder)
             .into_iter()
             .map(|(name, loaded)| (name, loaded.map(|a| a.title).map_err(|e| e.to_string())))
             .collect();
-        app.start.own = Some(found);
+        state.own = Some(found);
     }
-    app.start.own.clone().unwrap_or_default()
+    state.own.clone().unwrap_or_default()
 }
 
-pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) {
     ui.heading("Which class is this?");
-    let classes = app.lib.classes();
-    let Some(classes) = app.report(classes) else {
+    let classes = cx.read("classes", crate::library::Library::classes);
+    let Some(classes) = cx.report(classes) else {
         return;
     };
     egui::Grid::new("classes").striped(true).show(ui, |ui| {
         for class in &classes {
-            let chosen = app.class == Some(class.id);
+            let chosen = cx.class == Some(class.id);
             if ui
                 .add(egui::Button::selectable(chosen, &class.name))
                 .on_hover_text(format!("framework: {}", class.framework))
                 .clicked()
             {
-                app.class = Some(class.id);
-                app.lesson = Default::default();
+                cx.act(Action::ChooseClass(Some(class.id)));
             }
             let plural =
                 |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -57,55 +59,55 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
     });
     if ui
         .add(egui::Button::selectable(
-            app.class.is_none(),
+            cx.class.is_none(),
             "Quick take (no class)",
         ))
         .clicked()
     {
-        app.class = None;
+        cx.act(Action::ChooseClass(None));
     }
     ui.add_space(12.0);
     ui.heading("What are we playing?");
     ui.horizontal_wrapped(|ui| {
         if ui
             .add(egui::Button::selectable(
-                app.arrangement.is_none(),
+                cx.arrangement.is_none(),
                 "Nothing (just record)",
             ))
             .clicked()
         {
-            app.arrangement = None;
+            cx.act(Action::ChooseArrangement(None));
         }
         for builtin in music::BUILT_INS {
-            let chosen = app.arrangement.as_deref() == Some(builtin.name);
+            let chosen = cx.arrangement.as_deref() == Some(builtin.name);
             if ui
                 .add(egui::Button::selectable(chosen, builtin.name))
                 .on_hover_text(builtin.summary)
                 .clicked()
             {
-                app.arrangement = Some(builtin.name.to_string());
+                cx.act(Action::ChooseArrangement(Some(builtin.name.to_string())));
             }
         }
     });
-    let own = own_arrangements(app);
+    let own = own_arrangements(state, cx);
     if !own.is_empty() {
         ui.label("The school's own:");
     }
     ui.horizontal_wrapped(|ui| {
         for (name, loaded) in &own {
             if let Ok(title) = loaded {
-                let chosen = app.arrangement.as_deref() == Some(name.as_str());
+                let chosen = cx.arrangement.as_deref() == Some(name.as_str());
                 if ui
                     .add(egui::Button::selectable(chosen, name))
                     .on_hover_text(title)
                     .clicked()
                 {
-                    app.arrangement = Some(name.clone());
+                    cx.act(Action::ChooseArrangement(Some(name.clone())));
                 }
             }
         }
         if ui.small_button("Look again").clicked() {
-            app.start.own = None;
+            state.own = None;
         }
     });
     for (name, loaded) in &own {
@@ -123,6 +125,6 @@ pub fn start_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ))
         .clicked()
     {
-        app.screen = Screen::Lesson;
+        cx.act(Action::Open(Screen::Lesson));
     }
 }

@@ -2,14 +2,17 @@
 //! (tight green, good yellow, loose orange, further or missed red), with one sentence a
 //! teacher or a pupil can read (and a screen reader can say).
 //!
-//! Owns reading the stored analyses of a take and painting them. Must not analyse (the
-//! jobs module does, in the background) or hold SQL.
+//! Owns reading the stored analyses of a take (through the context's cache, once per
+//! library change) and painting them. Must not analyse (the jobs module does, in the
+//! background) or hold SQL.
 
+use super::context::AppContext;
 use crate::analysis::matching::{Band, Bands, NoteResult};
 use crate::jobs::{stored_bands, stored_notes};
 use crate::library::{Library, TakeSummary};
 use eframe::egui;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// One track's judged notes.
 pub struct TrackTiming {
@@ -19,9 +22,16 @@ pub struct TrackTiming {
     pub mean_ms: Option<f64>,
 }
 
-/// The stored analyses of `take`, by track number.
-pub fn for_take(lib: &Library, take: &TakeSummary) -> HashMap<i64, TrackTiming> {
-    lib.analyses(take.id)
+/// The stored analyses of `take`, by track number, read once per library change.
+pub fn for_take(cx: &mut AppContext, take: &TakeSummary) -> Rc<HashMap<i64, TrackTiming>> {
+    let id = take.id;
+    cx.read_or_default(format!("timing/{id}"), |lib| {
+        Ok(Rc::new(read_take(lib, id)))
+    })
+}
+
+fn read_take(lib: &Library, take: i64) -> HashMap<i64, TrackTiming> {
+    lib.analyses(take)
         .unwrap_or_default()
         .iter()
         .map(|a| {
@@ -100,8 +110,15 @@ pub struct SectionTightness {
     pub played_share: f64,
 }
 
-/// The parts of the class's latest analysed take, each as one aggregate.
-pub fn latest_sections(lib: &Library, class: Option<i64>) -> Vec<SectionTightness> {
+/// The parts of the class's latest analysed take, each as one aggregate, read once per
+/// library change.
+pub fn latest_sections(cx: &mut AppContext, class: Option<i64>) -> Rc<Vec<SectionTightness>> {
+    cx.read_or_default(format!("latest sections/{class:?}"), |lib| {
+        Ok(Rc::new(read_latest_sections(lib, class)))
+    })
+}
+
+fn read_latest_sections(lib: &Library, class: Option<i64>) -> Vec<SectionTightness> {
     let takes = lib
         .takes(&crate::library::TakeFilter {
             class,
@@ -115,7 +132,7 @@ pub fn latest_sections(lib: &Library, class: Option<i64>) -> Vec<SectionTightnes
     let Some(take) = latest else {
         return Vec::new();
     };
-    sections(for_take(lib, take).values())
+    sections(read_take(lib, take.id).values())
 }
 
 fn sections<'a>(tracks: impl Iterator<Item = &'a TrackTiming>) -> Vec<SectionTightness> {

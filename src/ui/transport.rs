@@ -4,20 +4,22 @@
 //! meter and a growing waveform per input; each part's mute and solo; and the learnt
 //! foot pedal.
 //!
-//! Must not process audio: recording is asked of `recording`, which drives the session.
+//! Must not process audio or own a device: Record, Play and Stop are actions the app
+//! applies to `devices`; this reads the running take from there.
 
-use super::app::BandroomApp;
+use super::context::{Action, AppContext};
+use super::devices::{Devices, TakeRequest};
+use super::lesson::LessonState;
 use super::recording::{self, Playing};
 use super::widgets::labelled_combo;
 use super::widgets::level_meter;
-use crate::midi::Action;
+use crate::midi::Action as PedalAction;
 use crate::time_text::clock;
 use eframe::egui;
 
 /// The inputs a take records: every seat with someone on it, or inputs 1 and 2.
-fn inputs_to_record(app: &BandroomApp) -> Vec<usize> {
-    let seated: Vec<usize> = app
-        .lesson
+fn inputs_to_record(lesson: &LessonState) -> Vec<usize> {
+    let seated: Vec<usize> = lesson
         .plan
         .iter()
         .filter(|s| !s.pupils.is_empty() && s.keyboard.is_none())
@@ -31,10 +33,9 @@ fn inputs_to_record(app: &BandroomApp) -> Vec<usize> {
 }
 
 /// The keyboards seated on the room plan and the parts sent to instruments.
-fn midi_setup(app: &BandroomApp) -> crate::session::MidiTakeSetup {
+fn midi_setup(lesson: &LessonState) -> crate::session::MidiTakeSetup {
     use crate::session::MidiInputSpec;
-    let inputs = app
-        .lesson
+    let inputs = lesson
         .plan
         .iter()
         .filter(|s| !s.pupils.is_empty())
@@ -44,13 +45,12 @@ fn midi_setup(app: &BandroomApp) -> crate::session::MidiTakeSetup {
             channel: None,
         })
         .collect();
-    let parts = app
-        .lesson
+    let parts = lesson
         .arrangement_parts()
         .iter()
         .enumerate()
         .filter_map(|(lane, part)| {
-            let port = app.part_ports.get(part)?;
+            let port = lesson.part_ports.get(part)?;
             Some(crate::midi::PartRoute {
                 lane,
                 port: port.clone(),
@@ -76,65 +76,61 @@ pub enum Keep {
     Rehearsal,
 }
 
-/// Starts a take, or a rehearsal without one.
-pub fn start_take(app: &mut BandroomApp, keep: Keep) {
-    // One device at a time: playback stops, and a take still finishing lets go of it.
-    app.free_the_device();
-    let inputs = inputs_to_record(app);
-    let arrangement = app.arrangement.clone();
-    let section = app.section.clone();
-    let midi = midi_setup(app);
-    let started = recording::start(
-        &mut app.lib,
-        &app.root.clone(),
-        &app.device.clone(),
-        app.class,
-        &inputs,
-        &Playing {
-            arrangement: arrangement.as_deref(),
-            tempo_bpm: app.tempo_bpm,
-            repeats: app.repeats,
-            count_in_bars: app.count_in_bars,
-            section: section.as_deref(),
+/// What the lesson screen asks of a take: its inputs (from the room plan), the piece
+/// as set here (tempo, count-in, repeats, section), the keyboards and instruments.
+pub fn take_request<'a>(
+    lesson: &'a LessonState,
+    arrangement: Option<&'a str>,
+    keep: Keep,
+) -> TakeRequest<'a> {
+    TakeRequest {
+        inputs: inputs_to_record(lesson),
+        playing: Playing {
+            arrangement,
+            tempo_bpm: lesson.tempo_bpm,
+            repeats: lesson.repeats,
+            count_in_bars: lesson.count_in_bars,
+            section: lesson.section.as_deref(),
             round_and_round: keep == Keep::Rehearsal,
         },
-        midi,
-    );
-    match started {
-        Ok((mut rec, notices)) => {
-            for notice in notices {
-                if !app.banners.contains(&notice) {
-                    app.banners.push(notice);
-                }
-            }
-            rec.keep = keep == Keep::Take;
-            app.recording = Some(rec);
+        midi: midi_setup(lesson),
+        keep: keep == Keep::Take,
+    }
+}
+
+/// What a press of the learnt pedal asks for, given whether a take is running.
+pub fn pedal_actions(press: PedalAction, recording: bool) -> Vec<Action> {
+    match (press, recording) {
+        (PedalAction::Record, true) => vec![Action::StopTake],
+        (PedalAction::Record, false) | (PedalAction::Next, false) => {
+            vec![Action::StartTake(Keep::Take)]
         }
-        Err(e) => app.error = Some(format!("Recording could not start: {e:#}")),
+        (PedalAction::Next, true) => vec![Action::StopTake, Action::StartTake(Keep::Take)],
+        (PedalAction::Mark, _) => Vec::new(),
     }
 }
 
 /// The section to rehearse, and "again": every pass recorded as a new take.
-fn section_ui(app: &mut BandroomApp, ui: &mut egui::Ui, sections: &[String]) {
-    let shown = app
+fn section_ui(lesson: &mut LessonState, ui: &mut egui::Ui, sections: &[String]) {
+    let shown = lesson
         .section
         .clone()
         .unwrap_or_else(|| "the whole piece".into());
     labelled_combo(ui, "Section", shown, |ui| {
         if ui
-            .selectable_label(app.section.is_none(), "the whole piece")
+            .selectable_label(lesson.section.is_none(), "the whole piece")
             .clicked()
         {
-            app.section = None;
+            lesson.section = None;
         }
         for name in sections {
-            let on = app.section.as_deref() == Some(name.as_str());
+            let on = lesson.section.as_deref() == Some(name.as_str());
             if ui.selectable_label(on, name).clicked() {
-                app.section = Some(name.clone());
+                lesson.section = Some(name.clone());
             }
         }
     });
-    ui.toggle_value(&mut app.again, "Again (A)")
+    ui.toggle_value(&mut lesson.again, "Again (A)")
         .on_hover_text("every pass is recorded as a new take until you stop; all are kept");
 }
 
@@ -152,57 +148,24 @@ fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
     }
 }
 
-/// Listens for the learnt pedal and does what each press asks.
-fn pedal_presses(app: &mut BandroomApp, ui: &egui::Ui) {
-    if !app.pedal_tried {
-        app.pedal_tried = true;
-        match super::pedal::PedalListener::start(&app.lib) {
-            Ok(listener) => app.pedal = listener,
-            Err(e) => {
-                if !app.banners.contains(&e) {
-                    app.banners.push(e);
-                }
-            }
-        }
-    }
-    let Some(pedal) = &mut app.pedal else {
-        return;
-    };
-    ui.ctx()
-        .request_repaint_after(std::time::Duration::from_millis(50));
-    for action in pedal.presses() {
-        match (action, app.recording.is_some()) {
-            (Action::Record, true) => app.stop_recording(),
-            (Action::Record, false) | (Action::Next, false) => start_take(app, Keep::Take),
-            (Action::Next, true) => {
-                app.stop_recording();
-                start_take(app, Keep::Take);
-            }
-            (Action::Mark, true) => mark_now(app, "pedal"),
-            (Action::Mark, false) => {}
-        }
-    }
-}
-
 /// A marker at this moment of the take being recorded, kept until the take is filed.
-fn mark_now(app: &mut BandroomApp, text: &str) {
-    if let Some(rec) = &app.recording {
-        app.lesson
+pub fn mark_now(lesson: &mut LessonState, devices: &Devices, text: &str) {
+    if let Some(rec) = devices.recording() {
+        lesson
             .pending_marks
             .push((rec.take_frame(), text.to_string()));
     }
 }
 
 /// Mute and solo for each part while it plays: what the room hears, not what is recorded.
-fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let Some(rec) = &mut app.recording else {
+fn parts_ui(cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) {
+    let Some(rec) = devices.recording() else {
         return;
     };
     let Some(music) = &rec.music else {
         return;
     };
     let parts = music.part_lanes();
-    let mut failed = None;
     ui.horizontal_wrapped(|ui| {
         for (lane, name) in parts {
             let (mut muted, mut soloed) = rec.lane_states.get(lane).copied().unwrap_or_default();
@@ -217,22 +180,29 @@ fn parts_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             };
             let m = toggle(ui, &mut muted, "Mute");
             let s = toggle(ui, &mut soloed, "Solo");
-            if (m.changed() || s.changed())
-                && let Err(e) = rec.set_lane(lane, muted, soloed)
-            {
-                failed = Some(e);
+            if m.changed() || s.changed() {
+                cx.act(Action::SetLane {
+                    lane,
+                    muted,
+                    soloed,
+                });
             }
             ui.separator();
         }
     });
-    if let Some(e) = failed {
-        app.error = Some(format!("The part could not be changed: {e}"));
-    }
 }
 
-pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+pub fn transport_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+) {
     let typing = ui.ctx().wants_keyboard_input();
-    pedal_presses(app, ui);
+    if devices.has_pedal() {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(50));
+    }
     let (r, p, a, space, m) = ui.input(|i| {
         (
             i.key_pressed(egui::Key::R),
@@ -243,21 +213,19 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         )
     });
     if !typing && a {
-        app.again = !app.again;
+        lesson.again = !lesson.again;
     }
-    if app.recording.is_some() && m && !typing {
-        mark_now(app, "marker");
+    if devices.is_recording() && m && !typing {
+        mark_now(lesson, devices, "marker");
     }
-    if app.recording.is_some() {
-        running_ui(app, ui);
+    if devices.is_recording() {
+        running_ui(lesson, cx, devices, ui);
         if !typing && space {
-            app.stop_recording();
+            cx.act(Action::StopTake);
         }
         return;
     }
-    let arrangement = app
-        .lesson
-        .arrangement(&app.root, app.arrangement.as_deref());
+    let arrangement = lesson.arrangement(&cx.root, cx.arrangement.as_deref());
     ui.horizontal_wrapped(|ui| {
         let record = ui
             .button(
@@ -267,7 +235,7 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             )
             .clicked();
         if record || (r && !typing) {
-            start_take(app, Keep::Take);
+            cx.act(Action::StartTake(Keep::Take));
         }
         let play = arrangement.is_some()
             && ui
@@ -275,13 +243,13 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
                 .on_hover_text("play along without keeping a recording")
                 .clicked();
         if play || (arrangement.is_some() && p && !typing) {
-            start_take(app, Keep::Rehearsal);
+            cx.act(Action::StartTake(Keep::Rehearsal));
         }
-        for f in &app.finishing {
+        for what in devices.finishing() {
             ui.spinner();
-            ui.label(format!("Finishing {}…", f.what));
+            ui.label(format!("Finishing {what}…"));
         }
-        let inputs = inputs_to_record(app);
+        let inputs = inputs_to_record(lesson);
         ui.label(format!(
             "records input{} {}",
             if inputs.len() == 1 { "" } else { "s" },
@@ -296,7 +264,7 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         return;
     };
     ui.horizontal_wrapped(|ui| {
-        let mut tempo = app.tempo_bpm.unwrap_or(arr.tempo.default.as_f64());
+        let mut tempo = lesson.tempo_bpm.unwrap_or(arr.tempo.default.as_f64());
         ui.label("Tempo");
         let slider = ui.add(egui::Slider::new(
             &mut tempo,
@@ -304,31 +272,31 @@ pub fn transport_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         ));
         slider.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Slider, true, "Tempo"));
         if slider.changed() {
-            app.tempo_bpm = Some(tempo);
+            lesson.tempo_bpm = Some(tempo);
         }
         ui.separator();
         let sections: Vec<String> = arr.sections.iter().map(|s| s.name.clone()).collect();
-        section_ui(app, ui, &sections);
+        section_ui(lesson, ui, &sections);
         ui.separator();
-        count_in_and_repeats_ui(app, ui);
+        count_in_and_repeats_ui(lesson, ui);
     });
-    instruments_ui(app, ui, &arr);
+    instruments_ui(lesson, cx, ui, &arr);
 }
 
 /// How many bars of metronome come first, and how many times each section is played.
-fn count_in_and_repeats_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
+fn count_in_and_repeats_ui(lesson: &mut LessonState, ui: &mut egui::Ui) {
     let bars = |n: u32| match n {
         0 => "no count-in".to_string(),
         1 => "1 bar".to_string(),
         n => format!("{n} bars"),
     };
-    labelled_combo(ui, "Count-in", bars(app.count_in_bars), |ui| {
+    labelled_combo(ui, "Count-in", bars(lesson.count_in_bars), |ui| {
         for n in 0..=4 {
             if ui
-                .selectable_label(app.count_in_bars == n, bars(n))
+                .selectable_label(lesson.count_in_bars == n, bars(n))
                 .clicked()
             {
-                app.count_in_bars = n;
+                lesson.count_in_bars = n;
             }
         }
     });
@@ -337,7 +305,7 @@ fn count_in_and_repeats_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         Some(1) => "once".to_string(),
         Some(n) => format!("{n} times"),
     };
-    labelled_combo(ui, "Each section", times(app.repeats), |ui| {
+    labelled_combo(ui, "Each section", times(lesson.repeats), |ui| {
         for r in [
             None,
             Some(1),
@@ -348,8 +316,8 @@ fn count_in_and_repeats_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             Some(8),
             Some(12),
         ] {
-            if ui.selectable_label(app.repeats == r, times(r)).clicked() {
-                app.repeats = r;
+            if ui.selectable_label(lesson.repeats == r, times(r)).clicked() {
+                lesson.repeats = r;
             }
         }
     });
@@ -357,18 +325,23 @@ fn count_in_and_repeats_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
 
 /// Sending parts to MIDI instruments (a keyboard's sounds, a sound module) instead of
 /// bandroom's own sound.
-fn instruments_ui(app: &mut BandroomApp, ui: &mut egui::Ui, arr: &crate::music::Arrangement) {
-    let done = app.wake_when_done();
-    let before = app.part_ports.clone();
+fn instruments_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    arr: &crate::music::Arrangement,
+) {
+    let done = cx.waker();
+    let before = lesson.part_ports.clone();
     egui::CollapsingHeader::new("Parts on MIDI instruments")
-        .default_open(!app.part_ports.is_empty())
+        .default_open(!lesson.part_ports.is_empty())
         .show(ui, |ui| {
-            if app.lesson.ports.looking() {
+            if lesson.ports.looking() {
                 ui.spinner();
             } else if ui.button("Find instruments").clicked() {
-                app.lesson.ports.ask(done);
+                lesson.ports.ask(done);
             }
-            let outputs = match app.lesson.ports.found() {
+            let outputs = match lesson.ports.found() {
                 Some(Ok(ports)) => ports.outputs.clone(),
                 Some(Err(e)) => {
                     ui.colored_label(ui.visuals().warn_fg_color, e.clone());
@@ -378,41 +351,42 @@ fn instruments_ui(app: &mut BandroomApp, ui: &mut egui::Ui, arr: &crate::music::
             };
             for part in &arr.parts {
                 let name = &part.name;
-                let chosen = app.part_ports.get(name).cloned();
+                let chosen = lesson.part_ports.get(name).cloned();
                 let shown = chosen.clone().unwrap_or_else(|| "bandroom plays it".into());
                 labelled_combo(ui, &format!("{name} is played by"), shown, |ui| {
                     if ui
                         .selectable_label(chosen.is_none(), "bandroom plays it")
                         .clicked()
                     {
-                        app.part_ports.remove(name);
+                        lesson.part_ports.remove(name);
                     }
                     for port in &outputs {
                         let on = chosen.as_deref() == Some(port.as_str());
                         if ui.selectable_label(on, port).clicked() {
-                            app.part_ports.insert(name.clone(), port.clone());
+                            lesson.part_ports.insert(name.clone(), port.clone());
                         }
                     }
                 });
             }
         });
     // Remembered for the class, like the room plan.
-    if app.part_ports != before
-        && let Some(class) = app.class
+    if lesson.part_ports != before
+        && let Some(class) = cx.class
     {
-        let saved = app.lib.set_part_instruments(class, &app.part_ports);
-        app.report(saved);
+        let saved = cx.lib.set_part_instruments(class, &lesson.part_ports);
+        cx.report(saved);
     }
 }
 
 /// The transport while a take (or a rehearsal) runs: time, markers, dropouts, a meter
 /// and waveform per input, the parts' mute and solo, and Stop.
-fn running_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
-    let Some(rec) = &app.recording else {
+fn running_ui(lesson: &mut LessonState, cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) {
+    let Some(rec) = devices.recording() else {
         return;
     };
     let secs = rec.elapsed().as_secs_f64();
-    let pupils = app.lib.pupils(app.class).unwrap_or_default();
+    let class = cx.class;
+    let pupils = cx.read_or_default(format!("pupils/{class:?}"), |lib| lib.pupils(class));
     ui.horizontal(|ui| {
         let (what, colour) = if rec.keep {
             ("Recording", egui::Color32::from_rgb(210, 50, 40))
@@ -423,16 +397,16 @@ fn running_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
             colour,
             egui::RichText::new(format!("{what} {}", clock(secs))).heading(),
         );
-        if let Some(section) = &app.section {
+        if let Some(section) = &lesson.section {
             ui.label(format!("section {section}"));
         }
-        if app.again && rec.keep {
+        if lesson.again && rec.keep {
             ui.label(format!(
                 "Again: pass {}, every pass kept (A stops after this one)",
-                app.lesson.passes + 1
+                lesson.passes + 1
             ));
         }
-        let marks = app.lesson.pending_marks.len();
+        let marks = lesson.pending_marks.len();
         if marks > 0 {
             ui.label(format!(
                 "{marks} marker{} dropped (M)",
@@ -448,8 +422,7 @@ fn running_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         }
     });
     for level in &rec.levels {
-        let names: Vec<String> = app
-            .lesson
+        let names: Vec<String> = lesson
             .plan
             .iter()
             .filter(|s| s.input == level.input)
@@ -459,22 +432,21 @@ fn running_ui(app: &mut BandroomApp, ui: &mut egui::Ui) {
         meter_ui(ui, level, &names.join(", "));
         level.wave.show(ui, 28.0, &format!("Input {}", level.input));
     }
-    parts_ui(app, ui);
+    parts_ui(cx, devices, ui);
     ui.horizontal(|ui| {
         if ui
             .button(egui::RichText::new("Stop (Space)").heading())
             .clicked()
         {
-            app.stop_recording();
+            cx.act(Action::StopTake);
         }
-        if !app.part_ports.is_empty()
-            && let Some(rec) = &app.recording
+        if !lesson.part_ports.is_empty()
             && ui
                 .button("All notes off")
                 .on_hover_text("silence every MIDI instrument bandroom is playing")
                 .clicked()
         {
-            rec.midi_panic();
+            cx.act(Action::AllNotesOff);
         }
     });
 }

@@ -6,9 +6,9 @@
 //! the library's staging folder) and handing the file to the library. Must not keep
 //! anything in staging once the note is filed or abandoned.
 
-use super::app::BandroomApp;
+use super::context::{Action, AppContext, Listen};
+use super::devices::Devices;
 use super::finishing::{Done, Finishing};
-use super::playback::Listen;
 use crate::audio::settings::Settings;
 use crate::library::{Library, TakeSummary};
 use crate::session::{RunningTake, TakePoll, TakeSetup, open_device};
@@ -24,21 +24,23 @@ pub struct VoiceNoteRecording {
     /// The moment of the take it is pinned to.
     pub frame: Option<u64>,
     running: RunningTake,
-    started: Instant,
+    pub started: Instant,
 }
 
 impl VoiceNoteRecording {
     /// Starts recording `input` for a note on `take`. Returns the recording and, when
     /// the chosen device could not be opened, the virtual device's banner.
     pub fn start(
-        app: &mut BandroomApp,
+        lib: &mut Library,
+        root: &std::path::Path,
+        choice: &crate::session::DeviceChoice,
         take: &TakeSummary,
         frame: Option<u64>,
         input: usize,
     ) -> anyhow::Result<(VoiceNoteRecording, Option<String>)> {
-        let settings = Settings::load(&app.root)?;
-        let (opened, banner) = open_device(&settings, &app.device, input, None)?;
-        let folder = app.lib.staging_folder()?;
+        let settings = Settings::load(root)?;
+        let (opened, banner) = open_device(&settings, choice, input, None)?;
+        let folder = lib.staging_folder()?;
         let running = RunningTake::start(
             opened,
             TakeSetup::just_record(folder, vec![input], LONGEST_SECS),
@@ -84,33 +86,36 @@ impl VoiceNoteRecording {
 }
 
 /// The voice-note button for `take`, and its notes with a play button each.
-pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSummary, teacher: bool) {
-    let notes = app.lib.voice_notes(take.id);
-    let notes = app.report(notes).unwrap_or_default();
+pub fn voice_notes_ui(
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+    take: &TakeSummary,
+    teacher: bool,
+) {
+    let id = take.id;
+    let notes = cx.read_or_default(format!("voice notes/{id}"), |lib| lib.voice_notes(id));
     let rate = f64::from(take.sample_rate_hz.max(1));
     if teacher {
         let typing = ui.ctx().wants_keyboard_input();
         let key = !typing && ui.input(|i| i.key_pressed(egui::Key::V));
         ui.horizontal(|ui| {
-            let recording_this = app.voice_note.as_ref().is_some_and(|v| v.take == take.id);
-            if recording_this {
-                let secs = app
-                    .voice_note
-                    .as_ref()
-                    .map_or(0.0, |v| v.started.elapsed().as_secs_f64());
+            if let Some(note) = devices.voice_note().filter(|v| v.take == take.id) {
                 ui.colored_label(
                     egui::Color32::from_rgb(210, 50, 40),
-                    format!("Recording a voice note {}", clock(secs)),
+                    format!(
+                        "Recording a voice note {}",
+                        clock(note.started.elapsed().as_secs_f64())
+                    ),
                 );
                 if ui.button("Stop and keep the voice note (V)").clicked() || key {
-                    app.finish_voice_note();
+                    cx.act(Action::StopVoiceNote);
                 }
                 return;
             }
-            let free = app.recording.is_none() && app.voice_note.is_none();
-            let pinned = app
-                .playback
-                .as_ref()
+            let free = !devices.busy();
+            let pinned = devices
+                .playback()
                 .filter(|p| p.take == take.id)
                 .map(|p| p.state.position());
             let label = match pinned {
@@ -122,11 +127,11 @@ pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSumma
                     .add_enabled(free, egui::Button::new(label))
                     .on_hover_text(format!(
                         "speak a comment into input {}; it is kept with this take",
-                        app.voice_input
+                        devices.voice_input
                     ))
                     .clicked()
             {
-                app.start_voice_note(take, pinned);
+                cx.act(Action::StartVoiceNote(Box::new(take.clone()), pinned));
             }
         });
     }
@@ -136,13 +141,15 @@ pub fn voice_notes_ui(app: &mut BandroomApp, ui: &mut egui::Ui, take: &TakeSumma
                 .frame
                 .map_or("the whole take".to_string(), |f| clock(f as f64 / rate));
             ui.label(format!("Voice note on {at} ({})", note.author));
-            let free = app.recording.is_none() && app.voice_note.is_none();
             if ui
-                .add_enabled(free, egui::Button::new("Play"))
+                .add_enabled(!devices.busy(), egui::Button::new("Play"))
                 .on_hover_text(format!("play the voice note on {at}"))
                 .clicked()
             {
-                super::playback::start(app, take, Listen::VoiceNote(note.file.clone()));
+                cx.act(Action::Play(
+                    Box::new(take.clone()),
+                    Listen::VoiceNote(note.file.clone()),
+                ));
             }
         });
     }
