@@ -1164,3 +1164,70 @@ fn the_count_in_and_repeats_chosen_on_the_lesson_screen_are_what_the_take_plays(
         take.duration_secs
     );
 }
+
+/// A screen is drawn from a context and the devices alone, with no app around it: what
+/// it asks for comes out as actions, and a second frame reads nothing from the library.
+#[test]
+fn a_screen_is_driven_alone_with_a_context_and_no_app() {
+    use bandroom::ui::{Action, AppContext, Devices, Keep, LessonState, StartState};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    let lib = bandroom::library::Library::open(&root).unwrap();
+    let demo = lib.class_id(DEMO_CLASS).unwrap();
+
+    let state = (StartState::default(), AppContext::new(lib, &root));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1024.0, 768.0))
+        .build_ui_state(
+            |ui, (screen, cx): &mut (StartState, AppContext)| {
+                cx.begin_frame(ui.ctx());
+                screen.ui(cx, ui);
+            },
+            state,
+        );
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("clapping-music").click();
+    h.run();
+    h.get_by_label("Go to the lesson").click();
+    h.run();
+    let asked = std::mem::take(&mut h.state_mut().1.actions);
+    assert_eq!(
+        asked,
+        [
+            Action::ChooseClass(Some(demo)),
+            Action::ChooseArrangement(Some("clapping-music".into())),
+            Action::Open(bandroom::ui::Screen::Lesson)
+        ]
+    );
+
+    // The lesson screen, with its take list, from the same kind of context.
+    let mut cx = AppContext::new(bandroom::library::Library::open(&root).unwrap(), &root);
+    cx.class = Some(demo);
+    let state = (LessonState::default(), cx, Devices::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_ui_state(
+            |ui, (screen, cx, devices): &mut (LessonState, AppContext, Devices)| {
+                cx.begin_frame(ui.ctx());
+                screen.ui(cx, devices, ui);
+            },
+            state,
+        );
+    h.run();
+    h.get_all_by_label_contains("Take 1 ·").next().unwrap();
+    let reads = h.state().1.cache.reads;
+    assert!(reads > 0);
+    h.run_steps(3);
+    assert_eq!(
+        h.state().1.cache.reads,
+        reads,
+        "nothing is queried per frame"
+    );
+    h.get_by_label("Record (R)").click();
+    h.run();
+    assert_eq!(h.state().1.actions, [Action::StartTake(Keep::Take)]);
+    assert!(!h.state().2.is_recording(), "the screen only asks");
+}

@@ -78,6 +78,12 @@ impl Default for LessonState {
 }
 
 impl LessonState {
+    /// Draws the lesson screen from the context and the devices' state; Record, Stop
+    /// and the rest become actions.
+    pub fn ui(&mut self, cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) {
+        lesson_ui(self, cx, devices, ui);
+    }
+
     /// The names of the parts of the arrangement last looked up, in lane order.
     pub(super) fn arrangement_parts(&self) -> Vec<String> {
         self.arrangement

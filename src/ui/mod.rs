@@ -36,7 +36,11 @@ pub mod widgets;
 
 pub use app::{BandroomApp, Mode};
 pub use context::{Action, AppContext, Screen};
+pub use devices::Devices;
+pub use lesson::LessonState;
 pub use recording::{DeviceChoice, SILENCE_WARNING};
+pub use start::StartState;
+pub use transport::Keep;
 
 use std::path::Path;
 

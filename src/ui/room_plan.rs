@@ -52,7 +52,7 @@ pub(super) fn room_plan_ui(
     class: i64,
 ) {
     load_plan(lesson, cx, class);
-    let pupils = cx.lib.pupils(Some(class));
+    let pupils = cx.read(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
     let Some(pupils) = cx.report(pupils) else {
         return;
     };

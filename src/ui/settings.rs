@@ -6,6 +6,7 @@
 
 use super::context::{Action as AppAction, AppContext};
 use super::devices::Devices;
+use crate::library::Library;
 use eframe::egui;
 
 #[derive(Default)]
@@ -39,7 +40,7 @@ pub fn settings_ui(
     });
     ui.separator();
     ui.heading("Teacher PIN");
-    let has = cx.lib.has_pin().unwrap_or(false);
+    let has = cx.read("has pin", Library::has_pin).unwrap_or(false);
     ui.label(if has {
         "A PIN is set: leaving pupil mode asks for it."
     } else {
@@ -168,7 +169,10 @@ fn pedal_ui(settings: &mut SettingsState, cx: &mut AppContext, ui: &mut egui::Ui
         "A MIDI foot pedal (or any key of a keyboard) can start and stop takes, drop a \
          marker or start the next take, so your hands stay on your instrument.",
     );
-    let stored = cx.lib.pedal_settings().ok().flatten();
+    let stored = cx
+        .read("pedal settings", Library::pedal_settings)
+        .ok()
+        .flatten();
     let mut map = ControlMap::from_stored(stored.as_deref()).unwrap_or_default();
     if map.mappings.is_empty() {
         ui.label("No pedal learnt yet.");

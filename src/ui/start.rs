@@ -15,6 +15,13 @@ pub struct StartState {
     own: Option<Vec<(String, Result<String, String>)>>,
 }
 
+impl StartState {
+    /// Draws the start screen; choices become actions.
+    pub fn ui(&mut self, cx: &mut AppContext, ui: &mut egui::Ui) {
+        start_ui(self, cx, ui);
+    }
+}
+
 fn own_arrangements(
     state: &mut StartState,
     cx: &AppContext,
