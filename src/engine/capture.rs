@@ -7,6 +7,9 @@
 //! track keeps its length and alignment. Must not allocate, lock, block or do I/O:
 //! it runs in the input callback. The recorder thread (`record/`) is the other end.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 use super::control::EngineShared;
 use super::meters::MeterSlot;
 use std::sync::Arc;
@@ -187,6 +190,7 @@ impl CaptureTap {
     }
 
     /// Copies `frames` frames starting at frame `offset` of `input` into every ring.
+    /// Real-time: ring pushes only; no alloc, lock or I/O.
     fn store(&mut self, input: &[f32], offset: usize, frames: usize) {
         let room = self
             .tracks

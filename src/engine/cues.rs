@@ -45,10 +45,9 @@ impl Score {
             .sections
             .iter()
             .position(|s| (s.start_tick..s.end_tick).contains(&tick));
-        let pass = section.map_or(0, |i| {
-            let s = &self.sections[i];
-            (tick - s.start_tick) / s.pass_ticks.max(1) + 1
-        });
+        let pass = section
+            .and_then(|i| self.sections.get(i))
+            .map_or(0, |s| (tick - s.start_tick) / s.pass_ticks.max(1) + 1);
         Cue {
             count_in: false,
             bar: played / bar_ticks + 1,

@@ -6,6 +6,9 @@
 //! 20 ms window, so a UI polling at 30–60 Hz always sees fresh values.
 //! Must not allocate or lock on the callback side.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// One meter: a lane after its fader, or an output channel.
@@ -61,11 +64,11 @@ impl Meters {
     }
 
     pub fn lane(&self, lane: usize) -> Option<&MeterSlot> {
-        self.slots[..self.lanes].get(lane)
+        self.slots.get(..self.lanes)?.get(lane)
     }
 
     pub fn output(&self, channel: usize) -> Option<&MeterSlot> {
-        self.slots[self.lanes..].get(channel)
+        self.slots.get(self.lanes..)?.get(channel)
     }
 
     fn slot(&self, index: usize) -> Option<&MeterSlot> {

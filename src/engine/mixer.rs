@@ -5,6 +5,9 @@
 //! stems). Gains are recomputed only when a control changes, never per sample.
 //! Must not allocate after construction: it runs in the audio callback.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 /// Where the metronome is heard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClickRoute {
@@ -83,12 +86,18 @@ impl Mixer {
         }
     }
 
+    /// Real-time: the per-lane, per-channel gains after a fader or pan moved; in place.
     fn recompute(&mut self) {
         let ch = self.channels;
         for lane in 0..self.strips.len() {
             let gain = self.post_fader_gain(lane);
-            let pan = self.strips[lane].pan.clamp(-1.0, 1.0);
-            let row = &mut self.gains[lane * ch..(lane + 1) * ch];
+            let pan = self
+                .strips
+                .get(lane)
+                .map_or(0.0, |s| s.pan.clamp(-1.0, 1.0));
+            let Some(row) = self.gains.get_mut(lane * ch..(lane + 1) * ch) else {
+                continue;
+            };
             row.fill(0.0);
             if lane == self.click_lane
                 && let ClickRoute::Channel(c) = self.click_route
@@ -101,13 +110,15 @@ impl Mixer {
                 continue;
             }
             let gain = gain * self.master_gain;
-            if ch == 1 {
-                row[0] = gain;
-            } else {
-                // Constant-power pan: centre is -3 dB on each side.
-                let angle = (pan + 1.0) * std::f32::consts::FRAC_PI_4;
-                row[0] = gain * angle.cos();
-                row[1] = gain * angle.sin();
+            match row {
+                [mono] => *mono = gain,
+                [left, right, ..] => {
+                    // Constant-power pan: centre is -3 dB on each side.
+                    let angle = (pan + 1.0) * std::f32::consts::FRAC_PI_4;
+                    *left = gain * angle.cos();
+                    *right = gain * angle.sin();
+                }
+                [] => {}
             }
         }
     }
@@ -127,17 +138,25 @@ impl Mixer {
     ) {
         let ch = self.channels;
         for lane in 0..self.strips.len() {
-            let input = &lanes[lane * stride..lane * stride + frames];
-            let gains = &self.gains[lane * ch..(lane + 1) * ch];
+            let (Some(input), Some(gains)) = (
+                lanes.get(lane * stride..lane * stride + frames),
+                self.gains.get(lane * ch..(lane + 1) * ch),
+            ) else {
+                continue;
+            };
             let mut stem = stems
                 .as_mut()
-                .map(|(buf, s)| &mut buf[lane * *s..lane * *s + frames * ch]);
+                .and_then(|(buf, s)| buf.get_mut(lane * *s..lane * *s + frames * ch));
             for (i, x) in input.iter().enumerate() {
-                for (c, g) in gains.iter().enumerate() {
+                let Some(frame) = out.get_mut(i * ch..(i + 1) * ch) else {
+                    break;
+                };
+                let mut stem_frame = stem.as_mut().and_then(|s| s.get_mut(i * ch..(i + 1) * ch));
+                for (c, (o, g)) in frame.iter_mut().zip(gains).enumerate() {
                     let v = x * g;
-                    out[i * ch + c] += v;
-                    if let Some(stem) = stem.as_mut() {
-                        stem[i * ch + c] = v;
+                    *o += v;
+                    if let Some(s) = stem_frame.as_mut().and_then(|f| f.get_mut(c)) {
+                        *s = v;
                     }
                 }
             }

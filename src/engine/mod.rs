@@ -8,6 +8,9 @@
 //! files or the library, and nothing reachable from `process` may allocate, lock,
 //! block, do I/O, log or panic.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 mod capture;
 mod control;
 pub mod cues;
@@ -264,7 +267,12 @@ impl Engine {
         let stride = self.config.max_block_frames;
         self.apply_commands();
         for lane in 0..self.score.lanes.len() {
-            self.lane_buffers[lane * stride..lane * stride + frames].fill(0.0);
+            if let Some(buffer) = self
+                .lane_buffers
+                .get_mut(lane * stride..lane * stride + frames)
+            {
+                buffer.fill(0.0);
+            }
         }
         let mut done = 0;
         while done < frames {
@@ -307,6 +315,7 @@ impl Engine {
         }
     }
 
+    /// Real-time: one command applied to the engine's state; no alloc, lock or I/O.
     fn apply(&mut self, command: Command) {
         match command {
             Command::Play if !self.transport.playing => {
@@ -434,12 +443,17 @@ impl Engine {
             if from >= to {
                 continue;
             }
-            let lane = &mut self.lane_buffers[stem.lane * stride..(stem.lane + 1) * stride];
-            let out =
-                &mut lane[offset + (from - position) as usize..offset + (to - position) as usize];
-            let source = &stem.samples[(from - start) as usize..(to - start) as usize];
-            for (o, s) in out.iter_mut().zip(source) {
-                *o += *s;
+            let into = stem.lane * stride + offset;
+            let out = self
+                .lane_buffers
+                .get_mut(into + (from - position) as usize..into + (to - position) as usize);
+            let source = stem
+                .samples
+                .get((from - start) as usize..(to - start) as usize);
+            if let (Some(out), Some(source)) = (out, source) {
+                for (o, s) in out.iter_mut().zip(source) {
+                    *o += *s;
+                }
             }
         }
     }
@@ -483,7 +497,10 @@ impl Engine {
                 .partition_point(|n| map.frame_at_tick(n.tick) < frame);
         }
         for lane in 0..self.cursors.len() {
-            self.next_frames[lane] = self.note_frame(lane);
+            let next = self.note_frame(lane);
+            if let Some(frame) = self.next_frames.get_mut(lane) {
+                *frame = next;
+            }
         }
         self.next_section = self
             .score
@@ -497,11 +514,16 @@ impl Engine {
         self.shared.section.store(current as u32, Ordering::Relaxed);
     }
 
+    /// Real-time: the frame of the lane's next note (`u64::MAX` when there is none).
     fn note_frame(&self, lane: usize) -> u64 {
-        self.score.lanes[lane]
-            .notes
-            .get(self.cursors[lane])
+        self.next_note(lane)
             .map_or(u64::MAX, |n| self.tempo_map.frame_at_tick(n.tick))
+    }
+
+    /// Real-time: the note the lane's cursor stands on.
+    fn next_note(&self, lane: usize) -> Option<ScoreNote> {
+        let cursor = *self.cursors.get(lane)?;
+        self.score.lanes.get(lane)?.notes.get(cursor).copied()
     }
 
     fn section_frame(&self, section: usize) -> u64 {
@@ -566,27 +588,40 @@ impl Engine {
             self.next_section += 1;
         }
         for lane in 0..self.cursors.len() {
-            while self.next_frames[lane] <= position {
-                let note = self.score.lanes[lane].notes[self.cursors[lane]];
-                if self.next_frames[lane] == position {
+            while let Some(&due) = self.next_frames.get(lane)
+                && due <= position
+            {
+                let Some(note) = self.next_note(lane) else {
+                    break;
+                };
+                if due == position {
                     self.play(lane, note, position);
                 }
-                self.cursors[lane] += 1;
-                self.next_frames[lane] = self.note_frame(lane);
+                if let Some(cursor) = self.cursors.get_mut(lane) {
+                    *cursor += 1;
+                }
+                let next = self.note_frame(lane);
+                if let Some(frame) = self.next_frames.get_mut(lane) {
+                    *frame = next;
+                }
             }
         }
     }
 
+    /// Real-time: starts a voice for `note` and reports it; no alloc, lock or I/O.
     fn play(&mut self, lane: usize, note: ScoreNote, position: u64) {
         if note.role.is_click()
             && (!self.click_enabled || (note.role == NoteRole::SubBeat && !self.sub_beats))
         {
             return;
         }
+        let Some(sound) = self.score.lanes.get(lane).map(|l| l.sound) else {
+            return;
+        };
         let end = self.tempo_map.frame_at_tick(note.tick + note.len_ticks);
         self.voices.start(Trigger {
             lane,
-            sound: self.score.lanes[lane].sound,
+            sound,
             role: note.role,
             pitch: note.pitch,
             velocity: note.velocity,
@@ -612,10 +647,12 @@ impl Engine {
     }
 
     /// The output frame of the sample being decided now, inside the current block.
+    /// Real-time.
     fn output_frame_now(&self) -> u64 {
         self.output_frame + self.transport.block_offset
     }
 
+    /// Real-time: reports an event without waiting; a full queue counts a drop.
     fn emit(&self, event: Event) {
         if self.events.try_send(event).is_err() {
             self.shared.events_dropped.fetch_add(1, Ordering::Relaxed);
@@ -633,27 +670,32 @@ impl Engine {
         }
     }
 
+    /// Real-time: folds this block into the meters' sums; no alloc, lock or I/O.
     fn update_meters(&mut self, out: &[f32], frames: usize) {
         let stride = self.config.max_block_frames;
         let lanes = self.score.lanes.len();
         for lane in 0..lanes {
             let gain = self.mixer.post_fader_gain(lane);
-            let samples = &self.lane_buffers[lane * stride..lane * stride + frames];
-            self.meter_sums
-                .feed(&self.shared.meters, lane, samples, gain, 1);
+            if let Some(samples) = self.lane_buffers.get(lane * stride..lane * stride + frames) {
+                self.meter_sums
+                    .feed(&self.shared.meters, lane, samples, gain, 1);
+            }
         }
         let channels = self.config.output_channels;
         for channel in 0..channels {
-            self.meter_sums.feed(
-                &self.shared.meters,
-                lanes + channel,
-                &out[channel..],
-                1.0,
-                channels,
-            );
+            if let Some(interleaved) = out.get(channel..) {
+                self.meter_sums.feed(
+                    &self.shared.meters,
+                    lanes + channel,
+                    interleaved,
+                    1.0,
+                    channels,
+                );
+            }
         }
     }
 
+    /// Real-time: stores what other threads may read, in atomics only.
     fn publish(&self) {
         let shared = &self.shared;
         shared

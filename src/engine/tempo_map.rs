@@ -6,6 +6,9 @@
 //! plays. A tempo change starts a new segment at the whole frame where the old tempo
 //! placed it. Must not allocate after construction: the callback rebuilds it in place.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 use crate::music::Bpm;
 use crate::music::TICKS_PER_QUARTER;
 

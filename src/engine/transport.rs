@@ -4,6 +4,9 @@
 //! musical clock, which jumps on locate and loop), never output frames.
 //! Must not allocate: it lives inside the callback.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transport {
     pub playing: bool,

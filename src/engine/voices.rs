@@ -6,6 +6,9 @@
 //! audio does not depend on where block boundaries fall. Must not allocate, lock or
 //! log once built: everything here runs in the audio callback.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 mod drums;
 mod instruments;
 
@@ -211,6 +214,7 @@ impl Voice {
         }
     }
 
+    /// Real-time: adds a clap into `out`; no alloc, lock or I/O.
     fn render_clap(&mut self, c: &Constants, out: &mut [f32]) {
         let bursts_end = c.clap_burst_frames * c.clap_bursts;
         for sample in out.iter_mut() {
@@ -236,6 +240,7 @@ impl Voice {
         }
     }
 
+    /// Real-time: adds a metronome click into `out`; no alloc, lock or I/O.
     fn render_click(&mut self, c: &Constants, out: &mut [f32]) {
         for sample in out.iter_mut() {
             if self.age_frames >= c.click_len_frames {
@@ -252,6 +257,7 @@ impl Voice {
         }
     }
 
+    /// Real-time: adds a tone into `out`; no alloc, lock or I/O.
     fn render_tone(&mut self, c: &Constants, out: &mut [f32]) {
         for sample in out.iter_mut() {
             let released = u64::from(self.age_frames) >= self.held_frames;
@@ -312,9 +318,11 @@ impl VoicePool {
             Some(free) => free,
             None => {
                 let mut oldest = 0;
+                let mut oldest_started = self.voices.first().map_or(0, |v| v.started);
                 for (i, v) in self.voices.iter().enumerate() {
-                    if v.started < self.voices[oldest].started {
+                    if v.started < oldest_started {
                         oldest = i;
+                        oldest_started = v.started;
                     }
                 }
                 oldest
@@ -372,7 +380,9 @@ impl VoicePool {
                 voice.phase_step = hz / c.sample_rate;
             }
         }
-        self.voices[slot] = voice;
+        if let Some(place) = self.voices.get_mut(slot) {
+            *place = voice;
+        }
     }
 
     /// Renders frames `from..to` of every sounding voice into its lane's buffer.

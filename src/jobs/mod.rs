@@ -18,13 +18,29 @@ pub use reference::{played_arrangement, render_part};
 pub use take_analysis::{analyse_and_store, stored_bands, stored_notes};
 pub use track_analysis::{Judging, Track, analyse, read_track};
 
-/// Why a track could not be analysed, in words for the teacher.
+/// Why work after a take could not be done, in words for the teacher.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct JobError(pub String);
-
-impl From<crate::library::LibraryError> for JobError {
-    fn from(e: crate::library::LibraryError) -> Self {
-        JobError(e.to_string())
-    }
+pub enum JobError {
+    #[error(transparent)]
+    Library(#[from] crate::library::LibraryError),
+    /// The take's arrangement could not be found or read.
+    #[error(transparent)]
+    Arrangement(#[from] crate::music::ArrangementError),
+    /// The take remembers a section, tempo or length its arrangement does not allow
+    /// (the file was changed since the take was made).
+    #[error("{0}")]
+    PlayedAs(String),
+    /// The take has no arrangement, or the arrangement no such part or notes.
+    #[error("{0}")]
+    NothingToCompare(String),
+    /// A track that cannot be read, or does not fit the take.
+    #[error("{0}")]
+    Track(String),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    #[error(transparent)]
+    EngineBusy(#[from] crate::engine::EngineBusy),
+    /// The analysis could not be written out for the library.
+    #[error("the analysis could not be stored: {0}")]
+    Store(#[from] serde_json::Error),
 }

@@ -18,24 +18,32 @@ pub fn played_arrangement(
     take: &TakeSummary,
 ) -> Result<(Arrangement, ScoreOptions), JobError> {
     let name = take.arrangement.as_deref().ok_or_else(|| {
-        JobError(
+        JobError::NothingToCompare(
             "the take was recorded without an arrangement, so there is no part to compare with"
                 .into(),
         )
     })?;
-    let mut arrangement = music::resolve_in(name, Some(&crate::library::arrangements_folder(root)))
-        .map_err(|e| JobError(e.to_string()))?;
+    let mut arrangement =
+        music::resolve_in(name, Some(&crate::library::arrangements_folder(root)))?;
     if let Some(section) = &take.section {
-        arrangement.keep_section(section).map_err(JobError)?;
+        arrangement
+            .keep_section(section)
+            .map_err(JobError::PlayedAs)?;
     }
     if let Some(repeats) = take.repeats {
         arrangement.set_repeats(repeats);
     }
     let options = ScoreOptions {
         count_in_bars: take.count_in_bars,
-        tempo: take.tempo_bpm.map(Bpm::new).transpose().map_err(JobError)?,
+        tempo: take
+            .tempo_bpm
+            .map(Bpm::new)
+            .transpose()
+            .map_err(JobError::PlayedAs)?,
     };
-    arrangement.check_length(options.tempo).map_err(JobError)?;
+    arrangement
+        .check_length(options.tempo)
+        .map_err(JobError::PlayedAs)?;
     Ok((arrangement, options))
 }
 
@@ -49,7 +57,7 @@ pub fn render_part(
 ) -> Result<Vec<f32>, JobError> {
     let (arrangement, options) = played_arrangement(root, take)?;
     let lane = arrangement.part_index(part).ok_or_else(|| {
-        JobError(format!(
+        JobError::NothingToCompare(format!(
             "'{}' has no part '{part}' to play alongside",
             arrangement.title
         ))
@@ -59,12 +67,10 @@ pub fn render_part(
         ..EngineConfig::default()
     };
     let channels = config.output_channels.max(1);
-    let (engine, handle) = Engine::new(Score::new(&arrangement, options), config)
-        .map_err(|e| JobError(e.to_string()))?;
+    let (engine, handle) = Engine::new(Score::new(&arrangement, options), config)?;
     handle
         .send(Command::SetClickEnabled { enabled: false })
-        .and_then(|()| handle.send(Command::SetLaneSolo { lane, soloed: true }))
-        .map_err(|e| JobError(e.to_string()))?;
+        .and_then(|()| handle.send(Command::SetLaneSolo { lane, soloed: true }))?;
     let mut mono = Vec::with_capacity(frames);
     let settings = RenderSettings {
         block_frames: 1024,
@@ -78,6 +84,6 @@ pub fn render_part(
         }
         Ok::<(), JobError>(())
     })
-    .map_err(|e| JobError(e.to_string()))?;
+    .map_err(|e| JobError::Track(format!("the part could not be rendered: {e}")))?;
     Ok(mono)
 }

@@ -25,7 +25,7 @@ pub fn analyse_and_store(
         .tracks
         .iter()
         .find(|t| t.number == number)
-        .ok_or_else(|| JobError(format!("take {} has no track {number}", take.id)))?;
+        .ok_or_else(|| JobError::Track(format!("take {} has no track {number}", take.id)))?;
     let path = lib.take_folder(take).join(&track.file);
     let (samples, rate) = read_track(&path, Some(take.sample_rate_hz))?;
     let judging = Judging {
@@ -54,7 +54,7 @@ pub fn analyse_and_store(
             mean_deviation_ms: s.mean_deviation_ms,
             sd_deviation_ms: s.sd_deviation_ms,
             drift_ms_per_minute: s.drift_ms_per_minute,
-            detail: serde_json::to_string(&analysis).map_err(|e| JobError(e.to_string()))?,
+            detail: serde_json::to_string(&analysis)?,
             analysed_at: String::new(),
         },
     )?;

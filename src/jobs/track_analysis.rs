@@ -32,15 +32,15 @@ fn is_midi(path: &Path) -> bool {
 pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobError> {
     if is_midi(path) {
         let rate = rate.unwrap_or(48_000);
-        let onsets =
-            crate::midi::read_note_onsets(path, rate).map_err(|e| JobError(e.to_string()))?;
+        let onsets = crate::midi::read_note_onsets(path, rate)
+            .map_err(|e| JobError::Track(e.to_string()))?;
         return Ok((Track::Keys(onsets), rate));
     }
     let (samples, track_rate) = read_wav_track(path)?;
     if let Some(rate) = rate
         && rate != track_rate
     {
-        return Err(JobError(format!(
+        return Err(JobError::Track(format!(
             "{} is at {track_rate} Hz but the timeline is at {rate} Hz: analyse at the track's own rate",
             path.display()
         )));
@@ -51,7 +51,7 @@ pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobErr
 /// The track as mono samples, and its rate.
 fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32), JobError> {
     let unreadable = |e: String| {
-        JobError(format!(
+        JobError::Track(format!(
             "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
             path.display()
         ))
@@ -80,7 +80,7 @@ fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32), JobError> {
         }
     }
     .map_err(|e| {
-        JobError(format!(
+        JobError::Track(format!(
             "{} is damaged part-way through ({e})",
             path.display()
         ))
@@ -118,7 +118,7 @@ pub fn analyse(
     } = judging;
     let part = arrangement.part_index(part_name).ok_or_else(|| {
         let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
-        JobError(format!(
+        JobError::NothingToCompare(format!(
             "'{}' has no part '{}'; parts are: {}",
             arrangement.title,
             part_name,
@@ -145,7 +145,7 @@ pub fn analyse(
         })
         .collect();
     if expected.is_empty() {
-        return Err(JobError(format!(
+        return Err(JobError::NothingToCompare(format!(
             "part '{}' of '{}' has no notes to compare with: choose a part that plays",
             part_name, arrangement.title
         )));

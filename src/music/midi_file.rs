@@ -79,7 +79,11 @@ fn cut_short(bytes: &[u8]) -> bool {
     at > bytes.len()
 }
 
-pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement, ArrangementError> {
+/// The file's ticks per quarter note, once the file is known to be whole and metrical.
+fn ticks_per_quarter<'a>(
+    bytes: &'a [u8],
+    origin: &str,
+) -> Result<(Smf<'a>, u64), ArrangementError> {
     if bytes.starts_with(b"MThd") && cut_short(bytes) {
         return Err(failed(
             origin,
@@ -108,150 +112,168 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
             ));
         }
     };
-    let rescale = |t: u64| (t * TICKS_PER_QUARTER + per_quarter / 2) / per_quarter;
+    Ok((smf, per_quarter))
+}
 
-    let mut tempi: BTreeMap<u64, u32> = BTreeMap::new();
-    let mut meter: Option<(u64, Meter)> = None;
-    let mut markers: Vec<(u64, String)> = Vec::new();
-    let mut voices: BTreeMap<(usize, u8), Voice> = BTreeMap::new();
-    let mut end = 0u64;
-    let mut title: Option<String> = None;
-    for (track_index, track) in smf.tracks.iter().enumerate() {
-        let mut tick = 0u64;
-        let mut track_name: Option<String> = None;
-        let mut sounding: HashMap<(u8, u8), Vec<(u64, u8)>> = HashMap::new();
-        for event in track {
-            tick += u64::from(event.delta.as_int());
-            let at = rescale(tick);
-            match event.kind {
-                TrackEventKind::Meta(MetaMessage::Tempo(micros)) => {
-                    tempi.insert(at, micros.as_int().max(1));
-                }
-                TrackEventKind::Meta(MetaMessage::TimeSignature(top, power, _, _)) => {
-                    let found = Meter::new(u32::from(top), 1u32 << power.min(5))
-                        .map_err(|m| failed(origin, m))?;
-                    match meter {
-                        None => meter = Some((at, found)),
-                        Some((_, first)) if first != found => {
-                            return Err(failed(
-                                origin,
-                                format!(
-                                    "changes time signature from {first} to {found}; bandroom \
-                                     arrangements keep one meter, so export the sections as separate files"
-                                ),
-                            ));
-                        }
-                        Some(_) => {}
+/// What the tracks of a file say, on bandroom's 960 ticks per quarter.
+#[derive(Default)]
+struct Heard {
+    /// Microseconds per quarter from each tick a tempo is set.
+    tempi: BTreeMap<u64, u32>,
+    meter: Option<(u64, Meter)>,
+    markers: Vec<(u64, String)>,
+    /// Notes by (track, channel).
+    voices: BTreeMap<(usize, u8), Voice>,
+    /// The first track's name, which notation software uses for the title.
+    title: Option<String>,
+}
+
+impl Heard {
+    /// Reads every track's events: tempi, the meter, markers, names and notes.
+    fn read(smf: &Smf<'_>, per_quarter: u64, origin: &str) -> Result<Heard, ArrangementError> {
+        let rescale = |t: u64| (t * TICKS_PER_QUARTER + per_quarter / 2) / per_quarter;
+        let mut heard = Heard::default();
+        for (track_index, track) in smf.tracks.iter().enumerate() {
+            let mut tick = 0u64;
+            let mut track_name: Option<String> = None;
+            let mut sounding: HashMap<(u8, u8), Vec<(u64, u8)>> = HashMap::new();
+            for event in track {
+                tick += u64::from(event.delta.as_int());
+                let at = rescale(tick);
+                match event.kind {
+                    TrackEventKind::Meta(meta) => {
+                        heard.meta(meta, at, track_index, &mut track_name, origin)?;
                     }
-                }
-                TrackEventKind::Meta(MetaMessage::TrackName(n)) if !text(n).is_empty() => {
-                    if track_index == 0 && title.is_none() {
-                        title = Some(text(n));
+                    TrackEventKind::Midi { channel, message } => {
+                        heard.note_event(track_index, channel.as_int(), message, at, &mut sounding);
                     }
-                    track_name = Some(text(n));
+                    _ => {}
                 }
-                // Some notation software (LilyPond) names a staff only by its instrument.
-                TrackEventKind::Meta(MetaMessage::InstrumentName(n))
-                    if !text(n).is_empty() && track_name.is_none() =>
-                {
-                    track_name = Some(text(n));
+            }
+            let track_end = rescale(tick);
+            // A note never released ends with its track.
+            for ((channel, pitch), open) in sounding {
+                for (start, velocity) in open {
+                    heard
+                        .voices
+                        .entry((track_index, channel))
+                        .or_default()
+                        .notes
+                        .push(Note {
+                            at_ticks: start,
+                            len_ticks: (track_end - start).max(1),
+                            pitch,
+                            velocity,
+                        });
                 }
-                TrackEventKind::Meta(MetaMessage::Marker(m)) if !text(m).is_empty() => {
-                    markers.push((at, text(m)));
+            }
+            for ((track, _), voice) in heard.voices.iter_mut() {
+                if *track == track_index && voice.name.is_none() {
+                    voice.name.clone_from(&track_name);
                 }
-                TrackEventKind::Midi { channel, message } => {
-                    let channel = channel.as_int();
-                    let voice = || (track_index, channel);
-                    match message {
-                        MidiMessage::ProgramChange { program } => {
-                            voices
-                                .entry(voice())
-                                .or_default()
-                                .program
-                                .get_or_insert(program.as_int());
-                        }
-                        MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
-                            sounding
-                                .entry((channel, key.as_int()))
-                                .or_default()
-                                .push((at, vel.as_int()));
-                        }
-                        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-                            let open = sounding.entry((channel, key.as_int())).or_default();
-                            if !open.is_empty() {
-                                let (start, velocity) = open.remove(0);
-                                voices.entry(voice()).or_default().notes.push(Note {
-                                    at_ticks: start,
-                                    len_ticks: (at - start).max(1),
-                                    pitch: key.as_int(),
-                                    velocity,
-                                });
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                _ => {}
             }
         }
-        let track_end = rescale(tick);
-        // A note never released ends with its track.
-        for ((channel, pitch), open) in sounding {
-            for (start, velocity) in open {
-                voices
-                    .entry((track_index, channel))
+        heard.voices.retain(|_, v| !v.notes.is_empty());
+        Ok(heard)
+    }
+
+    /// A meta event: tempo, time signature, names, markers.
+    fn meta(
+        &mut self,
+        meta: MetaMessage<'_>,
+        at: u64,
+        track_index: usize,
+        track_name: &mut Option<String>,
+        origin: &str,
+    ) -> Result<(), ArrangementError> {
+        match meta {
+            MetaMessage::Tempo(micros) => {
+                self.tempi.insert(at, micros.as_int().max(1));
+            }
+            MetaMessage::TimeSignature(top, power, _, _) => {
+                let found = Meter::new(u32::from(top), 1u32 << power.min(5))
+                    .map_err(|m| failed(origin, m))?;
+                match self.meter {
+                    None => self.meter = Some((at, found)),
+                    Some((_, first)) if first != found => {
+                        return Err(failed(
+                            origin,
+                            format!(
+                                "changes time signature from {first} to {found}; bandroom \
+                                 arrangements keep one meter, so export the sections as separate files"
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            MetaMessage::TrackName(n) if !text(n).is_empty() => {
+                if track_index == 0 && self.title.is_none() {
+                    self.title = Some(text(n));
+                }
+                *track_name = Some(text(n));
+            }
+            // Some notation software (LilyPond) names a staff only by its instrument.
+            MetaMessage::InstrumentName(n) if !text(n).is_empty() && track_name.is_none() => {
+                *track_name = Some(text(n));
+            }
+            MetaMessage::Marker(m) if !text(m).is_empty() => {
+                self.markers.push((at, text(m)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A channel message: programs, and notes paired on and off.
+    fn note_event(
+        &mut self,
+        track_index: usize,
+        channel: u8,
+        message: MidiMessage,
+        at: u64,
+        sounding: &mut HashMap<(u8, u8), Vec<(u64, u8)>>,
+    ) {
+        let voice = (track_index, channel);
+        match message {
+            MidiMessage::ProgramChange { program } => {
+                self.voices
+                    .entry(voice)
                     .or_default()
-                    .notes
-                    .push(Note {
+                    .program
+                    .get_or_insert(program.as_int());
+            }
+            MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
+                sounding
+                    .entry((channel, key.as_int()))
+                    .or_default()
+                    .push((at, vel.as_int()));
+            }
+            MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
+                let open = sounding.entry((channel, key.as_int())).or_default();
+                if !open.is_empty() {
+                    let (start, velocity) = open.remove(0);
+                    self.voices.entry(voice).or_default().notes.push(Note {
                         at_ticks: start,
-                        len_ticks: (track_end - start).max(1),
-                        pitch,
+                        len_ticks: (at - start).max(1),
+                        pitch: key.as_int(),
                         velocity,
                     });
+                }
             }
+            _ => {}
         }
-        for ((track, _), voice) in voices.iter_mut() {
-            if *track == track_index && voice.name.is_none() {
-                voice.name.clone_from(&track_name);
-            }
-        }
-        end = end.max(track_end);
     }
-    voices.retain(|_, v| !v.notes.is_empty());
-    if voices.is_empty() {
-        return Err(failed(
-            origin,
-            "has no notes: check the file plays in your notation software, and export the parts with notes",
-        ));
-    }
-    let meter = meter.map_or(Meter::new(4, 4).map_err(|m| failed(origin, m))?, |(_, m)| m);
-    let bar_ticks = meter.bar_ticks();
-    let last_note_end = voices
-        .values()
-        .flat_map(|v| v.notes.iter().map(|n| n.at_ticks + n.len_ticks))
-        .max()
-        .unwrap_or(0);
-    let bars = last_note_end.max(1).div_ceil(bar_ticks);
-    let to_bpm = |micros: u32| {
-        Bpm::new(60_000_000.0 / f64::from(micros))
-            .map_err(|m| failed(origin, format!("tempo: {m}")))
-    };
-    let written = to_bpm(tempi.get(&0).copied().unwrap_or(DEFAULT_MICROS_PER_QUARTER))?;
-    let tempo_at = |tick: u64| -> Result<Bpm, ArrangementError> {
-        let micros = tempi
-            .range(..=tick)
-            .next_back()
-            .map_or(DEFAULT_MICROS_PER_QUARTER, |(_, m)| *m);
-        to_bpm(micros)
-    };
+}
 
-    // Parts, named after their track (and channel when a track holds several).
+/// Parts, named after their track (and channel when a track holds several).
+fn parts_of(voices: &BTreeMap<(usize, u8), Voice>) -> Vec<Part> {
     let mut parts: Vec<Part> = Vec::new();
     let mut channels_per_track: HashMap<usize, usize> = HashMap::new();
     for (track, _) in voices.keys() {
         *channels_per_track.entry(*track).or_default() += 1;
     }
-    for ((track, channel), voice) in &voices {
+    for ((track, channel), voice) in voices {
         let (gm, gm_name) = gm_sound(voice.program.unwrap_or(0));
         let named = voice.name.as_deref().and_then(|n| Sound::parse(n).ok());
         let sound = if *channel == DRUM_CHANNEL {
@@ -263,7 +285,7 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
             .name
             .clone()
             .unwrap_or_else(|| format!("track {}", track + 1));
-        if channels_per_track[track] > 1 {
+        if channels_per_track.get(track).copied().unwrap_or(0) > 1 {
             name = format!("{name} (channel {})", channel + 1);
         }
         while parts.iter().any(|p| p.name == name) {
@@ -283,11 +305,45 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
             stem: None,
         });
     }
+    parts
+}
 
-    // Sections start at markers that fall on bar lines.
-    let mut starts: Vec<(u64, String)> = markers
-        .into_iter()
+/// The tempo in force at each tick, as the file's tempo map sets it.
+struct TempoMapOf<'a> {
+    tempi: &'a BTreeMap<u64, u32>,
+    origin: &'a str,
+}
+
+impl TempoMapOf<'_> {
+    fn bpm(&self, micros: u32) -> Result<Bpm, ArrangementError> {
+        Bpm::new(60_000_000.0 / f64::from(micros))
+            .map_err(|m| failed(self.origin, format!("tempo: {m}")))
+    }
+
+    fn at(&self, tick: u64) -> Result<Bpm, ArrangementError> {
+        let micros = self
+            .tempi
+            .range(..=tick)
+            .next_back()
+            .map_or(DEFAULT_MICROS_PER_QUARTER, |(_, m)| *m);
+        self.bpm(micros)
+    }
+}
+
+/// Sections start at markers that fall on bar lines; each holds its notes and tempo
+/// changes, measured from its own start.
+fn sections_of(
+    heard: &Heard,
+    tempo: &TempoMapOf<'_>,
+    bars: u64,
+    bar_ticks: u64,
+    parts: usize,
+) -> Result<Vec<Section>, ArrangementError> {
+    let mut starts: Vec<(u64, String)> = heard
+        .markers
+        .iter()
         .filter(|(at, _)| at.is_multiple_of(bar_ticks) && *at < bars * bar_ticks)
+        .cloned()
         .collect();
     starts.sort_by_key(|(at, _)| *at);
     starts.dedup_by_key(|(at, _)| *at);
@@ -302,14 +358,16 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
         sections.push(Section {
             name: section_name.clone(),
             bars: u32::try_from((stop - start) / bar_ticks)
-                .map_err(|_| failed(origin, "is far too long"))?,
+                .map_err(|_| failed(tempo.origin, "is far too long"))?,
             repeats: 1,
-            tempo: Some(tempo_at(*start)?),
-            tempo_changes: tempi
+            tempo: Some(tempo.at(*start)?),
+            tempo_changes: heard
+                .tempi
                 .range(start + 1..stop)
-                .map(|(at, micros)| Ok((at - start, to_bpm(*micros)?)))
+                .map(|(at, micros)| Ok((at - start, tempo.bpm(*micros)?)))
                 .collect::<Result<_, ArrangementError>>()?,
-            notes: voices
+            notes: heard
+                .voices
                 .values()
                 .map(|v| {
                     v.notes
@@ -323,14 +381,52 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
                 })
                 .collect(),
             chords: Vec::new(),
-            grids: vec![None; parts.len()],
+            grids: vec![None; parts],
         });
     }
+    Ok(sections)
+}
+
+pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement, ArrangementError> {
+    let (smf, per_quarter) = ticks_per_quarter(bytes, origin)?;
+    let heard = Heard::read(&smf, per_quarter, origin)?;
+    if heard.voices.is_empty() {
+        return Err(failed(
+            origin,
+            "has no notes: check the file plays in your notation software, and export the parts with notes",
+        ));
+    }
+    let meter = heard
+        .meter
+        .map_or(Meter::new(4, 4).map_err(|m| failed(origin, m))?, |(_, m)| m);
+    let bar_ticks = meter.bar_ticks();
+    let last_note_end = heard
+        .voices
+        .values()
+        .flat_map(|v| v.notes.iter().map(|n| n.at_ticks + n.len_ticks))
+        .max()
+        .unwrap_or(0);
+    let bars = last_note_end.max(1).div_ceil(bar_ticks);
+    let tempo = TempoMapOf {
+        tempi: &heard.tempi,
+        origin,
+    };
+    let written = tempo.bpm(
+        heard
+            .tempi
+            .get(&0)
+            .copied()
+            .unwrap_or(DEFAULT_MICROS_PER_QUARTER),
+    )?;
+    let parts = parts_of(&heard.voices);
+    let sections = sections_of(&heard, &tempo, bars, bar_ticks, parts.len())?;
     let slowest = Bpm::new((written.as_f64() / 2.0).max(MIN_BPM)).map_err(|m| failed(origin, m))?;
     let arrangement = Arrangement {
         name: name.to_string(),
-        title: title
-            .filter(|_| !voices.keys().any(|(track, _)| *track == 0))
+        title: heard
+            .title
+            .clone()
+            .filter(|_| !heard.voices.keys().any(|(track, _)| *track == 0))
             .unwrap_or_else(|| name.replace(['-', '_'], " ")),
         composer: None,
         meter,

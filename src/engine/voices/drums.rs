@@ -4,6 +4,9 @@
 //! Owns how each drum is set up and rendered. Drums ignore pitch and note length.
 //! Real-time: everything here runs in the audio callback; no allocation or I/O.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 use super::{Constants, Kind, Voice};
 use crate::music::Sound;
 use std::f32::consts::TAU;

@@ -4,6 +4,9 @@
 //! Owns how each instrument sets up its partials and how they are rendered.
 //! Real-time: everything here runs in the audio callback; no allocation or I/O.
 
+// Real-time code: no index may panic on the audio thread.
+#![warn(clippy::indexing_slicing)]
+
 use super::{Kind, PARTIALS, Trigger, Voice};
 use crate::music::Sound;
 use std::f32::consts::TAU;
@@ -54,10 +57,15 @@ pub(super) fn start(voice: &mut Voice, sound: Sound, trigger: Trigger, sample_ra
     voice.release = (-1.0 / (release * sample_rate)).exp();
     voice.envelope = 1.0;
     let nyquist = 0.5 * sample_rate;
-    for k in 0..PARTIALS {
+    let partials = voice
+        .partial_levels
+        .iter_mut()
+        .zip(voice.partial_decays.iter_mut())
+        .zip(levels.iter().zip(fades.iter()));
+    for (k, ((level, decay), (written, fade))) in partials.enumerate() {
         let audible = hz * (k as f32 + 1.0) < nyquist;
-        voice.partial_levels[k] = if audible { levels[k] } else { 0.0 };
-        voice.partial_decays[k] = (-1.0 / (fades[k] * pitch_scale * sample_rate)).exp();
+        *level = if audible { *written } else { 0.0 };
+        *decay = (-1.0 / (fade * pitch_scale * sample_rate)).exp();
     }
 }
 
@@ -77,10 +85,11 @@ impl Voice {
             let attack = ((self.age_frames + 1) as f32 / self.attack_frames as f32).min(1.0);
             let p = TAU * self.phase;
             let mut wave = 0.0;
-            for k in 0..PARTIALS {
-                if self.partial_levels[k] > 0.0 {
-                    wave += self.partial_levels[k] * ((k as f32 + 1.0) * p).sin();
-                    self.partial_levels[k] *= self.partial_decays[k];
+            let partials = self.partial_levels.iter_mut().zip(&self.partial_decays);
+            for (k, (level, decay)) in partials.enumerate() {
+                if *level > 0.0 {
+                    wave += *level * ((k as f32 + 1.0) * p).sin();
+                    *level *= decay;
                 }
             }
             *sample += self.amplitude * attack * self.envelope * wave;
