@@ -244,6 +244,7 @@ impl CaptureTap {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
     use super::*;
     use crate::engine::{Command, Engine, EngineConfig, Score};

@@ -70,6 +70,7 @@ pub fn beat_cues(score: &Score, tempo_map: &TempoMap) -> Vec<(u64, Cue)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
     use super::*;
     use crate::engine::ScoreOptions;

@@ -174,6 +174,7 @@ pub fn sanitize_gain(gain: f32) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
     use super::*;
 

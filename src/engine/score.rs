@@ -295,6 +295,7 @@ impl Score {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
     use super::*;
     use crate::music::phase::clapping_music;

@@ -118,6 +118,7 @@ impl TempoMap {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
     use super::*;
 
