@@ -5,6 +5,8 @@
 //! (a wrong one is refused). Also: the Export screen writes a bundle in the
 //! background while its progress bar fills.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A test here is one user's story, told in order from start to end.
+#![allow(clippy::too_many_lines)]
 
 mod common;
 

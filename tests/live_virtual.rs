@@ -211,6 +211,7 @@ fn a_killed_recording_is_recovered_losing_at_most_the_last_second() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // a table of cases, one per line of bad input
 fn bad_device_input_gets_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

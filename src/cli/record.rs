@@ -219,6 +219,43 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             ""
         }
     );
+    let markers = watch(&mut running, &stop_requested, rate);
+    let finished = running.finish();
+    print_summary(&finished.take, &out);
+    let Some((lib, filing)) = &mut into_library else {
+        return match (&finished.fault, &finished.report.error) {
+            (Some(f), _) => bail!("{f}; the take so far is kept in {}", out.display()),
+            (None, Some(e)) => bail!("{e}"),
+            (None, None) => Ok(finished.written?),
+        };
+    };
+    // A take cut short by the device is still a take; one the disk could not hold is
+    // left in the incoming folder for `bandroom check --repair`.
+    let filed = finished.file(lib, *filing, &players, &markers)?;
+    say!(
+        "take {} is in the library: {}",
+        filed.id,
+        filed.folder.display()
+    );
+    for problem in &filed.problems {
+        note!("note: {problem}");
+    }
+    // The take is kept whatever happens here; analysis can be redone.
+    if let Err(e) = super::performers::analyse(lib, &filed) {
+        note!(
+            "note: take {} is recorded, but was not analysed: {e:#}",
+            filed.id
+        );
+    }
+    match &filed.fault {
+        Some(f) => bail!("{f}; the take so far is kept in {}", filed.folder.display()),
+        None => Ok(()),
+    }
+}
+
+/// Watches the running take until it ends: Ctrl-C and the pedal stop it, the pedal's
+/// mark key drops markers, an unplugged MIDI port is said. Returns the markers.
+fn watch(running: &mut RunningTake, stop_requested: &AtomicBool, rate: u32) -> Vec<Marker> {
     let mut markers: Vec<Marker> = Vec::new();
     loop {
         std::thread::sleep(Duration::from_millis(20));
@@ -253,37 +290,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             TakePoll::Finished | TakePoll::Fault(_) => break,
         }
     }
-    let finished = running.finish();
-    print_summary(&finished.take, &out);
-    let Some((lib, filing)) = &mut into_library else {
-        return match (&finished.fault, &finished.report.error) {
-            (Some(f), _) => bail!("{f}; the take so far is kept in {}", out.display()),
-            (None, Some(e)) => bail!("{e}"),
-            (None, None) => Ok(finished.written?),
-        };
-    };
-    // A take cut short by the device is still a take; one the disk could not hold is
-    // left in the incoming folder for `bandroom check --repair`.
-    let filed = finished.file(lib, *filing, &players, &markers)?;
-    say!(
-        "take {} is in the library: {}",
-        filed.id,
-        filed.folder.display()
-    );
-    for problem in &filed.problems {
-        note!("note: {problem}");
-    }
-    // The take is kept whatever happens here; analysis can be redone.
-    if let Err(e) = super::performers::analyse(lib, &filed) {
-        note!(
-            "note: take {} is recorded, but was not analysed: {e:#}",
-            filed.id
-        );
-    }
-    match &filed.fault {
-        Some(f) => bail!("{f}; the take so far is kept in {}", filed.folder.display()),
-        None => Ok(()),
-    }
+    markers
 }
 
 fn clock_of(frame: u64, rate: u32) -> String {

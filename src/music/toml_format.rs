@@ -457,171 +457,151 @@ fn tiers_in_use(parts: &[Part]) -> Vec<String> {
     tiers
 }
 
-fn section(
+/// A section's chord symbols, one per bar, or none.
+fn section_chords(
     src: &Source<'_>,
-    spanned: &Spanned<RawSection>,
-    meter: Meter,
-    parts: &[Part],
-) -> Result<Section, ArrangementError> {
-    let s = spanned.get_ref();
+    s: &RawSection,
+    bars: u32,
+) -> Result<Vec<String>, ArrangementError> {
+    let Some(text) = &s.chords else {
+        return Ok(Vec::new());
+    };
     let section_name = s.name.get_ref();
-    let bars = *s.bars.get_ref();
-    if bars == 0 {
-        return Err(src.at(&s.bars, "bars must be at least 1"));
+    let symbols: Vec<String> = text
+        .get_ref()
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect();
+    if symbols.len() != bars as usize || symbols.iter().any(String::is_empty) {
+        return Err(src.at(
+            text,
+            format!(
+                "section '{section_name}' has {bars} bar(s), so chords needs {bars} symbol(s) \
+                 separated by |, e.g. \"Dm | C\" (found {})",
+                symbols.iter().filter(|c| !c.is_empty()).count()
+            ),
+        ));
     }
-    let repeats = match &s.repeats {
-        Some(r) if *r.get_ref() == 0 => return Err(src.at(r, "repeats must be at least 1")),
-        Some(r) => *r.get_ref(),
-        None => 1,
-    };
-    let tempo = s
-        .tempo
-        .as_ref()
-        .map(|t| Bpm::new(*t.get_ref()).map_err(|m| src.at(t, m)))
-        .transpose()?;
+    Ok(symbols)
+}
+
+/// Where a part plays in a section: its grid and one pass of notes.
+struct Played {
+    grid: Option<String>,
+    notes: Vec<super::arrangement::Note>,
+}
+
+/// What one `[[section.play]]` gives its part: a list of notes, or a rhythm grid (with
+/// pitches or chords, a step and a velocity) repeated to fill the pass.
+fn played(
+    src: &Source<'_>,
+    p: &RawPlay,
+    section_name: &str,
+    meter: Meter,
+    bars: u32,
+) -> Result<Played, ArrangementError> {
+    let part_name = p.part.get_ref().trim();
     let pass_ticks = meter.bar_ticks() * u64::from(bars);
-    let chords: Vec<String> = match &s.chords {
-        Some(text) => {
-            let symbols: Vec<String> = text
-                .get_ref()
-                .split('|')
-                .map(|c| c.trim().to_string())
-                .collect();
-            if symbols.len() != bars as usize || symbols.iter().any(String::is_empty) {
-                return Err(src.at(
-                    text,
-                    format!(
-                        "section '{section_name}' has {bars} bar(s), so chords needs {bars} symbol(s) \
-                         separated by |, e.g. \"Dm | C\" (found {})",
-                        symbols.iter().filter(|c| !c.is_empty()).count()
-                    ),
-                ));
-            }
-            symbols
+    let rhythm = match (&p.rhythm, &p.notes) {
+        (Some(_), Some(notes)) => {
+            let message = format!(
+                "part '{part_name}' in section '{section_name}' has both a rhythm and notes: keep one"
+            );
+            return Err(match notes.first() {
+                Some(first) => src.at(first, message),
+                None => src.at(&p.part, message),
+            });
         }
-        None => Vec::new(),
-    };
-    let mut grids: Vec<Option<String>> = vec![None; parts.len()];
-    let mut notes = vec![Vec::new(); parts.len()];
-    let mut seen = vec![false; parts.len()];
-    for play in &s.play {
-        let p = play.get_ref();
-        let part_name = p.part.get_ref().trim();
-        let index = parts
-            .iter()
-            .position(|q| q.name == part_name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = parts.iter().map(|q| q.name.as_str()).collect();
-                src.at(
-                    &p.part,
-                    format!(
-                        "section '{section_name}' plays part '{part_name}', which is not declared; parts are: {}",
-                        names.join(", ")
-                    ),
-                )
-            })?;
-        if parts[index].stem.is_some() {
-            return Err(src.at(
-                &p.part,
-                format!("part '{part_name}' plays a stem (an audio file), so it cannot also have notes in section '{section_name}'"),
-            ));
-        }
-        if seen[index] {
-            return Err(src.at(
-                &p.part,
-                format!("section '{section_name}' gives part '{part_name}' two rhythms"),
-            ));
-        }
-        seen[index] = true;
-        let rhythm = match (&p.rhythm, &p.notes) {
-            (Some(_), Some(notes)) => {
-                return Err(src.at(
-                    &notes[0],
-                    format!("part '{part_name}' in section '{section_name}' has both a rhythm and notes: keep one"),
-                ));
-            }
-            (None, Some(list)) => {
-                notes[index] = list
+        (None, Some(list)) => {
+            return Ok(Played {
+                grid: None,
+                notes: list
                     .iter()
                     .map(|n| listed_note(src, n, pass_ticks))
-                    .collect::<Result<_, _>>()?;
-                continue;
-            }
-            (Some(rhythm), None) => rhythm,
-            (None, None) => {
-                return Err(src.at(
-                    &p.part,
-                    format!(
-                        "part '{part_name}' in section '{section_name}' needs a rhythm (or notes)"
-                    ),
-                ));
-            }
-        };
-        let steps = parse_rhythm(rhythm.get_ref()).map_err(|m| src.at(rhythm, m))?;
-        let step_ticks = match &p.step {
-            Some(step) => parse_note_value(step.get_ref()).map_err(|m| src.at(step, m))?,
-            // An eighth-note grid in 4/4 and in 12/8: what classroom rhythm grids use.
-            None => meter.sub_beat_ticks(),
-        };
-        let grid_ticks = step_ticks * steps.len() as u64;
-        if grid_ticks > pass_ticks || !pass_ticks.is_multiple_of(grid_ticks) {
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        (Some(rhythm), None) => rhythm,
+        (None, None) => {
             return Err(src.at(
-                rhythm,
-                format!(
-                    "rhythm for '{part_name}' in section '{section_name}' has {} steps of {step_ticks} ticks; \
-                     {bars} bar(s) of {meter} need {} steps (or a number of steps that repeats evenly into them)",
-                    steps.len(),
-                    pass_ticks / step_ticks
-                ),
+                &p.part,
+                format!("part '{part_name}' in section '{section_name}' needs a rhythm (or notes)"),
             ));
         }
-        // "C4+E4+G4" is a chord: its notes sound together.
-        let pitches = p
-            .pitches
-            .iter()
-            .flatten()
-            .map(|chord| {
+    };
+    let steps = parse_rhythm(rhythm.get_ref()).map_err(|m| src.at(rhythm, m))?;
+    let step_ticks = match &p.step {
+        Some(step) => parse_note_value(step.get_ref()).map_err(|m| src.at(step, m))?,
+        // An eighth-note grid in 4/4 and in 12/8: what classroom rhythm grids use.
+        None => meter.sub_beat_ticks(),
+    };
+    let grid_ticks = step_ticks * steps.len() as u64;
+    if grid_ticks > pass_ticks || !pass_ticks.is_multiple_of(grid_ticks) {
+        return Err(src.at(
+            rhythm,
+            format!(
+                "rhythm for '{part_name}' in section '{section_name}' has {} steps of {step_ticks} ticks; \
+                 {bars} bar(s) of {meter} need {} steps (or a number of steps that repeats evenly into them)",
+                steps.len(),
+                pass_ticks / step_ticks
+            ),
+        ));
+    }
+    // "C4+E4+G4" is a chord: its notes sound together.
+    let pitches = p
+        .pitches
+        .iter()
+        .flatten()
+        .map(|chord| {
+            chord
+                .get_ref()
+                .split('+')
+                .map(|pitch| parse_pitch(pitch.trim()).map_err(|m| src.at(chord, m)))
+                .collect::<Result<Vec<u8>, _>>()
+        })
+        .collect::<Result<Vec<Vec<u8>>, _>>()?;
+    let velocity = match &p.velocity {
+        Some(v) if !(1..=127).contains(v.get_ref()) => {
+            return Err(src.at(v, "velocity must be 1 to 127"));
+        }
+        Some(v) => *v.get_ref(),
+        None => DEFAULT_VELOCITY,
+    };
+    let one_grid: Vec<super::arrangement::Note> =
+        notes_from_grid(&steps, step_ticks, &[], velocity)
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, n)| {
+                let chord: &[u8] = match pitches.get(i % pitches.len().max(1)) {
+                    Some(chord) => chord,
+                    None => std::slice::from_ref(&n.pitch),
+                };
                 chord
-                    .get_ref()
-                    .split('+')
-                    .map(|pitch| parse_pitch(pitch.trim()).map_err(|m| src.at(chord, m)))
-                    .collect::<Result<Vec<u8>, _>>()
+                    .iter()
+                    .map(move |&pitch| super::arrangement::Note { pitch, ..n })
+                    .collect::<Vec<_>>()
             })
-            .collect::<Result<Vec<Vec<u8>>, _>>()?;
-        let velocity = match &p.velocity {
-            Some(v) if !(1..=127).contains(v.get_ref()) => {
-                return Err(src.at(v, "velocity must be 1 to 127"));
-            }
-            Some(v) => *v.get_ref(),
-            None => DEFAULT_VELOCITY,
-        };
-        let one_grid: Vec<super::arrangement::Note> =
-            notes_from_grid(&steps, step_ticks, &[], velocity)
-                .into_iter()
-                .enumerate()
-                .flat_map(|(i, n)| {
-                    let chord: &[u8] = if pitches.is_empty() {
-                        std::slice::from_ref(&n.pitch)
-                    } else {
-                        &pitches[i % pitches.len()]
-                    };
-                    chord
-                        .iter()
-                        .map(move |&pitch| super::arrangement::Note { pitch, ..n })
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-        grids[index] = Some(rhythm.get_ref().trim().to_string());
-        let copies = pass_ticks / grid_ticks;
-        notes[index] = (0..copies)
+            .collect();
+    let copies = pass_ticks / grid_ticks;
+    Ok(Played {
+        grid: Some(rhythm.get_ref().trim().to_string()),
+        notes: (0..copies)
             .flat_map(|copy| {
                 one_grid.iter().map(move |n| super::arrangement::Note {
                     at_ticks: n.at_ticks + copy * grid_ticks,
                     ..*n
                 })
             })
-            .collect();
-    }
+            .collect(),
+    })
+}
+
+/// A section's tempo changes, `"TICK BPM"` inside the pass, in time order.
+fn section_tempo_changes(
+    src: &Source<'_>,
+    s: &RawSection,
+    pass_ticks: u64,
+) -> Result<Vec<(u64, Bpm)>, ArrangementError> {
     let tempo_changes = s
         .tempo_changes
         .iter()
@@ -649,9 +629,80 @@ fn section(
     if tempo_changes.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(src.at(
             &s.name,
-            format!("section '{section_name}': tempo changes must be in time order"),
+            format!(
+                "section '{}': tempo changes must be in time order",
+                s.name.get_ref()
+            ),
         ));
     }
+    Ok(tempo_changes)
+}
+
+fn section(
+    src: &Source<'_>,
+    spanned: &Spanned<RawSection>,
+    meter: Meter,
+    parts: &[Part],
+) -> Result<Section, ArrangementError> {
+    let s = spanned.get_ref();
+    let section_name = s.name.get_ref();
+    let bars = *s.bars.get_ref();
+    if bars == 0 {
+        return Err(src.at(&s.bars, "bars must be at least 1"));
+    }
+    let repeats = match &s.repeats {
+        Some(r) if *r.get_ref() == 0 => return Err(src.at(r, "repeats must be at least 1")),
+        Some(r) => *r.get_ref(),
+        None => 1,
+    };
+    let tempo = s
+        .tempo
+        .as_ref()
+        .map(|t| Bpm::new(*t.get_ref()).map_err(|m| src.at(t, m)))
+        .transpose()?;
+    let pass_ticks = meter.bar_ticks() * u64::from(bars);
+    let chords = section_chords(src, s, bars)?;
+    let mut grids: Vec<Option<String>> = vec![None; parts.len()];
+    let mut notes = vec![Vec::new(); parts.len()];
+    let mut seen = vec![false; parts.len()];
+    for play in &s.play {
+        let p = play.get_ref();
+        let part_name = p.part.get_ref().trim();
+        let Some((index, part)) = parts.iter().enumerate().find(|(_, q)| q.name == part_name)
+        else {
+            let names: Vec<&str> = parts.iter().map(|q| q.name.as_str()).collect();
+            return Err(src.at(
+                &p.part,
+                format!(
+                    "section '{section_name}' plays part '{part_name}', which is not declared; parts are: {}",
+                    names.join(", ")
+                ),
+            ));
+        };
+        if part.stem.is_some() {
+            return Err(src.at(
+                &p.part,
+                format!("part '{part_name}' plays a stem (an audio file), so it cannot also have notes in section '{section_name}'"),
+            ));
+        }
+        let (Some(grid), Some(part_notes), Some(seen)) = (
+            grids.get_mut(index),
+            notes.get_mut(index),
+            seen.get_mut(index),
+        ) else {
+            continue;
+        };
+        if std::mem::replace(seen, true) {
+            return Err(src.at(
+                &p.part,
+                format!("section '{section_name}' gives part '{part_name}' two rhythms"),
+            ));
+        }
+        let played = played(src, p, section_name, meter, bars)?;
+        *grid = played.grid;
+        *part_notes = played.notes;
+    }
+    let tempo_changes = section_tempo_changes(src, s, pass_ticks)?;
     Ok(Section {
         name: section_name.clone(),
         bars,

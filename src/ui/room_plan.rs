@@ -80,27 +80,7 @@ pub(super) fn room_plan_ui(
         .iter()
         .flat_map(|s| s.pupils.iter().copied())
         .collect();
-    let mut order: Vec<_> = pupils.iter().collect();
-    order.sort_by_key(|p| seated.contains(&p.id));
-    ui.horizontal_wrapped(|ui| {
-        for pupil in order {
-            let id = egui::Id::new(("drag pupil", pupil.id));
-            let response = ui
-                .dnd_drag_source(id, PupilDrag(pupil.id), |ui| {
-                    let text = egui::RichText::new(&pupil.name);
-                    let text = if seated.contains(&pupil.id) {
-                        text.weak()
-                    } else {
-                        text.strong()
-                    };
-                    ui.add(egui::Label::new(text).selectable(false))
-                })
-                .response;
-            let name = format!("Drag {}", pupil.name);
-            response
-                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &name));
-        }
-    });
+    class_list_ui(ui, &pupils, &seated);
     let mut changed = false;
     let mut dropped: Option<(usize, i64)> = None;
     // Four inputs to a row, as the interface's channels sit on most classroom desks.
@@ -110,64 +90,7 @@ pub(super) fn room_plan_ui(
             let (_, payload) = ui
                 .vertical(|ui| {
                     ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
-                        ui.set_width(150.0);
-                        let title = seat.title();
-                        ui.strong(&title);
-                        let mut remove = None;
-                        for pupil in &seat.pupils {
-                            let name = pupils
-                                .iter()
-                                .find(|p| p.id == *pupil)
-                                .map_or("?", |p| p.name.as_str());
-                            ui.horizontal(|ui| {
-                                ui.label(name);
-                                if ui
-                                    .small_button("×")
-                                    .on_hover_text(format!("take {name} off {title}"))
-                                    .clicked()
-                                {
-                                    remove = Some(*pupil);
-                                }
-                            });
-                        }
-                        if let Some(pupil) = remove {
-                            seat.pupils.retain(|p| *p != pupil);
-                            changed = true;
-                        }
-                        egui::ComboBox::from_id_salt(("seat", &title))
-                            .selected_text(format!("Add to {}", lowercase_first(&title)))
-                            .show_ui(ui, |ui| {
-                                let free: Vec<_> = pupils
-                                    .iter()
-                                    .filter(|p| !seat.pupils.contains(&p.id))
-                                    .collect();
-                                for pupil in free {
-                                    if ui.selectable_label(false, &pupil.name).clicked() {
-                                        seat.pupils.push(pupil.id);
-                                        changed = true;
-                                    }
-                                }
-                            });
-                        if !parts.is_empty() {
-                            let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
-                            egui::ComboBox::from_id_salt(("part", &title))
-                                .selected_text(shown)
-                                .show_ui(ui, |ui| {
-                                    for (part, _, _) in &parts {
-                                        let chosen = seat.part.as_deref() == Some(part.as_str());
-                                        if ui.selectable_label(chosen, part).clicked() {
-                                            seat.part = Some(part.clone());
-                                            changed = true;
-                                        }
-                                    }
-                                });
-                            if let Some((_, tier, _)) = parts
-                                .iter()
-                                .find(|(name, _, _)| seat.part.as_deref() == Some(name.as_str()))
-                            {
-                                ui.label(format!("tier: {tier}"));
-                            }
-                        }
+                        changed |= seat_card_ui(ui, seat, &pupils, &parts);
                     })
                 })
                 .inner;
@@ -195,6 +118,101 @@ pub(super) fn room_plan_ui(
         let saved = cx.lib.set_room_plan(class, &plan);
         cx.report(saved);
     }
+}
+
+/// The class list: pupils not seated yet come first and stand out; each can be dragged.
+fn class_list_ui(ui: &mut egui::Ui, pupils: &[crate::library::PupilSummary], seated: &[i64]) {
+    let mut order: Vec<_> = pupils.iter().collect();
+    order.sort_by_key(|p| seated.contains(&p.id));
+    ui.horizontal_wrapped(|ui| {
+        for pupil in order {
+            let id = egui::Id::new(("drag pupil", pupil.id));
+            let response = ui
+                .dnd_drag_source(id, PupilDrag(pupil.id), |ui| {
+                    let text = egui::RichText::new(&pupil.name);
+                    let text = if seated.contains(&pupil.id) {
+                        text.weak()
+                    } else {
+                        text.strong()
+                    };
+                    ui.add(egui::Label::new(text).selectable(false))
+                })
+                .response;
+            let name = format!("Drag {}", pupil.name);
+            response
+                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &name));
+        }
+    });
+}
+
+/// One input's or keyboard's card: its title, the pupils sat there (each removable),
+/// "Add to …", and the part played with its tier. True when the seat changed.
+fn seat_card_ui(
+    ui: &mut egui::Ui,
+    seat: &mut Seat,
+    pupils: &[crate::library::PupilSummary],
+    parts: &[(String, String, String)],
+) -> bool {
+    let mut changed = false;
+    ui.set_width(150.0);
+    let title = seat.title();
+    ui.strong(&title);
+    let mut remove = None;
+    for pupil in &seat.pupils {
+        let name = pupils
+            .iter()
+            .find(|p| p.id == *pupil)
+            .map_or("?", |p| p.name.as_str());
+        ui.horizontal(|ui| {
+            ui.label(name);
+            if ui
+                .small_button("×")
+                .on_hover_text(format!("take {name} off {title}"))
+                .clicked()
+            {
+                remove = Some(*pupil);
+            }
+        });
+    }
+    if let Some(pupil) = remove {
+        seat.pupils.retain(|p| *p != pupil);
+        changed = true;
+    }
+    egui::ComboBox::from_id_salt(("seat", &title))
+        .selected_text(format!("Add to {}", lowercase_first(&title)))
+        .show_ui(ui, |ui| {
+            let free: Vec<_> = pupils
+                .iter()
+                .filter(|p| !seat.pupils.contains(&p.id))
+                .collect();
+            for pupil in free {
+                if ui.selectable_label(false, &pupil.name).clicked() {
+                    seat.pupils.push(pupil.id);
+                    changed = true;
+                }
+            }
+        });
+    if !parts.is_empty() {
+        let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
+        egui::ComboBox::from_id_salt(("part", &title))
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                for (part, _, _) in parts {
+                    let chosen = seat.part.as_deref() == Some(part.as_str());
+                    if ui.selectable_label(chosen, part).clicked() {
+                        seat.part = Some(part.clone());
+                        changed = true;
+                    }
+                }
+            });
+        if let Some((_, tier, _)) = parts
+            .iter()
+            .find(|(name, _, _)| seat.part.as_deref() == Some(name.as_str()))
+        {
+            ui.label(format!("tier: {tier}"));
+        }
+    }
+    changed
 }
 
 /// Adding a keyboard to the room plan (from the MIDI inputs there are) and taking one

@@ -155,6 +155,36 @@ fn choice_of_names(ui: &mut egui::Ui, label: &str, value: &mut Option<String>, n
         }
     });
 }
+/// The sample rate and buffer size to ask the device for.
+fn rate_and_buffer_ui(ui: &mut egui::Ui, form: &mut DeviceSettings) {
+    ui.horizontal_wrapped(|ui| {
+        let rate = form.sample_rate_hz.unwrap_or(48_000);
+        labelled_combo(ui, "Sample rate", format!("{rate} Hz"), |ui| {
+            for r in RATES {
+                if ui.selectable_label(rate == r, format!("{r} Hz")).clicked() {
+                    form.sample_rate_hz = Some(r);
+                }
+            }
+        });
+        let shown = form
+            .buffer_frames
+            .map_or("the device's choice".to_string(), |b| format!("{b} frames"));
+        labelled_combo(ui, "Buffer", shown, |ui| {
+            if ui
+                .selectable_label(form.buffer_frames.is_none(), "the device's choice")
+                .clicked()
+            {
+                form.buffer_frames = None;
+            }
+            for b in BUFFERS {
+                let on = form.buffer_frames == Some(b);
+                if ui.selectable_label(on, format!("{b} frames")).clicked() {
+                    form.buffer_frames = Some(b);
+                }
+            }
+        });
+    });
+}
 
 pub fn sound_ui(
     settings: &mut SettingsState,
@@ -239,33 +269,7 @@ pub fn sound_ui(
             choice_of_names(ui, "Output device", &mut form.output, &outputs);
         });
     }
-    ui.horizontal_wrapped(|ui| {
-        let rate = form.sample_rate_hz.unwrap_or(48_000);
-        labelled_combo(ui, "Sample rate", format!("{rate} Hz"), |ui| {
-            for r in RATES {
-                if ui.selectable_label(rate == r, format!("{r} Hz")).clicked() {
-                    form.sample_rate_hz = Some(r);
-                }
-            }
-        });
-        let shown = form
-            .buffer_frames
-            .map_or("the device's choice".to_string(), |b| format!("{b} frames"));
-        labelled_combo(ui, "Buffer", shown, |ui| {
-            if ui
-                .selectable_label(form.buffer_frames.is_none(), "the device's choice")
-                .clicked()
-            {
-                form.buffer_frames = None;
-            }
-            for b in BUFFERS {
-                let on = form.buffer_frames == Some(b);
-                if ui.selectable_label(on, format!("{b} frames")).clicked() {
-                    form.buffer_frames = Some(b);
-                }
-            }
-        });
-    });
+    rate_and_buffer_ui(ui, form);
     ui.horizontal(|ui| {
         if state.test_job.is_some() {
             ui.spinner();

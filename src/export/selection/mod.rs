@@ -5,7 +5,13 @@
 //! A pupil flagged "do not share" is left out of lesson bundles, the one kind that is
 //! not assessment evidence.
 //!
-//! Must not write files.
+//! Must not write files. Each kind's plan is in a file of its own (`progress`,
+//! `lesson`, `moderation`); what they share (scope, naming, audio jobs, the report's
+//! frame) is here.
+
+mod lesson;
+mod moderation;
+mod progress;
 
 use super::bundle::{AudioJob, BundleKind, ExportError, ExportRequest};
 use super::monitoring::{PupilLevels, summarise};
@@ -378,9 +384,9 @@ fn subtitle(request: &ExportRequest, pseudonymised: bool, extra: &str) -> String
 
 pub fn plan(lib: &mut Library, request: &ExportRequest) -> Result<Plan, ExportError> {
     match request.kind {
-        BundleKind::Progress => plan_progress(lib, request),
-        BundleKind::Lesson => plan_lesson(lib, request),
-        BundleKind::Moderation => plan_moderation(lib, request),
+        BundleKind::Progress => progress::plan_progress(lib, request),
+        BundleKind::Lesson => lesson::plan_lesson(lib, request),
+        BundleKind::Moderation => moderation::plan_moderation(lib, request),
     }
 }
 
@@ -407,332 +413,139 @@ fn picks_for(
         .collect())
 }
 
-fn plan_progress(lib: &mut Library, request: &ExportRequest) -> Result<Plan, ExportError> {
-    let scope = scope(lib, request, request.pseudonymise)?;
-    let mut plan = base_plan(request, &scope);
-    plan.empty_reason = "no pupil in the selection has judgements in the period".into();
-    plan.report.judgements = true;
-    plan.report.title = title(&scope, "progress in music");
-    plan.report.subtitle = subtitle(request, scope.naming.pseudonymise, "");
-    let mut csv = vec![
-        [
-            "pupil",
-            "class",
-            "criterion",
-            "level",
-            "date",
-            "assessor",
-            "take",
-            "comment",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    let mut mixes = HashSet::new();
-    let mut monitoring = Vec::new();
-    let mut shapes = HashSet::new();
-    let several = scope.classes.len() > 1;
-    for (class, class_name) in &scope.classes {
-        let grid = lib.class_grid(*class)?;
-        let criteria = criteria_of(request, &grid);
-        shapes.insert(criteria.iter().map(|c| c.1.clone()).collect::<Vec<_>>());
-        let picks = picks_for(lib, request, *class, &criteria)?;
-        for (_, pupil) in scope.pupils.iter().filter(|(c, _)| c == class) {
-            let label = scope.naming.label(pupil.id);
-            let judged: Vec<_> = lib
-                .assessments(pupil.id)?
-                .into_iter()
-                .filter(|a| in_period(request, &a.assessed_at))
-                .filter(|a| criteria.iter().any(|c| c.1 == a.criterion))
-                .collect();
-            for a in &judged {
-                csv.push(vec![
-                    label.clone(),
-                    a.class.clone().unwrap_or_default(),
-                    a.criterion.clone(),
-                    a.level.to_string(),
-                    a.assessed_at[..10].to_string(),
-                    a.assessor.clone(),
-                    a.take.map(|t| t.to_string()).unwrap_or_default(),
-                    scope.naming.hide(&a.comment),
-                ]);
+/// A small class to plan bundles from in the kinds' tests: the demo class, with a
+/// two-track take of Ada Brook and Ben Carter, one judgement each, and Chloe Dawes flagged
+/// "do not share" on a take of her own.
+#[cfg(test)]
+pub(super) mod fixture {
+    use crate::library::{Library, NewAssessment, NewTake, NewTrack, Purpose};
+
+    pub struct Class {
+        pub lib: Library,
+        pub class: i64,
+        pub pupils: Vec<(String, i64)>,
+        pub _dir: tempfile::TempDir,
+    }
+
+    fn take(lib: &mut Library, class: i64, players: &[i64]) -> i64 {
+        let lesson = lib.lesson_for_today(Some(class)).unwrap();
+        let staged = lib.staging_folder().unwrap();
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        for n in 1..=players.len() {
+            let mut w =
+                hound::WavWriter::create(staged.join(format!("input-{n}.wav")), spec).unwrap();
+            for i in 0..4_800 {
+                w.write_sample(((i * 37 + n * 11) % 200) as i16).unwrap();
             }
-            plan.judgements += judged.len();
-            let mine: Vec<&EvidencePick> =
-                picks.iter().filter(|p| p.pupil_id == pupil.id).collect();
-            let rows = criteria
-                .iter()
-                .map(|(_, key, title, levels)| {
-                    let pick = mine.iter().find(|p| &p.criterion == key);
-                    let comment = judged
-                        .iter()
-                        .rev()
-                        .find(|a| &a.criterion == key)
-                        .map(|a| scope.naming.hide(&a.comment))
-                        .unwrap_or_default();
-                    CriterionRow {
-                        title: title.clone(),
-                        levels: *levels,
-                        first: pick.map(|p| (p.first_level, p.first_at[..10].to_string())),
-                        latest: pick.map(|p| (p.last_level, p.last_at[..10].to_string(), comment)),
+            w.finalize().unwrap();
+        }
+        let new = NewTake {
+            recorded_at: crate::library::now(),
+            arrangement: Some("clapping-music".into()),
+            tempo_bpm: Some(160.0),
+            repeats: None,
+            count_in_bars: 1,
+            section: None,
+            host: "virtual".into(),
+            input_device: "virtual".into(),
+            output_device: "virtual".into(),
+            sample_rate_hz: 48_000,
+            latency_applied_frames: 0,
+            frames: 4_800,
+            duration_secs: 0.1,
+            xruns: 0,
+            gaps: 0,
+            complete: true,
+            purpose: Purpose::Assessment,
+            tracks: (1..=players.len())
+                .map(|n| NewTrack {
+                    number: n as i64,
+                    file: format!("input-{n}.wav"),
+                    input_channel: Some(n as i64),
+                    midi_port: None,
+                    frames: 4_800,
+                })
+                .collect(),
+        };
+        let (id, _) = lib.register_take(lesson, &staged, &new).unwrap();
+        for (n, pupil) in players.iter().enumerate() {
+            lib.attribute(id, n as i64 + 1, &[*pupil], Some("clapper 1"), None, None)
+                .unwrap();
+        }
+        id
+    }
+
+    pub fn class() -> Class {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lib = Library::open(dir.path()).unwrap();
+        let class = lib.class_id(crate::library::DEMO_CLASS).unwrap();
+        let pupils: Vec<(String, i64)> = lib
+            .pupils(Some(class))
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.name, p.id))
+            .collect();
+        let id = |name: &str| pupils.iter().find(|(n, _)| n == name).unwrap().1;
+        let (ada, ben, cai) = (id("Ada Brook"), id("Ben Carter"), id("Chloe Dawes"));
+        let both = take(&mut lib, class, &[ada, ben]);
+        take(&mut lib, class, &[cai]);
+        lib.set_do_not_share(cai, true).unwrap();
+        let criterion = lib.class_grid(class).unwrap().criteria[0].0.clone();
+        for (pupil, level) in [(ada, "2"), (ben, "3")] {
+            lib.assess(&NewAssessment {
+                pupil,
+                take: Some(both),
+                criterion: criterion.clone(),
+                level: level.into(),
+                comment: format!(
+                    "steady pulse, said {}",
+                    if pupil == ada {
+                        "Ben Carter"
+                    } else {
+                        "Ada Brook"
                     }
-                })
-                .collect();
-            let mut takes: Vec<i64> = mine
-                .iter()
-                .flat_map(|p| [p.first_take, p.last_take])
-                .collect();
-            takes.sort_unstable();
-            takes.dedup();
-            let mut audio = Vec::new();
-            let folder = safe_name(&label);
-            for take_id in takes {
-                let take = lib.take(take_id)?;
-                let take_markers = markers(lib, &take, &scope.naming)?;
-                let mut writer = TakeAudio {
-                    lib,
-                    jobs: &mut plan.jobs,
-                    mixes: &mut mixes,
-                };
-                audio.extend(writer.pupil_take(&take, pupil.id, &folder, &take_markers));
-            }
-            let reflections = lib
-                .reflections(pupil.id)?
-                .into_iter()
-                .filter(|(_, at, _)| in_period(request, at))
-                .map(|(take, at, text)| {
-                    (
-                        format!("{}, take {take}", &at[..10]),
-                        scope.naming.hide(&text),
-                    )
-                })
-                .collect();
-            let grid_row = grid.rows.iter().find(|r| r.pupil_id == pupil.id);
-            monitoring.push(PupilLevels {
-                groups: pupil.groups.clone(),
-                latest: criteria
-                    .iter()
-                    .map(|c| grid_row.and_then(|r| r.levels.get(c.0).copied().flatten()))
-                    .collect(),
-            });
-            plan.report.pupils.push(PupilSection {
-                label: if several && !scope.naming.pseudonymise {
-                    format!("{label} ({class_name})")
-                } else {
-                    label
-                },
-                rows,
-                audio,
-                reflections,
-            });
-        }
-    }
-    // Groups are compared criterion by criterion, so only across classes judged alike.
-    if shapes.len() == 1 {
-        let count = shapes.iter().next().map_or(0, Vec::len);
-        plan.report.monitoring = summarise(&monitoring, count);
-    }
-    plan.sheets.push(("assessments.csv".into(), csv));
-    Ok(plan)
-}
-
-fn plan_lesson(lib: &mut Library, request: &ExportRequest) -> Result<Plan, ExportError> {
-    let scope = scope(lib, request, request.pseudonymise)?;
-    let mut plan = base_plan(request, &scope);
-    plan.empty_reason = "no takes were recorded for the selection in the period".into();
-    let in_scope: HashSet<i64> = scope.pupils.iter().map(|(_, p)| p.id).collect();
-    let withheld: HashSet<i64> = lib
-        .pupils(None)?
-        .into_iter()
-        .filter(|p| p.do_not_share)
-        .map(|p| p.id)
-        .collect();
-    let mut csv = vec![
-        [
-            "take",
-            "recorded",
-            "arrangement",
-            "tempo",
-            "track",
-            "performers",
-            "part",
-            "file",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    let mut mixes = HashSet::new();
-    let mut left_out = 0usize;
-    for (class, _) in &scope.classes {
-        let takes = lib.takes(&TakeFilter {
-            class: Some(*class),
-            ..TakeFilter::default()
-        })?;
-        for take in takes.iter().filter(|t| in_period(request, &t.recorded_at)) {
-            let take_markers = markers(lib, take, &scope.naming)?;
-            let mut audio = Vec::new();
-            let mut performers = Vec::new();
-            let mut held_back = false;
-            let mut writer = TakeAudio {
-                lib,
-                jobs: &mut plan.jobs,
-                mixes: &mut mixes,
-            };
-            for track in &take.tracks {
-                if track
-                    .performers
-                    .iter()
-                    .any(|p| withheld.contains(&p.pupil_id))
-                {
-                    held_back = true;
-                    left_out += 1;
-                    continue;
-                }
-                let wanted = request.pupils.is_empty()
-                    || track
-                        .performers
-                        .iter()
-                        .any(|p| request.pupils.contains(&p.pupil_id));
-                if !wanted {
-                    continue;
-                }
-                let labels: Vec<String> = track
-                    .performers
-                    .iter()
-                    .map(|p| {
-                        if in_scope.contains(&p.pupil_id) || !scope.naming.pseudonymise {
-                            scope.naming.label(p.pupil_id)
-                        } else {
-                            "another pupil".into()
-                        }
-                    })
-                    .collect();
-                let item = writer.track(take, track, "takes", &take_markers);
-                csv.push(vec![
-                    take.id.to_string(),
-                    take.recorded_at.clone(),
-                    take.arrangement.clone().unwrap_or_default(),
-                    take.tempo_bpm.map(|t| format!("{t}")).unwrap_or_default(),
-                    track.number.to_string(),
-                    labels.join("; "),
-                    track
-                        .performers
-                        .iter()
-                        .find_map(|p| p.part.clone())
-                        .unwrap_or_default(),
-                    item.path.clone().unwrap_or_default(),
-                ]);
-                performers.extend(labels);
-                audio.push(item);
-            }
-            // The mix would carry a withheld pupil's playing, or pupils outside the selection.
-            if !held_back && request.pupils.is_empty() {
-                audio.extend(writer.mix(take));
-            }
-            if audio.is_empty() {
-                continue;
-            }
-            performers.sort();
-            performers.dedup();
-            plan.report.takes.push(TakeSection {
-                caption: format!(
-                    "Take {} of {}{}",
-                    take.id,
-                    take.recorded_at
-                        .replace('T', " ")
-                        .get(..16)
-                        .unwrap_or(&take.recorded_at),
-                    take.arrangement
-                        .as_ref()
-                        .map(|a| format!(": {a}"))
-                        .unwrap_or_default()
                 ),
-                performers,
-                audio,
-            });
+                assessor: "teacher".into(),
+            })
+            .unwrap();
+        }
+        Class {
+            lib,
+            class,
+            pupils,
+            _dir: dir,
         }
     }
-    plan.report.title = title(&scope, "lesson recordings");
-    plan.report.subtitle = subtitle(
-        request,
-        scope.naming.pseudonymise,
-        &if left_out > 0 {
-            format!("; {left_out} track(s) of pupils who are not to be shared left out")
-        } else {
-            String::new()
-        },
-    );
-    plan.sheets.push(("takes.csv".into(), csv));
-    Ok(plan)
-}
 
-fn plan_moderation(lib: &mut Library, request: &ExportRequest) -> Result<Plan, ExportError> {
-    let scope = scope(lib, request, true)?;
-    let mut plan = base_plan(request, &scope);
-    plan.empty_reason = "no pupil in the selection has judged evidence takes in the period".into();
-    plan.report.title = title(&scope, "moderation pack");
-    plan.report.subtitle = subtitle(
-        request,
-        true,
-        "; the department's judgements are not included: judge each recording against \
-         the levels below and fill in judgement-sheet.csv",
-    );
-    let mut sheet = vec![
-        ["pupil", "criterion", "take", "level", "comment"]
-            .map(String::from)
-            .to_vec(),
-    ];
-    let mut mixes = HashSet::new();
-    let mut guides: Vec<CriterionGuide> = Vec::new();
-    for (class, _) in &scope.classes {
-        let grid = lib.class_grid(*class)?;
-        let criteria = criteria_of(request, &grid);
-        for (key, title, levels) in lib.level_descriptors(*class)? {
-            if criteria.iter().any(|c| c.1 == key) && !guides.iter().any(|g| g.key == key) {
-                guides.push(CriterionGuide { key, title, levels });
+    /// Every cell of every sheet, and the report's text, as one string to search.
+    pub fn all_text(plan: &super::Plan) -> String {
+        let mut text = format!("{:?}", plan.report);
+        for (name, rows) in &plan.sheets {
+            text.push_str(name);
+            for row in rows {
+                text.push_str(&row.join("|"));
             }
         }
-        let picks = picks_for(lib, request, *class, &criteria)?;
-        for (_, pupil) in scope.pupils.iter().filter(|(c, _)| c == class) {
-            let label = scope.naming.label(pupil.id);
-            let mine: Vec<&EvidencePick> =
-                picks.iter().filter(|p| p.pupil_id == pupil.id).collect();
-            if mine.is_empty() {
-                continue;
-            }
-            let mut takes: Vec<i64> = mine.iter().map(|p| p.last_take).collect();
-            takes.sort_unstable();
-            takes.dedup();
-            let mut audio = Vec::new();
-            for take_id in takes {
-                let take = lib.take(take_id)?;
-                let mut writer = TakeAudio {
-                    lib,
-                    jobs: &mut plan.jobs,
-                    mixes: &mut mixes,
-                };
-                audio.extend(writer.pupil_take(&take, pupil.id, &safe_name(&label), &[]));
-                for pick in mine.iter().filter(|p| p.last_take == take_id) {
-                    sheet.push(vec![
-                        label.clone(),
-                        pick.criterion.clone(),
-                        take_id.to_string(),
-                        String::new(),
-                        String::new(),
-                    ]);
-                }
-            }
-            plan.report.pupils.push(PupilSection {
-                label,
-                rows: Vec::new(),
-                audio,
-                reflections: Vec::new(),
-            });
+        for job in &plan.jobs {
+            text.push_str(&format!("{job:?}"));
+        }
+        text
+    }
+
+    pub fn request(c: &Class, kind: crate::export::bundle::BundleKind) -> super::ExportRequest {
+        super::ExportRequest {
+            kind,
+            classes: vec![c.class],
+            from: "2000-01-01".into(),
+            to: "2999-12-31".into(),
+            ..super::ExportRequest::default()
         }
     }
-    plan.report.guide = guides;
-    plan.sheets.push(("judgement-sheet.csv".into(), sheet));
-    Ok(plan)
 }
 
 #[cfg(test)]
