@@ -51,6 +51,7 @@ impl Lcg {
     }
 }
 
+#[allow(clippy::too_many_lines)] // builds one whole school year of data, in order
 fn generate(root: &Path, scale: &Scale) {
     let lib = Library::open(root).unwrap();
     let framework = lib.framework_id("ks3-progression").unwrap();

@@ -1,7 +1,10 @@
 //! Capture through real cpal streams on a real JACK server (dummy driver), started by
 //! the test under a unique name and stopped when it ends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed test should stop at the failing line
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// a failed test should stop at the failing line
+// A test here is one session at the JACK server, told in order from start to end.
+#![allow(clippy::too_many_lines)]
 
 mod common;
 

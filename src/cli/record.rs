@@ -13,7 +13,9 @@ use bandroom::audio::settings::Settings;
 use bandroom::library::{Library, Purpose};
 use bandroom::midi::{Action as PedalAction, MidiNotice};
 use bandroom::record::take_file::{TAKE_FILE, TakeRecord};
-use bandroom::session::{DeviceChoice, Filing, Marker, PlayRequest, TakePlan, TakePoll, TakeStart};
+use bandroom::session::{
+    DeviceChoice, Filing, Marker, PlayRequest, RunningTake, TakePlan, TakePoll, TakeStart,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
