@@ -28,8 +28,8 @@ pub enum JobError {
     Arrangement(#[from] crate::music::ArrangementError),
     /// The take remembers a section, tempo or length its arrangement does not allow
     /// (the file was changed since the take was made).
-    #[error("{0}")]
-    PlayedAs(String),
+    #[error(transparent)]
+    PlayedAs(#[from] crate::music::MusicError),
     /// The take has no arrangement, or the arrangement no such part or notes.
     #[error("{0}")]
     NothingToCompare(String),

@@ -5,6 +5,7 @@
 //! import; read by the engine, which turns it into frames. Must not know about files,
 //! sample rates or devices.
 
+use super::error::MusicError;
 use super::time::{Bpm, Meter};
 use std::fmt;
 
@@ -66,7 +67,7 @@ impl Sound {
     }
 
     /// Reads a sound's name; the instrument names teachers use are accepted too.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, MusicError> {
         let alias = match text.to_ascii_lowercase().as_str() {
             "piano" | "keyboard" | "keyboards" => Some(Sound::Keys),
             "guitar" | "ukulele" | "uke" | "ukuleles" | "guitars" => Some(Sound::Pluck),
@@ -88,7 +89,10 @@ impl Sound {
             .find(|s| s.name() == text)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|s| s.name()).collect();
-                format!("unknown sound '{text}': use one of {}", names.join(", "))
+                MusicError::Sound(format!(
+                    "unknown sound '{text}': use one of {}",
+                    names.join(", ")
+                ))
             })
     }
 }
@@ -281,14 +285,14 @@ impl Arrangement {
 
     /// Keeps only the section called `name` (its first appearance in the form), to
     /// rehearse it on its own. The error lists the sections there are.
-    pub fn keep_section(&mut self, name: &str) -> Result<(), String> {
+    pub fn keep_section(&mut self, name: &str) -> Result<(), MusicError> {
         let Some(index) = self.sections.iter().position(|s| s.name == name) else {
             let names: Vec<&str> = self.sections.iter().map(|s| s.name.as_str()).collect();
-            return Err(format!(
+            return Err(MusicError::Section(format!(
                 "'{}' has no section '{name}'; its sections are: {}",
                 self.title,
                 names.join(", ")
-            ));
+            )));
         };
         let kept = self.sections.swap_remove(index);
         self.sections = vec![kept];
@@ -308,65 +312,65 @@ impl Arrangement {
     }
 
     /// Checks the invariants the engine relies on; every builder calls this last.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), MusicError> {
         if self.parts.is_empty() {
-            return Err(format!("'{}' has no parts", self.title));
+            return Err(MusicError::Invalid(format!("'{}' has no parts", self.title)));
         }
         if self.sections.is_empty() {
-            return Err(format!("'{}' has no sections", self.title));
+            return Err(MusicError::Invalid(format!("'{}' has no sections", self.title)));
         }
         if self.tempo.practice_min > self.tempo.practice_max {
-            return Err(format!(
+            return Err(MusicError::Invalid(format!(
                 "practice range {}–{} BPM runs backwards",
                 self.tempo.practice_min, self.tempo.practice_max
-            ));
+            )));
         }
         for (i, part) in self.parts.iter().enumerate() {
             if part.name.trim().is_empty() {
-                return Err(format!("part {} has an empty name", i + 1));
+                return Err(MusicError::Invalid(format!("part {} has an empty name", i + 1)));
             }
             if self.parts[..i].iter().any(|p| p.name == part.name) {
-                return Err(format!("two parts are called '{}'", part.name));
+                return Err(MusicError::Invalid(format!("two parts are called '{}'", part.name)));
             }
             if !(0.0..=4.0).contains(&part.gain) {
-                return Err(format!("part '{}': gain must be 0 to 4", part.name));
+                return Err(MusicError::Invalid(format!("part '{}': gain must be 0 to 4", part.name)));
             }
             if !(-1.0..=1.0).contains(&part.pan) {
-                return Err(format!(
+                return Err(MusicError::Invalid(format!(
                     "part '{}': pan must be -1 (left) to 1 (right)",
                     part.name
-                ));
+                )));
             }
         }
         let bar_ticks = self.meter.bar_ticks();
         for section in &self.sections {
             if section.bars == 0 {
-                return Err(format!("section '{}' has no bars", section.name));
+                return Err(MusicError::Invalid(format!("section '{}' has no bars", section.name)));
             }
             if section.repeats == 0 {
-                return Err(format!("section '{}' is played 0 times", section.name));
+                return Err(MusicError::Invalid(format!("section '{}' is played 0 times", section.name)));
             }
             if section.notes.len() != self.parts.len() {
-                return Err(format!(
+                return Err(MusicError::Invalid(format!(
                     "section '{}' has notes for {} parts but the arrangement has {}",
                     section.name,
                     section.notes.len(),
                     self.parts.len()
-                ));
+                )));
             }
             let pass_ticks = bar_ticks * u64::from(section.bars);
             for (part, notes) in self.parts.iter().zip(&section.notes) {
                 if let Some(late) = notes.iter().find(|n| n.at_ticks >= pass_ticks) {
-                    return Err(format!(
+                    return Err(MusicError::Invalid(format!(
                         "section '{}': a note of '{}' starts at tick {} after the section ends ({} ticks)",
                         section.name, part.name, late.at_ticks, pass_ticks
-                    ));
+                    )));
                 }
                 if notes.windows(2).any(|w| w[0].at_ticks > w[1].at_ticks) {
-                    return Err(format!(
+                    return Err(MusicError::Invalid(format!(
                         "section '{}': notes of '{}' are out of order",
                         section.name, part.name
-                    ));
+                    )));
                 }
             }
         }
@@ -377,7 +381,7 @@ impl Arrangement {
     /// as written), before anything is allocated or written for it: a hostile file with
     /// a note 2^28 ticks away, or `bars = 1000000`, would otherwise fill the memory or
     /// the disk.
-    pub fn check_length(&self, played: Option<super::time::Bpm>) -> Result<(), String> {
+    pub fn check_length(&self, played: Option<super::time::Bpm>) -> Result<(), MusicError> {
         let written = self.tempo.default.as_f64();
         let mut slowest = written;
         for section in &self.sections {
@@ -401,14 +405,14 @@ impl Arrangement {
             .sum();
         let secs = quarters * 60.0 / slowest.max(1.0);
         if secs > MAX_PIECE_SECS {
-            return Err(format!(
+            return Err(MusicError::TooLong(format!(
                 "'{}' would play for {:.1} hours at {:.0} BPM; bandroom plays pieces of up to {} \
                  hours (check the number of bars and repeats, or the file's last note)",
                 self.title,
                 secs / 3600.0,
                 slowest,
                 MAX_PIECE_SECS / 3600.0
-            ));
+            )));
         }
         Ok(())
     }

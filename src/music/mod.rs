@@ -6,6 +6,7 @@
 
 pub mod arrangement;
 pub mod builtin;
+mod error;
 pub mod midi_file;
 pub mod phase;
 pub mod practice;
@@ -17,5 +18,6 @@ pub use arrangement::{
     Arrangement, Family, MAX_PIECE_SECS, Note, Part, Section, Sound, TempoRange,
 };
 pub use builtin::{BUILT_INS, resolve, resolve_in, user_arrangements};
+pub use error::MusicError;
 pub use time::{Bpm, Meter, TICKS_PER_QUARTER};
 pub use toml_format::{ArrangementError, load_arrangement_file, parse_arrangement};

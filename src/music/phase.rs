@@ -4,6 +4,7 @@
 //! step of the pattern in which part 2 is rotated left by one more step
 //! (`pattern[(i + k) mod n]`), ending back in unison. Must not read files.
 
+use super::error::MusicError;
 use super::arrangement::{
     Arrangement, DEFAULT_TIERS, DEFAULT_VELOCITY, Part, Section, Sound, TempoRange, notes_from_grid,
 };
@@ -54,29 +55,31 @@ fn bpm(value: f64) -> Bpm {
 }
 
 /// Builds the phase piece: `n + 1` sections for an `n`-step pattern.
-pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, String> {
+pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, MusicError> {
     let steps = parse_rhythm(piece.pattern)?;
     if steps.len() < 2 {
-        return Err(format!(
+        return Err(MusicError::Invalid(format!(
             "phase pattern '{}' needs at least 2 steps to shift against",
             piece.pattern
-        ));
+        )));
     }
     if steps.contains(&Step::Hold) {
-        return Err(format!(
+        return Err(MusicError::Invalid(format!(
             "phase pattern '{}': claps cannot be held, use only x, X and .",
             piece.pattern
-        ));
+        )));
     }
     if !steps.iter().any(|s| matches!(s, Step::Hit | Step::Accent)) {
-        return Err(format!("phase pattern '{}' has no claps", piece.pattern));
+        return Err(MusicError::Invalid(format!("phase pattern '{}' has no claps", piece.pattern)));
     }
     let whole = TICKS_PER_QUARTER * 4;
     if piece.step_ticks == 0 || !whole.is_multiple_of(piece.step_ticks) {
-        return Err("a phase step must divide a whole note evenly (e.g. 1/8 or 1/16)".into());
+        return Err(MusicError::Invalid("a phase step must divide a whole note evenly (e.g. 1/8 or 1/16)".into()));
     }
-    let unit = u32::try_from(whole / piece.step_ticks).map_err(|e| e.to_string())?;
-    let beats = u32::try_from(steps.len()).map_err(|e| e.to_string())?;
+    let unit = u32::try_from(whole / piece.step_ticks)
+        .map_err(|e| MusicError::Meter(format!("the pattern's step is too short: {e}")))?;
+    let beats = u32::try_from(steps.len())
+        .map_err(|e| MusicError::Meter(format!("the pattern is too long: {e}")))?;
     let meter = Meter::new(beats, unit)?;
 
     let n = steps.len();
@@ -190,10 +193,10 @@ mod tests {
             repeats: 4,
             tempo: clapping_music(1).tempo,
         };
-        assert!(generate(&piece).unwrap_err().contains("no claps"));
+        assert!(generate(&piece).unwrap_err().to_string().contains("no claps"));
         piece.pattern = "x";
-        assert!(generate(&piece).unwrap_err().contains("at least 2"));
+        assert!(generate(&piece).unwrap_err().to_string().contains("at least 2"));
         piece.pattern = "x - x";
-        assert!(generate(&piece).unwrap_err().contains("held"));
+        assert!(generate(&piece).unwrap_err().to_string().contains("held"));
     }
 }

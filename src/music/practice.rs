@@ -8,6 +8,7 @@
 //! repeats unrolled (the class view counts the same way). Must not know about frames,
 //! devices or files.
 
+use super::error::MusicError;
 use super::arrangement::{Arrangement, Section};
 use super::time::Bpm;
 
@@ -21,18 +22,20 @@ pub struct Ramp {
 
 impl Ramp {
     /// Reads `70:5:100` (start, step, end, in percent of the tempo).
-    pub fn parse(text: &str) -> Result<Ramp, String> {
+    pub fn parse(text: &str) -> Result<Ramp, MusicError> {
         let numbers: Vec<u32> = text
             .split(':')
             .map(|n| n.trim().parse::<u32>())
             .collect::<Result<_, _>>()
             .map_err(|_| {
-                format!("ramp '{text}': write START:STEP:END in percent, e.g. 70:5:100")
+                MusicError::Practice(format!(
+                    "ramp '{text}': write START:STEP:END in percent, e.g. 70:5:100"
+                ))
             })?;
         let [start_percent, step_percent, end_percent] = numbers[..] else {
-            return Err(format!(
+            return Err(MusicError::Practice(format!(
                 "ramp '{text}': write START:STEP:END in percent, e.g. 70:5:100"
-            ));
+            )));
         };
         let ramp = Ramp {
             start_percent,
@@ -44,14 +47,14 @@ impl Ramp {
             || step_percent == 0
             || start_percent > end_percent
         {
-            return Err(format!(
+            return Err(MusicError::Practice(format!(
                 "ramp '{text}': start and end must be 10–200 %, start no higher than end, and the step at least 1 %"
-            ));
+            )));
         }
         if ramp.percents().len() > 40 {
-            return Err(format!(
+            return Err(MusicError::Practice(format!(
                 "ramp '{text}' makes more than 40 passes: take a bigger step"
-            ));
+            )));
         }
         Ok(ramp)
     }
@@ -68,13 +71,13 @@ impl Ramp {
 }
 
 /// The bars `first..=last` of the performance (repeats unrolled, counting from 1).
-pub fn bar_range(arrangement: &Arrangement, first: u32, last: u32) -> Result<Arrangement, String> {
+pub fn bar_range(arrangement: &Arrangement, first: u32, last: u32) -> Result<Arrangement, MusicError> {
     let total = arrangement.total_bars();
     if first == 0 || first > last || u64::from(last) > total {
-        return Err(format!(
+        return Err(MusicError::Practice(format!(
             "bars {first}–{last} are not in '{}', which has bars 1–{total}",
             arrangement.title
-        ));
+        )));
     }
     let bar_ticks = arrangement.meter.bar_ticks();
     let mut sections = Vec::new();
@@ -152,16 +155,16 @@ pub fn passes(arrangement: &Arrangement, passes: u32) -> Arrangement {
 }
 
 /// One pass per step of the ramp, each section at its written tempo times the step.
-pub fn ramp(arrangement: &Arrangement, ramp: Ramp) -> Result<Arrangement, String> {
+pub fn ramp(arrangement: &Arrangement, ramp: Ramp) -> Result<Arrangement, MusicError> {
     let mut sections = Vec::new();
     for percent in ramp.percents() {
         for section in &arrangement.sections {
             let scale = |written: Bpm| {
                 let milli = u64::from(written.milli()) * u64::from(percent) / 100;
                 u32::try_from(milli)
-                    .map_err(|_| "tempo too high".to_string())
+                    .map_err(|_| MusicError::Tempo("tempo too high".to_string()))
                     .and_then(Bpm::from_milli)
-                    .map_err(|e| format!("the ramp's {percent} % step: {e}"))
+                    .map_err(|e| MusicError::Practice(format!("the ramp's {percent} % step: {e}")))
             };
             let tempo = scale(section.tempo.unwrap_or(arrangement.tempo.default))?;
             let tempo_changes = section
@@ -184,15 +187,15 @@ pub fn ramp(arrangement: &Arrangement, ramp: Ramp) -> Result<Arrangement, String
 }
 
 /// Silences the named parts (their notes stay in the score, so cues still follow them).
-pub fn mute(arrangement: &Arrangement, names: &[String]) -> Result<Arrangement, String> {
+pub fn mute(arrangement: &Arrangement, names: &[String]) -> Result<Arrangement, MusicError> {
     let mut result = arrangement.clone();
     for name in names {
         let index = result.part_index(name.trim()).ok_or_else(|| {
             let known: Vec<&str> = result.parts.iter().map(|p| p.name.as_str()).collect();
-            format!(
+            MusicError::Practice(format!(
                 "there is no part '{name}' to mute; parts are: {}",
                 known.join(", ")
-            )
+            ))
         })?;
         result.parts[index].gain = 0.0;
     }
@@ -200,13 +203,13 @@ pub fn mute(arrangement: &Arrangement, names: &[String]) -> Result<Arrangement, 
 }
 
 /// Silences every part that is not in `tier`.
-pub fn solo_tier(arrangement: &Arrangement, tier: &str) -> Result<Arrangement, String> {
+pub fn solo_tier(arrangement: &Arrangement, tier: &str) -> Result<Arrangement, MusicError> {
     if !arrangement.parts.iter().any(|p| p.tier == tier) {
-        return Err(format!(
+        return Err(MusicError::Practice(format!(
             "no part of '{}' is at tier '{tier}'; its tiers are: {}",
             arrangement.title,
             arrangement.tiers.join(", ")
-        ));
+        )));
     }
     let mut result = arrangement.clone();
     for part in &mut result.parts {
@@ -231,7 +234,7 @@ mod tests {
         assert_eq!(Ramp::parse("70:20:100").unwrap().percents(), [70, 90, 100]);
         assert!(Ramp::parse("70:0:100").is_err());
         assert!(Ramp::parse("100:5:70").is_err());
-        assert!(Ramp::parse("fast").unwrap_err().contains("START:STEP:END"));
+        assert!(Ramp::parse("fast").unwrap_err().to_string().contains("START:STEP:END"));
     }
 
     #[test]
@@ -248,7 +251,7 @@ mod tests {
         assert_eq!(across.sections.len(), 2);
         assert_eq!(across.sections[0].chords, ["G7"]);
         assert!(bar_range(&blues, 0, 2).is_err());
-        assert!(bar_range(&blues, 3, 999).unwrap_err().contains("bars 1–"));
+        assert!(bar_range(&blues, 3, 999).unwrap_err().to_string().contains("bars 1–"));
     }
 
     #[test]
@@ -261,6 +264,7 @@ mod tests {
         assert!(
             solo_tier(&sailor, "gold")
                 .unwrap_err()
+                .to_string()
                 .contains("starter, core, stretch")
         );
         let without_me = mute(&sailor, &["voices-stretch".into()]).unwrap();
@@ -273,6 +277,7 @@ mod tests {
         assert!(
             mute(&sailor, &["tuba".into()])
                 .unwrap_err()
+                .to_string()
                 .contains("no part 'tuba'")
         );
     }

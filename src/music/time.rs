@@ -5,6 +5,7 @@
 //! musical time to frames (done in `engine::tempo_map`) never accumulates floats.
 //! Must not know about sample rates or frames.
 
+use super::error::MusicError;
 use std::fmt;
 
 /// Ticks per quarter note. 960 divides evenly by 2, 3, 4, 5, 6, 8, 10, 12, 15, 16,
@@ -25,25 +26,27 @@ pub struct Meter {
 
 impl Meter {
     /// Parses "12/8". The unit must be a power of two from 1 to 32 so its tick length is whole.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (top, bottom) = parse_fraction(text, "meter", "4/4 or 12/8")?;
-        let too_big = || format!("meter '{text}' has numbers that are far too large");
+    pub fn parse(text: &str) -> Result<Self, MusicError> {
+        let (top, bottom) =
+            parse_fraction(text, "meter", "4/4 or 12/8").map_err(MusicError::Meter)?;
+        let too_big =
+            || MusicError::Meter(format!("meter '{text}' has numbers that are far too large"));
         Self::new(
             u32::try_from(top).map_err(|_| too_big())?,
             u32::try_from(bottom).map_err(|_| too_big())?,
         )
     }
 
-    pub fn new(beats_per_bar: u32, beat_unit: u32) -> Result<Self, String> {
+    pub fn new(beats_per_bar: u32, beat_unit: u32) -> Result<Self, MusicError> {
         if !(1..=32).contains(&beats_per_bar) {
-            return Err(format!(
+            return Err(MusicError::Meter(format!(
                 "meter {beats_per_bar}/{beat_unit}: beats per bar must be 1 to 32"
-            ));
+            )));
         }
         if ![1, 2, 4, 8, 16, 32].contains(&beat_unit) {
-            return Err(format!(
+            return Err(MusicError::Meter(format!(
                 "meter {beats_per_bar}/{beat_unit}: the lower number must be 1, 2, 4, 8, 16 or 32"
-            ));
+            )));
         }
         Ok(Self {
             beats_per_bar,
@@ -99,18 +102,18 @@ pub struct Bpm {
 
 impl Bpm {
     /// Accepts tempi from [`MIN_BPM`] to [`MAX_BPM`], rounded to a thousandth of a beat.
-    pub fn new(bpm: f64) -> Result<Self, String> {
+    pub fn new(bpm: f64) -> Result<Self, MusicError> {
         if !bpm.is_finite() || !(MIN_BPM..=MAX_BPM).contains(&bpm) {
-            return Err(format!(
+            return Err(MusicError::Tempo(format!(
                 "tempo {bpm} BPM is outside {MIN_BPM}–{MAX_BPM} BPM (quarter notes per minute)"
-            ));
+            )));
         }
         Ok(Self {
             milli: (bpm * 1000.0).round() as u32,
         })
     }
 
-    pub fn from_milli(milli: u32) -> Result<Self, String> {
+    pub fn from_milli(milli: u32) -> Result<Self, MusicError> {
         Self::new(f64::from(milli) / 1000.0)
     }
 
@@ -158,13 +161,14 @@ fn parse_fraction(text: &str, what: &str, example: &str) -> Result<(u64, u64), S
 }
 
 /// Parses a note value such as "1/8", "1/16", "3/8" or "1/12" (a triplet eighth) into ticks.
-pub fn parse_note_value(text: &str) -> Result<u64, String> {
-    let (top, bottom) = parse_fraction(text, "note value", "1/8 or 1/16")?;
+pub fn parse_note_value(text: &str) -> Result<u64, MusicError> {
+    let (top, bottom) =
+        parse_fraction(text, "note value", "1/8 or 1/16").map_err(MusicError::NoteValue)?;
     let whole = TICKS_PER_QUARTER * 4;
     if top == 0 || bottom == 0 || !(whole * top).is_multiple_of(bottom) {
-        return Err(format!(
+        return Err(MusicError::NoteValue(format!(
             "note value '{text}' is not a whole number of ticks ({TICKS_PER_QUARTER} per quarter)"
-        ));
+        )));
     }
     Ok(whole * top / bottom)
 }
@@ -182,16 +186,20 @@ pub fn pitch_name(pitch: u8) -> String {
     )
 }
 
-pub fn parse_pitch(text: &str) -> Result<u8, String> {
+pub fn parse_pitch(text: &str) -> Result<u8, MusicError> {
     let text = text.trim();
     if let Ok(number) = text.parse::<u8>() {
         return if number <= 127 {
             Ok(number)
         } else {
-            Err(format!("pitch {number} is above 127"))
+            Err(MusicError::Pitch(format!("pitch {number} is above 127")))
         };
     }
-    let bad = || format!("pitch '{text}' should be a MIDI number or a name such as C4, F#3, Bb2");
+    let bad = || {
+        MusicError::Pitch(format!(
+            "pitch '{text}' should be a MIDI number or a name such as C4, F#3, Bb2"
+        ))
+    };
     let mut chars = text.chars();
     let letter = chars.next().ok_or_else(bad)?;
     let base: i32 = match letter.to_ascii_uppercase() {
@@ -215,7 +223,9 @@ pub fn parse_pitch(text: &str) -> Result<u8, String> {
     u8::try_from(midi)
         .ok()
         .filter(|m| *m <= 127)
-        .ok_or_else(|| format!("pitch '{text}' is outside the MIDI range C-1..G9"))
+        .ok_or_else(|| {
+            MusicError::Pitch(format!("pitch '{text}' is outside the MIDI range C-1..G9"))
+        })
 }
 
 /// One cell of a rhythm grid.
@@ -246,7 +256,7 @@ pub fn grid_text(steps: &[Step]) -> String {
 /// Parses a rhythm grid such as `"x x x . x x . x . x x ."` or `"X . x - | x . . ."`.
 /// `x` plays, `X` plays accented, `.` rests, `-` holds the previous note; spaces and
 /// bar lines `|` are only for the reader.
-pub fn parse_rhythm(text: &str) -> Result<Vec<Step>, String> {
+pub fn parse_rhythm(text: &str) -> Result<Vec<Step>, MusicError> {
     let mut steps = Vec::with_capacity(text.len());
     for (index, c) in text.chars().enumerate() {
         let step = match c {
@@ -255,25 +265,25 @@ pub fn parse_rhythm(text: &str) -> Result<Vec<Step>, String> {
             '.' => Step::Rest,
             '-' => {
                 if !matches!(steps.last(), Some(Step::Hit | Step::Accent | Step::Hold)) {
-                    return Err(format!(
+                    return Err(MusicError::Rhythm(format!(
                         "rhythm '{text}': '-' at character {} holds nothing (it must follow x, X or -)",
                         index + 1
-                    ));
+                    )));
                 }
                 Step::Hold
             }
             ' ' | '|' | '\t' => continue,
             other => {
-                return Err(format!(
+                return Err(MusicError::Rhythm(format!(
                     "rhythm '{text}': '{other}' at character {} is not one of x X . - |",
                     index + 1
-                ));
+                )));
             }
         };
         steps.push(step);
     }
     if steps.is_empty() {
-        return Err("rhythm is empty: write one x or . per step".to_string());
+        return Err(MusicError::Rhythm("rhythm is empty: write one x or . per step".to_string()));
     }
     Ok(steps)
 }
