@@ -9,6 +9,7 @@
 //! values, and files are only hashed, moved and checked here, never decoded.
 
 mod analyses;
+mod app_state;
 mod audit;
 mod classes;
 pub mod clock;

@@ -314,10 +314,16 @@ impl Arrangement {
     /// Checks the invariants the engine relies on; every builder calls this last.
     pub fn validate(&self) -> Result<(), MusicError> {
         if self.parts.is_empty() {
-            return Err(MusicError::Invalid(format!("'{}' has no parts", self.title)));
+            return Err(MusicError::Invalid(format!(
+                "'{}' has no parts",
+                self.title
+            )));
         }
         if self.sections.is_empty() {
-            return Err(MusicError::Invalid(format!("'{}' has no sections", self.title)));
+            return Err(MusicError::Invalid(format!(
+                "'{}' has no sections",
+                self.title
+            )));
         }
         if self.tempo.practice_min > self.tempo.practice_max {
             return Err(MusicError::Invalid(format!(
@@ -327,13 +333,22 @@ impl Arrangement {
         }
         for (i, part) in self.parts.iter().enumerate() {
             if part.name.trim().is_empty() {
-                return Err(MusicError::Invalid(format!("part {} has an empty name", i + 1)));
+                return Err(MusicError::Invalid(format!(
+                    "part {} has an empty name",
+                    i + 1
+                )));
             }
             if self.parts[..i].iter().any(|p| p.name == part.name) {
-                return Err(MusicError::Invalid(format!("two parts are called '{}'", part.name)));
+                return Err(MusicError::Invalid(format!(
+                    "two parts are called '{}'",
+                    part.name
+                )));
             }
             if !(0.0..=4.0).contains(&part.gain) {
-                return Err(MusicError::Invalid(format!("part '{}': gain must be 0 to 4", part.name)));
+                return Err(MusicError::Invalid(format!(
+                    "part '{}': gain must be 0 to 4",
+                    part.name
+                )));
             }
             if !(-1.0..=1.0).contains(&part.pan) {
                 return Err(MusicError::Invalid(format!(
@@ -345,10 +360,16 @@ impl Arrangement {
         let bar_ticks = self.meter.bar_ticks();
         for section in &self.sections {
             if section.bars == 0 {
-                return Err(MusicError::Invalid(format!("section '{}' has no bars", section.name)));
+                return Err(MusicError::Invalid(format!(
+                    "section '{}' has no bars",
+                    section.name
+                )));
             }
             if section.repeats == 0 {
-                return Err(MusicError::Invalid(format!("section '{}' is played 0 times", section.name)));
+                return Err(MusicError::Invalid(format!(
+                    "section '{}' is played 0 times",
+                    section.name
+                )));
             }
             if section.notes.len() != self.parts.len() {
                 return Err(MusicError::Invalid(format!(

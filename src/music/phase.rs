@@ -4,10 +4,10 @@
 //! step of the pattern in which part 2 is rotated left by one more step
 //! (`pattern[(i + k) mod n]`), ending back in unison. Must not read files.
 
-use super::error::MusicError;
 use super::arrangement::{
     Arrangement, DEFAULT_TIERS, DEFAULT_VELOCITY, Part, Section, Sound, TempoRange, notes_from_grid,
 };
+use super::error::MusicError;
 use super::time::{Bpm, Meter, Step, TICKS_PER_QUARTER, grid_text, parse_rhythm};
 
 /// Steve Reich's pattern for *Clapping Music* (1972), one bar of 12/8.
@@ -70,11 +70,16 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, MusicError> {
         )));
     }
     if !steps.iter().any(|s| matches!(s, Step::Hit | Step::Accent)) {
-        return Err(MusicError::Invalid(format!("phase pattern '{}' has no claps", piece.pattern)));
+        return Err(MusicError::Invalid(format!(
+            "phase pattern '{}' has no claps",
+            piece.pattern
+        )));
     }
     let whole = TICKS_PER_QUARTER * 4;
     if piece.step_ticks == 0 || !whole.is_multiple_of(piece.step_ticks) {
-        return Err(MusicError::Invalid("a phase step must divide a whole note evenly (e.g. 1/8 or 1/16)".into()));
+        return Err(MusicError::Invalid(
+            "a phase step must divide a whole note evenly (e.g. 1/8 or 1/16)".into(),
+        ));
     }
     let unit = u32::try_from(whole / piece.step_ticks)
         .map_err(|e| MusicError::Meter(format!("the pattern's step is too short: {e}")))?;
@@ -193,9 +198,19 @@ mod tests {
             repeats: 4,
             tempo: clapping_music(1).tempo,
         };
-        assert!(generate(&piece).unwrap_err().to_string().contains("no claps"));
+        assert!(
+            generate(&piece)
+                .unwrap_err()
+                .to_string()
+                .contains("no claps")
+        );
         piece.pattern = "x";
-        assert!(generate(&piece).unwrap_err().to_string().contains("at least 2"));
+        assert!(
+            generate(&piece)
+                .unwrap_err()
+                .to_string()
+                .contains("at least 2")
+        );
         piece.pattern = "x - x";
         assert!(generate(&piece).unwrap_err().to_string().contains("held"));
     }

@@ -8,8 +8,8 @@
 //! repeats unrolled (the class view counts the same way). Must not know about frames,
 //! devices or files.
 
-use super::error::MusicError;
 use super::arrangement::{Arrangement, Section};
+use super::error::MusicError;
 use super::time::Bpm;
 
 /// Tempo steps from `start_percent` by `step_percent` a pass up to `end_percent`.
@@ -71,7 +71,11 @@ impl Ramp {
 }
 
 /// The bars `first..=last` of the performance (repeats unrolled, counting from 1).
-pub fn bar_range(arrangement: &Arrangement, first: u32, last: u32) -> Result<Arrangement, MusicError> {
+pub fn bar_range(
+    arrangement: &Arrangement,
+    first: u32,
+    last: u32,
+) -> Result<Arrangement, MusicError> {
     let total = arrangement.total_bars();
     if first == 0 || first > last || u64::from(last) > total {
         return Err(MusicError::Practice(format!(
@@ -234,7 +238,12 @@ mod tests {
         assert_eq!(Ramp::parse("70:20:100").unwrap().percents(), [70, 90, 100]);
         assert!(Ramp::parse("70:0:100").is_err());
         assert!(Ramp::parse("100:5:70").is_err());
-        assert!(Ramp::parse("fast").unwrap_err().to_string().contains("START:STEP:END"));
+        assert!(
+            Ramp::parse("fast")
+                .unwrap_err()
+                .to_string()
+                .contains("START:STEP:END")
+        );
     }
 
     #[test]
@@ -251,7 +260,12 @@ mod tests {
         assert_eq!(across.sections.len(), 2);
         assert_eq!(across.sections[0].chords, ["G7"]);
         assert!(bar_range(&blues, 0, 2).is_err());
-        assert!(bar_range(&blues, 3, 999).unwrap_err().to_string().contains("bars 1–"));
+        assert!(
+            bar_range(&blues, 3, 999)
+                .unwrap_err()
+                .to_string()
+                .contains("bars 1–")
+        );
     }
 
     #[test]

@@ -283,7 +283,9 @@ pub fn parse_rhythm(text: &str) -> Result<Vec<Step>, MusicError> {
         steps.push(step);
     }
     if steps.is_empty() {
-        return Err(MusicError::Rhythm("rhythm is empty: write one x or . per step".to_string()));
+        return Err(MusicError::Rhythm(
+            "rhythm is empty: write one x or . per step".to_string(),
+        ));
     }
     Ok(steps)
 }

@@ -10,6 +10,7 @@ use super::devices::{DeviceEvent, Devices};
 use super::export_screen::ExportState;
 use super::lesson::LessonState;
 use super::progress::ProgressState;
+use super::remembered::Remembered;
 use super::review::ReviewState;
 use super::settings::SettingsState;
 use super::start::StartState;
@@ -51,6 +52,8 @@ pub struct BandroomApp {
     closing: bool,
     /// Close as soon as every stopped take is filed.
     close_when_filed: bool,
+    /// The look, class and piece as last saved, for the next start.
+    remembered: Remembered,
     frames: u64,
     quit_after_frames: Option<u64>,
 }
@@ -62,6 +65,8 @@ impl BandroomApp {
             .map_err(|e| anyhow::anyhow!("cannot open the library in {}: {e}", root.display()))?;
         let created = lib.was_created();
         let mut cx = AppContext::new(lib, root);
+        let remembered = Remembered::load(&mut cx);
+        remembered.apply(&mut cx);
         if created {
             cx.notices.banner(format!(
                 "Welcome: this is a new library in {}, with the demo class \"{}\" to try things out.",
@@ -85,6 +90,7 @@ impl BandroomApp {
             analysing: Vec::new(),
             closing: false,
             close_when_filed: false,
+            remembered,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
             quit_after_frames: std::env::var("BANDROOM_QUIT_AFTER_FRAMES")
@@ -150,13 +156,19 @@ impl BandroomApp {
         self.top_bar(ctx);
         self.close_question(ctx);
         egui::CentralPanel::default().show(ctx, |ui| {
-            egui::ScrollArea::vertical()
-                .auto_shrink([false, false])
-                .show(ui, |ui| self.screen_ui(ui));
+            // The lesson screen lays out its own panels, each scrolling by itself.
+            if self.screen == Screen::Lesson && self.mode == Mode::Teacher {
+                self.screen_ui(ui);
+            } else {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| self.screen_ui(ui));
+            }
         });
         self.export.poll(ctx);
         self.projector_window(ctx);
         self.apply_actions();
+        self.remembered.save_if_changed(&mut self.cx);
     }
 
     /// The screen showing, drawn with the context and the devices' state.

@@ -9,7 +9,7 @@
 use super::assess_panel;
 use super::context::{Action, AppContext};
 use super::devices::Devices;
-use super::room_plan::{attribute_from_plan, load_plan, room_plan_ui};
+use super::room_plan::{attribute_from_plan, class_list_ui, load_plan, room_plan_ui};
 use super::widgets::{take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
 use crate::music::Arrangement;
@@ -50,6 +50,14 @@ pub struct LessonState {
     pub again: bool,
     /// Parts played on MIDI instruments rather than by bandroom: part → output port.
     pub part_ports: std::collections::BTreeMap<String, String>,
+    /// The card on the room plan that clicked names are seated at.
+    pub(super) chosen_seat: Option<usize>,
+    /// A name clicked in the class list this frame: (seat, pupil).
+    pub(super) seat_clicked: Option<(usize, i64)>,
+    /// What the class list is filtered by.
+    pub(super) search: String,
+    /// A take just filed, to scroll into view once.
+    reveal_take: Option<i64>,
 }
 
 impl Default for LessonState {
@@ -73,6 +81,10 @@ impl Default for LessonState {
             section: None,
             again: false,
             part_ports: Default::default(),
+            chosen_seat: None,
+            seat_clicked: None,
+            search: String::new(),
+            reveal_take: None,
         }
     }
 }
@@ -189,7 +201,7 @@ fn takes_ui(
     takes.sort_by(|a, b| b.recorded_at.cmp(&a.recorded_at).then(b.id.cmp(&a.id)));
     ui.heading("Takes");
     if takes.is_empty() {
-        ui.label("No takes yet. Record one with `bandroom record --class …` and it appears here.");
+        ui.label("No takes yet: seat the class, then press Record (R) above.");
     }
     if lesson.selected_take.is_none() {
         lesson.selected_take = takes.first().map(|t| t.id);
@@ -208,12 +220,15 @@ fn takes_ui(
             if response.changed() {
                 star = Some((take.id, starred));
             }
-            if ui
-                .add(egui::Button::selectable(chosen, take_caption(take)))
-                .clicked()
-            {
+            let caption = ui.add(egui::Button::selectable(chosen, take_caption(take)));
+            if caption.clicked() {
                 lesson.selected_take = Some(take.id);
                 lesson.cursor = Default::default();
+            }
+            // A take just filed is brought into view once, with its judging panel.
+            if lesson.reveal_take == Some(take.id) {
+                caption.scroll_to_me(Some(egui::Align::Center));
+                lesson.reveal_take = None;
             }
         });
     }
@@ -268,6 +283,7 @@ fn marker_ui(
 /// put up for judging.
 pub fn take_recorded(lesson: &mut LessonState, filed: &crate::session::FiledTake) {
     lesson.selected_take = Some(filed.id);
+    lesson.reveal_take = Some(filed.id);
     lesson.cursor = Default::default();
 }
 
@@ -288,7 +304,31 @@ pub fn lesson_ui(
     });
     if let Some(class) = class {
         load_plan(lesson, cx, class);
+        // The class in a panel of its own, scrolling by itself, so a class of 30 never
+        // pushes the plan, the takes and the judging off the screen.
+        egui::SidePanel::left("class list")
+            .resizable(true)
+            .default_width(240.0)
+            .width_range(180.0..=380.0)
+            .show_inside(ui, |ui| class_list_ui(lesson, cx, ui, class));
     }
+    egui::CentralPanel::default().show_inside(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt("lesson")
+            .auto_shrink([false, false])
+            .show(ui, |ui| lesson_main_ui(lesson, cx, devices, ui, class));
+    });
+}
+
+/// Everything beside the class list: the transport, the room plan, the takes and the
+/// panel that judges the take in hand.
+fn lesson_main_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+    class: Option<i64>,
+) {
     super::transport::transport_ui(lesson, cx, devices, ui);
     if let Some(class) = class {
         room_plan_ui(lesson, cx, ui, class);

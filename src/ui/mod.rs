@@ -24,6 +24,7 @@ mod playback;
 mod progress;
 mod radar;
 mod recording;
+mod remembered;
 mod review;
 mod room_plan;
 mod settings;

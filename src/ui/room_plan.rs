@@ -45,20 +45,9 @@ pub(super) fn load_plan(lesson: &mut LessonState, cx: &mut AppContext, class: i6
     lesson.part_ports = cx.report(instruments).unwrap_or_default();
 }
 
-pub(super) fn room_plan_ui(
-    lesson: &mut LessonState,
-    cx: &mut AppContext,
-    ui: &mut egui::Ui,
-    class: i64,
-) {
-    load_plan(lesson, cx, class);
-    let pupils = cx.read(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
-    let Some(pupils) = cx.report(pupils) else {
-        return;
-    };
-    // The arrangement's parts, so each seat can say what it plays (named on the take,
-    // and kept with every judgement).
-    // Loaded when the arrangement changes, not every frame.
+/// The arrangement's parts (name, tier, instrument), so each seat can say what it plays
+/// (named on the take, and kept with every judgement); read when the piece changes.
+fn parts_in_hand(lesson: &mut LessonState, cx: &AppContext) -> Vec<(String, String, String)> {
     if lesson.parts.0 != cx.arrangement {
         let parts = lesson
             .arrangement(&cx.root, cx.arrangement.as_deref())
@@ -71,45 +60,63 @@ pub(super) fn room_plan_ui(
             .unwrap_or_default();
         lesson.parts = (cx.arrangement.clone(), parts);
     }
-    let parts = lesson.parts.1.clone();
+    lesson.parts.1.clone()
+}
+
+/// A card's width: room for a long double-barrelled name at the app's text size.
+const CARD_WIDTH: f32 = 190.0;
+
+pub(super) fn room_plan_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    class: i64,
+) {
+    load_plan(lesson, cx, class);
+    let pupils = cx.read(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
+    let Some(pupils) = cx.report(pupils) else {
+        return;
+    };
+    let parts = parts_in_hand(lesson, cx);
     ui.heading("Room plan");
-    ui.label("Drag a pupil from the class list onto an input (or use “Add to input”).");
-    // The class list: pupils not seated yet come first and stand out.
-    let seated: Vec<i64> = lesson
-        .plan
-        .iter()
-        .flat_map(|s| s.pupils.iter().copied())
-        .collect();
-    class_list_ui(ui, &pupils, &seated);
+    ui.label(
+        "Choose an input, then click names in the class list to seat them there \
+         (or drag a name onto an input).",
+    );
     let mut changed = false;
     let mut dropped: Option<(usize, i64)> = None;
-    // Four inputs to a row, as the interface's channels sit on most classroom desks.
+    let mut chosen = lesson.chosen_seat;
+    // As many cards to a row as the window holds, so the plan wraps instead of running
+    // off the right edge at 1024 pixels.
+    let spacing = ui.spacing().item_spacing.x + 16.0;
+    let per_row = ((ui.available_width() + spacing) / (CARD_WIDTH + spacing)).floor();
+    let per_row = (per_row as usize).max(1);
     egui::Grid::new("room plan").show(ui, |ui| {
         for (index, seat) in lesson.plan.iter_mut().enumerate() {
             // A vertical cell, so the card stacks its title, pupils and choices.
             let (_, payload) = ui
                 .vertical(|ui| {
                     ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
-                        changed |= seat_card_ui(ui, seat, &pupils, &parts);
+                        let card = seat_card_ui(ui, seat, &pupils, &parts, chosen == Some(index));
+                        changed |= card.changed;
+                        if card.chosen {
+                            chosen = (chosen != Some(index)).then_some(index);
+                        }
                     })
                 })
                 .inner;
             if let Some(pupil) = payload {
                 dropped = Some((index, pupil.0));
             }
-            if index % 4 == 3 {
+            if index % per_row == per_row - 1 {
                 ui.end_row();
             }
         }
     });
-    // A pupil dragged onto an input sits there (and nowhere else).
-    if let Some((index, pupil)) = dropped {
-        for seat in &mut lesson.plan {
-            seat.pupils.retain(|p| *p != pupil);
-        }
-        if let Some(seat) = lesson.plan.get_mut(index) {
-            seat.pupils.push(pupil);
-        }
+    lesson.chosen_seat = chosen;
+    // A pupil dragged onto an input (or clicked in the list) sits there, and nowhere else.
+    if let Some((index, pupil)) = dropped.or(lesson.seat_clicked.take()) {
+        seat_at(&mut lesson.plan, index, pupil);
         changed = true;
     }
     changed |= keyboards_ui(lesson, cx, ui);
@@ -120,51 +127,147 @@ pub(super) fn room_plan_ui(
     }
 }
 
-/// The class list: pupils not seated yet come first and stand out; each can be dragged.
-fn class_list_ui(ui: &mut egui::Ui, pupils: &[crate::library::PupilSummary], seated: &[i64]) {
-    let mut order: Vec<_> = pupils.iter().collect();
-    order.sort_by_key(|p| seated.contains(&p.id));
-    ui.horizontal_wrapped(|ui| {
-        for pupil in order {
-            let id = egui::Id::new(("drag pupil", pupil.id));
-            let response = ui
-                .dnd_drag_source(id, PupilDrag(pupil.id), |ui| {
-                    let text = egui::RichText::new(&pupil.name);
-                    let text = if seated.contains(&pupil.id) {
+/// Seats `pupil` at the seat `index`, taking them off any other.
+fn seat_at(plan: &mut [Seat], index: usize, pupil: i64) {
+    for seat in plan.iter_mut() {
+        seat.pupils.retain(|p| *p != pupil);
+    }
+    if let Some(seat) = plan.get_mut(index) {
+        seat.pupils.push(pupil);
+    }
+}
+
+/// How a pupil is named in the lesson: by name, and with their number when another
+/// pupil of the class has the same name.
+pub(super) fn shown_name(
+    pupil: &crate::library::PupilSummary,
+    all: &[crate::library::PupilSummary],
+) -> String {
+    let twins = all.iter().filter(|p| p.name == pupil.name).count();
+    match (&pupil.number, twins > 1) {
+        (Some(number), true) => format!("{} ({number})", pupil.name),
+        (None, true) => format!("{} (#{})", pupil.name, pupil.id),
+        _ => pupil.name.clone(),
+    }
+}
+
+/// The class list, in a panel of its own beside the plan: a search box, every pupil once
+/// with where they sit, those not seated first. Clicking a name seats the pupil at the
+/// chosen input; the handle beside it drags them onto any input.
+pub(super) fn class_list_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    class: i64,
+) {
+    let pupils = cx.read_or_default(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
+    ui.heading(format!("Class ({})", pupils.len()));
+    let search = ui.add(
+        egui::TextEdit::singleline(&mut lesson.search)
+            .hint_text("find a pupil")
+            .desired_width(f32::INFINITY),
+    );
+    search.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Find a pupil")
+    });
+    let seat_of = |id: i64| {
+        lesson
+            .plan
+            .iter()
+            .find(|s| s.pupils.contains(&id))
+            .map(Seat::title)
+    };
+    let wanted = lesson.search.trim().to_lowercase();
+    let mut order: Vec<_> = pupils
+        .iter()
+        .filter(|p| wanted.is_empty() || p.name.to_lowercase().contains(&wanted))
+        .collect();
+    order.sort_by_key(|p| seat_of(p.id).is_some());
+    let chosen_title = lesson
+        .chosen_seat
+        .and_then(|i| lesson.plan.get(i))
+        .map(Seat::title);
+    match &chosen_title {
+        Some(title) => ui.label(format!("Click a name to seat them at {title}.")),
+        None => ui.weak("Choose an input on the plan, then click names."),
+    };
+    let mut clicked = None;
+    egui::ScrollArea::vertical()
+        .id_salt("class list")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for pupil in order {
+                let name = shown_name(pupil, &pupils);
+                let seat = seat_of(pupil.id);
+                ui.horizontal(|ui| {
+                    let id = egui::Id::new(("drag pupil", pupil.id));
+                    let handle = ui
+                        .dnd_drag_source(id, PupilDrag(pupil.id), |ui| {
+                            ui.add(egui::Label::new("☰").selectable(false))
+                        })
+                        .response;
+                    let drag = format!("Drag {}", pupil.name);
+                    handle.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &drag)
+                    });
+                    let text = egui::RichText::new(&name);
+                    let text = if seat.is_some() {
                         text.weak()
                     } else {
                         text.strong()
                     };
-                    ui.add(egui::Label::new(text).selectable(false))
-                })
-                .response;
-            let name = format!("Drag {}", pupil.name);
-            response
-                .widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Label, true, &name));
-        }
-    });
+                    let button =
+                        ui.add_enabled(chosen_title.is_some(), egui::Button::new(text).truncate());
+                    if button.clicked() {
+                        clicked = Some(pupil.id);
+                    }
+                    if let Some(seat) = &seat {
+                        ui.weak(seat);
+                    }
+                });
+            }
+        });
+    if let (Some(pupil), Some(index)) = (clicked, lesson.chosen_seat) {
+        lesson.seat_clicked = Some((index, pupil));
+    }
 }
 
-/// One input's or keyboard's card: its title, the pupils sat there (each removable),
-/// "Add to …", and the part played with its tier. True when the seat changed.
+/// What a card did this frame.
+struct Card {
+    changed: bool,
+    /// Its title was clicked: it becomes (or stops being) the chosen input.
+    chosen: bool,
+}
+
+/// One input's or keyboard's card: its title (click to choose it), the pupils sat there
+/// (each removable), and the part played with its tier.
 fn seat_card_ui(
     ui: &mut egui::Ui,
     seat: &mut Seat,
     pupils: &[crate::library::PupilSummary],
     parts: &[(String, String, String)],
-) -> bool {
+    chosen: bool,
+) -> Card {
     let mut changed = false;
-    ui.set_width(150.0);
+    ui.set_width(CARD_WIDTH);
     let title = seat.title();
-    ui.strong(&title);
+    let picked = ui
+        .add(egui::Button::selectable(
+            chosen,
+            egui::RichText::new(&title).strong(),
+        ))
+        .on_hover_text(format!(
+            "choose {title}, then click names in the class list"
+        ))
+        .clicked();
     let mut remove = None;
     for pupil in &seat.pupils {
         let name = pupils
             .iter()
             .find(|p| p.id == *pupil)
-            .map_or("?", |p| p.name.as_str());
+            .map_or_else(|| "?".to_string(), |p| shown_name(p, pupils));
         ui.horizontal(|ui| {
-            ui.label(name);
+            ui.add(egui::Label::new(&name).truncate());
             if ui
                 .small_button("×")
                 .on_hover_text(format!("take {name} off {title}"))
@@ -178,28 +281,14 @@ fn seat_card_ui(
         seat.pupils.retain(|p| *p != pupil);
         changed = true;
     }
-    egui::ComboBox::from_id_salt(("seat", &title))
-        .selected_text(format!("Add to {}", lowercase_first(&title)))
-        .show_ui(ui, |ui| {
-            let free: Vec<_> = pupils
-                .iter()
-                .filter(|p| !seat.pupils.contains(&p.id))
-                .collect();
-            for pupil in free {
-                if ui.selectable_label(false, &pupil.name).clicked() {
-                    seat.pupils.push(pupil.id);
-                    changed = true;
-                }
-            }
-        });
     if !parts.is_empty() {
         let shown = seat.part.clone().unwrap_or_else(|| "no part".into());
         egui::ComboBox::from_id_salt(("part", &title))
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 for (part, _, _) in parts {
-                    let chosen = seat.part.as_deref() == Some(part.as_str());
-                    if ui.selectable_label(chosen, part).clicked() {
+                    let on = seat.part.as_deref() == Some(part.as_str());
+                    if ui.selectable_label(on, part).clicked() {
                         seat.part = Some(part.clone());
                         changed = true;
                     }
@@ -212,7 +301,10 @@ fn seat_card_ui(
             ui.label(format!("tier: {tier}"));
         }
     }
-    changed
+    Card {
+        changed,
+        chosen: picked,
+    }
 }
 
 /// Adding a keyboard to the room plan (from the MIDI inputs there are) and taking one
@@ -266,14 +358,6 @@ fn keyboards_ui(lesson: &mut LessonState, cx: &mut AppContext, ui: &mut egui::Ui
         }
     });
     changed
-}
-
-/// "Input 3" → "input 3", for "Add to input 3".
-fn lowercase_first(title: &str) -> String {
-    let mut chars = title.chars();
-    chars.next().map_or(String::new(), |first| {
-        first.to_lowercase().chain(chars).collect()
-    })
 }
 
 /// What is dragged from the class list: a pupil's id.
