@@ -427,6 +427,7 @@ fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
         offset: 0,
         window: bandroom::analysis::matching::Window::Millis(50.0),
         bands: Default::default(),
+        played_until: None,
     };
     let analysis = bandroom::jobs::analyse(
         &bandroom::jobs::Track::Audio(reference),
@@ -444,4 +445,34 @@ fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
     assert!(mean.abs() < 2.0, "mean deviation {mean} ms");
     let err = bandroom::jobs::render_part(&root, &take, "tuba", frames).unwrap_err();
     assert!(err.to_string().contains("no part 'tuba'"), "{err}");
+
+    // A take stopped part-way: what was not reached is "not played", never a miss
+    // (a take stopped after 45 s once reported over a thousand misses).
+    let stopped = frames / 2;
+    let reference = bandroom::jobs::render_part(&root, &take, "clapper 2", stopped).unwrap();
+    let analysis = bandroom::jobs::analyse(
+        &bandroom::jobs::Track::Audio(reference),
+        take.sample_rate_hz,
+        &arrangement,
+        options,
+        "clapper 2",
+        bandroom::jobs::Judging {
+            played_until: Some(stopped as u64),
+            ..judging
+        },
+    )
+    .unwrap();
+    let s = &analysis.summary;
+    assert_eq!(s.misses, 0, "{s:?}");
+    assert!(s.hits > 30, "{s:?}");
+    assert_eq!(
+        s.hits + analysis.not_played,
+        104,
+        "every note is hit or not played"
+    );
+    assert!(
+        analysis.warnings.iter().any(|w| w.contains("not played")),
+        "{:?}",
+        analysis.warnings
+    );
 }

@@ -51,6 +51,21 @@ fn shown_text(node: &egui_kittest::Node<'_>) -> String {
         .unwrap_or_default()
 }
 
+/// Scrolls the node labelled `label` into view and clicks it through AccessKit, as a
+/// screen reader or switch would: it works at any UI scale.
+fn press(h: &mut Harness<'static, BandroomApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run();
+    h.get_by_label(label).click_accesskit();
+}
+
+/// Scrolls the node labelled `label` into view, as a teacher would, then clicks it.
+fn click_in_view(h: &mut Harness<'static, BandroomApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run();
+    h.get_by_label(label).click();
+}
+
 /// Records a take on the virtual device into the demo class, as `bandroom record` does.
 fn record_take(root: &Path) {
     record_on_virtual(
@@ -164,7 +179,7 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     assert_eq!(analyses[0].track_number, 1);
 
     // One click judges Ada's pulse; then the number key judges the highlighted row.
-    h.get_by_label("Ada Brook Pulse and rhythm level 3").click();
+    click_in_view(&mut h, "Ada Brook Pulse and rhythm level 3");
     h.run();
     h.key_press(egui::Key::Num2);
     h.run();
@@ -541,12 +556,12 @@ fn how_long_takes_are_kept_is_set_in_settings() {
     h.run();
     h.state_mut().screen = Screen::Settings;
     h.run();
-    h.get_by_label("Rehearsals kept for").click();
+    click_in_view(&mut h, "Rehearsals kept for");
     h.run();
     h.get_by_label("Rehearsals kept for").type_text("6");
     h.key_press(egui::Key::Enter);
     h.run();
-    h.get_by_label("Save how long takes are kept").click();
+    click_in_view(&mut h, "Save how long takes are kept");
     h.run();
     h.get_by_label("Saved.");
     let policy = h.state().library().retention_policy().unwrap();
@@ -870,12 +885,12 @@ fn a_backup_is_made_from_settings_and_a_missing_recording_is_shown_with_the_chec
     h.state_mut().screen = Screen::Settings;
     h.run();
     let backup = dir.path().join("usb");
-    h.get_by_label("Backup folder").click();
+    click_in_view(&mut h, "Backup folder");
     h.run();
     h.get_by_label("Backup folder")
         .type_text(&backup.display().to_string());
     h.run();
-    h.get_by_label("Back up now").click();
+    click_in_view(&mut h, "Back up now");
     let said = wait_for_label(&mut h, "Backed up", 20.0);
     assert_contains(&said, "Backed up 1 takes");
     assert!(backup.join("bandroom.sqlite").is_file());
@@ -1234,4 +1249,126 @@ fn a_screen_is_driven_alone_with_a_context_and_no_app() {
     h.run();
     assert_eq!(h.state().1.actions, [Action::StartTake(Keep::Take)]);
     assert!(!h.state().2.is_recording(), "the screen only asks");
+}
+
+/// The shared 30-pupil export from a school system (accents, apostrophes, long
+/// double-barrelled names, two Mohammed Ahmeds and two Chloe Smiths told apart by their
+/// preferred names).
+fn class_8b_roster() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/class-8B-30-pupils.csv")
+}
+
+/// Every node AccessKit reports lies inside the window from left to right.
+fn nodes_off_the_sides(h: &Harness<'static, BandroomApp>, width: f32) -> Vec<String> {
+    h.query_all_by(|_| true)
+        .filter_map(|n| {
+            let b = n.accesskit_node().bounding_box()?;
+            let off = b.width() > 0.0 && (b.x0 < -0.5 || b.x1 > f64::from(width) + 0.5);
+            off.then(|| format!("{:?} at {b:?}", shown_text(&n)))
+        })
+        .collect()
+}
+
+#[test]
+fn a_class_of_30_is_set_up_in_the_app_and_its_lesson_screen_fits_the_window() {
+    let roster = class_8b_roster();
+    if !roster.is_file() {
+        panic!("the shared roster {} is missing", roster.display());
+    }
+    for (width, height, zoom) in [
+        (1024.0, 768.0, 1.0),
+        (1920.0, 1080.0, 1.0),
+        (1920.0, 1080.0, 2.0),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lib");
+        let app = BandroomApp::open(&root).unwrap();
+        // A screen of `width`×`height` pixels at UI scale `zoom`: that many points fewer.
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(width / zoom, height / zoom))
+            .with_pixels_per_point(zoom)
+            .with_max_steps(32)
+            .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app);
+        h.run();
+        // The class is made and its pupils brought in on the start screen, nowhere else.
+        press(&mut h, "New class name");
+        h.run();
+        h.get_by_label("New class name").focus();
+        h.run();
+        h.get_by_label("New class name").type_text("8B");
+        h.run();
+        press(&mut h, "Add a class");
+        h.run();
+        let class = h.state().library().class_id("8B").unwrap_or_else(|e| {
+            let shown: Vec<String> = h.query_all_by(|_| true).map(|n| shown_text(&n)).collect();
+            panic!("{e}: {:?} / {shown:?}", h.state().error())
+        });
+        assert_eq!(h.state().cx.class, Some(class), "the new class is in hand");
+        press(&mut h, "Roster file");
+        h.run();
+        h.get_by_label("Roster file").focus();
+        h.run();
+        h.get_by_label("Roster file")
+            .type_text(roster.to_str().unwrap());
+        h.run();
+        press(&mut h, "Read the file");
+        h.run();
+        h.get_by_label_contains("30 pupil(s) found");
+        assert!(
+            h.state().library().pupils(Some(class)).unwrap().is_empty(),
+            "a preview writes nothing"
+        );
+        press(&mut h, "Add these 30 pupil(s) to 8B");
+        h.run();
+        let pupils = h.state().library().pupils(Some(class)).unwrap();
+        assert_eq!(pupils.len(), 30);
+        press(&mut h, "Go to the lesson");
+        h.run();
+        assert_eq!(h.state().screen, Screen::Lesson);
+        // AccessKit reports bounds in pixels of the screen.
+        let off = nodes_off_the_sides(&h, width);
+        assert!(off.is_empty(), "{width}×{height} at {zoom}: {off:#?}");
+        // The class list, the room plan and the take list are all on the first screen.
+        for label in [
+            "Class (30)",
+            "Room plan",
+            "Takes",
+            "Input 1",
+            "Find a pupil",
+        ] {
+            let r = h.get_by_label(label).rect();
+            assert!(
+                r.bottom() <= height,
+                "{label} is below the fold at {width}×{height}×{zoom}: {r:?}"
+            );
+        }
+        // Seat three pupils by choosing an input and clicking names.
+        let mut chosen = None;
+        for (input, pupil) in [
+            (1, "Amelia-Rose Fitzgerald-Montgomery"),
+            (1, "Caoimhe Ó Súilleabháin"),
+            (2, "Mo Ahmed"),
+        ] {
+            if chosen != Some(input) {
+                press(&mut h, &format!("Input {input}"));
+                h.run();
+                chosen = Some(input);
+            }
+            // The teacher scrolls the class list to the name.
+            press(&mut h, pupil);
+            h.run();
+        }
+        let plan = h.state().library().room_plan(class).unwrap();
+        let seated = |input: usize| {
+            plan.iter()
+                .find(|s| s.input == input)
+                .map_or(0, |s| s.pupils.len())
+        };
+        assert_eq!((seated(1), seated(2)), (2, 1), "{plan:?}");
+        let off = nodes_off_the_sides(&h, width);
+        assert!(
+            off.is_empty(),
+            "after seating, {width}×{height} at {zoom}: {off:#?}"
+        );
+    }
 }

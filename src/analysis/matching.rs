@@ -203,6 +203,8 @@ pub struct Analysis {
     pub bands: Bands,
     /// Plain words when the numbers would mislead ("no onsets found").
     pub warnings: Vec<String>,
+    /// The part's notes after the take stopped: never played, so neither hit nor missed.
+    pub not_played: usize,
 }
 
 /// Matches each expected note to the nearest unused onset within `window_frames`,

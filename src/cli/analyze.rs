@@ -68,6 +68,7 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
             offset: args.offset,
             window,
             bands,
+            played_until: None,
         },
     )?;
     if args.json {

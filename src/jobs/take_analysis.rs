@@ -32,6 +32,8 @@ pub fn analyse_and_store(
         offset: 0,
         window: WINDOW,
         bands: Bands::default(),
+        // Where the take stopped, which a keyboard's file cannot say.
+        played_until: Some(track.frames),
     };
     let analysis = analyse(&samples, rate, &arrangement, options, part, judging)?;
     let s = &analysis.summary;

@@ -99,6 +99,66 @@ pub struct Judging {
     pub offset: i64,
     pub window: Window,
     pub bands: Bands,
+    /// The frame the take stopped at (`None`: the end of an audio track; a keyboard's
+    /// file has no length of its own). Notes from there on were never played: they are
+    /// counted apart, never as misses.
+    pub played_until: Option<u64>,
+}
+
+/// Each section's own summary, with the share of notes hit in each of its passes and
+/// the pass from which the class had settled.
+fn section_summaries(
+    score: &Score,
+    tempo_map: &TempoMap,
+    shift: &dyn Fn(u64) -> Option<u64>,
+    notes: &[crate::analysis::matching::NoteResult],
+    extras: &[crate::analysis::matching::Extra],
+    rate: u32,
+    bands: Bands,
+) -> Vec<SectionSummary> {
+    score
+        .sections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, span)| {
+            let mine: Vec<_> = notes.iter().filter(|n| n.section == i).cloned().collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let extras_here = extras
+                .iter()
+                .filter(|e| {
+                    let start = shift(tempo_map.frame_at_tick(span.start_tick)).unwrap_or(0);
+                    let end = shift(tempo_map.frame_at_tick(span.end_tick)).unwrap_or(0);
+                    (start..end).contains(&e.detected_frame)
+                })
+                .count();
+            let passes = (span.end_tick - span.start_tick) / span.pass_ticks.max(1);
+            let pass_hit_rates: Vec<f64> = (0..passes)
+                .map(|p| {
+                    let tick = span.start_tick + p * span.pass_ticks;
+                    let from = shift(tempo_map.frame_at_tick(tick)).unwrap_or(0);
+                    let to = shift(tempo_map.frame_at_tick(tick + span.pass_ticks)).unwrap_or(0);
+                    let in_pass: Vec<_> = mine
+                        .iter()
+                        .filter(|n| (from..to).contains(&n.expected_frame))
+                        .collect();
+                    let hits = in_pass
+                        .iter()
+                        .filter(|n| n.detected_frame.is_some())
+                        .count();
+                    hits as f64 / in_pass.len().max(1) as f64
+                })
+                .collect();
+            Some(SectionSummary {
+                section: i,
+                name: span.name.clone(),
+                summary: summarise(&mine, extras_here, rate, bands),
+                settled_after_passes: settled_after(&pass_hit_rates),
+                pass_hit_rates,
+            })
+        })
+        .collect()
 }
 
 /// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
@@ -115,6 +175,7 @@ pub fn analyse(
         offset,
         window,
         bands,
+        played_until,
     } = judging;
     let part = arrangement.part_index(part_name).ok_or_else(|| {
         let names: Vec<&str> = arrangement.parts.iter().map(|p| p.name.as_str()).collect();
@@ -159,55 +220,21 @@ pub fn analyse(
         Track::Audio(samples) => (samples, detect(samples, rate, OnsetSettings::default())),
         Track::Keys(onsets) => (&[], onsets.clone()),
     };
+    // A take stopped early: the part's notes after the stop were never played. Half a
+    // window before the stop is still judged (a note played then was heard).
+    let keys = matches!(track, Track::Keys(_));
+    let end = played_until
+        .or((!keys).then_some(samples.len() as u64))
+        .unwrap_or(u64::MAX);
+    let (expected, after): (Vec<Expected>, Vec<Expected>) =
+        expected.into_iter().partition(|e| e.frame < end);
+    let not_played = after.len();
     let onsets: Vec<u64> = found.into_iter().filter(|f| *f >= listen_from).collect();
     let window = window.frames(score.tempo.as_f64(), rate);
     let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
     let summary = summarise(&notes, extras.len(), rate, bands);
-    let sections = score
-        .sections
-        .iter()
-        .enumerate()
-        .filter_map(|(i, span)| {
-            let mine: Vec<_> = notes.iter().filter(|n| n.section == i).cloned().collect();
-            if mine.is_empty() {
-                return None;
-            }
-            let extras_here = extras
-                .iter()
-                .filter(|e| {
-                    let start = shift(tempo_map.frame_at_tick(span.start_tick)).unwrap_or(0);
-                    let end = shift(tempo_map.frame_at_tick(span.end_tick)).unwrap_or(0);
-                    (start..end).contains(&e.detected_frame)
-                })
-                .count();
-            let passes = (span.end_tick - span.start_tick) / span.pass_ticks.max(1);
-            let pass_hit_rates: Vec<f64> = (0..passes)
-                .map(|p| {
-                    let tick = span.start_tick + p * span.pass_ticks;
-                    let from = shift(tempo_map.frame_at_tick(tick)).unwrap_or(0);
-                    let to = shift(tempo_map.frame_at_tick(tick + span.pass_ticks)).unwrap_or(0);
-                    let in_pass: Vec<_> = mine
-                        .iter()
-                        .filter(|n| (from..to).contains(&n.expected_frame))
-                        .collect();
-                    let hits = in_pass
-                        .iter()
-                        .filter(|n| n.detected_frame.is_some())
-                        .count();
-                    hits as f64 / in_pass.len().max(1) as f64
-                })
-                .collect();
-            Some(SectionSummary {
-                section: i,
-                name: span.name.clone(),
-                summary: summarise(&mine, extras_here, rate, bands),
-                settled_after_passes: settled_after(&pass_hit_rates),
-                pass_hit_rates,
-            })
-        })
-        .collect();
+    let sections = section_summaries(&score, &tempo_map, &shift, &notes, &extras, rate, bands);
     let mut warnings = Vec::new();
-    let keys = matches!(track, Track::Keys(_));
     if onsets.is_empty() {
         warnings.push(if keys {
             "no notes found: was the keyboard connected and played?".to_string()
@@ -222,12 +249,10 @@ pub fn analyse(
             clipped as f64 * 100.0 / samples.len() as f64
         ));
     }
-    // A keyboard's file has no length of its own: the take's audio has.
-    let end = if keys { u64::MAX } else { samples.len() as u64 };
-    let beyond = expected.iter().filter(|e| e.frame >= end).count();
-    if beyond > 0 {
+    if not_played > 0 {
         warnings.push(format!(
-            "the track ends before the part: {beyond} note(s) after its end count as missed"
+            "the track ends before the part: its last {not_played} note(s) were not played \
+             (they are not counted as missed)"
         ));
     }
     if !onsets.is_empty() && summary.hit_rate < 0.5 && summary.extras * 2 > notes.len() {
@@ -242,5 +267,6 @@ pub fn analyse(
         sections,
         bands,
         warnings,
+        not_played,
     })
 }

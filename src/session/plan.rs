@@ -328,9 +328,9 @@ pub fn open_device(
         Ok(opened) => Ok((opened, None)),
         Err(e) if *choice == DeviceChoice::Saved => {
             let banner = format!(
-                "No audio interface could be opened ({e}): using the virtual device, \
-                 which plays the part back into every input. Choose your interface in \
-                 Settings › Sound (or `bandroom calibrate`)."
+                "No audio interface could be opened, so bandroom uses its test device: \
+                 choose yours in Settings › Sound ({e}; the test device plays the part back \
+                 into every input)"
             );
             let opened = device::open(&with_rate(&DeviceChoice::Virtual)?)?;
             Ok((opened, Some(banner)))

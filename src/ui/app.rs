@@ -54,6 +54,8 @@ pub struct BandroomApp {
     close_when_filed: bool,
     /// The look, class and piece as last saved, for the next start.
     remembered: Remembered,
+    /// bandroom's look has been given to the window.
+    styled: bool,
     frames: u64,
     quit_after_frames: Option<u64>,
 }
@@ -69,9 +71,10 @@ impl BandroomApp {
         remembered.apply(&mut cx);
         if created {
             cx.notices.banner(format!(
-                "Welcome: this is a new library in {}, with the demo class \"{}\" to try things out.",
-                root.display(),
-                crate::library::DEMO_CLASS
+                "Welcome: this is a new library, with the demo class \"{}\" to try things out \
+                 (it is kept in {})",
+                crate::library::DEMO_CLASS,
+                root.display()
             ));
         }
         Ok(Self {
@@ -91,6 +94,7 @@ impl BandroomApp {
             closing: false,
             close_when_filed: false,
             remembered,
+            styled: false,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
             quit_after_frames: std::env::var("BANDROOM_QUIT_AFTER_FRAMES")
@@ -147,6 +151,10 @@ impl BandroomApp {
             egui::Theme::Light
         });
         ctx.set_zoom_factor(self.cx.look.zoom);
+        if !self.styled {
+            super::theme::apply(ctx);
+            self.styled = true;
+        }
         self.cx.begin_frame(ctx);
         self.poll_devices(ctx);
         self.poll_analysis();
@@ -399,8 +407,9 @@ impl BandroomApp {
                     Mode::Pupil { .. } => self.pupil_bar(ui),
                 }
             });
-            for banner in &self.cx.notices.banners {
-                ui.colored_label(ui.visuals().warn_fg_color, banner);
+            // Banners are for the teacher: a pupil at the keyboard never sees them.
+            if self.mode == Mode::Teacher {
+                self.banners_ui(ui);
             }
             let mut dismiss = false;
             if let Some(error) = &self.cx.notices.error {
@@ -413,6 +422,33 @@ impl BandroomApp {
                 self.cx.notices.error = None;
             }
         });
+    }
+
+    /// Each banner on one line, in words; the technical detail behind "details", and a
+    /// button to dismiss it.
+    fn banners_ui(&mut self, ui: &mut egui::Ui) {
+        let mut dismissed = None;
+        for (index, banner) in self.cx.notices.banners.iter().enumerate() {
+            let (line, detail) = super::context::banner_line(banner);
+            ui.horizontal(|ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, &line);
+                if let Some(detail) = &detail {
+                    ui.menu_button("details", |ui| {
+                        ui.label(detail);
+                    });
+                }
+                if ui
+                    .small_button("Dismiss")
+                    .on_hover_text("hide this note")
+                    .clicked()
+                {
+                    dismissed = Some(index);
+                }
+            });
+        }
+        if let Some(index) = dismissed {
+            self.cx.notices.banners.remove(index);
+        }
     }
 
     fn teacher_bar(&mut self, ui: &mut egui::Ui) {

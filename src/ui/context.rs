@@ -110,6 +110,35 @@ impl Notices {
     }
 }
 
+/// A banner as one line a teacher reads at a glance, and the rest (device names, paths,
+/// the error's own words) as detail: the line ends at the first explanation in
+/// parentheses or after the first sentence, and never holds a path.
+pub fn banner_line(text: &str) -> (String, Option<String>) {
+    const LONGEST: usize = 110;
+    // The explanation in parentheses is detail; failing that, the first sentence is
+    // the line, then the words before a colon.
+    let cut = [" (", ". ", ": "]
+        .iter()
+        .find_map(|mark| text.find(mark).map(|at| (at, *mark)));
+    let looks_technical = text.contains('/') || text.contains('\\') || text.contains("--");
+    if text.chars().count() <= LONGEST && !looks_technical {
+        return (text.to_string(), None);
+    }
+    let head = match cut {
+        Some((at, ". ")) => &text[..=at],
+        Some((at, _)) => &text[..at],
+        None => text,
+    };
+    let head: String = head.chars().take(LONGEST).collect();
+    // A path or flag in the first words still goes behind "details".
+    let head = if head.contains('/') || head.contains("--") {
+        "Something needs your attention.".to_string()
+    } else {
+        head
+    };
+    (head, Some(text.to_string()))
+}
+
 /// Library reads kept until the library changes.
 #[derive(Default)]
 pub struct LibraryCache {
@@ -233,6 +262,24 @@ impl AppContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_banner_is_one_line_with_its_detail_behind_it() {
+        let short = "The pedal cannot be heard: no MIDI ports.";
+        assert_eq!(banner_line(short), (short.to_string(), None));
+        let device = "No audio interface could be opened, so bandroom uses its test device: \
+                      choose yours in Settings › Sound (cannot open device hw:2 at \
+                      /dev/snd/pcmC2D0c: busy)";
+        let (line, detail) = banner_line(device);
+        assert_eq!(
+            line,
+            "No audio interface could be opened, so bandroom uses its test device: \
+             choose yours in Settings › Sound"
+        );
+        assert_eq!(detail.as_deref(), Some(device));
+        let (line, _) = banner_line("/home/x/lib/takes/1 could not be read: 3 files");
+        assert!(!line.contains('/'), "{line}");
+    }
 
     #[test]
     fn a_read_is_kept_until_the_library_changes() {

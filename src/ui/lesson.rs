@@ -58,6 +58,8 @@ pub struct LessonState {
     pub(super) search: String,
     /// A take just filed, to scroll into view once.
     reveal_take: Option<i64>,
+    /// Why the next take is kept: the last choice stays for the lesson.
+    pub purpose: crate::library::Purpose,
 }
 
 impl Default for LessonState {
@@ -85,6 +87,7 @@ impl Default for LessonState {
             seat_clicked: None,
             search: String::new(),
             reveal_take: None,
+            purpose: crate::library::Purpose::Rehearsal,
         }
     }
 }
@@ -339,6 +342,13 @@ fn lesson_main_ui(
         if let Some(take) = take {
             let ui = &mut columns[1];
             ui.heading(take_caption(&take));
+            // What the take is for can be decided after it is heard.
+            let mut purpose = crate::library::Purpose::parse(&take.purpose)
+                .unwrap_or(crate::library::Purpose::Rehearsal);
+            if super::transport::purpose_ui(ui, &mut purpose, "This take is kept as") {
+                let set = cx.lib.set_purpose(take.id, purpose);
+                cx.report(set);
+            }
             let attributed = take.tracks.iter().any(|t| !t.performers.is_empty());
             if !attributed && class.is_some() {
                 ui.label("Nobody is named on this take yet.");

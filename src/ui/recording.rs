@@ -77,6 +77,8 @@ pub struct Playing<'a> {
     pub section: Option<&'a str>,
     /// Play the section round and round until stopped (a rehearsal).
     pub round_and_round: bool,
+    /// Why the take is kept: evidence, rehearsal or performance.
+    pub purpose: Purpose,
 }
 
 /// Starts a take through the session's plan. Returns the recording and the notices the
@@ -114,7 +116,7 @@ pub fn start(
             .filter(|n| !n.contains("is not calibrated"))
             .cloned(),
     );
-    let purpose = Purpose::Rehearsal;
+    let purpose = playing.purpose;
     let music = plan.played_music();
     let take = plan.start(TakeStart {
         folder,

@@ -13,6 +13,7 @@ use eframe::egui;
 #[derive(Default)]
 pub struct StartState {
     own: Option<Vec<(String, Result<String, String>)>>,
+    roster: super::roster_import::RosterImportState,
 }
 
 impl StartState {
@@ -73,6 +74,12 @@ pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) 
     {
         cx.act(Action::ChooseClass(None));
     }
+    ui.add_space(6.0);
+    egui::CollapsingHeader::new("Set up a class")
+        .default_open(classes.len() <= 1)
+        .show(ui, |ui| {
+            super::roster_import::roster_ui(&mut state.roster, cx, ui)
+        });
     ui.add_space(12.0);
     ui.heading("What are we playing?");
     ui.horizontal_wrapped(|ui| {

@@ -92,6 +92,7 @@ pub fn take_request<'a>(
             count_in_bars: lesson.count_in_bars,
             section: lesson.section.as_deref(),
             round_and_round: keep == Keep::Rehearsal,
+            purpose: lesson.purpose,
         },
         midi: midi_setup(lesson),
         keep: keep == Keep::Take,
@@ -227,11 +228,15 @@ pub fn transport_ui(
     }
     let arrangement = lesson.arrangement(&cx.root, cx.arrangement.as_deref());
     ui.horizontal_wrapped(|ui| {
+        let touch = egui::vec2(0.0, super::theme::TOUCH_HEIGHT);
         let record = ui
-            .button(
-                egui::RichText::new("Record (R)")
-                    .heading()
-                    .color(egui::Color32::from_rgb(200, 40, 40)),
+            .add(
+                egui::Button::new(
+                    egui::RichText::new("Record (R)")
+                        .heading()
+                        .color(super::theme::record_colour(ui.visuals().dark_mode)),
+                )
+                .min_size(touch),
             )
             .clicked();
         if record || (r && !typing) {
@@ -239,12 +244,13 @@ pub fn transport_ui(
         }
         let play = arrangement.is_some()
             && ui
-                .button(egui::RichText::new("Play (P)").heading())
+                .add(egui::Button::new(egui::RichText::new("Play (P)").heading()).min_size(touch))
                 .on_hover_text("play along without keeping a recording")
                 .clicked();
         if play || (arrangement.is_some() && p && !typing) {
             cx.act(Action::StartTake(Keep::Rehearsal));
         }
+        purpose_ui(ui, &mut lesson.purpose, "Kept as");
         for what in devices.finishing() {
             ui.spinner();
             ui.label(format!("Finishing {what}…"));
@@ -281,6 +287,21 @@ pub fn transport_ui(
         count_in_and_repeats_ui(lesson, ui);
     });
     instruments_ui(lesson, cx, ui, &arr);
+}
+
+/// Why a take is kept (evidence for a judgement, rehearsal or performance): how long the
+/// library keeps it follows from it. True when it changed.
+pub fn purpose_ui(ui: &mut egui::Ui, purpose: &mut crate::library::Purpose, label: &str) -> bool {
+    let mut changed = false;
+    labelled_combo(ui, label, purpose.as_str(), |ui| {
+        for p in crate::library::Purpose::ALL {
+            if ui.selectable_label(*purpose == p, p.as_str()).clicked() {
+                changed |= *purpose != p;
+                *purpose = p;
+            }
+        }
+    });
+    changed
 }
 
 /// How many bars of metronome come first, and how many times each section is played.
@@ -435,7 +456,10 @@ fn running_ui(lesson: &mut LessonState, cx: &mut AppContext, devices: &Devices, 
     parts_ui(cx, devices, ui);
     ui.horizontal(|ui| {
         if ui
-            .button(egui::RichText::new("Stop (Space)").heading())
+            .add(
+                egui::Button::new(egui::RichText::new("Stop (Space)").heading())
+                    .min_size(egui::vec2(0.0, super::theme::TOUCH_HEIGHT)),
+            )
             .clicked()
         {
             cx.act(Action::StopTake);

@@ -69,7 +69,11 @@ pub fn level_buttons(
     let mut chosen = None;
     ui.horizontal(|ui| {
         for level in 1..=levels as i64 {
-            let button = egui::Button::selectable(current == Some(level), level.to_string());
+            // Touch-sized: judging happens at the whiteboard as often as at the desk.
+            let button =
+                egui::Button::selectable(current == Some(level), level.to_string()).min_size(
+                    egui::vec2(super::theme::TOUCH_HEIGHT, super::theme::TOUCH_HEIGHT),
+                );
             let response = ui.add(button);
             response.widget_info(|| {
                 egui::WidgetInfo::selected(
@@ -153,17 +157,7 @@ impl PeakCache {
         if peaks.buckets.is_empty() {
             return None;
         }
-        let per_column = peaks.buckets.len().div_ceil(width.max(1)).max(1);
-        let cols: Vec<(f32, f32)> = peaks
-            .buckets
-            .chunks(per_column)
-            .map(|chunk| {
-                chunk.iter().fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| {
-                    (lo.min(*a), hi.max(*b))
-                })
-            })
-            .collect();
-        let cols = Arc::new(cols);
+        let cols = Arc::new(columns_of(&peaks.buckets, width));
         self.columns
             .insert(wav.to_path_buf(), (width, Arc::clone(&cols)));
         Some(cols)
@@ -173,6 +167,28 @@ impl PeakCache {
     pub fn insert(&mut self, wav: &Path, peaks: Peaks) {
         self.peaks.insert(wav.to_path_buf(), Some(Arc::new(peaks)));
     }
+}
+
+/// `buckets` (spanning the track from its first frame to its last) as exactly `width`
+/// pixel columns: column x holds buckets x·n/width up to (x+1)·n/width, so a sound at
+/// frame f is drawn at f/frames·width, where the timing marks and the play cursor put
+/// it (rounding the share up, as before, squeezed the waveform into the left part of
+/// its lane).
+pub fn columns_of(buckets: &[(f32, f32)], width: usize) -> Vec<(f32, f32)> {
+    let (n, width) = (buckets.len(), width.max(1));
+    (0..width)
+        .map(|x| {
+            let from = x * n / width;
+            let to = ((x + 1) * n / width).max(from + 1).min(n);
+            buckets
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .fold((0.0f32, 0.0f32), |(lo, hi), (a, b)| {
+                    (lo.min(*a), hi.max(*b))
+                })
+        })
+        .collect()
 }
 
 /// A track's waveform from its peaks, or a note saying the recording is missing.
@@ -267,4 +283,37 @@ pub fn level_meter(ui: &mut egui::Ui, input: usize, level: f32, clipping: bool, 
             );
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clap at a known frame is drawn within one pixel of where the timing marks and
+    /// the play cursor place that frame, at any lane width.
+    #[test]
+    fn a_clap_is_drawn_where_its_frame_falls_on_the_lane() {
+        let (frames, per_peak) = (48_000u64 * 45, 256u64);
+        let n = frames.div_ceil(per_peak) as usize;
+        for clap in [48_000u64, 20 * 48_000, 44 * 48_000] {
+            let mut buckets = vec![(0.0f32, 0.0f32); n];
+            buckets[(clap / per_peak) as usize] = (-0.9, 0.9);
+            for width in [317usize, 800, 1603] {
+                let cols = columns_of(&buckets, width);
+                assert_eq!(cols.len(), width, "one column per pixel");
+                let drawn = cols.iter().position(|(_, hi)| *hi > 0.5).unwrap() as f64;
+                let marked = clap as f64 / frames as f64 * width as f64;
+                assert!(
+                    (drawn - marked).abs() <= 1.0,
+                    "clap at {clap} drawn at {drawn}, marked at {marked:.1} (width {width})"
+                );
+            }
+        }
+        // Fewer peaks than pixels: each is stretched, none lost.
+        let cols = columns_of(&[(-0.1, 0.1), (-0.5, 0.5)], 4);
+        assert_eq!(
+            cols,
+            vec![(-0.1, 0.1), (-0.1, 0.1), (-0.5, 0.5), (-0.5, 0.5)]
+        );
+    }
 }
