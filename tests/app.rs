@@ -198,6 +198,28 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     assert_eq!(judged[1].level, 2, "the key judged the next criterion");
     // The framework's second strand, after pulse.
     assert_eq!(judged[1].criterion, "accuracy");
+    // A slip is taken back at once: the newest judgement is withdrawn, the other stays.
+    let slip = h
+        .state_mut()
+        .library_mut()
+        .assess(&bandroom::library::NewAssessment {
+            pupil: ada,
+            take: Some(1),
+            criterion: "pulse".into(),
+            level: "5".into(),
+            comment: String::new(),
+            assessor: "teacher".into(),
+        })
+        .unwrap();
+    h.run();
+    click_in_view(&mut h, "Undo the last judgement (Ctrl+Z)");
+    h.run();
+    let counted = h.state().library().assessments(ada).unwrap();
+    assert_eq!(counted.len(), 2, "{counted:?}");
+    assert!(
+        counted.iter().all(|a| a.id != slip),
+        "the slip no longer counts"
+    );
 
     h.get_by_label("Marker text").click();
     h.run();

@@ -1449,3 +1449,81 @@ fn a_library_written_by_the_first_bandroom_with_one_opens_with_all_its_data() {
     let demo = lib.class_id(bandroom::library::DEMO_CLASS).unwrap();
     assert_eq!(lib.pupils(Some(demo)).unwrap().len(), 10);
 }
+
+/// A judgement made in error is withdrawn with a reason: it stays in the library (and
+/// its audit), but the grid, the history, progress and the evidence selection of every
+/// export no longer count it. Undo withdraws the newest judgement of a take.
+#[test]
+fn a_withdrawn_judgement_counts_nowhere_but_is_kept_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, class, pupils) = library_with_class(&root, &[("Amira Okafor", "1")]);
+    let amira = pupils[0];
+    let take = make_take(&mut lib, Some(class), 1);
+    lib.attribute(take, 1, &pupils, Some("part 2"), None, None)
+        .unwrap();
+    let right = lib.assess(&judgement(amira, take, "pulse", "2")).unwrap();
+    let slip = lib.assess(&judgement(amira, take, "pulse", "4")).unwrap();
+    let grid = lib.class_grid(class).unwrap();
+    assert_eq!(row_of(&grid, amira)[0], Some(4), "the slip is the latest");
+
+    assert!(
+        lib.withdraw_assessment(slip, "  ").is_err(),
+        "a reason is needed"
+    );
+    lib.withdraw_assessment(slip, "clicked 4 for 2").unwrap();
+    let again = lib.withdraw_assessment(slip, "twice").unwrap_err();
+    assert!(again.to_string().contains("already withdrawn"), "{again}");
+    assert!(lib.withdraw_assessment(9_999, "no such").is_err());
+
+    let grid = lib.class_grid(class).unwrap();
+    assert_eq!(
+        row_of(&grid, amira)[0],
+        Some(2),
+        "the grid shows the right one"
+    );
+    let history = lib.assessments(amira).unwrap();
+    assert_eq!(history.iter().map(|a| a.id).collect::<Vec<_>>(), [right]);
+    let progress = lib.progress(amira).unwrap();
+    let pulse = progress
+        .strands
+        .iter()
+        .find(|s| s.criterion == "pulse")
+        .unwrap();
+    assert_eq!(pulse.latest.as_ref().map(|a| a.level), Some(2));
+    let picks = lib
+        .evidence_selection(class, "2000-01-01", "2999-12-31")
+        .unwrap();
+    assert!(picks.iter().all(|p| p.last_level == 2), "{picks:?}");
+
+    // An export made now holds only what counts.
+    let out = dir.path().join("bundle");
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "8B", "--out", out.to_str().unwrap()],
+    ));
+    let csv = std::fs::read_to_string(out.join("assessments.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        2,
+        "the header and the right judgement: {csv}"
+    );
+    assert!(!csv.contains(",4,"), "{csv}");
+
+    // Undo takes back the newest judgement still counted on the take.
+    assert_eq!(lib.undo_last_assessment(take).unwrap(), Some(right));
+    assert!(lib.assessments(amira).unwrap().is_empty());
+    assert_eq!(lib.undo_last_assessment(take).unwrap(), None);
+    drop(lib);
+
+    // Both judgements and both withdrawals are still in the file.
+    let db = root.join("bandroom.sqlite");
+    assert_eq!(count(&db, "SELECT count(*) FROM assessment"), 2);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM withdrawal WHERE reason = 'clicked 4 for 2'"
+        ),
+        1
+    );
+}

@@ -237,12 +237,72 @@ impl Library {
         Ok(id)
     }
 
+    /// Takes a judgement back: it stays in the library (judgements are append-only) with
+    /// a withdrawal beside it saying why and who, and no view, radar, trend or export
+    /// counts it again.
+    pub fn withdraw_assessment(&mut self, id: i64, reason: &str) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(LibraryError::Invalid(
+                "say why the judgement is withdrawn (e.g. \"wrong pupil\")".into(),
+            ));
+        }
+        if let Some(c) = crate::plain_text::first_hidden_control(reason) {
+            return Err(LibraryError::Invalid(format!(
+                "the reason holds a hidden control character (U+{:04X}): type it again",
+                u32::from(c)
+            )));
+        }
+        let tx = self.write()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM assessment WHERE id = ?1)",
+            [id],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(LibraryError::NotFound(format!(
+                "there is no judgement #{id}"
+            )));
+        }
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO withdrawal (assessment_id, reason, withdrawn_by, withdrawn_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, reason, super::current_actor(), super::now()],
+        )?;
+        if added == 0 {
+            return Err(LibraryError::Invalid(format!(
+                "judgement #{id} was already withdrawn"
+            )));
+        }
+        audit::append(&tx, "assessment.withdraw", &format!("assessment #{id}"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Withdraws the newest judgement still counted on `take` (the one just made, when
+    /// the wrong level was clicked). Returns its id, or `None` when there is none.
+    pub fn undo_last_assessment(&mut self, take: i64) -> Result<Option<i64>> {
+        let last: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM counted_assessment WHERE take_id = ?1
+                 ORDER BY assessed_at DESC, id DESC LIMIT 1",
+                [take],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = last {
+            self.withdraw_assessment(id, "undone straight away")?;
+        }
+        Ok(last)
+    }
+
     /// Every judgement of a pupil, oldest first.
     pub fn assessments(&self, pupil: i64) -> Result<Vec<AssessmentRecord>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT a.id, a.assessed_at, f.name, s.key, l.value, l.label, a.take_id, c.name,
                     a.part, a.tier, a.comment, a.assessor
-             FROM assessment a JOIN level l ON l.id = a.level_id
+             FROM counted_assessment a JOIN level l ON l.id = a.level_id
              JOIN strand s ON s.id = l.strand_id JOIN framework f ON f.id = s.framework_id
              LEFT JOIN class c ON c.id = a.class_id
              WHERE a.pupil_id = ?1 ORDER BY a.assessed_at, a.id",
@@ -263,7 +323,7 @@ impl Library {
             "SELECT DISTINCT f.id, f.name, s.key, s.title, s.position,
                     (SELECT count(*) FROM level l2 WHERE l2.strand_id = s.id)
              FROM strand s JOIN framework f ON f.id = s.framework_id
-             WHERE f.id = ?1 OR s.id IN (SELECT l.strand_id FROM assessment a
+             WHERE f.id = ?1 OR s.id IN (SELECT l.strand_id FROM counted_assessment a
                                          JOIN level l ON l.id = a.level_id WHERE a.pupil_id = ?2)
              ORDER BY f.id = ?1 DESC, f.name, s.position",
         )?;

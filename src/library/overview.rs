@@ -98,7 +98,7 @@ impl Library {
         let mut statement = self.conn.prepare_cached(
             "SELECT a.pupil_id, s.key, l.value
              FROM class_member m
-             JOIN assessment a ON a.pupil_id = m.pupil_id
+             JOIN counted_assessment a ON a.pupil_id = m.pupil_id
              JOIN level l ON l.id = a.level_id
              JOIN strand s ON s.id = l.strand_id
              WHERE m.class_id = ?1 AND s.framework_id = ?2
@@ -129,7 +129,7 @@ impl Library {
         let distinct = |column: &str| -> Result<Vec<String>> {
             let sql = format!(
                 "SELECT DISTINCT {column} AS v FROM class_member m
-                 JOIN assessment a ON a.pupil_id = m.pupil_id
+                 JOIN counted_assessment a ON a.pupil_id = m.pupil_id
                  WHERE m.class_id = ?1 AND {column} IS NOT NULL ORDER BY v"
             );
             let mut statement = self.conn.prepare_cached(&sql)?;
@@ -159,7 +159,7 @@ impl Library {
         let mut statement = self.conn.prepare_cached(
             "SELECT a.pupil_id, s.key, a.take_id, l.value, a.assessed_at
              FROM class_member m
-             JOIN assessment a ON a.pupil_id = m.pupil_id
+             JOIN counted_assessment a ON a.pupil_id = m.pupil_id
              JOIN level l ON l.id = a.level_id
              JOIN strand s ON s.id = l.strand_id
              WHERE m.class_id = ?1 AND a.take_id IS NOT NULL

@@ -260,7 +260,22 @@ const V5: &str = r#"
 ALTER TABLE take ADD COLUMN section TEXT;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Version 6: a judgement can be withdrawn (a typing mistake, the wrong pupil). The
+/// judgement stays, as judgements are append-only; the withdrawal is a record of its own,
+/// with the reason, and every view of judgements reads `counted_assessment`.
+const V6: &str = r#"
+CREATE TABLE withdrawal (
+    assessment_id INTEGER PRIMARY KEY REFERENCES assessment(id) ON DELETE CASCADE,
+    reason TEXT NOT NULL,
+    withdrawn_by TEXT NOT NULL,
+    withdrawn_at TEXT NOT NULL
+);
+CREATE VIEW counted_assessment AS
+    SELECT a.* FROM assessment a
+    WHERE NOT EXISTS (SELECT 1 FROM withdrawal w WHERE w.assessment_id = a.id);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -150,6 +150,7 @@ pub fn assess_ui(
         }
     }
     lesson.cursor = cursor;
+    undo_ui(cx, ui, take, &performers, typing);
     if let Some((pupil, criterion, level)) = record {
         let saved = cx.lib.assess(&NewAssessment {
             pupil,
@@ -160,5 +161,32 @@ pub fn assess_ui(
             assessor: crate::library::current_actor(),
         });
         cx.report(saved);
+    }
+}
+
+/// "Undo the last judgement" (Ctrl+Z) once this take has one: a wrong click is taken
+/// back at once; the judgement is withdrawn, not lost.
+fn undo_ui(
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    take: &TakeSummary,
+    performers: &[(i64, String)],
+    typing: bool,
+) {
+    let judged_here = performers.iter().any(|(pupil, _)| {
+        let id = *pupil;
+        cx.read(format!("assessments/{id}"), |lib| lib.assessments(id))
+            .is_ok_and(|all| all.iter().any(|a| a.take == Some(take.id)))
+    });
+    let undo_key = !typing && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Z));
+    if judged_here
+        && (ui
+            .button("Undo the last judgement (Ctrl+Z)")
+            .on_hover_text("withdraws it: it no longer counts anywhere")
+            .clicked()
+            || undo_key)
+    {
+        let undone = cx.lib.undo_last_assessment(take.id);
+        cx.report(undone);
     }
 }

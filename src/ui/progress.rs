@@ -20,6 +20,8 @@ pub struct ProgressState {
     term: Option<Term>,
     part: Option<String>,
     tier: Option<String>,
+    /// Why a judgement is being withdrawn, as typed.
+    withdraw_reason: String,
 }
 
 impl ProgressState {
@@ -150,7 +152,7 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
     } else {
         radar_ui(ui, &axes, &outlines, 320.0);
     }
-    history_ui(cx, ui, &strands);
+    history_ui(state, cx, ui, &strands);
 }
 
 /// One outline per term up to `until`: each criterion at its latest level by the end of
@@ -182,7 +184,13 @@ pub(super) fn term_outlines(strands: &[StrandProgress], until: Option<&Term>) ->
         .collect()
 }
 
-fn history_ui(cx: &mut AppContext, ui: &mut egui::Ui, strands: &[StrandProgress]) {
+fn history_ui(
+    state: &mut ProgressState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    strands: &[StrandProgress],
+) {
+    let mut withdraw = None;
     let mut open = None;
     for strand in strands {
         if strand.history.is_empty() {
@@ -207,12 +215,35 @@ fn history_ui(cx: &mut AppContext, ui: &mut egui::Ui, strands: &[StrandProgress]
                 {
                     open = Some(take);
                 }
+                // A judgement made in error is withdrawn with a reason, never deleted.
+                ui.menu_button("Withdraw…", |ui| {
+                    let field = ui.add(
+                        egui::TextEdit::singleline(&mut state.withdraw_reason)
+                            .hint_text("why, e.g. wrong pupil"),
+                    );
+                    field.widget_info(|| {
+                        egui::WidgetInfo::labeled(
+                            egui::WidgetType::TextEdit,
+                            true,
+                            "Reason for withdrawing",
+                        )
+                    });
+                    if ui.button("Withdraw this judgement").clicked() {
+                        withdraw = Some(a.id);
+                        ui.close();
+                    }
+                });
             });
         }
     }
     // The evidence opens on the lesson screen, where it can be heard.
     if let Some(take) = open {
         cx.act(Action::OpenTake(take));
+    }
+    if let Some(id) = withdraw {
+        let reason = std::mem::take(&mut state.withdraw_reason);
+        let done = cx.lib.withdraw_assessment(id, &reason);
+        cx.report(done);
     }
 }
 
