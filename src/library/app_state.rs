@@ -4,7 +4,6 @@
 
 use super::Library;
 use super::error::Result;
-use rusqlite::params;
 
 const KEY: &str = "app.state";
 
@@ -16,11 +15,7 @@ impl Library {
 
     pub fn set_app_state(&mut self, json: &str) -> Result<()> {
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![KEY, json],
-        )?;
+        Library::put_setting(&tx, KEY, json)?;
         tx.commit()?;
         Ok(())
     }

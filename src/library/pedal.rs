@@ -4,7 +4,6 @@
 
 use super::error::Result;
 use super::{Library, audit};
-use rusqlite::params;
 
 const KEY: &str = "midi.pedal";
 
@@ -16,11 +15,7 @@ impl Library {
 
     pub fn set_pedal_settings(&mut self, json: &str, summary: &str) -> Result<()> {
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![KEY, json],
-        )?;
+        Library::put_setting(&tx, KEY, json)?;
         audit::append(&tx, "pedal learnt", summary)?;
         tx.commit()?;
         Ok(())

@@ -62,6 +62,20 @@ pub struct RetentionPolicy {
 const PIN_KEY: &str = "teacher_pin";
 
 impl Library {
+    /// Stores a plain setting in the open transaction (callers add their audit line).
+    pub(super) fn put_setting(
+        tx: &rusqlite::Transaction<'_>,
+        key: &str,
+        value: &str,
+    ) -> Result<()> {
+        tx.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            rusqlite::params![key, value],
+        )?;
+        Ok(())
+    }
+
     pub(super) fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn

@@ -8,7 +8,7 @@
 
 use super::error::{LibraryError, Result};
 use super::{Library, audit};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use std::collections::BTreeMap;
 
 /// One input of the room plan: a channel of the interface, or a MIDI keyboard.
@@ -81,11 +81,7 @@ impl Library {
         let text = serde_json::to_string(value)
             .map_err(|e| LibraryError::Invalid(format!("{audit_what}: {e}")))?;
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, text],
-        )?;
+        Library::put_setting(&tx, key, &text)?;
         audit::append(&tx, audit_what, audit_detail)?;
         tx.commit()?;
         Ok(())

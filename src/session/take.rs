@@ -520,20 +520,7 @@ mod tests {
     fn record(folder: &std::path::Path, dropout_every: Option<u32>) -> FinishedTake {
         let mut take = RunningTake::start(
             virtual_device(dropout_every),
-            TakeSetup {
-                folder: folder.to_path_buf(),
-                inputs: vec![1, 2],
-                score: Score::silence(),
-                arrangement: None,
-                seconds: Some(0.5),
-                correction_frames: 0,
-                click: false,
-                lesson_id: None,
-                purpose: None,
-                midi: MidiTakeSetup::default(),
-                loop_section: None,
-                played: None,
-            },
+            TakeSetup::just_record(folder.to_path_buf(), vec![1, 2], 0.5),
         )
         .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
