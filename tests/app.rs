@@ -1277,7 +1277,7 @@ fn a_screen_is_driven_alone_with_a_context_and_no_app() {
 /// double-barrelled names, two Mohammed Ahmeds and two Chloe Smiths told apart by their
 /// preferred names).
 fn class_8b_roster() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/class-8B-30-pupils.csv")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/class-8B-30-pupils.csv")
 }
 
 /// Every node AccessKit reports lies inside the window from left to right.
