@@ -1394,3 +1394,32 @@ fn a_class_of_30_is_set_up_in_the_app_and_its_lesson_screen_fits_the_window() {
         );
     }
 }
+
+/// The projector names the piece by its title while it waits, and says which repeat of
+/// a section the class is in.
+#[test]
+fn the_class_view_shows_the_title_when_idle_and_which_repeat_is_playing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = demo_lesson(&root, Some("clapping-music"));
+    h.state_mut().screen = Screen::ClassView;
+    h.run();
+    h.get_by_label("Clapping Music");
+    assert!(
+        h.query_by_label("clapping-music").is_none(),
+        "not the file name"
+    );
+    h.state_mut().screen = Screen::Lesson;
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(faster(4.0));
+    h.state_mut().lesson.repeats = Some(2);
+    h.run();
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    h.state_mut().screen = Screen::ClassView;
+    h.run_steps(2);
+    wait_for_label(&mut h, "repeat 1 of 2", 20.0);
+    wait_for_label(&mut h, "repeat 2 of 2", 20.0);
+    h.state_mut().screen = Screen::Lesson;
+    h.run_steps(2);
+    stop_take(&mut h);
+}

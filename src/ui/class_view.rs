@@ -77,7 +77,7 @@ pub fn class_view_ui(cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) 
     let Some(recording) = devices.recording() else {
         big(
             ui,
-            cx.arrangement.clone().unwrap_or_else(|| "Ready".into()),
+            cx.arrangement_title().unwrap_or_else(|| "Ready".into()),
             unit * 1.5,
             text,
         );
@@ -148,6 +148,16 @@ pub fn class_view_ui(cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) 
     let Some(section) = music.arrangement.sections.get(index) else {
         return;
     };
+    // Where the class is in a section played several times ("repeat 3 of 8").
+    if section.repeats > 1 {
+        let repeats = u64::from(section.repeats);
+        big(
+            ui,
+            format!("repeat {} of {repeats}", cue.pass.clamp(1, repeats)),
+            unit * 0.9,
+            text,
+        );
+    }
     // Chord symbols for those reading a harmony part: this bar's, big, and the next.
     if !section.chords.is_empty()
         && let Some(bar) = recording.bar_in_section()

@@ -170,6 +170,9 @@ pub struct AppContext {
     pub peaks: PeakCache,
     /// Takes whose timing is being analysed in the background.
     pub analysing: Vec<i64>,
+    /// Arrangements' titles by name, read once (a file in the school's folder is read
+    /// from disk, so not every frame).
+    titles: HashMap<String, Option<String>>,
     egui: Option<egui::Context>,
 }
 
@@ -186,6 +189,7 @@ impl AppContext {
             cache: LibraryCache::default(),
             peaks: PeakCache::default(),
             analysing: Vec::new(),
+            titles: HashMap::new(),
             egui: None,
         }
     }
@@ -197,6 +201,18 @@ impl AppContext {
             self.egui = Some(ctx.clone());
         }
         self.cache.follow(self.lib.revision());
+    }
+
+    /// The title of the arrangement in hand ("Clapping Music", not its file name).
+    pub fn arrangement_title(&mut self) -> Option<String> {
+        let name = self.arrangement.clone()?;
+        let folder = crate::library::arrangements_folder(&self.root);
+        let title = self.titles.entry(name.clone()).or_insert_with(|| {
+            crate::music::resolve_in(&name, Some(&folder))
+                .ok()
+                .map(|a| a.title)
+        });
+        Some(title.clone().unwrap_or(name))
     }
 
     /// Asks the app to do something beyond the screen.
