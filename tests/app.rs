@@ -1380,6 +1380,14 @@ fn a_class_of_30_is_set_up_in_the_app_and_its_lesson_screen_fits_the_window() {
             press(&mut h, pupil);
             h.run();
         }
+        // Seated pupils are marked, not moved: the class list keeps the roster's order,
+        // so a name does not slide away from under the pointer between two clicks.
+        let order: Vec<String> = h.query_all_by(|_| true).map(|n| shown_text(&n)).collect();
+        let place = |name: &str| order.iter().position(|t| t == name).unwrap();
+        assert!(
+            place("Amelia-Rose Fitzgerald-Montgomery") < place("Ana Papadopoulou"),
+            "a seated pupil moved in the class list"
+        );
         let plan = h.state().library().room_plan(class).unwrap();
         let seated = |input: usize| {
             plan.iter()

@@ -152,7 +152,7 @@ pub(super) fn shown_name(
 }
 
 /// The class list, in a panel of its own beside the plan: a search box, every pupil once
-/// with where they sit, those not seated first. Clicking a name seats the pupil at the
+/// with where they sit, in the roster's order. Clicking a name seats the pupil at the
 /// chosen input; the handle beside it drags them onto any input.
 pub(super) fn class_list_ui(
     lesson: &mut LessonState,
@@ -178,11 +178,12 @@ pub(super) fn class_list_ui(
             .map(Seat::title)
     };
     let wanted = lesson.search.trim().to_lowercase();
-    let mut order: Vec<_> = pupils
+    // The list keeps its order as pupils are seated (they are marked, not moved), so a
+    // name never slides away from under the pointer between two clicks.
+    let order: Vec<_> = pupils
         .iter()
         .filter(|p| wanted.is_empty() || p.name.to_lowercase().contains(&wanted))
         .collect();
-    order.sort_by_key(|p| seat_of(p.id).is_some());
     let chosen_title = lesson
         .chosen_seat
         .and_then(|i| lesson.plan.get(i))
