@@ -179,7 +179,7 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     assert_eq!(analyses[0].track_number, 1);
 
     // One click judges Ada's pulse; then the number key judges the highlighted row.
-    click_in_view(&mut h, "Ada Brook Pulse and rhythm level 3");
+    click_in_view(&mut h, "Ada Brook Pulse and rhythm level 3: Secure rhythm");
     h.run();
     h.key_press(egui::Key::Num2);
     h.run();
@@ -221,12 +221,12 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
         "the slip no longer counts"
     );
 
-    h.get_by_label("Marker text").click();
+    click_in_view(&mut h, "Marker text");
     h.run();
     h.get_by_label("Marker text")
         .type_text("lovely entry in bar 5");
     h.run();
-    h.get_by_label("Add marker (M)").click();
+    click_in_view(&mut h, "Add marker (M)");
     h.run();
     let markers = h.state().library().markers(1).unwrap();
     assert_eq!(markers[0].1, "lovely entry in bar 5");
@@ -296,7 +296,8 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.get_by_label("Your reflection")
         .type_text("I came in late at the start");
     h.run();
-    h.get_by_label("my Pulse and rhythm level 2").click();
+    h.get_by_label("my Pulse and rhythm level 2: Keeping the pulse")
+        .click();
     h.run();
     h.get_by_label("Save my reflection").click();
     h.run();
@@ -1280,6 +1281,58 @@ fn class_8b_roster() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/class-8B-30-pupils.csv")
 }
 
+/// The app at `width`×`height` pixels and UI scale `zoom`, where class 8B has been
+/// added and its 30-pupil roster imported through the start screen (previewed first).
+fn class_8b_set_up_in_the_app(
+    root: &Path,
+    width: f32,
+    height: f32,
+    zoom: f32,
+) -> (Harness<'static, BandroomApp>, i64) {
+    let roster = class_8b_roster();
+    let app = BandroomApp::open(root).unwrap();
+    // A screen of `width`×`height` pixels at UI scale `zoom`: that many points fewer.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(width / zoom, height / zoom))
+        .with_pixels_per_point(zoom)
+        .with_max_steps(32)
+        .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app);
+    h.run();
+    // The class is made and its pupils brought in on the start screen, nowhere else.
+    press(&mut h, "New class name");
+    h.run();
+    h.get_by_label("New class name").focus();
+    h.run();
+    h.get_by_label("New class name").type_text("8B");
+    h.run();
+    press(&mut h, "Add a class");
+    h.run();
+    let class = h.state().library().class_id("8B").unwrap_or_else(|e| {
+        let shown: Vec<String> = h.query_all_by(|_| true).map(|n| shown_text(&n)).collect();
+        panic!("{e}: {:?} / {shown:?}", h.state().error())
+    });
+    assert_eq!(h.state().cx.class, Some(class), "the new class is in hand");
+    press(&mut h, "Roster file");
+    h.run();
+    h.get_by_label("Roster file").focus();
+    h.run();
+    h.get_by_label("Roster file")
+        .type_text(roster.to_str().unwrap());
+    h.run();
+    press(&mut h, "Read the file");
+    h.run();
+    h.get_by_label_contains("30 pupil(s) found");
+    assert!(
+        h.state().library().pupils(Some(class)).unwrap().is_empty(),
+        "a preview writes nothing"
+    );
+    press(&mut h, "Add these 30 pupil(s) to 8B");
+    h.run();
+    let pupils = h.state().library().pupils(Some(class)).unwrap();
+    assert_eq!(pupils.len(), 30);
+    (h, class)
+}
+
 /// Every node AccessKit reports lies inside the window from left to right.
 fn nodes_off_the_sides(h: &Harness<'static, BandroomApp>, width: f32) -> Vec<String> {
     h.query_all_by(|_| true)
@@ -1303,47 +1356,8 @@ fn a_class_of_30_is_set_up_in_the_app_and_its_lesson_screen_fits_the_window() {
         (1920.0, 1080.0, 2.0),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("lib");
-        let app = BandroomApp::open(&root).unwrap();
-        // A screen of `width`×`height` pixels at UI scale `zoom`: that many points fewer.
-        let mut h = Harness::builder()
-            .with_size(egui::vec2(width / zoom, height / zoom))
-            .with_pixels_per_point(zoom)
-            .with_max_steps(32)
-            .build_state(|ctx, app: &mut BandroomApp| app.ui(ctx), app);
-        h.run();
-        // The class is made and its pupils brought in on the start screen, nowhere else.
-        press(&mut h, "New class name");
-        h.run();
-        h.get_by_label("New class name").focus();
-        h.run();
-        h.get_by_label("New class name").type_text("8B");
-        h.run();
-        press(&mut h, "Add a class");
-        h.run();
-        let class = h.state().library().class_id("8B").unwrap_or_else(|e| {
-            let shown: Vec<String> = h.query_all_by(|_| true).map(|n| shown_text(&n)).collect();
-            panic!("{e}: {:?} / {shown:?}", h.state().error())
-        });
-        assert_eq!(h.state().cx.class, Some(class), "the new class is in hand");
-        press(&mut h, "Roster file");
-        h.run();
-        h.get_by_label("Roster file").focus();
-        h.run();
-        h.get_by_label("Roster file")
-            .type_text(roster.to_str().unwrap());
-        h.run();
-        press(&mut h, "Read the file");
-        h.run();
-        h.get_by_label_contains("30 pupil(s) found");
-        assert!(
-            h.state().library().pupils(Some(class)).unwrap().is_empty(),
-            "a preview writes nothing"
-        );
-        press(&mut h, "Add these 30 pupil(s) to 8B");
-        h.run();
-        let pupils = h.state().library().pupils(Some(class)).unwrap();
-        assert_eq!(pupils.len(), 30);
+        let (mut h, class) =
+            class_8b_set_up_in_the_app(&dir.path().join("lib"), width, height, zoom);
         press(&mut h, "Go to the lesson");
         h.run();
         assert_eq!(h.state().screen, Screen::Lesson);
@@ -1430,4 +1444,126 @@ fn the_class_view_shows_the_title_when_idle_and_which_repeat_is_playing() {
     h.state_mut().screen = Screen::Lesson;
     h.run_steps(2);
     stop_take(&mut h);
+}
+
+/// Judging in seconds: five pupils seated, a take recorded and stopped early, two focus
+/// criteria chosen, and all ten judgements made in at most twelve clicks and keys, each
+/// to the pupil the cursor walks to in seat order. The focus stays with the class, the
+/// level buttons carry the framework's words, and the caption says where the take
+/// stopped.
+#[test]
+fn five_pupils_are_judged_on_two_focus_criteria_in_twelve_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut h, class) = class_8b_set_up_in_the_app(&root, 1024.0, 768.0, 1.0);
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(faster(4.0));
+    h.state_mut().cx.arrangement = Some("clapping-music".into());
+    press(&mut h, "Go to the lesson");
+    h.run();
+    // Seat order is input order, not the roster's: the cursor must follow the room.
+    let seats = [
+        (1, "Emeka Okafor"),
+        (2, "Amelia-Rose Fitzgerald-Montgomery"),
+        (3, "Mo Ahmed"),
+        (4, "Caoimhe Ó Súilleabháin"),
+        (5, "Ana Papadopoulou"),
+    ];
+    for (input, pupil) in seats {
+        press(&mut h, &format!("Input {input}"));
+        h.run();
+        press(&mut h, pupil);
+        h.run();
+    }
+    press(&mut h, "Record (R)");
+    h.run_steps(2);
+    assert!(
+        h.state().is_recording(),
+        "{:?} {:?}",
+        h.state().error(),
+        h.state().banners()
+    );
+    step_for(&mut h, 1.5);
+    stop_take(&mut h);
+    let take = h
+        .state()
+        .library()
+        .takes(&TakeFilter::default())
+        .unwrap()
+        .remove(0);
+    assert!(take.stopped_early, "{take:?}");
+    let caption = format!(
+        "stopped at {}",
+        bandroom::time_text::minutes_seconds(take.duration_secs)
+    );
+    assert!(
+        h.query_all_by_label_contains(&caption).next().is_some(),
+        "no caption says {caption:?}"
+    );
+    // The level buttons name the level; its descriptor is on hover.
+    h.get_by_label("Emeka Okafor Pulse and rhythm level 1: Finding the pulse");
+
+    let mut events = 0;
+    for criterion in ["Pulse and rhythm", "Ensemble awareness"] {
+        press(&mut h, &format!("Focus on {criterion}"));
+        h.run();
+        events += 1;
+    }
+    for level in [
+        egui::Key::Num3,
+        egui::Key::Num2,
+        egui::Key::Num4,
+        egui::Key::Num4,
+        egui::Key::Num2,
+        egui::Key::Num1,
+        egui::Key::Num5,
+        egui::Key::Num3,
+        egui::Key::Num3,
+        egui::Key::Num3,
+    ] {
+        h.key_press(level);
+        h.run();
+        events += 1;
+    }
+    assert!(events <= 12);
+    let lib = h.state().library();
+    assert_eq!(
+        lib.focus_criteria(class).unwrap(),
+        ["pulse", "ensemble"],
+        "remembered for the class"
+    );
+    let mut judged = Vec::new();
+    for (_, name) in seats {
+        let all = lib.pupils(Some(class)).unwrap();
+        // Two pupils share "Mo Ahmed": the seated one is the one on the take.
+        let pupil = all
+            .iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.id)
+            .find(|id| {
+                take.tracks
+                    .iter()
+                    .any(|t| t.performers.iter().any(|p| p.pupil_id == *id))
+            })
+            .unwrap_or_else(|| panic!("{name} is not on the take"));
+        let levels: Vec<(String, i64)> = lib
+            .assessments(pupil)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.take == Some(take.id))
+            .map(|a| (a.criterion, a.level))
+            .collect();
+        judged.push(levels);
+    }
+    let expect = |a: i64, b: i64| vec![("pulse".to_string(), a), ("ensemble".to_string(), b)];
+    assert_eq!(
+        judged,
+        [
+            expect(3, 2),
+            expect(4, 4),
+            expect(2, 1),
+            expect(5, 3),
+            expect(3, 3)
+        ],
+        "each key judged the next row, pupils in seat order"
+    );
 }

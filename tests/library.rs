@@ -1339,6 +1339,8 @@ fn takes_filed_in_the_same_second_get_folders_of_their_own() {
             gaps: 0,
             complete: true,
             purpose: bandroom::library::Purpose::Rehearsal,
+            music_frames: None,
+            pass: None,
             tracks: vec![bandroom::library::NewTrack {
                 number: 1,
                 file: "input-1.wav".into(),
@@ -1525,5 +1527,76 @@ fn a_withdrawn_judgement_counts_nowhere_but_is_kept_with_its_reason() {
             "SELECT count(*) FROM withdrawal WHERE reason = 'clicked 4 for 2'"
         ),
         1
+    );
+}
+
+/// `bandroom pupils import` reads the rostering bundles of schools' Microsoft and Google
+/// set-ups, zipped or as folders; a bundle of several classes is chosen from by title or
+/// code, and importing it again adds nobody twice.
+#[test]
+fn pupils_import_reads_one_roster_and_school_data_sync_bundles() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rosters");
+    assert_ok(&in_library(&root, &["class", "add", "8B"]));
+    let zip = data.join("oneroster-8B.zip");
+    let zip = zip.to_str().unwrap();
+    let unsure = in_library(&root, &["pupils", "import", zip, "--class", "8B"]);
+    assert!(!unsure.status.success());
+    let message = stderr(&unsure);
+    assert!(
+        message.contains("holding 2 classes (8B Music, 9C Music)")
+            && message.contains("--from-class"),
+        "{message}"
+    );
+    let db = root.join("bandroom.sqlite");
+    // The demo class's pupils are there from the start.
+    let before = count(&db, "SELECT count(*) FROM pupil");
+    assert_eq!(before, 10);
+    let in_8b = "SELECT count(*) FROM class_member m JOIN class c ON c.id = m.class_id \
+                 WHERE c.name = '8B'";
+    assert_eq!(count(&db, in_8b), 0, "nothing imported");
+    for _ in 0..2 {
+        let done = in_library(
+            &root,
+            &[
+                "pupils",
+                "import",
+                zip,
+                "--class",
+                "8B",
+                "--from-class",
+                "8B/Mu1",
+            ],
+        );
+        assert_ok(&done);
+        assert_contains(
+            &stderr(&done),
+            "line 10 of enrollments.csv enrols \"u-9999\"",
+        );
+    }
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM pupil"),
+        before + 6,
+        "six students, once each; no teacher or parent"
+    );
+    assert_eq!(count(&db, in_8b), 6);
+    assert_ok(&in_library(&root, &["class", "add", "8B Music"]));
+    let sds = data.join("sds-8B");
+    let done = in_library(
+        &root,
+        &[
+            "pupils",
+            "import",
+            sds.to_str().unwrap(),
+            "--class",
+            "8B Music",
+        ],
+    );
+    assert_ok(&done);
+    // The same admission numbers: the pupils join the second class, nobody is added.
+    assert_contains(
+        &stdout(&done),
+        "0 pupil(s) added, 4 already in the library joined",
     );
 }

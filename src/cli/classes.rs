@@ -4,7 +4,7 @@
 
 use super::open_library;
 use anyhow::{Context, Result, bail};
-use bandroom::library::roster::parse_roster;
+use bandroom::library::roster_bundle::open_roster;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand, Debug)]
@@ -25,12 +25,17 @@ pub enum ClassAction {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum PupilsAction {
-    /// Import a roster CSV (a header names the columns: name or forename+surname,
-    /// optional number, optional groups or PP/SEN/EAL columns)
+    /// Import a roster: a school-system CSV (a header names the columns: name or
+    /// forename+surname, optional number, optional groups or PP/SEN/EAL columns), or a
+    /// OneRoster or Microsoft School Data Sync CSV bundle (a folder or a zip)
     Import {
         roster: PathBuf,
         #[arg(long, value_name = "NAME")]
         class: String,
+        /// Which of a bundle's classes to take (its title or code), when it is not
+        /// named like --class and the bundle holds several
+        #[arg(long, value_name = "TITLE")]
+        from_class: Option<String>,
         /// Import nothing if any row has a problem
         #[arg(long)]
         strict: bool,
@@ -87,12 +92,18 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
             roster,
             class,
             strict,
+            from_class,
         } => {
-            // Rosters are a few kB; a pipe or device would never end.
-            let bytes = bandroom::own_files::read_regular_limited(roster, 20_000_000)
-                .with_context(|| format!("cannot read the roster {}", roster.display()))?;
             let class_id = lib.class_id(class)?;
-            let (rows, problems) = parse_roster(&bytes, &roster.display().to_string())?;
+            let file = open_roster(roster)
+                .with_context(|| format!("cannot read the roster {}", roster.display()))?;
+            let chosen = file
+                .rows_for(class, from_class.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e} (name it with --from-class TITLE)"))?;
+            if let Some(from) = &chosen.from {
+                note!("{}: {} {from}", roster.display(), file.kind.describe());
+            }
+            let (rows, problems) = (chosen.rows, chosen.problems);
             let outcome = lib.import_roster(class_id, &rows, problems, *strict)?;
             for p in &outcome.problems {
                 note!("{}: line {} {}", roster.display(), p.line, p.message);

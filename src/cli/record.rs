@@ -164,7 +164,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
             let lesson = lib.lesson_for_today(class)?;
             (
                 lib.staging_folder()?,
-                Some((lib, Filing { lesson, purpose })),
+                Some((lib, Filing::once(lesson, purpose))),
             )
         }
         None => match &args.out {

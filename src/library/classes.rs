@@ -17,6 +17,8 @@ pub struct ClassSummary {
     pub pupils: i64,
     pub lessons: i64,
     pub takes: i64,
+    /// Archived: kept with everything recorded, no longer offered for a lesson.
+    pub archived: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -111,7 +113,8 @@ impl Library {
                     (SELECT count(*) FROM class_member m WHERE m.class_id = c.id),
                     (SELECT count(*) FROM lesson l WHERE l.class_id = c.id),
                     (SELECT count(*) FROM take t JOIN lesson l ON l.id = t.lesson_id
-                     WHERE l.class_id = c.id)
+                     WHERE l.class_id = c.id),
+                    c.archived_at IS NOT NULL
              FROM class c LEFT JOIN school_year y ON y.id = c.year_id
              LEFT JOIN framework f ON f.id = c.framework_id ORDER BY c.name",
         )?;
@@ -125,6 +128,7 @@ impl Library {
                     pupils: r.get(4)?,
                     lessons: r.get(5)?,
                     takes: r.get(6)?,
+                    archived: r.get(7)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

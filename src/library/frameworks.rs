@@ -284,30 +284,18 @@ impl Library {
     /// (key, title, "label: description" of each level, lowest first) of each strand of
     /// a class's framework: what a moderator reads before judging blind.
     pub fn level_descriptors(&self, class: i64) -> Result<Vec<(String, String, Vec<String>)>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT s.key, s.title, l.label, l.description FROM class c
-             JOIN strand s ON s.framework_id = c.framework_id
-             JOIN level l ON l.strand_id = s.id
-             WHERE c.id = ?1 ORDER BY s.position, l.value",
-        )?;
-        let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
-        let rows = statement.query_map([class], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (key, title, label, description) = row?;
-            let level = format!("{label}: {description}");
-            match out.last_mut() {
-                Some(last) if last.0 == key => last.2.push(level),
-                _ => out.push((key, title, vec![level])),
-            }
-        }
-        Ok(out)
+        Ok(self
+            .criterion_levels(class)?
+            .into_iter()
+            .map(|c| {
+                let words = c
+                    .levels
+                    .iter()
+                    .map(|l| format!("{}: {}", l.label, l.description))
+                    .collect();
+                (c.key, c.title, words)
+            })
+            .collect())
     }
 }
 

@@ -11,10 +11,12 @@
 mod analyses;
 mod app_state;
 mod audit;
+mod class_edits;
 mod classes;
 pub mod clock;
 mod demo;
 mod error;
+mod focus;
 mod frameworks;
 mod judgements;
 mod maintenance;
@@ -25,15 +27,18 @@ mod policy;
 mod protection;
 mod room_plan;
 pub mod roster;
+pub mod roster_bundle;
 mod schema;
 mod suggestions;
 mod takes;
 pub mod terms;
 
 pub use analyses::TrackAnalysis;
+pub use class_edits::PupilEdit;
 pub use classes::{ClassSummary, PupilSummary};
 pub use demo::DEMO_CLASS;
 pub use error::{LibraryError, Result};
+pub use focus::{CriterionLevels, LevelWords, MAX_FOCUS};
 pub use frameworks::{
     FrameworkDef, FrameworkSummary, LevelDef, StrandDef, TimingRule, parse_framework,
 };

@@ -89,6 +89,38 @@ fn sniff_delimiter(first_line: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
+/// One pupil's row once its fields are found, checked the same way whichever format it
+/// came from: no hidden control characters, a name of a sensible length, groups once.
+pub(crate) fn checked_row(
+    line: u64,
+    name: String,
+    number: Option<String>,
+    mut groups: Vec<String>,
+) -> std::result::Result<RosterRow, String> {
+    let hidden = std::iter::once(&name)
+        .chain(number.iter())
+        .chain(groups.iter())
+        .find_map(|text| crate::plain_text::first_hidden_control(text));
+    if let Some(c) = hidden {
+        return Err(format!(
+            "holds an invisible control or text-direction character (U+{:04X}): remove it in \
+             the school system's export and import again",
+            c as u32
+        ));
+    }
+    if name.chars().count() > 80 {
+        return Err("has a name longer than 80 characters".into());
+    }
+    groups.sort_by_key(|g| g.to_lowercase());
+    groups.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    Ok(RosterRow {
+        line,
+        name,
+        number,
+        groups,
+    })
+}
+
 /// Reads a roster. A header without a name column is an error for the whole file;
 /// anything wrong with a row becomes a problem for that line.
 pub fn parse_roster(bytes: &[u8], origin: &str) -> Result<(Vec<RosterRow>, Vec<RosterProblem>)> {
@@ -188,30 +220,10 @@ pub fn parse_roster(bytes: &[u8], origin: &str) -> Result<(Vec<RosterRow>, Vec<R
             problems.push(problem("has no name".into()));
             continue;
         };
-        let hidden = std::iter::once(&name)
-            .chain(number.iter())
-            .chain(groups.iter())
-            .find_map(|text| crate::plain_text::first_hidden_control(text));
-        if let Some(c) = hidden {
-            problems.push(problem(format!(
-                "holds an invisible control or text-direction character (U+{:04X}): remove \
-                 it in the school system's export and import again",
-                c as u32
-            )));
-            continue;
+        match checked_row(line, name, number, groups) {
+            Ok(row) => rows.push(row),
+            Err(message) => problems.push(problem(message)),
         }
-        if name.chars().count() > 80 {
-            problems.push(problem("has a name longer than 80 characters".into()));
-            continue;
-        }
-        groups.sort_by_key(|g| g.to_lowercase());
-        groups.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-        rows.push(RosterRow {
-            line,
-            name,
-            number,
-            groups,
-        });
     }
     Ok((rows, problems))
 }

@@ -275,7 +275,15 @@ CREATE VIEW counted_assessment AS
     WHERE NOT EXISTS (SELECT 1 FROM withdrawal w WHERE w.assessment_id = a.id);
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+/// Version 7: how long a take's music lasts (so a take stopped early says so), which
+/// pass of an "again" run a take is, and classes that are archived (kept, not shown).
+const V7: &str = r#"
+ALTER TABLE take ADD COLUMN music_frames INTEGER;
+ALTER TABLE take ADD COLUMN pass INTEGER;
+ALTER TABLE class ADD COLUMN archived_at TEXT;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -47,6 +47,10 @@ pub struct NewTake {
     pub gaps: u64,
     pub complete: bool,
     pub purpose: Purpose,
+    /// The frame the music ends on, when a piece played (see `TakeSummary::stopped_early`).
+    pub music_frames: Option<u64>,
+    /// Which pass of an "again" run the take is.
+    pub pass: Option<u32>,
     pub tracks: Vec<NewTrack>,
 }
 
@@ -98,6 +102,10 @@ pub struct TakeSummary {
     pub gaps: u64,
     pub complete: bool,
     pub starred: bool,
+    /// The take ended before its music did (stopped by the teacher).
+    pub stopped_early: bool,
+    /// Which pass of an "again" run the take is.
+    pub pass: Option<u32>,
     pub purpose: String,
     pub retain_until: Option<String>,
     /// The take's folder, relative to the library.
@@ -355,9 +363,9 @@ impl Library {
             "INSERT INTO take (lesson_id, folder, recorded_at, arrangement, tempo_bpm, host,
                  input_device, output_device, sample_rate_hz, latency_applied_frames, frames,
                  duration_secs, xruns, gaps, complete, purpose, retain_until, repeats,
-                 count_in_bars, section)
+                 count_in_bars, section, music_frames, pass)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 date(?3, '+' || ?17 || ' months'), ?18, ?19, ?20)",
+                 date(?3, '+' || ?17 || ' months'), ?18, ?19, ?20, ?21, ?22)",
             params![
                 lesson,
                 relative,
@@ -379,6 +387,8 @@ impl Library {
                 take.repeats,
                 take.count_in_bars,
                 take.section,
+                take.music_frames.map(|f| f as i64),
+                take.pass,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -422,7 +432,8 @@ impl Library {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT t.id, t.lesson_id, l.title, c.name, t.recorded_at, t.arrangement, t.tempo_bpm,
                     t.sample_rate_hz, t.duration_secs, t.xruns, t.gaps, t.complete, t.starred,
-                    t.purpose, t.retain_until, t.folder, t.repeats, t.count_in_bars, t.section
+                    t.purpose, t.retain_until, t.folder, t.repeats, t.count_in_bars, t.section,
+                    coalesce(t.frames < t.music_frames, 0), t.pass
              FROM take t JOIN lesson l ON l.id = t.lesson_id LEFT JOIN class c ON c.id = l.class_id
              WHERE t.id IN ({chosen})
              ORDER BY t.recorded_at DESC, t.id DESC"
@@ -449,6 +460,8 @@ impl Library {
                     repeats: r.get(16)?,
                     count_in_bars: r.get(17)?,
                     section: r.get(18)?,
+                    stopped_early: r.get(19)?,
+                    pass: r.get(20)?,
                     tracks: Vec::new(),
                 })
             })?

@@ -102,6 +102,10 @@ pub struct TakeRecord {
     /// Why it was recorded (assessment, rehearsal, performance), when recorded into the library.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// The frame the music ends on, when a piece played: a take with fewer frames was
+    /// stopped before the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub music_frames: Option<u64>,
     /// Keyboards recorded as Standard MIDI Files, on the same frames as the audio.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub midi_tracks: Vec<MidiTrackRecord>,

@@ -31,6 +31,8 @@ pub fn new_take_from_record(take: &TakeRecord, purpose: Purpose) -> NewTake {
         gaps: take.gaps.len() as u64,
         complete: take.complete,
         purpose,
+        music_frames: take.music_frames,
+        pass: None,
         tracks: take
             .tracks
             .iter()
@@ -86,6 +88,8 @@ pub struct Marker {
 pub struct Filing {
     pub lesson: i64,
     pub purpose: Purpose,
+    /// Which pass of an "again" run this take is (1, 2, …), if it is one.
+    pub pass: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +106,17 @@ pub enum FilingError {
         folder: PathBuf,
         source: LibraryError,
     },
+}
+
+impl Filing {
+    /// A take recorded once (not a pass of an "again" run).
+    pub fn once(lesson: i64, purpose: Purpose) -> Filing {
+        Filing {
+            lesson,
+            purpose,
+            pass: None,
+        }
+    }
 }
 
 /// A take in the library.
@@ -152,7 +167,10 @@ impl FinishedTake {
             .register_take(
                 filing.lesson,
                 &folder,
-                &new_take_from_record(&take, filing.purpose),
+                &NewTake {
+                    pass: filing.pass,
+                    ..new_take_from_record(&take, filing.purpose)
+                },
             )
             .map_err(|source| FilingError::NotRegistered {
                 folder: folder.clone(),

@@ -236,6 +236,7 @@ impl RunningTake {
             lesson_id: setup.lesson_id,
             purpose: setup.purpose,
             midi_tracks: midi.records().to_vec(),
+            music_frames: (plays && setup.loop_section.is_none()).then(|| engine.end_frame()),
         };
         take.write(&setup.folder).map_err(|e| files_error(&e))?;
         // A part played by an instrument in the room is not also played by bandroom.

@@ -31,6 +31,7 @@ pub struct ExportState {
     pseudonymise: bool,
     out: String,
     job: Option<(Arc<Job>, ExportThread)>,
+    chooser: super::file_dialog::Chooser,
     pub(super) outcome: Option<Result<String, String>>,
 }
 
@@ -42,6 +43,7 @@ impl Default for ExportState {
             pseudonymise: false,
             out: String::new(),
             job: None,
+            chooser: Default::default(),
             outcome: None,
         }
     }
@@ -143,7 +145,28 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
                     .desired_width(360.0),
             );
             field.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Bundle location"));
+            if ui
+                .add_enabled(!state.chooser.is_open(), egui::Button::new("Choose a folder…"))
+                .clicked()
+            {
+                state.chooser.open(
+                    ui.ctx(),
+                    super::file_dialog::Choose::Folder {
+                        title: "Where the bundle is saved",
+                    },
+                );
+            }
         });
+        // The bundle is a new folder inside the one chosen, named for what it holds.
+        if let Some(parent) = state.chooser.chosen() {
+            let day = crate::time_text::now_rfc3339();
+            let name = format!(
+                "bandroom-{}-{}",
+                state.kind.as_str(),
+                day.get(..10).unwrap_or("export")
+            );
+            state.out = parent.join(name).display().to_string();
+        }
         if ui.button("Write the bundle").clicked() {
             if state.out.trim().is_empty() {
                 state.outcome = Some(Err("Say where to save the bundle.".into()));

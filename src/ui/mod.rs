@@ -11,10 +11,12 @@
 
 mod app;
 mod assess_panel;
+mod class_edit;
 mod class_view;
 pub mod context;
 pub mod devices;
 mod export_screen;
+mod file_dialog;
 mod finishing;
 mod lesson;
 pub mod live_wave;

@@ -79,6 +79,8 @@ pub struct Playing<'a> {
     pub round_and_round: bool,
     /// Why the take is kept: evidence, rehearsal or performance.
     pub purpose: Purpose,
+    /// Which pass of an "again" run this take is, if it is one.
+    pub pass: Option<u32>,
 }
 
 /// Starts a take through the session's plan. Returns the recording and the notices the
@@ -134,7 +136,11 @@ pub fn start(
             take,
             music,
             lane_states: vec![(false, false); lanes],
-            filing: Filing { lesson, purpose },
+            filing: Filing {
+                lesson,
+                purpose,
+                pass: playing.pass,
+            },
             started: now,
             levels: inputs
                 .iter()

@@ -118,18 +118,18 @@ pub fn review_ui(
     field.widget_info(|| {
         egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your reflection")
     });
-    let grid = cx.read(format!("class grid/{class}"), |lib| lib.class_grid(class));
-    let criteria = cx.report(grid).map(|g| g.criteria).unwrap_or_default();
-    egui::Grid::new("self assessment").show(ui, |ui| {
-        for (key, title, levels) in &criteria {
-            ui.label(title);
-            let current = review.self_levels.get(key).copied();
-            if let Some(level) = level_buttons(ui, &format!("my {title}"), *levels, current) {
-                review.self_levels.insert(key.clone(), level);
-            }
-            ui.end_row();
-        }
+    let criteria = cx.read(format!("criterion levels/{class}"), |lib| {
+        lib.criterion_levels(class)
     });
+    let criteria = cx.report(criteria).unwrap_or_default();
+    for criterion in &criteria {
+        let title = &criterion.title;
+        ui.label(title);
+        let current = review.self_levels.get(&criterion.key).copied();
+        if let Some(level) = level_buttons(ui, &format!("my {title}"), &criterion.levels, current) {
+            review.self_levels.insert(criterion.key.clone(), level);
+        }
+    }
     if review.saved {
         ui.label("Saved. Well done for thinking about it.");
     } else if ui.button("Save my reflection").clicked() {

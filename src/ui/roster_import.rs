@@ -1,21 +1,24 @@
 //! Setting a class up inside the app: adding a class, and bringing its pupils in from
-//! the school system's export (a file path typed or pasted, or the file dropped on the
-//! window). The file is read and shown first — every pupil found, every line refused
+//! the school system's export or a OneRoster / School Data Sync bundle (chosen with the
+//! system's file chooser, typed or pasted, or dropped on the window). A bundle holding
+//! several classes asks which one. The file is read and shown first — every pupil found, every line refused
 //! with its reason — and only "Add these pupils" writes to the library.
 //!
 //! Must not parse rosters itself (`library::roster` does) or tell the teacher to use
 //! the command line.
 
 use super::context::{Action, AppContext};
-use crate::library::roster::{RosterProblem, RosterRow, parse_roster};
+use super::file_dialog::{Choose, Chooser};
+use crate::library::roster_bundle::{ClassRoster, RosterFile, open_roster};
 use eframe::egui;
 use std::path::PathBuf;
 
-/// What was read from a roster file, before anything is written.
+/// What was read from a roster file, before anything is written: the file, and the
+/// rows for the class in hand (or why they cannot be told yet: a bundle of classes).
 struct Preview {
     file: PathBuf,
-    rows: Vec<RosterRow>,
-    problems: Vec<RosterProblem>,
+    roster: RosterFile,
+    rows: Result<ClassRoster, String>,
 }
 
 #[derive(Default)]
@@ -24,23 +27,17 @@ pub struct RosterImportState {
     path: String,
     preview: Option<Result<Preview, String>>,
     said: Option<Result<String, String>>,
+    chooser: Chooser,
 }
 
 impl RosterImportState {
-    /// Reads the roster at the typed path into a preview.
-    fn read(&mut self) {
+    /// Reads the roster at the typed path into a preview for `class_name`.
+    fn read(&mut self, class_name: &str) {
         let file = PathBuf::from(self.path.trim());
-        let read =
-            crate::own_files::read_regular_limited(&file, crate::own_files::SMALL_FILE_LIMIT)
-                .map_err(|e| format!("{} cannot be read: {e}", file.display()))
-                .and_then(|bytes| {
-                    parse_roster(&bytes, &file.display().to_string()).map_err(|e| e.to_string())
-                });
         self.said = None;
-        self.preview = Some(read.map(|(rows, problems)| Preview {
-            file,
-            rows,
-            problems,
+        self.preview = Some(open_roster(&file).map_err(|e| e.to_string()).map(|roster| {
+            let rows = roster.rows_for(class_name, None).map_err(|e| e.to_string());
+            Preview { file, roster, rows }
         }));
     }
 }
@@ -51,10 +48,8 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
     let dropped = ui
         .ctx()
         .input(|i| i.raw.dropped_files.iter().find_map(|f| f.path.clone()));
-    if let Some(path) = dropped {
-        state.path = path.display().to_string();
-        state.read();
-    }
+    let chosen = state.chooser.chosen();
+    let arrived = dropped.or(chosen);
     ui.horizontal_wrapped(|ui| {
         let field = ui.add(
             egui::TextEdit::singleline(&mut state.new_class)
@@ -82,9 +77,14 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
         .iter()
         .find(|c| c.id == class)
         .map_or_else(String::new, |c| c.name.clone());
+    if let Some(path) = arrived {
+        state.path = path.display().to_string();
+        state.read(&class_name);
+    }
     ui.label(format!(
-        "Add pupils to {class_name} from the school system's export (CSV): type or paste \
-         where the file is, or drop it on this window."
+        "Add pupils to {class_name} from the school system's export (a CSV), or from a \
+         OneRoster or School Data Sync export (a zip or its folder): choose the file, type \
+         where it is, or drop it on this window."
     ));
     ui.horizontal_wrapped(|ui| {
         let field = ui.add(
@@ -96,68 +96,47 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
             egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Roster file")
         });
         if ui.button("Read the file").clicked() && !state.path.trim().is_empty() {
-            state.read();
+            state.read(&class_name);
+        }
+        if ui
+            .add_enabled(
+                !state.chooser.is_open(),
+                egui::Button::new("Choose a file…"),
+            )
+            .clicked()
+        {
+            state.chooser.open(
+                ui.ctx(),
+                Choose::File {
+                    title: "The class's roster",
+                    filter: ("Rosters (CSV or zip)", &["csv", "txt", "zip"]),
+                },
+            );
         }
     });
     let mut import = false;
-    match &state.preview {
+    match &mut state.preview {
         Some(Ok(preview)) => {
-            ui.label(format!(
-                "{}: {} pupil(s) found{}",
-                preview.file.display(),
-                preview.rows.len(),
-                if preview.problems.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        ", {} line(s) that will not be imported",
-                        preview.problems.len()
-                    )
+            bundle_choice_ui(ui, preview, &class_name);
+            match &preview.rows {
+                Ok(roster) => import = preview_ui(ui, &preview.file, roster, &class_name),
+                Err(e) => {
+                    ui.colored_label(ui.visuals().warn_fg_color, e);
                 }
-            ));
-            egui::ScrollArea::vertical()
-                .id_salt("roster preview")
-                .max_height(180.0)
-                .show(ui, |ui| {
-                    for row in &preview.rows {
-                        let groups = if row.groups.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" · {}", row.groups.join(", "))
-                        };
-                        ui.label(format!(
-                            "{}{}{groups}",
-                            row.name,
-                            row.number
-                                .as_deref()
-                                .map_or_else(String::new, |n| format!(" ({n})"))
-                        ));
-                    }
-                    for problem in &preview.problems {
-                        ui.colored_label(
-                            ui.visuals().warn_fg_color,
-                            format!("line {}: {}", problem.line, problem.message),
-                        );
-                    }
-                });
-            if !preview.rows.is_empty() {
-                import = ui
-                    .button(format!(
-                        "Add these {} pupil(s) to {class_name}",
-                        preview.rows.len()
-                    ))
-                    .clicked();
             }
         }
         Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            ui.colored_label(ui.visuals().error_fg_color, e.as_str());
         }
         None => {}
     }
-    if import && let Some(Ok(preview)) = state.preview.take() {
+    if import
+        && let Some(Ok(preview)) = state.preview.take()
+        && let Ok(roster) = preview.rows
+    {
         let outcome = cx
             .lib
-            .import_roster(class, &preview.rows, preview.problems, false);
+            .import_roster(class, &roster.rows, roster.problems, false);
         state.said = Some(
             outcome
                 .map(|o| {
@@ -171,4 +150,94 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
         );
     }
     super::widgets::outcome(ui, &state.said, "");
+}
+
+/// A bundle of several classes: which of them is this class (a button each).
+fn bundle_choice_ui(ui: &mut egui::Ui, preview: &mut Preview, class_name: &str) {
+    let classes = preview.roster.classes();
+    if classes.len() < 2 {
+        return;
+    }
+    let mut picked = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "{} holds {} classes. Which is {class_name}?",
+            preview.roster.kind.describe(),
+            classes.len()
+        ));
+        let current = preview.rows.as_ref().ok().and_then(|r| r.from.clone());
+        for c in classes {
+            let label = format!("{} ({} pupils)", c.title, c.pupils);
+            let on = current
+                .as_deref()
+                .is_some_and(|f| f == c.title || f.starts_with(&format!("{} (", c.title)));
+            if ui.add(egui::Button::selectable(on, label)).clicked() {
+                picked = Some(c.id.clone());
+            }
+        }
+    });
+    if let Some(id) = picked {
+        preview.rows = preview
+            .roster
+            .rows_for(class_name, Some(&id))
+            .map_err(|e| e.to_string());
+    }
+}
+
+/// Every pupil found and every line refused; true when "Add these pupils" is clicked.
+fn preview_ui(
+    ui: &mut egui::Ui,
+    file: &std::path::Path,
+    roster: &ClassRoster,
+    class_name: &str,
+) -> bool {
+    ui.label(format!(
+        "{}{}: {} pupil(s) found{}",
+        file.display(),
+        roster
+            .from
+            .as_deref()
+            .map_or_else(String::new, |f| format!(", class {f}")),
+        roster.rows.len(),
+        if roster.problems.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} line(s) that will not be imported",
+                roster.problems.len()
+            )
+        }
+    ));
+    egui::ScrollArea::vertical()
+        .id_salt("roster preview")
+        .max_height(180.0)
+        .show(ui, |ui| {
+            for row in &roster.rows {
+                let groups = if row.groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", row.groups.join(", "))
+                };
+                ui.label(format!(
+                    "{}{}{groups}",
+                    row.name,
+                    row.number
+                        .as_deref()
+                        .map_or_else(String::new, |n| format!(" ({n})"))
+                ));
+            }
+            for problem in &roster.problems {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("line {} {}", problem.line, problem.message),
+                );
+            }
+        });
+    !roster.rows.is_empty()
+        && ui
+            .button(format!(
+                "Add these {} pupil(s) to {class_name}",
+                roster.rows.len()
+            ))
+            .clicked()
 }

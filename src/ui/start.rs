@@ -14,6 +14,9 @@ use eframe::egui;
 pub struct StartState {
     own: Option<Vec<(String, Result<String, String>)>>,
     roster: super::roster_import::RosterImportState,
+    edit: super::class_edit::ClassEditState,
+    /// Archived classes are listed too.
+    show_archived: bool,
 }
 
 impl StartState {
@@ -44,8 +47,12 @@ pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) 
     let Some(classes) = cx.report(classes) else {
         return;
     };
+    let archived = classes.iter().filter(|c| c.archived).count();
     egui::Grid::new("classes").striped(true).show(ui, |ui| {
-        for class in &classes {
+        for class in classes
+            .iter()
+            .filter(|c| state.show_archived || !c.archived)
+        {
             let chosen = cx.class == Some(class.id);
             if ui
                 .add(egui::Button::selectable(chosen, &class.name))
@@ -57,10 +64,11 @@ pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) 
             let plural =
                 |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             ui.label(format!(
-                "{} · {} · {}",
+                "{} · {} · {}{}",
                 plural(class.pupils, "pupil", "pupils"),
                 plural(class.lessons, "lesson", "lessons"),
-                plural(class.takes, "take", "takes")
+                plural(class.takes, "take", "takes"),
+                if class.archived { " · archived" } else { "" }
             ));
             ui.end_row();
         }
@@ -74,12 +82,25 @@ pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) 
     {
         cx.act(Action::ChooseClass(None));
     }
+    if archived > 0 {
+        ui.checkbox(
+            &mut state.show_archived,
+            format!("Show archived classes ({archived})"),
+        );
+    }
     ui.add_space(6.0);
     egui::CollapsingHeader::new("Set up a class")
         .default_open(classes.len() <= 1)
         .show(ui, |ui| {
             super::roster_import::roster_ui(&mut state.roster, cx, ui)
         });
+    if let Some(class) = cx.class.and_then(|id| classes.iter().find(|c| c.id == id)) {
+        egui::CollapsingHeader::new(format!("Change {} and its pupils", class.name))
+            .id_salt("change class")
+            .show(ui, |ui| {
+                super::class_edit::class_edit_ui(&mut state.edit, cx, ui, class, &classes)
+            });
+    }
     ui.add_space(12.0);
     ui.heading("What are we playing?");
     ui.horizontal_wrapped(|ui| {

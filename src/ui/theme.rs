@@ -18,6 +18,9 @@ pub fn record_colour(dark: bool) -> egui::Color32 {
 /// The smallest height of a control a finger or a whiteboard pen must hit, at scale 1.
 pub const TOUCH_HEIGHT: f32 = 40.0;
 
+/// The gap between groups of controls (one pupil's judging rows and the next).
+pub const SPACE: f32 = 8.0;
+
 /// Applies the look to both themes of `ctx` (egui switches between them).
 pub fn apply(ctx: &egui::Context) {
     for theme in [egui::Theme::Light, egui::Theme::Dark] {

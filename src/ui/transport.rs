@@ -93,6 +93,7 @@ pub fn take_request<'a>(
             section: lesson.section.as_deref(),
             round_and_round: keep == Keep::Rehearsal,
             purpose: lesson.purpose,
+            pass: (lesson.again && keep == Keep::Take).then_some(lesson.passes + 1),
         },
         midi: midi_setup(lesson),
         keep: keep == Keep::Take,

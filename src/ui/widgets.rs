@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub fn take_caption(take: &TakeSummary) -> String {
     let when = take.recorded_at.replace('T', " ");
     format!(
-        "Take {} · {} · {}{}{}{}",
+        "Take {} · {} · {}{}{}{}{}{}",
         take.id,
         when.get(..16).unwrap_or(&when),
         take.arrangement.as_deref().unwrap_or("recording"),
@@ -22,6 +22,17 @@ pub fn take_caption(take: &TakeSummary) -> String {
             .as_deref()
             .map(|s| format!(" ({s})"))
             .unwrap_or_default(),
+        take.pass
+            .map(|p| format!(" · pass {p}"))
+            .unwrap_or_default(),
+        if take.stopped_early {
+            format!(
+                " · stopped at {}",
+                crate::time_text::minutes_seconds(take.duration_secs)
+            )
+        } else {
+            String::new()
+        },
         if take.starred { " ★" } else { "" },
         if take.complete { "" } else { " (incomplete)" }
     )
@@ -63,24 +74,29 @@ pub fn outcome(ui: &mut egui::Ui, said: &Option<Result<String, String>>, then: &
 pub fn level_buttons(
     ui: &mut egui::Ui,
     id: &str,
-    levels: usize,
+    levels: &[crate::library::LevelWords],
     current: Option<i64>,
 ) -> Option<i64> {
     let mut chosen = None;
-    ui.horizontal(|ui| {
-        for level in 1..=levels as i64 {
-            // Touch-sized: judging happens at the whiteboard as often as at the desk.
-            let button =
-                egui::Button::selectable(current == Some(level), level.to_string()).min_size(
-                    egui::vec2(super::theme::TOUCH_HEIGHT, super::theme::TOUCH_HEIGHT),
-                );
-            let response = ui.add(button);
+    ui.horizontal_wrapped(|ui| {
+        for (level, words) in (1..).zip(levels) {
+            // Touch-sized: judging happens at the whiteboard as often as at the desk. The
+            // number is the key that judges it; the name says what it means.
+            let button = egui::Button::selectable(
+                current == Some(level),
+                format!("{level} {}", words.label),
+            )
+            .min_size(egui::vec2(
+                super::theme::TOUCH_HEIGHT,
+                super::theme::TOUCH_HEIGHT,
+            ));
+            let response = ui.add(button).on_hover_text(&words.description);
             response.widget_info(|| {
                 egui::WidgetInfo::selected(
                     egui::WidgetType::Button,
                     true,
                     current == Some(level),
-                    format!("{id} level {level}"),
+                    format!("{id} level {level}: {}", words.label),
                 )
             });
             if response.clicked() {

@@ -298,6 +298,8 @@ pub fn register_take_of(
         gaps: 0,
         complete: true,
         purpose: Purpose::Assessment,
+        music_frames: None,
+        pass: None,
         tracks: (1..=tracks)
             .map(|n| NewTrack {
                 number: n as i64,

@@ -462,6 +462,8 @@ pub(super) mod fixture {
             gaps: 0,
             complete: true,
             purpose: Purpose::Assessment,
+            music_frames: None,
+            pass: None,
             tracks: (1..=players.len())
                 .map(|n| NewTrack {
                     number: n as i64,
