@@ -3,6 +3,10 @@
 //! painted and tessellated by egui, against the budget of 4 ms per frame. GPU upload
 //! and presentation are not included (they depend on the PC's graphics).
 //!
+//! The whole lesson screen too, as the app draws it: a class of 35, 32 seated inputs and
+//! a 5-minute take of 32 tracks in hand, judged; and the library reads on frames where
+//! nothing changed, counted (there must be none).
+//!
 //! Run with `cargo bench --bench ui`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark set-up; a failure should stop the run
 
@@ -113,5 +117,148 @@ fn recording_frame_time(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, frame_time, recording_frame_time);
+/// A library with a class of 35, 32 of them seated, and one 5-minute take of 32 tracks
+/// attributed to them (tiny WAVs on disk; the 5-minute peaks are put in the app's cache,
+/// as the peak reader leaves them).
+fn lesson_for_35(root: &std::path::Path) -> (bandroom::ui::BandroomApp, i64) {
+    use bandroom::library::roster::RosterRow;
+    use bandroom::library::{Library, NewTake, NewTrack, Purpose, Seat};
+    let mut lib = Library::open(root).unwrap();
+    let class = lib.add_class("8B", None, None).unwrap();
+    let rows: Vec<RosterRow> = (0..35)
+        .map(|i| RosterRow {
+            line: i + 2,
+            name: format!("Pupil-With-A-Long-Name {i:02} Fitzgerald-Montgomery"),
+            number: Some(format!("A{i:04}")),
+            groups: Vec::new(),
+        })
+        .collect();
+    lib.import_roster(class, &rows, Vec::new(), true).unwrap();
+    let pupils: Vec<i64> = lib
+        .pupils(Some(class))
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    let seats: Vec<Seat> = (0..LANES)
+        .map(|i| Seat {
+            input: i + 1,
+            pupils: vec![pupils[i]],
+            part: Some(if i % 2 == 0 { "clapper 1" } else { "clapper 2" }.into()),
+            keyboard: None,
+        })
+        .collect();
+    lib.set_room_plan(class, &seats).unwrap();
+    let lesson = lib.lesson_for_today(Some(class)).unwrap();
+    let staged = lib.staging_folder().unwrap();
+    for n in 1..=LANES {
+        let mut wav = hound::WavWriter::create(
+            staged.join(format!("input-{n}.wav")),
+            hound::WavSpec {
+                channels: 1,
+                sample_rate: RATE,
+                bits_per_sample: 32,
+                sample_format: hound::SampleFormat::Float,
+            },
+        )
+        .unwrap();
+        for i in 0..4800 {
+            wav.write_sample((i as f32 * 0.01).sin() * 0.5).unwrap();
+        }
+        wav.finalize().unwrap();
+    }
+    let frames = u64::from(TAKE_SECS * RATE);
+    let take = NewTake {
+        recorded_at: bandroom::library::now(),
+        arrangement: Some("clapping-music".into()),
+        tempo_bpm: Some(160.0),
+        repeats: None,
+        count_in_bars: 1,
+        section: None,
+        host: "virtual".into(),
+        input_device: "virtual loopback".into(),
+        output_device: "virtual loopback".into(),
+        sample_rate_hz: RATE,
+        latency_applied_frames: 0,
+        frames,
+        duration_secs: f64::from(TAKE_SECS),
+        xruns: 0,
+        gaps: 0,
+        complete: true,
+        purpose: Purpose::Assessment,
+        music_frames: None,
+        pass: None,
+        tracks: (1..=LANES)
+            .map(|n| NewTrack {
+                number: n as i64,
+                file: format!("input-{n}.wav"),
+                input_channel: Some(n as i64),
+                midi_port: None,
+                frames,
+            })
+            .collect(),
+    };
+    let (take, folder) = lib.register_take(lesson, &staged, &take).unwrap();
+    for (i, seat) in seats.iter().enumerate() {
+        lib.attribute(
+            take,
+            i as i64 + 1,
+            &seat.pupils,
+            seat.part.as_deref(),
+            None,
+            None,
+        )
+        .unwrap();
+    }
+    drop(lib);
+    let mut app = bandroom::ui::BandroomApp::open(root).unwrap();
+    app.cx.class = Some(class);
+    app.screen = bandroom::ui::Screen::Lesson;
+    for n in 1..=LANES {
+        app.cx
+            .peaks
+            .insert(&folder.join(format!("input-{n}.wav")), five_minute_peaks(n));
+    }
+    (app, class)
+}
+
+fn lesson_screen_frame_time(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _class) = lesson_for_35(&dir.path().join("lib"));
+    let ctx = egui::Context::default();
+    let raw = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1920.0, 1080.0),
+        )),
+        ..egui::RawInput::default()
+    };
+    let frame = |app: &mut bandroom::ui::BandroomApp| {
+        let output = ctx.run(raw.clone(), |ctx| app.ui(ctx));
+        black_box(ctx.tessellate(output.shapes, output.pixels_per_point))
+    };
+    // The first frames read the library and settle the layout; after that nothing
+    // changes, and a frame must not go to the database at all.
+    for _ in 0..5 {
+        frame(&mut app);
+    }
+    let before = app.cx.cache.reads;
+    for _ in 0..20 {
+        frame(&mut app);
+    }
+    let reads = app.cx.cache.reads - before;
+    println!("library reads on 20 unchanged frames of the lesson screen: {reads}");
+    assert_eq!(reads, 0, "a frame where nothing changed read the library");
+    c.bench_function(
+        "UI frame: lesson screen, class of 35, 32 inputs, 5-minute take of 32 tracks",
+        |b| b.iter(|| frame(&mut app)),
+    );
+}
+
+criterion_group!(
+    benches,
+    frame_time,
+    recording_frame_time,
+    lesson_screen_frame_time
+);
 criterion_main!(benches);

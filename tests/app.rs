@@ -1567,3 +1567,32 @@ fn five_pupils_are_judged_on_two_focus_criteria_in_twelve_events() {
         "each key judged the next row, pupils in seat order"
     );
 }
+
+/// The window opens at the size it had when it last closed; a size saved on a bigger
+/// screen, or a damaged one, still opens a usable window.
+#[test]
+fn the_window_size_is_remembered_between_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut app = BandroomApp::open(&root).unwrap();
+    assert_eq!(app.window_to_open(), [1280.0, 800.0], "the first start");
+    app.remember_window([1500.0, 900.0]);
+    drop(app);
+    let mut app = BandroomApp::open(&root).unwrap();
+    assert_eq!(app.window_to_open(), [1500.0, 900.0]);
+    app.remember_window([100_000.0, 10.0]);
+    drop(app);
+    let app = BandroomApp::open(&root).unwrap();
+    assert_eq!(app.window_to_open(), [7680.0, 400.0], "kept within bounds");
+    drop(app);
+    let mut lib = bandroom::library::Library::open(&root).unwrap();
+    lib.set_app_state(r#"{"dark":true,"window":[1.0e40,"wide"]}"#)
+        .unwrap();
+    drop(lib);
+    let app = BandroomApp::open(&root).unwrap();
+    assert_eq!(
+        app.window_to_open(),
+        [1280.0, 800.0],
+        "damaged: the default"
+    );
+}

@@ -56,11 +56,23 @@ pub struct BandroomApp {
     remembered: Remembered,
     /// bandroom's look has been given to the window.
     styled: bool,
+    /// The window's inner size last frame, in points (saved as the window closes).
+    window_size: Option<[f32; 2]>,
     frames: u64,
     quit_after_frames: Option<u64>,
 }
 
 impl BandroomApp {
+    /// The size the window should open at: the one it had when it last closed.
+    pub fn window_to_open(&self) -> [f32; 2] {
+        self.remembered.window_to_open()
+    }
+
+    /// Remembers the window's size for the next start (done as the window closes).
+    pub fn remember_window(&mut self, size: [f32; 2]) {
+        self.remembered.save_window(&mut self.cx, size);
+    }
+
     /// Opens the library (creating it with the demo class on first start).
     pub fn open(root: &Path) -> anyhow::Result<Self> {
         let lib = Library::open(root)
@@ -95,6 +107,7 @@ impl BandroomApp {
             close_when_filed: false,
             remembered,
             styled: false,
+            window_size: None,
             frames: 0,
             // For smoke tests of the real window: draw this many frames, then close.
             quit_after_frames: std::env::var("BANDROOM_QUIT_AFTER_FRAMES")
@@ -620,12 +633,22 @@ impl BandroomApp {
 impl eframe::App for BandroomApp {
     fn update(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.ui(ctx);
+        // Kept each frame (cheap), written once as the window closes.
+        self.window_size = ctx
+            .input(|i| i.viewport().inner_rect)
+            .map(|r| [r.width().round(), r.height().round()]);
         self.frames += 1;
         if self.quit_after_frames.is_some_and(|n| self.frames >= n) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         if self.quit_after_frames.is_some() {
             ctx.request_repaint();
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(size) = self.window_size {
+            self.remember_window(size);
         }
     }
 }

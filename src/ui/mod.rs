@@ -63,8 +63,8 @@ pub fn run(library: &Path, opening: &Opening) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("bandroom")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0]),
+            .with_inner_size(app.window_to_open())
+            .with_min_inner_size(remembered::SMALLEST_WINDOW),
         ..eframe::NativeOptions::default()
     };
     eframe::run_native("bandroom", options, Box::new(|_| Ok(Box::new(app)))).map_err(|e| {

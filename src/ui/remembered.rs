@@ -1,5 +1,6 @@
-//! What the app keeps between starts: theme and scale, and the class and piece the
-//! teacher last had in hand, saved in the library whenever one of them changes.
+//! What the app keeps between starts: theme and scale, the class and piece the teacher
+//! last had in hand (saved in the library whenever one of them changes), and the
+//! window's size (saved when the window closes, not on every frame of a resize).
 //!
 //! Must not keep anything about a pupil, and must not stop the app when the saved state
 //! is damaged or cannot be written (the defaults are used, and the error is shown once).
@@ -12,7 +13,14 @@ pub struct Remembered {
     pub zoom: Option<f32>,
     pub class: Option<i64>,
     pub arrangement: Option<String>,
+    /// The window's inner size in points when it last closed.
+    #[serde(default)]
+    pub window: Option<[f32; 2]>,
 }
+
+/// The size the window opens at when none is remembered, and the smallest it may be.
+pub const DEFAULT_WINDOW: [f32; 2] = [1280.0, 800.0];
+pub const SMALLEST_WINDOW: [f32; 2] = [640.0, 400.0];
 
 impl Remembered {
     /// What the context shows now.
@@ -22,6 +30,37 @@ impl Remembered {
             zoom: Some(cx.look.zoom),
             class: cx.class,
             arrangement: cx.arrangement.clone(),
+            window: None,
+        }
+    }
+
+    /// The size to open the window at: the remembered one, kept within sensible
+    /// bounds (a size saved on a bigger screen still opens on this one).
+    pub fn window_to_open(&self) -> [f32; 2] {
+        match self.window {
+            Some([w, h]) if w.is_finite() && h.is_finite() => [
+                w.clamp(SMALLEST_WINDOW[0], 7680.0),
+                h.clamp(SMALLEST_WINDOW[1], 4320.0),
+            ],
+            _ => DEFAULT_WINDOW,
+        }
+    }
+
+    /// Saves the window's size (as the window closes).
+    pub fn save_window(&mut self, cx: &mut AppContext, size: [f32; 2]) {
+        if self.window == Some(size) {
+            return;
+        }
+        self.window = Some(size);
+        self.write(cx);
+    }
+
+    fn write(&self, cx: &mut AppContext) {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        if let Err(e) = cx.lib.set_app_state(&json) {
+            cx.notices.banner(format!(
+                "The app's look could not be saved for next time: {e}"
+            ));
         }
     }
 
@@ -55,16 +94,14 @@ impl Remembered {
 
     /// Saves the context's state if it differs from `self` (what was saved last).
     pub fn save_if_changed(&mut self, cx: &mut AppContext) {
-        let now = Remembered::of(cx);
+        let now = Remembered {
+            window: self.window,
+            ..Remembered::of(cx)
+        };
         if now == *self {
             return;
         }
-        let json = serde_json::to_string(&now).unwrap_or_default();
-        if let Err(e) = cx.lib.set_app_state(&json) {
-            cx.notices.banner(format!(
-                "The app's look could not be saved for next time: {e}"
-            ));
-        }
         *self = now;
+        self.write(cx);
     }
 }
