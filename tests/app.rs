@@ -1358,6 +1358,8 @@ fn a_class_of_30_is_set_up_in_the_app_and_its_lesson_screen_fits_the_window() {
         let dir = tempfile::tempdir().unwrap();
         let (mut h, class) =
             class_8b_set_up_in_the_app(&dir.path().join("lib"), width, height, zoom);
+        // A piece in hand: the tempo, section, count-in and repeats row is shown too.
+        h.state_mut().cx.arrangement = Some("clapping-music".into());
         press(&mut h, "Go to the lesson");
         h.run();
         assert_eq!(h.state().screen, Screen::Lesson);

@@ -200,7 +200,8 @@ fn focus_ui(
         for c in criteria {
             let on = focus.contains(&c.key);
             let full = !on && focus.len() >= MAX_FOCUS;
-            let button = egui::Button::selectable(on, &c.title)
+            let button = egui::Button::new(&c.title)
+                .selected(on)
                 .min_size(egui::vec2(0.0, super::theme::TOUCH_HEIGHT));
             let response = ui
                 .add_enabled(!full, button)

@@ -210,31 +210,42 @@ fn takes_ui(
         lesson.selected_take = takes.first().map(|t| t.id);
     }
     let mut star = None;
-    for take in takes.iter().take(30) {
-        let chosen = lesson.selected_take == Some(take.id);
-        ui.horizontal(|ui| {
-            let mut starred = take.starred;
-            let glyph = if starred { "★" } else { "☆" };
-            let response = ui.toggle_value(&mut starred, glyph);
-            let label = format!("Star take {}", take.id);
-            response.widget_info(|| {
-                egui::WidgetInfo::selected(egui::WidgetType::Checkbox, true, starred, &label)
-            });
-            if response.changed() {
-                star = Some((take.id, starred));
-            }
-            let caption = ui.add(egui::Button::selectable(chosen, take_caption(take)));
-            if caption.clicked() {
-                lesson.selected_take = Some(take.id);
-                lesson.cursor = Default::default();
-            }
-            // A take just filed is brought into view once, with its judging panel.
-            if lesson.reveal_take == Some(take.id) {
-                caption.scroll_to_me(Some(egui::Align::Center));
-                lesson.reveal_take = None;
+    // The list scrolls by itself, so the judging panel below it stays in reach.
+    egui::ScrollArea::vertical()
+        .id_salt("takes")
+        .max_height(200.0)
+        .show(ui, |ui| {
+            for take in takes.iter().take(30) {
+                let chosen = lesson.selected_take == Some(take.id);
+                ui.horizontal(|ui| {
+                    let mut starred = take.starred;
+                    let glyph = if starred { "★" } else { "☆" };
+                    let response = ui.toggle_value(&mut starred, glyph);
+                    let label = format!("Star take {}", take.id);
+                    response.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::WidgetType::Checkbox,
+                            true,
+                            starred,
+                            &label,
+                        )
+                    });
+                    if response.changed() {
+                        star = Some((take.id, starred));
+                    }
+                    let caption = ui.add(egui::Button::selectable(chosen, take_caption(take)));
+                    if caption.clicked() {
+                        lesson.selected_take = Some(take.id);
+                        lesson.cursor = Default::default();
+                    }
+                    // A take just filed is brought into view once, with its judging panel.
+                    if lesson.reveal_take == Some(take.id) {
+                        caption.scroll_to_me(Some(egui::Align::Center));
+                        lesson.reveal_take = None;
+                    }
+                });
             }
         });
-    }
     // The best of several passes is starred, so it is the one judged and exported.
     if let Some((take, starred)) = star {
         let done = cx.lib.star_take(take, starred);
@@ -299,7 +310,8 @@ pub fn lesson_ui(
     let class = cx.class;
     let classes = cx.read_or_default("classes", crate::library::Library::classes);
     let class_name = class.and_then(|c| classes.into_iter().find(|x| x.id == c).map(|x| x.name));
-    ui.heading(match (&class_name, &cx.arrangement) {
+    let title = cx.arrangement_title();
+    ui.heading(match (&class_name, &title) {
         (Some(c), Some(a)) => format!("{c} · {a}"),
         (Some(c), None) => c.clone(),
         (None, Some(a)) => format!("Quick take · {a}"),
@@ -334,47 +346,72 @@ fn lesson_main_ui(
 ) {
     super::transport::transport_ui(lesson, cx, devices, ui);
     if let Some(class) = class {
-        room_plan_ui(lesson, cx, ui, class);
+        // A room of 32 inputs is long: it scrolls in a pane of its own, at most a third
+        // of the screen, so the takes and the judging panel always start on the first
+        // screen below it.
+        let most = (ui.clip_rect().height() * 0.34).max(160.0);
+        egui::ScrollArea::vertical()
+            .id_salt("room plan")
+            .auto_shrink([false, true])
+            .max_height(most)
+            .show(ui, |ui| room_plan_ui(lesson, cx, ui, class));
     }
     ui.separator();
     ui.columns(2, |columns| {
         let take = takes_ui(lesson, cx, &mut columns[0], class);
         if let Some(take) = take {
-            let ui = &mut columns[1];
-            ui.heading(take_caption(&take));
-            // What the take is for can be decided after it is heard.
-            let mut purpose = crate::library::Purpose::parse(&take.purpose)
-                .unwrap_or(crate::library::Purpose::Rehearsal);
-            if super::transport::purpose_ui(ui, &mut purpose, "This take is kept as") {
-                let set = cx.lib.set_purpose(take.id, purpose);
-                cx.report(set);
-            }
-            let attributed = take.tracks.iter().any(|t| !t.performers.is_empty());
-            if !attributed && class.is_some() {
-                ui.label("Nobody is named on this take yet.");
-                if ui.button("Name players from the room plan").clicked() {
-                    attribute_from_plan(lesson, cx, &take);
-                    cx.act(Action::Analyse(take.id));
-                }
-            }
-            let folder = cx.lib.take_folder(&take);
-            missing_ui(lesson, cx, ui, &take, &folder);
-            let timing = super::timing::for_take(cx, &take);
-            if cx.analysing.contains(&take.id) {
-                ui.label("Analysing the timing of this take…");
-            }
-            super::playback::controls(cx, devices, ui, &take, None);
-            for track in &take.tracks {
-                let names: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
-                ui.label(format!("Track {} {}", track.number, names.join(", ")));
-                let rect = waveform(ui, &mut cx.peaks, &folder.join(&track.file), 40.0);
-                super::playback::cursor(devices, ui, rect, take.id);
-                super::timing::show(ui, rect, timing.get(&track.number), track.frames);
-            }
-            marker_ui(lesson, cx, devices, ui, &take);
-            super::voice_note::voice_notes_ui(cx, devices, ui, &take, true);
-            ui.separator();
-            assess_panel::assess_ui(lesson, cx, ui, &take);
+            // Judging sits under the take list, beside the tracks, so it is in view as
+            // soon as a take is filed, however many tracks the take has.
+            columns[0].vertical(|ui| {
+                ui.separator();
+                assess_panel::assess_ui(lesson, cx, ui, &take);
+            });
+            // Not justified: a wrapped caption would be spread letter by letter.
+            columns[1].vertical(|ui| take_in_hand_ui(lesson, cx, devices, ui, &take, class));
         }
     });
+}
+
+/// The take in hand, beside the take list: its caption and purpose, who played, its
+/// tracks with their timing, markers and voice notes.
+fn take_in_hand_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+    take: &crate::library::TakeSummary,
+    class: Option<i64>,
+) {
+    ui.heading(take_caption(take));
+    // What the take is for can be decided after it is heard.
+    let mut purpose =
+        crate::library::Purpose::parse(&take.purpose).unwrap_or(crate::library::Purpose::Rehearsal);
+    if super::transport::purpose_ui(ui, &mut purpose, "This take is kept as") {
+        let set = cx.lib.set_purpose(take.id, purpose);
+        cx.report(set);
+    }
+    let attributed = take.tracks.iter().any(|t| !t.performers.is_empty());
+    if !attributed && class.is_some() {
+        ui.label("Nobody is named on this take yet.");
+        if ui.button("Name players from the room plan").clicked() {
+            attribute_from_plan(lesson, cx, take);
+            cx.act(Action::Analyse(take.id));
+        }
+    }
+    let folder = cx.lib.take_folder(take);
+    missing_ui(lesson, cx, ui, take, &folder);
+    let timing = super::timing::for_take(cx, take);
+    if cx.analysing.contains(&take.id) {
+        ui.label("Analysing the timing of this take…");
+    }
+    super::playback::controls(cx, devices, ui, take, None);
+    for track in &take.tracks {
+        let names: Vec<&str> = track.performers.iter().map(|p| p.name.as_str()).collect();
+        ui.label(format!("Track {} {}", track.number, names.join(", ")));
+        let rect = waveform(ui, &mut cx.peaks, &folder.join(&track.file), 40.0);
+        super::playback::cursor(devices, ui, rect, take.id);
+        super::timing::show(ui, rect, timing.get(&track.number), track.frames);
+    }
+    marker_ui(lesson, cx, devices, ui, take);
+    super::voice_note::voice_notes_ui(cx, devices, ui, take, true);
 }

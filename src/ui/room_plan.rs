@@ -267,8 +267,9 @@ fn seat_card_ui(
             .iter()
             .find(|p| p.id == *pupil)
             .map_or_else(|| "?".to_string(), |p| shown_name(p, pupils));
+        // "×" first: the name then shortens to what is left of the card, instead of
+        // pushing the button past its edge.
         ui.horizontal(|ui| {
-            ui.add(egui::Label::new(&name).truncate());
             if ui
                 .small_button("×")
                 .on_hover_text(format!("take {name} off {title}"))
@@ -276,6 +277,7 @@ fn seat_card_ui(
             {
                 remove = Some(*pupil);
             }
+            ui.add(egui::Label::new(&name).truncate());
         });
     }
     if let Some(pupil) = remove {

@@ -46,6 +46,31 @@ pub fn labelled_combo<R>(
     selected: impl Into<egui::WidgetText>,
     contents: impl FnOnce(&mut egui::Ui) -> R,
 ) -> Option<R> {
+    let selected: egui::WidgetText = selected.into();
+    // In a wrapping row a drop-down does not move to the next line by itself (it lays
+    // out as a group of its own and runs off the edge): measure it and break first.
+    if ui.layout().main_wrap {
+        let width = |text: egui::WidgetText| {
+            text.into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Button,
+            )
+            .size()
+            .x
+        };
+        let spacing = ui.spacing();
+        let chrome =
+            spacing.icon_width + 2.0 * spacing.button_padding.x + 3.0 * spacing.item_spacing.x;
+        let needed = width(format!("{label}:").into())
+            + width(selected.clone()).max(spacing.combo_width)
+            + chrome;
+        // The room left on this row (`available_width` is the whole row's, after a wrap).
+        if ui.available_rect_before_wrap().width() < needed {
+            ui.end_row();
+        }
+    }
     ui.label(format!("{label}:"));
     let shown = egui::ComboBox::from_id_salt(label)
         .selected_text(selected)
@@ -82,14 +107,12 @@ pub fn level_buttons(
         for (level, words) in (1..).zip(levels) {
             // Touch-sized: judging happens at the whiteboard as often as at the desk. The
             // number is the key that judges it; the name says what it means.
-            let button = egui::Button::selectable(
-                current == Some(level),
-                format!("{level} {}", words.label),
-            )
-            .min_size(egui::vec2(
-                super::theme::TOUCH_HEIGHT,
-                super::theme::TOUCH_HEIGHT,
-            ));
+            let button = egui::Button::new(format!("{level} {}", words.label))
+                .selected(current == Some(level))
+                .min_size(egui::vec2(
+                    super::theme::TOUCH_HEIGHT,
+                    super::theme::TOUCH_HEIGHT,
+                ));
             let response = ui.add(button).on_hover_text(&words.description);
             response.widget_info(|| {
                 egui::WidgetInfo::selected(
