@@ -889,7 +889,7 @@ fn a_broken_school_arrangement_is_named_and_the_good_ones_still_play() {
     h.run();
     let warning = shown_text(&h.get_by_label_contains("broken.toml cannot be used"));
     assert_contains(&warning, "line 2");
-    h.get_by_label("our-sailor").click();
+    h.get_by_label("Drunken Sailor (the school's)").click();
     h.run();
     h.get_by_label("Go to the lesson").click();
     h.run();
@@ -1231,7 +1231,7 @@ fn a_screen_is_driven_alone_with_a_context_and_no_app() {
     h.run();
     h.get_by_label(DEMO_CLASS).click();
     h.run();
-    h.get_by_label("clapping-music").click();
+    h.get_by_label("Clapping Music").click();
     h.run();
     h.get_by_label("Go to the lesson").click();
     h.run();

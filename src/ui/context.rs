@@ -206,13 +206,20 @@ impl AppContext {
     /// The title of the arrangement in hand ("Clapping Music", not its file name).
     pub fn arrangement_title(&mut self) -> Option<String> {
         let name = self.arrangement.clone()?;
+        Some(self.title_of(&name))
+    }
+
+    /// The title of the arrangement called `name` (read once, then kept), or the name
+    /// when it cannot be read.
+    pub fn title_of(&mut self, name: &str) -> String {
+        let name = name.to_string();
         let folder = crate::library::arrangements_folder(&self.root);
         let title = self.titles.entry(name.clone()).or_insert_with(|| {
             crate::music::resolve_in(&name, Some(&folder))
                 .ok()
                 .map(|a| a.title)
         });
-        Some(title.clone().unwrap_or(name))
+        title.clone().unwrap_or(name)
     }
 
     /// Asks the app to do something beyond the screen.

@@ -233,7 +233,9 @@ fn takes_ui(
                     if response.changed() {
                         star = Some((take.id, starred));
                     }
-                    let caption = ui.add(egui::Button::selectable(chosen, take_caption(take)));
+                    // Wrapped, so a long caption at scale 2 stays in its column.
+                    let caption =
+                        ui.add(egui::Button::selectable(chosen, take_caption(take)).wrap());
                     if caption.clicked() {
                         lesson.selected_take = Some(take.id);
                         lesson.cursor = Default::default();

@@ -115,8 +115,9 @@ pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) 
         }
         for builtin in music::BUILT_INS {
             let chosen = cx.arrangement.as_deref() == Some(builtin.name);
+            let title = cx.title_of(builtin.name);
             if ui
-                .add(egui::Button::selectable(chosen, builtin.name))
+                .add(egui::Button::selectable(chosen, title))
                 .on_hover_text(builtin.summary)
                 .clicked()
             {
@@ -128,13 +129,23 @@ pub fn start_ui(state: &mut StartState, cx: &mut AppContext, ui: &mut egui::Ui) 
     if !own.is_empty() {
         ui.label("The school's own:");
     }
+    let built_in_titles: Vec<String> = music::BUILT_INS
+        .iter()
+        .map(|b| cx.title_of(b.name))
+        .collect();
     ui.horizontal_wrapped(|ui| {
         for (name, loaded) in &own {
             if let Ok(title) = loaded {
+                // A school's edit of a built-in piece keeps its title: tell them apart.
+                let title = if built_in_titles.contains(title) {
+                    format!("{title} (the school's)")
+                } else {
+                    title.clone()
+                };
                 let chosen = cx.arrangement.as_deref() == Some(name.as_str());
                 if ui
-                    .add(egui::Button::selectable(chosen, name))
-                    .on_hover_text(title)
+                    .add(egui::Button::selectable(chosen, title))
+                    .on_hover_text(format!("{name}.toml in the school's arrangements folder"))
                     .clicked()
                 {
                     cx.act(Action::ChooseArrangement(Some(name.clone())));
