@@ -1598,3 +1598,68 @@ fn the_window_size_is_remembered_between_starts() {
         "damaged: the default"
     );
 }
+
+/// A OneRoster zip of two classes is previewed, the class chosen from it and imported,
+/// all on the start screen; then a pupil is corrected and the class renamed there too.
+#[test]
+fn a_one_roster_zip_is_imported_and_a_pupil_corrected_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    let class = h
+        .state_mut()
+        .library_mut()
+        .add_class("Year 8 band", None, None)
+        .unwrap();
+    h.state_mut().cx.class = Some(class);
+    h.run();
+    // "Set up a class" is open: the library had one class when the screen first showed.
+    let zip = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rosters/oneroster-8B.zip");
+    h.get_by_label("Roster file").focus();
+    h.run();
+    h.get_by_label("Roster file")
+        .type_text(zip.to_str().unwrap());
+    h.run();
+    press(&mut h, "Read the file");
+    h.run();
+    h.get_by_label_contains("a OneRoster bundle holds 2 classes. Which is Year 8 band?");
+    assert!(
+        h.query_by_label_contains("pupil(s) found").is_none(),
+        "nothing to add until the class is chosen"
+    );
+    press(&mut h, "8B Music (6 pupils)");
+    h.run();
+    h.get_by_label_contains("class 8B Music (8B/Mu1): 6 pupil(s) found, 1 line(s)");
+    press(&mut h, "Add these 6 pupil(s) to Year 8 band");
+    h.run();
+    let pupils = h.state().library().pupils(Some(class)).unwrap();
+    assert_eq!(pupils.len(), 6, "{pupils:?}");
+
+    press(&mut h, "Change Year 8 band and its pupils");
+    h.run();
+    press(&mut h, "Edit Seán O'Brien (A1002)");
+    h.run();
+    h.get_by_label("Name").focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.get_by_label("Name").type_text("Seán O'Brien-Walsh");
+    h.run();
+    press(&mut h, "Save");
+    h.run();
+    let sean = h.state().library().find_pupil("A1002", None).unwrap();
+    assert_eq!(
+        h.state().library().pupil_name(sean).unwrap(),
+        "Seán O'Brien-Walsh"
+    );
+    h.get_by_label("Class name").focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.get_by_label("Class name").type_text("8B");
+    h.run();
+    press(&mut h, "Rename");
+    h.run();
+    assert_eq!(h.state().library().class_id("8B").unwrap(), class);
+}
