@@ -223,8 +223,16 @@ fn lesson_for_35(root: &std::path::Path) -> (bandroom::ui::BandroomApp, i64) {
 }
 
 fn lesson_screen_frame_time(c: &mut Criterion) {
+    lesson_screen_frames(c, &[]);
+    lesson_screen_frames(c, &["pulse", "ensemble"]);
+}
+
+/// The lesson screen's frames with `focus` chosen for the class (none: every criterion).
+fn lesson_screen_frames(c: &mut Criterion, focus: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, _class) = lesson_for_35(&dir.path().join("lib"));
+    let (mut app, class) = lesson_for_35(&dir.path().join("lib"));
+    let focus: Vec<String> = focus.iter().map(|k| k.to_string()).collect();
+    app.cx.lib.set_focus_criteria(class, &focus).unwrap();
     let ctx = egui::Context::default();
     let raw = egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
@@ -249,8 +257,15 @@ fn lesson_screen_frame_time(c: &mut Criterion) {
     let reads = app.cx.cache.reads - before;
     println!("library reads on 20 unchanged frames of the lesson screen: {reads}");
     assert_eq!(reads, 0, "a frame where nothing changed read the library");
+    let judged = if focus.is_empty() {
+        "every criterion judged".to_string()
+    } else {
+        format!("focus {}", focus.join(" + "))
+    };
     c.bench_function(
-        "UI frame: lesson screen, class of 35, 32 inputs, 5-minute take of 32 tracks",
+        &format!(
+            "UI frame: lesson screen, class of 35, 32 inputs, 5-minute take of 32 tracks, {judged}"
+        ),
         |b| b.iter(|| frame(&mut app)),
     );
 }

@@ -1568,6 +1568,24 @@ fn five_pupils_are_judged_on_two_focus_criteria_in_twelve_events() {
         ],
         "each key judged the next row, pupils in seat order"
     );
+    // A slip is taken back at once: the last judgement (Ana's ensemble) no longer counts.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run();
+    let counted: usize = take
+        .tracks
+        .iter()
+        .flat_map(|t| &t.performers)
+        .map(|p| {
+            h.state()
+                .library()
+                .assessments(p.pupil_id)
+                .unwrap()
+                .iter()
+                .filter(|a| a.take == Some(take.id))
+                .count()
+        })
+        .sum();
+    assert_eq!(counted, 9, "undo withdrew one judgement");
 }
 
 /// The window opens at the size it had when it last closed; a size saved on a bigger

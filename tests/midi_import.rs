@@ -346,3 +346,95 @@ fn import_writes_an_editable_arrangement_that_plays_the_same_notes() {
     let again = bandroom(&["import", "band.mid", "--out", "band.toml"], d);
     assert_contains(&stderr(&again), "already exists");
 }
+
+/// Real piano music from notation software: a note held under others on one track and
+/// channel is released after notes that started later. It imports, each part's notes in
+/// the order they start, the held note as long as it was written.
+#[test]
+fn a_lilypond_piano_export_with_held_notes_imports_in_start_order() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/held-notes-lilypond.mid");
+    let bytes = std::fs::read(&path).unwrap();
+    let arrangement = parse_midi(&bytes, "held-notes-lilypond.mid", "held-notes").unwrap();
+    assert_eq!(arrangement.title, "Held Notes for Zoë");
+    assert_eq!(arrangement.parts.len(), 2);
+    let left = &arrangement.sections[0].notes[1];
+    assert!(
+        left.windows(2).all(|w| w[0].at_ticks <= w[1].at_ticks),
+        "{left:?}"
+    );
+    let bar = 4 * TICKS_PER_QUARTER;
+    let held = left
+        .iter()
+        .find(|n| n.pitch == 43 && n.at_ticks == 0)
+        .unwrap();
+    assert_eq!(held.len_ticks, bar, "the G held for the whole first bar");
+    // Above it, the second voice's D, E and F♯ start at beats 1, 3 and 4.
+    let above: Vec<u64> = left
+        .iter()
+        .filter(|n| n.at_ticks < bar && n.pitch != 43)
+        .map(|n| n.at_ticks)
+        .collect();
+    assert_eq!(above, [0, 2 * TICKS_PER_QUARTER, 3 * TICKS_PER_QUARTER]);
+}
+
+/// The two-note case: C4 held for a bar, E4 on beats 2–3; and a key struck again while it
+/// sounds, which ends the first note there, as a player's would.
+#[test]
+fn a_held_note_and_a_restruck_key_import_as_a_player_plays_them() {
+    let q = u32::from(TPQ);
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(TPQ)),
+    ));
+    smf.tracks
+        .push(track(b"Piano", 0, 0, &[(0, 4 * q, 60), (q, 2 * q, 64)]));
+    // G4 struck at beat 1 and again at beat 2 before the first is released at beat 3.
+    let key = u7::new(67);
+    let on = |delta| {
+        midi(
+            delta,
+            1,
+            MidiMessage::NoteOn {
+                key,
+                vel: u7::new(80),
+            },
+        )
+    };
+    let off = |delta| {
+        midi(
+            delta,
+            1,
+            MidiMessage::NoteOff {
+                key,
+                vel: u7::new(0),
+            },
+        )
+    };
+    smf.tracks.push(vec![
+        meta(0, MetaMessage::TrackName(b"Fl\xfbte")),
+        on(0),
+        on(q),
+        off(q),
+        off(q),
+        meta(0, MetaMessage::EndOfTrack),
+    ]);
+    let mut bytes = Vec::new();
+    smf.write_std(&mut bytes).unwrap();
+    let arrangement = parse_midi(&bytes, "held.mid", "held").unwrap();
+    let notes = &arrangement.sections[0].notes;
+    let piano: Vec<(u64, u64, u8)> = notes[0]
+        .iter()
+        .map(|n| (n.at_ticks, n.len_ticks, n.pitch))
+        .collect();
+    let t = TICKS_PER_QUARTER;
+    assert_eq!(piano, [(0, 4 * t, 60), (t, 2 * t, 64)]);
+    let flute: Vec<(u64, u64)> = notes[1].iter().map(|n| (n.at_ticks, n.len_ticks)).collect();
+    assert_eq!(
+        flute,
+        [(0, t), (t, 2 * t)],
+        "the second strike ends the first"
+    );
+    // The track name was written in Latin-1, as older software does.
+    assert_eq!(arrangement.parts[1].name, "Flûte");
+}

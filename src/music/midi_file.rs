@@ -50,8 +50,18 @@ fn failed(origin: &str, message: impl Into<String>) -> ArrangementError {
     }
 }
 
+/// A name or marker in a file: UTF-8 when it is, else Latin-1 (as older notation
+/// software and many European files write it), never replacement characters.
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).trim().to_string()
+    match std::str::from_utf8(bytes) {
+        Ok(utf8) => utf8.trim().to_string(),
+        Err(_) => bytes
+            .iter()
+            .map(|&b| char::from(b))
+            .collect::<String>()
+            .trim()
+            .to_string(),
+    }
 }
 
 /// A sound for a General MIDI program (0-based), by its family.
@@ -115,6 +125,10 @@ fn ticks_per_quarter<'a>(
     Ok((smf, per_quarter))
 }
 
+/// In the notes sounding on a key: a note already ended by a re-strike, whose note-off
+/// is still to come.
+const ENDED: u64 = u64::MAX;
+
 /// What the tracks of a file say, on bandroom's 960 ticks per quarter.
 #[derive(Default)]
 struct Heard {
@@ -153,7 +167,7 @@ impl Heard {
             let track_end = rescale(tick);
             // A note never released ends with its track.
             for ((channel, pitch), open) in sounding {
-                for (start, velocity) in open {
+                for (start, velocity) in open.into_iter().filter(|(s, _)| *s != ENDED) {
                     heard
                         .voices
                         .entry((track_index, channel))
@@ -174,6 +188,12 @@ impl Heard {
             }
         }
         heard.voices.retain(|_, v| !v.notes.is_empty());
+        // Notes are added as they end, so a note held under others (a bass under a
+        // melody, a chord released unevenly: most piano music) comes after notes that
+        // started later. A part plays its notes in the order they start.
+        for voice in heard.voices.values_mut() {
+            voice.notes.sort_by_key(|n| (n.at_ticks, n.pitch));
+        }
         Ok(heard)
     }
 
@@ -244,14 +264,35 @@ impl Heard {
                     .get_or_insert(program.as_int());
             }
             MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
-                sounding
-                    .entry((channel, key.as_int()))
-                    .or_default()
-                    .push((at, vel.as_int()));
+                let open = sounding.entry((channel, key.as_int())).or_default();
+                // A key struck again while it sounds ends the earlier note there, as a
+                // player's does (a piano's damper, a wind player's re-tongue); that note's
+                // own note-off, still to come, is then only owed. Struck twice on one
+                // tick, it is one note, the louder.
+                if let Some(slot) = open.iter_mut().find(|(start, _)| *start != ENDED) {
+                    let (start, velocity) = *slot;
+                    if at == start {
+                        slot.1 = velocity.max(vel.as_int());
+                        open.push((ENDED, 0));
+                        return;
+                    }
+                    self.voices.entry(voice).or_default().notes.push(Note {
+                        at_ticks: start,
+                        len_ticks: at - start,
+                        pitch: key.as_int(),
+                        velocity,
+                    });
+                    *slot = (ENDED, 0);
+                }
+                open.push((at, vel.as_int()));
             }
             MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
                 let open = sounding.entry((channel, key.as_int())).or_default();
-                if !open.is_empty() {
+                // Note-offs pair with note-ons in order; one owed to a note already
+                // ended by a re-strike ends nothing.
+                if !open.is_empty() && open[0].0 == ENDED {
+                    open.remove(0);
+                } else if !open.is_empty() {
                     let (start, velocity) = open.remove(0);
                     self.voices.entry(voice).or_default().notes.push(Note {
                         at_ticks: start,
