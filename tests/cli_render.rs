@@ -526,3 +526,56 @@ fn pcm16_and_pcm24_renders_hold_the_float_render_to_the_last_bit() {
         }
     }
 }
+
+/// A piece whose parts together pass full scale: the render says so and is written
+/// quieter, peaking at −1 dBFS, instead of hard-clipping the PCM file while it reported a
+/// peak above 0 dBFS.
+#[test]
+fn a_render_that_would_clip_is_written_at_a_safe_level_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut piece = String::from("title = \"Too loud\"\nmeter = \"4/4\"\n[tempo]\nbpm = 100\n");
+    for n in 1..=4 {
+        piece.push_str(&format!(
+            "[[part]]\nname = \"piano {n}\"\nsound = \"piano\"\ngain = 4.0\n"
+        ));
+    }
+    piece.push_str("[[section]]\nname = \"all\"\nbars = 1\n");
+    for n in 1..=4 {
+        piece.push_str(&format!(
+            "[[section.play]]\npart = \"piano {n}\"\nrhythm = \"x x x x\"\npitches = [\"C4+E4+G4\"]\n"
+        ));
+    }
+    std::fs::write(d.join("loud.toml"), piece).unwrap();
+    let out = bandroom(
+        &[
+            "render",
+            "loud.toml",
+            "--out",
+            "loud.wav",
+            "--format",
+            "pcm16",
+            "--stems",
+            "stems",
+        ],
+        d,
+    );
+    assert_ok(&out);
+    let said = stderr(&out);
+    assert!(said.contains("the mix would peak at +"), "{said}");
+    assert_contains(&String::from_utf8_lossy(&out.stdout), "peak -1.0 dBFS");
+    let pcm16_peak = |path: &Path| {
+        hound::WavReader::open(path)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| f32::from(s.unwrap()).abs() / 32_768.0)
+            .fold(0.0f32, f32::max)
+    };
+    let peak = pcm16_peak(&d.join("loud.wav"));
+    assert!((0.88..=0.8915).contains(&peak), "peak {peak}");
+    let stem_peak = pcm16_peak(&d.join("stems/piano 1.wav"));
+    assert!(
+        stem_peak < peak,
+        "the stems are lowered with the mix: {stem_peak}"
+    );
+}

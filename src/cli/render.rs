@@ -216,16 +216,21 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     let lane_names: Vec<String> = score.lanes.iter().map(|l| l.name.clone()).collect();
     let lane_sounds: Vec<_> = score.lanes.iter().map(|l| l.sound).collect();
     let tempo = score.tempo;
-    let (engine, handle) = Engine::new(score, plan.config)?;
+    // A render never clips: the mix is measured first (without the live limiter), and
+    // written at a master gain that keeps its peak at −1 dBFS if it would pass it.
+    let config = EngineConfig {
+        limit: false,
+        ..plan.config
+    };
+    let master = safe_master_gain(&score, config, args)?;
+    let (engine, handle) = Engine::new(score, config)?;
+    if master < 1.0 {
+        handle.send(Command::SetMasterGain { gain: master })?;
+    }
     if let Some(path) = &args.cues {
         super::practice::write_cues(path, engine.score(), engine.tempo_map())?;
     }
-    if args.no_click {
-        handle.send(Command::SetClickEnabled { enabled: false })?;
-    }
-    if args.sub_beats {
-        handle.send(Command::SetSubBeats { enabled: true })?;
-    }
+    clicks_as_asked(&handle, args)?;
     let sample_rate = plan.config.sample_rate_hz;
     let channels = plan.config.output_channels as u16;
 
@@ -335,6 +340,65 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The highest peak a render is written at: −1 dBFS, the usual headroom for a file that
+/// may be encoded again (MP3, a video's soundtrack).
+const RENDER_CEILING: f32 = 0.891;
+
+/// The click as the command line asks: off, or with sub-beats.
+fn clicks_as_asked(handle: &bandroom::engine::EngineHandle, args: &RenderArgs) -> Result<()> {
+    if args.no_click {
+        handle.send(Command::SetClickEnabled { enabled: false })?;
+    }
+    if args.sub_beats {
+        handle.send(Command::SetSubBeats { enabled: true })?;
+    }
+    Ok(())
+}
+
+/// The master gain that keeps the render at or under [`RENDER_CEILING`]: 1.0 when the
+/// mix does not reach it, else the step down, which is said.
+fn safe_master_gain(
+    score: &bandroom::engine::Score,
+    config: EngineConfig,
+    args: &RenderArgs,
+) -> Result<f32> {
+    let raw_peak = measure_peak(score, config, args)?;
+    if raw_peak <= RENDER_CEILING {
+        return Ok(1.0);
+    }
+    let over = 20.0 * f64::from(raw_peak).log10();
+    let down = 20.0 * f64::from(raw_peak / RENDER_CEILING).log10();
+    note!(
+        "the mix would peak at {over:+.1} dBFS and clip: it is written {down:.1} dB \
+         quieter, peaking at −1.0 dBFS (stems too, so they still add up to the mix)"
+    );
+    Ok(RENDER_CEILING / raw_peak)
+}
+
+/// The peak of the whole mix as the engine plays it, rendered once into nothing (a
+/// render runs hundreds of times faster than real time, so this costs little).
+fn measure_peak(
+    score: &bandroom::engine::Score,
+    config: EngineConfig,
+    args: &RenderArgs,
+) -> Result<f32> {
+    let (engine, handle) = Engine::new(
+        score.clone(),
+        EngineConfig {
+            stems: false,
+            ..config
+        },
+    )?;
+    clicks_as_asked(&handle, args)?;
+    let settings = RenderSettings {
+        block_frames: args.block,
+        tail_frames: TAIL_SECS * u64::from(config.sample_rate_hz),
+    };
+    let summary = offline::render(engine, &handle, settings, |_| anyhow::Ok(()))
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    Ok(summary.peak)
 }
 
 /// Quotes a CSV field when it holds a comma, quote or line break.

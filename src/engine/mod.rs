@@ -14,6 +14,7 @@
 mod capture;
 mod control;
 pub mod cues;
+pub mod limiter;
 mod meters;
 mod mixer;
 mod score;
@@ -58,6 +59,9 @@ pub struct EngineConfig {
     pub voices: usize,
     /// Keep each lane's contribution to the last block (for rendering stems).
     pub stems: bool,
+    /// Guard the mix against clipping with the master limiter (see `limiter`). An
+    /// offline render that measures the mix first turns it off.
+    pub limit: bool,
     pub command_capacity: usize,
     pub event_capacity: usize,
 }
@@ -71,6 +75,7 @@ impl Default for EngineConfig {
             click_route: ClickRoute::Mix,
             voices: 128,
             stems: false,
+            limit: true,
             command_capacity: 256,
             event_capacity: 4096,
         }
@@ -131,6 +136,7 @@ pub struct Engine {
     next_section: usize,
     voices: VoicePool,
     mixer: Mixer,
+    limiter: limiter::Limiter,
     meter_sums: MeterAccumulator,
     /// One mono buffer of `max_block_frames` per lane.
     lane_buffers: Vec<f32>,
@@ -184,6 +190,7 @@ impl Engine {
             next_section: 0,
             voices: VoicePool::new(config.sample_rate_hz, config.voices),
             mixer,
+            limiter: limiter::Limiter::new(config.sample_rate_hz),
             meter_sums: MeterAccumulator::new(lanes + channels, config.sample_rate_hz),
             lane_buffers: vec![0.0; lanes * config.max_block_frames],
             stem_buffers: if config.stems {
@@ -302,6 +309,9 @@ impl Engine {
         };
         self.mixer
             .mix(&self.lane_buffers, stride, frames, out, stems);
+        if self.config.limit {
+            self.limiter.process(out, channels);
+        }
         self.last_chunk_frames = frames;
         self.update_meters(out, frames);
         self.output_frame += frames as u64;
