@@ -175,7 +175,7 @@ fn silent_clipped_and_mistimed_tracks_get_warnings_and_bad_input_errors() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["junk.wav", "--part", "clapper 2"],
-            "cannot read junk.wav as a WAV file",
+            "junk.wav is a WAV file in a form bandroom cannot read",
         ),
         (
             &["silent.wav", "--part", "clapper 3"],

@@ -201,3 +201,71 @@ fn flac_ogg_vorbis_and_mp3_stems_decode_to_their_length_with_the_click_in_place(
         );
     }
 }
+
+/// Every WAV form, FLAC and Ogg Vorbis that other programs wrote is read by the one
+/// reader, as the same sine, and `analyze` takes each of them (it refused FLAC, Ogg and
+/// 64-bit float; stems refused big-endian RIFX and WAVE_FORMAT_EXTENSIBLE).
+#[test]
+fn audio_written_by_other_programs_is_read_by_stems_and_analyze() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/other-programs");
+    let (reference, rate) =
+        bandroom::audio::decode::decode_mono(&data.join("s16.wav"), 10.0).unwrap();
+    assert_eq!((reference.len(), rate), (2000, 8000));
+    let peak = reference.iter().fold(0.0f32, |p, x| p.max(x.abs()));
+    assert!((0.49..0.51).contains(&peak), "{peak}");
+    for (file, tolerance) in [
+        ("u8.wav", 0.02),
+        ("s24.wav", 1e-4),
+        ("s32.wav", 1e-4),
+        ("f32.wav", 1e-4),
+        ("f64.wav", 1e-4),
+        ("ulaw.wav", 0.02),
+        ("alaw.wav", 0.02),
+        ("rifx.wav", 1e-4),
+        ("ext3ch.wav", 1e-4),
+        ("s16.flac", 1e-6),
+    ] {
+        let (samples, file_rate) = bandroom::audio::decode::decode_mono(&data.join(file), 10.0)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(file_rate, 8000, "{file}");
+        assert_eq!(samples.len(), reference.len(), "{file}");
+        let worst = samples
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst <= tolerance, "{file}: off by {worst}");
+    }
+    // Vorbis is lossy and pads: the same level, not the same samples.
+    let (vorbis, _) = bandroom::audio::decode::decode_mono(&data.join("vorbis.ogg"), 10.0).unwrap();
+    let rms = |s: &[f32]| (s.iter().map(|x| x * x).sum::<f32>() / s.len() as f32).sqrt();
+    assert!((rms(&vorbis) - rms(&reference)).abs() < 0.02);
+    for file in [
+        "u8.wav",
+        "s24.wav",
+        "f64.wav",
+        "ulaw.wav",
+        "rifx.wav",
+        "ext3ch.wav",
+        "s16.flac",
+        "vorbis.ogg",
+    ] {
+        let out = bandroom(
+            &[
+                "analyze",
+                data.join(file).to_str().unwrap(),
+                "--arrangement",
+                "clapping-music",
+                "--part",
+                "clapper 1",
+                "--json",
+            ],
+            &data,
+        );
+        assert!(
+            out.status.success(),
+            "analyze {file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

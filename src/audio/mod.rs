@@ -9,6 +9,7 @@
 pub mod calibrate;
 pub mod clock;
 pub mod cpal_backend;
+pub mod decode;
 pub mod device;
 pub mod live;
 pub mod offline;

@@ -48,48 +48,13 @@ pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobErr
     Ok((Track::Audio(samples), track_rate))
 }
 
-/// The track as mono samples, and its rate.
+/// The track as mono samples, and its rate: any audio file the one reader takes (a
+/// take's own WAV, or a recording from another program: FLAC, Ogg, MP3, WAV of any
+/// width), at most four hours of it.
 fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32), JobError> {
-    let unreadable = |e: String| {
-        JobError::Track(format!(
-            "cannot read {} as a WAV file ({e}): analyse a track bandroom recorded or rendered",
-            path.display()
-        ))
-    };
-    let length = crate::audio::wav_length(path).map_err(unreadable)?;
-    let file = crate::own_files::open_regular(path).map_err(|e| unreadable(e.to_string()))?;
-    let reader = hound::WavReader::new(std::io::BufReader::new(file))
-        .map_err(|e| unreadable(e.to_string()))?;
-    let spec = reader.spec();
-    // Only the frames the file really holds (its header may claim more).
-    let wanted = (length.frames * u64::from(length.channels)) as usize;
-    let mut reader = reader;
-    let channels = usize::from(spec.channels.max(1));
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .take(wanted)
-            .collect::<Result<_, _>>(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample.max(1) - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .take(wanted)
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-        }
-    }
-    .map_err(|e| {
-        JobError::Track(format!(
-            "{} is damaged part-way through ({e})",
-            path.display()
-        ))
-    })?;
-    let mono = samples
-        .chunks_exact(channels)
-        .map(|f| f.iter().sum::<f32>() / channels as f32)
-        .collect();
-    Ok((mono, spec.sample_rate))
+    const LONGEST_TRACK_SECS: f64 = 4.0 * 3600.0;
+    crate::audio::decode::decode_mono(path, LONGEST_TRACK_SECS)
+        .map_err(|e| JobError::Track(e.to_string()))
 }
 
 /// How a track is judged: where it sits on the timeline, and the window and bands.
