@@ -438,3 +438,41 @@ fn a_held_note_and_a_restruck_key_import_as_a_player_plays_them() {
     // The track name was written in Latin-1, as older software does.
     assert_eq!(arrangement.parts[1].name, "Flûte");
 }
+
+/// A pickup (written as a 1/4 bar before 4/4, as notation software does) and a real
+/// change of time signature are each refused with what it is and where, in words a
+/// teacher knows (the model does not place them yet).
+#[test]
+fn a_pickup_and_a_meter_change_are_refused_with_where_and_why() {
+    let q = u32::from(TPQ);
+    let file = |top: u8, second_at: u32| {
+        let mut smf = Smf::new(Header::new(
+            Format::Parallel,
+            Timing::Metrical(u15::new(TPQ)),
+        ));
+        smf.tracks.push(vec![
+            meta(0, MetaMessage::TimeSignature(top, 2, 24, 8)),
+            meta(second_at, MetaMessage::TimeSignature(4, 2, 24, 8)),
+            meta(0, MetaMessage::EndOfTrack),
+        ]);
+        smf.tracks.push(track(
+            b"Melody",
+            0,
+            0,
+            &[(0, q, 67), (q, q, 72), (5 * q, q, 74)],
+        ));
+        let mut bytes = Vec::new();
+        smf.write_std(&mut bytes).unwrap();
+        bytes
+    };
+    let pickup = parse_midi(&file(1, q), "sailor.mid", "sailor").unwrap_err();
+    let said = pickup.to_string();
+    assert!(said.contains("starts with a pickup bar"), "{said}");
+    // Two bars of 3/4, then 4/4: the change is at bar 3.
+    let waltz = parse_midi(&file(3, 6 * q), "waltz.mid", "waltz").unwrap_err();
+    let said = waltz.to_string();
+    assert!(
+        said.contains("from 3/4 to 4/4 at bar 3") && !said.contains("pickup"),
+        "{said}"
+    );
+}

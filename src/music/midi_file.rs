@@ -215,14 +215,25 @@ impl Heard {
                     .map_err(|m| failed(origin, m))?;
                 match self.meter {
                     None => self.meter = Some((at, found)),
-                    Some((_, first)) if first != found => {
-                        return Err(failed(
-                            origin,
+                    Some((since, first)) if first != found => {
+                        let bar = (at - since) / first.bar_ticks() + 1;
+                        // Notation software writes a pickup (anacrusis) as a short first
+                        // bar in a meter of its own, then the piece's meter.
+                        let pickup = since == 0 && at <= first.bar_ticks() && bar == 2;
+                        let what = if pickup {
                             format!(
-                                "changes time signature from {first} to {found}; bandroom \
-                                 arrangements keep one meter, so export the sections as separate files"
-                            ),
-                        ));
+                                "starts with a pickup bar (written as a bar of {first} before \
+                                 {found}); bandroom cannot place a pickup yet: remove the pickup \
+                                 notes, or start the piece on its first full bar"
+                            )
+                        } else {
+                            format!(
+                                "changes time signature from {first} to {found} at bar {bar}; \
+                                 bandroom keeps one time signature per piece for now: export the \
+                                 part before bar {bar} and the part from it as separate files"
+                            )
+                        };
+                        return Err(failed(origin, what));
                     }
                     Some(_) => {}
                 }
