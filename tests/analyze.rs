@@ -436,6 +436,7 @@ fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
         options,
         "clapper 2",
         judging,
+        &[],
     )
     .unwrap();
     let s = &analysis.summary;
@@ -460,6 +461,7 @@ fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
             played_until: Some(stopped as u64),
             ..judging
         },
+        &[],
     )
     .unwrap();
     let s = &analysis.summary;
@@ -474,5 +476,117 @@ fn the_reference_part_of_a_take_is_on_the_takes_timeline() {
         analysis.warnings.iter().any(|w| w.contains("not played")),
         "{:?}",
         analysis.warnings
+    );
+}
+
+/// `analyze --room`: two pupils' microphones that hear each other. Alone, a pupil's
+/// track counts the neighbour's claps as extras; with the other microphone as the room,
+/// they are spill, reported apart, and the pupil's own claps are all still hit.
+#[test]
+fn the_other_microphone_as_the_room_turns_the_neighbours_claps_into_spill() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "mix.wav",
+            "--stems",
+            "stems",
+        ],
+        d,
+    );
+    assert_ok(&out);
+    let mono = |name: &str| {
+        let (samples, channels) = read_wav(&d.join("stems").join(name));
+        samples
+            .chunks(channels)
+            .map(|f| f.iter().sum::<f32>() / channels as f32)
+            .collect::<Vec<f32>>()
+    };
+    let (one, two) = (mono("clapper 1.wav"), mono("clapper 2.wav"));
+    // Each microphone hears the other pupil 6 ms later at -8 dB.
+    let delay = 288;
+    let heard = |own: &[f32], other: &[f32]| -> Vec<f32> {
+        (0..own.len())
+            .map(|n| {
+                own[n]
+                    + if n >= delay {
+                        0.4 * other[n - delay]
+                    } else {
+                        0.0
+                    }
+            })
+            .collect()
+    };
+    write_mono_wav(&d.join("mic-1.wav"), &heard(&one, &two));
+    write_mono_wav(&d.join("mic-2.wav"), &heard(&two, &one));
+    let alone = {
+        let out = bandroom(
+            &[
+                "analyze",
+                "mic-1.wav",
+                "--arrangement",
+                "clapping-music",
+                "--repeats",
+                "1",
+                "--part",
+                "clapper 1",
+                "--json",
+            ],
+            d,
+        );
+        assert_ok(&out);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let out = bandroom(
+        &[
+            "analyze",
+            "mic-1.wav",
+            "--arrangement",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--part",
+            "clapper 1",
+            "--room",
+            "mic-2.wav",
+            "--json",
+        ],
+        d,
+    );
+    assert_ok(&out);
+    let room: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let extras = |v: &serde_json::Value| v["summary"]["extras"].as_u64().unwrap();
+    let hits = |v: &serde_json::Value| v["summary"]["hits"].as_u64().unwrap();
+    assert!(extras(&alone) > 20, "alone: {}", extras(&alone));
+    assert!(extras(&room) <= 2, "with the room: {}", extras(&room));
+    assert!(room["spill"].as_u64().unwrap() >= extras(&alone) - 2);
+    assert_eq!(
+        hits(&room),
+        hits(&alone),
+        "the pupil's own claps are all kept"
+    );
+    let table = bandroom(
+        &[
+            "analyze",
+            "mic-1.wav",
+            "--arrangement",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--part",
+            "clapper 1",
+            "--room",
+            "mic-2.wav",
+        ],
+        d,
+    );
+    assert_contains(
+        &String::from_utf8_lossy(&table.stdout),
+        "heard from the room's other players",
     );
 }

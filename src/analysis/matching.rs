@@ -205,6 +205,9 @@ pub struct Analysis {
     pub warnings: Vec<String>,
     /// The part's notes after the take stopped: never played, so neither hit nor missed.
     pub not_played: usize,
+    /// Onsets that were the room's other players heard by this microphone (found from
+    /// the take's other tracks), left out before matching: never the pupil's extras.
+    pub spill: usize,
 }
 
 /// Matches each expected note to the nearest unused onset within `window_frames`,

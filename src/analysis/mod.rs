@@ -8,4 +8,5 @@
 pub mod ensemble;
 pub mod matching;
 pub mod onsets;
+pub mod spill;
 pub mod trend;

@@ -33,6 +33,15 @@ impl Default for OnsetSettings {
 
 /// Onset frames of a mono track at `rate`, in order.
 pub fn detect(samples: &[f32], rate: u32, settings: OnsetSettings) -> Vec<u64> {
+    detect_with_levels(samples, rate, settings)
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect()
+}
+
+/// Onsets with their peak power (mean power over a millisecond at the onset's peak),
+/// in order: what telling a pupil's clap from a neighbour's needs.
+pub fn detect_with_levels(samples: &[f32], rate: u32, settings: OnsetSettings) -> Vec<(u64, f32)> {
     if samples.len() < FRAME * 2 {
         return Vec::new();
     }
@@ -192,7 +201,7 @@ fn refine(envelope: &[f32], centre: usize, rate: u32) -> Option<(u64, f32)> {
 }
 
 /// Drops onsets far quieter than the track's own typical onset.
-fn gate_spill(placed: Vec<(u64, f32)>, spill_db: f64) -> Vec<u64> {
+fn gate_spill(placed: Vec<(u64, f32)>, spill_db: f64) -> Vec<(u64, f32)> {
     if placed.is_empty() {
         return Vec::new();
     }
@@ -200,9 +209,5 @@ fn gate_spill(placed: Vec<(u64, f32)>, spill_db: f64) -> Vec<u64> {
     levels.sort_by(f32::total_cmp);
     let typical = levels[levels.len() * 3 / 4];
     let gate = typical * 10f32.powf(-(spill_db as f32) / 10.0);
-    placed
-        .into_iter()
-        .filter(|(_, p)| *p >= gate)
-        .map(|(at, _)| at)
-        .collect()
+    placed.into_iter().filter(|(_, p)| *p >= gate).collect()
 }

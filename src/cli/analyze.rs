@@ -8,7 +8,7 @@
 use super::render::{PerformanceArgs, plan_performance};
 use anyhow::Result;
 use bandroom::analysis::matching::{Analysis, Bands, Window};
-use bandroom::jobs::{Judging, analyse, read_track};
+use bandroom::jobs::{Judging, analyse, read_track, room_onsets};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -43,6 +43,10 @@ pub struct AnalyzeArgs {
     /// take's tempo (1/128,1/64,1/32)
     #[arg(long, value_name = "T,G,L", default_value = "16,33,50")]
     pub bands: String,
+    /// The take's other microphones (WAVs on the same timeline): a clap one of them
+    /// heard first and louder is its player's, counted as spill, never an extra
+    #[arg(long, value_name = "WAV[,WAV…]", value_delimiter = ',')]
+    pub room: Vec<PathBuf>,
     /// Print JSON (notes, extras, summary, sections, warnings) instead of a table
     #[arg(long)]
     pub json: bool,
@@ -58,6 +62,11 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
         .as_f64();
     let bands =
         Bands::parse_at(&args.bands, Some(tempo)).map_err(|e| anyhow::anyhow!("--bands: {e}"))?;
+    let room = args
+        .room
+        .iter()
+        .map(|path| room_onsets(path, rate).map(|onsets| onsets.as_ref().clone()))
+        .collect::<Result<Vec<_>, _>>()?;
     let analysis = analyse(
         &samples,
         rate,
@@ -70,6 +79,7 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
             bands,
             played_until: None,
         },
+        &room,
     )?;
     if args.json {
         say!("{}", serde_json::to_string_pretty(&analysis)?);
@@ -86,12 +96,20 @@ fn ms(value: Option<f64>) -> String {
 fn print_table(analysis: &Analysis, part: &str) {
     let s = &analysis.summary;
     say!(
-        "{part}: {} of {} notes hit ({:.0} %), {} missed, {} extra",
+        "{part}: {} of {} notes hit ({:.0} %), {} missed, {} extra{}",
         s.hits,
         s.hits + s.misses,
         s.hit_rate * 100.0,
         s.misses,
-        s.extras
+        s.extras,
+        if analysis.spill > 0 {
+            format!(
+                ", {} heard from the room's other players (left out)",
+                analysis.spill
+            )
+        } else {
+            String::new()
+        }
     );
     say!(
         "timing: mean {} ({}), spread {}, drift {} per minute",

@@ -5,7 +5,7 @@
 //! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
 
 use super::JobError;
-use super::track_analysis::{Judging, analyse, read_track};
+use super::track_analysis::{Judging, analyse, read_track, room_onsets};
 use crate::analysis::matching::{Bands, NoteResult, Window};
 use crate::library::{Library, TakeSummary, TrackAnalysis};
 
@@ -35,7 +35,16 @@ pub fn analyse_and_store(
         // Where the take stopped, which a keyboard's file cannot say.
         played_until: Some(track.frames),
     };
-    let analysis = analyse(&samples, rate, &arrangement, options, part, judging)?;
+    // The take's other microphones: what they heard first is their players' claps.
+    let folder = lib.take_folder(take);
+    let room: Vec<Vec<(u64, f32)>> = take
+        .tracks
+        .iter()
+        .filter(|t| t.number != number && t.midi_port.is_none())
+        .filter_map(|t| room_onsets(&folder.join(&t.file), rate).ok())
+        .map(|onsets| onsets.as_ref().clone())
+        .collect();
+    let analysis = analyse(&samples, rate, &arrangement, options, part, judging, &room)?;
     let s = &analysis.summary;
     let line = format!(
         "{} of {} notes hit, {} extra, mean {}",
