@@ -589,4 +589,55 @@ fn the_other_microphone_as_the_room_turns_the_neighbours_claps_into_spill() {
         &String::from_utf8_lossy(&table.stdout),
         "heard from the room's other players",
     );
+
+    // In the library, the take's other microphone is the room without being asked.
+    let root = d.join("lib");
+    let mut lib = bandroom::library::Library::open(&root).unwrap();
+    let lesson = lib.lesson_for_today(None).unwrap();
+    let staged = lib.staging_folder().unwrap();
+    for n in [1, 2] {
+        std::fs::copy(
+            d.join(format!("mic-{n}.wav")),
+            staged.join(format!("input-{n}.wav")),
+        )
+        .unwrap();
+    }
+    let frames = one.len() as u64;
+    let take = bandroom::library::NewTake {
+        recorded_at: bandroom::library::now(),
+        arrangement: Some("clapping-music".into()),
+        tempo_bpm: None,
+        repeats: Some(1),
+        count_in_bars: 1,
+        section: None,
+        host: "test".into(),
+        input_device: "two microphones".into(),
+        output_device: "none".into(),
+        sample_rate_hz: 48_000,
+        latency_applied_frames: 0,
+        frames,
+        duration_secs: frames as f64 / 48_000.0,
+        xruns: 0,
+        gaps: 0,
+        complete: true,
+        purpose: bandroom::library::Purpose::Rehearsal,
+        music_frames: None,
+        pass: None,
+        tracks: [1, 2]
+            .map(|n| bandroom::library::NewTrack {
+                number: n,
+                file: format!("input-{n}.wav"),
+                input_channel: Some(n),
+                midi_port: None,
+                frames,
+            })
+            .to_vec(),
+    };
+    let (id, _) = lib.register_take(lesson, &staged, &take).unwrap();
+    let summary = lib.take(id).unwrap();
+    bandroom::jobs::analyse_and_store(&mut lib, &summary, 1, "clapper 1").unwrap();
+    let stored = lib.analyses(id).unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&stored[0].detail).unwrap();
+    assert_eq!(stored[0].extras as u64, extras(&room), "as with --room");
+    assert_eq!(detail["spill"], room["spill"]);
 }
