@@ -1,11 +1,15 @@
 //! Onset analysis speed on one track: a 3-minute mono 48 kHz take of claps and plucks
 //! in light noise, against the budget of at least 100× real time per track.
 //!
+//! With `--room`, the same track told apart from three other microphones of the take
+//! (their onsets found once, as the library does): the cost added per track analysed.
+//!
 //! Under `cargo test` (no `--bench`) the track is 5 seconds long. Run with
 //! `cargo bench --bench analysis`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark set-up; a failure should stop the run
 
-use bandroom::analysis::onsets::{OnsetSettings, detect};
+use bandroom::analysis::onsets::{OnsetSettings, detect, detect_with_levels};
+use bandroom::analysis::spill::without_spill;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -46,6 +50,21 @@ fn onset_speed(c: &mut Criterion) {
     group.throughput(Throughput::Elements(track.len() as u64));
     group.bench_function(format!("onsets_{secs}s_track"), |b| {
         b.iter(|| detect(black_box(&track), RATE, OnsetSettings::default()))
+    });
+    // Three neighbours: the same take shifted by a few milliseconds and quieter.
+    let room: Vec<Vec<(u64, f32)>> = [96usize, 240, 432]
+        .iter()
+        .map(|&shift| {
+            let mut other = vec![0.0f32; shift];
+            other.extend(track.iter().map(|x| x * 0.5));
+            detect_with_levels(&other, RATE, OnsetSettings::default())
+        })
+        .collect();
+    group.bench_function(format!("onsets_{secs}s_track_with_3_room_tracks"), |b| {
+        b.iter(|| {
+            let own = detect_with_levels(black_box(&track), RATE, OnsetSettings::default());
+            without_spill(&own, &room, RATE)
+        })
     });
     group.finish();
 }
