@@ -37,17 +37,22 @@ fn five_minute_peaks(seed: usize) -> Peaks {
     }
 }
 
-/// Times whole frames at 1920×1080: `draw` lays out one frame's central panel (the
-/// frame's number lets levels move), then egui paints and tessellates it.
-fn bench_frames(c: &mut Criterion, name: &str, mut draw: impl FnMut(&mut egui::Ui, u32)) {
-    let ctx = egui::Context::default();
-    let raw = egui::RawInput {
+/// A frame's input for a 1920×1080 window at scale 1.
+fn full_hd() -> egui::RawInput {
+    egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(1920.0, 1080.0),
         )),
         ..egui::RawInput::default()
-    };
+    }
+}
+
+/// Times whole frames at 1920×1080: `draw` lays out one frame's central panel (the
+/// frame's number lets levels move), then egui paints and tessellates it.
+fn bench_frames(c: &mut Criterion, name: &str, mut draw: impl FnMut(&mut egui::Ui, u32)) {
+    let ctx = egui::Context::default();
+    let raw = full_hd();
     let mut tick = 0u32;
     c.bench_function(name, |b| {
         b.iter(|| {
@@ -234,13 +239,7 @@ fn lesson_screen_frames(c: &mut Criterion, focus: &[&str]) {
     let focus: Vec<String> = focus.iter().map(|k| k.to_string()).collect();
     app.cx.lib.set_focus_criteria(class, &focus).unwrap();
     let ctx = egui::Context::default();
-    let raw = egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1920.0, 1080.0),
-        )),
-        ..egui::RawInput::default()
-    };
+    let raw = full_hd();
     let frame = |app: &mut bandroom::ui::BandroomApp| {
         let output = ctx.run(raw.clone(), |ctx| app.ui(ctx));
         black_box(ctx.tessellate(output.shapes, output.pixels_per_point))

@@ -524,26 +524,9 @@ fn the_other_microphone_as_the_room_turns_the_neighbours_claps_into_spill() {
     };
     write_mono_wav(&d.join("mic-1.wav"), &heard(&one, &two));
     write_mono_wav(&d.join("mic-2.wav"), &heard(&two, &one));
-    let alone = {
-        let out = bandroom(
-            &[
-                "analyze",
-                "mic-1.wav",
-                "--arrangement",
-                "clapping-music",
-                "--repeats",
-                "1",
-                "--part",
-                "clapper 1",
-                "--json",
-            ],
-            d,
-        );
-        assert_ok(&out);
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    let out = bandroom(
-        &[
+    // Pupil 1's microphone against clapper 1, with `extra` options.
+    let analyse_mic_1 = |extra: &[&str]| {
+        let mut args = vec![
             "analyze",
             "mic-1.wav",
             "--arrangement",
@@ -552,14 +535,17 @@ fn the_other_microphone_as_the_room_turns_the_neighbours_claps_into_spill() {
             "1",
             "--part",
             "clapper 1",
-            "--room",
-            "mic-2.wav",
-            "--json",
-        ],
-        d,
-    );
-    assert_ok(&out);
-    let room: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        ];
+        args.extend_from_slice(extra);
+        let out = bandroom(&args, d);
+        assert_ok(&out);
+        out
+    };
+    let json = |out: std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let alone = json(analyse_mic_1(&["--json"]));
+    let room = json(analyse_mic_1(&["--room", "mic-2.wav", "--json"]));
     let extras = |v: &serde_json::Value| v["summary"]["extras"].as_u64().unwrap();
     let hits = |v: &serde_json::Value| v["summary"]["hits"].as_u64().unwrap();
     assert!(extras(&alone) > 20, "alone: {}", extras(&alone));
@@ -570,21 +556,7 @@ fn the_other_microphone_as_the_room_turns_the_neighbours_claps_into_spill() {
         hits(&alone),
         "the pupil's own claps are all kept"
     );
-    let table = bandroom(
-        &[
-            "analyze",
-            "mic-1.wav",
-            "--arrangement",
-            "clapping-music",
-            "--repeats",
-            "1",
-            "--part",
-            "clapper 1",
-            "--room",
-            "mic-2.wav",
-        ],
-        d,
-    );
+    let table = analyse_mic_1(&["--room", "mic-2.wav"]);
     assert_contains(
         &String::from_utf8_lossy(&table.stdout),
         "heard from the room's other players",

@@ -347,6 +347,63 @@ fn full_name(given: Option<String>, family: Option<String>) -> Option<String> {
     }
 }
 
+/// Where a bundle keeps its classes: the file (lower case), its name as shown, and the
+/// header keys of its columns.
+struct ClassColumns {
+    file: &'static str,
+    shown: &'static str,
+    id: &'static [&'static str],
+    title: &'static [&'static str],
+    code: &'static [&'static str],
+}
+
+/// The bundle's classes (none when it has no classes file: enrolments name them).
+fn read_classes(
+    files: &HashMap<String, Vec<u8>>,
+    origin: &str,
+    c: &ClassColumns,
+) -> Result<Vec<BundleClass>> {
+    let Some(bytes) = files.get(c.file) else {
+        return Ok(Vec::new());
+    };
+    let t = Table::read(bytes, c.shown, origin)?;
+    let id = t.require(c.id, c.shown, origin)?;
+    let (title, code, status) = (t.column(c.title), t.column(c.code), t.column(&["status"]));
+    Ok(t.rows
+        .iter()
+        .filter(|(_, row)| active(row, status))
+        .filter_map(|(_, row)| {
+            let class = field(row, Some(id))?;
+            Some(BundleClass {
+                title: field(row, title).unwrap_or_else(|| class.clone()),
+                code: field(row, code).unwrap_or_default(),
+                id: class,
+                pupils: 0,
+            })
+        })
+        .collect())
+}
+
+/// A student's enrolment in a class, the class added (named by its id) when the
+/// classes file does not list it.
+fn enrol(
+    classes: &mut Vec<BundleClass>,
+    enrolments: &mut Vec<(String, String, u64)>,
+    class: String,
+    student: String,
+    line: u64,
+) {
+    if !classes.iter().any(|k| k.id == class) {
+        classes.push(BundleClass {
+            id: class.clone(),
+            title: class.clone(),
+            code: String::new(),
+            pupils: 0,
+        });
+    }
+    enrolments.push((class, student, line));
+}
+
 /// Counts each class's enrolments and orders classes largest first, then by title.
 fn finish(mut file: RosterFile) -> RosterFile {
     for class in &mut file.classes {
@@ -409,24 +466,17 @@ fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<Roster
             },
         );
     }
-    let mut classes = Vec::new();
-    if let Some(bytes) = files.get("classes.csv") {
-        let t = Table::read(bytes, "classes.csv", &origin)?;
-        let id = t.require(&["sourcedid"], "classes.csv", &origin)?;
-        let title = t.column(&["title"]);
-        let code = t.column(&["classcode"]);
-        let status = t.column(&["status"]);
-        for (_, row) in t.rows.iter().filter(|(_, r)| active(r, status)) {
-            if let Some(class) = field(row, Some(id)) {
-                classes.push(BundleClass {
-                    title: field(row, title).unwrap_or_else(|| class.clone()),
-                    code: field(row, code).unwrap_or_default(),
-                    id: class,
-                    pupils: 0,
-                });
-            }
-        }
-    }
+    let mut classes = read_classes(
+        files,
+        &origin,
+        &ClassColumns {
+            file: "classes.csv",
+            shown: "classes.csv",
+            id: &["sourcedid"],
+            title: &["title"],
+            code: &["classcode"],
+        },
+    )?;
     let e = Table::read(
         files.get("enrollments.csv").unwrap_or(&empty),
         "enrollments.csv",
@@ -443,15 +493,7 @@ fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<Roster
             && student_role
             && active(row, status)
         {
-            if !classes.iter().any(|k: &BundleClass| k.id == c) {
-                classes.push(BundleClass {
-                    id: c.clone(),
-                    title: c.clone(),
-                    code: String::new(),
-                    pupils: 0,
-                });
-            }
-            enrolments.push((c, u, *line));
+            enrol(&mut classes, &mut enrolments, c, u, *line);
         }
     }
     Ok(finish(RosterFile {
@@ -492,23 +534,17 @@ fn school_data_sync(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<
             );
         }
     }
-    let mut classes = Vec::new();
-    if let Some(bytes) = files.get("section.csv") {
-        let t = Table::read(bytes, "Section.csv", &origin)?;
-        let id = t.require(&["sisid"], "Section.csv", &origin)?;
-        let name = t.column(&["sectionname"]);
-        let code = t.column(&["sectionnumber", "coursenumber"]);
-        for (_, row) in &t.rows {
-            if let Some(section) = field(row, Some(id)) {
-                classes.push(BundleClass {
-                    title: field(row, name).unwrap_or_else(|| section.clone()),
-                    code: field(row, code).unwrap_or_default(),
-                    id: section,
-                    pupils: 0,
-                });
-            }
-        }
-    }
+    let mut classes = read_classes(
+        files,
+        &origin,
+        &ClassColumns {
+            file: "section.csv",
+            shown: "Section.csv",
+            id: &["sisid"],
+            title: &["sectionname"],
+            code: &["sectionnumber", "coursenumber"],
+        },
+    )?;
     let e = Table::read(
         files.get("studentenrollment.csv").unwrap_or(&empty),
         "StudentEnrollment.csv",
@@ -519,15 +555,7 @@ fn school_data_sync(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<
     let mut enrolments = Vec::new();
     for (line, row) in &e.rows {
         if let (Some(c), Some(u)) = (field(row, Some(section)), field(row, Some(student))) {
-            if !classes.iter().any(|k: &BundleClass| k.id == c) {
-                classes.push(BundleClass {
-                    id: c.clone(),
-                    title: c.clone(),
-                    code: String::new(),
-                    pupils: 0,
-                });
-            }
-            enrolments.push((c, u, *line));
+            enrol(&mut classes, &mut enrolments, c, u, *line);
         }
     }
     Ok(finish(RosterFile {
