@@ -138,13 +138,15 @@ pub fn class_view_ui(cx: &mut AppContext, devices: &Devices, ui: &mut egui::Ui) 
     let Some(music) = &recording.music else {
         return;
     };
-    let section_name = recording.engine_section();
-    if let Some(name) = &section_name {
-        big(ui, format!("Section {name}"), unit * 1.2, text);
-    }
-    let Some(index) = cue.section else {
+    // One reading of the section the engine reports, for its name and its patterns
+    // alike: read twice, a frame drawn on a section's boundary could name one section
+    // and show the other's rhythm.
+    let Some(index) = recording.engine_section_index() else {
         return;
     };
+    if let Some(name) = music.section_name(index) {
+        big(ui, format!("Section {name}"), unit * 1.2, text);
+    }
     let Some(section) = music.arrangement.sections.get(index) else {
         return;
     };

@@ -169,13 +169,17 @@ impl Recording {
 
     /// The section the engine says it is playing, by name.
     pub fn engine_section(&self) -> Option<String> {
-        let music = self.music.as_ref()?;
+        let index = self.engine_section_index()?;
+        self.music.as_ref()?.section_name(index).map(str::to_string)
+    }
+
+    /// The index of the section the engine says it is playing (`None` in the count-in).
+    pub fn engine_section_index(&self) -> Option<usize> {
+        self.music.as_ref()?;
         if self.cue()?.count_in {
             return None;
         }
-        music
-            .section_name(self.take.engine_section())
-            .map(str::to_string)
+        Some(self.take.engine_section())
     }
 
     /// The bar within the current pass of the playing section (from 0).
