@@ -286,6 +286,16 @@ struct Table {
 }
 
 impl Table {
+    /// A file the bundle must hold (`key` lower case; `shown` as its name is written).
+    fn required(
+        files: &HashMap<String, Vec<u8>>,
+        key: &str,
+        shown: &str,
+        origin: &str,
+    ) -> Result<Table> {
+        Table::read(files.get(key).map_or(&[][..], Vec::as_slice), shown, origin)
+    }
+
     fn read(bytes: &[u8], file: &str, origin: &str) -> Result<Table> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
@@ -423,12 +433,7 @@ fn active(row: &[String], status: Option<usize>) -> bool {
 }
 
 fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<RosterFile> {
-    let empty = Vec::new();
-    let users = Table::read(
-        files.get("users.csv").unwrap_or(&empty),
-        "users.csv",
-        &origin,
-    )?;
+    let users = Table::required(files, "users.csv", "users.csv", &origin)?;
     let id = users.require(&["sourcedid"], "users.csv", &origin)?;
     let role = users.require(&["role"], "users.csv", &origin)?;
     let status = users.column(&["status"]);
@@ -477,11 +482,7 @@ fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<Roster
             code: &["classcode"],
         },
     )?;
-    let e = Table::read(
-        files.get("enrollments.csv").unwrap_or(&empty),
-        "enrollments.csv",
-        &origin,
-    )?;
+    let e = Table::required(files, "enrollments.csv", "enrollments.csv", &origin)?;
     let class = e.require(&["classsourcedid"], "enrollments.csv", &origin)?;
     let user = e.require(&["usersourcedid"], "enrollments.csv", &origin)?;
     let role = e.column(&["role"]);
@@ -510,12 +511,7 @@ fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<Roster
 }
 
 fn school_data_sync(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<RosterFile> {
-    let empty = Vec::new();
-    let s = Table::read(
-        files.get("student.csv").unwrap_or(&empty),
-        "Student.csv",
-        &origin,
-    )?;
+    let s = Table::required(files, "student.csv", "Student.csv", &origin)?;
     let id = s.require(&["sisid"], "Student.csv", &origin)?;
     let first = s.column(&["firstname"]);
     let last = s.column(&["lastname"]);
@@ -545,8 +541,9 @@ fn school_data_sync(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<
             code: &["sectionnumber", "coursenumber"],
         },
     )?;
-    let e = Table::read(
-        files.get("studentenrollment.csv").unwrap_or(&empty),
+    let e = Table::required(
+        files,
+        "studentenrollment.csv",
         "StudentEnrollment.csv",
         &origin,
     )?;
