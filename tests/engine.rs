@@ -7,7 +7,9 @@ mod common;
 use bandroom::engine::{
     ClickRoute, Command, Engine, EngineConfig, EngineHandle, Event, NoteRole, Score, ScoreOptions,
 };
-use bandroom::music::{Arrangement, Bpm, Meter, Note, Part, Section, Sound, TempoRange};
+use bandroom::music::{
+    Arrangement, Bpm, Meter, Note, Part, Section, Sound, TICKS_PER_QUARTER, TempoRange,
+};
 use common::exact_frame;
 
 fn bpm(v: f64) -> Bpm {
@@ -29,7 +31,7 @@ fn part(name: &str, sound: Sound) -> Part {
 fn note(at_ticks: u64, pitch: u8) -> Note {
     Note {
         at_ticks,
-        len_ticks: 480,
+        len_ticks: TICKS_PER_QUARTER / 2,
         pitch,
         velocity: 100,
     }
@@ -63,6 +65,8 @@ fn piece(
             chords: Vec::new(),
             grids: vec![None; notes.len()],
             notes,
+            meter: None,
+            pickup: false,
         }],
         tiers: vec!["core".into()],
     };
@@ -87,11 +91,11 @@ fn drain(handle: &EngineHandle) -> Vec<Event> {
 
 #[test]
 fn a_note_at_frame_1000_starts_at_offset_488_of_the_second_512_frame_block() {
-    // At 120 BPM and 48 kHz a quarter is 24 000 frames, so tick 40 is frame 1000.
+    // At 120 BPM and 48 kHz a quarter is 24 000 frames, so 1/24 of a quarter is frame 1000.
     let arr = piece(
         120.0,
         vec![part("p", Sound::Clap)],
-        vec![vec![note(40, 60)]],
+        vec![vec![note(TICKS_PER_QUARTER / 24, 60)]],
         1,
         1,
     );

@@ -5,6 +5,7 @@
 
 mod common;
 
+use bandroom::engine::{NoteRole, Score, ScoreOptions};
 use bandroom::music::midi_file::parse_midi;
 use bandroom::music::{Sound, TICKS_PER_QUARTER};
 use common::*;
@@ -202,12 +203,13 @@ fn a_type_0_file_with_running_status_splits_its_channels_into_parts() {
         .iter()
         .map(|n| (n.at_ticks, n.len_ticks, n.pitch))
         .collect();
-    assert_eq!(first, [(0, 960, 60), (960, 960, 62)]);
+    let t = TICKS_PER_QUARTER;
+    assert_eq!(first, [(0, t, 60), (t, t, 62)]);
     let second: Vec<(u64, u64, u8)> = notes[1]
         .iter()
         .map(|n| (n.at_ticks, n.len_ticks, n.pitch))
         .collect();
-    assert_eq!(second, [(1920, 1920, 67)], "after the two quarters");
+    assert_eq!(second, [(2 * t, 2 * t, 67)], "after the two quarters");
 }
 
 #[test]
@@ -345,6 +347,31 @@ fn import_writes_an_editable_arrangement_that_plays_the_same_notes() {
     assert_ok(&bandroom(&["render", "band.toml", "--out", "b.wav"], d));
     let again = bandroom(&["import", "band.mid", "--out", "band.toml"], d);
     assert_contains(&stderr(&again), "already exists");
+
+    // At a resolution 960 would round, with tempi that are no whole milli-BPM, and
+    // with a pickup and a change of meter, the written file keeps everything exactly.
+    let odd = tempo_every_bar_file(1024, 6, |bar| 461_538 + 7 * bar);
+    std::fs::write(d.join("odd.mid"), &odd).unwrap();
+    assert_ok(&bandroom(&["import", "odd.mid", "--out", "odd.toml"], d));
+    let written = std::fs::read_to_string(d.join("odd.toml")).unwrap();
+    assert!(written.contains("ticks_per_quarter = 1024"), "{written}");
+    assert!(written.contains("\"461538 us\""), "{written}");
+    let from_midi = parse_midi(&odd, "odd.mid", "odd").unwrap();
+    let from_toml = bandroom::music::load_arrangement_file(&d.join("odd.toml")).unwrap();
+    assert_eq!(from_toml.sections, from_midi.sections);
+    let sailor = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/sailor-pickup-lilypond.mid");
+    std::fs::copy(&sailor, d.join("sailor.mid")).unwrap();
+    assert_ok(&bandroom(
+        &["import", "sailor.mid", "--out", "sailor.toml"],
+        d,
+    ));
+    let from_toml = bandroom::music::load_arrangement_file(&d.join("sailor.toml")).unwrap();
+    let from_midi = parse_midi(&std::fs::read(&sailor).unwrap(), "s.mid", "s").unwrap();
+    assert_eq!(
+        from_toml.sections, from_midi.sections,
+        "pickup and meters kept"
+    );
 }
 
 /// Real piano music from notation software: a note held under others on one track and
@@ -440,39 +467,237 @@ fn a_held_note_and_a_restruck_key_import_as_a_player_plays_them() {
 }
 
 /// A pickup (written as a 1/4 bar before 4/4, as notation software does) and a real
-/// change of time signature are each refused with what it is and where, in words a
-/// teacher knows (the model does not place them yet).
+/// change of time signature are placed in their bars: the pickup is bar 0 and its beat
+/// the last of a 4/4 bar, the waltz's bar 3 is in 4/4 and clicks four beats.
 #[test]
-fn a_pickup_and_a_meter_change_are_refused_with_where_and_why() {
+fn a_pickup_and_a_meter_change_are_placed_in_their_bars() {
     let q = u32::from(TPQ);
-    let file = |top: u8, second_at: u32| {
+    // Time signatures (delta from the one before, beats of a quarter) in the first track.
+    let signed = |signatures: &[(u32, u8)]| {
         let mut smf = Smf::new(Header::new(
             Format::Parallel,
             Timing::Metrical(u15::new(TPQ)),
         ));
-        smf.tracks.push(vec![
-            meta(0, MetaMessage::TimeSignature(top, 2, 24, 8)),
-            meta(second_at, MetaMessage::TimeSignature(4, 2, 24, 8)),
-            meta(0, MetaMessage::EndOfTrack),
-        ]);
+        let mut conductor: Vec<TrackEvent<'static>> = signatures
+            .iter()
+            .map(|&(delta, top)| meta(delta, MetaMessage::TimeSignature(top, 2, 24, 8)))
+            .collect();
+        conductor.push(meta(0, MetaMessage::EndOfTrack));
+        smf.tracks.push(conductor);
         smf.tracks.push(track(
             b"Melody",
             0,
             0,
-            &[(0, q, 67), (q, q, 72), (5 * q, q, 74)],
+            &[(0, q, 67), (q, q, 72), (5 * q, q, 74), (7 * q, q, 76)],
         ));
         let mut bytes = Vec::new();
         smf.write_std(&mut bytes).unwrap();
         bytes
     };
-    let pickup = parse_midi(&file(1, q), "sailor.mid", "sailor").unwrap_err();
-    let said = pickup.to_string();
-    assert!(said.contains("starts with a pickup bar"), "{said}");
-    // Two bars of 3/4, then 4/4: the change is at bar 3.
-    let waltz = parse_midi(&file(3, 6 * q), "waltz.mid", "waltz").unwrap_err();
-    let said = waltz.to_string();
+    let file = |top: u8, second_at: u32| signed(&[(0, top), (second_at, 4)]);
+    let pickup = parse_midi(&file(1, q), "sailor.mid", "sailor").unwrap();
+    assert_eq!(pickup.meter.to_string(), "4/4");
+    let first = &pickup.sections[0];
+    assert!(first.pickup && first.bars == 1, "{:?}", first.name);
+    assert_eq!(first.meter.map(|m| m.to_string()).as_deref(), Some("1/4"));
+    let t = TICKS_PER_QUARTER;
+    let score = Score::new(&pickup, ScoreOptions::default());
+    // One bar of count-in, then the pickup on beat 4 of bar 0, then bar 1.
+    let at = |tick: u64| {
+        let cue = score.cue_at_tick(tick);
+        (cue.bar, cue.beat)
+    };
+    assert_eq!(at(4 * t), (0, 4));
+    assert_eq!(at(5 * t), (1, 1));
+    let played: Vec<u64> = score.lanes[0].notes.iter().map(|n| n.tick).collect();
+    assert_eq!(
+        played,
+        [4 * t, 5 * t, 9 * t, 11 * t],
+        "notes where the file has them"
+    );
+    let click = &score.lanes[score.click_lane()];
+    let beat_on = |tick: u64| click.notes.iter().find(|n| n.tick == tick).unwrap().role;
+    assert_eq!(beat_on(4 * t), NoteRole::Beat, "a pickup is not a downbeat");
+    assert_eq!(beat_on(5 * t), NoteRole::Accent);
+
+    // Two bars of 3/4, then 4/4: the change starts a section at bar 3.
+    let waltz = parse_midi(&file(3, 6 * q), "waltz.mid", "waltz").unwrap();
+    assert_eq!(waltz.meter.to_string(), "3/4");
+    let names: Vec<&str> = waltz.sections.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["start", "bar 3"]);
+    assert_eq!(
+        waltz.sections[1].meter.map(|m| m.to_string()).as_deref(),
+        Some("4/4")
+    );
+    let score = Score::new(
+        &waltz,
+        ScoreOptions {
+            count_in_bars: 0,
+            tempo: None,
+        },
+    );
+    let cue = score.cue_at_tick(6 * t + 3 * t);
+    assert_eq!((cue.bar, cue.beat, cue.section), (3, 4, Some(1)));
+    let accents: Vec<u64> = score.lanes[score.click_lane()]
+        .notes
+        .iter()
+        .filter(|n| n.role == NoteRole::Accent)
+        .map(|n| n.tick)
+        .collect();
+    assert_eq!(accents, [0, 3 * t, 6 * t], "bar lines of 3/4, then 4/4");
+
+    // A change part-way through a later bar is refused with its bar and beat (the
+    // first one off the bar lines is read as the piece's pickup, as LilyPond writes it).
+    let torn = parse_midi(
+        &signed(&[(0, 3), (6 * q, 4), (3 * q, 3)]),
+        "torn.mid",
+        "torn",
+    )
+    .unwrap_err();
+    let said = torn.to_string();
     assert!(
-        said.contains("from 3/4 to 4/4 at bar 3") && !said.contains("pickup"),
+        said.contains("from 4/4 to 3/4 part-way through bar 3 (beat 4)"),
         "{said}"
     );
+}
+
+/// LilyPond's own pickup and metre changes: it starts 4/4 on the pickup note, so the
+/// later 2/4 falls part-way through its bars; bandroom finds the pickup from that.
+#[test]
+fn a_lilypond_export_with_a_pickup_and_a_bar_of_two_four_imports_bar_by_bar() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/sailor-pickup-lilypond.mid");
+    let bytes = std::fs::read(&path).unwrap();
+    let arrangement = parse_midi(&bytes, "sailor-pickup-lilypond.mid", "sailor").unwrap();
+    let shape: Vec<(&str, u32, String, bool)> = arrangement
+        .sections
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.bars,
+                arrangement.meter_of(s).to_string(),
+                s.pickup,
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("pickup", 1, "1/4".to_string(), true),
+            ("start", 2, "4/4".to_string(), false),
+            ("bar 3", 1, "2/4".to_string(), false),
+            ("bar 4", 1, "4/4".to_string(), false),
+        ]
+    );
+    let score = Score::new(&arrangement, ScoreOptions::default());
+    let t = TICKS_PER_QUARTER;
+    let melody: Vec<(u64, u64)> = score.lanes[0]
+        .notes
+        .iter()
+        .map(|n| {
+            let cue = score.cue_at_tick(n.tick);
+            (cue.bar, cue.beat)
+        })
+        .collect();
+    // a | d2 d4 e | f2 e4 d | c4 a | d1
+    assert_eq!(
+        melody,
+        [
+            (0, 4),
+            (1, 1),
+            (1, 3),
+            (1, 4),
+            (2, 1),
+            (2, 3),
+            (2, 4),
+            (3, 1),
+            (3, 2),
+            (4, 1)
+        ]
+    );
+    assert_eq!(score.end_tick, score.count_in_ticks + 15 * t);
+}
+
+/// A file at `ppq` pulses a quarter, 4/4, a new tempo on every bar (microseconds a
+/// quarter that are no whole milli-BPM), and a note on every beat and one a pulse
+/// after each beat, for `bars` bars.
+fn tempo_every_bar_file(ppq: u16, bars: u32, micros: impl Fn(u32) -> u32) -> Vec<u8> {
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(ppq)),
+    ));
+    let bar = 4 * u32::from(ppq);
+    let mut conductor = vec![meta(0, MetaMessage::TimeSignature(4, 2, 24, 8))];
+    for b in 0..bars {
+        let delta = if b == 0 { 0 } else { bar };
+        conductor.push(meta(delta, MetaMessage::Tempo(u24::new(micros(b)))));
+    }
+    conductor.push(meta(0, MetaMessage::EndOfTrack));
+    smf.tracks.push(conductor);
+    let q = u32::from(ppq);
+    let beats: Vec<(u32, u32, u8)> = (0..bars * 4).map(|i| (i * q, q / 2, 60)).collect();
+    let offbeats: Vec<(u32, u32, u8)> = (0..bars * 4).map(|i| (i * q + 1, 1, 72)).collect();
+    smf.tracks.push(track(b"Beats", 0, 0, &beats));
+    smf.tracks.push(track(b"Just after", 1, 0, &offbeats));
+    let mut bytes = Vec::new();
+    smf.write_std(&mut bytes).unwrap();
+    bytes
+}
+
+/// At 96, 384, 480 and 1024 pulses a quarter, with the tempo changing on every bar for
+/// over ten minutes, every note lands on the frame the file's own ticks and
+/// microseconds give (each note's exact time rounded once), through the score and
+/// tempo map the engine plays from.
+#[test]
+fn files_at_any_resolution_with_a_tempo_on_every_bar_place_every_note_exactly() {
+    use bandroom::engine::TempoMap;
+    let rate = 48_000u32;
+    let bars = 340;
+    let micros = |bar: u32| 446_417 + 1_231 * (bar % 17);
+    for ppq in [96u16, 384, 480, 1024] {
+        let bytes = tempo_every_bar_file(ppq, bars, micros);
+        let arrangement = parse_midi(&bytes, "tempi.mid", "tempi").unwrap();
+        let score = Score::new(
+            &arrangement,
+            ScoreOptions {
+                count_in_bars: 0,
+                tempo: None,
+            },
+        );
+        let map = TempoMap::new(
+            rate,
+            &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
+        );
+        // The exact time of a file pulse, in frames · 1 000 000 · ppq.
+        let p = u128::from(ppq);
+        let exact = |pulse: u128| {
+            let bar = pulse / (4 * p);
+            let before: u128 = (0..bar).map(|b| 4 * p * u128::from(micros(b as u32))).sum();
+            let into = (pulse - bar * 4 * p) * u128::from(micros(bar as u32));
+            let num = (before + into) * u128::from(rate);
+            let den = 1_000_000 * p;
+            ((2 * num + den) / (2 * den)) as u64
+        };
+        let mut checked = 0;
+        for (lane, offset) in [(0usize, 0u128), (1, 1)] {
+            let notes = &score.lanes[lane].notes;
+            assert_eq!(notes.len(), bars as usize * 4, "{ppq} ppq lane {lane}");
+            for (i, note) in notes.iter().enumerate() {
+                let pulse = i as u128 * p + offset;
+                assert_eq!(
+                    map.frame_at_tick(note.tick),
+                    exact(pulse),
+                    "{ppq} ppq: note {i} of lane {lane}"
+                );
+                checked += 1;
+            }
+        }
+        let last = exact(u128::from(bars) * 4 * p);
+        assert!(last > 10 * 60 * u64::from(rate), "{ppq} ppq: {last} frames");
+        println!(
+            "{ppq} ppq: {checked} notes exact over {:.1} minutes",
+            last as f64 / f64::from(rate) / 60.0
+        );
+    }
 }

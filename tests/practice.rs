@@ -51,7 +51,7 @@ fn a_tempo_ramp_puts_every_pass_on_its_exact_frame() {
         ],
         d,
     ));
-    let bar = |bpm: u64| exact_frame(4 * 960, 960, bpm, 48_000);
+    let bar = |bpm: u64| exact_frame(4, 1, bpm, 48_000);
     let expected = [0, bar(50), bar(50) + bar(75)];
     assert_eq!(expected, [0, 230_400, 384_000]);
     let cues = read_cues(&d.join("c.csv"));
@@ -118,7 +118,7 @@ fn a_section_loops_for_its_passes_and_cues_name_the_shift() {
         [(1, 1, "shift 3"), (2, 1, "shift 3"), (3, 1, "shift 3")]
     );
     // Clapper 2 plays the pattern rotated by three eighths in every pass.
-    let eighth = exact_frame(480, 960, 160, 48_000);
+    let eighth = exact_frame(1, 2, 160, 48_000);
     let bar = 12 * eighth;
     let pattern = [1, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0];
     let expected: Vec<u64> = (0..3u64)

@@ -1,6 +1,8 @@
 //! What the benchmarks share: a busy band arrangement to load the engine with.
 
-use bandroom::music::{Arrangement, Bpm, Meter, Note, Part, Section, Sound, TempoRange};
+use bandroom::music::{
+    Arrangement, Bpm, Meter, Note, Part, Section, Sound, TICKS_PER_QUARTER, TempoRange,
+};
 
 /// `parts` parts, every one playing every eighth for 10 000 bars at 120 BPM, cycling
 /// through every built-in sound: more than any class plays at once.
@@ -37,8 +39,8 @@ pub fn busy_band(parts: usize) -> Arrangement {
                 .map(|p| {
                     (0..8)
                         .map(|i| Note {
-                            at_ticks: i * 480,
-                            len_ticks: 480,
+                            at_ticks: i * TICKS_PER_QUARTER / 2,
+                            len_ticks: TICKS_PER_QUARTER / 2,
                             pitch: 48 + 5 * p as u8 + (i % 3) as u8,
                             velocity: 100,
                         })
@@ -47,6 +49,8 @@ pub fn busy_band(parts: usize) -> Arrangement {
                 .collect(),
             chords: Vec::new(),
             grids: vec![None; parts],
+            meter: None,
+            pickup: false,
         }],
         tiers: vec!["core".into()],
     }

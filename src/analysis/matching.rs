@@ -65,7 +65,7 @@ impl Bands {
                 if v.contains('/') {
                     let bpm = bpm.filter(|b| *b > 0.0).ok_or(())?;
                     let ticks = crate::music::time::parse_note_value(v).map_err(|_| ())?;
-                    Ok(ticks as f64 / 960.0 * 60_000.0 / bpm)
+                    Ok(ticks as f64 / crate::music::TICKS_PER_QUARTER as f64 * 60_000.0 / bpm)
                 } else {
                     v.trim_end_matches("ms").trim().parse::<f64>().map_err(|_| ())
                 }
@@ -99,7 +99,7 @@ impl Bands {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Window {
     Millis(f64),
-    /// Ticks at 960 a quarter note.
+    /// Ticks (bandroom's, `TICKS_PER_QUARTER` a quarter note).
     NoteValue(u64),
 }
 
@@ -126,7 +126,9 @@ impl Window {
     pub fn frames(self, bpm: f64, rate: u32) -> u64 {
         let seconds = match self {
             Window::Millis(ms) => ms / 1000.0,
-            Window::NoteValue(ticks) => ticks as f64 / 960.0 * 60.0 / bpm,
+            Window::NoteValue(ticks) => {
+                ticks as f64 / crate::music::TICKS_PER_QUARTER as f64 * 60.0 / bpm
+            }
         };
         (seconds * f64::from(rate)).round() as u64
     }

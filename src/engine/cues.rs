@@ -7,7 +7,7 @@
 //! both patterns. Must not allocate per call in `cue_at_tick` (the screen asks 60
 //! times a second) or know about the screen.
 
-use super::score::Score;
+use super::score::{NoteRole, Score};
 use super::tempo_map::TempoMap;
 
 /// Where the music is at one tick.
@@ -29,44 +29,45 @@ pub struct Cue {
 
 impl Score {
     pub fn cue_at_tick(&self, tick: u64) -> Cue {
-        let bar_ticks = self.meter.bar_ticks().max(1);
-        let beat_ticks = self.meter.beat_ticks().max(1);
+        let position = self.bar_at_tick(tick);
         if tick < self.count_in_ticks {
             return Cue {
                 count_in: true,
-                bar: tick / bar_ticks + 1,
-                beat: (tick % bar_ticks) / beat_ticks + 1,
+                bar: position.bar,
+                beat: position.beat,
                 section: None,
                 pass: 0,
             };
         }
-        let played = tick - self.count_in_ticks;
-        let section = self
-            .sections
-            .iter()
-            .position(|s| (s.start_tick..s.end_tick).contains(&tick));
+        let section = self.span_index_at(tick);
         let pass = section
             .and_then(|i| self.sections.get(i))
             .map_or(0, |s| (tick - s.start_tick) / s.pass_ticks.max(1) + 1);
         Cue {
             count_in: false,
-            bar: played / bar_ticks + 1,
-            beat: (played % bar_ticks) / beat_ticks + 1,
+            bar: position.bar,
+            beat: position.beat,
             section,
             pass,
         }
     }
 }
 
-/// A cue at the first frame of every beat from the count-in to the end of the piece.
+/// A cue at the first frame of every beat from the count-in to the end of the piece:
+/// the metronome's beats, in whatever meter each section is in.
 pub fn beat_cues(score: &Score, tempo_map: &TempoMap) -> Vec<(u64, Cue)> {
-    let beat_ticks = score.meter.beat_ticks().max(1);
-    (0..score.end_tick.div_ceil(beat_ticks))
-        .map(|i| {
-            let tick = i * beat_ticks;
-            (tempo_map.frame_at_tick(tick), score.cue_at_tick(tick))
+    score
+        .lanes
+        .get(score.click_lane())
+        .map(|click| {
+            click
+                .notes
+                .iter()
+                .filter(|n| n.role != NoteRole::SubBeat)
+                .map(|n| (tempo_map.frame_at_tick(n.tick), score.cue_at_tick(n.tick)))
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -72,6 +72,26 @@ pub struct SectionSpan {
     pub end_tick: u64,
     /// Length of one pass, in ticks.
     pub pass_ticks: u64,
+    /// The time signature the section is played in.
+    pub meter: Meter,
+    /// The number teachers give the section's first bar: from 1, or 0 for a pickup.
+    pub first_bar: u64,
+    /// Beats of the bar that come before the section's first note: a pickup of one
+    /// beat in 4/4 starts on beat 4, so 3. Zero for every full bar.
+    pub beats_before: u64,
+}
+
+/// Where a tick is in its bar, as a teacher counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarPosition {
+    /// The bar's number (count-in bars count from 1 on their own).
+    pub bar: u64,
+    /// The beat, from 1 (compound meters count dotted beats).
+    pub beat: u64,
+    /// Ticks since the bar line (a pickup's bar line is before the piece starts).
+    pub into_bar: u64,
+    /// Ticks of a full bar in the meter in force.
+    pub bar_ticks: u64,
 }
 
 /// Choices made when a performance is prepared.
@@ -148,8 +168,7 @@ impl Score {
 
     pub fn new(arrangement: &Arrangement, options: ScoreOptions) -> Self {
         let meter = arrangement.meter;
-        let bar_ticks = meter.bar_ticks();
-        let count_in_ticks = bar_ticks * u64::from(options.count_in_bars);
+        let count_in_ticks = meter.bar_ticks() * u64::from(options.count_in_bars);
         let written = arrangement.tempo.default;
         let first_written = arrangement
             .sections
@@ -172,13 +191,20 @@ impl Score {
         let mut sections = Vec::with_capacity(arrangement.sections.len());
         let mut tempo_changes: Vec<(u64, Bpm)> = Vec::with_capacity(arrangement.sections.len());
         let mut tick = count_in_ticks;
-        for section in &arrangement.sections {
+        let mut bar = u64::from(!arrangement.sections.first().is_some_and(|s| s.pickup));
+        for (index, section) in arrangement.sections.iter().enumerate() {
             let written_here = section.tempo.unwrap_or(written);
             let start = if tempo_changes.is_empty() { 0 } else { tick };
             if tempo_changes.last().map(|(_, b)| *b) != Some(written_here) {
                 tempo_changes.push((start, written_here));
             }
-            let pass_ticks = bar_ticks * u64::from(section.bars);
+            let beats_before = pickup_beats_before(arrangement, index);
+            // A pickup is counted in the bar it completes: the next section's meter.
+            let section_meter = match arrangement.sections.get(index + 1) {
+                Some(next) if beats_before > 0 => arrangement.meter_of(next),
+                _ => arrangement.meter_of(section),
+            };
+            let pass_ticks = arrangement.pass_ticks(section);
             let start_tick = tick;
             for pass in 0..section.repeats {
                 if pass > 0 && tempo_changes.last().map(|(_, b)| *b) != Some(written_here) {
@@ -208,29 +234,25 @@ impl Score {
                 start_tick,
                 end_tick: tick,
                 pass_ticks,
+                meter: section_meter,
+                first_bar: bar,
+                beats_before,
             });
+            bar += u64::from(section.bars) * u64::from(section.repeats);
         }
         let end_tick = tick;
-        let sub = meter.sub_beat_ticks();
-        let clicks = (0..end_tick / sub)
-            .map(|i| {
-                let t = i * sub;
-                let (role, velocity) = if t.is_multiple_of(bar_ticks) {
-                    (NoteRole::Accent, ACCENT_VELOCITY)
-                } else if t.is_multiple_of(meter.beat_ticks()) {
-                    (NoteRole::Beat, BEAT_VELOCITY)
-                } else {
-                    (NoteRole::SubBeat, SUB_BEAT_VELOCITY)
-                };
-                ScoreNote {
-                    tick: t,
-                    len_ticks: sub,
-                    pitch: 0,
-                    velocity,
-                    role,
-                }
-            })
-            .collect();
+        let mut clicks = Vec::new();
+        click_bars(&mut clicks, meter, 0, count_in_ticks, 0);
+        for span in &sections {
+            let skip = span.beats_before * span.meter.beat_ticks();
+            click_bars(
+                &mut clicks,
+                span.meter,
+                span.start_tick,
+                span.end_tick,
+                skip,
+            );
+        }
         lanes.push(Lane {
             name: CLICK_LANE_NAME.to_string(),
             sound: LaneSound::Click,
@@ -250,6 +272,53 @@ impl Score {
             end_tick,
             stems: Vec::new(),
         }
+    }
+
+    /// The section span playing at `tick`, none in the count-in or after the end.
+    pub fn span_index_at(&self, tick: u64) -> Option<usize> {
+        self.sections
+            .iter()
+            .position(|s| (s.start_tick..s.end_tick).contains(&tick))
+    }
+
+    /// The bar and beat at `tick`, in the meter in force there (the piece's meter in
+    /// the count-in and after the end).
+    pub fn bar_at_tick(&self, tick: u64) -> BarPosition {
+        let count = |tick: u64, from: u64, meter: Meter, first_bar: u64, before: u64| {
+            let bar_ticks = meter.bar_ticks().max(1);
+            let beat_ticks = meter.beat_ticks().max(1);
+            let into = tick.saturating_sub(from) + before * beat_ticks;
+            BarPosition {
+                bar: first_bar + into / bar_ticks,
+                beat: (into % bar_ticks) / beat_ticks + 1,
+                into_bar: into % bar_ticks,
+                bar_ticks,
+            }
+        };
+        let in_span = |tick: u64, span: &SectionSpan| {
+            count(
+                tick,
+                span.start_tick,
+                span.meter,
+                span.first_bar,
+                span.beats_before,
+            )
+        };
+        if tick < self.count_in_ticks {
+            return count(tick, 0, self.meter, 1, 0);
+        }
+        if let Some(span) = self.span_index_at(tick).and_then(|i| self.sections.get(i)) {
+            return in_span(tick, span);
+        }
+        // After the end, bars go on counting in the piece's meter.
+        let (from, first_bar) = self
+            .sections
+            .last()
+            .map_or((self.count_in_ticks, 1), |last| {
+                let final_bar = in_span(last.end_tick.saturating_sub(1), last).bar;
+                (last.end_tick, final_bar + 1)
+            });
+        count(tick, from, self.meter, first_bar, 0)
     }
 
     /// Nothing to play: an engine with this score is silent (for recording without a
@@ -294,6 +363,53 @@ impl Score {
     }
 }
 
+/// The beats of a full bar before the pickup that opens `arrangement` (section
+/// `index`), so the pickup's first beat is counted as the last beat(s) of a bar. Zero
+/// for every other section, and when the pickup's beats are not the next bar's beats.
+fn pickup_beats_before(arrangement: &Arrangement, index: usize) -> u64 {
+    let Some(pickup) = arrangement.sections.get(index).filter(|s| s.pickup) else {
+        return 0;
+    };
+    let short = arrangement.meter_of(pickup);
+    let full = arrangement
+        .sections
+        .get(index + 1)
+        .map_or(arrangement.meter, |s| arrangement.meter_of(s));
+    let beat = full.beat_ticks();
+    if short.bar_ticks() < full.bar_ticks() && short.bar_ticks().is_multiple_of(beat) {
+        (full.bar_ticks() - short.bar_ticks()) / beat
+    } else {
+        0
+    }
+}
+
+/// Metronome clicks on every sub-beat from `from` to `to` in `meter`, the bar lines
+/// `skip` ticks before `from` (a pickup's bar begins before the piece).
+fn click_bars(clicks: &mut Vec<ScoreNote>, meter: Meter, from: u64, to: u64, skip: u64) {
+    let sub = meter.sub_beat_ticks().max(1);
+    let bar_ticks = meter.bar_ticks().max(1);
+    let beat_ticks = meter.beat_ticks().max(1);
+    let mut t = from;
+    while t < to {
+        let into = t - from + skip;
+        let (role, velocity) = if into.is_multiple_of(bar_ticks) {
+            (NoteRole::Accent, ACCENT_VELOCITY)
+        } else if into.is_multiple_of(beat_ticks) {
+            (NoteRole::Beat, BEAT_VELOCITY)
+        } else {
+            (NoteRole::SubBeat, SUB_BEAT_VELOCITY)
+        };
+        clicks.push(ScoreNote {
+            tick: t,
+            len_ticks: sub,
+            pitch: 0,
+            velocity,
+            role,
+        });
+        t += sub;
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
@@ -303,14 +419,16 @@ mod tests {
     #[test]
     fn clapping_music_flattens_with_count_in_and_clicks() {
         let score = Score::new(&clapping_music(4), ScoreOptions::default());
-        assert_eq!(score.count_in_ticks, 5760);
+        // A bar of 12/8 is six quarters.
+        let bar = 6 * crate::music::TICKS_PER_QUARTER;
+        assert_eq!(score.count_in_ticks, bar);
         assert_eq!(score.sections.len(), 13);
-        assert_eq!(score.end_tick, 5760 + 13 * 4 * 5760);
+        assert_eq!(score.end_tick, bar + 13 * 4 * bar);
         // Eight claps a bar per clapper.
         assert_eq!(score.lanes[0].notes.len(), 13 * 4 * 8);
-        assert_eq!(score.lanes[0].notes[0].tick, 5760);
+        assert_eq!(score.lanes[0].notes[0].tick, bar);
         let click = &score.lanes[score.click_lane()];
-        assert_eq!(click.notes.len() as u64, score.end_tick / 480);
+        assert_eq!(click.notes.len() as u64, score.end_tick / (bar / 12));
         assert_eq!(click.notes[0].role, NoteRole::Accent);
         assert_eq!(click.notes[3].role, NoteRole::Beat);
         assert_eq!(click.notes[1].role, NoteRole::SubBeat);

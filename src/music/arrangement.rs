@@ -238,6 +238,31 @@ pub struct Section {
     pub chords: Vec<String>,
     /// Each part's rhythm grid as written, for pupils reading a rhythm part on screen.
     pub grids: Vec<Option<String>>,
+    /// A time signature for this section; `None` keeps the arrangement's. A change of
+    /// meter between bars starts a new section.
+    pub meter: Option<Meter>,
+    /// The incomplete bar a piece starts with (an anacrusis): only the first section,
+    /// one bar, played once. Teachers count it as bar 0, and its beats as the last
+    /// beats of a full bar.
+    pub pickup: bool,
+}
+
+impl Section {
+    /// A section of `bars` bars with no notes yet, in the arrangement's meter and tempo.
+    pub fn empty(name: impl Into<String>, bars: u32, parts: usize) -> Section {
+        Section {
+            name: name.into(),
+            bars,
+            repeats: 1,
+            tempo: None,
+            tempo_changes: Vec::new(),
+            notes: vec![Vec::new(); parts],
+            chords: Vec::new(),
+            grids: vec![None; parts],
+            meter: None,
+            pickup: false,
+        }
+    }
 }
 
 /// The tempo an arrangement is written at, and the range a teacher may practise in.
@@ -299,6 +324,24 @@ impl Arrangement {
         Ok(())
     }
 
+    /// The time signature `section` is played in.
+    pub fn meter_of(&self, section: &Section) -> Meter {
+        section.meter.unwrap_or(self.meter)
+    }
+
+    /// Ticks in one pass of `section`.
+    pub fn pass_ticks(&self, section: &Section) -> u64 {
+        self.meter_of(section).bar_ticks() * u64::from(section.bars)
+    }
+
+    /// Ticks of the whole piece as written (every section, every repeat).
+    pub fn total_ticks(&self) -> u64 {
+        self.sections
+            .iter()
+            .map(|s| self.pass_ticks(s) * u64::from(s.repeats))
+            .sum()
+    }
+
     pub fn part_index(&self, name: &str) -> Option<usize> {
         self.parts.iter().position(|p| p.name == name)
     }
@@ -357,8 +400,13 @@ impl Arrangement {
                 )));
             }
         }
-        let bar_ticks = self.meter.bar_ticks();
-        for section in &self.sections {
+        for (index, section) in self.sections.iter().enumerate() {
+            if section.pickup && (index > 0 || section.bars != 1 || section.repeats != 1) {
+                return Err(MusicError::Invalid(format!(
+                    "section '{}': only the first section can be a pickup, and it is one bar played once",
+                    section.name
+                )));
+            }
             if section.bars == 0 {
                 return Err(MusicError::Invalid(format!(
                     "section '{}' has no bars",
@@ -379,7 +427,7 @@ impl Arrangement {
                     self.parts.len()
                 )));
             }
-            let pass_ticks = bar_ticks * u64::from(section.bars);
+            let pass_ticks = self.pass_ticks(section);
             for (part, notes) in self.parts.iter().zip(&section.notes) {
                 if let Some(late) = notes.iter().find(|n| n.at_ticks >= pass_ticks) {
                     return Err(MusicError::Invalid(format!(
@@ -418,12 +466,7 @@ impl Arrangement {
         if let Some(played) = played {
             slowest *= played.as_f64() / written;
         }
-        let bar_quarters = self.meter.bar_ticks() as f64 / super::time::TICKS_PER_QUARTER as f64;
-        let quarters: f64 = self
-            .sections
-            .iter()
-            .map(|s| f64::from(s.bars) * f64::from(s.repeats) * bar_quarters)
-            .sum();
+        let quarters = self.total_ticks() as f64 / super::time::TICKS_PER_QUARTER as f64;
         let secs = quarters * 60.0 / slowest.max(1.0);
         if secs > MAX_PIECE_SECS {
             return Err(MusicError::TooLong(format!(

@@ -2,8 +2,8 @@
 //!
 //! Owns reading a `.mid` with `midly`: tracks (split by channel) become parts, with a
 //! sound chosen from the track name or the General MIDI program (channel 10 is the drum
-//! kit); the tempo map and time signature are kept; markers on bar lines start
-//! sections. Ticks are rescaled to 960 per quarter. Must not write files or know
+//! kit); the tempo map and the time signatures are kept (`midi_bars` lays the bars out,
+//! a pickup included); markers on bar lines and changes of meter start sections. Ticks are rescaled to 960 per quarter. Must not write files or know
 //! about frames: the engine places the notes.
 //!
 //! Tempi are held to a thousandth of a BPM, so a tempo whose microseconds per quarter
@@ -11,6 +11,7 @@
 //! timing then drifts by under 4 parts per million.
 
 use super::arrangement::{Arrangement, Note, Part, Section, Sound, TempoRange};
+use super::midi_bars::BarLayout;
 use super::time::{Bpm, MIN_BPM, Meter, TICKS_PER_QUARTER};
 use super::toml_format::ArrangementError;
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
@@ -129,12 +130,13 @@ fn ticks_per_quarter<'a>(
 /// is still to come.
 const ENDED: u64 = u64::MAX;
 
-/// What the tracks of a file say, on bandroom's 960 ticks per quarter.
+/// What the tracks of a file say, on bandroom's ticks.
 #[derive(Default)]
 struct Heard {
     /// Microseconds per quarter from each tick a tempo is set.
     tempi: BTreeMap<u64, u32>,
-    meter: Option<(u64, Meter)>,
+    /// Time signatures from the tick each is set, as the file has them.
+    meters: Vec<(u64, Meter)>,
     markers: Vec<(u64, String)>,
     /// Notes by (track, channel).
     voices: BTreeMap<(usize, u8), Voice>,
@@ -213,30 +215,7 @@ impl Heard {
             MetaMessage::TimeSignature(top, power, _, _) => {
                 let found = Meter::new(u32::from(top), 1u32 << power.min(5))
                     .map_err(|m| failed(origin, m))?;
-                match self.meter {
-                    None => self.meter = Some((at, found)),
-                    Some((since, first)) if first != found => {
-                        let bar = (at - since) / first.bar_ticks() + 1;
-                        // Notation software writes a pickup (anacrusis) as a short first
-                        // bar in a meter of its own, then the piece's meter.
-                        let pickup = since == 0 && at <= first.bar_ticks() && bar == 2;
-                        let what = if pickup {
-                            format!(
-                                "starts with a pickup bar (written as a bar of {first} before \
-                                 {found}); bandroom cannot place a pickup yet: remove the pickup \
-                                 notes, or start the piece on its first full bar"
-                            )
-                        } else {
-                            format!(
-                                "changes time signature from {first} to {found} at bar {bar}; \
-                                 bandroom keeps one time signature per piece for now: export the \
-                                 part before bar {bar} and the part from it as separate files"
-                            )
-                        };
-                        return Err(failed(origin, what));
-                    }
-                    Some(_) => {}
-                }
+                self.meters.push((at, found));
             }
             MetaMessage::TrackName(n) if !text(n).is_empty() => {
                 if track_index == 0 && self.title.is_none() {
@@ -368,8 +347,7 @@ struct TempoMapOf<'a> {
 
 impl TempoMapOf<'_> {
     fn bpm(&self, micros: u32) -> Result<Bpm, ArrangementError> {
-        Bpm::new(60_000_000.0 / f64::from(micros))
-            .map_err(|m| failed(self.origin, format!("tempo: {m}")))
+        Bpm::from_micros_per_quarter(micros).map_err(|m| failed(self.origin, format!("tempo: {m}")))
     }
 
     fn at(&self, tick: u64) -> Result<Bpm, ArrangementError> {
@@ -382,34 +360,52 @@ impl TempoMapOf<'_> {
     }
 }
 
-/// Sections start at markers that fall on bar lines; each holds its notes and tempo
-/// changes, measured from its own start.
+/// Sections start where the time signature changes and at markers that fall on bar
+/// lines; each holds its notes and tempo changes, measured from its own start.
 fn sections_of(
     heard: &Heard,
     tempo: &TempoMapOf<'_>,
-    bars: u64,
-    bar_ticks: u64,
+    layout: &BarLayout,
+    end: u64,
     parts: usize,
 ) -> Result<Vec<Section>, ArrangementError> {
-    let mut starts: Vec<(u64, String)> = heard
+    let main = layout.main_meter();
+    let mut starts: Vec<(u64, Option<String>)> = heard
         .markers
         .iter()
-        .filter(|(at, _)| at.is_multiple_of(bar_ticks) && *at < bars * bar_ticks)
-        .cloned()
+        .filter(|(at, _)| layout.is_bar_line(*at) && *at < end)
+        .map(|(at, name)| (*at, Some(name.clone())))
         .collect();
-    starts.sort_by_key(|(at, _)| *at);
+    starts.extend(
+        layout
+            .stretches
+            .iter()
+            .filter(|s| s.start < end)
+            .map(|s| (s.start, None)),
+    );
+    // A marker names the section a meter change starts.
+    starts.sort_by_key(|(at, name)| (*at, name.is_none()));
     starts.dedup_by_key(|(at, _)| *at);
-    if starts.first().is_none_or(|(at, _)| *at > 0) {
-        starts.insert(0, (0, "start".to_string()));
-    }
     let mut sections = Vec::with_capacity(starts.len());
-    for (index, (start, section_name)) in starts.iter().enumerate() {
-        let stop = starts
-            .get(index + 1)
-            .map_or(bars * bar_ticks, |(at, _)| *at);
+    for (index, (start, marker)) in starts.iter().enumerate() {
+        let stop = starts.get(index + 1).map_or(end, |(at, _)| *at);
+        let stretch = layout
+            .stretches
+            .iter()
+            .rev()
+            .find(|s| s.start <= *start)
+            .copied()
+            .ok_or_else(|| failed(tempo.origin, "has no bar lines"))?;
+        let pickup = stretch.pickup && *start == 0;
+        let name = match marker {
+            Some(name) => name.clone(),
+            None if pickup => "pickup".to_string(),
+            None if index == 0 || (index == 1 && layout.has_pickup()) => "start".to_string(),
+            None => format!("bar {}", layout.bar_and_beat(*start).0),
+        };
         sections.push(Section {
-            name: section_name.clone(),
-            bars: u32::try_from((stop - start) / bar_ticks)
+            name,
+            bars: u32::try_from((stop - start) / stretch.meter.bar_ticks())
                 .map_err(|_| failed(tempo.origin, "is far too long"))?,
             repeats: 1,
             tempo: Some(tempo.at(*start)?),
@@ -434,6 +430,8 @@ fn sections_of(
                 .collect(),
             chords: Vec::new(),
             grids: vec![None; parts],
+            meter: Some(stretch.meter).filter(|m| Some(*m) != main),
+            pickup,
         });
     }
     Ok(sections)
@@ -448,17 +446,17 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
             "has no notes: check the file plays in your notation software, and export the parts with notes",
         ));
     }
-    let meter = heard
-        .meter
-        .map_or(Meter::new(4, 4).map_err(|m| failed(origin, m))?, |(_, m)| m);
-    let bar_ticks = meter.bar_ticks();
+    let layout = BarLayout::from_meters(&heard.meters).map_err(|m| failed(origin, m))?;
+    let meter = layout
+        .main_meter()
+        .map_or_else(|| Meter::new(4, 4).map_err(|m| failed(origin, m)), Ok)?;
     let last_note_end = heard
         .voices
         .values()
         .flat_map(|v| v.notes.iter().map(|n| n.at_ticks + n.len_ticks))
         .max()
         .unwrap_or(0);
-    let bars = last_note_end.max(1).div_ceil(bar_ticks);
+    let end = layout.bar_line_from(last_note_end.max(1));
     let tempo = TempoMapOf {
         tempi: &heard.tempi,
         origin,
@@ -471,7 +469,7 @@ pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement,
             .unwrap_or(DEFAULT_MICROS_PER_QUARTER),
     )?;
     let parts = parts_of(&heard.voices);
-    let sections = sections_of(&heard, &tempo, bars, bar_ticks, parts.len())?;
+    let sections = sections_of(&heard, &tempo, &layout, end, parts.len())?;
     let slowest = Bpm::new((written.as_f64() / 2.0).max(MIN_BPM)).map_err(|m| failed(origin, m))?;
     let arrangement = Arrangement {
         name: name.to_string(),

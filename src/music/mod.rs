@@ -7,6 +7,7 @@
 pub mod arrangement;
 pub mod builtin;
 mod error;
+mod midi_bars;
 pub mod midi_file;
 pub mod phase;
 pub mod practice;

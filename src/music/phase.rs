@@ -109,6 +109,8 @@ pub fn generate(piece: &PhasePiece<'_>) -> Result<Arrangement, MusicError> {
                 ],
                 chords: Vec::new(),
                 grids: vec![Some(grid_text(&steps)), Some(grid_text(&rotated))],
+                meter: None,
+                pickup: false,
             }
         })
         .collect();
@@ -158,11 +160,16 @@ mod tests {
             .collect();
         for (k, section) in piece.sections.iter().enumerate() {
             assert_eq!(section.repeats, 12);
-            assert_eq!(onsets(&section.notes[0], 480), hits, "part 1 never moves");
+            let eighth = TICKS_PER_QUARTER / 2;
+            assert_eq!(
+                onsets(&section.notes[0], eighth),
+                hits,
+                "part 1 never moves"
+            );
             let expected: Vec<u64> = (0..12u64)
                 .filter(|&i| pattern[((i as usize) + k) % 12] == Step::Hit)
                 .collect();
-            assert_eq!(onsets(&section.notes[1], 480), expected, "section {k}");
+            assert_eq!(onsets(&section.notes[1], eighth), expected, "section {k}");
         }
         assert_eq!(piece.sections[0].notes[0], piece.sections[0].notes[1]);
         assert_eq!(piece.sections[12].notes[0], piece.sections[12].notes[1]);
@@ -176,14 +183,14 @@ mod tests {
             title: "Mine",
             composer: None,
             pattern: "X . x x . x . .",
-            step_ticks: 240,
+            step_ticks: TICKS_PER_QUARTER / 4,
             repeats: 4,
             tempo: clapping_music(1).tempo,
         };
         let arr = generate(&piece).unwrap();
         assert_eq!(arr.meter, Meter::new(8, 16).unwrap());
         assert_eq!(arr.sections.len(), 9);
-        assert_eq!(arr.sections[1].notes[1][0].at_ticks, 240);
+        assert_eq!(arr.sections[1].notes[1][0].at_ticks, TICKS_PER_QUARTER / 4);
         assert_eq!(arr.sections[0].notes[0][0].velocity, 127);
     }
 

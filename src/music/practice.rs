@@ -70,23 +70,26 @@ impl Ramp {
     }
 }
 
-/// The bars `first..=last` of the performance (repeats unrolled, counting from 1).
+/// The bars `first..=last` of the performance (repeats unrolled, counting from 1, or
+/// from 0 when the piece starts with a pickup, as teachers count them).
 pub fn bar_range(
     arrangement: &Arrangement,
     first: u32,
     last: u32,
 ) -> Result<Arrangement, MusicError> {
+    let opening = u32::from(!arrangement.sections.first().is_some_and(|s| s.pickup));
     let total = arrangement.total_bars();
-    if first == 0 || first > last || u64::from(last) > total {
+    let final_bar = total + u64::from(opening) - 1;
+    if first < opening || first > last || u64::from(last) > final_bar {
         return Err(MusicError::Practice(format!(
-            "bars {first}–{last} are not in '{}', which has bars 1–{total}",
+            "bars {first}–{last} are not in '{}', which has bars {opening}–{final_bar}",
             arrangement.title
         )));
     }
-    let bar_ticks = arrangement.meter.bar_ticks();
     let mut sections = Vec::new();
-    let mut bar = 1u32;
+    let mut bar = opening;
     for section in &arrangement.sections {
+        let bar_ticks = arrangement.meter_of(section).bar_ticks();
         for _ in 0..section.repeats {
             let pass_first = bar;
             let pass_last = bar + section.bars - 1;
@@ -164,10 +167,8 @@ pub fn ramp(arrangement: &Arrangement, ramp: Ramp) -> Result<Arrangement, MusicE
     for percent in ramp.percents() {
         for section in &arrangement.sections {
             let scale = |written: Bpm| {
-                let milli = u64::from(written.milli()) * u64::from(percent) / 100;
-                u32::try_from(milli)
-                    .map_err(|_| MusicError::Tempo("tempo too high".to_string()))
-                    .and_then(Bpm::from_milli)
+                written
+                    .percent(percent)
                     .map_err(|e| MusicError::Practice(format!("the ramp's {percent} % step: {e}")))
             };
             let tempo = scale(section.tempo.unwrap_or(arrangement.tempo.default))?;

@@ -1,16 +1,22 @@
 //! Musical time as integers: ticks, meters, step lengths and tempi.
 //!
 //! Owns the units every other module counts in. Everything here is exact: a tick is
-//! 1/960 of a quarter note and a tempo is a whole number of milli-BPM, so converting
-//! musical time to frames (done in `engine::tempo_map`) never accumulates floats.
+//! 1/8 064 000 of a quarter note (so a MIDI file's own ticks at 96, 120, 384, 480, 960,
+//! 1000 or 1024 a quarter land on whole ticks) and a tempo is an exact fraction, so
+//! converting musical time to frames (done in `engine::tempo_map`) never accumulates.
 //! Must not know about sample rates or frames.
 
 use super::error::MusicError;
 use std::fmt;
 
-/// Ticks per quarter note. 960 divides evenly by 2, 3, 4, 5, 6, 8, 10, 12, 15, 16,
-/// so triplets, quintuplets and sixteenths all land on whole ticks.
-pub const TICKS_PER_QUARTER: u64 = 960;
+/// Ticks per quarter note: 2^10 · 3^2 · 5^3 · 7. Every resolution notation software and
+/// sequencers write (24 to 1024 pulses a quarter, 1000, 960) divides it, and so do
+/// triplets, quintuplets, septuplets and 128th notes, so nothing read is ever rounded.
+pub const TICKS_PER_QUARTER: u64 = 8_064_000;
+
+/// The ticks a quarter note has in arrangement files' note lists unless the file says
+/// otherwise (`ticks_per_quarter = …`): what bandroom has always written.
+pub const FILE_TICKS_PER_QUARTER: u64 = 960;
 
 /// Tempo limits any arrangement, render or practice setting must respect. Slower than
 /// 20 BPM is no longer a pulse a class can feel; faster than 400 is a typing error.
@@ -94,10 +100,22 @@ impl fmt::Display for Meter {
     }
 }
 
-/// A tempo in quarter notes per minute, held as whole milli-BPM so it is exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A tempo in quarter notes per minute, held as an exact fraction: a typed tempo is
+/// whole milli-BPM (`120`, `92.5`), a MIDI file's is 60 000 000 over its microseconds
+/// per quarter (461 538 µs is 130.000 13… BPM, kept as it is), so the tempo map converts
+/// either to frames with no rounding until the last step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Bpm {
-    milli: u32,
+    /// Always in lowest terms, `den > 0`, so equal tempi compare and hash equal.
+    num: u64,
+    den: u64,
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 impl Bpm {
@@ -108,41 +126,127 @@ impl Bpm {
                 "tempo {bpm} BPM is outside {MIN_BPM}–{MAX_BPM} BPM (quarter notes per minute)"
             )));
         }
-        Ok(Self {
-            milli: (bpm * 1000.0).round() as u32,
-        })
+        Ok(Self::ratio(u128::from((bpm * 1000.0).round() as u32), 1000))
     }
 
     pub fn from_milli(milli: u32) -> Result<Self, MusicError> {
         Self::new(f64::from(milli) / 1000.0)
     }
 
+    /// A MIDI file's tempo, exactly: `micros` microseconds per quarter note.
+    pub fn from_micros_per_quarter(micros: u32) -> Result<Self, MusicError> {
+        let tempo = Self::ratio(60_000_000, u128::from(micros.max(1)));
+        if !(MIN_BPM..=MAX_BPM).contains(&tempo.as_f64()) {
+            return Err(MusicError::Tempo(format!(
+                "tempo {:.3} BPM ({micros} µs a quarter note) is outside {MIN_BPM}–{MAX_BPM} BPM",
+                tempo.as_f64()
+            )));
+        }
+        Ok(tempo)
+    }
+
+    /// `num / den` in lowest terms; one too large for 64 bits is rounded to milli-BPM.
+    fn ratio(num: u128, den: u128) -> Self {
+        let divisor = gcd(num, den).max(1);
+        let (num, den) = (num / divisor, (den / divisor).max(1));
+        match (u64::try_from(num), u64::try_from(den)) {
+            (Ok(num), Ok(den)) => Self { num, den },
+            _ => Self::nearest_milli(num as f64 / den as f64),
+        }
+    }
+
+    /// The nearest whole milli-BPM to `bpm` (never more than 64 bits wide).
+    fn nearest_milli(bpm: f64) -> Self {
+        let milli = (bpm * 1000.0).round().clamp(1.0, f64::from(u32::MAX));
+        Self::ratio(milli as u128, 1000)
+    }
+
+    /// The tempo as a fraction of quarter notes per minute, in lowest terms.
+    pub fn fraction(self) -> (u64, u64) {
+        (self.num, self.den)
+    }
+
+    /// The microseconds per quarter note when that is a whole number (every MIDI
+    /// file's tempo, and typed tempi such as 120 or 96).
+    pub fn micros_per_quarter(self) -> Option<u32> {
+        let micros = u128::from(self.den) * 60_000_000;
+        (micros % u128::from(self.num) == 0)
+            .then(|| u32::try_from(micros / u128::from(self.num)).ok())
+            .flatten()
+    }
+
+    /// Whole milli-BPM, rounded.
     pub fn milli(self) -> u32 {
-        self.milli
+        let milli = (u128::from(self.num) * 1000 + u128::from(self.den) / 2) / u128::from(self.den);
+        u32::try_from(milli).unwrap_or(u32::MAX)
+    }
+
+    /// Whether the tempo is a whole number of milli-BPM (as typed tempi are).
+    pub fn is_whole_milli(self) -> bool {
+        (u128::from(self.num) * 1000).is_multiple_of(u128::from(self.den))
     }
 
     pub fn as_f64(self) -> f64 {
-        f64::from(self.milli) / 1000.0
+        self.num as f64 / self.den as f64
     }
 
     /// This tempo scaled by `to / from`, used to move every section's tempo when a
-    /// teacher chooses a practice tempo. Exact integer arithmetic, rounded to a milli-BPM.
+    /// teacher chooses a practice tempo. Exact while the fraction fits.
     pub fn scaled(self, from: Bpm, to: Bpm) -> Bpm {
-        let num = u64::from(self.milli) * u64::from(to.milli);
-        let den = u64::from(from.milli);
-        let milli = (2 * num + den) / (2 * den);
-        Bpm {
-            milli: u32::try_from(milli).unwrap_or(u32::MAX),
+        if from == to {
+            return self;
         }
+        let product = |a: u64, b: u64, c: u64| {
+            u128::from(a)
+                .checked_mul(u128::from(b))
+                .and_then(|ab| ab.checked_mul(u128::from(c)))
+        };
+        match (
+            product(self.num, to.num, from.den),
+            product(self.den, to.den, from.num),
+        ) {
+            (Some(num), Some(den)) => Self::ratio(num, den),
+            _ => Self::nearest_milli(self.as_f64() * to.as_f64() / from.as_f64()),
+        }
+    }
+
+    /// This tempo at `percent` of itself (a practice ramp's step).
+    pub fn percent(self, percent: u32) -> Result<Bpm, MusicError> {
+        let scaled = Self::ratio(
+            u128::from(self.num) * u128::from(percent),
+            u128::from(self.den) * 100,
+        );
+        if (MIN_BPM..=MAX_BPM).contains(&scaled.as_f64()) {
+            Ok(scaled)
+        } else {
+            Err(MusicError::Tempo(format!(
+                "{percent} % of {self} BPM is outside {MIN_BPM}–{MAX_BPM} BPM"
+            )))
+        }
+    }
+}
+
+impl PartialOrd for Bpm {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Bpm {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (u128::from(self.num) * u128::from(other.den))
+            .cmp(&(u128::from(other.num) * u128::from(self.den)))
     }
 }
 
 impl fmt::Display for Bpm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.milli.is_multiple_of(1000) {
-            write!(f, "{}", self.milli / 1000)
+        if self.den == 1 {
+            write!(f, "{}", self.num)
         } else {
-            write!(f, "{}", self.as_f64())
+            // Three decimals at most: what a teacher can read and type.
+            let text = format!("{:.3}", self.as_f64());
+            f.write_str(text.trim_end_matches('0').trim_end_matches('.'))
         }
     }
 }
@@ -296,15 +400,16 @@ mod tests {
 
     #[test]
     fn compound_meter_beats_are_dotted() {
+        const Q: u64 = TICKS_PER_QUARTER;
         let m = Meter::parse("12/8").unwrap();
-        assert_eq!(m.unit_ticks(), 480);
-        assert_eq!(m.bar_ticks(), 5760);
-        assert_eq!(m.beat_ticks(), 1440);
-        assert_eq!(m.sub_beat_ticks(), 480);
+        assert_eq!(m.unit_ticks(), Q / 2);
+        assert_eq!(m.bar_ticks(), 6 * Q);
+        assert_eq!(m.beat_ticks(), 3 * Q / 2);
+        assert_eq!(m.sub_beat_ticks(), Q / 2);
         let simple = Meter::parse("3/4").unwrap();
         assert!(!simple.is_compound());
-        assert_eq!(simple.beat_ticks(), 960);
-        assert_eq!(simple.sub_beat_ticks(), 480);
+        assert_eq!(simple.beat_ticks(), Q);
+        assert_eq!(simple.sub_beat_ticks(), Q / 2);
     }
 
     #[test]
@@ -341,6 +446,30 @@ mod tests {
     }
 
     #[test]
+    fn a_midi_tempo_is_kept_exactly() {
+        // 461 538 µs a quarter is 130.000 130… BPM: no whole number of milli-BPM.
+        let midi = Bpm::from_micros_per_quarter(461_538).unwrap();
+        assert!(!midi.is_whole_milli());
+        assert_eq!(midi.micros_per_quarter(), Some(461_538));
+        assert_eq!(midi.to_string(), "130");
+        assert!(midi > Bpm::new(130.0).unwrap() && midi < Bpm::new(130.001).unwrap());
+        assert_eq!(
+            Bpm::from_micros_per_quarter(500_000).unwrap(),
+            Bpm::new(120.0).unwrap()
+        );
+        assert!(Bpm::from_micros_per_quarter(10_000_000).is_err(), "6 BPM");
+        // Scaling there and back is exact.
+        let slow = Bpm::new(97.0).unwrap();
+        let there = midi.scaled(midi, slow);
+        assert_eq!(there, slow);
+        assert_eq!(there.scaled(slow, midi), midi);
+        assert_eq!(
+            Bpm::new(120.0).unwrap().percent(75).unwrap().milli(),
+            90_000
+        );
+    }
+
+    #[test]
     fn rhythm_grid_parses_and_rejects() {
         use Step::*;
         assert_eq!(
@@ -354,10 +483,13 @@ mod tests {
 
     #[test]
     fn note_values() {
-        assert_eq!(parse_note_value("1/8").unwrap(), 480);
-        assert_eq!(parse_note_value("1/12").unwrap(), 320);
-        assert_eq!(parse_note_value("3/8").unwrap(), 1440);
-        assert!(parse_note_value("1/7").is_err());
+        const Q: u64 = TICKS_PER_QUARTER;
+        assert_eq!(parse_note_value("1/8").unwrap(), Q / 2);
+        assert_eq!(parse_note_value("1/12").unwrap(), Q / 3);
+        assert_eq!(parse_note_value("3/8").unwrap(), 3 * Q / 2);
+        // Septuplets and 1/11 (no resolution divides by 11).
+        assert_eq!(parse_note_value("1/28").unwrap(), Q / 7);
+        assert!(parse_note_value("1/11").is_err());
         assert!(parse_note_value("0/8").is_err());
     }
 }

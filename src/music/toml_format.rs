@@ -9,7 +9,10 @@ use super::arrangement::{
     Arrangement, DEFAULT_TIERS, DEFAULT_VELOCITY, Part, Section, Sound, TempoRange, notes_from_grid,
 };
 use super::phase::{self, PhasePiece};
-use super::time::{Bpm, MIN_BPM, Meter, parse_note_value, parse_pitch, parse_rhythm};
+use super::time::{
+    Bpm, FILE_TICKS_PER_QUARTER, MIN_BPM, Meter, TICKS_PER_QUARTER, parse_note_value, parse_pitch,
+    parse_rhythm,
+};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -44,6 +47,9 @@ struct RawArrangement {
     composer: Option<String>,
     meter: Option<Spanned<String>>,
     tempo: Spanned<RawTempo>,
+    /// The ticks a quarter note has in this file's note lists and tempo changes (960
+    /// when absent); `bandroom import` writes a MIDI file's own resolution here.
+    ticks_per_quarter: Option<Spanned<u64>>,
     phase: Option<Spanned<RawPhase>>,
     /// The tier names parts may use, easiest first.
     tiers: Option<Spanned<Vec<String>>>,
@@ -87,13 +93,47 @@ struct RawSection {
     name: Spanned<String>,
     bars: Spanned<u32>,
     repeats: Option<Spanned<u32>>,
-    tempo: Option<Spanned<f64>>,
+    tempo: Option<Spanned<SectionTempo>>,
     /// Chord symbols, one per bar: "Dm | Dm | C | C".
     chords: Option<Spanned<String>>,
     /// Tempo changes within a pass: "TICK BPM", ticks from the section's start.
     tempo_changes: Option<Vec<Spanned<String>>>,
+    /// A time signature for this section ("3/4"); the arrangement's when absent.
+    meter: Option<Spanned<String>>,
+    /// The piece's opening incomplete bar (first section only, `bars = 1`).
+    pickup: Option<Spanned<bool>>,
     #[serde(default)]
     play: Vec<Spanned<RawPlay>>,
+}
+
+/// A section's tempo: BPM (`tempo = 96`), or microseconds per quarter note as a MIDI
+/// file gives it (`tempo = "461538 us"`), which is exact where BPM would be rounded.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SectionTempo {
+    Bpm(f64),
+    Written(String),
+}
+
+/// Reads a tempo written as BPM ("96", "92.5") or microseconds a quarter ("461538 us").
+fn tempo_text(text: &str) -> Result<Bpm, String> {
+    let text = text.trim();
+    let micros = text
+        .strip_suffix("us")
+        .or_else(|| text.strip_suffix("µs"))
+        .map(str::trim);
+    match micros {
+        Some(micros) => micros
+            .parse::<u32>()
+            .map_err(|_| format!("tempo '{text}': write whole microseconds, e.g. \"500000 us\""))
+            .and_then(|m| Bpm::from_micros_per_quarter(m).map_err(|e| e.to_string())),
+        None => text
+            .parse::<f64>()
+            .map_err(|_| {
+                format!("tempo '{text}': write BPM (96) or microseconds a quarter (\"625000 us\")")
+            })
+            .and_then(|b| Bpm::new(b).map_err(|e| e.to_string())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -101,7 +141,8 @@ struct RawSection {
 struct RawPlay {
     part: Spanned<String>,
     rhythm: Option<Spanned<String>>,
-    /// Notes as "AT LENGTH PITCH [VELOCITY]", times in ticks (960 to a quarter note):
+    /// Notes as "AT LENGTH PITCH [VELOCITY]", times in ticks (960 to a quarter note
+    /// unless the file sets `ticks_per_quarter`):
     /// what `bandroom import` writes for music that is not a grid.
     notes: Option<Vec<Spanned<String>>>,
     step: Option<Spanned<String>>,
@@ -113,6 +154,8 @@ struct RawPlay {
 struct Source<'a> {
     text: &'a str,
     origin: &'a str,
+    /// bandroom's ticks per tick of the file's note lists.
+    tick_scale: u64,
 }
 
 impl Source<'_> {
@@ -165,11 +208,25 @@ pub fn parse_arrangement(
     origin: &str,
     name: &str,
 ) -> Result<Arrangement, ArrangementError> {
-    let src = Source { text, origin };
+    let mut src = Source {
+        text,
+        origin,
+        tick_scale: TICKS_PER_QUARTER / FILE_TICKS_PER_QUARTER,
+    };
     let raw: RawArrangement = toml::from_str(text).map_err(|e| {
         let message = e.message().trim().replace('\n', " ");
         src.error(e.span().unwrap_or(0..0), message)
     })?;
+    if let Some(per_quarter) = &raw.ticks_per_quarter {
+        let n = *per_quarter.get_ref();
+        if n == 0 || !TICKS_PER_QUARTER.is_multiple_of(n) {
+            return Err(src.at(
+                per_quarter,
+                format!("ticks_per_quarter = {n} is not a resolution bandroom can keep exactly: use 960, 480, 384, 1024 or another that divides {TICKS_PER_QUARTER}"),
+            ));
+        }
+        src.tick_scale = TICKS_PER_QUARTER / n;
+    }
     let tempo = tempo_range(&src, &raw.tempo)?;
     let arrangement = match &raw.phase {
         Some(phase) => phase_arrangement(&src, &raw, phase, name, tempo)?,
@@ -407,20 +464,26 @@ fn listed_note(
         src.at(
             entry,
             format!(
-                "note {:?}: {why}; write \"AT LENGTH PITCH VELOCITY\" with times in ticks (960 to a quarter note)",
-                entry.get_ref()
+                "note {:?}: {why}; write \"AT LENGTH PITCH VELOCITY\" with times in ticks ({} to a quarter note)",
+                entry.get_ref(),
+                TICKS_PER_QUARTER / src.tick_scale
             ),
         )
     };
     let [at, len, pitch, rest @ ..] = fields.as_slice() else {
         return Err(bad("too few fields"));
     };
+    let scaled = |n: u64| n.checked_mul(src.tick_scale);
     let at: u64 = at
         .parse()
-        .map_err(|_| bad("the time is not a whole number"))?;
+        .ok()
+        .and_then(scaled)
+        .ok_or_else(|| bad("the time is not a whole number"))?;
     let len: u64 = len
         .parse()
-        .map_err(|_| bad("the length is not a whole number"))?;
+        .ok()
+        .and_then(scaled)
+        .ok_or_else(|| bad("the length is not a whole number"))?;
     if at >= pass_ticks {
         return Err(bad("it starts after the section ends"));
     }
@@ -611,19 +674,22 @@ fn section_tempo_changes(
                 src.at(
                     change,
                     format!(
-                        "tempo change {:?}: write \"TICK BPM\" with the tick inside the section (1 to {})",
+                        "tempo change {:?}: write \"TICK BPM\" (or \"TICK MICROSECONDS us\") with the tick inside the section (1 to {})",
                         change.get_ref(),
-                        pass_ticks - 1
+                        pass_ticks / src.tick_scale - 1
                     ),
                 )
             };
             let (tick, bpm) = change.get_ref().trim().split_once(' ').ok_or_else(bad)?;
-            let tick: u64 = tick.parse().map_err(|_| bad())?;
-            let bpm: f64 = bpm.trim().parse().map_err(|_| bad())?;
+            let tick: u64 = tick
+                .parse::<u64>()
+                .ok()
+                .and_then(|t| t.checked_mul(src.tick_scale))
+                .ok_or_else(bad)?;
             if tick == 0 || tick >= pass_ticks {
                 return Err(bad());
             }
-            Ok((tick, Bpm::new(bpm).map_err(|m| src.at(change, m))?))
+            Ok((tick, tempo_text(bpm).map_err(|m| src.at(change, m))?))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if tempo_changes.windows(2).any(|w| w[0].0 >= w[1].0) {
@@ -641,11 +707,17 @@ fn section_tempo_changes(
 fn section(
     src: &Source<'_>,
     spanned: &Spanned<RawSection>,
-    meter: Meter,
+    piece_meter: Meter,
     parts: &[Part],
 ) -> Result<Section, ArrangementError> {
     let s = spanned.get_ref();
     let section_name = s.name.get_ref();
+    let own_meter = s
+        .meter
+        .as_ref()
+        .map(|m| Meter::parse(m.get_ref()).map_err(|e| src.at(m, e)))
+        .transpose()?;
+    let meter = own_meter.unwrap_or(piece_meter);
     let bars = *s.bars.get_ref();
     if bars == 0 {
         return Err(src.at(&s.bars, "bars must be at least 1"));
@@ -658,7 +730,13 @@ fn section(
     let tempo = s
         .tempo
         .as_ref()
-        .map(|t| Bpm::new(*t.get_ref()).map_err(|m| src.at(t, m)))
+        .map(|t| {
+            match t.get_ref() {
+                SectionTempo::Bpm(bpm) => Bpm::new(*bpm).map_err(|e| e.to_string()),
+                SectionTempo::Written(text) => tempo_text(text),
+            }
+            .map_err(|m| src.at(t, m))
+        })
         .transpose()?;
     let pass_ticks = meter.bar_ticks() * u64::from(bars);
     let chords = section_chords(src, s, bars)?;
@@ -712,6 +790,8 @@ fn section(
         notes,
         chords,
         grids,
+        meter: own_meter.filter(|m| *m != piece_meter),
+        pickup: s.pickup.as_ref().is_some_and(|p| *p.get_ref()),
     })
 }
 
@@ -773,9 +853,9 @@ tempo = 120
         assert_eq!(a.repeats, 2);
         // The one-bar clap grid repeats to fill both bars.
         assert_eq!(a.notes[0].len(), 8);
-        assert_eq!(a.notes[0][4].at_ticks, 3840);
+        assert_eq!(a.notes[0][4].at_ticks, 4 * TICKS_PER_QUARTER);
         // Held notes last for their '-' steps; pitches cycle.
-        assert_eq!(a.notes[1][0].len_ticks, 4 * 480);
+        assert_eq!(a.notes[1][0].len_ticks, 2 * TICKS_PER_QUARTER);
         assert_eq!(a.notes[1][0].pitch, 48);
         assert_eq!(a.notes[1][1].pitch, 43);
         assert_eq!(a.notes[1][2].pitch, 48);

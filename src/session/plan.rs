@@ -202,7 +202,7 @@ pub fn prepare_music(
     // A ramp's first pass is slower than the tempo chosen; the score scales from it.
     let tempo = match (tempo, first_percent) {
         (Some(t), percent) if percent != 100 => Some(
-            Bpm::from_milli((u64::from(t.milli()) * u64::from(percent) / 100) as u32)
+            t.percent(percent)
                 .map_err(|e| refuse(Setting::Ramp, format!("with the tempo chosen: {e}")))?,
         ),
         (t, _) => t,

@@ -45,15 +45,13 @@ impl PlayedMusic {
         let cue = self.score.cue_at_tick(tick);
         let span = self.score.sections.get(cue.section?)?;
         let into = tick.saturating_sub(span.start_tick) % span.pass_ticks.max(1);
-        Some((into / self.score.meter.bar_ticks().max(1)) as usize)
+        Some((into / span.meter.bar_ticks().max(1)) as usize)
     }
 
     /// Ticks into the current bar, and the bar's length in ticks.
     pub fn bar_position(&self, frame: u64) -> (u64, u64) {
-        let tick = self.tempo_map.tick_at_frame(frame);
-        let bar = self.score.meter.bar_ticks().max(1);
-        let into = tick.saturating_sub(self.score.count_in_ticks.min(tick)) % bar;
-        (into, bar)
+        let position = self.score.bar_at_tick(self.tempo_map.tick_at_frame(frame));
+        (position.into_bar, position.bar_ticks)
     }
 
     /// The parts a teacher can mute or solo: (lane, name), the metronome left out.

@@ -50,13 +50,7 @@ pub fn attach_stems(
         return Ok(());
     }
     // A stem plays from bar 1 to the end of the piece: nothing after that is decoded.
-    let piece_secs = arrangement
-        .sections
-        .iter()
-        .map(|s| f64::from(s.bars) * f64::from(s.repeats))
-        .sum::<f64>()
-        * arrangement.meter.bar_ticks() as f64
-        / crate::music::TICKS_PER_QUARTER as f64
+    let piece_secs = arrangement.total_ticks() as f64 / crate::music::TICKS_PER_QUARTER as f64
         * 60.0
         / score.written_tempo.as_f64();
     let max_secs = (piece_secs + 10.0).min(crate::music::MAX_PIECE_SECS);
