@@ -520,3 +520,100 @@ fn spill_from_the_neighbours_microphone_is_recognised_with_the_room() {
         );
     }
 }
+
+/// A sparse clap take: `claps` claps at irregular times over `secs` seconds, the rest
+/// room noise `snr_db` below the claps' own level while they sound (13 claps in a
+/// minute of a noisy room: noise is nearly all of the take).
+fn sparse_clap_take(claps: usize, secs: f64, snr_db: f32, seed: u64) -> (Vec<u64>, Vec<f32>) {
+    let mut rng = Rng(seed | 1);
+    let mut audio = vec![0.0f32; (secs * f64::from(RATE)) as usize];
+    let mut truth: Vec<u64> = Vec::new();
+    while truth.len() < claps {
+        let at = (0.5 + rng.next() * (secs - 1.5)) * f64::from(RATE);
+        let at = at as u64;
+        if truth.iter().all(|t| t.abs_diff(at) > u64::from(RATE) / 4) {
+            truth.push(at);
+            strike(
+                &mut audio,
+                at as usize,
+                Kind::Clap,
+                0.3 + 0.2 * rng.next() as f32,
+                &mut rng,
+            );
+        }
+    }
+    truth.sort_unstable();
+    // The claps' level: over the first 20 ms of each.
+    let span = RATE as usize / 50;
+    let power: f32 = truth
+        .iter()
+        .flat_map(|t| &audio[*t as usize..*t as usize + span])
+        .map(|x| x * x)
+        .sum::<f32>()
+        / (truth.len() * span) as f32;
+    let noise = power.sqrt() * 10f32.powf(-snr_db / 20.0) * 3f32.sqrt();
+    // A classroom's noise is not steady: voices swell and fade several times a second
+    // (a level drawn every 100 ms, 0.4 to 1.6 of the mean, glided between), and sit
+    // low (a one-pole low-pass, its loss made up so the mean level is `snr_db` down).
+    let segment = RATE as usize / 10;
+    let (mut from, mut to) = (1.0f32, 1.0f32);
+    let mut low = 0.0f32;
+    for (n, x) in audio.iter_mut().enumerate() {
+        if n % segment == 0 {
+            (from, to) = (to, 0.4 + 1.2 * rng.next() as f32);
+        }
+        let swell = from + (to - from) * (n % segment) as f32 / segment as f32;
+        low += 0.2 * (rng.noise() - low);
+        *x += low * noise * swell * 2.8;
+    }
+    (truth, audio)
+}
+
+/// Clap takes at 10 dB SNR, noise alone (no reverb or spill): the evaluation set's dense
+/// clapping in steady noise, and sparse takes (13 claps in a minute) in room noise that
+/// swells and fades. Measured: 364 phantom claps in the 16 takes, up to 68 in one sparse
+/// take, recall 1.000 — far from the bound of 3 + 50 % of the extras really
+/// there, which the detector does not meet yet in swelling noise (the README says so).
+/// This holds recall and keeps the phantoms from growing unnoticed.
+#[test]
+fn clap_takes_at_10_db_snr_in_room_noise_stay_where_they_are_measured() {
+    let noisy = Condition {
+        name: "clap at 10 dB SNR",
+        snr_db: Some(10.0),
+        reverb: None,
+        spill_db: None,
+    };
+    let mut all = Score::default();
+    let mut worst = 0;
+    let mut takes: Vec<(Vec<u64>, Vec<f32>)> = Vec::new();
+    for (i, bpm) in [60.0, 90.0, 120.0, 160.0, 200.0].into_iter().enumerate() {
+        for take in 0..2u64 {
+            takes.push(track(
+                Kind::Clap,
+                bpm,
+                &noisy,
+                31 + 977 * (i as u64 * 2 + take),
+            ));
+        }
+    }
+    for seed in 0..6u64 {
+        takes.push(sparse_clap_take(13, 60.0, 10.0, 4_099 + 131 * seed));
+    }
+    for (truth, audio) in &takes {
+        let found = detect(audio, RATE, OnsetSettings::default());
+        let mut one = Score::default();
+        one.add(truth, &found);
+        worst = worst.max(one.fp);
+        all.add(truth, &found);
+    }
+    let (p, r, f, median, _) = all.report();
+    println!(
+        "{}: P {p:.3} R {r:.3} F {f:.3}, {} phantoms in {} takes, at most {worst} in a take, median {median:.2} ms",
+        noisy.name,
+        all.fp,
+        takes.len()
+    );
+    assert!(all.fp <= 380, "{} phantom claps in all", all.fp);
+    assert!(worst <= 72, "{worst} phantom claps in one take");
+    assert!(r >= 0.99, "recall {r:.3}");
+}
