@@ -358,13 +358,15 @@ fn onsets_at_20_db_snr_in_a_room() {
 
 #[test]
 fn onsets_at_20_db_snr_with_spill() {
-    // Measured: P 0.993 R 0.959 F 0.976, median 0.31 ms, p95 4.58 ms.
+    // Measured: P 1.000 R 0.941 F 0.970, median 0.31 ms, p95 4.25 ms (recall was 0.959
+    // before the room's noise was judged: a few soft keys and plucks at 160–200 BPM
+    // in the noise are now missed, for no phantom claps in swelling noise).
     meets(
         &MODERATE[3..4],
         3,
         Bounds {
             precision: 0.985,
-            recall: 0.95,
+            recall: 0.935,
             f: 0.965,
             median_ms: 0.6,
             p95_ms: 5.1,
@@ -374,7 +376,7 @@ fn onsets_at_20_db_snr_with_spill() {
 
 #[test]
 fn onsets_on_the_hard_set_stay_where_they_are_measured() {
-    // Measured: P 0.826 R 0.939 F 0.879, median 0.67 ms, p95 7.33 ms (short of the
+    // Measured: P 0.827 R 0.900 F 0.862, median 0.62 ms, p95 7.08 ms (short of the
     // targets, as the README says; this keeps it from getting worse unnoticed).
     let hard = [Condition {
         name: "10 dB SNR + long reverb + spill at -10 dB",
@@ -387,7 +389,7 @@ fn onsets_on_the_hard_set_stay_where_they_are_measured() {
         0,
         Bounds {
             precision: 0.80,
-            recall: 0.92,
+            recall: 0.89,
             f: 0.86,
             median_ms: 1.0,
             p95_ms: 8.0,
@@ -397,14 +399,14 @@ fn onsets_on_the_hard_set_stay_where_they_are_measured() {
 
 #[test]
 fn onsets_meet_the_targets_on_clean_to_moderate_material_as_a_whole() {
-    // The README's targets, on the four conditions pooled (measured F 0.986, median
-    // 0.31 ms, p95 4.67 ms).
+    // The README's targets, on the four conditions pooled (measured P 1.000 R 0.968
+    // F 0.984, median 0.31 ms, p95 4.42 ms).
     meets(
         &MODERATE,
         0,
         Bounds {
             precision: 0.99,
-            recall: 0.97,
+            recall: 0.96,
             f: 0.98,
             median_ms: 2.0,
             p95_ms: 5.0,
@@ -569,14 +571,15 @@ fn sparse_clap_take(claps: usize, secs: f64, snr_db: f32, seed: u64) -> (Vec<u64
     (truth, audio)
 }
 
-/// Clap takes at 10 dB SNR, noise alone (no reverb or spill): the evaluation set's dense
-/// clapping in steady noise, and sparse takes (13 claps in a minute) in room noise that
-/// swells and fades. Measured: 364 phantom claps in the 16 takes, up to 68 in one sparse
-/// take, recall 1.000 — far from the bound of 3 + 50 % of the extras really
-/// there, which the detector does not meet yet in swelling noise (the README says so).
-/// This holds recall and keeps the phantoms from growing unnoticed.
+/// Clap takes at 10 dB SNR, noise alone (no reverb or spill), report hardly any phantom
+/// claps: per take no more than 3 onsets beyond those really played (the bound
+/// is 3 + 50 % of the extra notes really there), with recall of at least 0.99 over all
+/// of them; dense takes (the evaluation set's clapping, steady noise) and sparse ones
+/// (13 claps in a minute of room noise that swells and fades, where noise is nearly
+/// all of the take). Measured: 7 phantoms in 16 takes, at most 3 in one, recall 1.000;
+/// before the detector judged the room's noise, 364, up to 68 in one take.
 #[test]
-fn clap_takes_at_10_db_snr_in_room_noise_stay_where_they_are_measured() {
+fn a_clap_take_at_10_db_snr_reports_at_most_three_phantoms() {
     let noisy = Condition {
         name: "clap at 10 dB SNR",
         snr_db: Some(10.0),
@@ -613,7 +616,6 @@ fn clap_takes_at_10_db_snr_in_room_noise_stay_where_they_are_measured() {
         all.fp,
         takes.len()
     );
-    assert!(all.fp <= 380, "{} phantom claps in all", all.fp);
-    assert!(worst <= 72, "{worst} phantom claps in one take");
+    assert!(worst <= 3, "{worst} phantom claps in one take");
     assert!(r >= 0.99, "recall {r:.3}");
 }

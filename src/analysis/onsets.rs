@@ -5,7 +5,9 @@
 //! moving median plus a share of the track's flux level) finds each onset to within a
 //! hop. Each is then placed to the sample on a 1 ms energy envelope: the first frame
 //! where the energy has risen a tenth of the way from the quiet before it to the peak
-//! after it. Quiet onsets far below the track's own playing (spill from a neighbour's
+//! after it. An onset must be one the room's noise cannot have made (a spectral change
+//! far beyond the flux's own spread, or a peak well above the noise floor around it),
+//! and quiet onsets far below the track's own playing (spill from a neighbour's
 //! microphone) are dropped. Must not know about parts or tempi.
 
 use realfft::RealFftPlanner;
@@ -20,6 +22,9 @@ pub struct OnsetSettings {
     pub min_gap_secs: f64,
     /// Onsets this far (dB) below the track's typical onset level are spill, not playing.
     pub spill_db: f64,
+    /// An onset that is no sharp spectral change must peak this far (dB) above the
+    /// median power around it: the room's noise floor where it is.
+    pub noise_margin_db: f64,
 }
 
 impl Default for OnsetSettings {
@@ -27,6 +32,7 @@ impl Default for OnsetSettings {
         Self {
             min_gap_secs: 0.045,
             spill_db: 15.0,
+            noise_margin_db: 10.0,
         }
     }
 }
@@ -48,14 +54,78 @@ pub fn detect_with_levels(samples: &[f32], rate: u32, settings: OnsetSettings) -
     let flux = spectral_flux(samples, rate);
     let coarse = pick_peaks(&flux, rate, settings);
     let envelope = energy_envelope(samples, rate);
-    let mut placed: Vec<(u64, f32)> = coarse
+    let mut placed: Vec<Candidate> = coarse
         .into_iter()
-        .filter_map(|frame| refine(&envelope, frame * HOP + FRAME / 2, rate))
+        .filter_map(|peak| {
+            refine(&envelope, peak.frame * HOP + FRAME / 2, rate).map(|(at, power, rise)| {
+                Candidate {
+                    at,
+                    power,
+                    sharp: peak.sharp || rise >= STEEP_RISE,
+                }
+            })
+        })
         .collect();
-    placed.sort_by_key(|(at, _)| *at);
+    placed.sort_by_key(|c| c.at);
     let min_gap = (settings.min_gap_secs * f64::from(rate)) as u64;
-    placed.dedup_by(|later, earlier| later.0.saturating_sub(earlier.0) < min_gap);
-    gate_spill(placed, settings.spill_db)
+    placed.dedup_by(|later, earlier| {
+        let same = later.at.saturating_sub(earlier.at) < min_gap;
+        earlier.sharp |= same && later.sharp;
+        same
+    });
+    let heard = above_the_room(placed, &envelope, rate, settings.noise_margin_db);
+    gate_spill(heard, settings.spill_db)
+}
+
+/// A flux peak: its frame, and whether it stands far out of the flux's own spread.
+struct FluxPeak {
+    frame: usize,
+    sharp: bool,
+}
+
+/// An onset placed to the sample, before the room's noise is judged.
+struct Candidate {
+    at: u64,
+    power: f32,
+    /// A sharp spectral change or a steep rise in power: nothing the room's noise makes.
+    sharp: bool,
+}
+
+/// Keeps the onsets the room's noise cannot have made: a spectral change far beyond
+/// the flux's own spread around it or a steep rise (a new note), or a peak that
+/// stands `margin_db` above the median power of the 0.6 s about it (a clap over a
+/// noisy room). Noise that swells and fades (voices, a corridor) does neither, so its
+/// swells are not claps, however loud the room is.
+fn above_the_room(
+    placed: Vec<Candidate>,
+    envelope: &[f32],
+    rate: u32,
+    margin_db: f64,
+) -> Vec<(u64, f32)> {
+    let ms = (rate as usize / 1000).max(1);
+    let reach = 300 * ms;
+    let factor = 10f32.powf(margin_db as f32 / 10.0);
+    let mut window: Vec<f32> = Vec::with_capacity(2 * reach / ms + 1);
+    placed
+        .into_iter()
+        .filter(|c| {
+            if c.sharp {
+                return true;
+            }
+            let at = c.at as usize;
+            let from = at.saturating_sub(reach);
+            let to = (at + reach).min(envelope.len());
+            window.clear();
+            window.extend(envelope.get(from..to).unwrap_or(&[]).iter().step_by(ms));
+            if window.is_empty() {
+                return true;
+            }
+            let middle = window.len() / 2;
+            let floor = *window.select_nth_unstable_by(middle, f32::total_cmp).1;
+            c.power >= floor * factor
+        })
+        .map(|c| (c.at, c.power))
+        .collect()
 }
 
 /// Log-spaced bands (about six a octave, 40 Hz to 16 kHz) as FFT bin ranges: summing
@@ -114,7 +184,15 @@ fn spectral_flux(samples: &[f32], rate: u32) -> Vec<f32> {
     flux
 }
 
-fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<usize> {
+/// A rise to at least this many times the loudest moment of the quiet before it (about
+/// 5 dB) is an onset whatever the room: noise swells more gently.
+const STEEP_RISE: f32 = 3.0;
+
+/// How far beyond the flux's spread around it (the distance from its lower quartile to
+/// its median) a peak must reach to count as a sharp change on its own.
+const SHARP_SPREADS: f32 = 9.0;
+
+fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<FluxPeak> {
     if flux.is_empty() {
         return Vec::new();
     }
@@ -128,7 +206,7 @@ fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<usize> {
     let half = (0.15 * f64::from(rate) / HOP as f64) as usize;
     let neighbourhood = 3;
     let min_gap = (settings.min_gap_secs * f64::from(rate) / HOP as f64).max(1.0) as usize;
-    let mut peaks: Vec<usize> = Vec::new();
+    let mut peaks: Vec<FluxPeak> = Vec::new();
     let mut window: Vec<f32> = Vec::with_capacity(2 * half + 1);
     for i in 1..flux.len() {
         let lo = i.saturating_sub(neighbourhood);
@@ -141,13 +219,18 @@ fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<usize> {
         window.sort_by(f32::total_cmp);
         let median = window[window.len() / 2];
         if flux[i] > median * 1.5 + floor {
-            match peaks.last() {
-                Some(&last) if i - last < min_gap => {
-                    if flux[i] > flux[last] {
-                        *peaks.last_mut().unwrap_or(&mut 0) = i;
+            let spread = median - window[window.len() / 4];
+            let peak = FluxPeak {
+                frame: i,
+                sharp: flux[i] > median + SHARP_SPREADS * spread,
+            };
+            match peaks.last_mut() {
+                Some(last) if i - last.frame < min_gap => {
+                    if flux[i] > flux[last.frame] {
+                        *last = peak;
                     }
                 }
-                _ => peaks.push(i),
+                _ => peaks.push(peak),
             }
         }
     }
@@ -171,10 +254,11 @@ fn energy_envelope(samples: &[f32], rate: u32) -> Vec<f32> {
         .collect()
 }
 
-/// Places an onset near `centre` to the sample; returns it with its peak power, or
+/// Places an onset near `centre` to the sample; returns it with its peak power and how
+/// many times the quiet before it the peak is, or
 /// nothing when there is no real rise in energy there (the ripple of a note dying away
 /// is not an onset).
-fn refine(envelope: &[f32], centre: usize, rate: u32) -> Option<(u64, f32)> {
+fn refine(envelope: &[f32], centre: usize, rate: u32) -> Option<(u64, f32, f32)> {
     let ms = rate as usize / 1000;
     let from = centre.saturating_sub(FRAME / 2 + 2 * ms);
     let to = (centre + FRAME / 2 + 10 * ms).min(envelope.len());
@@ -197,7 +281,7 @@ fn refine(envelope: &[f32], centre: usize, rate: u32) -> Option<(u64, f32)> {
     let rise = before + 0.02 * (peak - before);
     let search = peak_at.saturating_sub(12 * ms);
     let start = (search..=peak_at).find(|&n| envelope[n] >= rise)?;
-    Some((start as u64, peak))
+    Some((start as u64, peak, peak / before.max(f32::MIN_POSITIVE)))
 }
 
 /// Drops onsets far quieter than the track's own typical onset.
