@@ -2,7 +2,8 @@
 //! from other programs): symphonia decodes every form it knows (WAV in its PCM widths,
 //! float 32/64, µ-law and A-law, WAVE_FORMAT_EXTENSIBLE; FLAC, Ogg Vorbis, MP3); the
 //! WAV forms it refuses that hound reads (12- and 20-bit PCM, say) are read by hound,
-//! so one reader takes every file either could.
+//! so one reader takes every file either could; big-endian RIFX and RF64 (which
+//! neither reads) are turned into plain RIFF first.
 //!
 //! Owns decoding to mono at the file's own rate, at most `max_secs` of it. Must not
 //! resample (the stem loader does) or decide what a file is for.
@@ -76,10 +77,15 @@ fn decode_with_hound(path: &Path, max_secs: f64) -> Result<(Vec<f32>, u32), Stri
     let file = crate::own_files::open_regular(path).map_err(|e| e.to_string())?;
     let mut head = [0u8; 4];
     std::io::Read::read_exact(&mut &file, &mut head).map_err(|e| e.to_string())?;
-    let source: Box<dyn std::io::Read> = if &head == b"RIFX" {
+    let source: Box<dyn std::io::Read> = if &head == b"RIFX" || &head == b"RF64" {
         let bytes =
             crate::own_files::read_regular_limited(path, RIFX_LIMIT).map_err(|e| e.to_string())?;
-        Box::new(std::io::Cursor::new(rifx_to_riff(&bytes)?))
+        let riff = if &head == b"RIFX" {
+            rifx_to_riff(&bytes)?
+        } else {
+            rf64_to_riff(&bytes)?
+        };
+        Box::new(std::io::Cursor::new(riff))
     } else {
         let file = crate::own_files::open_regular(path).map_err(|e| e.to_string())?;
         Box::new(std::io::BufReader::new(file))
@@ -163,6 +169,52 @@ fn rifx_to_riff(bytes: &[u8]) -> Result<Vec<u8>, String> {
         at += 8 + size + size % 2;
     }
     let riff_size = (out.len() - 8) as u32;
+    out[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    Ok(out)
+}
+
+/// An RF64 WAV (the form for files past 4 GB, which broadcast and some recorders write
+/// for every file) as the same file in plain RIFF: its `ds64` chunk gives the true
+/// size of the data chunk, whose own size field says only "see ds64". Files up to
+/// [`RIFX_LIMIT`] are read into memory for this.
+fn rf64_to_riff(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let bad = || "its RF64 chunks are cut short".to_string();
+    if bytes.get(8..12) != Some(b"WAVE") {
+        return Err("no WAVE tag found".into());
+    }
+    let body = bytes.get(12..).ok_or_else(bad)?;
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(b"RIFF\0\0\0\0WAVE");
+    let mut data_size: Option<u64> = None;
+    let mut at = 0usize;
+    while let Some(header) = body.get(at..at.saturating_add(8)) {
+        let (id, size) = header.split_at(4);
+        let mut size = u64::from(u32::from_le_bytes(size.try_into().map_err(|_| bad())?));
+        if id == b"data" && size == u64::from(u32::MAX) {
+            size = data_size.ok_or("its data chunk's size is in a ds64 chunk it does not have")?;
+        }
+        // A data chunk longer than the file is read as far as the file goes.
+        let start = at + 8;
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let end = start.saturating_add(size).min(body.len());
+        let data = body.get(start..end).ok_or_else(bad)?;
+        if id == b"ds64" {
+            // riff size (u64), then data size (u64).
+            let field = data.get(8..16).ok_or_else(bad)?;
+            data_size = Some(u64::from_le_bytes(field.try_into().map_err(|_| bad())?));
+        } else {
+            let length = u32::try_from(data.len())
+                .map_err(|_| "its data is over 4 GB: convert it to FLAC".to_string())?;
+            out.extend_from_slice(id);
+            out.extend_from_slice(&length.to_le_bytes());
+            out.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                out.push(0);
+            }
+        }
+        at = start.saturating_add(size).saturating_add(size % 2);
+    }
+    let riff_size = u32::try_from(out.len() - 8).map_err(|_| "it is over 4 GB".to_string())?;
     out[4..8].copy_from_slice(&riff_size.to_le_bytes());
     Ok(out)
 }
@@ -269,5 +321,23 @@ mod tests {
         let mut garbled = whole.clone();
         garbled[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(rifx_to_riff(&garbled).is_err());
+    }
+
+    #[test]
+    fn an_rf64_file_cut_short_or_lying_about_its_size_is_an_error_or_as_much_as_is_there() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/other-programs/rf64.wav");
+        let whole = std::fs::read(path).unwrap();
+        let riff = rf64_to_riff(&whole).unwrap();
+        assert_eq!(&riff[..4], b"RIFF");
+        assert!(hound::WavReader::new(std::io::Cursor::new(&riff)).is_ok());
+        for cut in 0..whole.len().min(200) {
+            let _ = rf64_to_riff(whole.get(..cut).unwrap_or_default());
+        }
+        // A ds64 claiming far more data than the file has: only what is there is read.
+        let mut lying = whole.clone();
+        lying[28..36].copy_from_slice(&u64::MAX.to_le_bytes());
+        if let Ok(riff) = rf64_to_riff(&lying) {
+            assert!(riff.len() <= whole.len());
+        }
     }
 }
