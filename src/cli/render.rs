@@ -307,10 +307,7 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
     })
     .map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
-    let out = mix.finish()?;
-    for stem in stems {
-        stem.finish()?;
-    }
+    let out = finish_outputs(mix, stems, &lane_names, plan.format)?;
     if let Some((pending, csv)) = events {
         let dest = pending.dest().to_path_buf();
         csv.into_inner()
@@ -340,6 +337,36 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Completes the mix and the stems, and says how many samples of each PCM could not
+/// hold. The mix is kept under full scale by the master gain; a part's stem alone may
+/// still pass it (parts that cancel in the mix): said, never silent.
+fn finish_outputs(
+    mix: WavOutput,
+    stems: Vec<WavOutput>,
+    lane_names: &[String],
+    format: WavFormat,
+) -> Result<PathBuf> {
+    let mut clipped: Vec<(String, u64)> = stems
+        .iter()
+        .zip(lane_names)
+        .map(|(stem, name)| (format!("the stem of '{name}'"), stem.clipped_samples()))
+        .collect();
+    let mix_clipped = mix.clipped_samples();
+    let out = mix.finish()?;
+    clipped.insert(0, (out.display().to_string(), mix_clipped));
+    for stem in stems {
+        stem.finish()?;
+    }
+    for (what, samples) in clipped.iter().filter(|(_, n)| *n > 0) {
+        note!(
+            "{samples} samples of {what} were beyond full scale and written as full scale \
+             ({}): render with --format float32 to keep them, or lower that part's gain",
+            format.describe()
+        );
+    }
+    Ok(out)
 }
 
 /// The highest peak a render is written at: −1 dBFS, the usual headroom for a file that

@@ -69,6 +69,8 @@ pub struct WavOutput {
     pending: PendingFile,
     writer: hound::WavWriter<BufWriter<std::fs::File>>,
     format: WavFormat,
+    /// PCM samples beyond full scale, written as full scale.
+    clipped: u64,
 }
 
 impl WavOutput {
@@ -89,11 +91,21 @@ impl WavOutput {
             pending,
             writer,
             format,
+            clipped: 0,
         })
+    }
+
+    /// How many samples so far were beyond full scale and written as full scale (PCM
+    /// only; float keeps every value).
+    pub fn clipped_samples(&self) -> u64 {
+        self.clipped
     }
 
     /// Appends interleaved samples (full scale = ±1.0; PCM is clipped to that).
     pub fn write(&mut self, samples: &[f32]) -> Result<(), WavError> {
+        if self.format != WavFormat::Float32 {
+            self.clipped += samples.iter().filter(|s| s.abs() > 1.0).count() as u64;
+        }
         let result = match self.format {
             WavFormat::Float32 => samples
                 .iter()
@@ -136,6 +148,8 @@ mod tests {
             let dest = dir.path().join(format!("{format:?}.wav"));
             let mut wav = WavOutput::create(&dest, 2, 44_100, format).unwrap();
             wav.write(&[0.5, -0.5, 2.0, -2.0]).unwrap();
+            let clipped = if format == WavFormat::Float32 { 0 } else { 2 };
+            assert_eq!(wav.clipped_samples(), clipped, "{format:?}");
             assert!(!dest.exists());
             wav.finish().unwrap();
             let mut reader = hound::WavReader::open(&dest).unwrap();
