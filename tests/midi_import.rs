@@ -561,14 +561,22 @@ fn a_pickup_and_a_meter_change_are_placed_in_their_bars() {
     );
 }
 
-/// LilyPond's own pickup and metre changes: it starts 4/4 on the pickup note, so the
-/// later 2/4 falls part-way through its bars; bandroom finds the pickup from that.
+/// Notation software's own pickups and metre changes, both ways they are written:
+/// LilyPond starts 4/4 on the pickup note, so the later 2/4 falls part-way through its
+/// bars; MuseScore writes the pickup as a bar of 1/4. Both import bar by bar alike.
 #[test]
-fn a_lilypond_export_with_a_pickup_and_a_bar_of_two_four_imports_bar_by_bar() {
+fn lilypond_and_musescore_exports_with_a_pickup_and_a_bar_of_two_four_import_bar_by_bar() {
+    for file in ["sailor-pickup-lilypond.mid", "sailor-pickup-musescore.mid"] {
+        pickup_and_two_four_bar_by_bar(file);
+    }
+}
+
+fn pickup_and_two_four_bar_by_bar(file: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/sailor-pickup-lilypond.mid");
+        .join("tests/data")
+        .join(file);
     let bytes = std::fs::read(&path).unwrap();
-    let arrangement = parse_midi(&bytes, "sailor-pickup-lilypond.mid", "sailor").unwrap();
+    let arrangement = parse_midi(&bytes, file, "sailor").unwrap();
     let shape: Vec<(&str, u32, String, bool)> = arrangement
         .sections
         .iter()
@@ -588,7 +596,8 @@ fn a_lilypond_export_with_a_pickup_and_a_bar_of_two_four_imports_bar_by_bar() {
             ("start", 2, "4/4".to_string(), false),
             ("bar 3", 1, "2/4".to_string(), false),
             ("bar 4", 1, "4/4".to_string(), false),
-        ]
+        ],
+        "{file}"
     );
     let score = Score::new(&arrangement, ScoreOptions::default());
     let t = TICKS_PER_QUARTER;
@@ -614,9 +623,10 @@ fn a_lilypond_export_with_a_pickup_and_a_bar_of_two_four_imports_bar_by_bar() {
             (3, 1),
             (3, 2),
             (4, 1)
-        ]
+        ],
+        "{file}"
     );
-    assert_eq!(score.end_tick, score.count_in_ticks + 15 * t);
+    assert_eq!(score.end_tick, score.count_in_ticks + 15 * t, "{file}");
 }
 
 /// A file at `ppq` pulses a quarter, 4/4, a new tempo on every bar (microseconds a
