@@ -46,6 +46,25 @@ fn process_cost(c: &mut Criterion) {
     group.finish();
 }
 
+/// Renders `arrangement` at 48 kHz in blocks of 512 frames, keeping nothing.
+fn render_into_nothing(arrangement: &bandroom::music::Arrangement) -> offline::RenderSummary {
+    let score = Score::new(arrangement, ScoreOptions::default());
+    let config = EngineConfig {
+        max_block_frames: 512,
+        ..EngineConfig::default()
+    };
+    let (engine, handle) = Engine::new(score, config).unwrap();
+    let settings = RenderSettings {
+        block_frames: 512,
+        tail_frames: 0,
+    };
+    offline::render(engine, &handle, settings, |block| {
+        black_box(block.mix);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap()
+}
+
 fn render_speed(c: &mut Criterion) {
     let mut group = c.benchmark_group("offline_render");
     group.sample_size(10);
@@ -57,23 +76,7 @@ fn render_speed(c: &mut Criterion) {
     };
     group.throughput(Throughput::Elements(frames));
     group.bench_function("clapping_music_1_repeat_48k_block512", |b| {
-        b.iter(|| {
-            let score = Score::new(&arrangement, ScoreOptions::default());
-            let config = EngineConfig {
-                max_block_frames: 512,
-                ..EngineConfig::default()
-            };
-            let (engine, handle) = Engine::new(score, config).unwrap();
-            let settings = RenderSettings {
-                block_frames: 512,
-                tail_frames: 0,
-            };
-            offline::render(engine, &handle, settings, |block| {
-                black_box(block.mix);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .unwrap()
-        })
+        b.iter(|| render_into_nothing(&arrangement))
     });
     group.finish();
 }
@@ -198,17 +201,7 @@ fn midi_import_and_render(c: &mut Criterion) {
             let arrangement =
                 bandroom::music::midi_file::parse_midi(black_box(&bytes), "band.mid", "band")
                     .unwrap();
-            let score = Score::new(&arrangement, ScoreOptions::default());
-            let (engine, handle) = Engine::new(score, EngineConfig::default()).unwrap();
-            let settings = RenderSettings {
-                block_frames: 512,
-                tail_frames: 0,
-            };
-            offline::render(engine, &handle, settings, |block| {
-                black_box(block.mix);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .unwrap()
+            render_into_nothing(&arrangement)
         })
     });
     group.finish();
