@@ -322,26 +322,29 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     assert_eq!(h.state().mode, Mode::Teacher);
 }
 
+/// Ada Brook is in take 1's first track and judged 3 for pulse on it.
+fn judged_in_the_take(root: &Path) {
+    let mut lib = bandroom::library::Library::open(root).unwrap();
+    let class = lib.class_id(DEMO_CLASS).unwrap();
+    let ada = lib.find_pupil("Ada Brook", Some(class)).unwrap();
+    lib.attribute(1, 1, &[ada], None, None, None).unwrap();
+    lib.assess(&bandroom::library::NewAssessment {
+        pupil: ada,
+        take: Some(1),
+        criterion: "pulse".into(),
+        level: "3".into(),
+        comment: String::new(),
+        assessor: "test".into(),
+    })
+    .unwrap();
+}
+
 #[test]
 fn the_export_screen_writes_a_bundle_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
     record_take(&root);
-    {
-        let mut lib = bandroom::library::Library::open(&root).unwrap();
-        let class = lib.class_id(DEMO_CLASS).unwrap();
-        let ada = lib.find_pupil("Ada Brook", Some(class)).unwrap();
-        lib.attribute(1, 1, &[ada], None, None, None).unwrap();
-        lib.assess(&bandroom::library::NewAssessment {
-            pupil: ada,
-            take: Some(1),
-            criterion: "pulse".into(),
-            level: "3".into(),
-            comment: String::new(),
-            assessor: "test".into(),
-        })
-        .unwrap();
-    }
+    judged_in_the_take(&root);
     let mut h = harness(&root);
     h.run();
     h.get_by_label(DEMO_CLASS).click();
@@ -365,6 +368,89 @@ fn the_export_screen_writes_a_bundle_in_the_background() {
     h.get_by_label_contains("Done: 2 recordings, 1 judgements");
     assert!(out.join("report.html").is_file());
     assert_ok(&in_library(&root, &["verify", out.to_str().unwrap()]));
+}
+
+/// The export screen says which class and dates it exports, refuses a bare name (it
+/// would land wherever the app was started), and, once "Write the bundle" is clicked,
+/// shows "Done" and "Open folder" with no further input: frames run only when the app
+/// asks for one, as a window's event loop runs them. Another class starts it afresh.
+#[test]
+fn the_export_screen_says_what_it_exports_and_finishes_with_no_further_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    judged_in_the_take(&root);
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Export").click();
+    h.run();
+    h.get_by_label(&format!("Export evidence for {DEMO_CLASS}"));
+    let today = bandroom::time_text::now_rfc3339();
+    let term = bandroom::library::terms::Term::of(&today).unwrap();
+    h.get_by_label(&term.name()).click();
+    h.run();
+    h.get_by_label_contains(&format!(
+        "a progress bundle of {DEMO_CLASS}, {}",
+        term.name()
+    ));
+
+    h.get_by_label("Bundle location").click();
+    h.run();
+    h.get_by_label("Bundle location").type_text("bundle");
+    h.run();
+    h.get_by_label("Write the bundle").click();
+    h.run();
+    h.get_by_label_contains("\"bundle\" is not a full path");
+    assert!(!dir.path().join("bundle").exists() && !std::path::Path::new("bundle").exists());
+
+    let out = dir.path().join("evidence");
+    h.get_by_label("Bundle location").click();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Bundle location")
+        .type_text(out.to_str().unwrap());
+    h.run();
+    h.get_by_label("Write the bundle").click();
+    // The click's press and release take a frame each; after them no input at all:
+    // a frame only when the app has asked for one.
+    h.step();
+    h.step();
+    assert!(
+        h.query_by_label("Cancel export").is_some(),
+        "the export started"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while h.query_by_label("Open folder").is_none() && std::time::Instant::now() < deadline {
+        if h.ctx.has_requested_repaint() {
+            h.step();
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    h.get_by_label("Open folder");
+    h.get_by_label_contains("Done:");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains(&format!("From {}", term.from())),
+        "the term's dates"
+    );
+
+    // Another class: the screen starts afresh, for that class.
+    {
+        let mut lib = bandroom::library::Library::open(&root).unwrap();
+        lib.add_class("9C", None, None).unwrap();
+    }
+    h.get_by_label("Start").click();
+    h.run();
+    h.get_by_label("9C").click();
+    h.run();
+    h.get_by_label("Export").click();
+    h.run();
+    h.get_by_label("Export evidence for 9C");
+    assert!(h.query_by_label("Open folder").is_none());
+    assert!(h.query_by_label_contains("Done:").is_none());
 }
 
 #[test]

@@ -1,7 +1,10 @@
-//! The Export screen: a head of department picks the bundle (progress, lesson or
-//! moderation pack), pseudonymisation and audio format, and the bundle is written on its
-//! own thread (with its own library connection) while a progress bar fills. Cancelling
-//! leaves nothing behind.
+//! The Export screen: a head of department sees which class it exports, picks the
+//! bundle (progress, lesson or moderation pack), the dates (a term, the school year or
+//! everything), pseudonymisation, audio format and a folder (a full path, chosen or
+//! typed), and the bundle is written on its own thread (with its own library
+//! connection) while a progress bar fills. The screen is woken when the bundle is done,
+//! with no input needed, and offers "Open folder". Cancelling leaves nothing behind;
+//! another class starts the screen afresh.
 //!
 //! Must not build bundles (`export::bundle` does) or block the UI thread.
 
@@ -10,6 +13,7 @@ use crate::export::audio::AudioFormat;
 use crate::export::bundle::{BundleKind, ExportRequest, ExportSummary, export};
 use crate::jobs::Background;
 use crate::library::Library;
+use crate::library::terms::Term;
 use eframe::egui;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,26 +29,90 @@ struct Job {
 /// The thread writing a bundle: its summary, or the error in words.
 type ExportThread = Background<Result<ExportSummary, String>>;
 
+/// Which evidence, by date, a bundle holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dates {
+    ThisTerm,
+    LastTerm,
+    SchoolYear,
+    Everything,
+}
+
+impl Dates {
+    /// The first and last day (inclusive, `YYYY-MM-DD`) on `today`, and the words.
+    fn range(self, today: &str) -> (String, String, String) {
+        let term = Term::of(today);
+        let last_day = |t: &Term| {
+            let to = t.to();
+            match &to[5..] {
+                "04-01" => format!("{}-03-31", &to[..4]),
+                "09-01" => format!("{}-08-31", &to[..4]),
+                _ => format!("{}-12-31", to[..4].parse::<i32>().map_or(0, |y| y - 1)),
+            }
+        };
+        let whole = || ("2000-01-01".to_string(), "2999-12-31".to_string());
+        match (self, term) {
+            (Dates::ThisTerm, Some(t)) => (t.from(), last_day(&t), t.name()),
+            (Dates::LastTerm, Some(t)) => {
+                let day_before = previous_day(&t.from());
+                match Term::of(&day_before) {
+                    Some(last) => (last.from(), last_day(&last), last.name()),
+                    None => (whole().0, whole().1, "all dates".into()),
+                }
+            }
+            (Dates::SchoolYear, Some(_)) => {
+                let year: i32 = today.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2000);
+                let month: u32 = today.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(9);
+                let start = if month >= 9 { year } else { year - 1 };
+                (
+                    format!("{start:04}-09-01"),
+                    format!("{:04}-08-31", start + 1),
+                    format!("the school year {start}–{}", (start + 1) % 100),
+                )
+            }
+            _ => (whole().0, whole().1, "all dates".into()),
+        }
+    }
+}
+
+/// The day before a term's first day (always the 1st of a month).
+fn previous_day(first: &str) -> String {
+    let year: i32 = first.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2000);
+    match first.get(5..7) {
+        Some("01") => format!("{:04}-12-31", year - 1),
+        Some("04") => format!("{year:04}-03-31"),
+        _ => format!("{year:04}-08-31"),
+    }
+}
+
 pub struct ExportState {
+    /// The class this screen is for, and its name; another class starts it afresh.
+    class: Option<(i64, String)>,
     kind: BundleKind,
+    dates: Dates,
     flac: bool,
     pseudonymise: bool,
     out: String,
-    job: Option<(Arc<Job>, ExportThread)>,
+    job: Option<(Arc<Job>, ExportThread, PathBuf)>,
     chooser: super::file_dialog::Chooser,
     pub(super) outcome: Option<Result<String, String>>,
+    /// The bundle last written, for "Open folder".
+    written: Option<PathBuf>,
 }
 
 impl Default for ExportState {
     fn default() -> Self {
         Self {
+            class: None,
             kind: BundleKind::Progress,
+            dates: Dates::Everything,
             flac: false,
             pseudonymise: false,
             out: String::new(),
             job: None,
             chooser: Default::default(),
             outcome: None,
+            written: None,
         }
     }
 }
@@ -54,11 +122,13 @@ impl ExportState {
         self.job.is_some()
     }
 
-    /// Collects a finished job's result; keeps frames coming while one runs.
+    /// Collects a finished job's result; keeps frames coming while one runs (the
+    /// progress bar), and the job wakes the window when it ends.
     pub fn poll(&mut self, ctx: &egui::Context) {
-        let finished = self.job.as_mut().and_then(|(_, work)| work.poll());
+        let finished = self.job.as_mut().and_then(|(_, work, _)| work.poll());
         if let Some(result) = finished {
-            self.job = None;
+            let out = self.job.take().map(|(_, _, out)| out);
+            self.written = out.filter(|_| matches!(result, Ok(Ok(_))));
             self.outcome = Some(match result {
                 Ok(Ok(summary)) => Ok(format!(
                     "Done: {} recordings, {} judgements, {:.1} MB{}",
@@ -85,11 +155,12 @@ impl ExportState {
 
 fn start(state: &mut ExportState, cx: &mut AppContext, class: i64) {
     let out = PathBuf::from(state.out.trim());
+    let (from, to, _) = state.dates.range(&crate::time_text::now_rfc3339());
     let request = ExportRequest {
         kind: state.kind,
         classes: vec![class],
-        from: "2000-01-01".into(),
-        to: "2999-12-31".into(),
+        from,
+        to,
         audio: if state.flac {
             AudioFormat::Flac
         } else {
@@ -102,6 +173,7 @@ fn start(state: &mut ExportState, cx: &mut AppContext, class: i64) {
     let job = Arc::new(Job::default());
     let root = cx.root.clone();
     let shared = Arc::clone(&job);
+    let written = request.out.clone();
     let work = Background::start(
         "the export",
         move || {
@@ -114,10 +186,39 @@ fn start(state: &mut ExportState, cx: &mut AppContext, class: i64) {
             .map_err(|e| e.to_string())?;
             Ok(summary)
         },
-        Box::new(|| {}),
+        // Done is shown at once, not at the next mouse move.
+        cx.waker(),
     );
     state.outcome = None;
-    state.job = Some((job, work));
+    state.written = None;
+    state.job = Some((job, work, written));
+}
+
+/// What the screen will write, in words: "a progress bundle of 8B, Autumn 2026".
+fn described(state: &ExportState, class: &str) -> String {
+    let (_, _, dates) = state.dates.range(&crate::time_text::now_rfc3339());
+    let kind = match state.kind {
+        BundleKind::Progress => "a progress bundle",
+        BundleKind::Lesson => "the lesson recordings",
+        BundleKind::Moderation => "a moderation pack",
+    };
+    let names = if state.pseudonymise || state.kind == BundleKind::Moderation {
+        "pupils as codes"
+    } else {
+        "pupils by name"
+    };
+    format!("Writes {kind} of {class}, {dates}, with {names}.")
+}
+
+/// The folder to show for a written bundle: the bundle's own, or the one a zip is in.
+fn folder_of(bundle: &std::path::Path) -> PathBuf {
+    if bundle.is_dir() {
+        bundle.to_path_buf()
+    } else {
+        bundle
+            .parent()
+            .map_or_else(|| bundle.to_path_buf(), std::path::Path::to_path_buf)
+    }
 }
 
 pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui) {
@@ -125,7 +226,24 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
         ui.label("Pick a class on the Start screen to export its evidence.");
         return;
     };
-    ui.heading("Export evidence");
+    if state.class.as_ref().map(|(id, _)| *id) != Some(class) && !state.running() {
+        let name = cx
+            .lib
+            .classes()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.id == class)
+            .map_or_else(|| "this class".to_string(), |c| c.name);
+        *state = ExportState {
+            class: Some((class, name)),
+            ..ExportState::default()
+        };
+    }
+    let class_name = state
+        .class
+        .as_ref()
+        .map_or_else(String::new, |(_, name)| name.clone());
+    ui.heading(format!("Export evidence for {class_name}"));
     let running = state.running();
     ui.add_enabled_ui(!running, |ui| {
         for (kind, label, about) in [
@@ -135,6 +253,18 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
         ] {
             ui.radio_value(&mut state.kind, kind, label).on_hover_text(about);
         }
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Dates:");
+            for dates in [Dates::ThisTerm, Dates::LastTerm, Dates::SchoolYear, Dates::Everything] {
+                let (from, to, words) = dates.range(&crate::time_text::now_rfc3339());
+                let label = match dates {
+                    Dates::Everything => "Everything".to_string(),
+                    _ => words,
+                };
+                ui.radio_value(&mut state.dates, dates, label)
+                    .on_hover_text(format!("{from} to {to}"));
+            }
+        });
         ui.checkbox(&mut state.pseudonymise, "Pseudonymise pupils (codes instead of names)");
         ui.checkbox(&mut state.flac, "FLAC audio (lossless, about half the size)");
         ui.horizontal(|ui| {
@@ -167,15 +297,22 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
             );
             state.out = parent.join(name).display().to_string();
         }
+        ui.label(described(state, &class_name));
         if ui.button("Write the bundle").clicked() {
-            if state.out.trim().is_empty() {
-                state.outcome = Some(Err("Say where to save the bundle.".into()));
+            let out = state.out.trim();
+            if out.is_empty() {
+                state.outcome = Some(Err("Say where to save the bundle: Choose a folder…".into()));
+            } else if !std::path::Path::new(out).is_absolute() {
+                // A bare name would land wherever the app was started from.
+                state.outcome = Some(Err(format!(
+                    "\"{out}\" is not a full path: Choose a folder…, or type one such as /home/you/Desktop/{out}"
+                )));
             } else {
                 start(state, cx, class);
             }
         }
     });
-    if let Some((job, _)) = &state.job {
+    if let Some((job, _, _)) = &state.job {
         let (done, total) = (
             job.done.load(Ordering::Relaxed),
             job.total.load(Ordering::Relaxed),
@@ -197,6 +334,18 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
     match &state.outcome {
         Some(Ok(text)) => {
             ui.label(text);
+            if let Some(bundle) = &state.written {
+                ui.label(format!("Saved in {}", bundle.display()));
+                if ui.button("Open folder").clicked() {
+                    let folder = folder_of(bundle);
+                    if let Err(e) = open::that_detached(&folder) {
+                        cx.notices.error(format!(
+                            "cannot open {} ({e}): open it from your file manager",
+                            folder.display()
+                        ));
+                    }
+                }
+            }
         }
         Some(Err(text)) => {
             ui.colored_label(ui.visuals().error_fg_color, text);
