@@ -389,7 +389,7 @@ fn the_export_screen_says_what_it_exports_and_finishes_with_no_further_input() {
     h.get_by_label(&format!("Export evidence for {DEMO_CLASS}"));
     let today = bandroom::time_text::now_rfc3339();
     let term = bandroom::library::terms::Term::of(&today).unwrap();
-    h.get_by_label(&term.name()).click();
+    h.get_by_label(&format!("{} (this term)", term.name())).click();
     h.run();
     h.get_by_label_contains(&format!(
         "a progress bundle of {DEMO_CLASS}, {}",

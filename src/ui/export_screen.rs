@@ -258,8 +258,10 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
             for dates in [Dates::ThisTerm, Dates::LastTerm, Dates::SchoolYear, Dates::Everything] {
                 let (from, to, words) = dates.range(&crate::time_text::now_rfc3339());
                 let label = match dates {
+                    Dates::ThisTerm => format!("{words} (this term)"),
+                    Dates::LastTerm => format!("{words} (last term)"),
+                    Dates::SchoolYear => words.replacen("the school year", "School year", 1),
                     Dates::Everything => "Everything".to_string(),
-                    _ => words,
                 };
                 ui.radio_value(&mut state.dates, dates, label)
                     .on_hover_text(format!("{from} to {to}"));
