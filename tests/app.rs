@@ -322,6 +322,60 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     assert_eq!(h.state().mode, Mode::Teacher);
 }
 
+/// Pupil mode holds: the app closed and opened again on this PC is still in pupil mode
+/// for the class, at the names (not the last pupil's takes), with no teacher screen to
+/// reach; "Not me" goes back to the names; only the teacher PIN ends it, for the next
+/// start too.
+#[test]
+fn pupil_mode_survives_closing_and_reopening_the_app_until_the_pin_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    record_take(&root);
+    judged_in_the_take(&root);
+    bandroom::library::Library::open(&root)
+        .unwrap()
+        .set_pin(None, "2468")
+        .unwrap();
+    {
+        let mut h = harness(&root);
+        h.run();
+        h.get_by_label(DEMO_CLASS).click();
+        h.run();
+        h.get_by_label("Pupil mode").click();
+        h.run();
+        h.get_by_label("Ada Brook").click();
+        h.run();
+        h.get_by_label_contains("Ada Brook: your takes");
+        h.get_by_label("Not me").click();
+        h.run();
+        h.get_by_label("Who are you?");
+        assert!(matches!(h.state().mode, Mode::Pupil { pupil: None, .. }));
+        h.get_by_label("Ada Brook").click();
+        h.run();
+        // The window is closed here, in pupil mode, with Ada's takes showing.
+    }
+    let mut h = harness(&root);
+    h.run();
+    assert!(
+        matches!(h.state().mode, Mode::Pupil { pupil: None, .. }),
+        "{:?}",
+        h.state().mode
+    );
+    h.get_by_label("Who are you?");
+    assert!(h.query_by_label("Export").is_none(), "no teacher screens");
+    assert!(h.query_by_label("Settings").is_none());
+    h.get_by_label("Teacher PIN").click();
+    h.run();
+    h.get_by_label("Teacher PIN").type_text("2468");
+    h.run();
+    h.get_by_label("Leave pupil mode").click();
+    h.run();
+    assert_eq!(h.state().mode, Mode::Teacher);
+    drop(h);
+    let h = harness(&root);
+    assert_eq!(h.state().mode, Mode::Teacher, "the PIN ended it for good");
+}
+
 /// Ada Brook is in take 1's first track and judged 3 for pulse on it.
 fn judged_in_the_take(root: &Path) {
     let mut lib = bandroom::library::Library::open(root).unwrap();
@@ -389,7 +443,8 @@ fn the_export_screen_says_what_it_exports_and_finishes_with_no_further_input() {
     h.get_by_label(&format!("Export evidence for {DEMO_CLASS}"));
     let today = bandroom::time_text::now_rfc3339();
     let term = bandroom::library::terms::Term::of(&today).unwrap();
-    h.get_by_label(&format!("{} (this term)", term.name())).click();
+    h.get_by_label(&format!("{} (this term)", term.name()))
+        .click();
     h.run();
     h.get_by_label_contains(&format!(
         "a progress bundle of {DEMO_CLASS}, {}",

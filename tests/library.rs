@@ -1600,3 +1600,19 @@ fn pupils_import_reads_one_roster_and_school_data_sync_bundles() {
         "0 pupil(s) added, 4 already in the library joined",
     );
 }
+
+/// Pupil mode is kept per PC: one PC left in it does not put another in it, and ending
+/// it on one leaves the other as it is.
+#[test]
+fn pupil_mode_is_kept_for_each_pc_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut lib, class, _) = library_with_class(&dir.path().join("lib"), &[("Ada", "Brook")]);
+    assert_eq!(lib.pupil_mode("music-1").unwrap(), None);
+    lib.set_pupil_mode("music-1", Some(class)).unwrap();
+    lib.set_pupil_mode("music-2", Some(class)).unwrap();
+    assert_eq!(lib.pupil_mode("music-1").unwrap(), Some(class));
+    assert_eq!(lib.pupil_mode("teacher-desk").unwrap(), None);
+    lib.set_pupil_mode("music-1", None).unwrap();
+    assert_eq!(lib.pupil_mode("music-1").unwrap(), None);
+    assert_eq!(lib.pupil_mode("music-2").unwrap(), Some(class));
+}

@@ -89,11 +89,31 @@ impl BandroomApp {
                 root.display()
             ));
         }
+        // A PC left in pupil mode opens in it: closing the app is no way out of it.
+        let mode = match cx.lib.pupil_mode(&super::remembered::this_pc()) {
+            Ok(Some(class))
+                if cx
+                    .lib
+                    .classes()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.id == class) =>
+            {
+                Mode::Pupil { class, pupil: None }
+            }
+            Ok(_) => Mode::Teacher,
+            Err(e) => {
+                cx.notices.banner(format!(
+                    "Whether this PC was in pupil mode could not be read: {e}"
+                ));
+                Mode::Teacher
+            }
+        };
         Ok(Self {
             cx,
             devices: Devices::default(),
             screen: Screen::Start,
-            mode: Mode::Teacher,
+            mode,
             lesson: LessonState::default(),
             review: ReviewState::default(),
             progress: ProgressState::default(),
@@ -233,10 +253,8 @@ impl BandroomApp {
             }
             Action::ChoosePupil(pupil) => {
                 if let Mode::Pupil { class, .. } = self.mode {
-                    self.mode = Mode::Pupil {
-                        class,
-                        pupil: Some(pupil),
-                    };
+                    self.mode = Mode::Pupil { class, pupil };
+                    self.review = ReviewState::default();
                 }
             }
             Action::StartTake(keep) => self.start_take(keep),
@@ -486,7 +504,7 @@ impl BandroomApp {
         if let Some(class) = self.cx.class
             && ui.button("Pupil mode").clicked()
         {
-            self.mode = Mode::Pupil { class, pupil: None };
+            self.set_mode(Mode::Pupil { class, pupil: None });
             self.review = ReviewState::default();
         }
     }
@@ -602,6 +620,25 @@ impl BandroomApp {
         });
     }
 
+    /// Changes who is at the keyboard, and keeps pupil mode for this PC in the library,
+    /// so the app opens in it again until the teacher PIN ends it.
+    fn set_mode(&mut self, mode: Mode) {
+        let class = match mode {
+            Mode::Pupil { class, .. } => Some(class),
+            Mode::Teacher => None,
+        };
+        if let Err(e) = self
+            .cx
+            .lib
+            .set_pupil_mode(&super::remembered::this_pc(), class)
+        {
+            self.cx.notices.banner(format!(
+                "Pupil mode could not be kept for the next start ({e}): leave the app open"
+            ));
+        }
+        self.mode = mode;
+    }
+
     fn leave_pupil_mode(&mut self) {
         let pin = std::mem::take(&mut self.pin_entry);
         let lib = &mut self.cx.lib;
@@ -622,7 +659,7 @@ impl BandroomApp {
             }
         };
         if allowed {
-            self.mode = Mode::Teacher;
+            self.set_mode(Mode::Teacher);
             self.cx.notices.error = None;
         } else {
             self.cx.notices.error("That is not the teacher PIN.");

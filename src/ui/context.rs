@@ -48,8 +48,8 @@ pub enum Action {
     ChooseArrangement(Option<String>),
     /// A take opened on the lesson screen (evidence followed from Progress).
     OpenTake(i64),
-    /// A pupil picked their name in pupil mode.
-    ChoosePupil(i64),
+    /// In pupil mode: the pupil at the keyboard, or none ("Not me": back to the names).
+    ChoosePupil(Option<i64>),
     StartTake(Keep),
     StopTake,
     /// Mute or solo a part of the take being recorded.

@@ -105,3 +105,16 @@ impl Remembered {
         self.write(cx);
     }
 }
+
+/// This PC's name as the library keys what is kept per PC (its pupil mode).
+pub fn this_pc() -> String {
+    let name = gethostname::gethostname()
+        .to_string_lossy()
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        "this-pc".to_string()
+    } else {
+        name
+    }
+}

@@ -34,8 +34,7 @@ pub fn review_ui(
         ui.horizontal_wrapped(|ui| {
             for p in &pupils {
                 if ui.button(egui::RichText::new(&p.name).size(20.0)).clicked() {
-                    cx.act(Action::ChoosePupil(p.id));
-                    *review = ReviewState::default();
+                    cx.act(Action::ChoosePupil(Some(p.id)));
                 }
             }
         });
@@ -44,7 +43,16 @@ pub fn review_ui(
     let name = cx
         .read(format!("pupil name/{pupil}"), |lib| lib.pupil_name(pupil))
         .unwrap_or_default();
-    ui.heading(format!("{name}: your takes"));
+    ui.horizontal(|ui| {
+        ui.heading(format!("{name}: your takes"));
+        if ui
+            .button(egui::RichText::new("Not me").size(18.0))
+            .on_hover_text("back to the names, to choose yours")
+            .clicked()
+        {
+            cx.act(Action::ChoosePupil(None));
+        }
+    });
     let takes = cx.read_or_default(format!("takes of pupil {pupil}"), |lib| {
         lib.takes(&TakeFilter {
             pupil: Some(pupil),
