@@ -791,6 +791,11 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
     assert_eq!(now, "Autumn 2026");
     assert_contains(&radar, &format!("Summer 2026: {title} 2/"));
     assert_contains(&radar, &format!("{now}: {title} 4/"));
+    // A criterion Ada was never judged on is named as such, not drawn as a zero.
+    let unjudged = h.state().library().class_grid(class).unwrap().criteria[1]
+        .1
+        .clone();
+    assert_contains(&radar, &format!("{unjudged} not judged yet"));
 
     // The grid for last summer shows what Ada reached then.
     h.get_by_label("Term").click();
@@ -803,7 +808,13 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
     assert!(h.query_by_label(&format!("2/{levels}")).is_some());
     assert!(h.query_by_label(&format!("4/{levels}")).is_none());
 
-    // Each point's history links to its evidence on the lesson screen.
+    // Each point's history links to its evidence on the lesson screen (the history
+    // scrolls beside the grid).
+    h.get_all_by_label(&format!("take {take}"))
+        .next()
+        .unwrap()
+        .scroll_to_me();
+    h.run();
     h.get_all_by_label(&format!("take {take}"))
         .next()
         .unwrap()

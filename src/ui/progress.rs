@@ -102,6 +102,43 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
         None => "Class grid: latest level per criterion".to_string(),
     };
     ui.heading(heading);
+    // The pupil in hand sits beside the grid (a class of 30 is taller than the screen),
+    // each in its own scroll area; on a narrow window, above it.
+    let chosen = state.pupil.is_some();
+    let wide = ui.available_width() >= 900.0;
+    if chosen && wide {
+        let height = ui.available_height();
+        ui.horizontal_top(|ui| {
+            let grid_width = (ui.available_width() * 0.56).max(420.0);
+            let down = egui::Layout::top_down(egui::Align::Min);
+            ui.allocate_ui_with_layout(egui::vec2(grid_width, height), down, |ui| {
+                egui::ScrollArea::both()
+                    .id_salt("class grid")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| grid_ui(state, ui, &grid));
+            });
+            ui.separator();
+            ui.allocate_ui_with_layout(egui::vec2(ui.available_width(), height), down, |ui| {
+                egui::ScrollArea::both()
+                    .id_salt("pupil in hand")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| pupil_ui(state, cx, ui, &grid));
+            });
+        });
+    } else {
+        if chosen {
+            pupil_ui(state, cx, ui, &grid);
+            ui.separator();
+        }
+        egui::ScrollArea::both()
+            .id_salt("class grid")
+            .auto_shrink([false, false])
+            .show(ui, |ui| grid_ui(state, ui, &grid));
+    }
+}
+
+/// The class grid: a row per pupil (a button choosing them), a level per criterion.
+fn grid_ui(state: &mut ProgressState, ui: &mut egui::Ui, grid: &crate::library::ClassGrid) {
     egui::Grid::new("class grid").striped(true).show(ui, |ui| {
         ui.strong("Pupil");
         for (_, title, _) in &grid.criteria {
@@ -124,6 +161,15 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
             ui.end_row();
         }
     });
+}
+
+/// The pupil in hand: their radar, one outline per term, and their history.
+fn pupil_ui(
+    state: &mut ProgressState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    grid: &crate::library::ClassGrid,
+) {
     let Some(pupil) = state.pupil else {
         return;
     };
@@ -131,7 +177,6 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
     let Some(progress) = cx.report(progress) else {
         return;
     };
-    ui.separator();
     ui.heading(&progress.name);
     let strands: Vec<StrandProgress> = progress
         .strands
@@ -150,7 +195,8 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
     if outlines.is_empty() {
         ui.label("No judgements yet for these filters.");
     } else {
-        radar_ui(ui, &axes, &outlines, 320.0);
+        let size = (ui.available_width() / 1.6).clamp(200.0, 320.0);
+        radar_ui(ui, &axes, &outlines, size);
     }
     history_ui(state, cx, ui, &strands);
 }

@@ -1,5 +1,6 @@
-//! A radar diagram drawn with egui's painter: one axis per criterion, one coloured
-//! outline per date (as teachers do with coloured pens), labels around the edge.
+//! A radar diagram drawn with egui's painter: one axis per criterion, one numbered ring
+//! per level, one coloured outline per date (as teachers do with coloured pens), labels
+//! around the edge. A criterion not judged is a gap in its outline, never a zero.
 //!
 //! Must not read the library: it draws the levels it is given.
 
@@ -33,9 +34,24 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
         centre + radius * share * egui::vec2(angle.cos(), angle.sin())
     };
     let grid = egui::Stroke::new(0.5, ui.visuals().weak_text_color().gamma_multiply(0.6));
-    for ring in 1..=4 {
-        let pts: Vec<egui::Pos2> = (0..n).map(|i| point(i, ring as f32 / 4.0)).collect();
+    // One ring per level, numbered up the first axis, so a point reads as a level.
+    let rings = axes
+        .iter()
+        .map(|(_, levels)| *levels)
+        .max()
+        .unwrap_or(4)
+        .clamp(1, 10);
+    for ring in 1..=rings {
+        let share = ring as f32 / rings as f32;
+        let pts: Vec<egui::Pos2> = (0..n).map(|i| point(i, share)).collect();
         painter.add(egui::Shape::closed_line(pts, grid));
+        painter.text(
+            point(0, share) + egui::vec2(4.0, 0.0),
+            egui::Align2::LEFT_CENTER,
+            ring.to_string(),
+            egui::FontId::proportional(10.0),
+            ui.visuals().weak_text_color(),
+        );
     }
     for (i, (title, _)) in axes.iter().enumerate() {
         painter.line_segment([centre, point(i, 1.0)], grid);
@@ -49,27 +65,23 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
     }
     for (index, outline) in outlines.iter().enumerate() {
         let pen = PENS[index.min(PENS.len() - 1)];
-        // Only judged criteria are joined: an unjudged one is a gap, not a zero, so a
-        // sparse term still draws its own shape instead of collapsing onto the axes.
-        let pts: Vec<egui::Pos2> = axes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (_, levels))| {
-                let level = outline.levels.get(i).copied().flatten()?;
-                Some(point(i, level as f32 / (*levels).max(1) as f32))
-            })
-            .collect();
         let stroke = egui::Stroke::new(2.5, pen);
-        match pts.len() {
-            0 => {}
-            1 | 2 => {
-                painter.add(egui::Shape::line(pts.clone(), stroke));
-            }
-            _ => {
-                painter.add(egui::Shape::closed_line(pts.clone(), stroke));
+        let at = |i: usize| {
+            let (_, levels) = axes.get(i)?;
+            let level = outline.levels.get(i).copied().flatten()?;
+            Some(point(i, level as f32 / (*levels).max(1) as f32))
+        };
+        // Neighbouring judged criteria are joined; an unjudged one leaves a gap on both
+        // sides of its axis instead of a line into the centre (which reads as a drop).
+        for i in 0..axes.len() {
+            let next = (i + 1) % axes.len();
+            if next != i
+                && let (Some(from), Some(to)) = (at(i), at(next))
+            {
+                painter.line_segment([from, to], stroke);
             }
         }
-        for p in pts {
+        for p in (0..axes.len()).filter_map(at) {
             painter.circle_filled(p, 4.0, pen);
         }
     }
@@ -82,7 +94,7 @@ pub fn radar_ui(ui: &mut egui::Ui, axes: &[(String, usize)], outlines: &[Outline
                 .map(|((t, n), l)| {
                     format!(
                         "{t} {}",
-                        l.map_or("not judged".into(), |l| format!("{l}/{n}"))
+                        l.map_or("not judged yet".into(), |l| format!("{l}/{n}"))
                     )
                 })
                 .collect();
