@@ -821,6 +821,18 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
         .click();
     h.run();
     assert_eq!(h.state().screen, Screen::Lesson);
+
+    // Another class: Ada is no longer shown over its grid.
+    let other = h
+        .state_mut()
+        .library_mut()
+        .add_class("9C", None, None)
+        .unwrap();
+    h.state_mut().cx.class = Some(other);
+    h.state_mut().screen = Screen::Progress;
+    h.run();
+    assert!(h.query_by_label_contains("Radar diagram").is_none());
+    assert!(h.query_by_label("Ada Brook").is_none());
 }
 
 /// Steps frames for `seconds` of wall time.

@@ -16,6 +16,9 @@ const TERMS_ON_RADAR: usize = 6;
 
 #[derive(Default)]
 pub struct ProgressState {
+    /// The class these choices were made in: another class starts afresh, so a pupil
+    /// of 8B is never shown over 9C's grid.
+    class: Option<i64>,
     pupil: Option<i64>,
     term: Option<Term>,
     part: Option<String>,
@@ -89,6 +92,12 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
         ui.label("Pick a class on the Start screen to see its progress.");
         return;
     };
+    if state.class != Some(class) {
+        *state = ProgressState {
+            class: Some(class),
+            ..ProgressState::default()
+        };
+    }
     filters_ui(state, cx, ui, class);
     let filter = state.filter();
     let grid = cx.read(format!("class grid/{class}/{filter:?}"), |lib| {
