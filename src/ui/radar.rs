@@ -12,14 +12,16 @@ pub struct Outline {
     pub levels: Vec<Option<i64>>,
 }
 
-/// Oldest first; distinguishable for the commonest colour blindness and on both themes.
+/// Oldest first: the Okabe–Ito colours, told apart with the commonest colour blindness
+/// (and by lightness), each dark enough to read on the light theme and light enough on
+/// the dark one; no two terms share a hue (blue and teal, once, looked alike).
 const PENS: [egui::Color32; 6] = [
-    egui::Color32::from_rgb(0, 150, 160),
-    egui::Color32::from_rgb(30, 90, 200),
-    egui::Color32::from_rgb(200, 90, 30),
-    egui::Color32::from_rgb(30, 150, 70),
-    egui::Color32::from_rgb(160, 60, 170),
-    egui::Color32::from_rgb(190, 150, 0),
+    egui::Color32::from_rgb(0, 114, 178),
+    egui::Color32::from_rgb(213, 94, 0),
+    egui::Color32::from_rgb(0, 158, 115),
+    egui::Color32::from_rgb(204, 121, 167),
+    egui::Color32::from_rgb(230, 159, 0),
+    egui::Color32::from_rgb(86, 180, 233),
 ];
 
 /// `axes` are (title, number of levels).
