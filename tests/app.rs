@@ -291,15 +291,15 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     );
     h.get_by_label("Stop playing").click();
     h.run();
-    h.get_by_label("Your reflection").click();
+    // The page is in large type: what is below the first screen is scrolled to.
+    click_in_view(&mut h, "Your reflection");
     h.run();
     h.get_by_label("Your reflection")
         .type_text("I came in late at the start");
     h.run();
-    h.get_by_label("my Pulse and rhythm level 2: Keeping the pulse")
-        .click();
+    click_in_view(&mut h, "my Pulse and rhythm level 2: Keeping the pulse");
     h.run();
-    h.get_by_label("Save my reflection").click();
+    click_in_view(&mut h, "Save my reflection");
     h.run();
     let reflections = h.state().library().reflections(ada).unwrap();
     assert_eq!(reflections[0].2, "I came in late at the start");
@@ -352,6 +352,19 @@ fn pupil_mode_survives_closing_and_reopening_the_app_until_the_pin_ends_it() {
         assert!(matches!(h.state().mode, Mode::Pupil { pupil: None, .. }));
         h.get_by_label("Ada Brook").click();
         h.run();
+        h.get_all_by_label_contains("Take 1 ·")
+            .next()
+            .unwrap()
+            .click();
+        h.run();
+        h.get_by_label_contains("Your track: Ada Brook");
+        click_in_view(&mut h, "Your reflection");
+        h.run();
+        h.get_by_label("Your reflection")
+            .type_text("I kept the pulse");
+        h.run();
+        click_in_view(&mut h, "Save my reflection");
+        h.run();
         // The window is closed here, in pupil mode, with Ada's takes showing.
     }
     let mut h = harness(&root);
@@ -363,6 +376,24 @@ fn pupil_mode_survives_closing_and_reopening_the_app_until_the_pin_ends_it() {
     );
     h.get_by_label("Who are you?");
     assert!(h.query_by_label("Export").is_none(), "no teacher screens");
+    // What Ada wrote is there when she comes back to the take, to read and change.
+    h.get_by_label("Ada Brook").click();
+    h.run();
+    h.get_all_by_label_contains("Take 1 ·")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    assert_eq!(
+        h.get_by_label("Your reflection")
+            .accesskit_node()
+            .value()
+            .as_deref(),
+        Some("I kept the pulse")
+    );
+    h.get_by_label_contains("You wrote this on");
+    h.get_by_label("Not me").click();
+    h.run();
     assert!(h.query_by_label("Settings").is_none());
     h.get_by_label("Teacher PIN").click();
     h.run();

@@ -217,7 +217,14 @@ impl BandroomApp {
         let (cx, devices) = (&mut self.cx, &self.devices);
         match self.mode.clone() {
             Mode::Pupil { class, pupil } => {
-                review::review_ui(&mut self.review, cx, devices, ui, class, pupil);
+                // A pupil's page in large type is taller than the screen: it scrolls.
+                let review = &mut self.review;
+                egui::ScrollArea::vertical()
+                    .id_salt("pupil review")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        review::review_ui(review, cx, devices, ui, class, pupil)
+                    });
             }
             Mode::Teacher => match self.screen {
                 Screen::Start => start::start_ui(&mut self.start, cx, ui),

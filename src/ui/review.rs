@@ -1,6 +1,8 @@
 //! Pupil review mode: a pupil picks their name from their class and sees only the takes
-//! they played in: the waveform of their own track, the teacher's markers, and a place
-//! to write a reflection with a self-assessment on the class's criteria. Leaving the
+//! they played in, newest first, in type of at least 16 px: the waveform of their own
+//! track (named by their name and part) with its timing marks explained in words, the
+//! teacher's markers, and a place to write a reflection with a self-assessment on the
+//! class's criteria; what they wrote before is there to read and change. Leaving the
 //! mode needs the teacher PIN (the top bar asks for it).
 //!
 //! Must not show other pupils' judgements or takes.
@@ -18,6 +20,19 @@ pub struct ReviewState {
     reflection: String,
     self_levels: BTreeMap<String, i64>,
     saved: bool,
+    /// The day the pupil last saved a reflection on this take, if they did.
+    written: Option<String>,
+}
+
+/// Type a pupil reads at arm's length: at least 16 px at scale 1.
+fn pupil_sized(ui: &mut egui::Ui) {
+    for (style, font) in ui.style_mut().text_styles.iter_mut() {
+        font.size = match style {
+            egui::TextStyle::Heading => font.size.max(26.0),
+            egui::TextStyle::Small => font.size.max(16.0),
+            _ => font.size.max(18.0),
+        };
+    }
 }
 
 pub fn review_ui(
@@ -28,6 +43,7 @@ pub fn review_ui(
     class: i64,
     pupil: Option<i64>,
 ) {
+    pupil_sized(ui);
     let Some(pupil) = pupil else {
         ui.heading("Who are you?");
         let pupils = cx.read_or_default(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
@@ -63,7 +79,8 @@ pub fn review_ui(
         ui.label("You have not played in a recorded take yet.");
         return;
     }
-    for take in &takes {
+    // Newest first: the take a pupil comes to look at is usually today's.
+    for take in takes.iter().rev() {
         if ui
             .add(egui::Button::selectable(
                 review.take == Some(take.id),
@@ -71,8 +88,21 @@ pub fn review_ui(
             ))
             .clicked()
         {
+            // What they wrote about it before is there to read and change.
+            let earlier = cx
+                .lib
+                .reflections(pupil)
+                .unwrap_or_default()
+                .into_iter()
+                .rev()
+                .find(|(t, _, _)| *t == take.id);
             *review = ReviewState {
                 take: Some(take.id),
+                reflection: earlier
+                    .as_ref()
+                    .map(|(_, _, text)| text.clone())
+                    .unwrap_or_default(),
+                written: earlier.map(|(_, at, _)| at.get(..10).unwrap_or_default().to_string()),
                 ..ReviewState::default()
             };
         }
@@ -98,10 +128,18 @@ pub fn review_ui(
         .iter()
         .filter(|t| t.performers.iter().any(|p| p.pupil_id == pupil))
     {
-        ui.label(format!("Your track ({})", track.file));
+        let part = track
+            .performers
+            .iter()
+            .find(|p| p.pupil_id == pupil)
+            .and_then(|p| p.part.clone());
+        ui.label(match part {
+            Some(part) => format!("Your track: {name}, {part}"),
+            None => format!("Your track: {name}"),
+        });
         let rect = waveform(ui, &mut cx.peaks, &folder.join(&track.file), 80.0);
         super::playback::cursor(devices, ui, rect, take.id);
-        super::timing::show(ui, rect, timing.get(&track.number), track.frames);
+        super::timing::show_for_pupil(ui, rect, timing.get(&track.number), track.frames);
     }
     let take = &take;
     let id = take.id;
@@ -117,11 +155,29 @@ pub fn review_ui(
     }
     super::voice_note::voice_notes_ui(cx, devices, ui, take, false);
     ui.separator();
+    reflection_ui(review, cx, ui, class, pupil, take.id);
+}
+
+/// The pupil's reflection on `take` and their self-assessment on the class's criteria.
+fn reflection_ui(
+    review: &mut ReviewState,
+    cx: &mut AppContext,
+    ui: &mut egui::Ui,
+    class: i64,
+    pupil: i64,
+    take: i64,
+) {
     ui.heading("How did it go?");
+    if let Some(day) = &review.written {
+        ui.label(format!(
+            "You wrote this on {day}. Change it and save again if you like."
+        ));
+    }
     let field = ui.add(
         egui::TextEdit::multiline(&mut review.reflection)
             .hint_text("What went well? What will you try next time?")
-            .desired_rows(3),
+            .desired_rows(3)
+            .desired_width(ui.available_width().min(720.0)),
     );
     field.widget_info(|| {
         egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your reflection")
@@ -140,14 +196,15 @@ pub fn review_ui(
     }
     if review.saved {
         ui.label("Saved. Well done for thinking about it.");
-    } else if ui.button("Save my reflection").clicked() {
+    }
+    if ui.button("Save my reflection").clicked() {
         let levels: Vec<(String, String)> = review
             .self_levels
             .iter()
             .map(|(k, v)| (k.clone(), v.to_string()))
             .collect();
         let text = review.reflection.clone();
-        let saved = cx.lib.add_reflection(take.id, pupil, &text, &levels);
+        let saved = cx.lib.add_reflection(take, pupil, &text, &levels);
         review.saved = cx.report(saved).is_some();
     }
 }

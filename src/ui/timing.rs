@@ -196,6 +196,66 @@ pub fn paint(ui: &egui::Ui, rect: egui::Rect, timing: &TrackTiming, frames: u64)
     }
 }
 
+/// The timing in a pupil's words first, the numbers after: "You played 12 of 13
+/// notes: 9 right with the beat, 2 a little early or late, 1 well off the beat, and you
+/// missed 1. On average you were a little early (4 ms)."
+pub fn pupil_sentence(timing: &TrackTiming) -> String {
+    let [tight, good, loose, off, missed] = counts(timing);
+    let played = timing.notes.len() - missed;
+    let mut parts = vec![format!("{tight} right with the beat")];
+    if good + loose > 0 {
+        parts.push(format!("{} a little early or late", good + loose));
+    }
+    if off > 0 {
+        parts.push(format!("{off} well off the beat"));
+    }
+    let missed = if missed > 0 {
+        format!(", and you missed {missed}")
+    } else {
+        String::new()
+    };
+    let lean = match timing.mean_ms {
+        Some(m) if m >= 0.5 => format!(" On average you were a little late ({m:.0} ms)."),
+        Some(m) if m <= -0.5 => format!(" On average you were a little early ({:.0} ms).", -m),
+        Some(_) => " On average you were right on the beat.".into(),
+        None => String::new(),
+    };
+    format!(
+        "You played {played} of {} notes: {}{missed}.{lean}",
+        timing.notes.len(),
+        parts.join(", ")
+    )
+}
+
+/// What the marks on a pupil's waveform mean, in words, each in its own colour.
+pub fn legend_ui(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        for (band, words) in [
+            (Some(Band::Tight), "green: right with the beat"),
+            (Some(Band::Good), "yellow: a little early or late"),
+            (Some(Band::Loose), "orange: further off"),
+            (None, "red box at the bottom: a note you missed"),
+        ] {
+            ui.colored_label(colour(band), format!("■ {words}"));
+        }
+    });
+}
+
+/// A pupil's track timing under its waveform: the marks, what they mean, and the
+/// sentence in their words.
+pub fn show_for_pupil(
+    ui: &mut egui::Ui,
+    rect: egui::Rect,
+    timing: Option<&TrackTiming>,
+    frames: u64,
+) {
+    if let Some(timing) = timing {
+        paint(ui, rect, timing, frames);
+        legend_ui(ui);
+        ui.label(pupil_sentence(timing));
+    }
+}
+
 /// The track's timing under its waveform: the marks and the sentence.
 pub fn show(ui: &mut egui::Ui, rect: egui::Rect, timing: Option<&TrackTiming>, frames: u64) {
     if let Some(timing) = timing {
@@ -263,6 +323,10 @@ mod tests {
         assert_eq!(
             sentence(&timing),
             "Timing of clapper 1: 4 of 5 notes — 1 tight, 1 good, 1 loose, 1 further out, 1 missed; 2.4 ms early on average"
+        );
+        assert_eq!(
+            pupil_sentence(&timing),
+            "You played 4 of 5 notes: 1 right with the beat, 2 a little early or late, 1 well off the beat, and you missed 1. On average you were a little early (2 ms)."
         );
     }
 }
