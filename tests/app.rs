@@ -424,18 +424,24 @@ fn judged_in_the_take(root: &Path) {
     .unwrap();
 }
 
-#[test]
-fn the_export_screen_writes_a_bundle_in_the_background() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lib");
-    record_take(&root);
-    judged_in_the_take(&root);
-    let mut h = harness(&root);
+/// The app on the demo class's Export screen, with one take in which Ada is judged.
+fn export_screen_with_a_judged_take(root: &Path) -> Harness<'static, BandroomApp> {
+    record_take(root);
+    judged_in_the_take(root);
+    let mut h = harness(root);
     h.run();
     h.get_by_label(DEMO_CLASS).click();
     h.run();
     h.get_by_label("Export").click();
     h.run();
+    h
+}
+
+#[test]
+fn the_export_screen_writes_a_bundle_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = export_screen_with_a_judged_take(&root);
     let out = dir.path().join("bundle");
     h.get_by_label("Bundle location").click();
     h.run();
@@ -463,14 +469,7 @@ fn the_export_screen_writes_a_bundle_in_the_background() {
 fn the_export_screen_says_what_it_exports_and_finishes_with_no_further_input() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lib");
-    record_take(&root);
-    judged_in_the_take(&root);
-    let mut h = harness(&root);
-    h.run();
-    h.get_by_label(DEMO_CLASS).click();
-    h.run();
-    h.get_by_label("Export").click();
-    h.run();
+    let mut h = export_screen_with_a_judged_take(&root);
     h.get_by_label(&format!("Export evidence for {DEMO_CLASS}"));
     let today = bandroom::time_text::now_rfc3339();
     let term = bandroom::library::terms::Term::of(&today).unwrap();
