@@ -197,8 +197,10 @@ impl BandroomApp {
         self.top_bar(ctx);
         self.close_question(ctx);
         egui::CentralPanel::default().show(ctx, |ui| {
-            // The lesson screen lays out its own panels, each scrolling by itself.
-            if self.screen == Screen::Lesson && self.mode == Mode::Teacher {
+            // The lesson and progress screens lay out their own panels, each scrolling
+            // by itself.
+            let own_panels = matches!(self.screen, Screen::Lesson | Screen::Progress);
+            if own_panels && self.mode == Mode::Teacher {
                 self.screen_ui(ui);
             } else {
                 egui::ScrollArea::vertical()
@@ -217,14 +219,7 @@ impl BandroomApp {
         let (cx, devices) = (&mut self.cx, &self.devices);
         match self.mode.clone() {
             Mode::Pupil { class, pupil } => {
-                // A pupil's page in large type is taller than the screen: it scrolls.
-                let review = &mut self.review;
-                egui::ScrollArea::vertical()
-                    .id_salt("pupil review")
-                    .auto_shrink([false, false])
-                    .show(ui, |ui| {
-                        review::review_ui(review, cx, devices, ui, class, pupil)
-                    });
+                review::review_ui(&mut self.review, cx, devices, ui, class, pupil);
             }
             Mode::Teacher => match self.screen {
                 Screen::Start => start::start_ui(&mut self.start, cx, ui),

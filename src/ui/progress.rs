@@ -135,14 +135,16 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
             });
         });
     } else {
-        if chosen {
-            pupil_ui(state, cx, ui, &grid);
-            ui.separator();
-        }
         egui::ScrollArea::both()
             .id_salt("class grid")
             .auto_shrink([false, false])
-            .show(ui, |ui| grid_ui(state, ui, &grid));
+            .show(ui, |ui| {
+                if chosen {
+                    pupil_ui(state, cx, ui, &grid);
+                    ui.separator();
+                }
+                grid_ui(state, ui, &grid);
+            });
     }
 }
 
