@@ -297,7 +297,11 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.get_by_label("Your reflection")
         .type_text("I came in late at the start");
     h.run();
-    click_in_view(&mut h, "my Pulse and rhythm level 2: Keeping the pulse");
+    // The self-assessment's levels are in a pupil's words, from the framework.
+    click_in_view(
+        &mut h,
+        "my Pulse and rhythm level 2: I can keep the beat going with the class.",
+    );
     h.run();
     click_in_view(&mut h, "Save my reflection");
     h.run();
@@ -1874,4 +1878,151 @@ fn a_one_roster_zip_is_imported_and_a_pupil_corrected_in_the_app() {
     press(&mut h, "Rename");
     h.run();
     assert_eq!(h.state().library().class_id("8B").unwrap(), class);
+}
+
+/// Take 1: Ada on track 1, Ben on track 2, with a voice note for each audience; take 2:
+/// Ben alone. Returns (Ada's id, Ben's id).
+fn two_players_and_their_voice_notes(root: &Path) -> (i64, i64) {
+    use bandroom::library::NoteAudience;
+    record_take(root);
+    record_take(root);
+    let mut lib = bandroom::library::Library::open(root).unwrap();
+    let class = lib.class_id(DEMO_CLASS).unwrap();
+    let ada = lib.find_pupil("Ada Brook", Some(class)).unwrap();
+    let ben = lib.find_pupil("Ben Carter", Some(class)).unwrap();
+    lib.attribute(1, 1, &[ada], Some("pattern 1"), None, None)
+        .unwrap();
+    lib.attribute(1, 2, &[ben], Some("pattern 2"), None, None)
+        .unwrap();
+    lib.attribute(2, 1, &[ben], Some("pattern 2"), None, None)
+        .unwrap();
+    let note = root.join("note.wav");
+    write_wav(&note, 4_800, 3);
+    for (frame, audience) in [
+        (10, NoteAudience::Teacher),
+        (20, NoteAudience::Players),
+        (30, NoteAudience::Pupil(ben)),
+        (40, NoteAudience::Pupil(ada)),
+    ] {
+        lib.add_voice_note(1, Some(frame), &note, "teacher", audience)
+            .unwrap();
+    }
+    std::fs::remove_file(&note).unwrap();
+    (ada, ben)
+}
+
+#[test]
+fn with_sign_in_a_pupil_needs_their_code_and_hears_only_what_is_theirs() {
+    use bandroom::ui::context::{Action, Listen};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (ada, _) = two_players_and_their_voice_notes(&root);
+    let code = {
+        let mut lib = bandroom::library::Library::open(&root).unwrap();
+        let class = lib.class_id(DEMO_CLASS).unwrap();
+        lib.set_sign_in(class, true).unwrap();
+        let codes = lib.sign_in_codes(class).unwrap();
+        assert_eq!(codes.len(), 10, "every member of the demo class has a code");
+        codes.into_iter().find(|(id, _, _)| *id == ada).unwrap().2
+    };
+    let wrong = if code == "owl moon" {
+        "moon owl"
+    } else {
+        "owl moon"
+    };
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Pupil mode").click();
+    h.run();
+    h.get_by_label("Ada Brook").click();
+    h.run();
+    h.get_by_label("Hello Ada Brook");
+    h.get_by_label("Your sign-in words").click();
+    h.run();
+    h.get_by_label("Your sign-in words").type_text(wrong);
+    h.run();
+    h.get_by_label("Sign in").click();
+    h.run();
+    h.get_by_label_contains("not the words on your card");
+    assert!(matches!(h.state().mode, Mode::Pupil { pupil: None, .. }));
+    assert!(h.query_by_label_contains("your takes").is_none());
+    // Typed as a pupil would: capitals and a stray space.
+    h.get_by_label("Your sign-in words").click();
+    h.run();
+    h.get_by_label("Your sign-in words")
+        .type_text(&format!(" {} ", code.to_uppercase()));
+    h.run();
+    h.get_by_label("Sign in").click();
+    h.run();
+    assert!(matches!(h.state().mode, Mode::Pupil { pupil: Some(p), .. } if p == ada));
+    h.get_by_label("Ada Brook: your takes");
+    // Take 2 is Ben's alone: it is not listed.
+    let takes: Vec<String> = h
+        .get_all_by_label_contains("Take ")
+        .map(|n| shown_text(&n))
+        .filter(|t| t.starts_with("Take "))
+        .collect();
+    assert_eq!(takes.len(), 1, "{takes:?}");
+    h.get_all_by_label_contains("Take 1 ·")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    h.get_by_label("Your track: Ada Brook, pattern 1");
+    assert!(h.query_by_label_contains("Ben Carter").is_none());
+    // Of four voice notes she hears two: the one for the players and her own.
+    let notes: Vec<String> = h
+        .get_all_by_label_contains("Your teacher's voice note on")
+        .map(|n| shown_text(&n))
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    // However a request to hear Ben's track or his note came, it is refused.
+    let take = h.state().library().take(1).unwrap();
+    let bens_note = h.state().library().voice_notes(1).unwrap()[2].file.clone();
+    for listen in [Listen::JustMe(2), Listen::VoiceNote(bens_note)] {
+        h.state_mut().cx.notices.error = None;
+        h.state_mut()
+            .cx
+            .act(Action::Play(Box::new(take.clone()), listen));
+        h.run();
+        assert!(h.state().devices.loading_take().is_none());
+        let said = h.state().cx.notices.error.clone().unwrap_or_default();
+        assert!(said.contains("not yours to hear"), "{said:?}");
+    }
+}
+
+#[test]
+fn three_wrong_codes_make_the_sign_in_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = bandroom::library::Library::open(&root).unwrap();
+    let class = lib.class_id(DEMO_CLASS).unwrap();
+    lib.set_sign_in(class, true).unwrap();
+    drop(lib);
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Pupil mode").click();
+    h.run();
+    h.get_by_label("Chloe Dawes").click();
+    h.run();
+    for _ in 0..3 {
+        h.get_by_label("Your sign-in words").click();
+        h.run();
+        // Not two code words at all, so never Chloe's code.
+        h.get_by_label("Your sign-in words").type_text("guess");
+        h.run();
+        h.get_by_label("Sign in").click();
+        h.run();
+    }
+    h.get_by_label_contains("Too many tries. Wait");
+    // Going back to the names and choosing again does not end the wait.
+    h.get_by_label("Not me: back to the names").click();
+    h.run();
+    h.get_by_label("Chloe Dawes").click();
+    h.run();
+    h.get_by_label_contains("Too many tries. Wait");
 }

@@ -1237,7 +1237,10 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
         &["voice-note", &t, note.to_str().unwrap(), "--at", "0.05"],
     );
     assert_ok(&output);
-    assert_contains(&stdout(&output), "voice note of 0.5 s");
+    assert_contains(
+        &stdout(&output),
+        "voice note of 0.5 s added, for the teacher only",
+    );
     let kept = folder.join("voice-notes/note-001.wav");
     assert_eq!(std::fs::read(&kept).unwrap(), std::fs::read(&note).unwrap());
     let frame = count(
@@ -1267,6 +1270,86 @@ fn a_voice_note_is_kept_with_its_take_and_checked_like_a_track() {
         ],
     );
     assert_contains(&stderr(&bad), "bad.wav is not a readable WAV file");
+}
+
+#[test]
+fn sign_in_codes_are_turned_on_printed_and_renewed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    // The school's own export: accents, apostrophes, two pupils of the same name.
+    assert_ok(&in_library(&root, &["class", "add", "8B"]));
+    let roster = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/class-8B-30-pupils.csv"
+    );
+    assert_ok(&in_library(
+        &root,
+        &["pupils", "import", roster, "--class", "8B"],
+    ));
+    let cards = dir.path().join("cards.html");
+    let before = in_library(
+        &root,
+        &[
+            "pupils",
+            "cards",
+            "--class",
+            "8B",
+            "--out",
+            cards.to_str().unwrap(),
+        ],
+    );
+    assert_contains(&stderr(&before), "does not use sign-in codes");
+    assert!(!cards.exists());
+    assert_ok(&in_library(
+        &root,
+        &["pupils", "sign-in", "--class", "8B", "--on"],
+    ));
+    let output = in_library(
+        &root,
+        &[
+            "pupils",
+            "cards",
+            "--class",
+            "8B",
+            "--out",
+            cards.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&output);
+    assert_contains(&stdout(&output), "30 card(s) for 8B");
+    let page = std::fs::read_to_string(&cards).unwrap();
+    let lib = Library::open(&root).unwrap();
+    let class = lib.class_id("8B").unwrap();
+    let codes = lib.sign_in_codes(class).unwrap();
+    assert_eq!(codes.len(), 30);
+    for (_, name, code) in &codes {
+        let escaped = name.replace('&', "&amp;").replace('\'', "&#39;");
+        assert!(page.contains(&escaped), "{name} is on the sheet");
+        assert!(page.contains(code.as_str()));
+    }
+    // A page already there is never replaced.
+    let again = in_library(
+        &root,
+        &[
+            "pupils",
+            "cards",
+            "--class",
+            "8B",
+            "--out",
+            cards.to_str().unwrap(),
+        ],
+    );
+    assert_contains(&stderr(&again), "already exists");
+    assert_eq!(std::fs::read_to_string(&cards).unwrap(), page);
+    let (id, _, old) = codes[0].clone();
+    drop(lib);
+    let renewed = in_library(&root, &["pupils", "new-code", &format!("#{id}")]);
+    assert_ok(&renewed);
+    let lib = Library::open(&root).unwrap();
+    assert!(!lib.check_sign_in_code(id, &old).unwrap() || stdout(&renewed).contains(&old));
+    let new = lib.sign_in_codes(class).unwrap()[0].2.clone();
+    assert!(lib.check_sign_in_code(id, &new).unwrap());
+    assert_contains(&stdout(&renewed), &new);
 }
 
 #[test]
@@ -1450,6 +1533,20 @@ fn a_library_written_by_the_first_bandroom_with_one_opens_with_all_its_data() {
     // The demo class the old bandroom created is there too, with its ten pupils.
     let demo = lib.class_id(bandroom::library::DEMO_CLASS).unwrap();
     assert_eq!(lib.pupils(Some(demo)).unwrap().len(), 10);
+    // Its class keeps the framework version it was judged against, and that version's
+    // levels now read in a pupil's words too, from the framework bandroom ships today.
+    let levels = lib.criterion_levels(class).unwrap();
+    let pulse = levels.iter().find(|c| c.key == "pulse").unwrap();
+    assert_eq!(
+        pulse.levels[2].pupil_words,
+        "I play my rhythm right, rests and off-beats too."
+    );
+    assert!(
+        levels
+            .iter()
+            .flat_map(|c| &c.levels)
+            .all(|l| !l.pupil_words.is_empty())
+    );
 }
 
 /// A judgement made in error is withdrawn with a reason: it stays in the library (and

@@ -6,7 +6,7 @@
 
 mod common;
 
-use bandroom::library::{Library, NewAssessment, roster::parse_roster};
+use bandroom::library::{Library, NewAssessment, NoteAudience, roster::parse_roster};
 use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -354,7 +354,7 @@ fn d3_erasure_keeps_classmates_tracks_markers_and_voice_notes() {
         .unwrap();
     let note = dir.path().join("note.wav");
     write_wav(&note, 4_800, 3);
-    lib.add_voice_note(shared, Some(10), &note, "teacher")
+    lib.add_voice_note(shared, Some(10), &note, "teacher", NoteAudience::Players)
         .unwrap();
     let folder = lib.take_folder(&lib.take(shared).unwrap());
     let alone_folder = lib.take_folder(&lib.take(alone).unwrap());
@@ -1615,4 +1615,91 @@ mod random_names {
             }
         }
     }
+}
+
+#[test]
+fn d3_erasure_takes_the_voice_notes_for_that_pupil_and_the_card_sheets_that_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let (class, p) = class_of(&mut lib, "8B", &["Amira Okafor", "Jan Nowak"]);
+    let shared = take_played_by(&mut lib, class, &[&[p[0]], &[p[1]]]);
+    let note = dir.path().join("note.wav");
+    write_wav(&note, 4_800, 3);
+    for audience in [
+        NoteAudience::Players,
+        NoteAudience::Pupil(p[0]),
+        NoteAudience::Pupil(p[1]),
+    ] {
+        lib.add_voice_note(shared, None, &note, "teacher", audience)
+            .unwrap();
+    }
+    let folder = lib.take_folder(&lib.take(shared).unwrap());
+    let files: Vec<String> = lib
+        .voice_notes(shared)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.file)
+        .collect();
+    // The card sheet the app writes names every pupil of the class.
+    lib.set_sign_in(class, true).unwrap();
+    let sheets = root.join(bandroom::library::SIGN_IN_CARDS_DIR);
+    std::fs::create_dir_all(&sheets).unwrap();
+    let sheet = sheets.join(bandroom::library::sign_in_cards_file(class));
+    let cards: Vec<(String, String)> = lib
+        .sign_in_codes(class)
+        .unwrap()
+        .into_iter()
+        .map(|(_, name, code)| (name, code))
+        .collect();
+    bandroom::export::sign_in_cards::write_cards(&sheet, "8B", &cards, false).unwrap();
+    // A file of the teacher's own in that folder is not bandroom's to remove.
+    let theirs = sheets.join("my notes.html");
+    std::fs::write(&theirs, "mine").unwrap();
+    assert!(
+        std::fs::read_to_string(&sheet)
+            .unwrap()
+            .contains("Amira Okafor")
+    );
+
+    lib.erase_pupil(p[0]).unwrap();
+
+    let left: Vec<NoteAudience> = lib
+        .voice_notes(shared)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.audience)
+        .collect();
+    assert_eq!(left, vec![NoteAudience::Players, NoteAudience::Pupil(p[1])]);
+    assert!(folder.join(&files[0]).is_file());
+    assert!(!folder.join(&files[1]).exists(), "Amira's own note is gone");
+    assert!(folder.join(&files[2]).is_file());
+    assert!(!sheet.exists(), "the card sheet named Amira");
+    assert!(theirs.is_file());
+    assert_eq!(lib.sign_in_codes(class).unwrap().len(), 1);
+    assert!(lib.check().unwrap().findings.is_empty());
+}
+
+#[test]
+fn a_voice_note_for_one_pupil_is_for_one_of_the_takes_players() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let (class, p) = class_of(&mut lib, "8B", &["Amira Okafor", "Jan Nowak"]);
+    let take = take_played_by(&mut lib, class, &[&[p[0]]]);
+    let note = dir.path().join("note.wav");
+    write_wav(&note, 4_800, 3);
+    let err = lib
+        .add_voice_note(take, None, &note, "teacher", NoteAudience::Pupil(p[1]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did not play in take"), "{err}");
+    assert!(lib.voice_notes(take).unwrap().is_empty());
+    // Jan did not play: neither the players' note nor the teacher's reaches him.
+    lib.add_voice_note(take, None, &note, "teacher", NoteAudience::Players)
+        .unwrap();
+    lib.add_voice_note(take, None, &note, "teacher", NoteAudience::Teacher)
+        .unwrap();
+    assert!(lib.voice_notes_for_pupil(take, p[1]).unwrap().is_empty());
+    assert_eq!(lib.voice_notes_for_pupil(take, p[0]).unwrap().len(), 1);
 }

@@ -55,6 +55,26 @@ pub enum PupilsAction {
         #[arg(long)]
         share: bool,
     },
+    /// Ask the pupils of a class to sign in with a code of two words in pupil mode (each
+    /// pupil without a code gets one), or stop asking
+    SignIn {
+        #[arg(long, value_name = "NAME")]
+        class: String,
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        on: bool,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Write a class's sign-in cards (name and code of each pupil) as a printable page
+    Cards {
+        #[arg(long, value_name = "NAME")]
+        class: String,
+        /// The page to write (an HTML file that does not exist yet)
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+    },
+    /// Give a pupil a new sign-in code (a lost card); the old one stops working
+    NewCode { pupil: String },
 }
 
 pub fn class(action: &ClassAction, library: Option<&Path>) -> Result<()> {
@@ -157,6 +177,48 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
             if !groups.is_empty() {
                 say!("monitoring groups (counts only): {}", groups.join(", "));
             }
+        }
+        PupilsAction::SignIn { class, on, .. } => {
+            let class_id = lib.class_id(class)?;
+            lib.set_sign_in(class_id, *on)?;
+            if *on {
+                say!(
+                    "{class}: pupils sign in with their code in pupil mode; print the cards \
+                     with `bandroom pupils cards --class {} --out cards.html`",
+                    bandroom::plain_text::shell_quote(class)
+                );
+            } else {
+                say!("{class}: pupils choose their name without a code (codes are kept)");
+            }
+        }
+        PupilsAction::Cards { class, out } => {
+            let class_id = lib.class_id(class)?;
+            if !lib.sign_in_required(class_id)? {
+                bail!(
+                    "{class} does not use sign-in codes: turn them on first with \
+                     `bandroom pupils sign-in --class {} --on`",
+                    bandroom::plain_text::shell_quote(class)
+                );
+            }
+            let cards: Vec<(String, String)> = lib
+                .sign_in_codes(class_id)?
+                .into_iter()
+                .map(|(_, name, code)| (name, code))
+                .collect();
+            bandroom::export::sign_in_cards::write_cards(out, class, &cards, false).with_context(
+                || {
+                    format!(
+                        "the sign-in cards could not be written to {}",
+                        out.display()
+                    )
+                },
+            )?;
+            say!("{}: {} card(s) for {class}", out.display(), cards.len());
+        }
+        PupilsAction::NewCode { pupil } => {
+            let id = lib.find_pupil(pupil, None)?;
+            let code = lib.renew_sign_in_code(id)?;
+            say!("{pupil}: new sign-in code \"{code}\"; the old one no longer works");
         }
         PupilsAction::Sharing {
             pupil,

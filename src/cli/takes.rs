@@ -4,7 +4,7 @@
 
 use super::open_library;
 use anyhow::Result;
-use bandroom::library::{Purpose, TakeFilter, TakeSummary};
+use bandroom::library::{NoteAudience, Purpose, TakeFilter, TakeSummary};
 use std::path::Path;
 
 #[derive(clap::Subcommand, Debug)]
@@ -84,6 +84,10 @@ pub struct VoiceNoteArgs {
     /// Pin it to this moment, in seconds from the start of the take
     #[arg(long, value_name = "S")]
     pub at: Option<f64>,
+    /// Who may hear it in pupil review: "teacher" (you alone, the default), "players"
+    /// (everyone who played in the take) or a pupil's name or #id (that pupil alone)
+    #[arg(long = "for", value_name = "WHO", default_value = "teacher")]
+    pub audience: String,
 }
 
 fn describe(take: &TakeSummary) -> String {
@@ -275,12 +279,22 @@ pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
         ),
         None => None,
     };
+    let audience = match args.audience.trim() {
+        "teacher" => NoteAudience::Teacher,
+        "players" => NoteAudience::Players,
+        pupil => NoteAudience::Pupil(lib.find_pupil(pupil, None)?),
+    };
     lib.add_voice_note(
         take.id,
         frame,
         &args.recording,
         &bandroom::library::current_actor(),
+        audience,
     )?;
-    say!("take {}: voice note of {secs:.1} s added", take.id);
+    say!(
+        "take {}: voice note of {secs:.1} s added, for {}",
+        take.id,
+        audience.describe()
+    );
     Ok(())
 }

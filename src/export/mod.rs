@@ -12,4 +12,5 @@ pub mod moderation;
 pub mod monitoring;
 pub mod report;
 pub mod selection;
+pub mod sign_in_cards;
 pub mod zip_bundle;

@@ -15,6 +15,8 @@ pub const MAX_FOCUS: usize = 3;
 pub struct LevelWords {
     pub label: String,
     pub description: String,
+    /// The level in a pupil's own words; empty when the framework gives none.
+    pub pupil_words: String,
 }
 
 /// A criterion of a class's framework with its levels, lowest first.
@@ -33,7 +35,7 @@ impl Library {
     /// The criteria of a class's framework, each with its levels' names and descriptors.
     pub fn criterion_levels(&self, class: i64) -> Result<Vec<CriterionLevels>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT s.key, s.title, l.label, l.description FROM class c
+            "SELECT s.key, s.title, l.label, l.description, l.pupil_words FROM class c
              JOIN strand s ON s.framework_id = c.framework_id
              JOIN level l ON l.strand_id = s.id
              WHERE c.id = ?1 ORDER BY s.position, l.value",
@@ -45,6 +47,7 @@ impl Library {
                 LevelWords {
                     label: r.get(2)?,
                     description: r.get(3)?,
+                    pupil_words: r.get(4)?,
                 },
             ))
         })?;

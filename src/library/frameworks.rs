@@ -63,6 +63,10 @@ pub struct TimingRule {
 pub struct LevelDef {
     pub label: String,
     pub description: String,
+    /// The level as a pupil would say it of themself ("I keep going after a mistake"),
+    /// shown on a pupil's self-assessment; empty: the label is shown.
+    #[serde(default)]
+    pub pupil_words: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -208,10 +212,30 @@ impl Library {
             )?;
             let strand_id = tx.last_insert_rowid();
             for (index, level) in strand.levels.iter().enumerate() {
+                let value = index as i64 + 1;
                 tx.execute(
-                    "INSERT INTO level (strand_id, value, label, description) VALUES (?1, ?2, ?3, ?4)",
-                    params![strand_id, index as i64 + 1, level.label, level.description],
+                    "INSERT INTO level (strand_id, value, label, description, pupil_words)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        strand_id,
+                        value,
+                        level.label,
+                        level.description,
+                        level.pupil_words
+                    ],
                 )?;
+                // Earlier versions' classes read the same level in a pupil's words too:
+                // the words change nothing a judgement was made against.
+                if !level.pupil_words.is_empty() {
+                    tx.execute(
+                        "UPDATE level SET pupil_words = ?1
+                         WHERE pupil_words = '' AND value = ?2 AND label = ?3
+                           AND strand_id IN (SELECT s.id FROM strand s
+                                             JOIN framework f ON f.id = s.framework_id
+                                             WHERE f.name = ?4 AND s.key = ?5)",
+                        params![level.pupil_words, value, level.label, def.name, strand.key],
+                    )?;
+                }
             }
         }
         audit::append(

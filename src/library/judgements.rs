@@ -1,5 +1,5 @@
 //! Judgements and the words around a take: assessments against a framework's levels,
-//! markers, pupils' reflections with self-assessment, and teacher voice notes.
+//! markers, and pupils' reflections with self-assessment (voice notes: `voice_notes`).
 //!
 //! Owns attaching context to every judgement (class, part, tier, instrument, monitoring
 //! groups, date) from what the library already knows, so a teacher never types it, and
@@ -8,10 +8,8 @@
 //! Must not decide levels (analysis may suggest; a teacher confirms).
 
 use super::error::{LibraryError, Result};
-use super::takes::sha256_file;
 use super::{Library, audit};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::path::Path;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewAssessment {
@@ -436,77 +434,6 @@ impl Library {
         tx.commit()?;
         Ok(id)
     }
-
-    /// The voice notes of a take, in the order of the moments they are pinned to.
-    pub fn voice_notes(&self, take: i64) -> Result<Vec<VoiceNote>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, frame, file, author, created_at FROM voice_note WHERE take_id = ?1
-             ORDER BY coalesce(frame, 0), id",
-        )?;
-        let notes = statement
-            .query_map([take], |r| {
-                Ok(VoiceNote {
-                    id: r.get(0)?,
-                    frame: r.get::<_, Option<i64>>(1)?.map(|f| f.max(0) as u64),
-                    file: r.get(2)?,
-                    author: r.get(3)?,
-                    created_at: r.get(4)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(notes)
-    }
-
-    /// Copies a short spoken comment into the take's folder and pins it to `frame`.
-    pub fn add_voice_note(
-        &mut self,
-        take: i64,
-        frame: Option<u64>,
-        recording: &Path,
-        author: &str,
-    ) -> Result<i64> {
-        let folder = self.take_folder(&self.take(take)?);
-        let notes = folder.join("voice-notes");
-        crate::own_files::create_private_dir_all(&notes)
-            .map_err(|e| LibraryError::unwritable(&notes, &e))?;
-        let count = std::fs::read_dir(&notes).map_or(0, |d| d.count());
-        let name = format!("voice-notes/note-{:03}.wav", count + 1);
-        let destination = folder.join(&name);
-        crate::own_files::open_regular(recording).map_err(|e| LibraryError::file(recording, e))?;
-        std::fs::copy(recording, &destination).map_err(|e| LibraryError::file(recording, e))?;
-        // A copy keeps the source's mode: the library's copy is private like the rest.
-        crate::own_files::make_private(&destination)
-            .map_err(|e| LibraryError::unwritable(&destination, &e))?;
-        let hash = sha256_file(&destination)?;
-        let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO voice_note (take_id, frame, file, sha256, author, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                take,
-                frame.map(|f| f as i64),
-                name,
-                hash,
-                author,
-                super::now()
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(id)
-    }
-}
-
-/// A spoken comment kept with a take.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct VoiceNote {
-    pub id: i64,
-    /// The frame of the take it is pinned to (`None`: the take as a whole).
-    pub frame: Option<u64>,
-    /// Relative to the take's folder.
-    pub file: String,
-    pub author: String,
-    pub created_at: String,
 }
 
 fn missing_take(e: rusqlite::Error, take: i64) -> LibraryError {

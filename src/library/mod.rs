@@ -29,9 +29,11 @@ mod room_plan;
 pub mod roster;
 pub mod roster_bundle;
 mod schema;
+mod sign_in;
 mod suggestions;
 mod takes;
 pub mod terms;
+mod voice_notes;
 
 pub use analyses::TrackAnalysis;
 pub use class_edits::PupilEdit;
@@ -42,20 +44,22 @@ pub use focus::{CriterionLevels, LevelWords, MAX_FOCUS};
 pub use frameworks::{
     FrameworkDef, FrameworkSummary, LevelDef, StrandDef, TimingRule, parse_framework,
 };
-pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress, VoiceNote};
+pub use judgements::{AssessmentRecord, NewAssessment, Progress, StrandProgress};
 pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
 pub use moderation::ModeratorJudgement;
-pub use overview::{ClassGrid, EvidencePick, GridFilter, GridRow, JudgedContexts};
+pub use overview::{ClassGrid, EvidencePick, GridFilter, GridRow, JudgedContexts, Trend};
 pub use policy::{PIN_FREE_GUESSES, Purpose, RetentionPolicy};
 pub use protection::ErasureReport;
 pub use room_plan::Seat;
 pub use roster::{RosterImport, RosterProblem};
 pub use schema::{LATEST_VERSION, migrate_to};
+pub use sign_in::{CODE_WORDS, SIGN_IN_CARDS_DIR, sign_in_cards_file};
 pub use suggestions::{Suggestion, level_for};
 pub use takes::{
     NewTake, NewTrack, PerformerSummary, TakeFilter, TakeSummary, TrackSummary, sha256_file,
     sha256_reader,
 };
+pub use voice_notes::{NoteAudience, VoiceNote};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};

@@ -18,6 +18,36 @@ pub struct GridRow {
     pub name: String,
     /// The latest level per criterion, in the order of [`ClassGrid::criteria`].
     pub levels: Vec<Option<i64>>,
+    /// The first level per criterion (of the judgements the filter lets through).
+    pub first: Vec<Option<i64>>,
+    /// How many judgements each criterion's cell stands on.
+    pub judgements: Vec<usize>,
+}
+
+/// How a pupil's level in one criterion has moved since their first judgement in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trend {
+    Up,
+    Same,
+    Down,
+}
+
+impl GridRow {
+    /// The trend of criterion `col`: `None` until it has been judged twice.
+    pub fn trend(&self, col: usize) -> Option<Trend> {
+        if self.judgements.get(col).copied().unwrap_or(0) < 2 {
+            return None;
+        }
+        let (first, latest) = (
+            self.first.get(col)?.as_ref()?,
+            self.levels.get(col)?.as_ref()?,
+        );
+        Some(match latest.cmp(first) {
+            std::cmp::Ordering::Greater => Trend::Up,
+            std::cmp::Ordering::Equal => Trend::Same,
+            std::cmp::Ordering::Less => Trend::Down,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -87,6 +117,8 @@ impl Library {
                 pupil_id: p.id,
                 name: p.name,
                 levels: vec![None; criteria.len()],
+                first: vec![None; criteria.len()],
+                judgements: vec![0; criteria.len()],
             })
             .collect();
         let index: HashMap<i64, usize> = rows
@@ -118,7 +150,11 @@ impl Library {
             let pupil: i64 = r.get(0)?;
             let key: String = r.get(1)?;
             if let (Some(&row), Some(&col)) = (index.get(&pupil), column.get(key.as_str())) {
-                rows[row].levels[col] = Some(r.get(2)?);
+                let level: i64 = r.get(2)?;
+                let cell = &mut rows[row];
+                cell.levels[col] = Some(level);
+                cell.first[col].get_or_insert(level);
+                cell.judgements[col] += 1;
             }
         }
         Ok(ClassGrid { criteria, rows })

@@ -62,6 +62,18 @@ struct PlayedTake {
     tracks: Vec<(i64, String, bool)>,
 }
 
+/// (note id, take folder, note file) of each voice note meant for `pupil` alone.
+fn notes_for_pupil(conn: &rusqlite::Connection, pupil: i64) -> Result<Vec<(i64, String, String)>> {
+    let mut statement = conn.prepare(
+        "SELECT v.id, t.folder, v.file FROM voice_note v JOIN take t ON t.id = v.take_id
+         WHERE v.for_pupil = ?1",
+    )?;
+    let rows = statement
+        .query_map([pupil], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 fn played_takes(conn: &rusqlite::Connection, pupil: i64) -> Result<Vec<PlayedTake>> {
     let mut statement = conn.prepare(
         "SELECT t.id, t.folder, tr.id, tr.file,
@@ -210,6 +222,23 @@ impl Library {
                 }
             }
         }
+        // A voice note for this pupil alone is about them: it goes with them (its row
+        // by the foreign key, its file here), in a take that stays for the others.
+        let notes = notes_for_pupil(&tx, pupil)?;
+        for (note, folder, file) in notes {
+            let folder = root.join(folder);
+            let Some(name) = file.strip_prefix("voice-notes/") else {
+                continue;
+            };
+            let path = folder.join("voice-notes").join(name);
+            if folder.starts_with(root.join(TAKES_DIR))
+                && crate::own_files::is_plain_file_name(name)
+                && path.is_file()
+            {
+                let aside = erasing.join(format!("note-{note}-{stamp}"));
+                move_aside(&path, &aside.join(name), &mut moved)?;
+            }
+        }
         let deleted = tx.execute("DELETE FROM pupil WHERE id = ?1", params![pupil])?;
         if deleted == 0 {
             put_back(&moved);
@@ -244,6 +273,8 @@ impl Library {
             put_back(&moved);
             return Err(e.into());
         }
+        // A printed card sheet names the pupil: the app writes it again when asked.
+        super::sign_in::remove_card_sheets(&root);
         for (_, to) in moved {
             let removed = if to.is_dir() {
                 std::fs::remove_dir_all(&to)

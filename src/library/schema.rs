@@ -283,7 +283,21 @@ ALTER TABLE take ADD COLUMN pass INTEGER;
 ALTER TABLE class ADD COLUMN archived_at TEXT;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+/// Version 8: who may hear a voice note (the teacher alone unless the teacher says it is
+/// for the take's players or for one pupil), the words a pupil reads for a level, and
+/// pupils' sign-in codes (kept readable so the teacher can print the cards again).
+const V8: &str = r#"
+CREATE TABLE pupil_code (
+    pupil_id INTEGER PRIMARY KEY REFERENCES pupil(id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    made_at TEXT NOT NULL
+);
+ALTER TABLE voice_note ADD COLUMN for_players INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE voice_note ADD COLUMN for_pupil INTEGER REFERENCES pupil(id) ON DELETE CASCADE;
+ALTER TABLE level ADD COLUMN pupil_words TEXT NOT NULL DEFAULT '';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

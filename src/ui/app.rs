@@ -268,14 +268,25 @@ impl BandroomApp {
             } => self.devices.set_lane(lane, muted, soloed, &mut cx.notices),
             Action::AllNotesOff => self.devices.all_notes_off(),
             Action::Play(take, listen) => {
+                // However the request came, pupil mode plays only what the pupil may hear.
+                if let Mode::Pupil { pupil, .. } = self.mode
+                    && !super::review::may_hear(&cx.lib, pupil, &take, &listen)
+                {
+                    cx.notices
+                        .error("That recording is not yours to hear: ask your teacher.");
+                    return;
+                }
                 let wake = cx.waker();
                 self.devices.play(&cx.lib, &cx.root, &take, listen, wake);
             }
             Action::StopPlayback => self.devices.stop_playback(),
-            Action::StartVoiceNote(take, frame) => {
-                self.devices
-                    .start_voice_note(&mut cx.lib, &cx.root, &take, frame, &mut cx.notices)
-            }
+            Action::StartVoiceNote(take, frame, audience) => self.devices.start_voice_note(
+                &mut cx.lib,
+                &cx.root,
+                &take,
+                (frame, audience),
+                &mut cx.notices,
+            ),
             Action::StopVoiceNote => {
                 let wake = cx.waker();
                 self.devices.stop_voice_note(&cx.root, wake);

@@ -9,7 +9,7 @@
 
 use super::transport::Keep;
 use super::widgets::PeakCache;
-use crate::library::{Library, LibraryError, TakeSummary};
+use crate::library::{Library, LibraryError, NoteAudience, TakeSummary};
 use eframe::egui;
 use std::any::Any;
 use std::collections::HashMap;
@@ -63,7 +63,7 @@ pub enum Action {
     Play(Box<TakeSummary>, Listen),
     StopPlayback,
     /// A voice note on a take, pinned to a frame of it.
-    StartVoiceNote(Box<TakeSummary>, Option<u64>),
+    StartVoiceNote(Box<TakeSummary>, Option<u64>, NoteAudience),
     StopVoiceNote,
     /// Analyse a take's tracks that have a part, in the background.
     Analyse(i64),

@@ -13,7 +13,7 @@ use super::pedal::PedalListener;
 use super::playback::{Loading, Playback};
 use super::recording::{self, Playing, Recording};
 use super::voice_note::VoiceNoteRecording;
-use crate::library::{Library, TakeSummary};
+use crate::library::{Library, NoteAudience, TakeSummary};
 use crate::session::{DeviceChoice, FiledTake, Marker, MidiTakeSetup, Players};
 use std::path::Path;
 
@@ -200,11 +200,11 @@ impl Devices {
         lib: &mut Library,
         root: &Path,
         take: &TakeSummary,
-        frame: Option<u64>,
+        pinned: (Option<u64>, NoteAudience),
         notices: &mut Notices,
     ) {
         self.free();
-        match VoiceNoteRecording::start(lib, root, &self.choice, take, frame, self.voice_input) {
+        match VoiceNoteRecording::start(lib, root, &self.choice, take, pinned, self.voice_input) {
             Ok((note, banner)) => {
                 if let Some(banner) = banner {
                     notices.banner(banner);

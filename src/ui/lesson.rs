@@ -10,6 +10,7 @@ use super::assess_panel;
 use super::context::{Action, AppContext};
 use super::devices::Devices;
 use super::room_plan::{attribute_from_plan, class_list_ui, load_plan, room_plan_ui};
+use super::voice_note::Listener;
 use super::widgets::{take_caption, waveform};
 use crate::library::{Seat, TakeFilter, TakeSummary};
 use crate::music::Arrangement;
@@ -415,5 +416,5 @@ fn take_in_hand_ui(
         super::timing::show(ui, rect, timing.get(&track.number), track.frames);
     }
     marker_ui(lesson, cx, devices, ui, take);
-    super::voice_note::voice_notes_ui(cx, devices, ui, take, true);
+    super::voice_note::voice_notes_ui(cx, devices, ui, take, Listener::Teacher);
 }

@@ -31,6 +31,7 @@ mod review;
 mod room_plan;
 mod roster_import;
 mod settings;
+mod sign_in;
 mod sound_settings;
 mod start;
 pub mod theme;

@@ -148,8 +148,10 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
     }
 }
 
-/// The class grid: a row per pupil (a button choosing them), a level per criterion.
+/// The class grid: a row per pupil (a button choosing them), a level per criterion,
+/// each cell shaded by its level with a mark for how it has moved since the first.
 fn grid_ui(state: &mut ProgressState, ui: &mut egui::Ui, grid: &crate::library::ClassGrid) {
+    grid_legend_ui(ui);
     egui::Grid::new("class grid").striped(true).show(ui, |ui| {
         ui.strong("Pupil");
         for (_, title, _) in &grid.criteria {
@@ -166,12 +168,92 @@ fn grid_ui(state: &mut ProgressState, ui: &mut egui::Ui, grid: &crate::library::
             {
                 state.pupil = Some(row.pupil_id);
             }
-            for (level, (_, _, levels)) in row.levels.iter().zip(&grid.criteria) {
-                ui.label(level.map_or("—".to_string(), |l| format!("{l}/{levels}")));
+            for (col, (_, title, levels)) in grid.criteria.iter().enumerate() {
+                let level = row.levels.get(col).copied().flatten();
+                level_cell(ui, &row.name, title, level, *levels, row.trend(col));
             }
             ui.end_row();
         }
     });
+}
+
+/// What the shades and marks mean, above the grid.
+fn grid_legend_ui(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Darker: a higher level.");
+        ui.label("▲ up, = the same, ▼ down since the first judgement in the term shown;");
+        ui.label("— not judged yet.");
+    });
+}
+
+/// One cell: "3 ▲" on a shade of the level, its full meaning for assistive technology.
+fn level_cell(
+    ui: &mut egui::Ui,
+    pupil: &str,
+    criterion: &str,
+    level: Option<i64>,
+    levels: usize,
+    trend: Option<crate::library::Trend>,
+) {
+    use crate::library::Trend;
+    let Some(level) = level else {
+        let cell = ui.label("—");
+        cell.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::WidgetType::Label,
+                true,
+                format!("{pupil}, {criterion}: not judged yet"),
+            )
+        });
+        return;
+    };
+    let (mark, moved) = match trend {
+        Some(Trend::Up) => (" ▲", ", up since the first judgement"),
+        Some(Trend::Same) => (" =", ", the same as the first judgement"),
+        Some(Trend::Down) => (" ▼", ", down since the first judgement"),
+        None => ("", ""),
+    };
+    let (fill, ink) = level_shade(level, levels);
+    let text = egui::RichText::new(format!("{level}{mark}"))
+        .color(ink)
+        .strong();
+    let cell = egui::Frame::new()
+        .fill(fill)
+        .corner_radius(3.0)
+        .inner_margin(egui::Margin::symmetric(8, 2))
+        .show(ui, |ui| {
+            ui.set_min_width(44.0);
+            ui.label(text)
+        })
+        .response;
+    cell.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::WidgetType::Label,
+            true,
+            format!("{pupil}, {criterion}: level {level} of {levels}{moved}"),
+        )
+    });
+}
+
+/// A shade of one blue for a level (light: the lowest, dark: the highest), read by
+/// lightness alone so it holds for every kind of colour vision, and the ink that reads on
+/// it.
+fn level_shade(level: i64, levels: usize) -> (egui::Color32, egui::Color32) {
+    let share = if levels > 1 {
+        ((level - 1) as f32 / (levels - 1) as f32).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let mix = |light: u8, dark: u8| {
+        (f32::from(light) + (f32::from(dark) - f32::from(light)) * share) as u8
+    };
+    let fill = egui::Color32::from_rgb(mix(222, 8), mix(235, 48), mix(247, 107));
+    let ink = if share > 0.45 {
+        egui::Color32::WHITE
+    } else {
+        egui::Color32::from_rgb(10, 20, 40)
+    };
+    (fill, ink)
 }
 
 /// The pupil in hand: their radar, one outline per term, and their history.

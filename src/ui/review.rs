@@ -7,10 +7,11 @@
 //!
 //! Must not show other pupils' judgements or takes.
 
-use super::context::{Action, AppContext};
+use super::context::{Action, AppContext, Listen};
 use super::devices::Devices;
+use super::voice_note::Listener;
 use super::widgets::{level_buttons, take_caption, waveform};
-use crate::library::TakeFilter;
+use crate::library::{LevelWords, TakeFilter};
 use eframe::egui;
 use std::collections::BTreeMap;
 
@@ -22,6 +23,7 @@ pub struct ReviewState {
     saved: bool,
     /// The day the pupil last saved a reflection on this take, if they did.
     written: Option<String>,
+    sign_in: super::sign_in::SignInState,
 }
 
 /// Type a pupil reads at arm's length: at least 16 px at scale 1.
@@ -45,12 +47,15 @@ pub fn review_ui(
 ) {
     pupil_sized(ui);
     let Some(pupil) = pupil else {
+        if super::sign_in::prompt_ui(&mut review.sign_in, cx, ui) {
+            return;
+        }
         ui.heading("Who are you?");
         let pupils = cx.read_or_default(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
         ui.horizontal_wrapped(|ui| {
             for p in &pupils {
                 if ui.button(egui::RichText::new(&p.name).size(20.0)).clicked() {
-                    cx.act(Action::ChoosePupil(Some(p.id)));
+                    super::sign_in::choose(&mut review.sign_in, cx, class, p.id);
                 }
             }
         });
@@ -98,6 +103,7 @@ pub fn review_ui(
                 .find(|(t, _, _)| *t == take.id);
             *review = ReviewState {
                 take: Some(take.id),
+                sign_in: std::mem::take(&mut review.sign_in),
                 reflection: earlier
                     .as_ref()
                     .map(|(_, _, text)| text.clone())
@@ -153,9 +159,39 @@ pub fn review_ui(
             ui.label(format!("{at}  {text}"));
         }
     }
-    super::voice_note::voice_notes_ui(cx, devices, ui, take, false);
+    super::voice_note::voice_notes_ui(cx, devices, ui, take, Listener::Pupil(pupil));
     ui.separator();
     reflection_ui(review, cx, ui, class, pupil, take.id);
+}
+
+/// Whether pupil mode may play `listen` of `take` to `pupil` (`None`: nobody chosen
+/// yet): the whole take or their own track when they played in it, and the voice notes
+/// for the players or for them. Never a classmate's track alone or a note about them.
+pub fn may_hear(
+    lib: &crate::library::Library,
+    pupil: Option<i64>,
+    take: &crate::library::TakeSummary,
+    listen: &Listen,
+) -> bool {
+    let Some(pupil) = pupil else {
+        return false;
+    };
+    // Who played what is read from the library, not from the request.
+    let Ok(take) = lib.take(take.id) else {
+        return false;
+    };
+    let mine = |number: i64| {
+        take.tracks
+            .iter()
+            .any(|t| t.number == number && t.performers.iter().any(|p| p.pupil_id == pupil))
+    };
+    match listen {
+        Listen::Whole => take.tracks.iter().any(|t| mine(t.number)),
+        Listen::JustMe(track) | Listen::WithPart(track, _) => mine(*track),
+        Listen::VoiceNote(file) => lib
+            .voice_notes_for_pupil(take.id, pupil)
+            .is_ok_and(|notes| notes.iter().any(|n| &n.file == file)),
+    }
 }
 
 /// The pupil's reflection on `take` and their self-assessment on the class's criteria.
@@ -190,7 +226,21 @@ fn reflection_ui(
         let title = &criterion.title;
         ui.label(title);
         let current = review.self_levels.get(&criterion.key).copied();
-        if let Some(level) = level_buttons(ui, &format!("my {title}"), &criterion.levels, current) {
+        // A pupil reads each level as something they do, in words they would use.
+        let levels: Vec<LevelWords> = criterion
+            .levels
+            .iter()
+            .map(|l| LevelWords {
+                label: if l.pupil_words.is_empty() {
+                    l.label.clone()
+                } else {
+                    l.pupil_words.clone()
+                },
+                description: format!("{}: {}", l.label, l.description),
+                pupil_words: l.pupil_words.clone(),
+            })
+            .collect();
+        if let Some(level) = level_buttons(ui, &format!("my {title}"), &levels, current) {
             review.self_levels.insert(criterion.key.clone(), level);
         }
     }

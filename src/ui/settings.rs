@@ -1,4 +1,4 @@
-//! Settings a teacher changes rarely: the teacher PIN, theme and scale (for high-DPI
+//! Settings a teacher changes rarely: the teacher PIN, pupil sign-in, theme and scale (for high-DPI
 //! screens and projectors), sound (see `sound_settings`), the foot pedal, how long takes
 //! are kept, and where the library lives.
 //!
@@ -24,6 +24,7 @@ pub struct SettingsState {
     backup_to: String,
     backup: Option<crate::jobs::Background<Result<String, String>>>,
     backup_said: Option<Result<String, String>>,
+    sign_in: super::sign_in::SignInState,
 }
 
 pub fn settings_ui(
@@ -90,6 +91,8 @@ pub fn settings_ui(
     if let Some(said) = &settings.said {
         ui.label(said);
     }
+    ui.separator();
+    super::sign_in::settings_ui(&mut settings.sign_in, cx, ui);
     ui.separator();
     super::sound_settings::sound_ui(settings, cx, devices, ui);
     ui.separator();
