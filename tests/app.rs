@@ -830,6 +830,12 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
         .1
         .clone();
     assert_contains(&radar, &format!("{unjudged} not judged yet"));
+    // The grid says each cell's level, how it moved since the first, and what is a gap.
+    let levels = h.state().library().class_grid(class).unwrap().criteria[0].2;
+    h.get_by_label(&format!(
+        "Ada Brook, {title}: level 4 of {levels}, up since the first judgement"
+    ));
+    h.get_by_label(&format!("Ada Brook, {unjudged}: not judged yet"));
 
     // The grid for last summer shows what Ada reached then.
     h.get_by_label("Term").click();
@@ -837,10 +843,15 @@ fn progress_draws_an_outline_per_term_and_filters_the_grid() {
     h.get_by_label("Summer 2026").click();
     h.run();
     h.get_by_label_contains("latest level per criterion in Summer 2026");
-    let grid = h.state().library().class_grid(class).unwrap();
-    let levels = grid.criteria[0].2;
-    assert!(h.query_by_label(&format!("2/{levels}")).is_some());
-    assert!(h.query_by_label(&format!("4/{levels}")).is_none());
+    // One judgement in that term: a level, no trend yet.
+    assert!(
+        h.query_by_label(&format!("Ada Brook, {title}: level 2 of {levels}"))
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains(&format!("Ada Brook, {title}: level 4"))
+            .is_none()
+    );
 
     // Each point's history links to its evidence on the lesson screen (the history
     // scrolls beside the grid).
@@ -2025,4 +2036,57 @@ fn three_wrong_codes_make_the_sign_in_wait() {
     h.get_by_label("Chloe Dawes").click();
     h.run();
     h.get_by_label_contains("Too many tries. Wait");
+}
+
+#[test]
+fn the_groups_view_holds_back_a_figure_when_fewer_than_five_were_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = bandroom::library::Library::open(&root).unwrap();
+    let class = lib.add_class("7A", None, None).unwrap();
+    // Six pupil premium pupils and six others; two of the others have SEN support.
+    let mut csv = String::from("Name,Pupil Premium,SEN\n");
+    for n in 0..12 {
+        let pp = if n < 6 { "Yes" } else { "No" };
+        let sen = if n >= 10 { "K" } else { "" };
+        csv.push_str(&format!("Pupil {n:02},{pp},{sen}\n"));
+    }
+    let (rows, problems) =
+        bandroom::library::roster::parse_roster(csv.as_bytes(), "7A.csv").unwrap();
+    lib.import_roster(class, &rows, problems, true).unwrap();
+    let pupils = lib.pupils(Some(class)).unwrap();
+    assert_eq!(pupils.len(), 12);
+    let judge = |lib: &mut bandroom::library::Library, pupil: i64, criterion: &str| {
+        lib.assess(&bandroom::library::NewAssessment {
+            pupil,
+            take: None,
+            criterion: criterion.into(),
+            level: "3".into(),
+            comment: String::new(),
+            assessor: "Ms Test".into(),
+        })
+        .unwrap();
+    };
+    for (n, p) in pupils.iter().enumerate() {
+        judge(&mut lib, p.id, "accuracy");
+        // Pulse: two of the pupil premium pupils, all six others.
+        if n < 2 || n >= 6 {
+            judge(&mut lib, p.id, "pulse");
+        }
+    }
+    let criteria = lib.class_grid(class).unwrap().criteria;
+    let title = |key: &str| criteria.iter().find(|c| c.0 == key).unwrap().1.clone();
+    drop(lib);
+    let mut h = harness(&root);
+    h.run();
+    h.state_mut().cx.class = Some(class);
+    h.state_mut().screen = Screen::Progress;
+    h.run();
+    h.get_by_label("Groups (PP, SEN, EAL)").click();
+    h.run();
+    h.get_by_label(&format!("PP, {}: fewer than 5 judged", title("pulse")));
+    h.get_by_label(&format!("PP, {}: 3.0 / 3.0", title("accuracy")));
+    h.get_by_label("SEN: fewer than 5 pupils in the group or the rest: not shown");
+    // No pupil is named in the groups view.
+    assert!(h.query_by_label_contains("Pupil 0").is_none());
 }

@@ -178,6 +178,32 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
                 say!("monitoring groups (counts only): {}", groups.join(", "));
             }
         }
+        PupilsAction::SignIn { .. } | PupilsAction::Cards { .. } | PupilsAction::NewCode { .. } => {
+            sign_in(action, &mut lib)?;
+        }
+        PupilsAction::Sharing {
+            pupil,
+            do_not_share,
+            ..
+        } => {
+            let id = lib.find_pupil(pupil, None)?;
+            lib.set_do_not_share(id, *do_not_share)?;
+            say!(
+                "{pupil}: {}",
+                if *do_not_share {
+                    "do not share — left out of every export that is not assessment evidence"
+                } else {
+                    "may be shared"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `pupils sign-in`, `pupils cards` and `pupils new-code`.
+fn sign_in(action: &PupilsAction, lib: &mut bandroom::library::Library) -> Result<()> {
+    match action {
         PupilsAction::SignIn { class, on, .. } => {
             let class_id = lib.class_id(class)?;
             lib.set_sign_in(class_id, *on)?;
@@ -220,22 +246,7 @@ pub fn pupils(action: &PupilsAction, library: Option<&Path>) -> Result<()> {
             let code = lib.renew_sign_in_code(id)?;
             say!("{pupil}: new sign-in code \"{code}\"; the old one no longer works");
         }
-        PupilsAction::Sharing {
-            pupil,
-            do_not_share,
-            ..
-        } => {
-            let id = lib.find_pupil(pupil, None)?;
-            lib.set_do_not_share(id, *do_not_share)?;
-            say!(
-                "{pupil}: {}",
-                if *do_not_share {
-                    "do not share — left out of every export that is not assessment evidence"
-                } else {
-                    "may be shared"
-                }
-            );
-        }
+        _ => {}
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod devices;
 mod export_screen;
 mod file_dialog;
 mod finishing;
+mod groups_view;
 mod lesson;
 pub mod live_wave;
 mod midi_ports;

@@ -25,6 +25,8 @@ pub struct ProgressState {
     tier: Option<String>,
     /// Why a judgement is being withdrawn, as typed.
     withdraw_reason: String,
+    /// The monitoring groups against the rest, instead of the pupils.
+    groups: bool,
 }
 
 impl ProgressState {
@@ -106,6 +108,24 @@ pub fn progress_ui(state: &mut ProgressState, cx: &mut AppContext, ui: &mut egui
     let Some(grid) = cx.report(grid) else {
         return;
     };
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut state.groups, false, "Pupils");
+        ui.selectable_value(&mut state.groups, true, "Groups (PP, SEN, EAL)")
+            .on_hover_text("each monitoring group against the rest of the class");
+    });
+    if state.groups {
+        ui.heading("Groups: mean latest level, the group against the rest");
+        let pupils = cx.read_or_default(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
+        let groups_of: Vec<(i64, Vec<String>)> =
+            pupils.into_iter().map(|p| (p.id, p.groups)).collect();
+        egui::ScrollArea::both()
+            .id_salt("groups")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                super::groups_view::groups_ui(ui, &grid, &groups_of)
+            });
+        return;
+    }
     let heading = match &state.term {
         Some(term) => format!("Class grid: latest level per criterion in {}", term.name()),
         None => "Class grid: latest level per criterion".to_string(),
@@ -181,12 +201,12 @@ fn grid_ui(state: &mut ProgressState, ui: &mut egui::Ui, grid: &crate::library::
 fn grid_legend_ui(ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Darker: a higher level.");
-        ui.label("▲ up, = the same, ▼ down since the first judgement in the term shown;");
+        ui.label("⬆ up, = the same, ⬇ down since the first judgement in the term shown;");
         ui.label("— not judged yet.");
     });
 }
 
-/// One cell: "3 ▲" on a shade of the level, its full meaning for assistive technology.
+/// One cell: "3 ⬆" on a shade of the level, its full meaning for assistive technology.
 fn level_cell(
     ui: &mut egui::Ui,
     pupil: &str,
@@ -208,9 +228,9 @@ fn level_cell(
         return;
     };
     let (mark, moved) = match trend {
-        Some(Trend::Up) => (" ▲", ", up since the first judgement"),
+        Some(Trend::Up) => (" ⬆", ", up since the first judgement"),
         Some(Trend::Same) => (" =", ", the same as the first judgement"),
-        Some(Trend::Down) => (" ▼", ", down since the first judgement"),
+        Some(Trend::Down) => (" ⬇", ", down since the first judgement"),
         None => ("", ""),
     };
     let (fill, ink) = level_shade(level, levels);
@@ -292,6 +312,39 @@ fn pupil_ui(
         radar_ui(ui, &axes, &outlines, size);
     }
     history_ui(state, cx, ui, &strands);
+    reflections_ui(state, cx, ui, pupil);
+}
+
+/// What the pupil wrote about their takes (in the term shown, if one is chosen).
+fn reflections_ui(state: &ProgressState, cx: &mut AppContext, ui: &mut egui::Ui, pupil: i64) {
+    let written = cx.read_or_default(format!("reflections/{pupil}"), |lib| lib.reflections(pupil));
+    let shown: Vec<&(i64, String, String)> = written
+        .iter()
+        .filter(|(_, at, _)| {
+            state
+                .term
+                .as_ref()
+                .is_none_or(|term| Term::of(at).as_ref() == Some(term))
+        })
+        .collect();
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new("Their reflections").strong());
+    if shown.is_empty() {
+        ui.label("None written yet.");
+        return;
+    }
+    let mut open = None;
+    for (take, at, text) in shown.into_iter().rev() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("{}  “{text}”", at.get(..10).unwrap_or(at)));
+            if ui.link(format!("take {take}")).clicked() {
+                open = Some(*take);
+            }
+        });
+    }
+    if let Some(take) = open {
+        cx.act(Action::OpenTake(take));
+    }
 }
 
 /// One outline per term up to `until`: each criterion at its latest level by the end of
