@@ -12,8 +12,8 @@ APP_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 li
 # The tests start a real JACK server (dummy driver) and use its command-line tools, and
 # open exported reports in headless Chromium, and start the real app window under Xvfb;
 # exported FLAC, zip bundles and recorded MIDI are checked by other programs' readers
-# (flac, unzip, Python's mido).
-TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido
+# (flac, unzip, Python's mido), and a printed report by poppler's pdftotext and pdftoppm.
+TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido poppler-utils
 
 .PHONY: run test deps test-deps nextest bench
 

@@ -835,6 +835,80 @@ fn the_report_opens_in_a_real_browser_offline_with_every_recording_in_the_bundle
     );
 }
 
+#[test]
+fn the_report_names_every_level_and_prints_to_a_clean_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_with_evidence(&root);
+    let bundle = dir.path().join("bundle");
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
+    ));
+    let profile = dir.path().join("profile");
+    let (dom, _) = chromium(
+        &bundle.join("report.html"),
+        &["--dump-dom".to_string()],
+        &profile,
+    );
+    // Every level of the framework is named and described (KS3 progression, pulse).
+    assert_contains(
+        &dom,
+        "<b>Secure rhythm</b>: Plays the part's rhythms accurately",
+    );
+    assert_contains(&dom, "<b>Rhythmic leadership</b>:");
+    // Zebedee's pulse went from 2 to 4: each is shown with its name.
+    assert_contains(&dom, "<b>4</b> Independent rhythm");
+    assert_contains(&dom, "has moved up in a criterion when their latest level");
+    // Ottoline was never judged on pulse: a gap, said in words.
+    assert_contains(&dom, "Pulse and rhythm: not judged yet");
+    assert_contains(&dom, "8B: levels at the first and the latest judgement");
+
+    let pdf = dir.path().join("report.pdf");
+    chromium(
+        &bundle.join("report.html"),
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".to_string(),
+        ],
+        &profile,
+    );
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("poppler's pdftotext is needed: `make test` installs poppler-utils");
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert_contains(&text, "Criteria and levels");
+    assert_contains(&text, "moved up");
+    assert_contains(&text, "Zebedee Quixley");
+    // Printed, a player is no control: none is drawn, and no page is blank.
+    let pages = text.split('\u{c}').filter(|p| !p.trim().is_empty()).count();
+    let counted = text.matches('\u{c}').count();
+    assert!(
+        pages >= 1 && pages + 1 >= counted,
+        "{pages} of {counted} pages have text"
+    );
+    // The first page as a picture, to look at (BANDROOM_SCREENSHOTS keeps it).
+    let keep = std::env::var_os("BANDROOM_SCREENSHOTS")
+        .map_or_else(|| dir.path().to_path_buf(), std::path::PathBuf::from);
+    let stem = keep.join("report-print-page-1");
+    let drawn = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(&stem)
+        .output()
+        .expect("poppler's pdftoppm is needed: `make test` installs poppler-utils");
+    assert!(drawn.status.success(), "{}", stderr(&drawn));
+    let png = stem.with_extension("png");
+    assert!(
+        std::fs::metadata(&png).unwrap().len() > 10_000,
+        "the first page has something on it"
+    );
+}
+
 /// Runs the CLI and samples its peak resident memory (VmHWM) until it exits.
 fn peak_memory_kib(root: &Path, args: &[&str]) -> (std::process::Output, u64) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))

@@ -12,6 +12,8 @@ use std::fmt::Write;
 pub struct CriterionRow {
     pub title: String,
     pub levels: usize,
+    /// Each level's name, lowest first (empty: shown by number alone).
+    pub names: Vec<String>,
     pub first: Option<(i64, String)>,
     pub latest: Option<(i64, String, String)>,
 }
@@ -28,6 +30,8 @@ pub struct AudioItem {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PupilSection {
     pub label: String,
+    /// The class the pupil is in, for the per-class summary.
+    pub class: String,
     pub rows: Vec<CriterionRow>,
     pub audio: Vec<AudioItem>,
     /// (date, text) of the pupil's own reflections.
@@ -80,43 +84,78 @@ fn radar(rows: &[CriterionRow]) -> String {
         let angle = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / n as f64;
         (cx + r * share * angle.cos(), cy + r * share * angle.sin())
     };
-    let mut svg = String::from(
-        "<svg class=\"radar\" viewBox=\"-70 0 400 260\" role=\"img\" aria-label=\"radar diagram\">",
+    let said: Vec<String> = rows
+        .iter()
+        .map(|row| match (&row.first, &row.latest) {
+            (Some(f), Some(l)) => format!(
+                "{}: first {}, latest {} of {}",
+                row.title, f.0, l.0, row.levels
+            ),
+            _ => format!("{}: not judged yet", row.title),
+        })
+        .collect();
+    let mut svg = format!(
+        "<svg class=\"radar\" viewBox=\"-70 0 400 260\" role=\"img\" aria-label=\"Radar \
+         diagram, grey the first level and blue the latest: {}\">",
+        escape(&said.join("; "))
     );
-    for ring in 1..=4 {
+    // One ring per level, numbered up the first axis.
+    let most = rows.iter().map(|r| r.levels).max().unwrap_or(4).max(1);
+    for ring in 1..=most {
+        let share = ring as f64 / most as f64;
         let pts: Vec<String> = (0..n)
             .map(|i| {
-                let (x, y) = point(i, f64::from(ring) / 4.0);
+                let (x, y) = point(i, share);
                 format!("{x:.1},{y:.1}")
             })
             .collect();
+        let (tx, ty) = point(0, share);
         let _ = write!(
             svg,
-            "<polygon points=\"{}\" class=\"grid\"/>",
-            pts.join(" ")
+            "<polygon points=\"{}\" class=\"grid\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"ring\">{ring}</text>",
+            pts.join(" "),
+            tx + 3.0,
+            ty + 3.0
         );
     }
     for (i, row) in rows.iter().enumerate() {
         let (x, y) = point(i, 1.0);
         let (lx, ly) = point(i, 1.18);
+        let unjudged = if row.latest.is_none() {
+            "<tspan class=\"gap\"> (not judged yet)</tspan>"
+        } else {
+            ""
+        };
         let _ = write!(
             svg,
             "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
-             <text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\">{}</text>",
+             <text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\">{}{unjudged}</text>",
             escape(&row.title)
         );
     }
+    // An unjudged criterion is a gap in the outline, never a point at the centre (which
+    // would read as the lowest level).
     let outline = |pick: &dyn Fn(&CriterionRow) -> Option<i64>, class: &str| {
-        let pts: Vec<String> = rows
+        let points: Vec<Option<(f64, f64)>> = rows
             .iter()
             .enumerate()
-            .map(|(i, row)| {
-                let share = pick(row).map_or(0.0, |l| l as f64 / row.levels.max(1) as f64);
-                let (x, y) = point(i, share);
-                format!("{x:.1},{y:.1}")
-            })
+            .map(|(i, row)| pick(row).map(|l| point(i, l as f64 / row.levels.max(1) as f64)))
             .collect();
-        format!("<polygon points=\"{}\" class=\"{class}\"/>", pts.join(" "))
+        let mut path = String::new();
+        let mut dots = String::new();
+        for (i, here) in points.iter().enumerate() {
+            let Some((x, y)) = here else { continue };
+            let _ = write!(
+                dots,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" class=\"{class}\"/>"
+            );
+            let next = points[(i + 1) % points.len()];
+            if let Some((nx, ny)) = next.filter(|_| points.len() > 1) {
+                let _ = write!(path, "M{x:.1},{y:.1}L{nx:.1},{ny:.1}");
+            }
+        }
+        format!("<path d=\"{path}\" class=\"{class}\"/>{dots}")
     };
     svg.push_str(&outline(&|r| r.first.as_ref().map(|f| f.0), "first"));
     svg.push_str(&outline(&|r| r.latest.as_ref().map(|l| l.0), "latest"));
@@ -209,6 +248,12 @@ fn audio_items(html: &mut String, items: &[AudioItem]) {
     }
 }
 
+/// What "moved up" means, said wherever the count is shown.
+pub const MOVED_UP: &str = "A pupil has moved up in a criterion when their latest level in \
+    it is higher than their first, both judged by a teacher within the dates of this report \
+    (a withdrawn judgement is not counted). A pupil judged only once in a criterion has not \
+    moved; one whose latest level is lower is counted as moved down.";
+
 fn overview(html: &mut String, report: &Report) {
     let assessed = report
         .pupils
@@ -222,22 +267,126 @@ fn overview(html: &mut String, report: &Report) {
     );
     if let Some(first) = report.pupils.first() {
         html.push_str(
-            "<table><tr><th>Criterion</th><th>Pupils judged</th><th>Pupils who moved up</th></tr>",
+            "<table><tr><th>Criterion</th><th>Pupils judged</th>\
+             <th>Moved up</th><th>Moved down</th></tr>",
         );
         for (i, row) in first.rows.iter().enumerate() {
             let rows = report.pupils.iter().filter_map(|p| p.rows.get(i));
             let judged = rows.clone().filter(|r| r.latest.is_some()).count();
-            let improved = rows
-                .filter(|r| matches!((&r.first, &r.latest), (Some(f), Some(l)) if l.0 > f.0))
-                .count();
+            let moved = |up: bool| {
+                rows.clone()
+                    .filter(|r| match (&r.first, &r.latest) {
+                        (Some(f), Some(l)) => (up && l.0 > f.0) || (!up && l.0 < f.0),
+                        _ => false,
+                    })
+                    .count()
+            };
+
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td>{judged}</td><td>{improved}</td></tr>",
-                escape(&row.title)
+                "<tr><td>{}</td><td>{judged}</td><td>{}</td><td>{}</td></tr>",
+                escape(&row.title),
+                moved(true),
+                moved(false)
             );
         }
-        html.push_str("</table>");
+        let _ = write!(html, "</table><p class=\"define\">{}</p>", escape(MOVED_UP));
     }
+    class_summaries(html, report);
+}
+
+/// Per class, per criterion: how many pupils were at each level at their first
+/// judgement and at their latest, as bars a leader can read at a glance.
+fn class_summaries(html: &mut String, report: &Report) {
+    let mut classes: Vec<&str> = report.pupils.iter().map(|p| p.class.as_str()).collect();
+    classes.dedup();
+    let mut seen = Vec::new();
+    for class in classes {
+        if seen.contains(&class) {
+            continue;
+        }
+        seen.push(class);
+        let pupils: Vec<&PupilSection> =
+            report.pupils.iter().filter(|p| p.class == class).collect();
+        let Some(first) = pupils.first() else {
+            continue;
+        };
+        let _ = write!(
+            html,
+            "<h2>{}: levels at the first and the latest judgement</h2>\
+             <p class=\"sub\">Each bar counts the pupils at that level: grey at their first \
+             judgement in the period, blue at their latest.</p><div class=\"charts\">",
+            escape(class)
+        );
+        for (i, row) in first.rows.iter().enumerate() {
+            let cells: Vec<&CriterionRow> = pupils.iter().filter_map(|p| p.rows.get(i)).collect();
+            html.push_str(&level_chart(row, &cells));
+        }
+        html.push_str("</div>");
+    }
+}
+
+/// One criterion's bar chart: a pair of bars (first, latest) per level.
+fn level_chart(criterion: &CriterionRow, cells: &[&CriterionRow]) -> String {
+    let levels = criterion.levels.max(1);
+    let mut first = vec![0usize; levels];
+    let mut latest = vec![0usize; levels];
+    for cell in cells {
+        let slot = |level: i64| usize::try_from(level - 1).ok().filter(|i| *i < levels);
+        if let Some(i) = cell.first.as_ref().and_then(|f| slot(f.0)) {
+            first[i] += 1;
+        }
+        if let Some(i) = cell.latest.as_ref().and_then(|l| slot(l.0)) {
+            latest[i] += 1;
+        }
+    }
+    let tallest = first
+        .iter()
+        .chain(&latest)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (width, height, base) = (220.0f64, 120.0f64, 100.0f64);
+    let slot = width / levels as f64;
+    let said: Vec<String> = (0..levels)
+        .map(|i| format!("level {}: {} first, {} latest", i + 1, first[i], latest[i]))
+        .collect();
+    let mut svg = format!(
+        "<figure class=\"chart\"><figcaption>{}</figcaption>\
+         <svg viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}: {}\">",
+        escape(&criterion.title),
+        escape(&criterion.title),
+        escape(&said.join("; "))
+    );
+    for i in 0..levels {
+        let x = i as f64 * slot;
+        for (k, (count, class)) in [(first[i], "first"), (latest[i], "latest")]
+            .into_iter()
+            .enumerate()
+        {
+            let h = (base - 14.0) * count as f64 / tallest as f64;
+            let bx = x + slot * 0.15 + k as f64 * slot * 0.35;
+            let _ = write!(
+                svg,
+                "<rect x=\"{bx:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" class=\"{class}\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{count}</text>",
+                base - h,
+                slot * 0.32,
+                bx + slot * 0.16,
+                base - h - 2.0
+            );
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{}</text>",
+            x + slot / 2.0,
+            base + 12.0,
+            i + 1
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
 }
 
 fn guide(html: &mut String, report: &Report) {
@@ -253,10 +402,30 @@ fn guide(html: &mut String, report: &Report) {
             escape(&criterion.key)
         );
         for level in &criterion.levels {
-            let _ = write!(html, "<li>{}</li>", escape(level));
+            match level.split_once(": ") {
+                Some((name, words)) => {
+                    let _ = write!(html, "<li><b>{}</b>: {}</li>", escape(name), escape(words));
+                }
+                None => {
+                    let _ = write!(html, "<li>{}</li>", escape(level));
+                }
+            }
         }
         html.push_str("</ol>");
     }
+}
+
+/// "3 Secure rhythm" with "of 5, 2026-11-10" beneath: the level's number and its name.
+fn level_cell(row: &CriterionRow, level: i64, date: &str) -> String {
+    let name = usize::try_from(level - 1)
+        .ok()
+        .and_then(|i| row.names.get(i))
+        .map_or(String::new(), |n| format!(" {}", escape(n)));
+    format!(
+        "<b>{level}</b>{name} <span class=\"sub\">of {}, {}</span>",
+        row.levels,
+        escape(date)
+    )
 }
 
 fn pupil_section(html: &mut String, pupil: &PupilSection, judgements: bool) {
@@ -267,15 +436,14 @@ fn pupil_section(html: &mut String, pupil: &PupilSection, judgements: bool) {
             "<table><tr><th>Criterion</th><th>First</th><th>Latest</th><th>Comment</th></tr>",
         );
         for row in &pupil.rows {
-            let first = row.first.as_ref().map_or("—".to_string(), |(l, d)| {
-                format!("{l}/{} ({})", row.levels, escape(d))
-            });
-            let (latest, comment) = row
-                .latest
+            let first = row
+                .first
                 .as_ref()
-                .map_or(("—".to_string(), String::new()), |(l, d, c)| {
-                    (format!("{l}/{} ({})", row.levels, escape(d)), escape(c))
-                });
+                .map_or("—".to_string(), |(l, d)| level_cell(row, *l, d));
+            let (latest, comment) = row.latest.as_ref().map_or(
+                ("not judged yet".to_string(), String::new()),
+                |(l, d, c)| (level_cell(row, *l, d), escape(c)),
+            );
             let _ = write!(
                 html,
                 "<tr><td>{}</td><td>{first}</td><td>{latest}</td><td>{comment}</td></tr>",
@@ -316,6 +484,15 @@ pub fn render(report: &Report) -> String {
          .radar .first{{fill:rgba(120,120,120,.2);stroke:#777}} .radar .latest{{fill:rgba(30,90,200,.25);stroke:#1e5ac8}}\
          .radar text{{font-size:9px}} audio{{display:block;margin:.3rem 0}} .missing{{color:#a00}}\
          .markers{{margin-top:0;color:#444}} blockquote{{border-left:3px solid #1e5ac8;margin-left:0;padding-left:.8rem}}\
+         .radar path.first{{fill:none;stroke:#777;stroke-width:1.5}} .radar path.latest{{fill:none;stroke:#1e5ac8;stroke-width:2.5}}\
+         .radar circle.first{{fill:#777}} .radar circle.latest{{fill:#1e5ac8}} .radar .ring{{fill:#888;font-size:7px}}\
+         .radar .gap{{fill:#a00}} .define{{font-size:.9rem;color:#333;max-width:44rem}}\
+         .charts{{display:flex;flex-wrap:wrap;gap:1rem}} .chart{{margin:0;width:15rem}} .chart figcaption{{font-weight:600;font-size:.9rem}}\
+         .chart rect.first{{fill:#9a9a9a}} .chart rect.latest{{fill:#1e5ac8}} .chart text{{font-size:9px}} .chart .axis{{fill:#444}}\
+         @media print{{@page{{size:A4;margin:14mm}} body{{margin:0;max-width:none;font-size:10pt}}\
+         audio{{display:none}} .rec p{{margin:.1rem 0}} section{{break-inside:avoid-page;border-top:1px solid #999}}\
+         h2,h3{{break-after:avoid}} table,figure,blockquote{{break-inside:avoid}} .radar{{width:15rem}}\
+         a{{color:inherit;text-decoration:none}}}}\
          </style></head><body><h1>{title}</h1><p class=\"sub\">{sub}</p>",
         title = escape(&report.title),
         sub = escape(&report.subtitle),
@@ -347,4 +524,73 @@ pub fn render(report: &Report) -> String {
     }
     html.push_str("</body></html>\n");
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(title: &str, first: Option<i64>, latest: Option<i64>) -> CriterionRow {
+        CriterionRow {
+            title: title.into(),
+            levels: 5,
+            names: ["Finding", "Keeping", "Secure", "Independent", "Leading"]
+                .map(String::from)
+                .to_vec(),
+            first: first.map(|l| (l, "2026-09-10".into())),
+            latest: latest.map(|l| (l, "2026-11-10".into(), String::new())),
+        }
+    }
+
+    #[test]
+    fn an_unjudged_criterion_is_a_gap_in_the_radar_not_a_point_at_the_centre() {
+        let svg = radar(&[
+            row("Pulse", Some(2), Some(4)),
+            row("Ensemble", None, None),
+            row("Accuracy", Some(3), Some(3)),
+        ]);
+        assert!(svg.contains("Ensemble: not judged yet"), "{svg}");
+        assert!(svg.contains("Ensemble<tspan class=\"gap\"> (not judged yet)"));
+        // The centre is (130, 130): no outline reaches it.
+        assert!(!svg.contains("130.0,130.0"), "{svg}");
+        assert!(!svg.contains("cx=\"130.0\" cy=\"130.0\""), "{svg}");
+        // Two judged points per outline, joined only where neighbours are both judged.
+        assert_eq!(svg.matches("<circle").count(), 4);
+        // Five numbered rings, one per level.
+        assert_eq!(svg.matches("class=\"ring\"").count(), 5);
+    }
+
+    #[test]
+    fn the_report_names_each_level_and_says_what_moving_up_means() {
+        let pupil = |label: &str, first: Option<i64>, latest: Option<i64>| PupilSection {
+            label: label.into(),
+            class: "8B".into(),
+            rows: vec![row("Pulse", first, latest)],
+            audio: Vec::new(),
+            reflections: Vec::new(),
+        };
+        let report = Report {
+            title: "8B".into(),
+            judgements: true,
+            pupils: vec![
+                pupil("A", Some(2), Some(4)),
+                pupil("B", Some(3), Some(3)),
+                pupil("C", Some(4), Some(2)),
+                pupil("D", None, None),
+            ],
+            ..Report::default()
+        };
+        let html = render(&report);
+        assert!(html.contains("<b>4</b> Independent <span class=\"sub\">of 5, 2026-11-10</span>"));
+        assert!(html.contains(&escape(MOVED_UP)));
+        assert!(
+            html.contains("<tr><td>Pulse</td><td>3</td><td>1</td><td>1</td></tr>"),
+            "{html}"
+        );
+        // The chart: level 2, one first (C's is 4, A's is 2) and one latest (C's).
+        assert!(html.contains("level 2: 1 first, 1 latest"), "{html}");
+        assert!(html.contains("level 4: 1 first, 1 latest"), "{html}");
+        assert!(html.contains("level 3: 1 first, 1 latest"), "{html}");
+        assert!(html.contains("@media print"));
+    }
 }

@@ -400,6 +400,22 @@ fn criteria_of(request: &ExportRequest, grid: &ClassGrid) -> Vec<(usize, String,
         .collect()
 }
 
+/// Adds the level descriptors of `class`'s criteria in `criteria` to `guides` (each
+/// criterion once, however many classes share it).
+fn add_guides(
+    lib: &Library,
+    class: i64,
+    criteria: &[(usize, String, String, usize)],
+    guides: &mut Vec<CriterionGuide>,
+) -> Result<(), ExportError> {
+    for (key, title, levels) in lib.level_descriptors(class)? {
+        if criteria.iter().any(|c| c.1 == key) && !guides.iter().any(|g| g.key == key) {
+            guides.push(CriterionGuide { key, title, levels });
+        }
+    }
+    Ok(())
+}
+
 fn picks_for(
     lib: &Library,
     request: &ExportRequest,

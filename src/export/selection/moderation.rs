@@ -26,14 +26,10 @@ pub(super) fn plan_moderation(
     ];
     let mut mixes = HashSet::new();
     let mut guides: Vec<CriterionGuide> = Vec::new();
-    for (class, _) in &scope.classes {
+    for (class, class_name) in &scope.classes {
         let grid = lib.class_grid(*class)?;
         let criteria = criteria_of(request, &grid);
-        for (key, title, levels) in lib.level_descriptors(*class)? {
-            if criteria.iter().any(|c| c.1 == key) && !guides.iter().any(|g| g.key == key) {
-                guides.push(CriterionGuide { key, title, levels });
-            }
-        }
+        add_guides(lib, *class, &criteria, &mut guides)?;
         let picks = picks_for(lib, request, *class, &criteria)?;
         for (_, pupil) in scope.pupils.iter().filter(|(c, _)| c == class) {
             let label = scope.naming.label(pupil.id);
@@ -66,6 +62,7 @@ pub(super) fn plan_moderation(
             }
             plan.report.pupils.push(PupilSection {
                 label,
+                class: class_name.clone(),
                 rows: Vec::new(),
                 audio,
                 reflections: Vec::new(),

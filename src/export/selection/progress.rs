@@ -34,9 +34,12 @@ pub(super) fn plan_progress(
     let mut monitoring = Vec::new();
     let mut shapes = HashSet::new();
     let several = scope.classes.len() > 1;
+    let mut guides: Vec<CriterionGuide> = Vec::new();
     for (class, class_name) in &scope.classes {
         let grid = lib.class_grid(*class)?;
         let criteria = criteria_of(request, &grid);
+        add_guides(lib, *class, &criteria, &mut guides)?;
+        let names = lib.criterion_levels(*class)?;
         shapes.insert(criteria.iter().map(|c| c.1.clone()).collect::<Vec<_>>());
         let picks = picks_for(lib, request, *class, &criteria)?;
         for (_, pupil) in scope.pupils.iter().filter(|(c, _)| c == class) {
@@ -75,6 +78,11 @@ pub(super) fn plan_progress(
                     CriterionRow {
                         title: title.clone(),
                         levels: *levels,
+                        names: names
+                            .iter()
+                            .find(|c| &c.key == key)
+                            .map(|c| c.levels.iter().map(|l| l.label.clone()).collect())
+                            .unwrap_or_default(),
                         first: pick.map(|p| (p.first_level, p.first_at[..10].to_string())),
                         latest: pick.map(|p| (p.last_level, p.last_at[..10].to_string(), comment)),
                     }
@@ -123,6 +131,7 @@ pub(super) fn plan_progress(
                 } else {
                     label
                 },
+                class: class_name.clone(),
                 rows,
                 audio,
                 reflections,
@@ -134,6 +143,7 @@ pub(super) fn plan_progress(
         let count = shapes.iter().next().map_or(0, Vec::len);
         plan.report.monitoring = summarise(&monitoring, count);
     }
+    plan.report.guide = guides;
     plan.sheets.push(("assessments.csv".into(), csv));
     Ok(plan)
 }
