@@ -2070,7 +2070,7 @@ fn the_groups_view_holds_back_a_figure_when_fewer_than_five_were_judged() {
     for (n, p) in pupils.iter().enumerate() {
         judge(&mut lib, p.id, "accuracy");
         // Pulse: two of the pupil premium pupils, all six others.
-        if n < 2 || n >= 6 {
+        if !(2..6).contains(&n) {
             judge(&mut lib, p.id, "pulse");
         }
     }

@@ -65,29 +65,7 @@ pub(super) fn plan_progress(
             plan.judgements += judged.len();
             let mine: Vec<&EvidencePick> =
                 picks.iter().filter(|p| p.pupil_id == pupil.id).collect();
-            let rows = criteria
-                .iter()
-                .map(|(_, key, title, levels)| {
-                    let pick = mine.iter().find(|p| &p.criterion == key);
-                    let comment = judged
-                        .iter()
-                        .rev()
-                        .find(|a| &a.criterion == key)
-                        .map(|a| scope.naming.hide(&a.comment))
-                        .unwrap_or_default();
-                    CriterionRow {
-                        title: title.clone(),
-                        levels: *levels,
-                        names: names
-                            .iter()
-                            .find(|c| &c.key == key)
-                            .map(|c| c.levels.iter().map(|l| l.label.clone()).collect())
-                            .unwrap_or_default(),
-                        first: pick.map(|p| (p.first_level, p.first_at[..10].to_string())),
-                        latest: pick.map(|p| (p.last_level, p.last_at[..10].to_string(), comment)),
-                    }
-                })
-                .collect();
+            let rows = criterion_rows(&criteria, &names, &mine, &judged, &scope.naming);
             let mut takes: Vec<i64> = mine
                 .iter()
                 .flat_map(|p| [p.first_take, p.last_take])
@@ -146,6 +124,40 @@ pub(super) fn plan_progress(
     plan.report.guide = guides;
     plan.sheets.push(("assessments.csv".into(), csv));
     Ok(plan)
+}
+
+/// A pupil's first and latest level per criterion, each level named, with the comment
+/// of the latest judgement (pupils' names in it hidden as the bundle's naming says).
+fn criterion_rows(
+    criteria: &[(usize, String, String, usize)],
+    names: &[crate::library::CriterionLevels],
+    mine: &[&EvidencePick],
+    judged: &[crate::library::AssessmentRecord],
+    naming: &Naming,
+) -> Vec<CriterionRow> {
+    criteria
+        .iter()
+        .map(|(_, key, title, levels)| {
+            let pick = mine.iter().find(|p| &p.criterion == key);
+            let comment = judged
+                .iter()
+                .rev()
+                .find(|a| &a.criterion == key)
+                .map(|a| naming.hide(&a.comment))
+                .unwrap_or_default();
+            CriterionRow {
+                title: title.clone(),
+                levels: *levels,
+                names: names
+                    .iter()
+                    .find(|c| &c.key == key)
+                    .map(|c| c.levels.iter().map(|l| l.label.clone()).collect())
+                    .unwrap_or_default(),
+                first: pick.map(|p| (p.first_level, p.first_at[..10].to_string())),
+                latest: pick.map(|p| (p.last_level, p.last_at[..10].to_string(), comment)),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
