@@ -1985,7 +1985,7 @@ fn with_sign_in_a_pupil_needs_their_code_and_hears_only_what_is_theirs() {
     assert!(h.query_by_label_contains("Ben Carter").is_none());
     // Of four voice notes she hears two: the one for the players and her own.
     let notes: Vec<String> = h
-        .get_all_by_label_contains("Your teacher's voice note on")
+        .get_all_by_label_contains("Your teacher's voice note")
         .map(|n| shown_text(&n))
         .collect();
     assert_eq!(notes.len(), 2, "{notes:?}");

@@ -24,6 +24,8 @@ pub struct SignInState {
     wrong: u32,
     wait_until: Option<Instant>,
     said: Option<String>,
+    /// The words field has been given the keyboard (once, so a click elsewhere holds).
+    focused: bool,
 }
 
 /// Chooses `pupil` as the one to sign in: straight in when the class asks for no code.
@@ -36,6 +38,7 @@ pub fn choose(state: &mut SignInState, cx: &mut AppContext, class: i64, pupil: i
         state.pupil = Some(pupil);
         state.typed.clear();
         state.said = None;
+        state.focused = false;
     } else {
         cx.act(Action::ChoosePupil(Some(pupil)));
     }
@@ -66,6 +69,11 @@ pub fn prompt_ui(state: &mut SignInState, cx: &mut AppContext, ui: &mut egui::Ui
             field.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Your sign-in words")
             });
+            // Ready to type as soon as the name is chosen, and again after a wrong try.
+            if !state.focused {
+                field.request_focus();
+                state.focused = true;
+            }
             submit = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             submit |= ui.button("Sign in").clicked();
         });
@@ -89,6 +97,7 @@ pub fn prompt_ui(state: &mut SignInState, cx: &mut AppContext, ui: &mut egui::Ui
             Ok(false) => {
                 state.wrong += 1;
                 state.typed.clear();
+                state.focused = false;
                 state.said = Some(
                     "Those are not the words on your card. Try again, or ask your teacher.".into(),
                 );

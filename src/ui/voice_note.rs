@@ -132,7 +132,10 @@ pub fn voice_notes_ui(
                     note.author,
                     audience_words(take, note.audience)
                 )),
-                Listener::Pupil(_) => ui.label(format!("Your teacher's voice note on {at}")),
+                Listener::Pupil(_) => ui.label(match note.audience {
+                    NoteAudience::Pupil(_) => format!("Your teacher's voice note to you on {at}"),
+                    _ => format!("Your teacher's voice note to everyone who played, on {at}"),
+                }),
             };
             if ui
                 .add_enabled(!devices.busy(), egui::Button::new("Play"))
