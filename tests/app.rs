@@ -66,6 +66,17 @@ fn click_in_view(h: &mut Harness<'static, BandroomApp>, label: &str) {
     h.get_by_label(label).click();
 }
 
+/// The app opened on the demo class and put into pupil mode, at the names.
+fn in_pupil_mode(root: &Path) -> Harness<'static, BandroomApp> {
+    let mut h = harness(root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Pupil mode").click();
+    h.run();
+    h
+}
+
 /// Records a take on the virtual device into the demo class, as `bandroom record` does.
 fn record_take(root: &Path) {
     record_on_virtual(
@@ -1941,12 +1952,7 @@ fn with_sign_in_a_pupil_needs_their_code_and_hears_only_what_is_theirs() {
     } else {
         "owl moon"
     };
-    let mut h = harness(&root);
-    h.run();
-    h.get_by_label(DEMO_CLASS).click();
-    h.run();
-    h.get_by_label("Pupil mode").click();
-    h.run();
+    let mut h = in_pupil_mode(&root);
     h.get_by_label("Ada Brook").click();
     h.run();
     h.get_by_label("Hello Ada Brook");
@@ -2012,12 +2018,7 @@ fn three_wrong_codes_make_the_sign_in_wait() {
     let class = lib.class_id(DEMO_CLASS).unwrap();
     lib.set_sign_in(class, true).unwrap();
     drop(lib);
-    let mut h = harness(&root);
-    h.run();
-    h.get_by_label(DEMO_CLASS).click();
-    h.run();
-    h.get_by_label("Pupil mode").click();
-    h.run();
+    let mut h = in_pupil_mode(&root);
     h.get_by_label("Chloe Dawes").click();
     h.run();
     for _ in 0..3 {

@@ -222,6 +222,16 @@ impl AppContext {
         title.clone().unwrap_or(name)
     }
 
+    /// The name of class `class`, or "this class" when the library cannot say.
+    pub fn class_name(&self, class: i64) -> String {
+        self.lib
+            .classes()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.id == class)
+            .map_or_else(|| "this class".to_string(), |c| c.name)
+    }
+
     /// Asks the app to do something beyond the screen.
     pub fn act(&mut self, action: Action) {
         self.actions.push(action);

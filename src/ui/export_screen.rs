@@ -227,13 +227,7 @@ pub fn export_ui(state: &mut ExportState, cx: &mut AppContext, ui: &mut egui::Ui
         return;
     };
     if state.class.as_ref().map(|(id, _)| *id) != Some(class) && !state.running() {
-        let name = cx
-            .lib
-            .classes()
-            .unwrap_or_default()
-            .into_iter()
-            .find(|c| c.id == class)
-            .map_or_else(|| "this class".to_string(), |c| c.name);
+        let name = cx.class_name(class);
         *state = ExportState {
             class: Some((class, name)),
             ..ExportState::default()

@@ -129,13 +129,7 @@ pub fn settings_ui(state: &mut SignInState, cx: &mut AppContext, ui: &mut egui::
         ui.label("Choose a class first: sign-in is set for each class.");
         return;
     };
-    let name = cx
-        .lib
-        .classes()
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.id == class)
-        .map_or_else(|| "this class".to_string(), |c| c.name);
+    let name = cx.class_name(class);
     let on = cx
         .read(format!("sign-in/{class}"), |lib| {
             lib.sign_in_required(class)
