@@ -1287,34 +1287,16 @@ fn sign_in_codes_are_turned_on_printed_and_renewed_from_the_command_line() {
         &["pupils", "import", roster, "--class", "8B"],
     ));
     let cards = dir.path().join("cards.html");
-    let before = in_library(
-        &root,
-        &[
-            "pupils",
-            "cards",
-            "--class",
-            "8B",
-            "--out",
-            cards.to_str().unwrap(),
-        ],
-    );
+    let out = cards.to_str().unwrap();
+    let print_cards = || in_library(&root, &["pupils", "cards", "--class", "8B", "--out", out]);
+    let before = print_cards();
     assert_contains(&stderr(&before), "does not use sign-in codes");
     assert!(!cards.exists());
     assert_ok(&in_library(
         &root,
         &["pupils", "sign-in", "--class", "8B", "--on"],
     ));
-    let output = in_library(
-        &root,
-        &[
-            "pupils",
-            "cards",
-            "--class",
-            "8B",
-            "--out",
-            cards.to_str().unwrap(),
-        ],
-    );
+    let output = print_cards();
     assert_ok(&output);
     assert_contains(&stdout(&output), "30 card(s) for 8B");
     let page = std::fs::read_to_string(&cards).unwrap();
@@ -1328,17 +1310,7 @@ fn sign_in_codes_are_turned_on_printed_and_renewed_from_the_command_line() {
         assert!(page.contains(code.as_str()));
     }
     // A page already there is never replaced.
-    let again = in_library(
-        &root,
-        &[
-            "pupils",
-            "cards",
-            "--class",
-            "8B",
-            "--out",
-            cards.to_str().unwrap(),
-        ],
-    );
+    let again = print_cards();
     assert_contains(&stderr(&again), "already exists");
     assert_eq!(std::fs::read_to_string(&cards).unwrap(), page);
     let (id, _, old) = codes[0].clone();

@@ -92,20 +92,20 @@ impl Library {
     /// Turns sign-in on or off for a class. On: every member without a code gets one
     /// (codes already printed stay as they are).
     pub fn set_sign_in(&mut self, class: i64, on: bool) -> Result<()> {
-        let members: Vec<i64> = self.pupils(Some(class))?.iter().map(|p| p.id).collect();
+        // Codes are drawn only when sign-in goes on; turning it off keeps those made.
         let mut codes = Vec::new();
-        for pupil in &members {
-            codes.push((*pupil, new_code()?));
+        if on {
+            for pupil in self.pupils(Some(class))? {
+                codes.push((pupil.id, new_code()?));
+            }
         }
         let tx = self.write()?;
         Library::put_setting(&tx, &sign_in_key(class), if on { "1" } else { "0" })?;
-        if on {
-            for (pupil, code) in codes {
-                tx.execute(
-                    "INSERT OR IGNORE INTO pupil_code (pupil_id, code, made_at) VALUES (?1, ?2, ?3)",
-                    params![pupil, code, super::now()],
-                )?;
-            }
+        for (pupil, code) in codes {
+            tx.execute(
+                "INSERT OR IGNORE INTO pupil_code (pupil_id, code, made_at) VALUES (?1, ?2, ?3)",
+                params![pupil, code, super::now()],
+            )?;
         }
         super::audit::append(
             &tx,

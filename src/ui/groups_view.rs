@@ -53,14 +53,7 @@ fn group_row_ui(ui: &mut egui::Ui, row: &GroupRow, grid: &ClassGrid) {
     ui.label(&row.group);
     let Some(pupils) = row.pupils else {
         let said = format!("fewer than {MIN_GROUP} pupils in the group or the rest: not shown");
-        let cell = ui.label(&said);
-        cell.widget_info(|| {
-            egui::WidgetInfo::labeled(
-                egui::WidgetType::Label,
-                true,
-                format!("{}: {said}", row.group),
-            )
-        });
+        described_cell(ui, &said, format!("{}: {said}", row.group));
         return;
     };
     ui.label(pupils.to_string());
@@ -71,13 +64,14 @@ fn group_row_ui(ui: &mut egui::Ui, row: &GroupRow, grid: &ClassGrid) {
             Some((group, rest)) => format!("{group:.1} / {rest:.1}"),
             None => format!("fewer than {MIN_GROUP} judged"),
         };
-        let cell = ui.label(&said);
-        cell.widget_info(|| {
-            egui::WidgetInfo::labeled(
-                egui::WidgetType::Label,
-                true,
-                format!("{}, {title}: {said}", row.group),
-            )
-        });
+        described_cell(ui, &said, format!("{}, {title}: {said}", row.group));
     }
+}
+
+/// A cell showing `said`, which a screen reader hears as `described` (with its group and
+/// criterion, as a sighted reader gets them from the row and column).
+fn described_cell(ui: &mut egui::Ui, said: &str, described: String) {
+    ui.label(said).widget_info(|| {
+        egui::WidgetInfo::labeled(egui::WidgetType::Label, true, described.clone())
+    });
 }

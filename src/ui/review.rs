@@ -180,14 +180,15 @@ pub fn may_hear(
     let Ok(take) = lib.take(take.id) else {
         return false;
     };
-    let mine = |number: i64| {
-        take.tracks
-            .iter()
-            .any(|t| t.number == number && t.performers.iter().any(|p| p.pupil_id == pupil))
-    };
+    let theirs =
+        |t: &&crate::library::TrackSummary| t.performers.iter().any(|p| p.pupil_id == pupil);
     match listen {
-        Listen::Whole => take.tracks.iter().any(|t| mine(t.number)),
-        Listen::JustMe(track) | Listen::WithPart(track, _) => mine(*track),
+        Listen::Whole => take.tracks.iter().any(|t| theirs(&t)),
+        Listen::JustMe(track) | Listen::WithPart(track, _) => take
+            .tracks
+            .iter()
+            .filter(theirs)
+            .any(|t| t.number == *track),
         Listen::VoiceNote(file) => lib
             .voice_notes_for_pupil(take.id, pupil)
             .is_ok_and(|notes| notes.iter().any(|n| &n.file == file)),
