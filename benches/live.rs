@@ -72,6 +72,7 @@ impl Live {
             OutputStamp {
                 playback_frame: self.device_frame,
                 reported_latency_frames: 0,
+                time_secs: 0.0,
             },
         );
         (self.input)(
@@ -79,6 +80,7 @@ impl Live {
             InputStamp {
                 capture_frame: self.device_frame,
                 reported_latency_frames: 0,
+                time_secs: 0.0,
             },
         );
         self.device_frame += self.block as i64;

@@ -189,10 +189,12 @@ fn live_callbacks_never_allocate_with_32_inputs() {
         let stamp_out = OutputStamp {
             playback_frame: device_frame + jitter,
             reported_latency_frames: 128,
+            time_secs: 0.0,
         };
         let stamp_in = InputStamp {
             capture_frame: device_frame - jitter,
             reported_latency_frames: 128,
+            time_secs: 0.0,
         };
         assert_no_alloc(|| output(&mut out, stamp_out));
         if step % 50 != 49 {
@@ -243,6 +245,7 @@ fn the_playback_callback_never_allocates() {
     let stamp = OutputStamp {
         playback_frame: 0,
         reported_latency_frames: 0,
+        time_secs: 0.0,
     };
     let mut block = vec![0.0f32; 2 * 256];
     let mut blocks = 0;
@@ -257,6 +260,7 @@ fn the_playback_callback_never_allocates() {
                 bandroom::audio::clock::InputStamp {
                     capture_frame: 0,
                     reported_latency_frames: 0,
+                    time_secs: 0.0,
                 },
             )
         });

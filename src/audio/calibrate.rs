@@ -9,6 +9,7 @@
 
 use super::clock::{ClockAnchor, InputClock, OutputClock};
 use super::device::{self, DeviceError, DeviceInfo, DeviceRequest};
+use crate::engine::{Command, Engine, EngineConfig, Score};
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 use std::time::Duration;
@@ -36,6 +37,18 @@ pub struct CalibrationRequest {
     pub output_channel: usize,
     /// 0-based input channel it comes back on.
     pub input_channel: usize,
+    /// 0-based channel of each further input device (`device.extra_inputs`, in order)
+    /// to measure in the same run: USB microphones in front of the speaker.
+    pub extra_channels: Vec<usize>,
+}
+
+/// A further input device's measured latency, after its clock is followed and its
+/// audio put on the engine's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtraCalibration {
+    pub name: String,
+    /// Frames to remove from its aligned audio; `Err` says why it could not be measured.
+    pub result: Result<(i64, Vec<i64>, i64), String>,
 }
 
 /// A measured round trip.
@@ -49,6 +62,8 @@ pub struct Calibration {
     pub spread_frames: i64,
     /// What the devices report, output plus input, in frames.
     pub reported_latency_frames: i64,
+    /// Each further input device, in the order asked.
+    pub extra: Vec<ExtraCalibration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,9 +196,29 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, Calibratio
     let mut output_clock = OutputClock::new(&anchor);
     let out_channels = info.output_channels;
     let out_channel = request.output_channel;
-    let mut played: u64 = 0;
+    // A silent engine keeps the timeline the further devices are aligned onto, exactly
+    // as in a take; the test signal is laid over its (silent) output.
+    let (mut engine, handle) = Engine::new(
+        Score::silence(),
+        EngineConfig {
+            sample_rate_hz: info.sample_rate_hz,
+            output_channels: out_channels,
+            max_block_frames: 1024,
+            ..EngineConfig::default()
+        },
+    )
+    .map_err(|e| CalibrationError::Stalled {
+        device: info.output_name.clone(),
+        reason: e.to_string(),
+    })?;
+    let _ = handle.send(Command::SetClickEnabled { enabled: false });
+    let _ = handle.send(Command::Record {
+        frames: total as u64,
+    });
     let output = Box::new(move |buffer: &mut [f32], stamp| {
         let frames = buffer.len() / out_channels;
+        let played = engine.output_frame();
+        engine.process(buffer);
         output_clock.on_block(played, frames, stamp);
         for (i, frame) in buffer.chunks_exact_mut(out_channels).enumerate() {
             let f = played as usize + i;
@@ -192,8 +227,9 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, Calibratio
                 frame[out_channel] = LEVEL * sequence[f % MLS_FRAMES];
             }
         }
-        played += frames as u64;
     });
+    let (extra_callbacks, mut extra_sides) =
+        extra::start(&info, &request.extra_channels, total, &handle, &anchor)?;
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<f32>>(1);
     let mut input_clock = InputClock::new(&anchor, 0);
     let in_channels = info.input_channels;
@@ -219,30 +255,27 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, Calibratio
             }
         }
     });
-    let running = opened.start(output, input)?;
+    let running = opened.start_with_extra(output, input, extra_callbacks)?;
     let speed = match &request.device.host {
         device::Host::Virtual(v) => v.speed,
         _ => 1.0,
     };
     let expected = Duration::from_secs_f64(total as f64 / f64::from(info.sample_rate_hz) / speed);
     let result = done_rx.recv_timeout(expected * 2 + Duration::from_secs(5));
+    extra::wait(&extra_sides, expected + Duration::from_secs(5));
     let fault = running
         .faults
         .try_iter()
-        .find(|f| f.fatal)
+        .find(|f| f.fatal && f.extra.is_none())
         .map(|f| f.message);
     running.stop();
+    let extra = extra::measure(&mut extra_sides, total);
     let reported = anchor.reported_latency_frames();
     let captured = result.map_err(|_| CalibrationError::Stalled {
         device: info.input_name.clone(),
         reason: fault.unwrap_or_else(|| "no input arrived in time".into()),
     })?;
-    let measured = analyse(&captured);
-    let estimates: Vec<i64> = measured
-        .iter()
-        .filter(|(_, quality)| *quality >= MIN_PEAK_TO_RMS)
-        .map(|(lag, _)| *lag)
-        .collect();
+    let estimates = good_estimates(&captured);
     if estimates.len() < MIN_GOOD_PERIODS {
         return Err(CalibrationError::NothingCameBack {
             device: info.input_name,
@@ -262,7 +295,152 @@ pub fn calibrate(request: &CalibrationRequest) -> Result<Calibration, Calibratio
         estimates,
         spread_frames: spread,
         reported_latency_frames: reported,
+        extra,
     })
+}
+
+/// The round trips of the periods whose correlation peak stands clear of the rest.
+fn good_estimates(captured: &[f32]) -> Vec<i64> {
+    analyse(captured)
+        .iter()
+        .filter(|(_, quality)| *quality >= MIN_PEAK_TO_RMS)
+        .map(|(lag, _)| *lag)
+        .collect()
+}
+
+/// The further input devices' half of a calibration: each aligned onto the engine's
+/// timeline as in a take, then measured like the main input.
+mod extra {
+    use super::super::aligner::{AlignerSetup, DeviceAligner};
+    use super::super::clock::ClockAnchor;
+    use super::super::device::{DeviceInfo, InputCallback};
+    use super::{CalibrationError, ExtraCalibration, MIN_GOOD_PERIODS, good_estimates, settled};
+    use crate::engine::{CaptureConfig, CaptureReader, CaptureTap, EngineHandle};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    pub struct Side {
+        name: String,
+        aligner: Option<DeviceAligner>,
+        reader: CaptureReader,
+    }
+
+    pub fn start(
+        info: &DeviceInfo,
+        channels: &[usize],
+        total: usize,
+        handle: &EngineHandle,
+        anchor: &Arc<ClockAnchor>,
+    ) -> Result<(Vec<InputCallback>, Vec<Side>), CalibrationError> {
+        let mut callbacks = Vec::new();
+        let mut sides = Vec::new();
+        for (device, &channel) in info.extra_inputs.iter().zip(channels) {
+            let (tap, reader) = CaptureTap::new(
+                &CaptureConfig {
+                    channels: vec![0],
+                    device_channels: 1,
+                    ring_frames: total + 1024,
+                },
+                handle,
+            );
+            let (callback, aligner) = DeviceAligner::start(
+                AlignerSetup {
+                    name: device.name.clone(),
+                    device_rate_hz: device.sample_rate_hz,
+                    engine_rate_hz: info.sample_rate_hz,
+                    channels: vec![channel],
+                    device_channels: device.channels,
+                    correction_frames: 0,
+                    follow_clock: true,
+                    ring_secs: 10,
+                },
+                tap,
+                anchor,
+            )
+            .map_err(|e| CalibrationError::Stalled {
+                device: device.name.clone(),
+                reason: e.to_string(),
+            })?;
+            callbacks.push(callback);
+            sides.push(Side {
+                name: device.name.clone(),
+                aligner: Some(aligner),
+                reader,
+            });
+        }
+        Ok((callbacks, sides))
+    }
+
+    /// Waits (up to `limit`) for every further device to deliver the whole signal.
+    pub fn wait(sides: &[Side], limit: Duration) {
+        let until = Instant::now() + limit;
+        while Instant::now() < until
+            && !sides.iter().all(|s| {
+                s.aligner
+                    .as_ref()
+                    .is_none_or(|a| a.status().finished.load(Ordering::Acquire))
+            })
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn measure(sides: &mut [Side], total: usize) -> Vec<ExtraCalibration> {
+        sides
+            .iter_mut()
+            .map(|side| {
+                if let Some(aligner) = side.aligner.take() {
+                    aligner.stop();
+                }
+                let mut captured = vec![0.0f32; total];
+                let mut at = 0usize;
+                // Gaps come first in take order: a frame missing is silence here too.
+                let mut gaps: Vec<_> = std::iter::from_fn(|| side.reader.gaps.pop().ok()).collect();
+                gaps.reverse();
+                if let Some(ring) = side.reader.tracks.first_mut() {
+                    while at < total {
+                        if let Some(gap) = gaps.last().copied()
+                            && gap.at_frame as usize <= at
+                        {
+                            at += gap.frames as usize;
+                            gaps.pop();
+                            continue;
+                        }
+                        match ring.pop() {
+                            Ok(sample) => {
+                                if let Some(slot) = captured.get_mut(at) {
+                                    *slot = sample;
+                                }
+                                at += 1;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                }
+                let estimates = good_estimates(&captured);
+                let result = if estimates.len() < MIN_GOOD_PERIODS {
+                    Err(format!(
+                        "nothing came back on {}: put it in front of the speaker (or connect it by cable) and try again",
+                        side.name
+                    ))
+                } else {
+                    settled(&estimates)
+                        .map(|(c, spread)| (c, estimates.clone(), spread))
+                        .ok_or_else(|| {
+                            format!(
+                                "the latency of {} is unstable ({estimates:?} frames): move it closer to the speaker, close other audio programs and try again",
+                                side.name
+                            )
+                        })
+                };
+                ExtraCalibration {
+                    name: side.name.clone(),
+                    result,
+                }
+            })
+            .collect()
+    }
 }
 
 /// The correction the periods agree on (their median) and their spread, or `None` when

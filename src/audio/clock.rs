@@ -16,19 +16,24 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant};
 
 /// When a block's first frame reaches the speakers, in device-clock frames.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OutputStamp {
     pub playback_frame: i64,
     /// What the device reports between the callback and the speaker, in frames.
     pub reported_latency_frames: i64,
+    /// The same moment in seconds, unrounded, on the clock every stream of the host is
+    /// stamped with (what other input devices are followed against).
+    pub time_secs: f64,
 }
 
 /// When a block's first frame left the microphone's converter, in device-clock frames.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InputStamp {
     pub capture_frame: i64,
     /// What the device reports between the converter and the callback, in frames.
     pub reported_latency_frames: i64,
+    /// The same moment in seconds, unrounded, on the host's clock.
+    pub time_secs: f64,
 }
 
 const UNSET: i64 = i64::MIN;
@@ -49,6 +54,12 @@ pub struct ClockAnchor {
     wall_ns: AtomicU64,
     /// The engine frame at the speaker at that moment.
     wall_frame: AtomicI64,
+    /// Seqlock over the pair below: odd while the output callback writes it.
+    stamp_seq: AtomicU64,
+    /// The engine frame the last output block started at.
+    stamp_frame: AtomicU64,
+    /// When that frame reaches the speaker, in host-clock seconds (`f64` bits).
+    stamp_time: AtomicU64,
 }
 
 impl ClockAnchor {
@@ -62,7 +73,29 @@ impl ClockAnchor {
             wall_seq: AtomicU64::new(0),
             wall_ns: AtomicU64::new(0),
             wall_frame: AtomicI64::new(UNSET),
+            stamp_seq: AtomicU64::new(0),
+            stamp_frame: AtomicU64::new(u64::MAX),
+            stamp_time: AtomicU64::new(0),
         })
+    }
+
+    /// The last output block's (engine frame, host-clock seconds at the speaker), read
+    /// consistently, once the output has started: what other devices' clocks are
+    /// followed against. Not for callbacks.
+    pub fn output_stamp(&self) -> Option<(u64, f64)> {
+        loop {
+            let before = self.stamp_seq.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let frame = self.stamp_frame.load(Ordering::Relaxed);
+            let time = f64::from_bits(self.stamp_time.load(Ordering::Relaxed));
+            fence(Ordering::Acquire);
+            if self.stamp_seq.load(Ordering::Relaxed) == before {
+                return (frame != u64::MAX).then_some((frame, time));
+            }
+        }
     }
 
     /// The last published (moment, engine frame at the speaker), read consistently.
@@ -162,6 +195,12 @@ impl OutputClock {
         anchor.wall_ns.store(ns, Ordering::Relaxed);
         anchor.wall_frame.store(at_speaker, Ordering::Relaxed);
         anchor.wall_seq.fetch_add(1, Ordering::Release);
+        anchor.stamp_seq.fetch_add(1, Ordering::AcqRel);
+        anchor.stamp_frame.store(engine_frame, Ordering::Relaxed);
+        anchor
+            .stamp_time
+            .store(stamp.time_secs.to_bits(), Ordering::Relaxed);
+        anchor.stamp_seq.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -222,10 +261,12 @@ mod tests {
         let out = |p| OutputStamp {
             playback_frame: p,
             reported_latency_frames: 64,
+            time_secs: 0.0,
         };
         let inp = |c| InputStamp {
             capture_frame: c,
             reported_latency_frames: 64,
+            time_secs: 0.0,
         };
         assert_eq!(input.timeline_frame(inp(0), 64), None, "no output yet");
         output.on_block(0, 64, out(1000));
@@ -256,6 +297,7 @@ mod tests {
             OutputStamp {
                 playback_frame: 0,
                 reported_latency_frames: 480,
+                time_secs: 0.0,
             },
         );
         let after = Instant::now();

@@ -8,8 +8,8 @@
 
 use super::clock::{InputStamp, OutputStamp};
 use super::device::{
-    DeviceError, DeviceFault, DeviceInfo, DeviceRequest, Host, InputCallback, OutputCallback,
-    RunningDevice,
+    DeviceError, DeviceFault, DeviceInfo, DeviceRequest, ExtraInputInfo, Host, InputCallback,
+    OutputCallback, RunningDevice,
 };
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{BufferSize, SampleFormat, StreamConfig, StreamInstant};
@@ -17,6 +17,7 @@ use cpal::{BufferSize, SampleFormat, StreamConfig, StreamInstant};
 pub struct CpalRunning {
     input: cpal::Stream,
     output: cpal::Stream,
+    extra: Vec<cpal::Stream>,
 }
 
 impl CpalRunning {
@@ -24,6 +25,10 @@ impl CpalRunning {
         // Pausing first stops callbacks promptly on hosts where dropping is deferred.
         let _ = self.output.pause();
         let _ = self.input.pause();
+        for stream in &self.extra {
+            let _ = stream.pause();
+        }
+        drop(self.extra);
         drop(self.input);
         drop(self.output);
     }
@@ -205,6 +210,10 @@ fn frames(instant: StreamInstant, rate: u32) -> i64 {
     ((instant.as_nanos() * u128::from(rate) + 500_000_000) / 1_000_000_000) as i64
 }
 
+fn seconds(instant: StreamInstant) -> f64 {
+    instant.as_nanos() as f64 * 1e-9
+}
+
 fn frames_between(later: StreamInstant, earlier: StreamInstant, rate: u32) -> i64 {
     let nanos = later.saturating_duration_since(earlier).as_nanos();
     ((nanos * u128::from(rate) + 500_000_000) / 1_000_000_000) as i64
@@ -217,6 +226,46 @@ pub struct CpalOpened {
     in_config: StreamConfig,
     out_config: StreamConfig,
     host: Host,
+    /// Further input devices, each with the config it will run at.
+    extra: Vec<(cpal::Device, StreamConfig)>,
+}
+
+/// A further input device at the session's rate, or at a rate of its own when it
+/// offers no other (the aligner resamples it from there).
+fn open_extra(
+    host: &Host,
+    cpal_host: &cpal::Host,
+    request: &super::device::ExtraInputRequest,
+    rate: u32,
+) -> Result<(ExtraInputInfo, cpal::Device, StreamConfig), DeviceError> {
+    let device = find(host, cpal_host, Some(&request.name), true)?;
+    let wanted = request.channels.max(1);
+    let (channels, own_rate) = match check_config(&device, true, rate, wanted) {
+        Ok(channels) => (channels, rate),
+        Err(DeviceError::Unsupported { .. }) => {
+            let default = device.default_input_config().map_err(|e| {
+                DeviceError::Unavailable(format!(
+                    "{} cannot run at {rate} Hz and gives no rate of its own: {e}",
+                    request.name
+                ))
+            })?;
+            let own = default.sample_rate();
+            (check_config(&device, true, own, wanted)?, own)
+        }
+        Err(other) => return Err(other),
+    };
+    let info = ExtraInputInfo {
+        name: device_name(&device),
+        sample_rate_hz: own_rate,
+        channels,
+        buffer_frames: None,
+    };
+    let config = StreamConfig {
+        channels: channels as u16,
+        sample_rate: own_rate,
+        buffer_size: BufferSize::Default,
+    };
+    Ok((info, device, config))
 }
 
 pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceError> {
@@ -230,6 +279,13 @@ pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceE
     let buffer_size = request
         .buffer_frames
         .map_or(BufferSize::Default, BufferSize::Fixed);
+    let mut extra_inputs = Vec::with_capacity(request.extra_inputs.len());
+    let mut extra = Vec::with_capacity(request.extra_inputs.len());
+    for wanted in &request.extra_inputs {
+        let (info, device, config) = open_extra(host, &cpal_host, wanted, rate)?;
+        extra_inputs.push(info);
+        extra.push((device, config));
+    }
     let info = DeviceInfo {
         host: host.name().into(),
         input_name: device_name(&in_device),
@@ -238,6 +294,7 @@ pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceE
         buffer_frames: request.buffer_frames,
         input_channels: in_channels,
         output_channels: out_channels,
+        extra_inputs,
     };
     let opened = CpalOpened {
         in_config: StreamConfig {
@@ -253,6 +310,7 @@ pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceE
         in_device,
         out_device,
         host: host.clone(),
+        extra,
     };
     Ok((info, opened))
 }
@@ -263,11 +321,12 @@ impl CpalOpened {
         mut info: DeviceInfo,
         mut output: OutputCallback,
         mut input: InputCallback,
+        extra_callbacks: Vec<InputCallback>,
     ) -> Result<RunningDevice, DeviceError> {
         let rate = info.sample_rate_hz;
         let host = &self.host;
         let (fault_tx, faults) = crossbeam_channel::bounded(64);
-        let fault = |device: String| {
+        let fault = |device: String, extra: Option<usize>| {
             let tx = fault_tx.clone();
             move |e: cpal::Error| {
                 let fatal = !matches!(
@@ -280,6 +339,7 @@ impl CpalOpened {
                 let _ = tx.try_send(DeviceFault {
                     message: format!("{device}: {e}"),
                     fatal,
+                    extra,
                 });
             }
         };
@@ -298,10 +358,11 @@ impl CpalOpened {
                         OutputStamp {
                             playback_frame: frames(t.playback, rate),
                             reported_latency_frames: frames_between(t.playback, t.callback, rate),
+                            time_secs: seconds(t.playback),
                         },
                     );
                 },
-                fault(info.output_name.clone()),
+                fault(info.output_name.clone(), None),
                 None,
             )
             .map_err(|e| start_error(&info.output_name, &e))?;
@@ -316,10 +377,11 @@ impl CpalOpened {
                         InputStamp {
                             capture_frame: frames(t.capture, rate),
                             reported_latency_frames: frames_between(t.callback, t.capture, rate),
+                            time_secs: seconds(t.capture),
                         },
                     );
                 },
-                fault(info.input_name.clone()),
+                fault(info.input_name.clone(), None),
                 None,
             )
             .map_err(|e| start_error(&info.input_name, &e))?;
@@ -329,6 +391,38 @@ impl CpalOpened {
         input_stream
             .play()
             .map_err(|e| start_error(&info.input_name, &e))?;
+        let mut extra_streams = Vec::with_capacity(self.extra.len());
+        for (index, ((device, config), mut callback)) in
+            self.extra.into_iter().zip(extra_callbacks).enumerate()
+        {
+            let name = device_name(&device);
+            let own_rate = config.sample_rate;
+            let stream = device
+                .build_input_stream::<f32, _, _>(
+                    config,
+                    move |data: &[f32], cb: &cpal::InputCallbackInfo| {
+                        let t = cb.timestamp();
+                        callback(
+                            data,
+                            InputStamp {
+                                capture_frame: frames(t.capture, own_rate),
+                                reported_latency_frames: frames_between(
+                                    t.callback, t.capture, own_rate,
+                                ),
+                                time_secs: seconds(t.capture),
+                            },
+                        );
+                    },
+                    fault(name.clone(), Some(index)),
+                    None,
+                )
+                .map_err(|e| start_error(&name, &e))?;
+            stream.play().map_err(|e| start_error(&name, &e))?;
+            if let Some(extra) = info.extra_inputs.get_mut(index) {
+                extra.buffer_frames = stream.buffer_size().ok();
+            }
+            extra_streams.push(stream);
+        }
         info.buffer_frames = output_stream.buffer_size().ok().or(info.buffer_frames);
         Ok(RunningDevice::cpal(
             info,
@@ -336,6 +430,7 @@ impl CpalOpened {
             CpalRunning {
                 input: input_stream,
                 output: output_stream,
+                extra: extra_streams,
             },
         ))
     }

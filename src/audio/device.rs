@@ -3,8 +3,11 @@
 //! Owns the backend-neutral shape every device has in bandroom: an output callback and
 //! an input callback, each handed interleaved `f32` frames and a stamp in device-clock
 //! frames; the device's names, rate and granted buffer size; and a queue of faults
-//! (unplugged, stream errors). cpal (ALSA, JACK) and the virtual loopback device sit
-//! behind it, interchangeably. Must not know what the callbacks do.
+//! (unplugged, stream errors). A take may also record from further input devices, each
+//! on a clock of its own (USB microphones): each gets an input callback of its own,
+//! stamped on the same host clock as the output, and its faults are its own. cpal (ALSA,
+//! JACK) and the virtual loopback device with its virtual microphones sit behind it,
+//! interchangeably. Must not know what the callbacks do.
 
 use super::clock::{InputStamp, OutputStamp};
 use super::{cpal_backend, virtual_device};
@@ -46,6 +49,28 @@ pub struct DeviceRequest {
     /// Input channels needed (the highest channel recorded).
     pub input_channels: usize,
     pub output_channels: usize,
+    /// Further input devices, each running on its own clock.
+    pub extra_inputs: Vec<ExtraInputRequest>,
+}
+
+/// A further input device: a USB microphone, a second interface.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtraInputRequest {
+    /// The device's name as `bandroom devices` lists it.
+    pub name: String,
+    /// Input channels needed (the highest channel recorded from it).
+    pub channels: usize,
+}
+
+/// A further input device as opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtraInputInfo {
+    pub name: String,
+    /// The rate it runs at (its own when it cannot run at the session's).
+    pub sample_rate_hz: u32,
+    /// Channels per frame of its interleaved input.
+    pub channels: usize,
+    pub buffer_frames: Option<u32>,
 }
 
 /// What was opened.
@@ -59,6 +84,8 @@ pub struct DeviceInfo {
     pub buffer_frames: Option<u32>,
     pub input_channels: usize,
     pub output_channels: usize,
+    /// The further input devices, in the order they were asked for.
+    pub extra_inputs: Vec<ExtraInputInfo>,
 }
 
 /// Why a device could not be opened or kept running. Every message names the device
@@ -103,6 +130,9 @@ pub struct DeviceFault {
     /// The stream cannot go on (unplugged, server gone); otherwise it was a glitch
     /// (an xrun) that the capture already filled with silence.
     pub fatal: bool,
+    /// Which further input device (index into `extra_inputs`) it concerns; `None` for
+    /// the main device. A further device's fatal fault ends only its own tracks.
+    pub extra: Option<usize>,
 }
 
 /// A device with both callbacks running. Dropping it (or `stop`) stops them.
@@ -188,9 +218,22 @@ impl OpenedDevice {
         output: OutputCallback,
         input: InputCallback,
     ) -> Result<RunningDevice, DeviceError> {
+        self.start_with_extra(output, input, Vec::new())
+    }
+
+    /// Starts both callbacks and one input callback per further input device (in the
+    /// order of `info.extra_inputs`; missing ones are not started).
+    pub fn start_with_extra(
+        self,
+        output: OutputCallback,
+        input: InputCallback,
+        extra: Vec<InputCallback>,
+    ) -> Result<RunningDevice, DeviceError> {
         match self.opened {
-            Opened::Virtual(settings) => virtual_device::start(&settings, self.info, output, input),
-            Opened::Cpal(opened) => opened.start(self.info, output, input),
+            Opened::Virtual(settings) => {
+                virtual_device::start(&settings, self.info, output, input, extra)
+            }
+            Opened::Cpal(opened) => opened.start(self.info, output, input, extra),
         }
     }
 }

@@ -6,8 +6,10 @@
 //! and what surrounds them (clocks, buffers, device lifetimes).
 //! Must not decide what is played: that is the engine's, from its score and commands.
 
+pub mod aligner;
 pub mod calibrate;
 pub mod clock;
+pub mod clock_follow;
 pub mod cpal_backend;
 pub mod decode;
 pub mod device;
@@ -17,6 +19,7 @@ pub mod playback;
 pub mod settings;
 pub mod stems;
 pub mod virtual_device;
+pub mod virtual_mics;
 pub mod wav_info;
 
 pub use wav_info::{WavLength, wav_length};

@@ -142,6 +142,7 @@ mod tests {
         let stamp = OutputStamp {
             playback_frame: 0,
             reported_latency_frames: 0,
+            time_secs: 0.0,
         };
         let mut block = vec![0.0f32; 2 * 40];
         output(&mut block, stamp);

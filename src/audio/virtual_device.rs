@@ -11,8 +11,11 @@
 
 use super::clock::{InputStamp, OutputStamp};
 use super::device::{
-    DeviceError, DeviceFault, DeviceInfo, DeviceRequest, InputCallback, OutputCallback,
-    RunningDevice,
+    DeviceError, DeviceFault, DeviceInfo, DeviceRequest, ExtraInputInfo, InputCallback,
+    OutputCallback, RunningDevice,
+};
+use super::virtual_mics::{
+    MAX_VIRTUAL_MICS, MicRoom, MicsRunning, OutputHistory, VirtualMic, mic_name, mic_number,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +36,8 @@ pub struct VirtualSettings {
     pub dropout_every: Option<u32>,
     /// 1.0 is real time; tests run faster.
     pub speed: f64,
+    /// Microphones of their own, each on its own clock (`virtual mic 1`, …).
+    pub mics: Vec<VirtualMic>,
 }
 
 impl Default for VirtualSettings {
@@ -42,6 +47,7 @@ impl Default for VirtualSettings {
             block_frames: 256,
             dropout_every: None,
             speed: 1.0,
+            mics: Vec::new(),
         }
     }
 }
@@ -75,6 +81,15 @@ impl VirtualSettings {
         if self.dropout_every == Some(0) {
             return bad("--virtual-dropout-every 0 is not allowed: use 1 or more".into());
         }
+        if self.mics.len() > MAX_VIRTUAL_MICS {
+            return bad(format!(
+                "--virtual-mics {} is not allowed: use 0 to {MAX_VIRTUAL_MICS}",
+                self.mics.len()
+            ));
+        }
+        for (i, mic) in self.mics.iter().enumerate() {
+            mic.validate(i + 1)?;
+        }
         Ok(())
     }
 }
@@ -82,6 +97,7 @@ impl VirtualSettings {
 pub struct VirtualRunning {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    mics: Option<MicsRunning>,
 }
 
 impl VirtualRunning {
@@ -90,6 +106,9 @@ impl VirtualRunning {
     }
 
     fn halt(&mut self) {
+        if let Some(mut mics) = self.mics.take() {
+            mics.halt();
+        }
         self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -117,6 +136,33 @@ pub fn info(
         });
     }
     let name = settings.device_name();
+    let extra_inputs = request
+        .extra_inputs
+        .iter()
+        .map(|extra| {
+            let number = mic_number(&extra.name)
+                .filter(|n| (1..=settings.mics.len()).contains(n))
+                .ok_or_else(|| DeviceError::NoSuchDevice {
+                    host: "virtual".into(),
+                    direction: "input",
+                    name: extra.name.clone(),
+                    available: virtual_inputs(settings).join(", "),
+                })?;
+            if extra.channels > 1 {
+                return Err(DeviceError::TooFewChannels {
+                    device: extra.name.clone(),
+                    has: 1,
+                    asked: extra.channels,
+                });
+            }
+            Ok(ExtraInputInfo {
+                name: mic_name(number),
+                sample_rate_hz: request.sample_rate_hz,
+                channels: 1,
+                buffer_frames: settings.mics.get(number - 1).map(|m| m.block_frames as u32),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(DeviceInfo {
         host: "virtual".into(),
         input_name: name.clone(),
@@ -125,7 +171,15 @@ pub fn info(
         buffer_frames: Some(settings.block_frames as u32),
         input_channels: VIRTUAL_INPUT_CHANNELS,
         output_channels: request.output_channels.max(1),
+        extra_inputs,
     })
+}
+
+/// Every input device the virtual host offers: the loopback and its microphones.
+pub fn virtual_inputs(settings: &VirtualSettings) -> Vec<String> {
+    std::iter::once(settings.device_name())
+        .chain((1..=settings.mics.len()).map(mic_name))
+        .collect()
 }
 
 pub fn start(
@@ -133,6 +187,7 @@ pub fn start(
     info: DeviceInfo,
     mut output: OutputCallback,
     mut input: InputCallback,
+    extra: Vec<InputCallback>,
 ) -> Result<RunningDevice, DeviceError> {
     let out_channels = info.output_channels;
     let in_channels = info.input_channels;
@@ -150,10 +205,24 @@ pub fn start(
     // Room for every dropout of a long take; past that, repeats are dropped as a real
     // device's would be.
     let (fault_tx, faults) = crossbeam_channel::bounded(4096);
+    let room_sound = OutputHistory::new();
+    let heard = Arc::clone(&room_sound);
+    let started = Instant::now();
+    let mics: Vec<(usize, VirtualMic, usize, InputCallback)> = info
+        .extra_inputs
+        .iter()
+        .zip(extra)
+        .enumerate()
+        .filter_map(|(index, (extra, callback))| {
+            let number = mic_number(&extra.name)?;
+            let mic = settings.mics.get(number.checked_sub(1)?)?.clone();
+            Some((number, mic, index, callback))
+        })
+        .collect();
+    let mic_faults = fault_tx.clone();
     let thread = std::thread::Builder::new()
         .name("virtual audio device".into())
         .spawn(move || {
-            let started = Instant::now();
             let mut clock: u64 = 0;
             let mut cycle: u64 = 0;
             while !stop_flag.load(Ordering::Acquire) {
@@ -161,8 +230,10 @@ pub fn start(
                 let stamp = OutputStamp {
                     playback_frame: clock as i64,
                     reported_latency_frames: 0,
+                    time_secs: clock as f64 / f64::from(rate),
                 };
                 output(&mut out_block, stamp);
+                heard.push(&out_block, out_channels);
                 for i in 0..block {
                     let slot = ((clock as usize + i) % history_frames) * out_channels;
                     history[slot..slot + out_channels]
@@ -188,6 +259,7 @@ pub fn start(
                     let _ = fault_tx.try_send(DeviceFault {
                         message: format!("{VIRTUAL_DEVICE_NAME}: input block {cycle} dropped"),
                         fatal: false,
+                        extra: None,
                     });
                 } else {
                     input(
@@ -195,6 +267,7 @@ pub fn start(
                         InputStamp {
                             capture_frame: clock as i64,
                             reported_latency_frames: 0,
+                            time_secs: clock as f64 / f64::from(rate),
                         },
                     );
                 }
@@ -209,12 +282,20 @@ pub fn start(
             device: settings.device_name(),
             reason: e.to_string(),
         })?;
-    Ok(RunningDevice::virtual_device(
-        info,
-        faults,
-        VirtualRunning {
-            stop,
-            thread: Some(thread),
-        },
-    ))
+    let mut running = VirtualRunning {
+        stop,
+        thread: Some(thread),
+        mics: None,
+    };
+    if !mics.is_empty() {
+        let room = MicRoom {
+            history: room_sound,
+            rate_hz: rate,
+            speed,
+            started,
+            faults: mic_faults,
+        };
+        running.mics = Some(super::virtual_mics::start(&room, mics)?);
+    }
+    Ok(RunningDevice::virtual_device(info, faults, running))
 }

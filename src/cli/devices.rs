@@ -32,6 +32,10 @@ pub struct CalibrateArgs {
     /// The output channel the test signal leaves on (1-based; default: the same as --channel)
     #[arg(long, value_name = "N")]
     pub output_channel: Option<usize>,
+    /// Further input devices to measure in the same run, each by the channel that hears
+    /// the speaker: DEVICE@N,... ("Blue Yeti@1", "virtual mic 1@1")
+    #[arg(long, value_delimiter = ',', value_name = "DEVICE@N,...")]
+    pub also: Vec<String>,
 }
 
 pub fn devices(args: &DevicesArgs) -> Result<()> {
@@ -113,13 +117,43 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
     let library = library_dir(library)?;
     let mut settings = Settings::load(&library)?;
     let output_channel = args.output_channel.unwrap_or(args.channel);
-    let request = args
+    let mut request = args
         .device
         .request(&settings, args.channel, output_channel.max(2))?;
+    let also = if args.also.is_empty() {
+        Vec::new()
+    } else {
+        let list = bandroom::session::parse_inputs(&args.also)
+            .map_err(|e| anyhow::anyhow!("--also: {e}"))?;
+        if !list.main.is_empty() {
+            bail!(
+                "--also takes DEVICE@N for other devices; the main device's channel is --channel"
+            );
+        }
+        list.extra
+    };
+    let mut extra_channels = Vec::new();
+    for device in &also {
+        if device.channels.len() != 1 {
+            bail!(
+                "--also: give one channel of {} (the one that hears the speaker)",
+                device.device
+            );
+        }
+        let channel = device.channels.first().copied().unwrap_or(1);
+        request
+            .extra_inputs
+            .push(bandroom::audio::device::ExtraInputRequest {
+                name: device.device.clone(),
+                channels: channel,
+            });
+        extra_channels.push(channel - 1);
+    }
     let result = measure(&CalibrationRequest {
         device: request,
         output_channel: output_channel - 1,
         input_channel: args.channel - 1,
+        extra_channels,
     })?;
     let rate = f64::from(result.device.sample_rate_hz);
     let ms = |frames: f64| frames * 1000.0 / rate;
@@ -140,6 +174,30 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
         ms(result.spread_frames as f64)
     );
     settings.adopt(&result, args.device.buffer);
+    let mut refused = Vec::new();
+    for extra in &result.extra {
+        match &extra.result {
+            Ok((correction, estimates, spread)) => {
+                say!(
+                    "{} → {}: sound arrives {correction} frames ({:.2} ms) after it was played, its clock followed ({} measurements, spread {spread} frames)",
+                    result.device.output_name,
+                    extra.name,
+                    ms(*correction as f64),
+                    estimates.len()
+                );
+                settings.remember(bandroom::audio::settings::CalibrationEntry {
+                    host: result.device.host.clone(),
+                    input: extra.name.clone(),
+                    output: result.device.output_name.clone(),
+                    sample_rate_hz: result.device.sample_rate_hz,
+                    correction_frames: *correction,
+                    spread_frames: *spread,
+                    measured_at: bandroom::time_text::now_rfc3339(),
+                });
+            }
+            Err(reason) => refused.push(reason.clone()),
+        }
+    }
     settings.save(&library).with_context(|| {
         format!(
             "storing the calibration in {}",
@@ -155,5 +213,8 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
             " as the default device"
         }
     );
+    if !refused.is_empty() {
+        bail!("{}", refused.join("; "));
+    }
     Ok(())
 }

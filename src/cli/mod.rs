@@ -265,6 +265,65 @@ pub struct DeviceArgs {
     /// Virtual device: how many times faster than real time to run
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     pub virtual_speed: f64,
+    /// Virtual device: one-channel microphones of its own, `virtual mic 1`…`N`, each on
+    /// its own clock (record from them with --inputs "virtual mic 1@1")
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub virtual_mics: usize,
+    /// Virtual microphones: frames between the output and each (one value for all, or
+    /// one per microphone)
+    #[arg(long, value_name = "F1,F2,...", value_delimiter = ',')]
+    pub virtual_mic_latency: Vec<u64>,
+    /// Virtual microphones: how far each clock is off, in parts per million (positive:
+    /// fast)
+    #[arg(
+        long,
+        value_name = "P1,P2,...",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    pub virtual_mic_ppm: Vec<f64>,
+    /// Virtual microphones: frames per callback of each
+    #[arg(long, value_name = "B1,B2,...", value_delimiter = ',')]
+    pub virtual_mic_block: Vec<usize>,
+}
+
+/// The `n`th value of a per-microphone list: its own, else the list's only one, else
+/// `default`. A list longer than the microphones is refused by the caller.
+fn per_mic<T: Copy>(values: &[T], n: usize, default: T) -> T {
+    match values {
+        [] => default,
+        [one] => *one,
+        many => many.get(n).copied().unwrap_or(default),
+    }
+}
+
+impl DeviceArgs {
+    /// The virtual microphones the options describe.
+    fn virtual_mics(&self) -> Result<Vec<bandroom::audio::virtual_mics::VirtualMic>> {
+        let n = self.virtual_mics;
+        for (flag, given) in [
+            ("--virtual-mic-latency", self.virtual_mic_latency.len()),
+            ("--virtual-mic-ppm", self.virtual_mic_ppm.len()),
+            ("--virtual-mic-block", self.virtual_mic_block.len()),
+        ] {
+            if given > 1 && given != n {
+                anyhow::bail!(
+                    "{flag} gives {given} values for {n} virtual microphones: give one for all, or one each"
+                );
+            }
+            if given > 0 && n == 0 {
+                anyhow::bail!("{flag} needs --virtual-mics N");
+            }
+        }
+        Ok((0..n)
+            .map(|i| bandroom::audio::virtual_mics::VirtualMic {
+                latency_frames: per_mic(&self.virtual_mic_latency, i, 0),
+                ppm: per_mic(&self.virtual_mic_ppm, i, 0.0),
+                block_frames: per_mic(&self.virtual_mic_block, i, 256),
+                unplug_after_frames: None,
+            })
+            .collect())
+    }
 }
 
 impl DeviceArgs {
@@ -288,6 +347,7 @@ impl DeviceArgs {
                 block_frames: self.virtual_block,
                 dropout_every: self.virtual_dropout_every,
                 speed: self.virtual_speed,
+                mics: self.virtual_mics()?,
             },
         )?;
         let from_settings = self.host.is_none() || self.host == saved.host;
@@ -316,6 +376,7 @@ impl DeviceArgs {
                 .or(saved.buffer_frames.filter(|_| from_settings)),
             input_channels,
             output_channels,
+            extra_inputs: Vec::new(),
         })
     }
 }

@@ -25,9 +25,20 @@ const MAX_SECONDS: f64 = 4.0 * 3600.0;
 
 #[derive(clap::Args, Debug)]
 pub struct RecordArgs {
-    /// Input channels to record, 1-based, comma-separated: each becomes input-<n>.wav
-    #[arg(long, value_delimiter = ',', required = true, value_name = "N,...")]
-    pub inputs: Vec<usize>,
+    /// Inputs to record, comma-separated: a number is a channel of the main input device
+    /// (input-<n>.wav); DEVICE@N a channel of another input device on its own clock, such
+    /// as a USB microphone ("Blue Yeti@1", "virtual mic 1@1"; device-<d>-input-<n>.wav)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        value_name = "[DEVICE@]N,..."
+    )]
+    pub inputs: Vec<String>,
+    /// Record further devices at their nominal rate without following their clocks (to
+    /// measure what the correction does; their tracks drift)
+    #[arg(long)]
+    pub no_clock_correction: bool,
     #[command(flatten)]
     pub device: DeviceArgs,
     /// Play this arrangement (a built-in name or a .toml) and record until it ends
@@ -122,7 +133,14 @@ fn play_request(args: &RecordArgs) -> Result<Option<PlayRequest>> {
 }
 
 pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
-    bandroom::session::check_inputs(&args.inputs).map_err(super::render::in_flags)?;
+    let inputs = bandroom::session::parse_inputs(&args.inputs).map_err(super::render::in_flags)?;
+    if inputs.main.is_empty() {
+        bail!(
+            "--inputs: record at least one channel of the main input device too (choose the device with --input), e.g. --inputs 1,\"{}@1\"",
+            inputs.extra.first().map_or("DEVICE", |d| d.device.as_str())
+        );
+    }
+    bandroom::session::check_inputs(&inputs.main).map_err(super::render::in_flags)?;
     if let Some(s) = args.seconds
         && !(s.is_finite() && s > 0.0 && s <= MAX_SECONDS)
     {
@@ -141,7 +159,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     let players = match &planned_library {
         Some((lib, class, _)) => super::performers::resolve(
             &args.plays,
-            &args.inputs,
+            &inputs.main,
             lib,
             *class,
             music.as_ref().map(|m| &m.arrangement),
@@ -149,16 +167,27 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         None => Vec::new(),
     };
     let settings = Settings::load(&library)?;
-    let highest = args.inputs.iter().copied().max().unwrap_or(1);
-    let device = DeviceChoice::Exactly(args.device.request(&settings, highest, 2)?);
-    let plan = TakePlan::with_music(
+    let highest = inputs.main.iter().copied().max().unwrap_or(1);
+    let mut request = args.device.request(&settings, highest, 2)?;
+    request.extra_inputs = inputs
+        .extra
+        .iter()
+        .map(|d| bandroom::audio::device::ExtraInputRequest {
+            name: d.device.clone(),
+            channels: d.channels.iter().copied().max().unwrap_or(1),
+        })
+        .collect();
+    let device = DeviceChoice::Exactly(request);
+    let mut plan = TakePlan::with_music(
         music,
         early_notes,
         &settings,
         &device,
-        &args.inputs,
+        &inputs.main,
         args.latency,
-    )?;
+    )?
+    .with_extra_devices(&inputs.extra, &settings, args.latency);
+    plan.follow_clocks = !args.no_clock_correction;
     let (out, mut into_library): (PathBuf, Option<IntoLibrary>) = match planned_library {
         Some((mut lib, class, purpose)) => {
             let lesson = lib.lesson_for_today(class)?;
@@ -211,7 +240,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     })?;
     note!(
         "recording {} input(s) from {} at {rate} Hz into {} ({}){}",
-        args.inputs.len(),
+        inputs.len(),
         info.input_name,
         out.display(),
         correction_source,

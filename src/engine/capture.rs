@@ -189,6 +189,37 @@ impl CaptureTap {
         }
     }
 
+    /// Ends the tracks now: a device that stopped delivering (unplugged, stopped before
+    /// the take's end) leaves the rest of the take as a gap, so its tracks keep the
+    /// take's length when the end is known. Not for the audio thread's hot path, but
+    /// allocation-free all the same.
+    pub fn give_up(&mut self) {
+        if self.status.finished.load(Ordering::Relaxed) {
+            return;
+        }
+        let start = self.engine.take_start_frame.load(Ordering::Acquire);
+        let end = self.engine.take_end_frame.load(Ordering::Acquire);
+        if start != u64::MAX && end != u64::MAX {
+            let take_frames = end.saturating_sub(start);
+            if self.written < take_frames {
+                let missing = take_frames - self.written;
+                self.declare_gap(missing);
+                self.status
+                    .dropped_frames
+                    .fetch_add(missing, Ordering::Relaxed);
+            }
+        }
+        // The gap ring may be full: merge and retry briefly, the recorder is draining it.
+        for _ in 0..1000 {
+            if self.flush_gap() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        self.status.frames.store(self.written, Ordering::Relaxed);
+        self.status.finished.store(true, Ordering::Release);
+    }
+
     /// Copies `frames` frames starting at frame `offset` of `input` into every ring.
     /// Real-time: ring pushes only; no alloc, lock or I/O.
     fn store(&mut self, input: &[f32], offset: usize, frames: usize) {

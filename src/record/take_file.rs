@@ -37,6 +37,42 @@ pub struct TrackRecord {
     /// 1-based input channel of the device.
     pub input: usize,
     pub frames: u64,
+    /// The further input device the channel is on (see `devices`); absent for the main
+    /// input device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// A further input device of the take, on a clock of its own, and what following that
+/// clock did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// The device as `bandroom devices` lists it.
+    pub name: String,
+    /// The rate it ran at (resampled onto the take's rate when it differs).
+    pub sample_rate_hz: u32,
+    /// Frames per callback, when the device says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_frames: Option<u32>,
+    /// Its calibrated latency, removed from its tracks, in frames of the take.
+    pub correction_frames: i64,
+    /// Whether its clock was followed and corrected (always, unless switched off).
+    pub clock_followed: bool,
+    /// Its clock against the output's over the take, in parts per million (positive:
+    /// fast); absent when it never ran long enough to measure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_ppm: Option<f64>,
+    /// The last resampling ratio against nominal (1 + the correction applied).
+    pub correction_ratio: f64,
+    /// Times the clock estimate had to start again or the placement jump.
+    pub clock_jumps: u32,
+    /// Frames the device delivered that could not be kept (silence in their place).
+    pub lost_frames: u64,
+    /// Take frames of silence on this device's tracks, where its input was missing.
+    pub gaps: Vec<GapRecord>,
+    /// Said when its clock was unstable, it stopped delivering, or it was unplugged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One MIDI input of a take: a `.mid` whose ticks are the take's frames.
@@ -109,6 +145,9 @@ pub struct TakeRecord {
     /// Keyboards recorded as Standard MIDI Files, on the same frames as the audio.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub midi_tracks: Vec<MidiTrackRecord>,
+    /// Further input devices (USB microphones, a second interface), each on its own clock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,9 @@
 //! final take record. Must not print, draw, or analyse timing (the front ends run
 //! `jobs` on what `filing` hands back).
 
+mod extra_devices;
 mod filing;
+mod inputs;
 mod midi;
 mod plan;
 mod played;
@@ -17,7 +19,9 @@ mod stems;
 mod take;
 
 pub use crate::engine::cues::Cue;
+pub use extra_devices::ExtraDeviceSetup;
 pub use filing::{FiledTake, Filing, FilingError, Marker, Players, Seat, new_take_from_record};
+pub use inputs::{DeviceInputs, InputList, parse_inputs};
 pub use midi::{MidiInputSpec, MidiTakeSetup};
 pub use plan::{
     DeviceChoice, MAX_COUNT_IN_BARS, MAX_PASSES, MAX_REPEATS, PlanError, PlayRequest, Practice,

@@ -305,6 +305,7 @@ impl DeviceChoice {
             buffer_frames: saved.buffer_frames.filter(|_| real),
             input_channels: inputs,
             output_channels: 2,
+            extra_inputs: Vec::new(),
         })
     }
 }
@@ -353,6 +354,10 @@ pub struct TakePlan {
     /// Where the correction came from, in words ("calibrated 2026-…", "not calibrated").
     pub correction_source: String,
     pub inputs: Vec<usize>,
+    /// Channels of the further input devices the device was opened with, and their
+    /// corrections (see `with_extra_devices`).
+    pub extra_devices: Vec<crate::session::ExtraDeviceSetup>,
+    pub follow_clocks: bool,
 }
 
 impl TakePlan {
@@ -418,7 +423,42 @@ impl TakePlan {
             correction_frames,
             correction_source,
             inputs: inputs.to_vec(),
+            extra_devices: Vec::new(),
+            follow_clocks: true,
         })
+    }
+
+    /// The channels to record from each further input device the device was opened
+    /// with (`DeviceRequest::extra_inputs`, in that order), each device's latency taken
+    /// from its own calibration (`latency` overrides them all).
+    pub fn with_extra_devices(
+        mut self,
+        devices: &[super::DeviceInputs],
+        settings: &Settings,
+        latency: Option<i64>,
+    ) -> Self {
+        let info = &self.device.info;
+        let rate = info.sample_rate_hz;
+        self.extra_devices = devices
+            .iter()
+            .zip(&info.extra_inputs)
+            .map(|(asked, opened)| {
+                let calibrated = settings
+                    .calibration(&info.host, &opened.name, &info.output_name, rate)
+                    .map(|c| c.correction_frames);
+                if calibrated.is_none() && latency.is_none() {
+                    self.notes.push(format!(
+                        "note: {} → {} is not calibrated at {rate} Hz: run `bandroom calibrate` with it selected for exact alignment",
+                        info.output_name, opened.name
+                    ));
+                }
+                crate::session::ExtraDeviceSetup {
+                    channels: asked.channels.clone(),
+                    correction_frames: latency.or(calibrated).unwrap_or(0),
+                }
+            })
+            .collect();
+        self
     }
 
     pub fn sample_rate_hz(&self) -> u32 {
@@ -458,6 +498,8 @@ impl TakePlan {
                 midi: start.midi,
                 loop_section,
                 played,
+                extra_devices: self.extra_devices,
+                follow_clocks: self.follow_clocks,
             },
         )
     }

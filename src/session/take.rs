@@ -1,5 +1,6 @@
 //! One take: start, poll, stop, finish. See the module doc of `session`.
 
+use super::extra_devices::{ExtraDeviceSetup, ExtraDevices};
 use super::midi::{MidiSide, MidiTakeSetup};
 use crate::audio::clock::ClockAnchor;
 use crate::audio::device::{DeviceError, OpenedDevice};
@@ -50,6 +51,10 @@ pub struct TakeSetup {
     /// The arrangement as played, kept so the filed take's parts carry their tier and
     /// instrument.
     pub played: Option<crate::music::Arrangement>,
+    /// Further input devices, in the order of the opened device's `extra_inputs`.
+    pub extra_devices: Vec<ExtraDeviceSetup>,
+    /// Follow each further device's clock (switched off only to measure what that costs).
+    pub follow_clocks: bool,
 }
 
 impl TakeSetup {
@@ -69,6 +74,8 @@ impl TakeSetup {
             midi: MidiTakeSetup::default(),
             loop_section: None,
             played: None,
+            extra_devices: Vec::new(),
+            follow_clocks: true,
         }
     }
 }
@@ -119,6 +126,7 @@ pub struct RunningTake {
     last_progress: Instant,
     midi: MidiSide,
     played: Option<crate::music::Arrangement>,
+    extra: ExtraDevices,
 }
 
 /// A take whose device has stopped and whose files are still being closed: everything
@@ -133,6 +141,7 @@ pub struct StoppedTake {
     reported_latency_frames: i64,
     midi: MidiSide,
     played: Option<crate::music::Arrangement>,
+    extra: ExtraDevices,
 }
 
 /// A take that has stopped: its record (already written as `take.json` when `written`
@@ -230,6 +239,7 @@ impl RunningTake {
                     peaks: format!("{name}.peaks"),
                     input: *input,
                     frames: 0,
+                    device: None,
                 })
                 .collect(),
             error: None,
@@ -237,7 +247,18 @@ impl RunningTake {
             purpose: setup.purpose,
             midi_tracks: midi.records().to_vec(),
             music_frames: (plays && setup.loop_section.is_none()).then(|| engine.end_frame()),
+            devices: Vec::new(),
         };
+        let (extra, extra_callbacks, extra_tracks) = ExtraDevices::start(
+            &info,
+            &setup.extra_devices,
+            &setup.folder,
+            &handle,
+            &anchor,
+            setup.follow_clocks,
+        )?;
+        let mut take = take;
+        take.tracks.extend(extra_tracks);
         take.write(&setup.folder).map_err(|e| files_error(&e))?;
         // A part played by an instrument in the room is not also played by bandroom.
         for route in &setup.midi.parts {
@@ -260,9 +281,10 @@ impl RunningTake {
             }
             handle.send(Command::Play)?;
         }
-        let running = opened.start(
+        let running = opened.start_with_extra(
             engine_output(engine, &anchor),
             capture_input(tap, &anchor, setup.correction_frames, info.input_channels),
+            extra_callbacks,
         )?;
         Ok(RunningTake {
             handle,
@@ -281,6 +303,7 @@ impl RunningTake {
             last_progress: Instant::now(),
             midi,
             played: setup.played,
+            extra,
         })
     }
 
@@ -363,14 +386,14 @@ impl RunningTake {
         if let Some(fault) = &self.fault {
             return TakePoll::Fault(fault.clone());
         }
-        if self.status.finished.load(Ordering::Acquire) {
+        if self.status.finished.load(Ordering::Acquire) && self.extra.all_finished() {
             return TakePoll::Finished;
         }
         for f in self.running.faults.try_iter() {
-            if f.fatal {
-                self.fault = Some(f.message);
-            } else {
-                self.xruns += 1;
+            match f.extra {
+                Some(device) => self.extra.fault(device, &f.message, f.fatal),
+                None if f.fatal => self.fault = Some(f.message),
+                None => self.xruns += 1,
             }
         }
         if let Some(fault) = &self.fault {
@@ -388,6 +411,11 @@ impl RunningTake {
         }
         // Input that never catches up with the take's end has stopped arriving.
         let rate = u64::from(self.take.sample_rate_hz);
+        self.extra.check_stalls(
+            self.handle
+                .take_frames()
+                .is_some_and(|(_, end)| end != u64::MAX && output > end + 5 * rate),
+        );
         if let Some((start, end)) = self.handle.take_frames()
             && end != u64::MAX
             && output > end + 5 * rate
@@ -418,11 +446,20 @@ impl RunningTake {
     /// files are closed by `StoppedTake::close`, which may wait on the disk.
     pub fn stop_device(mut self) -> StoppedTake {
         let reported = self.anchor.reported_latency_frames();
-        self.xruns += self.running.faults.try_iter().filter(|f| !f.fatal).count() as u64;
+        for f in self.running.faults.try_iter() {
+            match f.extra {
+                Some(device) => self.extra.fault(device, &f.message, f.fatal),
+                None if !f.fatal => self.xruns += 1,
+                None => {}
+            }
+        }
         if self.anchor.block_frames() > 0 {
             self.take.buffer_frames = Some(self.anchor.block_frames());
         }
         self.running.stop();
+        // The devices are stopped: what the further ones' aligners have not placed yet
+        // ends their tracks.
+        self.extra.stop();
         StoppedTake {
             recorder: self.recorder,
             status: self.status,
@@ -433,6 +470,7 @@ impl RunningTake {
             reported_latency_frames: reported,
             midi: self.midi,
             played: self.played,
+            extra: self.extra,
         }
     }
 }
@@ -450,12 +488,14 @@ impl StoppedTake {
             reported_latency_frames: reported,
             midi,
             played,
+            extra,
         } = self;
         let report = if fault.is_some() {
             recorder.abort()
         } else {
             recorder.finish()
         };
+        let extra = extra.close(fault.is_some());
         take.complete = fault.is_none() && report.error.is_none();
         take.frames = report.frames;
         take.duration_secs = report.frames as f64 / f64::from(take.sample_rate_hz);
@@ -471,14 +511,21 @@ impl StoppedTake {
             .collect();
         take.latency.reported_frames = reported;
         take.latency.applied_frames = reported + take.latency.correction_frames;
-        for (track, file) in take.tracks.iter_mut().zip(&report.tracks) {
-            track.frames = file.frames;
+        let main_frames = report.tracks.iter().map(|t| t.frames);
+        for (track, frames) in take
+            .tracks
+            .iter_mut()
+            .zip(main_frames.chain(extra.track_frames.iter().copied()))
+        {
+            track.frames = frames;
         }
+        take.devices = extra.devices;
         let (midi_tracks, midi_problems) = midi.finish(report.frames);
         take.midi_tracks = midi_tracks;
         take.error = fault
             .clone()
             .or_else(|| report.error.clone())
+            .or_else(|| extra.error.clone())
             .or_else(|| midi_problems.first().cloned());
         take.xruns = xruns;
         // On a full disk even take.json may not fit: the earlier one (marked incomplete)
@@ -514,6 +561,7 @@ mod tests {
             buffer_frames: None,
             input_channels: 2,
             output_channels: 2,
+            extra_inputs: Vec::new(),
         })
         .unwrap()
     }

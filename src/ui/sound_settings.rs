@@ -59,6 +59,7 @@ fn request_of(form: &DeviceSettings, inputs: usize, outputs: usize) -> DeviceReq
         buffer_frames: form.buffer_frames.filter(|_| real),
         input_channels: inputs.max(1),
         output_channels: outputs.max(2),
+        extra_inputs: Vec::new(),
     }
 }
 
@@ -382,6 +383,7 @@ fn calibration_ui(
             device: request_of(form, channel, channel),
             output_channel: channel - 1,
             input_channel: channel - 1,
+            extra_channels: Vec::new(),
         };
         state.calibrated = None;
         state.calibration_job = Some(Background::start(
