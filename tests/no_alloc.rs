@@ -270,3 +270,84 @@ fn the_playback_callback_never_allocates() {
     assert_eq!(state.position(), 48_700);
     assert_eq!(violation_count(), 0, "the playback callback allocated");
 }
+
+/// A further input device's callback (a USB microphone's): while its aligner follows it,
+/// and after the aligner has stopped and its ring has filled.
+#[test]
+fn a_further_devices_input_callback_never_allocates() {
+    let _turn = COUNTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    reset_violation_count();
+    use bandroom::audio::aligner::{AlignerSetup, DeviceAligner};
+    use bandroom::audio::clock::{ClockAnchor, InputStamp, OutputClock, OutputStamp};
+    use bandroom::engine::{CaptureConfig, CaptureTap, Command, Engine, EngineConfig, Score};
+    let (mut engine, handle) = Engine::new(Score::silence(), EngineConfig::default()).unwrap();
+    handle
+        .send(Command::Record {
+            frames: 48_000 * 60,
+        })
+        .unwrap();
+    let (tap, _reader) = CaptureTap::new(
+        &CaptureConfig {
+            channels: vec![0, 1],
+            device_channels: 2,
+            ring_frames: 48_000 * 70,
+        },
+        &handle,
+    );
+    let anchor = ClockAnchor::new();
+    let (mut callback, aligner) = DeviceAligner::start(
+        AlignerSetup {
+            name: "test mic".into(),
+            device_rate_hz: 48_000,
+            engine_rate_hz: 48_000,
+            channels: vec![1, 0],
+            device_channels: 4,
+            correction_frames: 0,
+            follow_clock: true,
+            ring_secs: 1,
+        },
+        tap,
+        &anchor,
+    )
+    .unwrap();
+    let mut output_clock = OutputClock::new(&anchor);
+    let mut out = vec![0.0f32; 2 * 256];
+    let mic: Vec<f32> = (0..4 * 200).map(|i| (i % 13) as f32 / 13.0).collect();
+    for block in 0..500u64 {
+        let frame = engine.output_frame();
+        engine.process(&mut out);
+        output_clock.on_block(
+            frame,
+            256,
+            OutputStamp {
+                playback_frame: frame as i64,
+                reported_latency_frames: 0,
+                time_secs: frame as f64 / 48_000.0,
+            },
+        );
+        let stamp = InputStamp {
+            capture_frame: (block * 200) as i64,
+            reported_latency_frames: 0,
+            time_secs: (block * 200) as f64 / 48_000.3,
+        };
+        assert_no_alloc(|| callback(&mic, stamp));
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+    // The aligner stops: from here the ring fills and the callback drops blocks.
+    drop(aligner);
+    for block in 500..2_000u64 {
+        let stamp = InputStamp {
+            capture_frame: (block * 200) as i64,
+            reported_latency_frames: 0,
+            time_secs: (block * 200) as f64 / 48_000.3,
+        };
+        assert_no_alloc(|| callback(&mic, stamp));
+    }
+    assert_eq!(
+        violation_count(),
+        0,
+        "a further device's callback allocated"
+    );
+}

@@ -285,6 +285,10 @@ pub struct DeviceArgs {
     /// Virtual microphones: frames per callback of each
     #[arg(long, value_name = "B1,B2,...", value_delimiter = ',')]
     pub virtual_mic_block: Vec<usize>,
+    /// Virtual microphones: stop each after this many of its frames, as if unplugged
+    /// (0: never)
+    #[arg(long, value_name = "F1,F2,...", value_delimiter = ',')]
+    pub virtual_mic_unplug_after: Vec<u64>,
 }
 
 /// The `n`th value of a per-microphone list: its own, else the list's only one, else
@@ -305,6 +309,10 @@ impl DeviceArgs {
             ("--virtual-mic-latency", self.virtual_mic_latency.len()),
             ("--virtual-mic-ppm", self.virtual_mic_ppm.len()),
             ("--virtual-mic-block", self.virtual_mic_block.len()),
+            (
+                "--virtual-mic-unplug-after",
+                self.virtual_mic_unplug_after.len(),
+            ),
         ] {
             if given > 1 && given != n {
                 anyhow::bail!(
@@ -320,7 +328,8 @@ impl DeviceArgs {
                 latency_frames: per_mic(&self.virtual_mic_latency, i, 0),
                 ppm: per_mic(&self.virtual_mic_ppm, i, 0.0),
                 block_frames: per_mic(&self.virtual_mic_block, i, 256),
-                unplug_after_frames: None,
+                unplug_after_frames: Some(per_mic(&self.virtual_mic_unplug_after, i, 0))
+                    .filter(|&f| f > 0),
             })
             .collect())
     }
