@@ -75,12 +75,12 @@ pub struct RecordArgs {
 /// A take recorded into the library: the library and where the take is filed.
 type IntoLibrary = (Library, Filing);
 
+/// The library a take will go into: the library, the class and the take's purpose.
+type PlannedLibrary = (Library, Option<i64>, Purpose);
+
 /// Checks `--class` and `--purpose` against the library before any device is opened,
 /// and finds today's lesson for the class.
-fn plan_library(
-    args: &RecordArgs,
-    library: &Path,
-) -> Result<Option<(Library, Option<i64>, Purpose)>> {
+fn plan_library(args: &RecordArgs, library: &Path) -> Result<Option<PlannedLibrary>> {
     if args.out.is_some() {
         return Ok(None);
     }
@@ -132,7 +132,8 @@ fn play_request(args: &RecordArgs) -> Result<Option<PlayRequest>> {
     }))
 }
 
-pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
+/// `--inputs` and `--seconds`, read and checked before anything opens.
+fn record_inputs(args: &RecordArgs) -> Result<bandroom::session::InputList> {
     let inputs = bandroom::session::parse_inputs(&args.inputs).map_err(super::render::in_flags)?;
     if inputs.main.is_empty() {
         bail!(
@@ -146,6 +147,34 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     {
         bail!("--seconds {s} is not allowed: use more than 0 and at most {MAX_SECONDS}");
     }
+    Ok(inputs)
+}
+
+/// Where the take is written: the library's incoming folder, or `--out`.
+fn take_destination(
+    planned_library: Option<PlannedLibrary>,
+    args: &RecordArgs,
+) -> Result<(PathBuf, Option<IntoLibrary>)> {
+    Ok(match planned_library {
+        Some((mut lib, class, purpose)) => {
+            let lesson = lib.lesson_for_today(class)?;
+            (
+                lib.staging_folder()?,
+                Some((lib, Filing::once(lesson, purpose))),
+            )
+        }
+        None => match &args.out {
+            Some(dir) => {
+                prepare_folder(dir)?;
+                (dir.clone(), None)
+            }
+            None => bail!("give --out DIR, or record into the library without it"),
+        },
+    })
+}
+
+pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
+    let inputs = record_inputs(args)?;
     let library = library_dir(library)?;
     let request = play_request(args)?;
     // The arrangement is checked (and --plays' parts against it) before any device opens.
@@ -188,22 +217,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     )?
     .with_extra_devices(&inputs.extra, &settings, args.latency);
     plan.follow_clocks = !args.no_clock_correction;
-    let (out, mut into_library): (PathBuf, Option<IntoLibrary>) = match planned_library {
-        Some((mut lib, class, purpose)) => {
-            let lesson = lib.lesson_for_today(class)?;
-            (
-                lib.staging_folder()?,
-                Some((lib, Filing::once(lesson, purpose))),
-            )
-        }
-        None => match &args.out {
-            Some(dir) => {
-                prepare_folder(dir)?;
-                (dir.clone(), None)
-            }
-            None => bail!("give --out DIR, or record into the library without it"),
-        },
-    };
+    let (out, mut into_library) = take_destination(planned_library, args)?;
     for n in &plan.notes {
         note!("{n}");
     }

@@ -3,7 +3,7 @@
 use super::extra_devices::{ExtraDeviceSetup, ExtraDevices};
 use super::midi::{MidiSide, MidiTakeSetup};
 use crate::audio::clock::ClockAnchor;
-use crate::audio::device::{DeviceError, OpenedDevice};
+use crate::audio::device::{DeviceError, DeviceInfo, OpenedDevice};
 use crate::audio::live::{capture_input, engine_output};
 use crate::engine::{
     CaptureConfig, CaptureStatus, CaptureTap, Command, Engine, EngineConfig, EngineHandle,
@@ -11,8 +11,8 @@ use crate::engine::{
 };
 use crate::record::recorder::{Recorder, RecorderReport};
 use crate::record::take_file::{
-    ArrangementRecord, FORMAT, GapRecord, LatencyApplied, TakeFileError, TakeRecord, TrackRecord,
-    now_rfc3339,
+    ArrangementRecord, FORMAT, GapRecord, LatencyApplied, MidiTrackRecord, TakeFileError,
+    TakeRecord, TrackRecord, now_rfc3339,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -156,6 +156,87 @@ pub struct FinishedTake {
     pub played: Option<crate::music::Arrangement>,
 }
 
+/// The take's first `take.json`: what will be recorded, before a frame is.
+fn first_record(
+    info: &DeviceInfo,
+    setup: &TakeSetup,
+    names: &[String],
+    midi_tracks: &[MidiTrackRecord],
+    music_frames: Option<u64>,
+) -> TakeRecord {
+    TakeRecord {
+        format: FORMAT.into(),
+        complete: false,
+        recovered: false,
+        started_at: now_rfc3339(),
+        host: info.host.clone(),
+        input_device: info.input_name.clone(),
+        output_device: info.output_name.clone(),
+        sample_rate_hz: info.sample_rate_hz,
+        buffer_frames: info.buffer_frames,
+        latency: LatencyApplied {
+            reported_frames: 0,
+            correction_frames: setup.correction_frames,
+            applied_frames: setup.correction_frames,
+        },
+        frames: 0,
+        duration_secs: 0.0,
+        xruns: 0,
+        dropped_frames: 0,
+        overflow_frames: 0,
+        gaps: Vec::new(),
+        arrangement: setup.arrangement.clone(),
+        tracks: setup
+            .inputs
+            .iter()
+            .zip(names)
+            .map(|(input, name)| TrackRecord {
+                file: format!("{name}.wav"),
+                peaks: format!("{name}.peaks"),
+                input: *input,
+                frames: 0,
+                device: None,
+            })
+            .collect(),
+        error: None,
+        lesson_id: setup.lesson_id,
+        purpose: setup.purpose.clone(),
+        midi_tracks: midi_tracks.to_vec(),
+        music_frames,
+        devices: Vec::new(),
+    }
+}
+
+/// Mutes the parts played in the room, sets the click, and arms recording and playback.
+fn send_start_commands(
+    handle: &EngineHandle,
+    setup: &TakeSetup,
+    take_frames: u64,
+) -> Result<(), TakeSetupError> {
+    // A part played by an instrument in the room is not also played by bandroom.
+    for route in &setup.midi.parts {
+        handle.send(Command::SetLaneMute {
+            lane: route.lane,
+            muted: true,
+        })?;
+    }
+    if !setup.click {
+        handle.send(Command::SetClickEnabled { enabled: false })?;
+    }
+    handle.send(Command::Record {
+        frames: take_frames,
+    })?;
+    if setup.arrangement.is_some() {
+        if let Some(section) = setup.loop_section {
+            handle.send(Command::SetLoop {
+                section: Some(section),
+            })?;
+        }
+        handle.send(Command::Play)?;
+    }
+    Ok(())
+}
+
 impl RunningTake {
     /// Builds the engine and capture for `setup`, writes the first `take.json` and
     /// starts the device. Recording starts at once (after the count-in, if a part plays).
@@ -163,8 +244,9 @@ impl RunningTake {
         let info = opened.info.clone();
         let rate = info.sample_rate_hz;
         let plays = setup.arrangement.is_some();
+        // Cloned so the rest of the setup can still be read whole; a score is small.
         let (engine, handle) = Engine::new(
-            setup.score,
+            setup.score.clone(),
             EngineConfig {
                 sample_rate_hz: rate,
                 output_channels: info.output_channels,
@@ -208,47 +290,8 @@ impl RunningTake {
         };
         let recorder =
             Recorder::start(&setup.folder, &names, rate, reader).map_err(|e| files_error(&e))?;
-        let take = TakeRecord {
-            format: FORMAT.into(),
-            complete: false,
-            recovered: false,
-            started_at: now_rfc3339(),
-            host: info.host.clone(),
-            input_device: info.input_name.clone(),
-            output_device: info.output_name.clone(),
-            sample_rate_hz: rate,
-            buffer_frames: info.buffer_frames,
-            latency: LatencyApplied {
-                reported_frames: 0,
-                correction_frames: setup.correction_frames,
-                applied_frames: setup.correction_frames,
-            },
-            frames: 0,
-            duration_secs: 0.0,
-            xruns: 0,
-            dropped_frames: 0,
-            overflow_frames: 0,
-            gaps: Vec::new(),
-            arrangement: setup.arrangement,
-            tracks: setup
-                .inputs
-                .iter()
-                .zip(&names)
-                .map(|(input, name)| TrackRecord {
-                    file: format!("{name}.wav"),
-                    peaks: format!("{name}.peaks"),
-                    input: *input,
-                    frames: 0,
-                    device: None,
-                })
-                .collect(),
-            error: None,
-            lesson_id: setup.lesson_id,
-            purpose: setup.purpose,
-            midi_tracks: midi.records().to_vec(),
-            music_frames: (plays && setup.loop_section.is_none()).then(|| engine.end_frame()),
-            devices: Vec::new(),
-        };
+        let music_frames = (plays && setup.loop_section.is_none()).then(|| engine.end_frame());
+        let take = first_record(&info, &setup, &names, midi.records(), music_frames);
         let (extra, extra_callbacks, extra_tracks) = ExtraDevices::start(
             &info,
             &setup.extra_devices,
@@ -260,27 +303,7 @@ impl RunningTake {
         let mut take = take;
         take.tracks.extend(extra_tracks);
         take.write(&setup.folder).map_err(|e| files_error(&e))?;
-        // A part played by an instrument in the room is not also played by bandroom.
-        for route in &setup.midi.parts {
-            handle.send(Command::SetLaneMute {
-                lane: route.lane,
-                muted: true,
-            })?;
-        }
-        if !setup.click {
-            handle.send(Command::SetClickEnabled { enabled: false })?;
-        }
-        handle.send(Command::Record {
-            frames: take_frames,
-        })?;
-        if plays {
-            if let Some(section) = setup.loop_section {
-                handle.send(Command::SetLoop {
-                    section: Some(section),
-                })?;
-            }
-            handle.send(Command::Play)?;
-        }
+        send_start_commands(&handle, &setup, take_frames)?;
         let running = opened.start_with_extra(
             engine_output(engine, &anchor),
             capture_input(tap, &anchor, setup.correction_frames, info.input_channels),
