@@ -198,6 +198,7 @@ fn lesson_for_35(root: &std::path::Path) -> (bandroom::ui::BandroomApp, i64) {
                 number: n as i64,
                 file: format!("input-{n}.wav"),
                 input_channel: Some(n as i64),
+                input_device: None,
                 midi_port: None,
                 frames,
             })

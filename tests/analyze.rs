@@ -600,6 +600,7 @@ fn the_other_microphone_as_the_room_turns_the_neighbours_claps_into_spill() {
                 number: n,
                 file: format!("input-{n}.wav"),
                 input_channel: Some(n),
+                input_device: None,
                 midi_port: None,
                 frames,
             })

@@ -1400,6 +1400,7 @@ fn takes_filed_in_the_same_second_get_folders_of_their_own() {
                 number: 1,
                 file: "input-1.wav".into(),
                 input_channel: Some(1),
+                input_device: None,
                 midi_port: None,
                 frames: 480,
             }],

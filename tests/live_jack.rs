@@ -224,6 +224,46 @@ fn records_four_channels_for_exactly_the_asked_length_on_the_servers_clock() {
     }
 }
 
+/// A second input device on the same server shares its clock: it goes through the same
+/// follow-and-resample path as a USB microphone would, and must measure no drift.
+#[test]
+fn a_further_device_on_the_servers_own_clock_measures_no_drift() {
+    let server = JackServer::start("twoclients");
+    let dir = tempfile::tempdir().unwrap();
+    finish(server.bandroom(
+        dir.path(),
+        &[
+            "record",
+            "--host",
+            "jack",
+            "--inputs",
+            "1,JACK Input@1",
+            "--seconds",
+            "12",
+            "--out",
+            "take",
+        ],
+    ));
+    let take = take_json(&dir.path().join("take"));
+    let devices = take["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 1, "{take}");
+    let device = &devices[0];
+    assert_eq!(device["name"], "JACK Input");
+    assert_eq!(device["id"], "jack:input");
+    assert_eq!(device["clock_followed"], true);
+    let drift = device["drift_ppm"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the clock was never measured: {device}"));
+    assert!(drift.abs() <= 5.0, "one clock, yet {drift} ppm measured");
+    let tracks = take["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 2, "{take}");
+    let frames: Vec<u64> = tracks
+        .iter()
+        .map(|t| t["frames"].as_u64().unwrap())
+        .collect();
+    assert_eq!(frames, vec![12 * 48_000; 2], "{take}");
+}
+
 #[test]
 fn a_calibrated_loopback_take_lines_up_with_the_render() {
     let server = JackServer::start("loop");

@@ -159,7 +159,8 @@ fn microphones_on_their_own_clocks_line_up_with_the_render_from_start_to_end() {
             let shift = best_shift(&render, &track, from, 96_000, 40);
             assert!(
                 shift.abs() <= 1,
-                "{file}: {shift} frames off at frame {from}"
+                "{file}: {shift} frames off at frame {from}; devices: {}",
+                info["devices"]
             );
         }
     }
@@ -295,5 +296,91 @@ fn a_twenty_minute_take_holds_to_the_frame_and_measures_the_drift_to_5_ppm() {
     assert_eq!(mic.len(), render.len());
     let (_, last) = music_span(&render);
     let shift = best_shift(&render, &mic, last - 16_000, 16_000, 40);
-    assert!(shift.abs() <= 1, "{shift} frames off after twenty minutes");
+    assert!(
+        shift.abs() <= 1,
+        "{shift} frames off after twenty minutes; devices: {}",
+        info["devices"]
+    );
+}
+
+/// A filed take keeps which device each input was on: a pupil playing into a USB
+/// microphone is attributed that microphone's track, never the interface's input 1.
+#[test]
+fn a_pupil_at_a_microphone_is_given_the_microphones_track_in_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    class_8b(&root);
+    let record = in_library(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "20",
+            "--virtual-mics",
+            "1",
+            "--virtual-mic-latency",
+            "0",
+            "--latency",
+            "0",
+            "--inputs",
+            "1,virtual mic 1@1",
+            "--play",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--class",
+            "8B",
+            "--plays",
+            "1:Amira Okafor:clapper 1",
+            "--plays",
+            "virtual mic 1@1:Jan Nowak:clapper 2",
+        ],
+    );
+    assert_ok(&record);
+    let conn = rusqlite::Connection::open(root.join("bandroom.sqlite")).unwrap();
+    let rows: Vec<(String, i64, Option<String>, String)> = conn
+        .prepare(
+            "SELECT t.file, t.input_channel, t.input_device, p.display_name
+             FROM track t JOIN performer f ON f.track_id = t.id JOIN pupil p ON p.id = f.pupil_id
+             ORDER BY t.number",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("input-1.wav".into(), 1, None, "Amira Okafor".into()),
+            (
+                "device-1-input-1.wav".into(),
+                1,
+                Some("virtual mic 1".into()),
+                "Jan Nowak".into()
+            ),
+        ]
+    );
+    let wrong = in_library(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--virtual-mics",
+            "1",
+            "--inputs",
+            "1,virtual mic 1@1",
+            "--seconds",
+            "1",
+            "--class",
+            "8B",
+            "--plays",
+            "virtual mic 1@2:Jan Nowak",
+        ],
+    );
+    assert!(!wrong.status.success());
+    assert_contains(&stderr(&wrong), "virtual mic 1@2 is not one of --inputs");
 }

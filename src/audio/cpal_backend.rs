@@ -11,6 +11,7 @@ use super::device::{
     DeviceError, DeviceFault, DeviceInfo, DeviceRequest, ExtraInputInfo, Host, InputCallback,
     OutputCallback, RunningDevice,
 };
+use super::device_identity::{KnownDevice, find_device, tell_apart};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{BufferSize, SampleFormat, StreamConfig, StreamInstant};
 
@@ -94,53 +95,88 @@ pub fn device_description(device: &cpal::Device) -> String {
         .unwrap_or_default()
 }
 
+/// A device's stable identity: cpal's device id where the host has one, else its name.
+fn device_id(device: &cpal::Device) -> String {
+    device
+        .id()
+        .map_or_else(|_| device_name(device), |id| id.to_string())
+}
+
+/// The host's devices for one direction, named so identical ones are told apart (the
+/// numbering runs over all the host's devices, as `bandroom devices` lists them).
+fn known_devices(
+    host: &Host,
+    cpal_host: &cpal::Host,
+    input: bool,
+) -> Result<Vec<(cpal::Device, KnownDevice)>, DeviceError> {
+    let all: Vec<cpal::Device> = cpal_host
+        .devices()
+        .map_err(|e| {
+            DeviceError::Unavailable(format!(
+                "cannot list {} devices: {e}{}",
+                host.name(),
+                hint(host)
+            ))
+        })?
+        .collect();
+    let known = tell_apart(
+        all.iter()
+            .map(|d| (device_name(d), device_id(d), device_description(d)))
+            .collect(),
+    );
+    Ok(all
+        .into_iter()
+        .zip(known)
+        .filter(|(d, _)| {
+            if input {
+                d.supports_input()
+            } else {
+                d.supports_output()
+            }
+        })
+        .collect())
+}
+
 fn find(
     host: &Host,
     cpal_host: &cpal::Host,
     wanted: Option<&str>,
     input: bool,
-) -> Result<cpal::Device, DeviceError> {
+) -> Result<(cpal::Device, KnownDevice), DeviceError> {
     let direction = if input { "input" } else { "output" };
-    let devices: Vec<cpal::Device> = if input {
-        cpal_host.input_devices().map(Iterator::collect)
-    } else {
-        cpal_host.output_devices().map(Iterator::collect)
-    }
-    .map_err(|e| {
-        DeviceError::Unavailable(format!(
-            "cannot list {} devices: {e}{}",
-            host.name(),
-            hint(host)
-        ))
-    })?;
-    let found = match wanted {
-        Some(name) => devices
-            .iter()
-            .find(|d| device_name(d) == name || d.to_string() == name)
-            .cloned(),
-        None if input => cpal_host.default_input_device(),
-        None => cpal_host.default_output_device(),
-    };
-    found.ok_or_else(|| {
-        let available: Vec<String> = devices.iter().map(device_name).collect();
-        match wanted {
-            Some(name) => DeviceError::NoSuchDevice {
-                host: host.name().into(),
-                direction,
-                name: name.into(),
-                available: if available.is_empty() {
-                    "none".into()
-                } else {
-                    available.join(", ")
-                },
-            },
-            None => DeviceError::Unavailable(format!(
+    let devices = known_devices(host, cpal_host, input)?;
+    let Some(name) = wanted else {
+        let default = if input {
+            cpal_host.default_input_device()
+        } else {
+            cpal_host.default_output_device()
+        };
+        let default = default.ok_or_else(|| {
+            DeviceError::Unavailable(format!(
                 "{} has no {direction} device{}",
                 host.name(),
                 hint(host)
-            )),
-        }
-    })
+            ))
+        })?;
+        let id = device_id(&default);
+        let known = devices.iter().find(|(_, k)| k.id == id).map_or_else(
+            || KnownDevice {
+                name: device_name(&default),
+                id,
+                description: device_description(&default),
+            },
+            |(_, k)| k.clone(),
+        );
+        return Ok((default, known));
+    };
+    let known: Vec<KnownDevice> = devices.iter().map(|(_, k)| k.clone()).collect();
+    let found = find_device(name, &known, host.name(), direction)?;
+    devices
+        .into_iter()
+        .find(|(_, k)| k.id == found.id)
+        .ok_or_else(|| {
+            DeviceError::Unavailable(format!("{name} is no longer listed by {}", host.name()))
+        })
 }
 
 /// Checks the device offers f32 at `rate` with at least `channels`; returns its channel count.
@@ -238,7 +274,7 @@ fn open_extra(
     request: &super::device::ExtraInputRequest,
     rate: u32,
 ) -> Result<(ExtraInputInfo, cpal::Device, StreamConfig), DeviceError> {
-    let device = find(host, cpal_host, Some(&request.name), true)?;
+    let (device, known) = find(host, cpal_host, Some(&request.name), true)?;
     let wanted = request.channels.max(1);
     let (channels, own_rate) = match check_config(&device, true, rate, wanted) {
         Ok(channels) => (channels, rate),
@@ -255,7 +291,8 @@ fn open_extra(
         Err(other) => return Err(other),
     };
     let info = ExtraInputInfo {
-        name: device_name(&device),
+        name: known.name,
+        id: known.id,
         sample_rate_hz: own_rate,
         channels,
         buffer_frames: None,
@@ -271,8 +308,8 @@ fn open_extra(
 pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceError> {
     let host = &request.host;
     let cpal_host = open_host(host)?;
-    let in_device = find(host, &cpal_host, request.input.as_deref(), true)?;
-    let out_device = find(host, &cpal_host, request.output.as_deref(), false)?;
+    let (in_device, in_known) = find(host, &cpal_host, request.input.as_deref(), true)?;
+    let (out_device, out_known) = find(host, &cpal_host, request.output.as_deref(), false)?;
     let rate = request.sample_rate_hz;
     let in_channels = check_config(&in_device, true, rate, request.input_channels.max(1))?;
     let out_channels = check_config(&out_device, false, rate, request.output_channels)?;
@@ -288,8 +325,8 @@ pub fn open(request: &DeviceRequest) -> Result<(DeviceInfo, CpalOpened), DeviceE
     }
     let info = DeviceInfo {
         host: host.name().into(),
-        input_name: device_name(&in_device),
-        output_name: device_name(&out_device),
+        input_name: in_known.name,
+        output_name: out_known.name,
         sample_rate_hz: rate,
         buffer_frames: request.buffer_frames,
         input_channels: in_channels,
@@ -439,7 +476,10 @@ impl CpalOpened {
 /// One line per device for `bandroom devices`.
 #[derive(Clone, Debug)]
 pub struct DeviceListing {
+    /// As shown and typed (`#2` for the second of two identical devices).
     pub name: String,
+    /// The host's stable identity for it.
+    pub id: String,
     pub description: String,
     pub inputs: usize,
     pub outputs: usize,
@@ -451,8 +491,8 @@ pub struct DeviceListing {
 
 pub fn list(host: &Host) -> Result<Vec<DeviceListing>, DeviceError> {
     let cpal_host = open_host(host)?;
-    let default_in = cpal_host.default_input_device().map(|d| device_name(&d));
-    let default_out = cpal_host.default_output_device().map(|d| device_name(&d));
+    let default_in = cpal_host.default_input_device().map(|d| device_id(&d));
+    let default_out = cpal_host.default_output_device().map(|d| device_id(&d));
     let devices = cpal_host.devices().map_err(|e| {
         DeviceError::Unavailable(format!(
             "cannot list {} devices: {e}{}",
@@ -463,6 +503,7 @@ pub fn list(host: &Host) -> Result<Vec<DeviceListing>, DeviceError> {
     let mut listings: Vec<DeviceListing> = Vec::new();
     for device in devices {
         let name = device_name(&device);
+        let id = device_id(&device);
         let inputs: Vec<_> = device
             .supported_input_configs()
             .map(Iterator::collect)
@@ -494,21 +535,31 @@ pub fn list(host: &Host) -> Result<Vec<DeviceListing>, DeviceError> {
                 .max()
                 .unwrap_or(0)
         };
-        if let Some(existing) = listings.iter_mut().find(|l| l.name == name) {
+        if let Some(existing) = listings.iter_mut().find(|l| l.id == id) {
             existing.inputs = existing.inputs.max(channels(&inputs));
             existing.outputs = existing.outputs.max(channels(&outputs));
             continue;
         }
         listings.push(DeviceListing {
             description: device_description(&device),
-            default_input: default_in.as_deref() == Some(name.as_str()),
-            default_output: default_out.as_deref() == Some(name.as_str()),
+            default_input: default_in.as_deref() == Some(id.as_str()),
+            default_output: default_out.as_deref() == Some(id.as_str()),
             inputs: channels(&inputs),
             outputs: channels(&outputs),
             name,
+            id,
             rates,
             buffers,
         });
+    }
+    let known = tell_apart(
+        listings
+            .iter()
+            .map(|l| (l.name.clone(), l.id.clone(), l.description.clone()))
+            .collect(),
+    );
+    for (listing, known) in listings.iter_mut().zip(known) {
+        listing.name = known.name;
     }
     Ok(listings)
 }

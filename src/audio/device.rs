@@ -66,6 +66,8 @@ pub struct ExtraInputRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExtraInputInfo {
     pub name: String,
+    /// The host's stable identity for it (see `device_identity`).
+    pub id: String,
     /// The rate it runs at (its own when it cannot run at the session's).
     pub sample_rate_hz: u32,
     /// Channels per frame of its interleaved input.
@@ -104,6 +106,15 @@ pub enum DeviceError {
         direction: &'static str,
         name: String,
         available: String,
+    },
+    #[error(
+        "'{name}' fits more than one {direction} device on {host}: {matches}; give the full name (with its #N) or the id"
+    )]
+    AmbiguousDevice {
+        host: String,
+        direction: &'static str,
+        name: String,
+        matches: String,
     },
     #[error("{device} has {has} input channels but input {asked} was asked for")]
     TooFewChannels {

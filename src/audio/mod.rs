@@ -13,6 +13,7 @@ pub mod clock_follow;
 pub mod cpal_backend;
 pub mod decode;
 pub mod device;
+pub mod device_identity;
 pub mod live;
 pub mod offline;
 pub mod playback;

@@ -14,6 +14,7 @@ use super::device::{
     DeviceError, DeviceFault, DeviceInfo, DeviceRequest, ExtraInputInfo, InputCallback,
     OutputCallback, RunningDevice,
 };
+use super::device_identity::{KnownDevice, find_device};
 use super::virtual_mics::{
     MAX_VIRTUAL_MICS, MicRoom, MicsRunning, OutputHistory, VirtualMic, mic_name, mic_number,
 };
@@ -140,14 +141,14 @@ pub fn info(
         .extra_inputs
         .iter()
         .map(|extra| {
-            let number = mic_number(&extra.name)
-                .filter(|n| (1..=settings.mics.len()).contains(n))
-                .ok_or_else(|| DeviceError::NoSuchDevice {
-                    host: "virtual".into(),
-                    direction: "input",
-                    name: extra.name.clone(),
-                    available: virtual_inputs(settings).join(", "),
-                })?;
+            let mics = virtual_mic_devices(settings);
+            let found = find_device(&extra.name, &mics, "virtual", "input")?;
+            let number = mic_number(&found.name).ok_or_else(|| DeviceError::NoSuchDevice {
+                host: "virtual".into(),
+                direction: "input",
+                name: extra.name.clone(),
+                available: virtual_inputs(settings).join(", "),
+            })?;
             if extra.channels > 1 {
                 return Err(DeviceError::TooFewChannels {
                     device: extra.name.clone(),
@@ -157,6 +158,7 @@ pub fn info(
             }
             Ok(ExtraInputInfo {
                 name: mic_name(number),
+                id: found.id.clone(),
                 sample_rate_hz: request.sample_rate_hz,
                 channels: 1,
                 buffer_frames: settings.mics.get(number - 1).map(|m| m.block_frames as u32),
@@ -176,6 +178,17 @@ pub fn info(
 }
 
 /// Every input device the virtual host offers: the loopback and its microphones.
+/// The virtual microphones as devices to find by name (`virtual mic 2`, `mic 2`) or id.
+pub fn virtual_mic_devices(settings: &VirtualSettings) -> Vec<KnownDevice> {
+    (1..=settings.mics.len())
+        .map(|n| KnownDevice {
+            name: mic_name(n),
+            id: format!("virtual:mic-{n}"),
+            description: "hears the loopback's output 1 on a clock of its own".to_string(),
+        })
+        .collect()
+}
+
 pub fn virtual_inputs(settings: &VirtualSettings) -> Vec<String> {
     std::iter::once(settings.device_name())
         .chain((1..=settings.mics.len()).map(mic_name))
@@ -291,8 +304,6 @@ pub fn start(
         let room = MicRoom {
             history: room_sound,
             rate_hz: rate,
-            speed,
-            started,
             faults: mic_faults,
         };
         running.mics = Some(super::virtual_mics::start(&room, mics)?);

@@ -17,16 +17,16 @@ use crossbeam_channel::Sender;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The names the virtual microphones are listed and chosen by: `virtual mic 1`, ….
 pub const VIRTUAL_MIC_PREFIX: &str = "virtual mic";
 /// The most virtual microphones one loopback has.
 pub const MAX_VIRTUAL_MICS: usize = 32;
-/// Loopback frames the microphones can reach back for (about 5 s at 48 kHz).
-const HISTORY_FRAMES: usize = 1 << 18;
-/// How long a microphone waits for the loopback to play what it should hear.
-const WAIT_FOR_OUTPUT: Duration = Duration::from_millis(500);
+/// Loopback frames the microphones can reach back for: about 44 s at 48 kHz, so a
+/// microphone's thread held up by a busy machine still finds what it should hear when
+/// the loopback runs many times faster than real time (8 MB per loopback with mics).
+const HISTORY_FRAMES: usize = 1 << 21;
 
 /// One virtual microphone.
 #[derive(Clone, Debug, PartialEq)]
@@ -172,9 +172,6 @@ impl Drop for MicsRunning {
 pub struct MicRoom {
     pub history: Arc<OutputHistory>,
     pub rate_hz: u32,
-    pub speed: f64,
-    /// When the loopback's frame 0 was played (its time 0).
-    pub started: Instant,
     /// Faults, numbered by the microphone's place among the take's extra inputs.
     pub faults: Sender<DeviceFault>,
 }
@@ -193,7 +190,7 @@ pub fn start(
         let history = Arc::clone(&room.history);
         let stop = Arc::clone(&stop);
         let faults = room.faults.clone();
-        let (rate, speed, started) = (room.rate_hz, room.speed, room.started);
+        let rate = room.rate_hz;
         let thread = std::thread::Builder::new()
             .name(mic_name(number))
             .spawn(move || {
@@ -202,8 +199,6 @@ pub fn start(
                     number,
                     extra,
                     rate,
-                    speed,
-                    started,
                 };
                 clock.run(&history, &stop, &faults, callback);
             })
@@ -221,8 +216,6 @@ struct MicClock {
     number: usize,
     extra: usize,
     rate: u32,
-    speed: f64,
-    started: Instant,
 }
 
 impl MicClock {
@@ -252,18 +245,15 @@ impl MicClock {
                 });
                 return;
             }
-            // A block is delivered once its last frame has been captured.
-            let due = (frame + block as u64) as f64 / own_rate / self.speed;
-            if let Some(wait) = Duration::from_secs_f64(due).checked_sub(self.started.elapsed()) {
-                std::thread::sleep(wait);
-            }
+            // A block is delivered once its last frame has been played and heard: the
+            // microphone's clock is measured against the loopback's, so it is paced by
+            // the loopback's progress (never ahead of it, whatever the machine's load).
             let first = frame as f64 * loopback_per_own - self.mic.latency_frames as f64;
             let last = first + block as f64 * loopback_per_own;
-            let waited = Instant::now();
-            while (history.written() as f64) < last + 2.0
-                && waited.elapsed() < WAIT_FOR_OUTPUT
-                && !stop.load(Ordering::Acquire)
-            {
+            while (history.written() as f64) < last + 2.0 {
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
                 std::thread::sleep(Duration::from_micros(200));
             }
             for (i, sample) in buffer.iter_mut().enumerate() {

@@ -4,14 +4,14 @@
 //! Owns listing hosts and devices as a table, running a calibration and storing its
 //! result in the library's settings. Must not contain device or measurement logic.
 
-use super::{DeviceArgs, library_dir};
+use super::{DeviceArgs, VirtualMicArgs, library_dir};
 use anyhow::{Context, Result, bail};
 use bandroom::audio::calibrate::{CalibrationRequest, calibrate as measure};
 use bandroom::audio::cpal_backend;
 use bandroom::audio::device::{Host, parse_host};
 use bandroom::audio::settings::Settings;
 use bandroom::audio::virtual_device::{
-    VIRTUAL_DEVICE_NAME, VIRTUAL_INPUT_CHANNELS, VirtualSettings,
+    VIRTUAL_DEVICE_NAME, VIRTUAL_INPUT_CHANNELS, VirtualSettings, virtual_mic_devices,
 };
 use std::path::Path;
 
@@ -20,6 +20,8 @@ pub struct DevicesArgs {
     /// Only this host: alsa, jack or virtual
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
+    #[command(flatten)]
+    pub mics: VirtualMicArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -39,34 +41,50 @@ pub struct CalibrateArgs {
 }
 
 pub fn devices(args: &DevicesArgs) -> Result<()> {
+    let virtual_settings = VirtualSettings {
+        mics: args.mics.virtual_mics()?,
+        ..VirtualSettings::default()
+    };
     let hosts: Vec<Host> = match &args.host {
-        Some(name) => vec![parse_host(name, VirtualSettings::default())?],
-        None => vec![
-            Host::Alsa,
-            Host::Jack,
-            Host::Virtual(VirtualSettings::default()),
-        ],
+        Some(name) => vec![parse_host(name, virtual_settings)?],
+        None => vec![Host::Alsa, Host::Jack, Host::Virtual(virtual_settings)],
     };
     say!(
-        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} default",
+        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {:<7} id",
         "host",
         "device",
         "in",
         "out",
         "rates",
-        "buffer"
+        "buffer",
+        "default"
     );
     for host in hosts {
-        if let Host::Virtual(_) = host {
+        if let Host::Virtual(settings) = &host {
             say!(
-                "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} (for demos and tests; --virtual-latency sets its delay)",
+                "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {:<7} virtual:loopback (for demos and tests; --virtual-latency sets its delay)",
                 "virtual",
                 VIRTUAL_DEVICE_NAME,
                 VIRTUAL_INPUT_CHANNELS,
                 2,
                 "any",
-                "--virtual-block"
+                "--virtual-block",
+                "in+out"
             );
+            for mic in virtual_mic_devices(settings) {
+                say!(
+                    "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {:<7} {} ({})",
+                    "virtual",
+                    mic.name,
+                    1,
+                    0,
+                    "session's",
+                    "--virtual-mic-block",
+                    "",
+                    mic.id,
+                    mic.description
+                );
+            }
             continue;
         }
         match cpal_backend::list(&host) {
@@ -87,19 +105,20 @@ pub fn devices(args: &DevicesArgs) -> Result<()> {
                         (false, true) => "out",
                         (false, false) => "",
                     };
-                    let about = if d.description == d.name {
-                        ""
+                    let about = if d.description == d.name || d.description.is_empty() {
+                        String::new()
                     } else {
-                        &d.description
+                        format!(" ({})", d.description)
                     };
                     say!(
-                        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default:<7} {about}",
+                        "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default:<7} {}{about}",
                         host.name(),
                         d.name,
                         d.inputs,
                         d.outputs,
                         d.rates,
-                        d.buffers
+                        d.buffers,
+                        d.id
                     );
                 }
             }
@@ -185,9 +204,17 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
                     ms(*correction as f64),
                     estimates.len()
                 );
+                // Stored by the device's identity, so a microphone keeps its
+                // calibration whatever order the system lists devices in next time.
+                let identity = result
+                    .device
+                    .extra_inputs
+                    .iter()
+                    .find(|e| e.name == extra.name)
+                    .map_or_else(|| extra.name.clone(), |e| e.id.clone());
                 settings.remember(bandroom::audio::settings::CalibrationEntry {
                     host: result.device.host.clone(),
-                    input: extra.name.clone(),
+                    input: identity,
                     output: result.device.output_name.clone(),
                     sample_rate_hz: result.device.sample_rate_hz,
                     correction_frames: *correction,

@@ -265,6 +265,13 @@ pub struct DeviceArgs {
     /// Virtual device: how many times faster than real time to run
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
     pub virtual_speed: f64,
+    #[command(flatten)]
+    pub mics: VirtualMicArgs,
+}
+
+/// The virtual host's microphones, for `record`, `calibrate` and `devices`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct VirtualMicArgs {
     /// Virtual device: one-channel microphones of its own, `virtual mic 1`…`N`, each on
     /// its own clock (record from them with --inputs "virtual mic 1@1")
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -301,9 +308,9 @@ fn per_mic<T: Copy>(values: &[T], n: usize, default: T) -> T {
     }
 }
 
-impl DeviceArgs {
+impl VirtualMicArgs {
     /// The virtual microphones the options describe.
-    fn virtual_mics(&self) -> Result<Vec<bandroom::audio::virtual_mics::VirtualMic>> {
+    pub fn virtual_mics(&self) -> Result<Vec<bandroom::audio::virtual_mics::VirtualMic>> {
         let n = self.virtual_mics;
         for (flag, given) in [
             ("--virtual-mic-latency", self.virtual_mic_latency.len()),
@@ -356,7 +363,7 @@ impl DeviceArgs {
                 block_frames: self.virtual_block,
                 dropout_every: self.virtual_dropout_every,
                 speed: self.virtual_speed,
-                mics: self.virtual_mics()?,
+                mics: self.mics.virtual_mics()?,
             },
         )?;
         let from_settings = self.host.is_none() || self.host == saved.host;

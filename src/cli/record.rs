@@ -64,7 +64,8 @@ pub struct RecordArgs {
     /// Why the take is made: assessment, rehearsal (default) or performance
     #[arg(long, value_name = "PURPOSE")]
     pub purpose: Option<String>,
-    /// Who plays on an input, and their part: INPUT:PUPIL[,PUPIL][:PART] (repeatable);
+    /// Who plays on an input, and their part: INPUT:PUPIL[,PUPIL][:PART] (repeatable;
+    /// INPUT is a main-device channel or DEVICE@N as written in --inputs);
     /// each track is attributed and analysed as soon as the take is in the library
     #[arg(long, value_name = "INPUT:PUPILS[:PART]", conflicts_with = "out")]
     pub plays: Vec<String>,
@@ -185,10 +186,10 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         .transpose()
         .map_err(super::render::in_flags)?;
     let planned_library = plan_library(args, &library)?;
-    let players = match &planned_library {
+    let mut players = match &planned_library {
         Some((lib, class, _)) => super::performers::resolve(
             &args.plays,
-            &inputs.main,
+            &inputs,
             lib,
             *class,
             music.as_ref().map(|m| &m.arrangement),
@@ -217,6 +218,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     )?
     .with_extra_devices(&inputs.extra, &settings, args.latency);
     plan.follow_clocks = !args.no_clock_correction;
+    super::performers::name_device_seats(&mut players, &inputs, &plan.device.info);
     let (out, mut into_library) = take_destination(planned_library, args)?;
     for n in &plan.notes {
         note!("{n}");

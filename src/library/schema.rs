@@ -297,7 +297,14 @@ ALTER TABLE voice_note ADD COLUMN for_pupil INTEGER REFERENCES pupil(id) ON DELE
 ALTER TABLE level ADD COLUMN pupil_words TEXT NOT NULL DEFAULT '';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+/// Version 9: the device a track's input belongs to, when it is not the take's main
+/// device (a USB microphone's `device-1-input-1.wav` is input 1 of that microphone, not
+/// input 1 of the interface).
+const V9: &str = r#"
+ALTER TABLE track ADD COLUMN input_device TEXT;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -22,6 +22,8 @@ pub struct NewTrack {
     /// The file's name inside the take folder.
     pub file: String,
     pub input_channel: Option<i64>,
+    /// The further device the input is on (`None`: the take's main input device).
+    pub input_device: Option<String>,
     pub midi_port: Option<String>,
     pub frames: u64,
 }
@@ -77,6 +79,8 @@ pub struct TrackSummary {
     pub number: i64,
     pub file: String,
     pub input_channel: Option<i64>,
+    /// The further device the input is on (`None`: the take's main input device).
+    pub input_device: Option<String>,
     pub midi_port: Option<String>,
     pub frames: u64,
     pub sha256: String,
@@ -199,7 +203,7 @@ fn load_tracks(
     let position: HashMap<i64, usize> = takes.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
     let mut track_at: HashMap<i64, (usize, usize)> = HashMap::new();
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT take_id, id, number, file, input_channel, midi_port, frames, sha256 FROM track
+        "SELECT take_id, id, number, file, input_channel, midi_port, frames, sha256, input_device FROM track
          WHERE take_id IN ({chosen}) ORDER BY take_id, number"
     ))?;
     let mut rows = statement.query(rusqlite::params_from_iter(values))?;
@@ -215,6 +219,7 @@ fn load_tracks(
             midi_port: r.get(5)?,
             frames: r.get::<_, i64>(6)? as u64,
             sha256: r.get(7)?,
+            input_device: r.get(8)?,
             performers: Vec::new(),
         };
         track_at.insert(track.id, (take, takes[take].tracks.len()));
@@ -394,8 +399,8 @@ impl Library {
         let id = tx.last_insert_rowid();
         for (track, hash) in take.tracks.iter().zip(&hashes) {
             tx.execute(
-                "INSERT INTO track (take_id, number, file, input_channel, midi_port, frames, sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO track (take_id, number, file, input_channel, midi_port, frames, sha256, input_device)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     id,
                     track.number,
@@ -403,7 +408,8 @@ impl Library {
                     track.input_channel,
                     track.midi_port,
                     track.frames as i64,
-                    hash
+                    hash,
+                    track.input_device
                 ],
             )?;
         }

@@ -49,6 +49,9 @@ pub struct TrackRecord {
 pub struct DeviceRecord {
     /// The device as `bandroom devices` lists it.
     pub name: String,
+    /// Its stable identity on the host (`bandroom devices`' id column).
+    #[serde(default)]
+    pub id: String,
     /// The rate it ran at (resampled onto the take's rate when it differs).
     pub sample_rate_hz: u32,
     /// Frames per callback, when the device says.

@@ -126,6 +126,7 @@ impl ExtraDevices {
                 recorder,
                 record: DeviceRecord {
                     name: device.name.clone(),
+                    id: device.id.clone(),
                     sample_rate_hz: device.sample_rate_hz,
                     buffer_frames: device.buffer_frames,
                     correction_frames: setup.correction_frames,

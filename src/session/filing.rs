@@ -41,6 +41,7 @@ pub fn new_take_from_record(take: &TakeRecord, purpose: Purpose) -> NewTake {
                 number: index as i64 + 1,
                 file: t.file.clone(),
                 input_channel: Some(t.input as i64),
+                input_device: t.device.clone(),
                 midi_port: None,
                 frames: t.frames,
             })
@@ -52,6 +53,7 @@ pub fn new_take_from_record(take: &TakeRecord, purpose: Purpose) -> NewTake {
                         number: (take.tracks.len() + index) as i64 + 1,
                         file: t.file.clone(),
                         input_channel: None,
+                        input_device: None,
                         midi_port: Some(t.port.clone()),
                         frames: take.frames,
                     }),
@@ -64,6 +66,11 @@ pub fn new_take_from_record(take: &TakeRecord, purpose: Purpose) -> NewTake {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seat {
     Input(usize),
+    /// Input N (1-based) of a further device, by its name as the take recorded it.
+    DeviceInput {
+        device: String,
+        input: usize,
+    },
     Keyboard(String),
 }
 
@@ -231,7 +238,13 @@ fn seat_tracks<'a>(take: &TakeSummary, players: &'a [Players]) -> Vec<(i64, &'a 
                 take.tracks
                     .iter()
                     .find(|t| match (&p.seat, t.input_channel, &t.midi_port) {
-                        (Seat::Input(input), Some(channel), None) => *input as i64 == channel,
+                        (Seat::Input(input), Some(channel), None) => {
+                            t.input_device.is_none() && *input as i64 == channel
+                        }
+                        (Seat::DeviceInput { device, input }, Some(channel), None) => {
+                            t.input_device.as_deref() == Some(device.as_str())
+                                && *input as i64 == channel
+                        }
                         (Seat::Keyboard(port), _, Some(track_port)) => port == track_port,
                         _ => false,
                     })?;

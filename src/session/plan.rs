@@ -443,8 +443,9 @@ impl TakePlan {
             .iter()
             .zip(&info.extra_inputs)
             .map(|(asked, opened)| {
+                // Further devices are calibrated by identity (see `bandroom calibrate --also`).
                 let calibrated = settings
-                    .calibration(&info.host, &opened.name, &info.output_name, rate)
+                    .calibration(&info.host, &opened.id, &info.output_name, rate)
                     .map(|c| c.correction_frames);
                 if calibrated.is_none() && latency.is_none() {
                     self.notes.push(format!(

@@ -390,7 +390,9 @@ pub(super) fn attribute_from_plan(
 ) {
     for track in &take.tracks {
         let sits_here = |s: &&Seat| match (&s.keyboard, track.input_channel, &track.midi_port) {
-            (None, Some(input), None) => s.input as i64 == input,
+            // The room plan seats pupils at the main device's inputs; input 1 of a USB
+            // microphone is not the interface's input 1.
+            (None, Some(input), None) => track.input_device.is_none() && s.input as i64 == input,
             (Some(keyboard), _, Some(port)) => keyboard == port,
             _ => false,
         };

@@ -305,6 +305,7 @@ pub fn register_take_of(
                 number: n as i64,
                 file: format!("input-{n}.wav"),
                 input_channel: Some(n as i64),
+                input_device: None,
                 midi_port: None,
                 frames: frames as u64,
             })

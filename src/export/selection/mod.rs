@@ -485,6 +485,7 @@ pub(super) mod fixture {
                     number: n as i64,
                     file: format!("input-{n}.wav"),
                     input_channel: Some(n as i64),
+                    input_device: None,
                     midi_port: None,
                     frames: 4_800,
                 })
