@@ -254,7 +254,10 @@ fn a_further_device_on_the_servers_own_clock_measures_no_drift() {
     let drift = device["drift_ppm"]
         .as_f64()
         .unwrap_or_else(|| panic!("the clock was never measured: {device}"));
-    assert!(drift.abs() <= 5.0, "one clock, yet {drift} ppm measured");
+    assert!(
+        drift.abs() <= 5.0,
+        "one clock, yet {drift} ppm measured: {device}"
+    );
     let tracks = take["tracks"].as_array().unwrap();
     assert_eq!(tracks.len(), 2, "{take}");
     let frames: Vec<u64> = tracks

@@ -21,8 +21,10 @@ pub struct OutputStamp {
     pub playback_frame: i64,
     /// What the device reports between the callback and the speaker, in frames.
     pub reported_latency_frames: i64,
-    /// The same moment in seconds, unrounded, on the clock every stream of the host is
-    /// stamped with (what other input devices are followed against).
+    /// When the callback ran, in seconds on the clock every stream of the host is
+    /// stamped with (what other input devices are followed against). The callback's
+    /// time, not the speaker's: a host whose clock wanders (JACK's, after an xrun) moves
+    /// every stream's callback alike, while moments a latency apart do not move alike.
     pub time_secs: f64,
 }
 
@@ -32,11 +34,24 @@ pub struct InputStamp {
     pub capture_frame: i64,
     /// What the device reports between the converter and the callback, in frames.
     pub reported_latency_frames: i64,
-    /// The same moment in seconds, unrounded, on the host's clock.
+    /// When the callback ran, in seconds on the host's clock (see `OutputStamp`).
     pub time_secs: f64,
 }
 
 const UNSET: i64 = i64::MIN;
+
+/// Output stamps the anchor keeps: 2.7 s of 256-frame blocks at 48 kHz, far more than
+/// a follower polling every few milliseconds needs.
+const OUTPUT_STAMP_SLOTS: usize = 512;
+
+/// One output stamp, under a sequence number of its own (odd while written).
+#[derive(Debug, Default)]
+struct StampSlot {
+    seq: AtomicU64,
+    frame: AtomicU64,
+    time: AtomicU64,
+    latency: AtomicI64,
+}
 
 /// The one number both streams share, plus what the devices reported (for take.json).
 #[derive(Debug)]
@@ -54,12 +69,12 @@ pub struct ClockAnchor {
     wall_ns: AtomicU64,
     /// The engine frame at the speaker at that moment.
     wall_frame: AtomicI64,
-    /// Seqlock over the pair below: odd while the output callback writes it.
-    stamp_seq: AtomicU64,
-    /// The engine frame the last output block started at.
-    stamp_frame: AtomicU64,
-    /// When that frame reaches the speaker, in host-clock seconds (`f64` bits).
-    stamp_time: AtomicU64,
+    /// The output's latest block stamps, for the threads that follow other devices'
+    /// clocks against it: every stamp, not only the newest, because a follower that
+    /// sees one stamp in twenty cannot tell a host clock's bend from a device's drift.
+    stamps: Box<[StampSlot]>,
+    /// Stamps written so far.
+    stamps_written: AtomicU64,
 }
 
 impl ClockAnchor {
@@ -73,29 +88,37 @@ impl ClockAnchor {
             wall_seq: AtomicU64::new(0),
             wall_ns: AtomicU64::new(0),
             wall_frame: AtomicI64::new(UNSET),
-            stamp_seq: AtomicU64::new(0),
-            stamp_frame: AtomicU64::new(u64::MAX),
-            stamp_time: AtomicU64::new(0),
+            stamps: (0..OUTPUT_STAMP_SLOTS)
+                .map(|_| StampSlot::default())
+                .collect(),
+            stamps_written: AtomicU64::new(0),
         })
     }
 
-    /// The last output block's (engine frame, host-clock seconds at the speaker), read
-    /// consistently, once the output has started: what other devices' clocks are
-    /// followed against. Not for callbacks.
-    pub fn output_stamp(&self) -> Option<(u64, f64)> {
-        loop {
-            let before = self.stamp_seq.load(Ordering::Acquire);
-            if before % 2 == 1 {
-                std::hint::spin_loop();
+    /// Output block stamps written since `next` (a count this returns; start at 0), in
+    /// order, each as (engine frame written, host-clock seconds its callback ran,
+    /// latency it reported to the speaker in frames). Stamps overwritten before they
+    /// were read are skipped. Lock-free; not for callbacks.
+    pub fn output_stamps_since(&self, next: u64, mut each: impl FnMut(u64, f64, i64)) -> u64 {
+        let written = self.stamps_written.load(Ordering::Acquire);
+        let slots = self.stamps.len() as u64;
+        for n in next.max(written.saturating_sub(slots))..written {
+            let Some(slot) = self.stamps.get((n % slots) as usize) else {
+                continue;
+            };
+            let done = 2 * n + 2;
+            if slot.seq.load(Ordering::Acquire) != done {
                 continue;
             }
-            let frame = self.stamp_frame.load(Ordering::Relaxed);
-            let time = f64::from_bits(self.stamp_time.load(Ordering::Relaxed));
+            let frame = slot.frame.load(Ordering::Relaxed);
+            let time = f64::from_bits(slot.time.load(Ordering::Relaxed));
+            let latency = slot.latency.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
-            if self.stamp_seq.load(Ordering::Relaxed) == before {
-                return (frame != u64::MAX).then_some((frame, time));
+            if slot.seq.load(Ordering::Relaxed) == done {
+                each(frame, time, latency);
             }
         }
+        written
     }
 
     /// The last published (moment, engine frame at the speaker), read consistently.
@@ -195,12 +218,19 @@ impl OutputClock {
         anchor.wall_ns.store(ns, Ordering::Relaxed);
         anchor.wall_frame.store(at_speaker, Ordering::Relaxed);
         anchor.wall_seq.fetch_add(1, Ordering::Release);
-        anchor.stamp_seq.fetch_add(1, Ordering::AcqRel);
-        anchor.stamp_frame.store(engine_frame, Ordering::Relaxed);
-        anchor
-            .stamp_time
-            .store(stamp.time_secs.to_bits(), Ordering::Relaxed);
-        anchor.stamp_seq.fetch_add(1, Ordering::Release);
+        let n = anchor.stamps_written.load(Ordering::Relaxed);
+        if let Some(slot) = anchor.stamps.get((n % anchor.stamps.len() as u64) as usize) {
+            // Odd while written: a reader that sees it, or sees it change, skips the slot.
+            slot.seq.store(2 * n + 1, Ordering::Relaxed);
+            fence(Ordering::Release);
+            slot.frame.store(engine_frame, Ordering::Relaxed);
+            slot.time
+                .store(stamp.time_secs.to_bits(), Ordering::Relaxed);
+            slot.latency
+                .store(stamp.reported_latency_frames, Ordering::Relaxed);
+            slot.seq.store(2 * n + 2, Ordering::Release);
+        }
+        anchor.stamps_written.store(n + 1, Ordering::Release);
     }
 }
 

@@ -395,7 +395,7 @@ impl CpalOpened {
                         OutputStamp {
                             playback_frame: frames(t.playback, rate),
                             reported_latency_frames: frames_between(t.playback, t.callback, rate),
-                            time_secs: seconds(t.playback),
+                            time_secs: seconds(t.callback),
                         },
                     );
                 },
@@ -414,7 +414,7 @@ impl CpalOpened {
                         InputStamp {
                             capture_frame: frames(t.capture, rate),
                             reported_latency_frames: frames_between(t.callback, t.capture, rate),
-                            time_secs: seconds(t.capture),
+                            time_secs: seconds(t.callback),
                         },
                     );
                 },
@@ -446,7 +446,7 @@ impl CpalOpened {
                                 reported_latency_frames: frames_between(
                                     t.callback, t.capture, own_rate,
                                 ),
-                                time_secs: seconds(t.capture),
+                                time_secs: seconds(t.callback),
                             },
                         );
                     },
