@@ -81,6 +81,21 @@ proptest! {
     }
 }
 
+/// Found by `mutated_midi_never_panics`: a header whose SMPTE frame-rate byte is -128
+/// made midly negate it and overflow.
+#[test]
+fn a_time_code_of_minus_128_frames_is_refused_not_a_panic() {
+    let mut bytes = MIDI.to_vec();
+    assert_eq!(&bytes[..4], b"MThd");
+    bytes[12] = 0x80;
+    let error = parse_midi(&bytes, "smpte.mid", "smpte")
+        .map(|_| ())
+        .expect_err("an unreadable header");
+    let message = error.to_string();
+    assert!(message.contains("smpte.mid"), "{message}");
+    assert!(message.contains("frames a second"), "{message}");
+}
+
 #[test]
 fn the_unmutated_files_load() {
     // What each file holds, not only that it parses.

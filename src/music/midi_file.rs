@@ -80,6 +80,16 @@ fn gm_sound(program: u8) -> (Sound, &'static str) {
 
 /// Whether every chunk the file announces is wholly there (the parser forgives a file
 /// that stops half-way through a track, and would report it as having fewer notes).
+/// Whether the header's division is SMPTE time code with a frame-rate byte of -128:
+/// midly 0.5 negates that byte and overflows (a panic in a checked build) before it can
+/// say the rate is invalid, so a hostile file is turned away here first.
+fn smpte_rate_cannot_be_read(bytes: &[u8]) -> bool {
+    let Some(header) = bytes.windows(4).position(|w| w == b"MThd") else {
+        return false;
+    };
+    bytes.get(header + 12) == Some(&0x80)
+}
+
 fn cut_short(bytes: &[u8]) -> bool {
     let mut at = 0usize;
     while at + 8 <= bytes.len() {
@@ -99,6 +109,12 @@ fn ticks_per_quarter<'a>(
         return Err(failed(
             origin,
             "is not a readable MIDI file (it stops in the middle of a track): copy it again, or export it again from your notation software",
+        ));
+    }
+    if smpte_rate_cannot_be_read(bytes) {
+        return Err(failed(
+            origin,
+            "is not a readable MIDI file (its header gives a time code of -128 frames a second); export it again from your notation software",
         ));
     }
     let smf = Smf::parse(bytes).map_err(|e| {
