@@ -351,8 +351,8 @@ enum Playing {
 }
 
 /// The engine frame being written at host time `time`, from `stamps` (engine frame,
-/// host time of its callback), oldest first. Interpolated, never extrapolated: stamps are exact frame counts,
-/// and only their times jitter, which the device's loop filters.
+/// host time of its callback), oldest first. Interpolated, never extrapolated: stamps
+/// are exact frame counts, and only their times jitter, which the device's loop filters.
 fn engine_frame_at(stamps: &VecDeque<(u64, f64)>, time: f64) -> Playing {
     let Some(&(_, newest)) = stamps.back() else {
         return Playing::NotYet;
@@ -393,7 +393,7 @@ struct Aligning {
     queued: VecDeque<BlockStamp>,
     tracks: usize,
     /// The device's frames against the engine's timeline: its stamps' times are the
-    /// engine frame playing at them (in seconds of engine frames), so the loop follows
+    /// engine frame at the speaker then (in seconds of engine frames), so the loop follows
     /// the ratio of the two streams, and a host clock that wanders (JACK resets its
     /// clock after an xrun, by thousands of ppm) moves both alike and cancels.
     device: ClockFollower,
@@ -447,9 +447,9 @@ impl Aligning {
         }
     }
 
-    /// Takes the device's block stamps and the output's latest, and gives the follower
-    /// each device stamp as soon as output stamps on both sides of it say which engine
-    /// frame was playing at its time.
+    /// Takes the device's block stamps and every output stamp written since the last
+    /// call, and gives the follower each device stamp as soon as output stamps on both
+    /// sides of it say which engine frame was being written at its callback.
     fn take_stamps(&mut self) {
         let (output, latest_latency) = (&mut self.output, &mut self.output_latency);
         self.output_stamps_read =
@@ -471,10 +471,10 @@ impl Aligning {
         while let Some(&stamp) = self.unplaced.front() {
             match engine_frame_at(&self.output, stamp.time_secs) {
                 Playing::At(written) => {
-                    // The block's first frame left the converter its latency before its
-                    // callback; the engine frame at the speaker then was written the
-                    // output's latency earlier still.
-                    // The device's latency is in its own frames: at its measured rate.
+                    // The block's first frame left the converter its latency (in the
+                    // device's frames, so at its measured rate) before its callback; the
+                    // engine frame at the speaker then was written the output's latency
+                    // earlier still.
                     let device_per_engine = if self.device.is_locked() {
                         self.device.rate_hz() / self.engine_rate
                     } else {
