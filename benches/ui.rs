@@ -85,7 +85,13 @@ fn frame_time(c: &mut Criterion) {
             ui.columns(2, |columns| {
                 for input in 0..LANES {
                     let level = moving_level(tick, input);
-                    level_meter(&mut columns[0], input + 1, level, level > 0.98, "Pupil");
+                    level_meter(
+                        &mut columns[0],
+                        &format!("Input {}", input + 1),
+                        level,
+                        level > 0.98,
+                        "Pupil",
+                    );
                 }
                 for lane in &lanes {
                     waveform(&mut columns[1], &mut cache, lane, 26.0);
@@ -115,7 +121,13 @@ fn recording_frame_time(c: &mut Criterion) {
         |ui, tick| {
             for (input, wave) in waves.iter().enumerate() {
                 let level = moving_level(tick, input);
-                level_meter(ui, input + 1, level, level > 0.98, "Pupil");
+                level_meter(
+                    ui,
+                    &format!("Input {}", input + 1),
+                    level,
+                    level > 0.98,
+                    "Pupil",
+                );
                 wave.show(ui, 12.0, "Input");
             }
         },
@@ -150,7 +162,7 @@ fn lesson_for_35(root: &std::path::Path) -> (bandroom::ui::BandroomApp, i64) {
             input: i + 1,
             pupils: vec![pupils[i]],
             part: Some(if i % 2 == 0 { "clapper 1" } else { "clapper 2" }.into()),
-            keyboard: None,
+            ..Seat::default()
         })
         .collect();
     lib.set_room_plan(class, &seats).unwrap();

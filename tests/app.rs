@@ -2091,3 +2091,103 @@ fn the_groups_view_holds_back_a_figure_when_fewer_than_five_were_judged() {
     // No pupil is named in the groups view.
     assert!(h.query_by_label_contains("Pupil 0").is_none());
 }
+
+/// `press` while something keeps the window drawing (a spinner, meters): a few frames
+/// are stepped instead of running until the window settles, which it never does.
+fn press_while_busy(h: &mut Harness<'static, BandroomApp>, label: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label(label).click_accesskit();
+    h.run_steps(2);
+}
+
+/// Steps the app until `label` is on screen, for at most `secs` seconds.
+fn step_until_shown(h: &mut Harness<'static, BandroomApp>, label: &str, secs: u64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while h.query_by_label(label).is_none() {
+        assert!(
+            std::time::Instant::now() < until,
+            "{label:?} never appeared"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A box of USB microphones in the app: "Which mic is this?" lights the one clapped at
+/// and puts it on the plan by its identity; a pupil sat at it is named on its track of
+/// the next take, recorded beside the interface on the microphone's own clock.
+#[test]
+fn a_usb_microphone_found_by_a_clap_records_its_pupil() {
+    use bandroom::audio::virtual_device::VirtualSettings;
+    use bandroom::audio::virtual_mics::VirtualMic;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = demo_lesson(&root, None);
+    let mic = |ppm: f64, hears_a_clap: bool| VirtualMic {
+        ppm,
+        hears_a_clap,
+        ..VirtualMic::default()
+    };
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(VirtualSettings {
+        mics: vec![mic(120.0, false), mic(-90.0, true), mic(40.0, false)],
+        ..VirtualSettings::default()
+    });
+    h.run();
+
+    // The list of microphones to add holds the three, not the interface itself.
+    press_while_busy(&mut h, "Add a microphone");
+    step_until_shown(&mut h, "Put virtual mic 3 on the plan", 10);
+    assert!(h.query_by_label_contains("virtual loopback").is_none());
+
+    press_while_busy(&mut h, "Which mic is this?");
+    step_until_shown(&mut h, "Heard virtual mic 2: put it on the plan", 10);
+    assert!(h.query_by_label_contains("Heard virtual mic 1").is_none());
+    press_while_busy(&mut h, "Heard virtual mic 2: put it on the plan");
+    let class = h.state().cx.class.unwrap();
+    let plan = h.state().library().room_plan(class).unwrap();
+    let seat = plan
+        .iter()
+        .find(|s| s.device.is_some())
+        .expect("the microphone is on the plan");
+    assert_eq!(seat.device.as_deref(), Some("virtual:mic-2"));
+    assert_eq!(seat.title(), "virtual mic 2, input 1");
+    // Its card lights at the next clap.
+    step_until_shown(&mut h, "◀ heard now", 5);
+    press_while_busy(&mut h, "Stop listening");
+    h.run();
+    assert!(h.state().devices.identifying().is_none());
+
+    // Ada sits at the microphone; the take records it beside the interface's input 1.
+    press_while_busy(&mut h, "virtual mic 2, input 1");
+    h.run();
+    press_while_busy(&mut h, "Ada Brook");
+    h.run();
+    h.get_by_label_contains("and 1 microphone");
+    h.get_by_label("Record (R)").click();
+    h.run_steps(2);
+    assert!(h.state().is_recording(), "{:?}", h.state().banners());
+    for _ in 0..60 {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    h.get_by_label_contains("virtual mic 2, input 1 level");
+    h.get_by_label("Stop (Space)").click();
+    h.run_steps(2);
+    wait_until_filed(&mut h);
+    let take = h.state().library().take(1).unwrap();
+    assert_eq!(take.tracks.len(), 2, "{:?}", take.tracks);
+    let on_mic = take
+        .tracks
+        .iter()
+        .find(|t| t.input_device.as_deref() == Some("virtual mic 2"))
+        .expect("a track from the microphone");
+    assert_eq!(on_mic.performers.len(), 1);
+    assert_eq!(on_mic.performers[0].name, "Ada Brook");
+    let on_interface = take
+        .tracks
+        .iter()
+        .find(|t| t.input_device.is_none())
+        .unwrap();
+    assert!(on_interface.performers.is_empty(), "nobody sat at input 1");
+}

@@ -1424,8 +1424,17 @@ fn a_room_plan_with_a_keyboard_and_parts_on_instruments_is_remembered_per_class(
         pupils: vec![pupils[0]],
         part: Some("clapper 1".into()),
         keyboard: None,
+        device: None,
+        device_name: None,
     };
-    lib.set_room_plan(class, &[mic.clone(), keys.clone()])
+    // A USB microphone's seat is kept by the device's identity, not its place in a list.
+    let mut usb = bandroom::library::Seat::on_device(
+        "alsa:hw:CARD=Device_1,DEV=0",
+        "USB PnP Sound Device #2",
+        1,
+    );
+    usb.pupils = vec![pupils[1]];
+    lib.set_room_plan(class, &[mic.clone(), keys.clone(), usb.clone()])
         .unwrap();
     let instruments: std::collections::BTreeMap<String, String> =
         [("bass".to_string(), "Sound module:in".to_string())].into();
@@ -1433,7 +1442,11 @@ fn a_room_plan_with_a_keyboard_and_parts_on_instruments_is_remembered_per_class(
     drop(lib);
 
     let lib = Library::open(&root).unwrap();
-    assert_eq!(lib.room_plan(class).unwrap(), [mic, keys]);
+    assert_eq!(lib.room_plan(class).unwrap(), [mic, keys, usb]);
+    assert_eq!(
+        lib.room_plan(class).unwrap()[2].title(),
+        "USB PnP Sound Device #2, input 1"
+    );
     assert_eq!(lib.part_instruments(class).unwrap(), instruments);
     assert_eq!(
         lib.room_plan(class).unwrap()[1].title(),

@@ -351,3 +351,37 @@ fn a_further_devices_input_callback_never_allocates() {
         "a further device's callback allocated"
     );
 }
+
+/// "Which mic is this?" listens through input callbacks that only keep each input's
+/// loudest sample: they must not allocate either.
+#[test]
+fn the_identify_callbacks_never_allocate() {
+    use bandroom::audio::clock::InputStamp;
+    use bandroom::audio::identify::{PeakLevels, peak_callback};
+    let _turn = COUNTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    reset_violation_count();
+    let levels = PeakLevels::new(34);
+    let mut interface = peak_callback(std::sync::Arc::clone(&levels), 0, 32, true);
+    let mut usb = peak_callback(std::sync::Arc::clone(&levels), 32, 2, false);
+    let block: Vec<f32> = (0..32 * 256)
+        .map(|i| (i % 17) as f32 / 17.0 - 0.5)
+        .collect();
+    let mic: Vec<f32> = (0..2 * 441).map(|i| (i % 5) as f32 / 5.0).collect();
+    for n in 0..200i64 {
+        let stamp = InputStamp {
+            capture_frame: n * 256,
+            reported_latency_frames: 0,
+            time_secs: n as f64 * 256.0 / 48_000.0,
+        };
+        assert_no_alloc(|| interface(&block, stamp));
+        assert_no_alloc(|| usb(&mic, stamp));
+    }
+    assert_eq!(violation_count(), 0, "an identify callback allocated");
+    let peaks = levels.take();
+    assert!(
+        peaks[0] > 0.4 && peaks[33] == 0.0 && peaks[32] > 0.7,
+        "{peaks:?}"
+    );
+}

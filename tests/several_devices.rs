@@ -384,3 +384,120 @@ fn a_pupil_at_a_microphone_is_given_the_microphones_track_in_the_library() {
     assert!(!wrong.status.success());
     assert_contains(&stderr(&wrong), "virtual mic 1@2 is not one of --inputs");
 }
+
+/// "Which mic is this?" from the command line: three microphones on clocks of their own,
+/// somebody clapping in front of the second. Only the second is named, with its id; the
+/// interface's inputs and the other microphones hear nothing and stay unnamed.
+#[test]
+fn identify_names_the_microphone_that_was_clapped_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = with_library(
+        dir.path(),
+        &[
+            "devices",
+            "--host",
+            "virtual",
+            "--virtual-mics",
+            "3",
+            "--virtual-mic-ppm",
+            "150,-200,80",
+            "--virtual-mic-clap",
+            "2",
+            "--identify",
+            "--seconds",
+            "3",
+        ],
+    );
+    assert_ok(&out);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_contains(&said, "heard: virtual mic 2 (id virtual:mic-2)");
+    for other in ["virtual mic 1", "virtual mic 3", "heard: Input"] {
+        assert!(!said.contains(other), "{other} was named:\n{said}");
+    }
+    // One line per clap (one a second), not one per reading.
+    let heard = said.matches("heard:").count();
+    assert!((1..=4).contains(&heard), "{heard} lines:\n{said}");
+}
+
+/// Nobody claps: nothing is named, and the teacher is told what to do.
+#[test]
+fn identify_in_a_quiet_room_names_nothing_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = with_library(
+        dir.path(),
+        &[
+            "devices",
+            "--host",
+            "virtual",
+            "--virtual-mics",
+            "2",
+            "--identify",
+            "--seconds",
+            "1.5",
+        ],
+    );
+    assert_ok(&out);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!said.contains("heard:"), "{said}");
+    assert_contains(&said, "no input stood out");
+    // A microphone that is not there is refused before anything listens.
+    let out = with_library(
+        dir.path(),
+        &[
+            "devices",
+            "--host",
+            "virtual",
+            "--virtual-mics",
+            "2",
+            "--virtual-mic-clap",
+            "3",
+            "--identify",
+        ],
+    );
+    assert!(!out.status.success());
+    assert_contains(&stderr(&out), "--virtual-mic-clap 3");
+}
+
+/// A microphone named by its identity (which holds ':' as ALSA's and the virtual host's
+/// do) seats its pupil with `--plays`; the take's track on it is theirs, and what its
+/// clock did is said when the take is filed (an unplugged microphone here).
+#[test]
+fn plays_names_a_microphone_by_an_identity_with_colons() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("library");
+    class_8b(&root);
+    let out = in_library(
+        &root,
+        &[
+            "record",
+            "--host",
+            "virtual",
+            "--virtual-speed",
+            "20",
+            "--virtual-mics",
+            "2",
+            "--virtual-mic-unplug-after",
+            "0,48000",
+            "--inputs",
+            "1,virtual:mic-2@1",
+            "--seconds",
+            "3",
+            "--latency",
+            "0",
+            "--class",
+            "8B",
+            "--plays",
+            "virtual:mic-2@1:Jan Nowak",
+            "--plays",
+            "1:Amira Okafor",
+        ],
+    );
+    assert_ok(&out);
+    assert_contains(&stderr(&out), "note: take 1: virtual mic 2");
+    assert_contains(&stderr(&out), "unplugged");
+    let listed = String::from_utf8_lossy(
+        &in_library(&root, &["takes", "list", "--pupil", "Jan Nowak"]).stdout,
+    )
+    .into_owned();
+    assert_contains(&listed, "2: Jan Nowak");
+}

@@ -249,6 +249,52 @@ impl OpenedDevice {
     }
 }
 
+/// A device that can record, as the room plan and `devices --identify` offer it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputDevice {
+    /// As shown and typed (`#2` for the second of two identical devices).
+    pub name: String,
+    /// The host's stable identity for it: what the room plan keeps.
+    pub id: String,
+    pub channels: usize,
+    /// The host's default input.
+    pub default: bool,
+}
+
+/// Every device on `host` that can record: for the virtual host, its loopback and its
+/// microphones.
+pub fn input_devices(host: &Host) -> Result<Vec<InputDevice>, DeviceError> {
+    match host {
+        Host::Virtual(settings) => Ok(std::iter::once(InputDevice {
+            name: settings.device_name(),
+            id: "virtual:loopback".into(),
+            channels: virtual_device::VIRTUAL_INPUT_CHANNELS,
+            default: true,
+        })
+        .chain(
+            virtual_device::virtual_mic_devices(settings)
+                .into_iter()
+                .map(|d| InputDevice {
+                    name: d.name,
+                    id: d.id,
+                    channels: 1,
+                    default: false,
+                }),
+        )
+        .collect()),
+        Host::Alsa | Host::Jack => Ok(cpal_backend::list(host)?
+            .into_iter()
+            .filter(|d| d.inputs > 0)
+            .map(|d| InputDevice {
+                name: d.name,
+                id: d.id,
+                channels: d.inputs,
+                default: d.default_input,
+            })
+            .collect()),
+    }
+}
+
 /// Parses `--host`.
 pub fn parse_host(
     name: &str,

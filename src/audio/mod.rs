@@ -14,6 +14,7 @@ pub mod cpal_backend;
 pub mod decode;
 pub mod device;
 pub mod device_identity;
+pub mod identify;
 pub mod live;
 pub mod offline;
 pub mod playback;

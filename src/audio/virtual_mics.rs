@@ -39,6 +39,9 @@ pub struct VirtualMic {
     pub block_frames: usize,
     /// Stops delivering after this many of its own frames, as an unplugged one would.
     pub unplug_after_frames: Option<u64>,
+    /// Somebody claps right in front of it, once a second, half a second in: only this
+    /// microphone hears it, so "Which mic is this?" has a microphone to find.
+    pub hears_a_clap: bool,
 }
 
 impl Default for VirtualMic {
@@ -48,6 +51,7 @@ impl Default for VirtualMic {
             ppm: 0.0,
             block_frames: 256,
             unplug_after_frames: None,
+            hears_a_clap: false,
         }
     }
 }
@@ -258,6 +262,9 @@ impl MicClock {
             }
             for (i, sample) in buffer.iter_mut().enumerate() {
                 *sample = history.sample(first + i as f64 * loopback_per_own);
+                if self.mic.hears_a_clap {
+                    *sample += clap_in_front(frame + i as u64, self.rate);
+                }
             }
             callback(
                 &buffer,
@@ -272,9 +279,38 @@ impl MicClock {
     }
 }
 
+/// A clap close to a microphone at its own frame `frame`: a 20 ms decaying burst half a
+/// second into every second (deterministic, so a test knows where it is).
+fn clap_in_front(frame: u64, rate_hz: u32) -> f32 {
+    let rate = u64::from(rate_hz.max(1));
+    let into = frame % rate;
+    let start = rate / 2;
+    let length = rate / 50;
+    if into < start || into >= start + length {
+        return 0.0;
+    }
+    let t = (into - start) as f32 / rate as f32;
+    // Alternating signs at 1.5 kHz under a fast decay: broadband enough to read as a clap.
+    0.8 * (std::f32::consts::TAU * 1_500.0 * t).sin() * (-t * 200.0).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clap_in_front_is_loud_for_twenty_milliseconds_each_second() {
+        let rate = 48_000;
+        let loudest = |from: u64, to: u64| {
+            (from..to)
+                .map(|f| clap_in_front(f, rate).abs())
+                .fold(0.0f32, f32::max)
+        };
+        assert_eq!(loudest(0, 24_000), 0.0);
+        assert!(loudest(24_000, 24_960) > 0.3);
+        assert_eq!(loudest(24_960, 48_000 + 24_000), 0.0);
+        assert!(loudest(48_000 + 24_000, 48_000 + 24_960) > 0.3);
+    }
 
     #[test]
     fn names_and_numbers_go_both_ways() {

@@ -22,6 +22,13 @@ pub struct DevicesArgs {
     pub host: Option<String>,
     #[command(flatten)]
     pub mics: VirtualMicArgs,
+    /// Listen to every input device at once and name the one whose level jumps: clap
+    /// or speak into one microphone at a time to tell a box of identical ones apart
+    #[arg(long)]
+    pub identify: bool,
+    /// With --identify: how long to listen, in seconds
+    #[arg(long, value_name = "S", default_value_t = 30.0, requires = "identify")]
+    pub seconds: f64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -40,11 +47,14 @@ pub struct CalibrateArgs {
     pub also: Vec<String>,
 }
 
-pub fn devices(args: &DevicesArgs) -> Result<()> {
+pub fn devices(args: &DevicesArgs, library: Option<&Path>) -> Result<()> {
     let virtual_settings = VirtualSettings {
         mics: args.mics.virtual_mics()?,
         ..VirtualSettings::default()
     };
+    if args.identify {
+        return identify(args, virtual_settings, library);
+    }
     let hosts: Vec<Host> = match &args.host {
         Some(name) => vec![parse_host(name, virtual_settings)?],
         None => vec![Host::Alsa, Host::Jack, Host::Virtual(virtual_settings)],
@@ -125,6 +135,72 @@ pub fn devices(args: &DevicesArgs) -> Result<()> {
             Err(e) if args.host.is_some() => return Err(e.into()),
             Err(e) => say!("{:<8} unavailable: {e}", host.name()),
         }
+    }
+    Ok(())
+}
+
+/// How often the levels are read while identifying.
+const IDENTIFY_READ: std::time::Duration = std::time::Duration::from_millis(50);
+/// The same input is named again only after this long (one clap, one line).
+const IDENTIFY_REPEAT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `devices --identify`: every input device on the host (the saved one unless --host
+/// says otherwise) listened to at once; each time one jumps above its own floor, it is
+/// named with its id.
+fn identify(
+    args: &DevicesArgs,
+    virtual_settings: VirtualSettings,
+    library: Option<&Path>,
+) -> Result<()> {
+    use bandroom::audio::identify::{RoomListen, listen, room_request};
+    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 600.0) {
+        bail!(
+            "--seconds {} is not allowed: listen for 1 to 600 seconds",
+            args.seconds
+        );
+    }
+    let settings = Settings::load(&library_dir(library)?)?;
+    let saved = &settings.device;
+    let host_name = args
+        .host
+        .clone()
+        .or_else(|| saved.host.clone())
+        .unwrap_or_else(|| "alsa".into());
+    let host = parse_host(&host_name, virtual_settings)?;
+    let same_host = saved.host.as_deref() == Some(host.name());
+    let room = RoomListen {
+        host,
+        main_input: saved.input.clone().filter(|_| same_host),
+        output: saved.output.clone().filter(|_| same_host),
+        sample_rate_hz: saved.sample_rate_hz.unwrap_or(48_000),
+    };
+    let request = room_request(&room)?;
+    let mut listening = listen(&request)
+        .with_context(|| format!("listening to the input devices of {}", room.host.name()))?;
+    say!(
+        "listening to {} input(s) for {} s: clap or speak into one microphone at a time",
+        listening.inputs.len(),
+        args.seconds
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(args.seconds);
+    let mut last: Option<(String, std::time::Instant)> = None;
+    while std::time::Instant::now() < until {
+        std::thread::sleep(IDENTIFY_READ);
+        let Some(heard) = listening.poll() else {
+            continue;
+        };
+        let described = heard.describe();
+        let repeat = last
+            .as_ref()
+            .is_some_and(|(said, at)| *said == described && at.elapsed() < IDENTIFY_REPEAT);
+        if !repeat {
+            say!("heard: {described}");
+            last = Some((described, std::time::Instant::now()));
+        }
+    }
+    listening.stop();
+    if last.is_none() {
+        say!("no input stood out: clap close to one microphone, louder than the room");
     }
     Ok(())
 }

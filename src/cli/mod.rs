@@ -163,7 +163,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Moderation(action)) => moderation::moderation(&action, library.as_deref()),
         Some(Action::Analyze(args)) => analyze::analyze(&args, library.as_deref()),
         Some(Action::Arrangements) => render::list_arrangements(library.as_deref()),
-        Some(Action::Devices(args)) => devices::devices(&args),
+        Some(Action::Devices(args)) => devices::devices(&args, library.as_deref()),
         Some(Action::Calibrate(args)) => devices::calibrate(&args, library.as_deref()),
         Some(Action::Record(args)) => record::record(&args, library.as_deref()),
         Some(Action::MidiPorts) => midi::midi_ports(),
@@ -296,6 +296,10 @@ pub struct VirtualMicArgs {
     /// (0: never)
     #[arg(long, value_name = "F1,F2,...", value_delimiter = ',')]
     pub virtual_mic_unplug_after: Vec<u64>,
+    /// Virtual microphones: somebody claps in front of microphone N once a second (for
+    /// trying `bandroom devices --identify` and "Which mic is this?")
+    #[arg(long, value_name = "N")]
+    pub virtual_mic_clap: Option<usize>,
 }
 
 /// The `n`th value of a per-microphone list: its own, else the list's only one, else
@@ -330,6 +334,13 @@ impl VirtualMicArgs {
                 anyhow::bail!("{flag} needs --virtual-mics N");
             }
         }
+        if let Some(clapped) = self.virtual_mic_clap
+            && !(1..=n).contains(&clapped)
+        {
+            anyhow::bail!(
+                "--virtual-mic-clap {clapped}: there are {n} virtual microphones; give one of 1 to {n}"
+            );
+        }
         Ok((0..n)
             .map(|i| bandroom::audio::virtual_mics::VirtualMic {
                 latency_frames: per_mic(&self.virtual_mic_latency, i, 0),
@@ -337,6 +348,7 @@ impl VirtualMicArgs {
                 block_frames: per_mic(&self.virtual_mic_block, i, 256),
                 unplug_after_frames: Some(per_mic(&self.virtual_mic_unplug_after, i, 0))
                     .filter(|&f| f > 0),
+                hears_a_clap: self.virtual_mic_clap == Some(i + 1),
             })
             .collect())
     }

@@ -21,11 +21,14 @@ pub fn resolve(
 ) -> Result<Vec<Players>> {
     let mut resolved: Vec<Players> = Vec::new();
     for text in plays {
-        let mut fields = text.splitn(3, ':');
-        let (Some(input), Some(pupils)) = (fields.next(), fields.next()) else {
+        let Some((input, rest)) = split_seat(text, inputs) else {
             bail!(
                 "--plays {text:?}: write INPUT:PUPIL[,PUPIL][:PART], e.g. 2:Amira Okafor:clapper 2"
             );
+        };
+        let mut fields = rest.splitn(2, ':');
+        let Some(pupils) = fields.next() else {
+            bail!("--plays {text:?}: name who plays after the input, e.g. 2:Amira Okafor");
         };
         let seat = seat_of(text, input, inputs)?;
         let pupils = pupils
@@ -57,6 +60,28 @@ pub fn resolve(
         resolved.push(Players { seat, pupils, part });
     }
     Ok(resolved)
+}
+
+/// Splits `--plays` text into its seat and the rest (pupils, part). A further device's
+/// name may itself hold ':' (ALSA ids, "USB Audio: Blue Yeti"), so a seat that starts with
+/// a device named in `--inputs` is read up to the first ':' after its `@N`; the longest
+/// such name wins, so "Mic" never cuts "Mic: Zoom" short.
+fn split_seat<'a>(text: &'a str, inputs: &InputList) -> Option<(&'a str, &'a str)> {
+    let mut devices: Vec<&str> = inputs.extra.iter().map(|d| d.device.as_str()).collect();
+    devices.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for device in devices {
+        let Some(after) = text
+            .strip_prefix(device)
+            .and_then(|rest| rest.strip_prefix('@'))
+        else {
+            continue;
+        };
+        if let Some((number, rest)) = after.split_once(':') {
+            let seat_len = device.len() + 1 + number.len();
+            return text.get(..seat_len).map(|seat| (seat, rest));
+        }
+    }
+    text.split_once(':')
 }
 
 /// The seat `--plays` names: input N of the main device, or `DEVICE@N` written as in
@@ -121,4 +146,62 @@ pub fn analyse(lib: &mut Library, filed: &FiledTake) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bandroom::session::DeviceInputs;
+
+    fn inputs_with(devices: &[&str]) -> InputList {
+        InputList {
+            main: vec![1, 2],
+            extra: devices
+                .iter()
+                .map(|d| DeviceInputs {
+                    device: (*d).to_string(),
+                    channels: vec![1],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_device_name_with_colons_stays_one_seat() {
+        let inputs = inputs_with(&["alsa:hw:CARD=Mic,DEV=0", "USB Audio: Blue Yeti"]);
+        assert_eq!(
+            split_seat("USB Audio: Blue Yeti@1:Amira Okafor:clapper 2", &inputs),
+            Some(("USB Audio: Blue Yeti@1", "Amira Okafor:clapper 2"))
+        );
+        assert_eq!(
+            split_seat("alsa:hw:CARD=Mic,DEV=0@1:Jan Nowak", &inputs),
+            Some(("alsa:hw:CARD=Mic,DEV=0@1", "Jan Nowak"))
+        );
+        let seat = seat_of("", "USB Audio: Blue Yeti@1", &inputs).unwrap_or(Seat::Input(0));
+        assert_eq!(
+            seat,
+            Seat::DeviceInput {
+                device: "USB Audio: Blue Yeti".into(),
+                input: 1
+            }
+        );
+    }
+
+    #[test]
+    fn the_longest_device_name_wins_and_plain_inputs_split_at_the_first_colon() {
+        let inputs = inputs_with(&["Mic", "Mic: Zoom"]);
+        assert_eq!(
+            split_seat("Mic: Zoom@1:Ben Ali", &inputs),
+            Some(("Mic: Zoom@1", "Ben Ali"))
+        );
+        assert_eq!(
+            split_seat("Mic@1:Ben Ali", &inputs),
+            Some(("Mic@1", "Ben Ali"))
+        );
+        assert_eq!(
+            split_seat("2:Ben Ali:clapper 1", &inputs),
+            Some(("2", "Ben Ali:clapper 1"))
+        );
+        assert_eq!(split_seat("2", &inputs), None);
+    }
 }

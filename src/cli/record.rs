@@ -198,25 +198,16 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
     };
     let settings = Settings::load(&library)?;
     let highest = inputs.main.iter().copied().max().unwrap_or(1);
-    let mut request = args.device.request(&settings, highest, 2)?;
-    request.extra_inputs = inputs
-        .extra
-        .iter()
-        .map(|d| bandroom::audio::device::ExtraInputRequest {
-            name: d.device.clone(),
-            channels: d.channels.iter().copied().max().unwrap_or(1),
-        })
-        .collect();
-    let device = DeviceChoice::Exactly(request);
+    // The further devices of `inputs` are added to the request by the plan.
+    let device = DeviceChoice::Exactly(args.device.request(&settings, highest, 2)?);
     let mut plan = TakePlan::with_music(
         music,
         early_notes,
         &settings,
         &device,
-        &inputs.main,
+        &inputs,
         args.latency,
-    )?
-    .with_extra_devices(&inputs.extra, &settings, args.latency);
+    )?;
     plan.follow_clocks = !args.no_clock_correction;
     super::performers::name_device_seats(&mut players, &inputs, &plan.device.info);
     let (out, mut into_library) = take_destination(planned_library, args)?;
@@ -284,7 +275,7 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         filed.id,
         filed.folder.display()
     );
-    for problem in &filed.problems {
+    for problem in filed.problems.iter().chain(&filed.device_warnings) {
         note!("note: {problem}");
     }
     // The take is kept whatever happens here; analysis can be redone.

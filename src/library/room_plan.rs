@@ -3,8 +3,9 @@
 //! lesson starts where the last one left off.
 //! Stored as one JSON setting per class.
 //!
-//! Must not know about devices: an input is just its 1-based number, a keyboard just the
-//! name of its MIDI port.
+//! Must not know about devices: an input is just its 1-based number, a further input
+//! device (a USB microphone) just the identity its host gives it and the name it was last
+//! shown by, a keyboard just the name of its MIDI port.
 
 use super::error::{LibraryError, Result};
 use super::{Library, audit};
@@ -21,6 +22,14 @@ pub struct Seat {
     /// The MIDI port of a keyboard seat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyboard: Option<String>,
+    /// A further input device's stable identity (`alsa:hw:CARD=Microphone,DEV=0`, a
+    /// WASAPI endpoint id), for a seat on one of its channels (`input`): the seat follows
+    /// the microphone, not the order the system lists devices in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The name that device was shown by when it was put on the plan, for the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
 }
 
 impl Seat {
@@ -31,11 +40,30 @@ impl Seat {
         }
     }
 
-    /// "Input 3" or "Keyboard Casio CT-S1".
+    /// Channel `input` of the further input device `id`, shown as `name`.
+    pub fn on_device(id: &str, name: &str, input: usize) -> Seat {
+        Seat {
+            input,
+            device: Some(id.to_string()),
+            device_name: Some(name.to_string()),
+            ..Seat::default()
+        }
+    }
+
+    /// A seat on the main interface's inputs (not a keyboard, not a further device).
+    pub fn is_main_input(&self) -> bool {
+        self.keyboard.is_none() && self.device.is_none()
+    }
+
+    /// "Input 3", "Blue Yeti #2, input 1" or "Keyboard Casio CT-S1".
     pub fn title(&self) -> String {
-        match &self.keyboard {
-            Some(port) => format!("Keyboard {port}"),
-            None => format!("Input {}", self.input),
+        match (&self.keyboard, &self.device) {
+            (Some(port), _) => format!("Keyboard {port}"),
+            (None, Some(id)) => {
+                let name = self.device_name.as_deref().unwrap_or(id);
+                format!("{name}, input {}", self.input)
+            }
+            (None, None) => format!("Input {}", self.input),
         }
     }
 }

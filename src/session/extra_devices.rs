@@ -30,7 +30,47 @@ pub struct ExtraDeviceSetup {
     pub correction_frames: i64,
 }
 
+/// A further device's clock while the take runs, as the input cards show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceClock {
+    pub name: String,
+    /// The host's identity for it (what the room plan keeps).
+    pub id: String,
+    /// Its 1-based channels recorded.
+    pub channels: Vec<usize>,
+    /// The estimate of its rate has locked (it has not yet in the first seconds).
+    pub locked: bool,
+    /// Times its placement jumped (a stall, lost input).
+    pub jumps: u32,
+    pub drift_ppm: f64,
+    /// Given up on: unplugged or stalled; its tracks end with a gap.
+    pub gone: bool,
+    /// The last thing said about it (a fault, a stall).
+    pub warning: Option<String>,
+}
+
+impl DeviceClock {
+    /// What the teacher should be told about this device's clock, if anything.
+    pub fn trouble(&self) -> Option<String> {
+        if self.gone {
+            return Some(
+                self.warning
+                    .clone()
+                    .unwrap_or_else(|| format!("{} stopped: is it still plugged in?", self.name)),
+            );
+        }
+        (self.jumps > 0).then(|| {
+            format!(
+                "{}'s clock is unsteady ({} jump(s) so far): its track may have short gaps",
+                self.name, self.jumps
+            )
+        })
+    }
+}
+
 struct ExtraSide {
+    /// The device's 1-based channels recorded.
+    channels: Vec<usize>,
     aligner: Option<DeviceAligner>,
     recorder: Recorder,
     record: DeviceRecord,
@@ -122,6 +162,7 @@ impl ExtraDevices {
                     }),
             );
             devices.sides.push(ExtraSide {
+                channels: setup.channels.clone(),
                 aligner: Some(aligner),
                 recorder,
                 record: DeviceRecord {
@@ -138,6 +179,33 @@ impl ExtraDevices {
             });
         }
         Ok((devices, callbacks, tracks))
+    }
+
+    /// Each further device's input meters, in track order.
+    pub fn meters(&self) -> impl Iterator<Item = &crate::engine::MeterSlot> {
+        self.sides
+            .iter()
+            .flat_map(|side| side.aligner.iter().flat_map(|a| a.status().inputs.iter()))
+    }
+
+    /// How each further device's clock is doing now, for the screens.
+    pub fn clocks(&self) -> Vec<DeviceClock> {
+        self.sides
+            .iter()
+            .map(|side| {
+                let report = side.aligner.as_ref().map(|a| a.report());
+                DeviceClock {
+                    name: side.record.name.clone(),
+                    id: side.record.id.clone(),
+                    channels: side.channels.clone(),
+                    locked: report.as_ref().is_some_and(|r| r.locked),
+                    jumps: report.as_ref().map_or(0, |r| r.jumps),
+                    drift_ppm: report.as_ref().map_or(0.0, |r| r.drift_ppm),
+                    gone: side.gone,
+                    warning: side.record.warnings.last().cloned(),
+                }
+            })
+            .collect()
     }
 
     /// Every further device's tracks reach the take's end (or were given up on).

@@ -136,6 +136,10 @@ pub struct FiledTake {
     pub fault: Option<String>,
     /// Attributions or markers that could not be saved (the take itself is kept).
     pub problems: Vec<String>,
+    /// What the further input devices' clocks did that the teacher should know (a clock
+    /// that jumped or could not be followed, a microphone unplugged): the take keeps
+    /// their audio; take.json has the details.
+    pub device_warnings: Vec<String>,
     /// Tracks with a part, to analyse against it: (track number, part).
     pub to_analyse: Vec<(i64, String)>,
 }
@@ -218,11 +222,18 @@ impl FinishedTake {
                 problems.push(format!("a marker of take {id} was not saved: {e}"));
             }
         }
+        let device_warnings = take
+            .devices
+            .iter()
+            .flat_map(|d| d.warnings.iter())
+            .map(|w| format!("take {id}: {w}"))
+            .collect();
         Ok(FiledTake {
             id,
             folder: filed_folder,
             fault,
             problems,
+            device_warnings,
             to_analyse,
         })
     }

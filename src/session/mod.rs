@@ -19,7 +19,7 @@ mod stems;
 mod take;
 
 pub use crate::engine::cues::Cue;
-pub use extra_devices::ExtraDeviceSetup;
+pub use extra_devices::{DeviceClock, ExtraDeviceSetup};
 pub use filing::{FiledTake, Filing, FilingError, Marker, Players, Seat, new_take_from_record};
 pub use inputs::{DeviceInputs, InputList, parse_inputs};
 pub use midi::{MidiInputSpec, MidiTakeSetup};

@@ -9,9 +9,12 @@
 //! `RunningTake`, and filing is `filing`'s job.
 
 use super::MidiTakeSetup;
+use super::inputs::{DeviceInputs, InputList};
 use super::stems::attach_stems;
 use super::take::{RunningTake, TakeSetup, TakeSetupError};
-use crate::audio::device::{self, DeviceError, DeviceRequest, Host, OpenedDevice};
+use crate::audio::device::{
+    self, DeviceError, DeviceRequest, ExtraInputRequest, Host, OpenedDevice,
+};
 use crate::audio::settings::Settings;
 use crate::audio::stems::StemError;
 use crate::audio::virtual_device::VirtualSettings;
@@ -285,6 +288,21 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
+    /// Where "Which mic is this?" and the room plan's list of microphones look: this
+    /// choice's host, with the saved main input and output on it.
+    pub fn room_listen(
+        &self,
+        settings: &Settings,
+    ) -> Result<crate::audio::identify::RoomListen, PlanError> {
+        let request = self.request(settings, 1)?;
+        Ok(crate::audio::identify::RoomListen {
+            host: request.host,
+            main_input: request.input,
+            output: request.output,
+            sample_rate_hz: request.sample_rate_hz,
+        })
+    }
+
     fn request(&self, settings: &Settings, inputs: usize) -> Result<DeviceRequest, PlanError> {
         let saved = &settings.device;
         let host = match self {
@@ -318,14 +336,61 @@ pub fn open_device(
     inputs: usize,
     rate_hz: Option<u32>,
 ) -> Result<(OpenedDevice, Option<String>), PlanError> {
-    let with_rate = |choice: &DeviceChoice| -> Result<DeviceRequest, PlanError> {
-        let mut request = choice.request(settings, inputs)?;
-        if let Some(rate) = rate_hz {
-            request.sample_rate_hz = rate;
+    open_device_with(settings, choice, inputs, &[], rate_hz)
+}
+
+/// The further input devices a request opens: each by the name (or identity) it was
+/// given, with as many channels as its highest one recorded.
+fn extra_requests(extra: &[DeviceInputs]) -> Vec<ExtraInputRequest> {
+    extra
+        .iter()
+        .map(|d| ExtraInputRequest {
+            name: d.device.clone(),
+            channels: d.channels.iter().copied().max().unwrap_or(1),
+        })
+        .collect()
+}
+
+/// As `open_device`, with further input devices (USB microphones) beside the main one.
+/// With the saved device, a further device that cannot be opened (unplugged since the
+/// last lesson) is left out and the banner says which: the interface and the other
+/// microphones still record. The command line's exact choice fails instead.
+pub fn open_device_with(
+    settings: &Settings,
+    choice: &DeviceChoice,
+    inputs: usize,
+    extra: &[DeviceInputs],
+    rate_hz: Option<u32>,
+) -> Result<(OpenedDevice, Option<String>), PlanError> {
+    let with_rate =
+        |choice: &DeviceChoice, extra: &[DeviceInputs]| -> Result<DeviceRequest, PlanError> {
+            let mut request = choice.request(settings, inputs)?;
+            request.extra_inputs = extra_requests(extra);
+            if let Some(rate) = rate_hz {
+                request.sample_rate_hz = rate;
+            }
+            Ok(request)
+        };
+    let first = device::open(&with_rate(choice, extra)?);
+    let first = match first {
+        Err(e) if !extra.is_empty() && !matches!(choice, DeviceChoice::Exactly(_)) => {
+            let without = device::open(&with_rate(choice, &[])?);
+            match without {
+                Ok(opened) => {
+                    let names: Vec<&str> = extra.iter().map(|d| d.device.as_str()).collect();
+                    let banner = format!(
+                        "The microphones on the room plan could not all be opened ({e}), so \
+                         this take records without {}: check they are plugged in, then record again",
+                        names.join(", ")
+                    );
+                    return Ok((opened, Some(banner)));
+                }
+                Err(_) => Err(e),
+            }
         }
-        Ok(request)
+        other => other,
     };
-    match device::open(&with_rate(choice)?) {
+    match first {
         Ok(opened) => Ok((opened, None)),
         Err(e) if *choice == DeviceChoice::Saved => {
             let banner = format!(
@@ -333,7 +398,7 @@ pub fn open_device(
                  choose yours in Settings › Sound ({e}; the test device plays the part back \
                  into every input)"
             );
-            let opened = device::open(&with_rate(&DeviceChoice::Virtual)?)?;
+            let opened = device::open(&with_rate(&DeviceChoice::Virtual, &[])?)?;
             Ok((opened, Some(banner)))
         }
         Err(e) => Err(e.into()),
@@ -368,7 +433,7 @@ impl TakePlan {
         settings: &Settings,
         play: Option<&PlayRequest>,
         device_choice: &DeviceChoice,
-        inputs: &[usize],
+        inputs: &InputList,
         latency: Option<i64>,
     ) -> Result<TakePlan, PlanError> {
         let mut notes = Vec::new();
@@ -385,12 +450,13 @@ impl TakePlan {
         mut notes: Vec<String>,
         settings: &Settings,
         device_choice: &DeviceChoice,
-        inputs: &[usize],
+        inputs: &InputList,
         latency: Option<i64>,
     ) -> Result<TakePlan, PlanError> {
-        check_inputs(inputs)?;
-        let highest = inputs.iter().copied().max().unwrap_or(1);
-        let (device, banner) = open_device(settings, device_choice, highest, None)?;
+        check_inputs(&inputs.main)?;
+        let highest = inputs.main.iter().copied().max().unwrap_or(1);
+        let (device, banner) =
+            open_device_with(settings, device_choice, highest, &inputs.extra, None)?;
         let info = &device.info;
         let rate = info.sample_rate_hz;
         let (correction_frames, correction_source) = match latency {
@@ -422,18 +488,19 @@ impl TakePlan {
             notes,
             correction_frames,
             correction_source,
-            inputs: inputs.to_vec(),
+            inputs: inputs.main.clone(),
             extra_devices: Vec::new(),
             follow_clocks: true,
-        })
+        }
+        .with_extra_devices(&inputs.extra, settings, latency))
     }
 
     /// The channels to record from each further input device the device was opened
     /// with (`DeviceRequest::extra_inputs`, in that order), each device's latency taken
     /// from its own calibration (`latency` overrides them all).
-    pub fn with_extra_devices(
+    fn with_extra_devices(
         mut self,
-        devices: &[super::DeviceInputs],
+        devices: &[DeviceInputs],
         settings: &Settings,
         latency: Option<i64>,
     ) -> Self {

@@ -336,8 +336,14 @@ impl RunningTake {
 
     /// One level meter per recorded input, in input order (fed even before the
     /// count-in ends, so levels can be set).
-    pub fn input_meters(&self) -> &[MeterSlot] {
-        &self.status.inputs
+    /// Every track's meter: the main device's inputs, then each further device's.
+    pub fn input_meters(&self) -> impl Iterator<Item = &MeterSlot> {
+        self.status.inputs.iter().chain(self.extra.meters())
+    }
+
+    /// How each further device's clock is doing (none without further devices).
+    pub fn device_clocks(&self) -> Vec<super::extra_devices::DeviceClock> {
+        self.extra.clocks()
     }
 
     pub fn sample_rate_hz(&self) -> u32 {

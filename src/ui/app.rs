@@ -294,6 +294,10 @@ impl BandroomApp {
             Action::Analyse(take) => self.analyse_in_background(take),
             Action::ListenForPedalAgain => self.devices.listen_for_pedal_again(),
             Action::SetVoiceInput(input) => self.devices.voice_input = input,
+            Action::IdentifyMics(on) => {
+                let cx = &mut self.cx;
+                self.devices.identify_mics(on, &cx.root, &mut cx.notices);
+            }
         }
     }
 
@@ -311,7 +315,9 @@ impl BandroomApp {
             return;
         };
         let players = if rec.keep && self.cx.class.is_some() {
-            super::room_plan::players_from_plan(&self.lesson.plan)
+            let opened: Vec<(String, String)> =
+                rec.levels.iter().filter_map(|l| l.device.clone()).collect();
+            super::room_plan::players_from_plan(&self.lesson.plan, &opened)
         } else {
             Vec::new()
         };

@@ -71,6 +71,8 @@ pub enum Action {
     ListenForPedalAgain,
     /// The input the teacher's voice notes are recorded from.
     SetVoiceInput(usize),
+    /// "Which mic is this?": listen to every input (true) or stop (false).
+    IdentifyMics(bool),
 }
 
 /// How the app looks: theme and size, set in Settings.

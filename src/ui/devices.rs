@@ -9,6 +9,7 @@
 
 use super::context::{Listen, Notices};
 use super::finishing::{Done, Finishing};
+use super::identify_mics::Identifying;
 use super::pedal::PedalListener;
 use super::playback::{Loading, Playback};
 use super::recording::{self, Playing, Recording};
@@ -19,7 +20,8 @@ use std::path::Path;
 
 /// What a take asks of the devices when it starts.
 pub struct TakeRequest<'a> {
-    pub inputs: Vec<usize>,
+    /// The interface's inputs and the USB microphones on the room plan.
+    pub inputs: crate::session::InputList,
     pub playing: Playing<'a>,
     pub midi: MidiTakeSetup,
     /// Kept in the library (a take) or thrown away (a rehearsal).
@@ -45,6 +47,8 @@ pub struct Devices {
     loading: Option<Loading>,
     voice_note: Option<VoiceNoteRecording>,
     pedal: Option<PedalListener>,
+    /// "Which mic is this?" listening to every input.
+    identifying: Option<Identifying>,
     /// Whether opening the pedal was tried (so a missing MIDI system is said once).
     pedal_tried: bool,
 }
@@ -66,6 +70,7 @@ impl Devices {
             loading: None,
             voice_note: None,
             pedal: None,
+            identifying: None,
             pedal_tried: false,
         }
     }
@@ -105,9 +110,37 @@ impl Devices {
         self.recording.is_some() || self.voice_note.is_some()
     }
 
-    /// Lets go of the device for something new: playback stops, and a take still
-    /// finishing stops its device now.
+    /// "Which mic is this?" while it listens.
+    pub fn identifying(&self) -> Option<&Identifying> {
+        self.identifying.as_ref()
+    }
+
+    /// Starts (or stops) listening to every input for "Which mic is this?". Not while
+    /// a take or a voice note records: they have the device.
+    pub fn identify_mics(&mut self, on: bool, root: &Path, notices: &mut Notices) {
+        if let Some(listening) = self.identifying.take() {
+            listening.stop();
+        }
+        if !on {
+            return;
+        }
+        if self.busy() {
+            notices.error("Stop recording first: the microphones are in use by the take");
+            return;
+        }
+        self.free();
+        match Identifying::start(root, &self.choice) {
+            Ok(listening) => self.identifying = Some(listening),
+            Err(e) => notices.error(format!("The microphones could not be listened to: {e:#}")),
+        }
+    }
+
+    /// Lets go of the device for something new: playback stops, "Which mic is this?"
+    /// stops listening, and a take still finishing stops its device now.
     fn free(&mut self) {
+        if let Some(listening) = self.identifying.take() {
+            listening.stop();
+        }
         self.playback = None;
         self.loading = None;
         for f in &mut self.finishing {
@@ -264,6 +297,11 @@ impl Devices {
         waker: impl Fn() -> Box<dyn FnOnce() + Send>,
     ) -> Vec<DeviceEvent> {
         let mut events = Vec::new();
+        if self.identifying.as_mut().is_some_and(|l| !l.update())
+            && let Some(listening) = self.identifying.take()
+        {
+            listening.stop();
+        }
         if let Some(rec) = &mut self.recording
             && rec.update()
         {
@@ -277,7 +315,7 @@ impl Devices {
             match f.poll() {
                 None => still.push(f),
                 Some(Ok(Done::Take(filed))) => {
-                    for problem in &filed.problems {
+                    for problem in filed.problems.iter().chain(&filed.device_warnings) {
                         notices.banner(problem.clone());
                     }
                     if let Some(fault) = &filed.fault {
@@ -322,7 +360,10 @@ impl Devices {
     /// a note being recorded, the engine being drained, a take loading.
     pub fn wants_frames(&self) -> Option<std::time::Duration> {
         use std::time::Duration;
-        if self.recording.is_some() || self.finishing.iter().any(Finishing::draining) {
+        if self.recording.is_some()
+            || self.identifying.is_some()
+            || self.finishing.iter().any(Finishing::draining)
+        {
             // At least 30 meter updates a second while recording.
             Some(Duration::from_millis(25))
         } else if self.voice_note.is_some() || self.playback.is_some() {

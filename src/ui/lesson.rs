@@ -37,6 +37,8 @@ pub struct LessonState {
     checked: Option<Result<Vec<String>, String>>,
     /// The MIDI ports, looked up when the teacher adds a keyboard or sends a part out.
     pub(super) ports: super::midi_ports::PortFinder,
+    /// The microphones that can be put on the room plan, looked up when asked.
+    pub(super) mics: super::identify_mics::MicFinder,
     /// The arrangement in hand, read once when it is chosen rather than every frame.
     arrangement: Option<(String, Option<Arrangement>)>,
     /// Practice tempo for the arrangement; `None` plays it at its own tempo.
@@ -77,6 +79,7 @@ impl Default for LessonState {
             check: None,
             checked: None,
             ports: Default::default(),
+            mics: Default::default(),
             arrangement: None,
             tempo_bpm: None,
             repeats: None,
@@ -357,7 +360,7 @@ fn lesson_main_ui(
             .id_salt("room plan")
             .auto_shrink([false, true])
             .max_height(most)
-            .show(ui, |ui| room_plan_ui(lesson, cx, ui, class));
+            .show(ui, |ui| room_plan_ui(lesson, cx, devices, ui, class));
     }
     ui.separator();
     ui.columns(2, |columns| {

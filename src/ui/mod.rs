@@ -19,6 +19,7 @@ mod export_screen;
 mod file_dialog;
 mod finishing;
 mod groups_view;
+mod identify_mics;
 mod lesson;
 pub mod live_wave;
 mod midi_ports;

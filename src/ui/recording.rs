@@ -10,8 +10,8 @@ use super::finishing::{Done, Finishing};
 use crate::audio::settings::Settings;
 use crate::library::{Library, Purpose};
 use crate::session::{
-    Cue, Filing, FinishedTake, Marker, PlayRequest, PlayedMusic, Players, RunningTake, TakePlan,
-    TakePoll, TakeStart,
+    Cue, Filing, FinishedTake, InputList, Marker, PlayRequest, PlayedMusic, Players, RunningTake,
+    TakePlan, TakePoll, TakeStart,
 };
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,7 +26,11 @@ const CLIP_HOLD: Duration = Duration::from_secs(2);
 /// What one input's meter shows.
 #[derive(Clone, Debug)]
 pub struct InputLevel {
+    /// 1-based channel, of the main device or of `device`.
     pub input: usize,
+    /// A further input device's name and identity (a USB microphone); `None` for the
+    /// main device's inputs.
+    pub device: Option<(String, String)>,
     /// Peak since the last frame, with a fall-back so the bar is readable.
     pub level: f32,
     pub clipped_at: Option<Instant>,
@@ -36,6 +40,31 @@ pub struct InputLevel {
 }
 
 impl InputLevel {
+    fn new(input: usize, device: Option<(String, String)>, now: Instant) -> InputLevel {
+        InputLevel {
+            input,
+            device,
+            level: 0.0,
+            clipped_at: None,
+            silent_since: now,
+            wave: Default::default(),
+        }
+    }
+
+    /// "Input 3" or "Blue Yeti #2, input 1".
+    pub fn title(&self) -> String {
+        match &self.device {
+            Some((name, _)) => format!("{name}, input {}", self.input),
+            None => format!("Input {}", self.input),
+        }
+    }
+
+    /// Whether this meter is the room plan's `seat`.
+    pub fn is_seat(&self, seat: &crate::library::Seat) -> bool {
+        seat.keyboard.is_none()
+            && seat.input == self.input
+            && seat.device.as_deref() == self.device.as_ref().map(|(_, id)| id.as_str())
+    }
     pub fn clipping(&self) -> bool {
         self.clipped_at.is_some_and(|t| t.elapsed() < CLIP_HOLD)
     }
@@ -91,7 +120,7 @@ pub fn start(
     root: &Path,
     choice: &DeviceChoice,
     class: Option<i64>,
-    inputs: &[usize],
+    inputs: &InputList,
     playing: &Playing<'_>,
     midi: crate::session::MidiTakeSetup,
 ) -> anyhow::Result<(Recording, Vec<String>)> {
@@ -120,6 +149,23 @@ pub fn start(
     );
     let purpose = playing.purpose;
     let music = plan.played_music();
+    let now = Instant::now();
+    // One meter per track, in track order: the main device's inputs, then each further
+    // device's that opened (one left out is in the banner).
+    let mut levels: Vec<InputLevel> = plan
+        .inputs
+        .iter()
+        .map(|&input| InputLevel::new(input, None, now))
+        .collect();
+    for (setup, opened) in plan
+        .extra_devices
+        .iter()
+        .zip(&plan.device.info.extra_inputs)
+    {
+        levels.extend(setup.channels.iter().map(|&channel| {
+            InputLevel::new(channel, Some((opened.name.clone(), opened.id.clone())), now)
+        }));
+    }
     let take = plan.start(TakeStart {
         folder,
         seconds: None,
@@ -129,7 +175,6 @@ pub fn start(
         midi,
         round_and_round: playing.round_and_round,
     })?;
-    let now = Instant::now();
     let lanes = music.as_ref().map_or(0, PlayedMusic::lanes);
     Ok((
         Recording {
@@ -142,16 +187,7 @@ pub fn start(
                 pass: playing.pass,
             },
             started: now,
-            levels: inputs
-                .iter()
-                .map(|&input| InputLevel {
-                    input,
-                    level: 0.0,
-                    clipped_at: None,
-                    silent_since: now,
-                    wave: Default::default(),
-                })
-                .collect(),
+            levels,
             meter_reads: 0,
             fault: None,
             keep: true,
@@ -220,6 +256,11 @@ impl Recording {
 
     pub fn xruns(&self) -> u64 {
         self.take.xruns()
+    }
+
+    /// How each further input device's clock is doing (unsteady, unplugged).
+    pub fn device_clocks(&self) -> Vec<crate::session::DeviceClock> {
+        self.take.device_clocks()
     }
 
     /// Reads the meters and the take's state; true when the take has ended by itself
@@ -305,6 +346,7 @@ mod tests {
         let now = Instant::now();
         InputLevel {
             input: 1,
+            device: None,
             level: 0.0,
             clipped_at: clipped_ago.map(|ago| now - ago),
             silent_since: now - silent_for,

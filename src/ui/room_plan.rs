@@ -1,4 +1,5 @@
-//! The room plan of the lesson screen: a card per input of the interface and per MIDI
+//! The room plan of the lesson screen: a card per input of the interface, per USB
+//! microphone (kept by the device's identity, found by "Which mic is this?") and per MIDI
 //! keyboard, labelled with the pupils sat there (dragged from the class list, or added
 //! from a list), their part and its tier; remembered per class. Also naming a take's
 //! players from it.
@@ -6,8 +7,10 @@
 //! Must not record: the transport reads the plan to know which inputs and keyboards to
 //! record.
 
-use super::context::AppContext;
+use super::context::{Action, AppContext};
+use super::devices::Devices;
 use super::lesson::LessonState;
+use crate::audio::identify::ListenedInput;
 use crate::library::{Seat, TakeSummary};
 use eframe::egui;
 
@@ -31,13 +34,18 @@ pub(super) fn load_plan(lesson: &mut LessonState, cx: &mut AppContext, class: i6
             });
         }
     }
-    // The interface's inputs in order, then the keyboards.
+    // The interface's inputs in order, then the microphones, then the keyboards.
     plan.sort_by(|a, b| {
-        (a.keyboard.is_some(), a.input, &a.keyboard).cmp(&(
-            b.keyboard.is_some(),
-            b.input,
-            &b.keyboard,
-        ))
+        let order = |s: &Seat| {
+            (
+                s.keyboard.is_some(),
+                s.device.is_some(),
+                s.device_name.clone(),
+                s.input,
+                s.keyboard.clone(),
+            )
+        };
+        order(a).cmp(&order(b))
     });
     lesson.plan = plan;
     lesson.plan_class = Some(class);
@@ -69,6 +77,7 @@ const CARD_WIDTH: f32 = 190.0;
 pub(super) fn room_plan_ui(
     lesson: &mut LessonState,
     cx: &mut AppContext,
+    devices: &Devices,
     ui: &mut egui::Ui,
     class: i64,
 ) {
@@ -86,6 +95,15 @@ pub(super) fn room_plan_ui(
     let mut changed = false;
     let mut dropped: Option<(usize, i64)> = None;
     let mut chosen = lesson.chosen_seat;
+    let lit = devices.identifying().and_then(|l| l.lit()).cloned();
+    // What the take's further devices' clocks are doing, by device identity.
+    let troubles: Vec<(String, String)> = devices
+        .recording()
+        .map(|rec| rec.device_clocks())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|clock| Some((clock.id.clone(), clock.trouble()?)))
+        .collect();
     // As many cards to a row as the window holds, so the plan wraps instead of running
     // off the right edge at 1024 pixels.
     let spacing = ui.spacing().item_spacing.x + 16.0;
@@ -96,7 +114,25 @@ pub(super) fn room_plan_ui(
             // A vertical cell, so the card stacks its title, pupils and choices.
             let (_, payload) = ui
                 .vertical(|ui| {
-                    ui.dnd_drop_zone::<PupilDrag, _>(egui::Frame::group(ui.style()), |ui| {
+                    let heard = lit.as_ref().is_some_and(|input| is_heard(seat, input));
+                    let mut frame = egui::Frame::group(ui.style());
+                    if heard {
+                        frame = frame
+                            .stroke(egui::Stroke::new(3.0, ui.visuals().selection.bg_fill))
+                            .fill(ui.visuals().selection.bg_fill.gamma_multiply(0.3));
+                    }
+                    let trouble = seat
+                        .device
+                        .as_ref()
+                        .and_then(|id| troubles.iter().find(|(i, _)| i == id))
+                        .map(|(_, t)| t.as_str());
+                    ui.dnd_drop_zone::<PupilDrag, _>(frame, |ui| {
+                        if heard {
+                            ui.strong("◀ heard now");
+                        }
+                        if let Some(trouble) = trouble {
+                            ui.colored_label(ui.visuals().warn_fg_color, trouble);
+                        }
                         let card = seat_card_ui(ui, seat, &pupils, &parts, chosen == Some(index));
                         changed |= card.changed;
                         if card.chosen {
@@ -120,6 +156,7 @@ pub(super) fn room_plan_ui(
         changed = true;
     }
     changed |= keyboards_ui(lesson, cx, ui);
+    changed |= microphones_ui(lesson, cx, devices, ui, lit.as_ref());
     if changed {
         let plan = lesson.plan.clone();
         let saved = cx.lib.set_room_plan(class, &plan);
@@ -363,21 +400,142 @@ fn keyboards_ui(lesson: &mut LessonState, cx: &mut AppContext, ui: &mut egui::Ui
     changed
 }
 
+/// Whether `seat` is the input "Which mic is this?" heard.
+fn is_heard(seat: &Seat, input: &ListenedInput) -> bool {
+    if seat.keyboard.is_some() {
+        return false;
+    }
+    match (&input.device, &seat.device) {
+        (Some((_, heard)), Some(id)) => heard == id,
+        (None, None) => seat.input == input.channel,
+        _ => false,
+    }
+}
+
+/// USB microphones on the room plan: "Which mic is this?" (clap into one and its card
+/// lights), adding a microphone from those plugged in (kept by its identity, so it
+/// keeps its pupil next lesson whatever order the system lists it in), taking one off.
+/// True when the plan changed.
+fn microphones_ui(
+    lesson: &mut LessonState,
+    cx: &mut AppContext,
+    devices: &Devices,
+    ui: &mut egui::Ui,
+    lit: Option<&ListenedInput>,
+) -> bool {
+    let mut changed = false;
+    ui.horizontal_wrapped(|ui| {
+        match devices.identifying() {
+            Some(listening) => {
+                ui.spinner();
+                ui.label(format!(
+                    "Listening: clap close to one microphone ({} s left)",
+                    listening.seconds_left()
+                ));
+                if ui.button("Stop listening").clicked() {
+                    cx.act(Action::IdentifyMics(false));
+                }
+            }
+            None => {
+                let recording = devices.busy();
+                if ui
+                    .add_enabled(!recording, egui::Button::new("Which mic is this?"))
+                    .on_hover_text(
+                        "listens to every input: clap or speak into one microphone and its card lights",
+                    )
+                    .on_disabled_hover_text("stop recording first")
+                    .clicked()
+                {
+                    cx.act(Action::IdentifyMics(true));
+                }
+            }
+        }
+        if lesson.mics.looking() {
+            ui.spinner();
+            ui.label("Looking for microphones…");
+        } else if ui.button("Add a microphone").clicked() {
+            let done = cx.waker();
+            lesson.mics.ask(&cx.root, &devices.choice, done);
+        }
+        let on_plan: Vec<(String, String)> = lesson
+            .plan
+            .iter()
+            .filter_map(|s| Some((s.device.clone()?, s.title())))
+            .collect();
+        for (id, title) in &on_plan {
+            if ui
+                .small_button(format!("Take {title} off the plan"))
+                .clicked()
+            {
+                lesson.plan.retain(|s| s.device.as_ref() != Some(id));
+                changed = true;
+            }
+        }
+        // A microphone heard that is not on the plan yet can be put there at once.
+        if let Some(ListenedInput {
+            device: Some((name, id)),
+            ..
+        }) = lit
+            && !on_plan.iter().any(|(i, _)| i == id)
+            && ui.button(format!("Heard {name}: put it on the plan")).clicked()
+        {
+            lesson.plan.push(Seat::on_device(id, name, 1));
+            changed = true;
+        }
+        match lesson.mics.found() {
+            Some(Ok(found)) => {
+                let free: Vec<_> = found
+                    .iter()
+                    .filter(|d| !on_plan.iter().any(|(id, _)| *id == d.id))
+                    .cloned()
+                    .collect();
+                if free.is_empty() {
+                    ui.label("No other microphone is plugged in.");
+                }
+                for device in free {
+                    if ui.button(format!("Put {} on the plan", device.name)).clicked() {
+                        lesson.plan.push(Seat::on_device(&device.id, &device.name, 1));
+                        changed = true;
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().warn_fg_color, e);
+            }
+            None => {}
+        }
+    });
+    changed
+}
+
 /// What is dragged from the class list: a pupil's id.
 struct PupilDrag(i64);
 
 /// Who sits where on the room plan, as the session files a take's players: part,
 /// tier and instrument go with each track.
-pub(super) fn players_from_plan(plan: &[Seat]) -> Vec<crate::session::Players> {
+/// `opened` is each further device the take opened, as (name, identity): the take names
+/// a microphone's tracks by the name it had then, the plan keeps its identity.
+pub(super) fn players_from_plan(
+    plan: &[Seat],
+    opened: &[(String, String)],
+) -> Vec<crate::session::Players> {
     plan.iter()
         .filter(|s| !s.pupils.is_empty())
-        .map(|s| crate::session::Players {
-            seat: match &s.keyboard {
-                Some(port) => crate::session::Seat::Keyboard(port.clone()),
-                None => crate::session::Seat::Input(s.input),
-            },
-            pupils: s.pupils.clone(),
-            part: s.part.clone(),
+        .filter_map(|s| {
+            let seat = match (&s.keyboard, &s.device) {
+                (Some(port), _) => crate::session::Seat::Keyboard(port.clone()),
+                (None, Some(id)) => crate::session::Seat::DeviceInput {
+                    // A microphone left out of the take (unplugged) has no tracks to name.
+                    device: opened.iter().find(|(_, i)| i == id)?.0.clone(),
+                    input: s.input,
+                },
+                (None, None) => crate::session::Seat::Input(s.input),
+            };
+            Some(crate::session::Players {
+                seat,
+                pupils: s.pupils.clone(),
+                part: s.part.clone(),
+            })
         })
         .collect()
 }
@@ -390,9 +548,11 @@ pub(super) fn attribute_from_plan(
 ) {
     for track in &take.tracks {
         let sits_here = |s: &&Seat| match (&s.keyboard, track.input_channel, &track.midi_port) {
-            // The room plan seats pupils at the main device's inputs; input 1 of a USB
-            // microphone is not the interface's input 1.
-            (None, Some(input), None) => track.input_device.is_none() && s.input as i64 == input,
+            // Input 1 of a USB microphone is not the interface's input 1: a track on a
+            // further device is the seat on that device (by the name the take recorded).
+            (None, Some(input), None) => {
+                s.input as i64 == input && track.input_device == s.device_name
+            }
             (Some(keyboard), _, Some(port)) => keyboard == port,
             _ => false,
         };

@@ -14,22 +14,67 @@ use super::recording::{self, Playing};
 use super::widgets::labelled_combo;
 use super::widgets::level_meter;
 use crate::midi::Action as PedalAction;
+use crate::session::{DeviceInputs, InputList};
 use crate::time_text::clock;
 use eframe::egui;
 
-/// The inputs a take records: every seat with someone on it, or inputs 1 and 2.
-fn inputs_to_record(lesson: &LessonState) -> Vec<usize> {
-    let seated: Vec<usize> = lesson
-        .plan
-        .iter()
-        .filter(|s| !s.pupils.is_empty() && s.keyboard.is_none())
-        .map(|s| s.input)
-        .collect();
-    if seated.is_empty() {
-        vec![1, 2]
-    } else {
-        seated
+/// The inputs a take records: every seat with someone on it (the interface's inputs,
+/// and each USB microphone by its identity), or inputs 1 and 2. The interface's input 1
+/// is recorded when only microphones are seated: the take runs on the interface's clock
+/// and needs an input of it.
+pub(super) fn inputs_to_record(plan: &[crate::library::Seat]) -> InputList {
+    let seated = || plan.iter().filter(|s| !s.pupils.is_empty());
+    let mut list = InputList {
+        main: seated()
+            .filter(|s| s.is_main_input())
+            .map(|s| s.input)
+            .collect(),
+        extra: Vec::new(),
+    };
+    for seat in seated().filter(|s| s.keyboard.is_none()) {
+        let Some(id) = &seat.device else {
+            continue;
+        };
+        match list.extra.iter_mut().find(|d| d.device == *id) {
+            Some(device) if !device.channels.contains(&seat.input) => {
+                device.channels.push(seat.input);
+            }
+            Some(_) => {}
+            None => list.extra.push(DeviceInputs {
+                device: id.clone(),
+                channels: vec![seat.input],
+            }),
+        }
     }
+    if list.main.is_empty() {
+        list.main = if list.extra.is_empty() {
+            vec![1, 2]
+        } else {
+            vec![1]
+        };
+    }
+    list
+}
+
+/// "records inputs 1, 2 and 2 microphones": what Record will record, in a few words.
+fn records_what(plan: &[crate::library::Seat]) -> String {
+    let inputs = inputs_to_record(plan);
+    let main = inputs
+        .main
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut said = format!(
+        "records input{} {main}",
+        if inputs.main.len() == 1 { "" } else { "s" }
+    );
+    match inputs.extra.len() {
+        0 => {}
+        1 => said.push_str(" and 1 microphone"),
+        n => said.push_str(&format!(" and {n} microphones")),
+    }
+    said
 }
 
 /// The keyboards seated on the room plan and the parts sent to instruments.
@@ -84,7 +129,7 @@ pub fn take_request<'a>(
     keep: Keep,
 ) -> TakeRequest<'a> {
     TakeRequest {
-        inputs: inputs_to_record(lesson),
+        inputs: inputs_to_record(&lesson.plan),
         playing: Playing {
             arrangement,
             tempo_bpm: lesson.tempo_bpm,
@@ -137,13 +182,13 @@ fn section_ui(lesson: &mut LessonState, ui: &mut egui::Ui, sections: &[String]) 
 }
 
 fn meter_ui(ui: &mut egui::Ui, level: &recording::InputLevel, names: &str) {
-    level_meter(ui, level.input, level.level, level.clipping(), names);
+    let title = level.title();
+    level_meter(ui, &title, level.level, level.clipping(), names);
     if let Some(quiet) = level.silent_for() {
         ui.colored_label(
             ui.visuals().warn_fg_color,
             format!(
-                "Input {} has been silent for {} s — is the mic on?",
-                level.input,
+                "{title} has been silent for {} s — is the mic on?",
                 quiet.as_secs()
             ),
         );
@@ -256,16 +301,7 @@ pub fn transport_ui(
             ui.spinner();
             ui.label(format!("Finishing {what}…"));
         }
-        let inputs = inputs_to_record(lesson);
-        ui.label(format!(
-            "records input{} {}",
-            if inputs.len() == 1 { "" } else { "s" },
-            inputs
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        ui.label(records_what(&lesson.plan));
     });
     let Some(arr) = arrangement else {
         return;
@@ -447,12 +483,19 @@ fn running_ui(lesson: &mut LessonState, cx: &mut AppContext, devices: &Devices, 
         let names: Vec<String> = lesson
             .plan
             .iter()
-            .filter(|s| s.input == level.input)
+            .filter(|s| level.is_seat(s))
             .flat_map(|s| s.pupils.iter())
             .filter_map(|id| pupils.iter().find(|p| p.id == *id).map(|p| p.name.clone()))
             .collect();
         meter_ui(ui, level, &names.join(", "));
-        level.wave.show(ui, 28.0, &format!("Input {}", level.input));
+        level.wave.show(ui, 28.0, &level.title());
+    }
+    // A USB microphone whose clock is unsteady or that was unplugged says so here and
+    // on its card in the room plan.
+    for clock in rec.device_clocks() {
+        if let Some(trouble) = clock.trouble() {
+            ui.colored_label(ui.visuals().warn_fg_color, trouble);
+        }
     }
     parts_ui(cx, devices, ui);
     ui.horizontal(|ui| {

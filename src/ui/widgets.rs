@@ -289,9 +289,9 @@ pub fn waveform(ui: &mut egui::Ui, cache: &mut PeakCache, wav: &Path, height: f3
 }
 
 /// One input's level meter: −60 dBFS at the left, 0 at the right, green, amber, red.
-pub fn level_meter(ui: &mut egui::Ui, input: usize, level: f32, clipping: bool, names: &str) {
+pub fn level_meter(ui: &mut egui::Ui, title: &str, level: f32, clipping: bool, names: &str) {
     ui.horizontal(|ui| {
-        ui.label(format!("Input {input} {names}"));
+        ui.label(format!("{title} {names}"));
         let (response, painter) =
             ui.allocate_painter(egui::vec2(220.0, 14.0), egui::Sense::hover());
         let rect = response.rect;
@@ -312,7 +312,7 @@ pub fn level_meter(ui: &mut egui::Ui, input: usize, level: f32, clipping: bool, 
             egui::WidgetInfo::labeled(
                 egui::WidgetType::ProgressIndicator,
                 true,
-                format!("Input {input} level {db:.0} dB"),
+                format!("{title} level {db:.0} dB"),
             )
         });
         if clipping {
