@@ -40,10 +40,12 @@ run: deps
 
 # Every test in its own process under cargo-nextest (.ci/nextest.toml: JACK tests one at
 # a time, nothing retried), then the benchmarks once each as tests (criterion's set-up
-# output is not a test list nextest can read).
+# output is not a test list nextest can read). .ci/portability checks, before the tests,
+# that Windows' and macOS' builds resolve with their own audio and MIDI and no JACK/ALSA.
 test: test-deps nextest
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	bash .ci/portability
 	cargo nextest run --config-file .ci/nextest.toml --lib --bins --tests
 	cargo test --benches
 

@@ -37,8 +37,16 @@ impl CpalRunning {
 
 fn host_id(host: &Host) -> Result<cpal::HostId, DeviceError> {
     match host {
+        #[cfg(target_os = "linux")]
         Host::Alsa => Ok(cpal::HostId::Alsa),
+        #[cfg(target_os = "linux")]
         Host::Jack => Ok(cpal::HostId::Jack),
+        #[cfg(target_os = "windows")]
+        Host::Wasapi => Ok(cpal::HostId::Wasapi),
+        #[cfg(all(target_os = "windows", feature = "asio"))]
+        Host::Asio => Ok(cpal::HostId::Asio),
+        #[cfg(target_os = "macos")]
+        Host::CoreAudio => Ok(cpal::HostId::CoreAudio),
         Host::Virtual(_) => Err(DeviceError::UnknownHost("virtual".into())),
     }
 }
@@ -70,6 +78,7 @@ fn quiet_alsa_lib() {
 
 fn hint(host: &Host) -> &'static str {
     match host {
+        #[cfg(target_os = "linux")]
         Host::Jack => {
             " (is a JACK server running? start one with `jackd -d alsa` or qjackctl, or use --host alsa)"
         }

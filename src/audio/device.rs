@@ -16,23 +16,83 @@ use crossbeam_channel::Receiver;
 pub type OutputCallback = Box<dyn FnMut(&mut [f32], OutputStamp) + Send + 'static>;
 pub type InputCallback = Box<dyn FnMut(&[f32], InputStamp) + Send + 'static>;
 
-/// Which backend to use.
+/// Which backend to use. Each platform has its own native hosts (only they are built
+/// there) and the virtual loopback everywhere.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Host {
+    /// ALSA: the sound card itself, or PipeWire and PulseAudio through their ALSA plug-ins.
+    #[cfg(target_os = "linux")]
     Alsa,
+    /// JACK, or PipeWire's JACK layer: every channel of a multi-input interface.
+    #[cfg(target_os = "linux")]
     Jack,
+    /// WASAPI, Windows' own audio in shared mode: every Windows PC has it.
+    #[cfg(target_os = "windows")]
+    Wasapi,
+    /// ASIO: low latency from an interface's own driver (built with `--features asio`).
+    #[cfg(all(target_os = "windows", feature = "asio"))]
+    Asio,
+    /// Core Audio, macOS's own.
+    #[cfg(target_os = "macos")]
+    CoreAudio,
     Virtual(virtual_device::VirtualSettings),
 }
 
+/// The native hosts of this platform, its usual one first.
+#[cfg(target_os = "linux")]
+const PLATFORM_HOSTS: &[&str] = &["alsa", "jack"];
+#[cfg(all(target_os = "windows", not(feature = "asio")))]
+const PLATFORM_HOSTS: &[&str] = &["wasapi"];
+#[cfg(all(target_os = "windows", feature = "asio"))]
+const PLATFORM_HOSTS: &[&str] = &["wasapi", "asio"];
+#[cfg(target_os = "macos")]
+const PLATFORM_HOSTS: &[&str] = &["coreaudio"];
+#[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
+const PLATFORM_HOSTS: &[&str] = &[];
+
 impl Host {
-    pub const NAMES: [&'static str; 3] = ["alsa", "jack", "virtual"];
+    /// Every name `--host` takes on this platform: its native hosts, then `virtual`.
+    pub fn names() -> Vec<&'static str> {
+        PLATFORM_HOSTS
+            .iter()
+            .copied()
+            .chain(std::iter::once("virtual"))
+            .collect()
+    }
+
+    /// The host used when none is chosen: the platform's usual one (ALSA, WASAPI,
+    /// Core Audio).
+    pub fn default_name() -> &'static str {
+        PLATFORM_HOSTS.first().copied().unwrap_or("virtual")
+    }
+
+    /// Every host of this platform, for listings; the virtual one with `virtual_settings`.
+    pub fn all(virtual_settings: &virtual_device::VirtualSettings) -> Vec<Host> {
+        Host::names()
+            .into_iter()
+            .filter_map(|name| parse_host(name, virtual_settings.clone()).ok())
+            .collect()
+    }
 
     pub fn name(&self) -> &'static str {
         match self {
+            #[cfg(target_os = "linux")]
             Host::Alsa => "alsa",
+            #[cfg(target_os = "linux")]
             Host::Jack => "jack",
+            #[cfg(target_os = "windows")]
+            Host::Wasapi => "wasapi",
+            #[cfg(all(target_os = "windows", feature = "asio"))]
+            Host::Asio => "asio",
+            #[cfg(target_os = "macos")]
+            Host::CoreAudio => "coreaudio",
             Host::Virtual(_) => "virtual",
         }
+    }
+
+    /// Whether this is a host of real devices (through cpal), not the virtual one.
+    pub fn is_real(&self) -> bool {
+        !matches!(self, Host::Virtual(_))
     }
 }
 
@@ -94,7 +154,7 @@ pub struct DeviceInfo {
 /// and what to try.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
-    #[error("unknown audio host '{0}': use alsa, jack or virtual")]
+    #[error("unknown audio host '{0}': use {hosts}", hosts = Host::names().join(", "))]
     UnknownHost(String),
     #[error("{0}")]
     Unavailable(String),
@@ -211,7 +271,8 @@ pub fn open(request: &DeviceRequest) -> Result<OpenedDevice, DeviceError> {
             info: virtual_device::info(settings, request)?,
             opened: Opened::Virtual(settings.clone()),
         }),
-        Host::Alsa | Host::Jack => {
+        #[allow(unreachable_patterns)] // a platform with no native host has only the virtual one
+        _ => {
             let (info, opened) = cpal_backend::open(request)?;
             Ok(OpenedDevice {
                 info,
@@ -282,7 +343,8 @@ pub fn input_devices(host: &Host) -> Result<Vec<InputDevice>, DeviceError> {
                 }),
         )
         .collect()),
-        Host::Alsa | Host::Jack => Ok(cpal_backend::list(host)?
+        #[allow(unreachable_patterns)]
+        _ => Ok(cpal_backend::list(host)?
             .into_iter()
             .filter(|d| d.inputs > 0)
             .map(|d| InputDevice {
@@ -301,10 +363,75 @@ pub fn parse_host(
     virtual_settings: virtual_device::VirtualSettings,
 ) -> Result<Host, DeviceError> {
     match name {
+        #[cfg(target_os = "linux")]
         "alsa" => Ok(Host::Alsa),
         // PipeWire serves JACK clients through its JACK shim.
+        #[cfg(target_os = "linux")]
         "jack" | "pipewire" => Ok(Host::Jack),
+        #[cfg(target_os = "windows")]
+        "wasapi" => Ok(Host::Wasapi),
+        #[cfg(all(target_os = "windows", feature = "asio"))]
+        "asio" => Ok(Host::Asio),
+        #[cfg(target_os = "macos")]
+        "coreaudio" => Ok(Host::CoreAudio),
         "virtual" => Ok(Host::Virtual(virtual_settings)),
         other => Err(DeviceError::UnknownHost(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+    use crate::audio::virtual_device::VirtualSettings;
+
+    fn refused(name: &str) -> String {
+        parse_host(name, VirtualSettings::default())
+            .map(|h| h.name().to_string())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn linux_offers_alsa_first_then_jack_and_the_virtual_host() {
+        assert_eq!(Host::names(), ["alsa", "jack", "virtual"]);
+        assert_eq!(Host::default_name(), "alsa");
+        assert_eq!(refused("pipewire"), "jack");
+        // Another platform's host is refused with this platform's list.
+        assert_eq!(
+            refused("wasapi"),
+            "unknown audio host 'wasapi': use alsa, jack, virtual"
+        );
+        assert_eq!(
+            refused("coreaudio"),
+            "unknown audio host 'coreaudio': use alsa, jack, virtual"
+        );
+    }
+
+    #[cfg(target_os = "windows")]
+    #[test]
+    fn windows_offers_wasapi_first_and_asio_only_when_built_with_it() {
+        assert_eq!(Host::default_name(), "wasapi");
+        assert_eq!(Host::names().contains(&"asio"), cfg!(feature = "asio"));
+        assert!(refused("alsa").starts_with("unknown audio host 'alsa'"));
+        assert!(refused("jack").starts_with("unknown audio host 'jack'"));
+    }
+
+    #[cfg(target_os = "macos")]
+    #[test]
+    fn macos_offers_core_audio() {
+        assert_eq!(Host::names(), ["coreaudio", "virtual"]);
+        assert_eq!(Host::default_name(), "coreaudio");
+        assert!(refused("jack").starts_with("unknown audio host 'jack'"));
+    }
+
+    #[test]
+    fn every_host_offered_parses_back_to_itself() {
+        for name in Host::names() {
+            assert_eq!(refused(name), name);
+        }
+        assert_eq!(
+            Host::all(&VirtualSettings::default()).len(),
+            Host::names().len()
+        );
     }
 }

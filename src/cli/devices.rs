@@ -17,7 +17,8 @@ use std::path::Path;
 
 #[derive(clap::Args, Debug)]
 pub struct DevicesArgs {
-    /// Only this host: alsa, jack or virtual
+    /// Only this host: alsa or jack (Linux), wasapi or asio (Windows), coreaudio (macOS),
+    /// or virtual
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
     #[command(flatten)]
@@ -57,7 +58,7 @@ pub fn devices(args: &DevicesArgs, library: Option<&Path>) -> Result<()> {
     }
     let hosts: Vec<Host> = match &args.host {
         Some(name) => vec![parse_host(name, virtual_settings)?],
-        None => vec![Host::Alsa, Host::Jack, Host::Virtual(virtual_settings)],
+        None => Host::all(&virtual_settings),
     };
     say!(
         "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {:<7} id",
@@ -101,7 +102,7 @@ pub fn devices(args: &DevicesArgs, library: Option<&Path>) -> Result<()> {
             Ok(list) if list.is_empty() => say!(
                 "{:<8} none found{}",
                 host.name(),
-                if host == Host::Jack {
+                if host.name() == "jack" {
                     " (no JACK server is running)"
                 } else {
                     ""
@@ -165,7 +166,7 @@ fn identify(
         .host
         .clone()
         .or_else(|| saved.host.clone())
-        .unwrap_or_else(|| "alsa".into());
+        .unwrap_or_else(|| Host::default_name().into());
     let host = parse_host(&host_name, virtual_settings)?;
     let same_host = saved.host.as_deref() == Some(host.name());
     let room = RoomListen {

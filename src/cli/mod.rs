@@ -239,7 +239,8 @@ fn open_library_with(
 /// comes from the library's settings, then from defaults.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DeviceArgs {
-    /// Audio host: alsa, jack (also PipeWire's JACK) or virtual (a loopback for demos and tests)
+    /// Audio host: alsa or jack (also PipeWire's JACK) on Linux, wasapi or asio on Windows,
+    /// coreaudio on macOS, or virtual (a loopback for demos and tests)
     #[arg(long, value_name = "HOST")]
     pub host: Option<String>,
     /// Input device name, as `bandroom devices` lists it
@@ -367,7 +368,7 @@ impl DeviceArgs {
             .host
             .clone()
             .or_else(|| saved.host.clone())
-            .unwrap_or_else(|| "alsa".into());
+            .unwrap_or_else(|| device::Host::default_name().into());
         let host = device::parse_host(
             &host_name,
             VirtualSettings {

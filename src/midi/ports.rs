@@ -17,14 +17,19 @@ pub struct PortList {
 }
 
 /// Stops libjack printing its own complaints (a missing server prints five lines);
-/// bandroom says what is wrong in one. Harmless when libjack is not installed.
+/// bandroom says what is wrong in one. Harmless when libjack is not installed. MIDI goes
+/// through JACK on Linux only (WinMM on Windows, Core MIDI on macOS): elsewhere there is
+/// nothing to quieten.
 pub fn quiet_jack() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if jack::jack_sys::library().is_ok() {
-            jack::set_logger(jack::LoggerType::None);
-        }
-    });
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if jack::jack_sys::library().is_ok() {
+                jack::set_logger(jack::LoggerType::None);
+            }
+        });
+    }
 }
 
 pub fn list_ports() -> Result<PortList, MidiError> {

@@ -310,7 +310,7 @@ impl DeviceChoice {
             DeviceChoice::Virtual => Host::Virtual(VirtualSettings::default()),
             DeviceChoice::VirtualWith(settings) => Host::Virtual(settings.clone()),
             DeviceChoice::Saved => device::parse_host(
-                saved.host.as_deref().unwrap_or("alsa"),
+                saved.host.as_deref().unwrap_or(Host::default_name()),
                 VirtualSettings::default(),
             )?,
         };

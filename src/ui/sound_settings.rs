@@ -45,11 +45,13 @@ pub struct SoundState {
 }
 
 fn host_of(name: &str) -> Host {
-    device::parse_host(name, VirtualSettings::default()).unwrap_or(Host::Alsa)
+    device::parse_host(name, VirtualSettings::default())
+        .or_else(|_| device::parse_host(Host::default_name(), VirtualSettings::default()))
+        .unwrap_or(Host::Virtual(VirtualSettings::default()))
 }
 
 fn request_of(form: &DeviceSettings, inputs: usize, outputs: usize) -> DeviceRequest {
-    let host = host_of(form.host.as_deref().unwrap_or("alsa"));
+    let host = host_of(form.host.as_deref().unwrap_or(Host::default_name()));
     let real = !matches!(host, Host::Virtual(_));
     DeviceRequest {
         input: form.input.clone().filter(|_| real),
@@ -115,7 +117,7 @@ fn poll_jobs(settings: &mut SettingsState, cx: &mut AppContext) {
             .form
             .as_ref()
             .and_then(|f| f.host.clone())
-            .unwrap_or_else(|| "alsa".into());
+            .unwrap_or_else(|| Host::default_name().into());
         state.listing = Some((host, found.and_then(|r| r)));
     }
     if let Some(job) = &mut state.test_job
@@ -221,10 +223,13 @@ pub fn sound_ui(
     let Some(form) = state.form.as_mut() else {
         return;
     };
-    let mut host = form.host.clone().unwrap_or_else(|| "alsa".into());
+    let mut host = form
+        .host
+        .clone()
+        .unwrap_or_else(|| Host::default_name().into());
     ui.horizontal_wrapped(|ui| {
         labelled_combo(ui, "Host", host.clone(), |ui| {
-            for name in Host::NAMES {
+            for name in Host::names() {
                 ui.selectable_value(&mut host, name.to_string(), name);
             }
         });
