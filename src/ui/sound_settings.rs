@@ -44,6 +44,13 @@ pub struct SoundState {
     calibrated: Option<Result<String, String>>,
 }
 
+/// The host the form names, or the platform's usual one.
+fn saved_host(form: &DeviceSettings) -> String {
+    form.host
+        .clone()
+        .unwrap_or_else(|| Host::default_name().into())
+}
+
 fn host_of(name: &str) -> Host {
     device::parse_host(name, VirtualSettings::default())
         .or_else(|_| device::parse_host(Host::default_name(), VirtualSettings::default()))
@@ -116,8 +123,7 @@ fn poll_jobs(settings: &mut SettingsState, cx: &mut AppContext) {
         let host = state
             .form
             .as_ref()
-            .and_then(|f| f.host.clone())
-            .unwrap_or_else(|| Host::default_name().into());
+            .map_or_else(|| Host::default_name().into(), saved_host);
         state.listing = Some((host, found.and_then(|r| r)));
     }
     if let Some(job) = &mut state.test_job
@@ -223,10 +229,7 @@ pub fn sound_ui(
     let Some(form) = state.form.as_mut() else {
         return;
     };
-    let mut host = form
-        .host
-        .clone()
-        .unwrap_or_else(|| Host::default_name().into());
+    let mut host = saved_host(form);
     ui.horizontal_wrapped(|ui| {
         labelled_combo(ui, "Host", host.clone(), |ui| {
             for name in Host::names() {
