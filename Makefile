@@ -13,9 +13,10 @@ APP_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 li
 # open exported reports in headless Chromium, and start the real app window under Xvfb;
 # exported FLAC, zip bundles and recorded MIDI are checked by other programs' readers
 # (flac, unzip, Python's mido), and a printed report by poppler's pdftotext and pdftoppm.
-TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido poppler-utils
+# The Linux package is built with dpkg-dev's tools and checked with lintian.
+TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido poppler-utils dpkg-dev lintian
 
-.PHONY: run test deps test-deps nextest bench
+.PHONY: run test deps test-deps nextest bench package
 
 # A CI run builds once from a fresh clone: incremental-compilation caches would only take
 # disk (several GB across the test binaries) that the run may not have.
@@ -55,3 +56,11 @@ nextest:
 
 bench: deps
 	cargo bench --bench engine
+
+# A .deb a school technician installs (apt install ./target/deb/bandroom_*.deb): the
+# release binary, desktop entry, icons, AppStream metainfo, manual pages and completions.
+package: deps
+	@bash .ci/ensure-debian-packages dpkg-dev
+	cargo build --release
+	rm -rf target/deb
+	bash .ci/make-deb --binary target/release/bandroom --out target/deb

@@ -33,6 +33,7 @@ mod export;
 mod import;
 mod judgements;
 mod maintenance;
+mod manual;
 mod midi;
 mod moderation;
 mod performers;
@@ -151,6 +152,9 @@ pub enum Action {
     Pin(maintenance::PinAction),
     /// How long takes are kept before they are listed for review
     Retention(maintenance::RetentionArgs),
+    /// Write the manual pages and shell completions into a new folder (for packagers)
+    #[command(hide = true)]
+    Manual(manual::ManualArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -187,6 +191,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Action::Check(args)) => maintenance::check(&args, library.as_deref()),
         Some(Action::Pin(action)) => maintenance::pin(&action, library.as_deref()),
         Some(Action::Retention(args)) => maintenance::retention(&args, library.as_deref()),
+        Some(Action::Manual(args)) => manual::manual(&args),
         None => bandroom::ui::run(
             &library_dir(library.as_deref())?,
             &bandroom::ui::Opening {
