@@ -2191,3 +2191,52 @@ fn a_usb_microphone_found_by_a_clap_records_its_pupil() {
         .unwrap();
     assert!(on_interface.performers.is_empty(), "nobody sat at input 1");
 }
+
+/// The calibration wizard measures the USB microphones on the class's room plan with the
+/// interface, each in front of the speaker, and keeps each by its identity.
+#[test]
+fn the_calibration_wizard_measures_the_microphones_on_the_room_plan() {
+    use bandroom::audio::virtual_device::VirtualSettings;
+    use bandroom::audio::virtual_mics::VirtualMic;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = demo_lesson(&root, None);
+    let class = h.state().cx.class.unwrap();
+    let ada = h
+        .state()
+        .library()
+        .find_pupil("Ada Brook", Some(class))
+        .unwrap();
+    let mut seat = bandroom::library::Seat::on_device("virtual:mic-2", "virtual mic 2", 1);
+    seat.pupils = vec![ada];
+    h.state_mut()
+        .library_mut()
+        .set_room_plan(class, &[seat])
+        .unwrap();
+    h.state_mut().devices.choice = DeviceChoice::VirtualWith(VirtualSettings {
+        mics: vec![
+            VirtualMic::default(),
+            VirtualMic {
+                latency_frames: 700,
+                ppm: 60.0,
+                ..VirtualMic::default()
+            },
+        ],
+        ..VirtualSettings::default()
+    });
+    h.state_mut().screen = Screen::Settings;
+    h.run();
+    h.get_by_label("Host").click();
+    h.run();
+    h.get_by_label("virtual").click();
+    h.run();
+    h.get_by_label("Save and test").click();
+    wait_for_label(&mut h, "Opened ", 10.0);
+    h.get_by_label_contains("stand virtual mic 2 in front of the speaker");
+    h.get_by_label("Measure").click();
+    let result = wait_for_label(&mut h, "Sound comes back", 60.0);
+    assert_contains(&result, "virtual mic 2: ");
+    assert_contains(&result, "saved.");
+    let settings = std::fs::read_to_string(root.join("settings.toml")).unwrap();
+    assert_contains(&settings, "input = \"virtual:mic-2\"");
+}

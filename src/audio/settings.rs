@@ -122,7 +122,10 @@ impl Settings {
     /// Takes a measured calibration: it is remembered, and because calibrating is how a
     /// room's interface is set up, its devices become the default (the virtual device is
     /// for demos and tests, so it never replaces a real one). `buffer_frames` is kept
-    /// with the devices when one was asked for.
+    /// with the devices when one was asked for. Each further device measured (a USB
+    /// microphone) is remembered by its identity, so it keeps its calibration whatever
+    /// order the system lists devices in next time; one that could not be measured is
+    /// left as it was.
     pub fn adopt(&mut self, result: &super::calibrate::Calibration, buffer_frames: Option<u32>) {
         let device = &result.device;
         if device.host != "virtual" {
@@ -143,6 +146,25 @@ impl Settings {
             spread_frames: result.spread_frames,
             measured_at: crate::time_text::now_rfc3339(),
         });
+        for extra in &result.extra {
+            let Ok((correction, _, spread)) = &extra.result else {
+                continue;
+            };
+            let identity = device
+                .extra_inputs
+                .iter()
+                .find(|e| e.name == extra.name)
+                .map_or_else(|| extra.name.clone(), |e| e.id.clone());
+            self.remember(CalibrationEntry {
+                host: device.host.clone(),
+                input: identity,
+                output: device.output_name.clone(),
+                sample_rate_hz: device.sample_rate_hz,
+                correction_frames: *correction,
+                spread_frames: *spread,
+                measured_at: crate::time_text::now_rfc3339(),
+            });
+        }
     }
 
     /// Stores a calibration, replacing any earlier one for the same devices and rate.

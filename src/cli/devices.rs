@@ -281,23 +281,6 @@ pub fn calibrate(args: &CalibrateArgs, library: Option<&Path>) -> Result<()> {
                     ms(*correction as f64),
                     estimates.len()
                 );
-                // Stored by the device's identity, so a microphone keeps its
-                // calibration whatever order the system lists devices in next time.
-                let identity = result
-                    .device
-                    .extra_inputs
-                    .iter()
-                    .find(|e| e.name == extra.name)
-                    .map_or_else(|| extra.name.clone(), |e| e.id.clone());
-                settings.remember(bandroom::audio::settings::CalibrationEntry {
-                    host: result.device.host.clone(),
-                    input: identity,
-                    output: result.device.output_name.clone(),
-                    sample_rate_hz: result.device.sample_rate_hz,
-                    correction_frames: *correction,
-                    spread_frames: *spread,
-                    measured_at: bandroom::time_text::now_rfc3339(),
-                });
             }
             Err(reason) => refused.push(reason.clone()),
         }

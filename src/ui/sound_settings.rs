@@ -13,7 +13,7 @@ use super::settings::SettingsState;
 use super::widgets::labelled_combo;
 use crate::audio::calibrate::{Calibration, CalibrationRequest, calibrate};
 use crate::audio::cpal_backend::{self, DeviceListing};
-use crate::audio::device::{self, DeviceInfo, DeviceRequest, Host};
+use crate::audio::device::{self, DeviceInfo, DeviceRequest, ExtraInputRequest, Host};
 use crate::audio::settings::{DeviceSettings, Settings};
 use crate::audio::virtual_device::VirtualSettings;
 use crate::jobs::Background;
@@ -114,6 +114,43 @@ pub fn grade(result: &Calibration, method: Method) -> String {
     )
 }
 
+/// The USB microphones on the room plan of the class in hand, once each: (identity,
+/// name, channel that hears the speaker). They are measured with the interface, each
+/// standing in front of the speaker, and remembered by identity.
+fn microphones_on_plan(cx: &mut AppContext) -> Vec<(String, String, usize)> {
+    let Some(class) = cx.class else {
+        return Vec::new();
+    };
+    let plan = cx.read_or_default(format!("room plan/{class}"), |lib| lib.room_plan(class));
+    let mut mics: Vec<(String, String, usize)> = Vec::new();
+    for seat in plan.iter().filter(|s| s.keyboard.is_none()) {
+        if let Some(id) = &seat.device
+            && !mics.iter().any(|(i, _, _)| i == id)
+        {
+            let name = seat.device_name.clone().unwrap_or_else(|| id.clone());
+            mics.push((id.clone(), name, seat.input.max(1)));
+        }
+    }
+    mics
+}
+
+/// What the calibration said of each microphone measured with the interface.
+fn microphones_graded(result: &Calibration) -> String {
+    let rate = f64::from(result.device.sample_rate_hz.max(1));
+    result
+        .extra
+        .iter()
+        .map(|extra| match &extra.result {
+            Ok((correction, _, _)) => format!(
+                " {}: {correction} frames ({:.2} ms), saved.",
+                extra.name,
+                *correction as f64 * 1000.0 / rate
+            ),
+            Err(reason) => format!(" {}: not measured ({reason}).", extra.name),
+        })
+        .collect()
+}
+
 fn poll_jobs(settings: &mut SettingsState, cx: &mut AppContext) {
     let state = &mut settings.sound;
     if let Some(job) = &mut state.listing_job
@@ -142,7 +179,11 @@ fn poll_jobs(settings: &mut SettingsState, cx: &mut AppContext) {
             let mut settings = Settings::load(&cx.root).map_err(|e| e.to_string())?;
             settings.adopt(&result, buffer);
             settings.save(&cx.root).map_err(|e| e.to_string())?;
-            Ok(grade(&result, method))
+            Ok(format!(
+                "{}{}",
+                grade(&result, method),
+                microphones_graded(&result)
+            ))
         }));
     }
 }
@@ -316,7 +357,7 @@ pub fn sound_ui(
         ". The choices are saved; pick another rate, buffer or device and test again.",
     );
     ui.add_space(6.0);
-    calibration_ui(settings, cx, ui, busy);
+    calibration_ui(settings, cx, &devices.choice, ui, busy);
     ui.add_space(6.0);
     ui.horizontal(|ui| {
         ui.label("Voice notes are recorded from input");
@@ -334,6 +375,7 @@ pub fn sound_ui(
 fn calibration_ui(
     settings: &mut SettingsState,
     cx: &mut AppContext,
+    choice: &crate::session::DeviceChoice,
     ui: &mut egui::Ui,
     busy: bool,
 ) {
@@ -374,6 +416,16 @@ fn calibration_ui(
             state.channel
         ),
     });
+    let mics = microphones_on_plan(cx);
+    if !mics.is_empty() {
+        let names: Vec<&str> = mics.iter().map(|(_, name, _)| name.as_str()).collect();
+        ui.label(format!(
+            "The microphones on the room plan are measured too, each on the speaker's sound: \
+             stand {} in front of the speaker.",
+            names.join(", ")
+        ));
+    }
+    let state = &mut settings.sound;
     if state.calibration_job.is_some() {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -387,11 +439,27 @@ fn calibration_ui(
             return;
         };
         let channel = state.channel;
+        let mut device = request_of(form, channel, channel);
+        // The virtual host measured with the microphones the app was started with (tests
+        // and demos set them; the saved settings never hold virtual microphones).
+        if let (Host::Virtual(_), crate::session::DeviceChoice::VirtualWith(virtual_settings)) =
+            (&device.host, choice)
+        {
+            device.host = Host::Virtual(virtual_settings.clone());
+        }
+        let mics = microphones_on_plan(cx);
+        device.extra_inputs = mics
+            .iter()
+            .map(|(id, _, input)| ExtraInputRequest {
+                name: id.clone(),
+                channels: *input,
+            })
+            .collect();
         let request = CalibrationRequest {
-            device: request_of(form, channel, channel),
+            device,
             output_channel: channel - 1,
             input_channel: channel - 1,
-            extra_channels: Vec::new(),
+            extra_channels: mics.iter().map(|(_, _, input)| input - 1).collect(),
         };
         state.calibrated = None;
         state.calibration_job = Some(Background::start(
