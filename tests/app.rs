@@ -2101,19 +2101,6 @@ fn press_while_busy(h: &mut Harness<'static, BandroomApp>, label: &str) {
     h.run_steps(2);
 }
 
-/// Steps the app until `label` is on screen, for at most `secs` seconds.
-fn step_until_shown(h: &mut Harness<'static, BandroomApp>, label: &str, secs: u64) {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while h.query_by_label(label).is_none() {
-        assert!(
-            std::time::Instant::now() < until,
-            "{label:?} never appeared"
-        );
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
 /// A box of USB microphones in the app: "Which mic is this?" lights the one clapped at
 /// and puts it on the plan by its identity; a pupil sat at it is named on its track of
 /// the next take, recorded beside the interface on the microphone's own clock.
@@ -2137,11 +2124,11 @@ fn a_usb_microphone_found_by_a_clap_records_its_pupil() {
 
     // The list of microphones to add holds the three, not the interface itself.
     press_while_busy(&mut h, "Add a microphone");
-    step_until_shown(&mut h, "Put virtual mic 3 on the plan", 10);
+    wait_for_label(&mut h, "Put virtual mic 3 on the plan", 10.0);
     assert!(h.query_by_label_contains("virtual loopback").is_none());
 
     press_while_busy(&mut h, "Which mic is this?");
-    step_until_shown(&mut h, "Heard virtual mic 2: put it on the plan", 10);
+    wait_for_label(&mut h, "Heard virtual mic 2: put it on the plan", 10.0);
     assert!(h.query_by_label_contains("Heard virtual mic 1").is_none());
     press_while_busy(&mut h, "Heard virtual mic 2: put it on the plan");
     let class = h.state().cx.class.unwrap();
@@ -2153,7 +2140,7 @@ fn a_usb_microphone_found_by_a_clap_records_its_pupil() {
     assert_eq!(seat.device.as_deref(), Some("virtual:mic-2"));
     assert_eq!(seat.title(), "virtual mic 2, input 1");
     // Its card lights at the next clap.
-    step_until_shown(&mut h, "◀ heard now", 5);
+    wait_for_label(&mut h, "◀ heard now", 5.0);
     press_while_busy(&mut h, "Stop listening");
     h.run();
     assert!(h.state().devices.identifying().is_none());
