@@ -1,6 +1,8 @@
 //! Capture through real cpal streams on a real JACK server (dummy driver), started by
 //! the test under a unique name and stopped when it ends.
 
+// JACK (its server, cpal's and midir's JACK backends) is built on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // a failed test should stop at the failing line
 // A test here is one session at the JACK server, told in order from start to end.
