@@ -1012,12 +1012,8 @@ fn wait_for_label(h: &mut Harness<'static, BandroomApp>, text: &str, seconds: f6
     panic!("'{text}' never showed");
 }
 
-#[test]
-fn sound_settings_test_the_device_and_the_calibration_wizard_measures_and_stores() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("lib");
-    let mut h = harness(&root);
-    h.run();
+/// Settings › Sound: the virtual host chosen, saved and tested; what the test said.
+fn open_settings_on_the_virtual_host(h: &mut Harness<'static, BandroomApp>) -> String {
     h.state_mut().screen = Screen::Settings;
     h.run();
     h.get_by_label("Host").click();
@@ -1025,7 +1021,16 @@ fn sound_settings_test_the_device_and_the_calibration_wizard_measures_and_stores
     h.get_by_label("virtual").click();
     h.run();
     h.get_by_label("Save and test").click();
-    let opened = wait_for_label(&mut h, "Opened ", 10.0);
+    wait_for_label(h, "Opened ", 10.0)
+}
+
+#[test]
+fn sound_settings_test_the_device_and_the_calibration_wizard_measures_and_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    let opened = open_settings_on_the_virtual_host(&mut h);
     assert_contains(&opened, "48000 Hz");
     let settings = std::fs::read_to_string(root.join("settings.toml")).unwrap();
     assert_contains(&settings, "host = \"virtual\"");
@@ -2211,14 +2216,7 @@ fn the_calibration_wizard_measures_the_microphones_on_the_room_plan() {
         ],
         ..VirtualSettings::default()
     });
-    h.state_mut().screen = Screen::Settings;
-    h.run();
-    h.get_by_label("Host").click();
-    h.run();
-    h.get_by_label("virtual").click();
-    h.run();
-    h.get_by_label("Save and test").click();
-    wait_for_label(&mut h, "Opened ", 10.0);
+    open_settings_on_the_virtual_host(&mut h);
     h.get_by_label_contains("stand virtual mic 2 in front of the speaker");
     h.get_by_label("Measure").click();
     let result = wait_for_label(&mut h, "Sound comes back", 60.0);
