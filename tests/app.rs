@@ -66,15 +66,58 @@ fn click_in_view(h: &mut Harness<'static, BandroomApp>, label: &str) {
     h.get_by_label(label).click();
 }
 
-/// The app opened on the demo class and put into pupil mode, at the names.
+/// The app opened on the demo class and put into pupil mode, at the names; the PIN
+/// asked for first is set to 2468 through the form, as a teacher would.
 fn in_pupil_mode(root: &Path) -> Harness<'static, BandroomApp> {
     let mut h = harness(root);
     h.run();
     h.get_by_label(DEMO_CLASS).click();
     h.run();
+    let had_pin = h.state().library().has_pin().unwrap();
     h.get_by_label("Pupil mode").click();
     h.run();
+    if had_pin {
+        return h;
+    }
+    h.get_by_label("New teacher PIN").click();
+    h.run();
+    h.get_by_label("New teacher PIN").type_text("2468");
+    h.get_by_label("New teacher PIN again").click();
+    h.run();
+    h.get_by_label("New teacher PIN again").type_text("2468");
+    h.run();
+    h.get_by_label("Set the PIN and start pupil mode").click();
+    h.run();
     h
+}
+
+/// Pupil mode on a PC with no teacher PIN asks for one first; without it nothing
+/// starts, and "Leave pupil mode" never works with an empty field. A class without
+/// sign-in says so on the names screen.
+#[test]
+fn pupil_mode_asks_for_a_pin_first_and_never_leaves_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label(DEMO_CLASS).click();
+    h.run();
+    h.get_by_label("Pupil mode").click();
+    h.run();
+    assert_eq!(h.state().mode, Mode::Teacher, "not without a PIN");
+    h.get_by_label("Set a teacher PIN first");
+    h.get_by_label("Cancel").click();
+    h.run();
+    assert_eq!(h.state().mode, Mode::Teacher);
+    assert!(!h.state().library().has_pin().unwrap());
+    drop(h);
+    let mut h = in_pupil_mode(&root);
+    assert!(matches!(h.state().mode, Mode::Pupil { .. }));
+    assert!(h.state().library().has_pin().unwrap());
+    h.get_by_label_contains("any name opens that pupil's takes");
+    h.get_by_label("Leave pupil mode").click();
+    h.run();
+    assert!(matches!(h.state().mode, Mode::Pupil { .. }), "an empty PIN");
 }
 
 /// Records a take on the virtual device into the demo class, as `bandroom record` does.
@@ -1545,8 +1588,8 @@ fn class_8b_set_up_in_the_app(
         .type_text(roster.to_str().unwrap());
     h.run();
     press(&mut h, "Read the file");
-    h.run();
-    h.get_by_label_contains("30 pupil(s) found");
+    // The file is read off the UI thread: the preview arrives a few frames later.
+    wait_for_label(&mut h, "30 pupil(s) found", 10.0);
     assert!(
         h.state().library().pupils(Some(class)).unwrap().is_empty(),
         "a preview writes nothing"
@@ -1865,7 +1908,7 @@ fn a_one_roster_zip_is_imported_and_a_pupil_corrected_in_the_app() {
         .type_text(zip.to_str().unwrap());
     h.run();
     press(&mut h, "Read the file");
-    h.run();
+    wait_for_label(&mut h, "a OneRoster bundle holds 2 classes", 10.0);
     h.get_by_label_contains("a OneRoster bundle holds 2 classes. Which is Year 8 band?");
     assert!(
         h.query_by_label_contains("pupil(s) found").is_none(),

@@ -40,7 +40,8 @@ pub enum PinAction {
     /// Set or change the teacher PIN (4–12 digits), read from standard input: the
     /// current PIN first when one is set, then the new one
     Set {
-        /// Replace a forgotten PIN without the old one (recorded in the audit log)
+        /// Replace a forgotten PIN without the old one: for the PC's administrator
+        /// (root) only; recorded in the audit log
         #[arg(long)]
         reset: bool,
     },
@@ -65,6 +66,19 @@ pub fn check(args: &CheckArgs, library: Option<&Path>) -> Result<()> {
             CheckFinding::Orphan { folder }
             | CheckFinding::Unfinished { folder }
             | CheckFinding::ErasureLeftover { folder } => Some(folder.clone()),
+            CheckFinding::ErasureUndone { folder, to } if args.repair => {
+                if finding.suggested(false) == RepairAction::PutBack {
+                    say!("{finding} → {}", advice(RepairAction::PutBack));
+                    if let Err(e) = lib.put_back_erased(folder, to) {
+                        note!("  could not put it back: {e:#}");
+                        unresolved += 1;
+                    } else {
+                        say!("  put back");
+                    }
+                    continue;
+                }
+                None
+            }
             _ => None,
         };
         let has_take = folder.as_ref().is_some_and(|f| f.join(TAKE_FILE).is_file());
@@ -112,6 +126,7 @@ fn advice(action: RepairAction) -> &'static str {
         RepairAction::Recover => "can be recovered and registered as incomplete (--repair)",
         RepairAction::Quarantine => "can be moved to quarantine/ for you to look at (--repair)",
         RepairAction::FinishErasure => "the erasure can be finished (--repair)",
+        RepairAction::PutBack => "can be put back where the library expects it (--repair)",
         RepairAction::None => {
             "restore it from a backup (`bandroom backup` makes one); bandroom will not change it"
         }
@@ -170,7 +185,7 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
             lib.finish_erasure(folder)?;
             say!("  removed");
         }
-        RepairAction::None => {}
+        RepairAction::PutBack | RepairAction::None => {}
     }
     Ok(())
 }
@@ -210,6 +225,15 @@ pub fn restore(backup: &Path, to: &Path) -> Result<()> {
 pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
     let mut lib = open_library(library)?;
     let Some(pupil_arg) = &args.pupil else {
+        let left = lib.finish_erasure_files()?;
+        if let Some(first) = left.first() {
+            bail!(
+                "{} file(s) of an erased pupil could not be removed yet, first {}: close \
+                 what holds them and run `bandroom erase --resume` again",
+                left.len(),
+                first.display()
+            );
+        }
         if !lib.erasure_pending()? {
             say!("no erasure is waiting to be finished");
             return Ok(());
@@ -270,6 +294,19 @@ pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// True when bandroom runs as the system's administrator (root on Unix). Elsewhere no
+/// reset is possible from bandroom: the PIN is changed with the old one.
+fn running_as_administrator() -> bool {
+    #[cfg(unix)]
+    {
+        rustix::process::geteuid().is_root()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 pub fn pin(action: &PinAction, library: Option<&Path>) -> Result<()> {
     let mut lib = open_library(library)?;
     match action {
@@ -284,6 +321,16 @@ pub fn pin(action: &PinAction, library: Option<&Path>) -> Result<()> {
                 Ok(line.trim().to_string())
             };
             if *reset {
+                // Any terminal of the teacher's session could otherwise replace the PIN
+                // that keeps pupils out: only the PC's administrator may.
+                if !running_as_administrator() {
+                    bail!(
+                        "resetting a forgotten teacher PIN needs the PC's administrator: ask \
+                         the school's IT technician to run `sudo bandroom pin set --reset` \
+                         (with --library if the library is not the default one); to change a \
+                         PIN you know, run `bandroom pin set` without --reset"
+                    );
+                }
                 let pin = read_line("New teacher PIN (4–12 digits):")?;
                 lib.reset_pin(&pin)?;
                 say!("teacher PIN reset (the audit log records that it was reset)");

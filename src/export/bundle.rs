@@ -150,7 +150,62 @@ fn check_destination(out: &Path, force: bool) -> Result<(), ExportError> {
             out.display()
         )));
     }
+    if out.is_dir() {
+        let strangers = not_of_the_bundle(out)?;
+        if !strangers.is_empty() {
+            let shown: Vec<String> = strangers
+                .iter()
+                .take(5)
+                .map(|s| crate::plain_text::escape_for_terminal(s).into_owned())
+                .collect();
+            let more = strangers.len().saturating_sub(shown.len());
+            return Err(ExportError::Invalid(format!(
+                "{} holds {} thing(s) its bandroom manifest does not list ({}{}): --force \
+                 replaces only the files an earlier bundle wrote, so nothing there was \
+                 touched; move them out, or choose a new name with --out",
+                out.display(),
+                strangers.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+    }
     Ok(())
+}
+
+/// What is in a bundle folder that its manifest does not list: files a colleague added,
+/// links, and folders that hold no listed file (a `photos/` beside an unzipped bundle).
+fn not_of_the_bundle(out: &Path) -> Result<Vec<String>, ExportError> {
+    let found = super::manifest::verify(out).map_err(|e| ExportError::Invalid(e.to_string()))?;
+    let mut strangers: Vec<String> = found
+        .extra
+        .iter()
+        .chain(found.unsafe_entries.iter())
+        .cloned()
+        .collect();
+    let listed: Vec<String> =
+        super::manifest::listed_paths(out).map_err(|e| ExportError::Invalid(e.to_string()))?;
+    let mut stack = vec![(out.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| file_error(&dir, e))?;
+        for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = format!("{prefix}{}/", entry.file_name().to_string_lossy());
+            if listed.iter().any(|l| l.starts_with(&name)) {
+                stack.push((entry.path(), name));
+            } else if !strangers.iter().any(|s| s.starts_with(&name)) {
+                strangers.push(name);
+            }
+        }
+    }
+    strangers.sort();
+    Ok(strangers)
 }
 
 /// Writes the bundle: a folder, or a `.zip` when `request.out` ends so. `progress(done,
@@ -175,7 +230,7 @@ pub fn export(
         make_tree_private(&partial).map_err(|e| file_error(&partial, e))?;
         if is_zip_path(out) {
             let zip = scratch_path(out, "zip");
-            super::zip_bundle::pack(&partial, &zip)
+            super::zip_bundle::pack(&partial, &zip, &super::zip_bundle::top_folder(out))
                 .map_err(|e| ExportError::Invalid(e.to_string()))?;
             remove_own_scratch(&partial, out);
             Ok((summary, zip))

@@ -206,6 +206,22 @@ pub fn entries(root: &Path) -> Result<Vec<ManifestEntry>, BundleError> {
         .collect()
 }
 
+/// The paths a bundle folder's manifest lists.
+pub fn listed_paths(root: &Path) -> Result<Vec<String>, BundleError> {
+    let path = root.join(MANIFEST_FILE);
+    let bytes = crate::own_files::read_regular_limited(&path, MAX_MANIFEST_BYTES).map_err(|e| {
+        BundleError::NoManifest {
+            path: root.to_path_buf(),
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(parse_manifest(&bytes, root)?
+        .files
+        .into_iter()
+        .map(|f| f.path)
+        .collect())
+}
+
 /// Re-hashes a bundle folder against its manifest, never following a link or a
 /// manifest path out of the folder.
 pub fn verify(root: &Path) -> Result<Verification, BundleError> {

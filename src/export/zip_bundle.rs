@@ -1,6 +1,9 @@
 //! A bundle as one `.zip` for a USB stick or an email: packed from the finished bundle
-//! folder file by file (audio stored, text deflated), and verified entry by entry
-//! against the manifest inside it, without unpacking.
+//! folder file by file (audio stored, text deflated) under one top folder named after
+//! the zip, so unzipping it into Downloads makes a folder of its own rather than
+//! scattering a manifest among the teacher's files; verified entry by entry against the
+//! manifest inside it, without unpacking. Zips from before the top folder (manifest at
+//! the root) still verify.
 //!
 //! Must not know what the files are beyond their names.
 
@@ -22,10 +25,21 @@ fn failed(path: &Path, e: impl std::fmt::Display) -> BundleError {
     }
 }
 
-/// Packs the bundle folder `folder` (manifest included) into `zip_path`, a file the
-/// caller names under bandroom's own temporary name; on failure it is removed. Only
-/// `bundle::export` calls it, with a scratch path, so nothing else is ever removed.
-pub(crate) fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
+/// The folder a zip at `out` unpacks into: its own name without `.zip`, or
+/// `bandroom-bundle` when that is not a plain name.
+pub(crate) fn top_folder(out: &Path) -> String {
+    out.file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| crate::own_files::is_plain_file_name(s) && !s.starts_with('.'))
+        .unwrap_or("bandroom-bundle")
+        .to_string()
+}
+
+/// Packs the bundle folder `folder` (manifest included) into `zip_path`, every entry
+/// under `top/`; `zip_path` is a file the caller names under bandroom's own temporary
+/// name; on failure it is removed. Only `bundle::export` calls it, with a scratch path,
+/// so nothing else is ever removed.
+pub(crate) fn pack(folder: &Path, zip_path: &Path, top: &str) -> Result<(), BundleError> {
     let result = (|| {
         let file =
             crate::own_files::create_private_file(zip_path).map_err(|e| failed(zip_path, e))?;
@@ -39,7 +53,7 @@ pub(crate) fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
                 CompressionMethod::Deflated
             };
             zip.start_file(
-                name.as_str(),
+                format!("{top}/{name}"),
                 SimpleFileOptions::default().compression_method(method),
             )
             .map_err(|e| failed(zip_path, e))?;
@@ -61,11 +75,29 @@ pub(crate) fn pack(folder: &Path, zip_path: &Path) -> Result<(), BundleError> {
     result
 }
 
+/// Where the bundle sits inside the zip: `""` for a manifest at the root (older zips),
+/// or `TOP/` for the one top folder holding `manifest.json`.
+fn bundle_prefix<R: Read + std::io::Seek>(archive: &ZipArchive<R>) -> Option<String> {
+    if archive.index_for_name(MANIFEST_FILE).is_some() {
+        return Some(String::new());
+    }
+    let mut tops = archive.file_names().filter_map(|name| {
+        let name = name.ok()?;
+        let (top, rest) = name.split_once('/')?;
+        (rest == MANIFEST_FILE && crate::own_files::is_plain_file_name(top))
+            .then(|| format!("{top}/"))
+    });
+    let first = tops.next()?;
+    // Two bundles in one zip: neither is the zip's.
+    tops.next().is_none().then_some(first)
+}
+
 /// The `format` field of the manifest inside a zip, if it has a readable one.
 pub fn manifest_format(zip_path: &Path) -> Option<String> {
     let file = crate::own_files::open_regular(zip_path).ok()?;
     let mut archive = ZipArchive::new(file).ok()?;
-    let entry = archive.by_name(MANIFEST_FILE).ok()?;
+    let prefix = bundle_prefix(&archive)?;
+    let entry = archive.by_name(&format!("{prefix}{MANIFEST_FILE}")).ok()?;
     let mut text = String::new();
     entry
         .take(super::manifest::MAX_MANIFEST_BYTES)
@@ -91,9 +123,12 @@ pub fn verify_zip(zip_path: &Path) -> Result<Verification, BundleError> {
             archive.len()
         )));
     }
+    let prefix = bundle_prefix(&archive).ok_or_else(|| {
+        no_manifest("no manifest.json at its top or in one top folder".to_string())
+    })?;
     let manifest = {
         let entry = archive
-            .by_name(MANIFEST_FILE)
+            .by_name(&format!("{prefix}{MANIFEST_FILE}"))
             .map_err(|e| no_manifest(e.to_string()))?;
         if entry.size() > MAX_MANIFEST_BYTES {
             return Err(no_manifest(format!(
@@ -123,10 +158,19 @@ pub fn verify_zip(zip_path: &Path) -> Result<Verification, BundleError> {
                 .push(format!("entry {index} (unreadable)"));
             continue;
         };
-        let Ok(name) = entry.name().map(|n| n.into_owned()) else {
+        let Ok(full_name) = entry.name().map(|n| n.into_owned()) else {
             result
                 .unsafe_entries
                 .push(format!("entry {index} (a name that is not text)"));
+            continue;
+        };
+        if !prefix.is_empty() && full_name == prefix {
+            continue;
+        }
+        let Some(name) = full_name.strip_prefix(prefix.as_str()).map(str::to_string) else {
+            result
+                .unsafe_entries
+                .push(format!("{full_name} (outside the bundle's folder)"));
             continue;
         };
         if entry.is_dir() && crate::own_files::is_inside_relative(name.trim_end_matches('/')) {

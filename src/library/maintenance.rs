@@ -7,6 +7,7 @@
 //! quarantined (moved aside) so a person can decide. Reading take.json or repairing
 //! WAV headers belongs to the caller, which knows the recorder's formats.
 
+use super::erasure_files::{self, LegacyLeftover};
 use super::error::{LibraryError, Result};
 use super::takes::sha256_file;
 use super::{INCOMING_DIR, Library, QUARANTINE_DIR, TAKES_DIR, audit};
@@ -25,6 +26,9 @@ pub enum RepairAction {
     Quarantine,
     /// An erasure that was interrupted after the database forgot the take: finish it.
     FinishErasure,
+    /// A file an interrupted erasure of an older bandroom moved aside that the database
+    /// still names: put it back where the take expects it.
+    PutBack,
     /// Only a person can decide (a changed or missing file of a registered take).
     None,
 }
@@ -48,9 +52,15 @@ pub enum CheckFinding {
     Unfinished {
         folder: PathBuf,
     },
-    /// A deleted take's folder left by an interrupted erasure.
+    /// A deleted take's folder or file left by an interrupted erasure (no row names it).
     ErasureLeftover {
         folder: PathBuf,
+    },
+    /// A file an interrupted erasure moved aside before the database forgot it: the
+    /// library still names it, and it belongs at `to`.
+    ErasureUndone {
+        folder: PathBuf,
+        to: PathBuf,
     },
     /// A registered file whose name leads outside its take folder: never read.
     UnsafePath {
@@ -82,10 +92,23 @@ impl std::fmt::Display for CheckFinding {
             }
             CheckFinding::ErasureLeftover { folder } => {
                 format!(
-                    "{}: left over from an interrupted erasure",
+                    "{}: left over from an interrupted erasure (the library no longer \
+                     names it)",
                     folder.display()
                 )
             }
+            CheckFinding::ErasureUndone { folder, to } if folder == to => format!(
+                "{}: set aside by an erasure that never finished, and the library still \
+                 names its take, whose folder exists: compare the two; bandroom deletes \
+                 neither",
+                folder.display()
+            ),
+            CheckFinding::ErasureUndone { folder, to } => format!(
+                "{}: set aside by an erasure that never finished; the library still names \
+                 it as {}",
+                folder.display(),
+                to.display()
+            ),
             CheckFinding::UnsafePath { take, file } => format!(
                 "take {take}: the library names a file {:?} outside the take's folder; \
                  bandroom does not read it (restore the library from a backup)",
@@ -107,6 +130,7 @@ impl CheckFinding {
                 RepairAction::Quarantine
             }
             CheckFinding::ErasureLeftover { .. } => RepairAction::FinishErasure,
+            CheckFinding::ErasureUndone { folder, to } if folder != to => RepairAction::PutBack,
             _ => RepairAction::None,
         }
     }
@@ -251,6 +275,15 @@ impl Library {
             .conn
             .query_row("SELECT count(*) FROM take", [], |r| r.get::<_, i64>(0))?
             as usize;
+        let legacy = erasure_files::legacy_leftovers(&self.conn, &self.root)?;
+        // A file an unfinished erasure set aside is reported once, as that (it can be
+        // put back), not also as missing.
+        let set_aside = |path: &Path| {
+            legacy.iter().any(|l| match l {
+                LegacyLeftover::PutBack { from, to } => from != to && path.starts_with(to),
+                LegacyLeftover::Garbage { .. } => false,
+            })
+        };
         for (take, folder, file, expected) in registered_files(&self.conn)? {
             if !is_inside_library(&folder, &file) {
                 report
@@ -260,6 +293,9 @@ impl Library {
             }
             let path = self.root.join(&folder).join(&file);
             report.files_checked += 1;
+            if !path.is_file() && set_aside(&path) {
+                continue;
+            }
             if !path.is_file() {
                 report
                     .findings
@@ -270,6 +306,10 @@ impl Library {
                     .push(CheckFinding::AlteredFile { take, path });
             }
         }
+        let pending: Vec<PathBuf> = erasure_files::pending(&self.conn)?
+            .into_iter()
+            .map(|p| self.root.join(p))
+            .collect();
         let known: HashSet<PathBuf> = self
             .conn
             .prepare("SELECT folder FROM take")?
@@ -281,7 +321,8 @@ impl Library {
                 continue;
             }
             for folder in subfolders(&day) {
-                if !known.contains(&folder) {
+                // An erased take's folder is never offered to be registered again.
+                if !known.contains(&folder) && !pending.contains(&folder) {
                     report.findings.push(CheckFinding::Orphan { folder });
                 }
             }
@@ -289,10 +330,18 @@ impl Library {
         for folder in subfolders(&self.root.join(INCOMING_DIR)) {
             report.findings.push(CheckFinding::Unfinished { folder });
         }
-        for folder in subfolders(&self.root.join("takes/.erasing")) {
+        for folder in pending.into_iter().filter(|p| p.exists()) {
             report
                 .findings
                 .push(CheckFinding::ErasureLeftover { folder });
+        }
+        for leftover in legacy {
+            report.findings.push(match leftover {
+                LegacyLeftover::PutBack { from, to } => {
+                    CheckFinding::ErasureUndone { folder: from, to }
+                }
+                LegacyLeftover::Garbage { path } => CheckFinding::ErasureLeftover { folder: path },
+            });
         }
         Ok(())
     }
@@ -324,15 +373,61 @@ impl Library {
         Ok(destination)
     }
 
-    /// Removes what an interrupted erasure left behind (the database already forgot it).
+    /// Removes what an interrupted erasure left behind, only when no row of the library
+    /// names it: a path the erasure ledger lists, or an older bandroom's set-aside entry
+    /// whose rows are gone.
     pub fn finish_erasure(&mut self, folder: &Path) -> Result<()> {
-        if !folder.starts_with(self.root.join("takes/.erasing")) {
+        let listed = erasure_files::pending(&self.conn)?
+            .into_iter()
+            .find(|p| self.root.join(p) == folder);
+        if let Some(relative) = listed {
+            if !erasure_files::finish_one(&self.conn, &self.root, &relative)? {
+                return Err(LibraryError::file(folder, "could not be removed"));
+            }
+            return Ok(());
+        }
+        let garbage = erasure_files::legacy_leftovers(&self.conn, &self.root)?
+            .into_iter()
+            .any(|l| {
+                l == LegacyLeftover::Garbage {
+                    path: folder.to_path_buf(),
+                }
+            });
+        if !garbage {
             return Err(LibraryError::Invalid(format!(
-                "{} is not an erased take's folder",
+                "{} is not something an erasure left behind that the library no longer \
+                 names; bandroom will not delete it",
                 folder.display()
             )));
         }
         std::fs::remove_dir_all(folder).map_err(|e| LibraryError::unwritable(folder, &e))
+    }
+
+    /// Moves a file an unfinished erasure set aside back to where the library names it.
+    pub fn put_back_erased(&mut self, from: &Path, to: &Path) -> Result<()> {
+        let named = erasure_files::legacy_leftovers(&self.conn, &self.root)?
+            .into_iter()
+            .any(|l| {
+                l == LegacyLeftover::PutBack {
+                    from: from.to_path_buf(),
+                    to: to.to_path_buf(),
+                }
+            });
+        if !named {
+            return Err(LibraryError::Invalid(format!(
+                "{} is not a file an unfinished erasure set aside",
+                from.display()
+            )));
+        }
+        erasure_files::put_back(from, to)?;
+        let tx = self.write()?;
+        audit::append(
+            &tx,
+            "check.put_back",
+            &format!("{} put back as {}", from.display(), to.display()),
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Copies the whole library to `destination` (a new or empty folder): the database
@@ -360,6 +455,9 @@ impl Library {
                 destination.display()
             )));
         }
+        // An erased pupil's files must not reach a backup: finish what an interrupted
+        // erasure left (its rows are already gone).
+        let _ = self.finish_erasure_files();
         let partial = crate::own_files::scratch_path(destination, "partial");
         remove_scratch(&partial, destination);
         let result = self.backup_into(&partial);
@@ -424,7 +522,16 @@ impl Library {
             }
         }
         drop(copy);
+        let erased = erasure_files::pending(&self.conn)?;
+        let is_erased = |relative: &str| {
+            erased
+                .iter()
+                .any(|p| relative == p || relative.starts_with(&format!("{p}/")))
+        };
         for relative in library_files(&self.root)? {
+            if is_erased(&relative) {
+                continue;
+            }
             let from = self.root.join(&relative);
             let to = partial.join(&relative);
             if let Some(parent) = to.parent() {
@@ -611,7 +718,7 @@ fn library_files(root: &Path) -> Result<Vec<String>> {
         format!("{}-shm", super::DATABASE_FILE),
         format!("{}-journal", super::DATABASE_FILE),
     ];
-    let skipped_dirs = [INCOMING_DIR, super::protection::ERASING_DIR];
+    let skipped_dirs = [INCOMING_DIR, erasure_files::LEGACY_ERASING_DIR];
     let mut found = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = stack.pop() {

@@ -15,6 +15,7 @@ mod class_edits;
 mod classes;
 pub mod clock;
 mod demo;
+mod erasure_files;
 mod error;
 mod focus;
 mod frameworks;
@@ -53,7 +54,10 @@ pub use protection::ErasureReport;
 pub use room_plan::Seat;
 pub use roster::{RosterImport, RosterProblem};
 pub use schema::{LATEST_VERSION, migrate_to};
-pub use sign_in::{CODE_WORDS, SIGN_IN_CARDS_DIR, sign_in_cards_file};
+pub use sign_in::{
+    CODE_WORDS, GuessedCode, SIGN_IN_CARDS_DIR, SIGN_IN_FREE_TRIES, SignInOutcome,
+    sign_in_cards_file,
+};
 pub use suggestions::{Suggestion, level_for};
 pub use takes::{
     NewTake, NewTrack, PerformerSummary, TakeFilter, TakeSummary, TrackSummary, sha256_file,
@@ -112,6 +116,10 @@ impl Library {
                 backups: String::new(),
             }));
         }
+        // An erasure killed after its commit left files no row names: finish it now, so
+        // no later command (a backup above all) meets the erased pupil's recordings.
+        // What cannot be removed yet stays listed for `check`.
+        let _ = erasure_files::finish(&library.conn, &library.root);
         Ok(library)
     }
 

@@ -13,15 +13,11 @@
 //! than the one erased, beyond removing that pupil's name from their texts.
 
 use super::error::{LibraryError, Result};
-use super::{Library, TAKES_DIR, audit};
+use super::{Library, audit, erasure_files};
 use crate::name_scrubber::NameScrubber;
 use rusqlite::{OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Where files of erased takes and tracks wait between the database commit and their
-/// removal.
-pub(crate) const ERASING_DIR: &str = "takes/.erasing";
 
 /// What an erased pupil's name becomes in other pupils' texts.
 pub const ERASED_PUPIL: &str = "[erased pupil]";
@@ -48,7 +44,7 @@ pub struct ErasureReport {
     /// Other pupils' texts (comments, markers, reflections …) that named the pupil.
     pub texts_rewritten: usize,
     /// Folders and files that could not be removed from disk (the database no longer
-    /// lists them; `check --repair` finishes them).
+    /// lists them; the next open, `check --repair` or `erase --resume` finishes them).
     pub folders_left: Vec<PathBuf>,
     /// Backups bandroom made before this erasure: they still hold the pupil.
     pub earlier_backups: Vec<String>,
@@ -112,25 +108,52 @@ fn played_takes(conn: &rusqlite::Connection, pupil: i64) -> Result<Vec<PlayedTak
     Ok(takes)
 }
 
-/// Moves `from` into the erasing folder as `to`, remembering it so a failure can put
-/// everything back.
-fn move_aside(from: &Path, to: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
-    if let Some(parent) = to.parent() {
-        crate::own_files::create_private_dir_all(parent)
-            .map_err(|e| LibraryError::unwritable(parent, &e))?;
+/// Deletes the rows of every take and track that was the pupil's alone and of every
+/// voice note meant for them alone, writing each file they free into the erasure
+/// ledger (removed only after the commit).
+fn forget_recordings(
+    tx: &rusqlite::Transaction<'_>,
+    pupil: i64,
+    report: &mut ErasureReport,
+) -> Result<()> {
+    let takes = played_takes(tx, pupil)?;
+    report.assessments_removed = tx.query_row(
+        "SELECT count(*) FROM assessment WHERE pupil_id = ?1",
+        [pupil],
+        |r| r.get::<_, i64>(0),
+    )? as usize;
+    for take in &takes {
+        if take.tracks.iter().all(|(_, _, alone)| *alone) {
+            tx.execute("DELETE FROM take WHERE id = ?1", [take.id])?;
+            report.takes_deleted += 1;
+            erasure_files::record(tx, &take.folder)?;
+            continue;
+        }
+        report.shared_takes_kept += 1;
+        for (track, file, alone) in &take.tracks {
+            if !*alone {
+                continue;
+            }
+            tx.execute("DELETE FROM track WHERE id = ?1", [track])?;
+            report.tracks_deleted += 1;
+            if !crate::own_files::is_plain_file_name(file) {
+                continue;
+            }
+            erasure_files::record(tx, &format!("{}/{file}", take.folder))?;
+            let peaks = Path::new(file).with_extension("peaks");
+            erasure_files::record(tx, &format!("{}/{}", take.folder, peaks.display()))?;
+        }
     }
-    if let Err(e) = std::fs::rename(from, to) {
-        put_back(moved);
-        return Err(LibraryError::unwritable(from, &e));
+    // A voice note for this pupil alone is about them: it goes with them (its row by the
+    // foreign key, its file here), in a take that stays for the others.
+    for (_, folder, file) in notes_for_pupil(tx, pupil)? {
+        if let Some(name) = file.strip_prefix("voice-notes/")
+            && crate::own_files::is_plain_file_name(name)
+        {
+            erasure_files::record(tx, &format!("{folder}/voice-notes/{name}"))?;
+        }
     }
-    moved.push((from.to_path_buf(), to.to_path_buf()));
     Ok(())
-}
-
-fn put_back(moved: &[(PathBuf, PathBuf)]) {
-    for (from, to) in moved.iter().rev() {
-        let _ = std::fs::rename(to, from);
-    }
 }
 
 /// Rewrites every text in `FREE_TEXTS` that names someone `scrubber` knows; returns how
@@ -164,10 +187,6 @@ fn truncate_log(conn: &rusqlite::Connection) -> Result<bool> {
 
 impl Library {
     pub fn erase_pupil(&mut self, pupil: i64) -> Result<ErasureReport> {
-        let root = self.root.clone();
-        let erasing = root.join(ERASING_DIR);
-        crate::own_files::create_private_dir_all(&erasing)
-            .map_err(|e| LibraryError::unwritable(&erasing, &e))?;
         let name: String = self
             .conn
             .query_row(
@@ -182,76 +201,13 @@ impl Library {
             ..ErasureReport::default()
         };
         let tx = self.write()?;
-        let takes = played_takes(&tx, pupil)?;
-        report.assessments_removed = tx.query_row(
-            "SELECT count(*) FROM assessment WHERE pupil_id = ?1",
-            [pupil],
-            |r| r.get::<_, i64>(0),
-        )? as usize;
-        let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let stamp = std::process::id();
-        for take in &takes {
-            let folder = root.join(&take.folder);
-            let inside = folder.starts_with(root.join(TAKES_DIR)) && folder.exists();
-            if take.tracks.iter().all(|(_, _, alone)| *alone) {
-                tx.execute("DELETE FROM take WHERE id = ?1", [take.id])?;
-                report.takes_deleted += 1;
-                if inside {
-                    let to = erasing.join(format!("take-{}-{stamp}", take.id));
-                    move_aside(&folder, &to, &mut moved)?;
-                }
-                continue;
-            }
-            report.shared_takes_kept += 1;
-            for (track, file, alone) in &take.tracks {
-                if !*alone {
-                    continue;
-                }
-                tx.execute("DELETE FROM track WHERE id = ?1", [track])?;
-                report.tracks_deleted += 1;
-                if !inside || !crate::own_files::is_plain_file_name(file) {
-                    continue;
-                }
-                let aside = erasing.join(format!("track-{track}-{stamp}"));
-                for path in [folder.join(file), folder.join(file).with_extension("peaks")] {
-                    if path.is_file()
-                        && let Some(file_name) = path.file_name()
-                    {
-                        move_aside(&path, &aside.join(file_name), &mut moved)?;
-                    }
-                }
-            }
-        }
-        // A voice note for this pupil alone is about them: it goes with them (its row
-        // by the foreign key, its file here), in a take that stays for the others.
-        let notes = notes_for_pupil(&tx, pupil)?;
-        for (note, folder, file) in notes {
-            let folder = root.join(folder);
-            let Some(name) = file.strip_prefix("voice-notes/") else {
-                continue;
-            };
-            let path = folder.join("voice-notes").join(name);
-            if folder.starts_with(root.join(TAKES_DIR))
-                && crate::own_files::is_plain_file_name(name)
-                && path.is_file()
-            {
-                let aside = erasing.join(format!("note-{note}-{stamp}"));
-                move_aside(&path, &aside.join(name), &mut moved)?;
-            }
-        }
+        forget_recordings(&tx, pupil, &mut report)?;
         let deleted = tx.execute("DELETE FROM pupil WHERE id = ?1", params![pupil])?;
         if deleted == 0 {
-            put_back(&moved);
             return Err(LibraryError::NotFound(format!("no pupil #{pupil}")));
         }
         let scrubber = NameScrubber::new([(name.as_str(), ERASED_PUPIL)], ERASED_PUPIL);
-        report.texts_rewritten = match rewrite_texts(&tx, &scrubber) {
-            Ok(n) => n,
-            Err(e) => {
-                put_back(&moved);
-                return Err(e);
-            }
-        };
+        report.texts_rewritten = rewrite_texts(&tx, &scrubber)?;
         tx.execute(
             "INSERT INTO setting (key, value) VALUES (?1, '1')
              ON CONFLICT (key) DO UPDATE SET value = '1'",
@@ -269,30 +225,20 @@ impl Library {
                 report.texts_rewritten
             ),
         )?;
-        if let Err(e) = tx.commit() {
-            put_back(&moved);
-            return Err(e.into());
-        }
+        // Until this commit no file has been touched: killed before it, the pupil and
+        // every recording are as they were.
+        tx.commit()?;
         // A printed card sheet names the pupil: the app writes it again when asked.
-        super::sign_in::remove_card_sheets(&root);
-        for (_, to) in moved {
-            let removed = if to.is_dir() {
-                std::fs::remove_dir_all(&to)
-            } else {
-                // A track's files wait in a folder of their own: remove it once empty.
-                std::fs::remove_file(&to).and_then(|()| match to.parent() {
-                    Some(aside) if aside != erasing && aside.starts_with(&erasing) => {
-                        std::fs::remove_dir(aside).or(Ok(()))
-                    }
-                    _ => Ok(()),
-                })
-            };
-            if removed.is_err() {
-                report.folders_left.push(to);
-            }
-        }
+        super::sign_in::remove_card_sheets(&self.root);
+        report.folders_left = self.finish_erasure_files()?;
         self.finish_erasure_checkpoint()?;
         Ok(report)
+    }
+
+    /// Deletes the files erasures have committed to deleting (an erasure killed after
+    /// its commit left some); returns those that could not be removed.
+    pub fn finish_erasure_files(&mut self) -> Result<Vec<PathBuf>> {
+        super::erasure_files::finish(&self.conn, &self.root)
     }
 
     /// True when an erasure's checkpoint has not finished (`erase --resume` finishes it).

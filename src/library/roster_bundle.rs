@@ -22,6 +22,25 @@ use std::path::Path;
 
 /// The most bytes read of any one file of a bundle.
 const FILE_LIMIT: u64 = 8 << 20;
+/// The most bytes inflated from a whole bundle: a trust's six files of a large school
+/// fit many times over; a zip of many copies of one big file does not.
+const BUNDLE_LIMIT: u64 = 24 << 20;
+/// The most entries a roster zip may list before it is refused unread.
+const MAX_ZIP_ENTRIES: usize = 1_000;
+/// The most classes and enrolments read from a bundle (a whole secondary school has a
+/// few hundred classes and tens of thousands of enrolments).
+const MAX_CLASSES: usize = 5_000;
+const MAX_ENROLMENTS: usize = 200_000;
+
+/// The only files the two formats name (lower case): nothing else of a bundle is read.
+const NAMED_FILES: [&str; 6] = [
+    "users.csv",
+    "classes.csv",
+    "enrollments.csv",
+    "student.csv",
+    "section.csv",
+    "studentenrollment.csv",
+];
 
 /// Which format a roster came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,7 +247,7 @@ fn folder_files(folder: &Path) -> Result<HashMap<String, Vec<u8>>> {
     let mut files = HashMap::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_lowercase();
-        if !name.ends_with(".csv") {
+        if !NAMED_FILES.contains(&name.as_str()) {
             continue;
         }
         let path = entry.path();
@@ -240,8 +259,10 @@ fn folder_files(folder: &Path) -> Result<HashMap<String, Vec<u8>>> {
     Ok(files)
 }
 
-/// The CSV files of a zip (wherever they sit in it), by lower-case name, each read to
-/// at most [`FILE_LIMIT`] whatever size the zip claims.
+/// The files the formats name, from a zip (wherever they sit in it), by lower-case
+/// name; each read to at most [`FILE_LIMIT`] and all together to [`BUNDLE_LIMIT`],
+/// whatever sizes the zip claims. A name found twice is refused: which is the roster
+/// cannot be told.
 fn zip_files(bytes: &[u8], origin: &str) -> Result<HashMap<String, Vec<u8>>> {
     let damaged = |e: &dyn std::fmt::Display| {
         LibraryError::Invalid(format!(
@@ -249,7 +270,15 @@ fn zip_files(bytes: &[u8], origin: &str) -> Result<HashMap<String, Vec<u8>>> {
         ))
     };
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| damaged(&e))?;
+    if archive.len() > MAX_ZIP_ENTRIES {
+        return Err(LibraryError::Invalid(format!(
+            "{origin} is a zip of {} entries, more than any roster export holds \
+             ({MAX_ZIP_ENTRIES}): this is not a roster export",
+            archive.len()
+        )));
+    }
     let mut files = HashMap::new();
+    let mut inflated = 0u64;
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| damaged(&e))?;
         let name = entry
@@ -259,20 +288,29 @@ fn zip_files(bytes: &[u8], origin: &str) -> Result<HashMap<String, Vec<u8>>> {
             .next()
             .unwrap_or_default()
             .to_lowercase();
-        if !entry.is_file() || !name.ends_with(".csv") {
+        if !entry.is_file() || !NAMED_FILES.contains(&name.as_str()) {
             continue;
         }
-        let mut content = Vec::new();
-        (&mut entry)
-            .take(FILE_LIMIT + 1)
-            .read_to_end(&mut content)
-            .map_err(|e| damaged(&e))?;
-        if content.len() as u64 > FILE_LIMIT {
+        if files.contains_key(&name) {
             return Err(LibraryError::Invalid(format!(
-                "{origin}: {name} is larger than any roster ({} MB): this is not a roster export",
-                FILE_LIMIT >> 20
+                "{origin} holds {name} twice: export the roster again, or give its folder"
             )));
         }
+        let allowed = FILE_LIMIT.min(BUNDLE_LIMIT - inflated);
+        let mut content = Vec::new();
+        (&mut entry)
+            .take(allowed + 1)
+            .read_to_end(&mut content)
+            .map_err(|e| damaged(&e))?;
+        if content.len() as u64 > allowed {
+            return Err(LibraryError::Invalid(format!(
+                "{origin}: {name} makes the roster larger than any export ({} MB a file, {} MB \
+                 in all): this is not a roster export",
+                FILE_LIMIT >> 20,
+                BUNDLE_LIMIT >> 20
+            )));
+        }
+        inflated += content.len() as u64;
         files.insert(name, content);
     }
     Ok(files)
@@ -394,34 +432,78 @@ fn read_classes(
         .collect())
 }
 
-/// A student's enrolment in a class, the class added (named by its id) when the
-/// classes file does not list it.
-fn enrol(
-    classes: &mut Vec<BundleClass>,
-    enrolments: &mut Vec<(String, String, u64)>,
-    class: String,
-    student: String,
-    line: u64,
-) {
-    if !classes.iter().any(|k| k.id == class) {
-        classes.push(BundleClass {
-            id: class.clone(),
-            title: class.clone(),
-            code: String::new(),
-            pupils: 0,
-        });
-    }
-    enrolments.push((class, student, line));
+/// Enrolments being read, with each class's place in the list so that finding one is a
+/// map lookup, not a search (a bundle of thousands of classes read in linear time).
+struct Enrolling {
+    classes: Vec<BundleClass>,
+    index: HashMap<String, usize>,
+    enrolments: Vec<(String, String, u64)>,
+    origin: String,
 }
 
-/// Counts each class's enrolments and orders classes largest first, then by title.
+impl Enrolling {
+    fn new(classes: Vec<BundleClass>, origin: &str) -> Result<Enrolling> {
+        let mut enrolling = Enrolling {
+            classes: Vec::new(),
+            index: HashMap::new(),
+            enrolments: Vec::new(),
+            origin: origin.to_string(),
+        };
+        for class in classes {
+            if !enrolling.index.contains_key(&class.id) {
+                enrolling.push_class(class)?;
+            }
+        }
+        Ok(enrolling)
+    }
+
+    fn push_class(&mut self, class: BundleClass) -> Result<()> {
+        if self.classes.len() >= MAX_CLASSES {
+            return Err(LibraryError::Invalid(format!(
+                "{} holds more than {MAX_CLASSES} classes, more than any school's roster: \
+                 export the music department's classes only",
+                self.origin
+            )));
+        }
+        self.index.insert(class.id.clone(), self.classes.len());
+        self.classes.push(class);
+        Ok(())
+    }
+
+    /// A student's enrolment in a class, the class added (named by its id) when the
+    /// classes file does not list it.
+    fn enrol(&mut self, class: String, student: String, line: u64) -> Result<()> {
+        if self.enrolments.len() >= MAX_ENROLMENTS {
+            return Err(LibraryError::Invalid(format!(
+                "{} holds more than {MAX_ENROLMENTS} enrolments, more than any school's \
+                 roster: export the music department's classes only",
+                self.origin
+            )));
+        }
+        if !self.index.contains_key(&class) {
+            self.push_class(BundleClass {
+                id: class.clone(),
+                title: class.clone(),
+                code: String::new(),
+                pupils: 0,
+            })?;
+        }
+        self.enrolments.push((class, student, line));
+        Ok(())
+    }
+}
+
+/// Counts each class's enrolments (one pass) and orders classes largest first, then by
+/// title.
 fn finish(mut file: RosterFile) -> RosterFile {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (class, student, _) in &file.enrolments {
+        if file.students.contains_key(student) {
+            *counts.entry(class.as_str()).or_default() += 1;
+        }
+    }
     for class in &mut file.classes {
-        class.pupils = file
-            .enrolments
-            .iter()
-            .filter(|(c, s, _)| c == &class.id && file.students.contains_key(s))
-            .count();
+        class.pupils = counts.get(class.id.as_str()).copied().unwrap_or(0);
     }
     file.classes
         .sort_by(|a, b| b.pupils.cmp(&a.pupils).then_with(|| a.title.cmp(&b.title)));
@@ -471,7 +553,7 @@ fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<Roster
             },
         );
     }
-    let mut classes = read_classes(
+    let classes = read_classes(
         files,
         &origin,
         &ClassColumns {
@@ -487,24 +569,24 @@ fn one_roster(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<Roster
     let user = e.require(&["usersourcedid"], "enrollments.csv", &origin)?;
     let role = e.column(&["role"]);
     let status = e.column(&["status"]);
-    let mut enrolments = Vec::new();
+    let mut enrolling = Enrolling::new(classes, &origin)?;
     for (line, row) in &e.rows {
         let student_role = field(row, role).is_none_or(|r| r.eq_ignore_ascii_case("student"));
         if let (Some(c), Some(u)) = (field(row, Some(class)), field(row, Some(user)))
             && student_role
             && active(row, status)
         {
-            enrol(&mut classes, &mut enrolments, c, u, *line);
+            enrolling.enrol(c, u, *line)?;
         }
     }
     Ok(finish(RosterFile {
         kind: RosterKind::OneRoster,
         origin,
         plain: None,
-        classes,
+        classes: enrolling.classes,
         students,
         left_out,
-        enrolments,
+        enrolments: enrolling.enrolments,
         enrolment_file: "enrollments.csv",
         student_file: "users.csv",
     }))
@@ -530,7 +612,7 @@ fn school_data_sync(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<
             );
         }
     }
-    let mut classes = read_classes(
+    let classes = read_classes(
         files,
         &origin,
         &ClassColumns {
@@ -549,20 +631,20 @@ fn school_data_sync(files: &HashMap<String, Vec<u8>>, origin: String) -> Result<
     )?;
     let section = e.require(&["sectionsisid"], "StudentEnrollment.csv", &origin)?;
     let student = e.require(&["sisid"], "StudentEnrollment.csv", &origin)?;
-    let mut enrolments = Vec::new();
+    let mut enrolling = Enrolling::new(classes, &origin)?;
     for (line, row) in &e.rows {
         if let (Some(c), Some(u)) = (field(row, Some(section)), field(row, Some(student))) {
-            enrol(&mut classes, &mut enrolments, c, u, *line);
+            enrolling.enrol(c, u, *line)?;
         }
     }
     Ok(finish(RosterFile {
         kind: RosterKind::SchoolDataSync,
         origin,
         plain: None,
-        classes,
+        classes: enrolling.classes,
         students,
         left_out,
-        enrolments,
+        enrolments: enrolling.enrolments,
         enrolment_file: "StudentEnrollment.csv",
         student_file: "Student.csv",
     }))

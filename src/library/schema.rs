@@ -304,7 +304,23 @@ const V9: &str = r#"
 ALTER TABLE track ADD COLUMN input_device TEXT;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+/// Version 10: the files an erasure has committed to deleting. They are written in the
+/// erasure's own transaction, so once the rows are gone the files are known to be
+/// garbage, and a file is never deleted while a row still names it.
+///
+/// Also: wrong sign-in tries are counted per pupil in the library (a restart, another
+/// pupil or "Not me" never clears them), with the wait they earned and how many wrong
+/// codes were typed since the code was made, for the teacher to see.
+const V10: &str = r#"
+CREATE TABLE erasure_pending_file (
+    path TEXT PRIMARY KEY
+);
+ALTER TABLE pupil_code ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pupil_code ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pupil_code ADD COLUMN wrong_since_made INTEGER NOT NULL DEFAULT 0;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The schema version this bandroom writes.
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

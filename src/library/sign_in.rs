@@ -66,21 +66,74 @@ fn normalise(typed: &str) -> String {
         .join(" ")
 }
 
-/// A fresh two-word code.
-fn new_code() -> Result<String> {
-    let mut bytes = [0u8; 2];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        LibraryError::Invalid(format!(
-            "no random numbers from the operating system for a sign-in code: {e}"
-        ))
-    })?;
-    let word = |b: u8| CODE_WORDS[usize::from(b) % CODE_WORDS.len()];
-    let (first, mut second) = (word(bytes[0]), word(bytes[1]));
-    // "cat cat" is a code, but one a classmate would try first.
-    if first == second {
-        second = word(bytes[1].wrapping_add(1));
+/// Wrong tries at one pupil's code before each further try must wait.
+pub const SIGN_IN_FREE_TRIES: u32 = 3;
+
+/// How long a try must wait after `failures` wrong ones in a row: 30 s doubling, at most
+/// 10 minutes, so a classmate needs days, not minutes, to try 4,032 codes.
+fn sign_in_wait_secs(failures: u32) -> u64 {
+    let doublings = failures.saturating_sub(SIGN_IN_FREE_TRIES).min(5);
+    (30u64 << doublings).min(600)
+}
+
+/// Every code there is: two different words in order.
+const CODE_COUNT: u32 = (CODE_WORDS.len() * (CODE_WORDS.len() - 1)) as u32;
+
+/// A fresh two-word code, every one of the [`CODE_COUNT`] equally likely (rejection
+/// sampling on 16 random bits), that is not in `taken`.
+fn new_code(taken: &std::collections::HashSet<String>) -> Result<String> {
+    if taken.len() >= CODE_COUNT as usize {
+        return Err(LibraryError::Invalid(
+            "every sign-in code is in use among these pupils".into(),
+        ));
     }
-    Ok(format!("{first} {second}"))
+    let limit = u32::from(u16::MAX) + 1;
+    let usable = limit - limit % CODE_COUNT;
+    loop {
+        let mut bytes = [0u8; 2];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            LibraryError::Invalid(format!(
+                "no random numbers from the operating system for a sign-in code: {e}"
+            ))
+        })?;
+        let n = u32::from(u16::from_le_bytes(bytes));
+        if n >= usable {
+            continue;
+        }
+        let n = (n % CODE_COUNT) as usize;
+        let others = CODE_WORDS.len() - 1;
+        let first = n / others;
+        // "cat cat" is a code, but one a classmate would try first: the second word is
+        // one of the 63 others.
+        let mut second = n % others;
+        if second >= first {
+            second += 1;
+        }
+        let code = format!("{} {}", CODE_WORDS[first], CODE_WORDS[second]);
+        if !taken.contains(&code) {
+            return Ok(code);
+        }
+    }
+}
+
+/// What one sign-in try came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignInOutcome {
+    /// The right code: the pupil is in.
+    Welcome,
+    /// Not the pupil's code; `tries_before_wait` more before tries must wait.
+    Wrong { tries_before_wait: u32 },
+    /// Too many wrong tries at this pupil's code: the next may be made in `secs`.
+    Wait { secs: u64 },
+}
+
+/// A pupil whose code was being guessed, for the teacher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuessedCode {
+    pub pupil: i64,
+    pub name: String,
+    /// Wrong codes typed for them since their code was made.
+    pub wrong_tries: u32,
 }
 
 impl Library {
@@ -93,10 +146,20 @@ impl Library {
     /// (codes already printed stay as they are).
     pub fn set_sign_in(&mut self, class: i64, on: bool) -> Result<()> {
         // Codes are drawn only when sign-in goes on; turning it off keeps those made.
+        // No two pupils of the class share one.
         let mut codes = Vec::new();
         if on {
+            let mut taken: std::collections::HashSet<String> = self
+                .sign_in_codes(class)?
+                .into_iter()
+                .map(|(_, _, code)| normalise(&code))
+                .collect();
             for pupil in self.pupils(Some(class))? {
-                codes.push((pupil.id, new_code()?));
+                if self.pupil_code(pupil.id)?.is_none() {
+                    let code = new_code(&taken)?;
+                    taken.insert(code.clone());
+                    codes.push((pupil.id, code));
+                }
             }
         }
         let tx = self.write()?;
@@ -142,12 +205,14 @@ impl Library {
     /// Gives a pupil a new code (a card lost, or a code a classmate saw); the old one
     /// stops working. Returns the new code.
     pub fn renew_sign_in_code(&mut self, pupil: i64) -> Result<String> {
-        let code = new_code()?;
+        let taken = self.classmates_codes(pupil)?;
+        let code = new_code(&taken)?;
         let tx = self.write()?;
         let changed = tx.execute(
             "INSERT INTO pupil_code (pupil_id, code, made_at)
              SELECT id, ?2, ?3 FROM pupil WHERE id = ?1
-             ON CONFLICT (pupil_id) DO UPDATE SET code = excluded.code, made_at = excluded.made_at",
+             ON CONFLICT (pupil_id) DO UPDATE SET code = excluded.code, made_at = excluded.made_at,
+                 failures = 0, locked_until = 0, wrong_since_made = 0",
             params![pupil, code, super::now()],
         )?;
         if changed == 0 {
@@ -162,13 +227,126 @@ impl Library {
         Ok(code)
     }
 
-    /// Whether `typed` is the pupil's code (case, spacing and punctuation aside). A pupil
-    /// with no code cannot sign in with one.
+    /// The codes (normalised) of every pupil who shares a class with `pupil`, theirs
+    /// included: a new code for them must differ from all of these.
+    fn classmates_codes(&self, pupil: i64) -> Result<std::collections::HashSet<String>> {
+        let mut statement = self.conn.prepare(
+            "SELECT c.code FROM pupil_code c
+             WHERE c.pupil_id IN (
+                 SELECT e2.pupil_id FROM class_member e1 JOIN class_member e2 ON e2.class_id = e1.class_id
+                 WHERE e1.pupil_id = ?1)
+                OR c.pupil_id = ?1",
+        )?;
+        let codes = statement
+            .query_map([pupil], |r| r.get::<_, String>(0))?
+            .map(|c| c.map(|c| normalise(&c)))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(codes)
+    }
+
+    /// Whether `typed` is the pupil's code (case, spacing and punctuation aside), without
+    /// counting a try: for the teacher's tools. Pupils sign in with
+    /// [`Library::attempt_sign_in`].
     pub fn check_sign_in_code(&self, pupil: i64, typed: &str) -> Result<bool> {
         Ok(self
             .pupil_code(pupil)?
             .is_some_and(|code| normalise(&code) == normalise(typed) && !code.is_empty()))
     }
+
+    /// One pupil's try at their code, counted in the library against that pupil alone:
+    /// after [`SIGN_IN_FREE_TRIES`] wrong ones each further try waits longer (30 s up to
+    /// 10 minutes), whatever happens to the app meanwhile (a restart, "Not me", another
+    /// pupil signing in). A try while waiting is refused without being tried. The right
+    /// code clears the pupil's wait but not the count the teacher sees.
+    pub fn attempt_sign_in(&mut self, pupil: i64, typed: &str) -> Result<SignInOutcome> {
+        let now = unix_secs();
+        let row: Option<(String, u32, u64)> = self
+            .conn
+            .query_row(
+                "SELECT code, failures, locked_until FROM pupil_code WHERE pupil_id = ?1",
+                [pupil],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64)),
+            )
+            .optional()?;
+        let Some((code, failures, locked_until)) = row else {
+            // No code, no way in; counted nowhere, as there is nothing to guess.
+            return Ok(SignInOutcome::Wrong {
+                tries_before_wait: SIGN_IN_FREE_TRIES,
+            });
+        };
+        if now < locked_until {
+            return Ok(SignInOutcome::Wait {
+                secs: locked_until - now,
+            });
+        }
+        let right = !code.is_empty() && normalise(&code) == normalise(typed);
+        let tx = self.write()?;
+        let outcome = if right {
+            tx.execute(
+                "UPDATE pupil_code SET failures = 0, locked_until = 0 WHERE pupil_id = ?1",
+                [pupil],
+            )?;
+            SignInOutcome::Welcome
+        } else {
+            let failures = failures.saturating_add(1);
+            let locked = if failures >= SIGN_IN_FREE_TRIES {
+                now + sign_in_wait_secs(failures)
+            } else {
+                0
+            };
+            tx.execute(
+                "UPDATE pupil_code SET failures = ?2, locked_until = ?3,
+                     wrong_since_made = wrong_since_made + 1
+                 WHERE pupil_id = ?1",
+                params![pupil, failures, locked as i64],
+            )?;
+            if failures == SIGN_IN_FREE_TRIES {
+                super::audit::append(
+                    &tx,
+                    "pupil.sign_in_wrong",
+                    &format!("pupil #{pupil}: {failures} wrong sign-in codes in a row"),
+                )?;
+            }
+            if locked > 0 {
+                SignInOutcome::Wait { secs: locked - now }
+            } else {
+                SignInOutcome::Wrong {
+                    tries_before_wait: SIGN_IN_FREE_TRIES - failures,
+                }
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Pupils of `class` whose code someone typed wrongly at least
+    /// [`SIGN_IN_FREE_TRIES`] times since it was made: the teacher is told, and may give
+    /// them a new code.
+    pub fn guessed_codes(&self, class: i64) -> Result<Vec<GuessedCode>> {
+        let mut statement = self.conn.prepare(
+            "SELECT p.id, p.display_name, c.wrong_since_made FROM pupil_code c
+             JOIN pupil p ON p.id = c.pupil_id
+             JOIN class_member e ON e.pupil_id = p.id AND e.class_id = ?1
+             WHERE c.wrong_since_made >= ?2
+             ORDER BY c.wrong_since_made DESC, p.display_name",
+        )?;
+        let rows = statement
+            .query_map(params![class, SIGN_IN_FREE_TRIES], |r| {
+                Ok(GuessedCode {
+                    pupil: r.get(0)?,
+                    name: r.get(1)?,
+                    wrong_tries: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -176,9 +354,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn codes_are_drawn_uniformly_and_never_twice_among_those_taken() {
+        // Every code equally likely: 403,200 draws, about 100 of each of the 4,032; the
+        // old draw made the word after the first twice as likely as any other second.
+        let mut seen = std::collections::HashMap::new();
+        for _ in 0..CODE_COUNT * 100 {
+            *seen
+                .entry(new_code(&Default::default()).unwrap())
+                .or_insert(0u32) += 1;
+        }
+        assert_eq!(seen.len(), CODE_COUNT as usize);
+        let most = *seen.values().max().unwrap();
+        let least = *seen.values().min().unwrap();
+        assert!(most < 160 && least > 50, "from {least} to {most}");
+        // A class takes every code but one: the one left is the one drawn.
+        let mut taken: std::collections::HashSet<String> = seen.keys().cloned().collect();
+        let left = taken.iter().next().unwrap().clone();
+        taken.remove(&left);
+        assert_eq!(new_code(&taken).unwrap(), left);
+    }
+
+    #[test]
+    fn waits_grow_from_30_seconds_to_ten_minutes() {
+        assert_eq!(sign_in_wait_secs(3), 30);
+        assert_eq!(sign_in_wait_secs(4), 60);
+        assert_eq!(sign_in_wait_secs(50), 600);
+    }
+
+    #[test]
     fn codes_are_two_different_words_from_the_list() {
         for _ in 0..200 {
-            let code = new_code().unwrap();
+            let code = new_code(&Default::default()).unwrap();
             let words: Vec<&str> = code.splitn(2, ' ').collect();
             assert_eq!(words.len(), 2, "{code}");
             assert!(CODE_WORDS.contains(&words[0]), "{code}");

@@ -44,6 +44,8 @@ pub struct BandroomApp {
     settings: SettingsState,
     start: StartState,
     pin_entry: String,
+    /// Pupil mode was asked for on a PC with no teacher PIN: the PIN is asked first.
+    pin_first: super::pupil_mode_pin::PinFirst,
     /// The class view is open in a window of its own (for the projector).
     pub projector: bool,
     /// Takes whose timing is being analysed in the background.
@@ -121,6 +123,7 @@ impl BandroomApp {
             settings: SettingsState::default(),
             start: StartState::default(),
             pin_entry: String::new(),
+            pin_first: Default::default(),
             projector: false,
             analysing: Vec::new(),
             closing: false,
@@ -196,6 +199,11 @@ impl BandroomApp {
         }
         self.top_bar(ctx);
         self.close_question(ctx);
+        if let Some(class) =
+            super::pupil_mode_pin::pin_first_ui(&mut self.pin_first, &mut self.cx, ctx)
+        {
+            self.enter_pupil_mode(class);
+        }
         egui::CentralPanel::default().show(ctx, |ui| {
             // The lesson and progress screens lay out their own panels, each scrolling
             // by itself.
@@ -523,9 +531,18 @@ impl BandroomApp {
         if let Some(class) = self.cx.class
             && ui.button("Pupil mode").clicked()
         {
-            self.set_mode(Mode::Pupil { class, pupil: None });
-            self.review = ReviewState::default();
+            // A library that cannot say whether a PIN is set asks for one.
+            if self.cx.lib.has_pin().unwrap_or(false) {
+                self.enter_pupil_mode(class);
+            } else {
+                self.pin_first.ask(class);
+            }
         }
+    }
+
+    fn enter_pupil_mode(&mut self, class: i64) {
+        self.set_mode(Mode::Pupil { class, pupil: None });
+        self.review = ReviewState::default();
     }
 
     fn pupil_bar(&mut self, ui: &mut egui::Ui) {
@@ -662,8 +679,9 @@ impl BandroomApp {
         let pin = std::mem::take(&mut self.pin_entry);
         let lib = &mut self.cx.lib;
         let allowed = match lib.has_pin() {
-            // Without a PIN set, any teacher may leave; Settings says so.
-            Ok(false) => true,
+            // Pupil mode starts only once a PIN is set; one removed since (a library
+            // from elsewhere) still needs something typed, so a click alone never opens.
+            Ok(false) => !pin.is_empty(),
             Ok(true) => match lib.check_pin(&pin) {
                 Ok(right) => right,
                 // Too many wrong guesses: the wait is the message.

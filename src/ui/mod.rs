@@ -26,6 +26,7 @@ mod midi_ports;
 mod pedal;
 mod playback;
 mod progress;
+mod pupil_mode_pin;
 mod radar;
 mod recording;
 mod remembered;

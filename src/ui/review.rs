@@ -51,6 +51,17 @@ pub fn review_ui(
             return;
         }
         ui.heading("Who are you?");
+        let signs_in = cx
+            .read(format!("sign-in/{class}"), |lib| {
+                lib.sign_in_required(class)
+            })
+            .unwrap_or(true);
+        if !signs_in {
+            ui.label(
+                "This class has no sign-in: any name opens that pupil's takes. Your teacher \
+                 can turn sign-in on in Settings.",
+            );
+        }
         let pupils = cx.read_or_default(format!("pupils/{class}"), |lib| lib.pupils(Some(class)));
         ui.horizontal_wrapped(|ui| {
             for p in &pupils {

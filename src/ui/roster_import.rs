@@ -4,8 +4,9 @@
 //! several classes asks which one. The file is read and shown first — every pupil found, every line refused
 //! with its reason — and only "Add these pupils" writes to the library.
 //!
-//! Must not parse rosters itself (`library::roster` does) or tell the teacher to use
-//! the command line.
+//! The file is read on a thread of its own (a bundle from a slow share, or a hostile
+//! one, never holds up a frame). Must not parse rosters itself (`library::roster` does)
+//! or tell the teacher to use the command line.
 
 use super::context::{Action, AppContext};
 use super::file_dialog::{Choose, Chooser};
@@ -24,21 +25,45 @@ struct Preview {
 #[derive(Default)]
 pub struct RosterImportState {
     new_class: String,
+    /// Why "Add a class" did nothing (no name typed).
+    class_said: Option<String>,
     path: String,
     preview: Option<Result<Preview, String>>,
+    /// The file being read, off the UI thread.
+    reading: Option<crate::jobs::Background<Result<Preview, String>>>,
     said: Option<Result<String, String>>,
     chooser: Chooser,
 }
 
 impl RosterImportState {
-    /// Reads the roster at the typed path into a preview for `class_name`.
-    fn read(&mut self, class_name: &str) {
+    /// Starts reading the roster at the typed path into a preview for `class_name`.
+    fn read(&mut self, class_name: &str, cx: &AppContext) {
         let file = PathBuf::from(self.path.trim());
+        let class_name = class_name.to_string();
         self.said = None;
-        self.preview = Some(open_roster(&file).map_err(|e| e.to_string()).map(|roster| {
-            let rows = roster.rows_for(class_name, None).map_err(|e| e.to_string());
-            Preview { file, roster, rows }
-        }));
+        self.preview = None;
+        self.reading = Some(crate::jobs::Background::start(
+            "bandroom-roster-reading",
+            move || {
+                open_roster(&file).map_err(|e| e.to_string()).map(|roster| {
+                    let rows = roster
+                        .rows_for(&class_name, None)
+                        .map_err(|e| e.to_string());
+                    Preview { file, roster, rows }
+                })
+            },
+            cx.waker(),
+        ));
+    }
+
+    /// The preview, once the reading has finished.
+    fn poll_reading(&mut self) {
+        if let Some(job) = &mut self.reading
+            && let Some(result) = job.poll()
+        {
+            self.reading = None;
+            self.preview = Some(result.and_then(|r| r));
+        }
     }
 }
 
@@ -60,14 +85,23 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
             egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "New class name")
         });
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button("Add a class").clicked() || enter) && !state.new_class.trim().is_empty() {
-            let name = std::mem::take(&mut state.new_class);
-            let added = cx.lib.add_class(name.trim(), None, None);
-            if let Some(id) = cx.report(added) {
-                cx.act(Action::ChooseClass(Some(id)));
+        if ui.button("Add a class").clicked() || enter {
+            if state.new_class.trim().is_empty() {
+                state.class_said = Some("Type the class's name first, e.g. 8B.".into());
+            } else {
+                state.class_said = None;
+                let name = std::mem::take(&mut state.new_class);
+                let added = cx.lib.add_class(name.trim(), None, None);
+                if let Some(id) = cx.report(added) {
+                    cx.act(Action::ChooseClass(Some(id)));
+                }
             }
         }
+        if let Some(said) = &state.class_said {
+            ui.label(said);
+        }
     });
+    state.poll_reading();
     let Some(class) = cx.class else {
         ui.weak("Choose a class (or add one) to bring its pupils in from a file.");
         return;
@@ -79,7 +113,7 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
         .map_or_else(String::new, |c| c.name.clone());
     if let Some(path) = arrived {
         state.path = path.display().to_string();
-        state.read(&class_name);
+        state.read(&class_name, cx);
     }
     ui.label(format!(
         "Add pupils to {class_name} from the school system's export (a CSV), or from a \
@@ -96,7 +130,7 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
             egui::WidgetInfo::labeled(egui::WidgetType::TextEdit, true, "Roster file")
         });
         if ui.button("Read the file").clicked() && !state.path.trim().is_empty() {
-            state.read(&class_name);
+            state.read(&class_name, cx);
         }
         if ui
             .add_enabled(
@@ -114,6 +148,12 @@ pub fn roster_ui(state: &mut RosterImportState, cx: &mut AppContext, ui: &mut eg
             );
         }
     });
+    if state.reading.is_some() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Reading {}…", state.path.trim()));
+        });
+    }
     let mut import = false;
     match &mut state.preview {
         Some(Ok(preview)) => {

@@ -45,11 +45,11 @@ pub fn settings_ui(
     ui.label(if has {
         "A PIN is set: leaving pupil mode asks for it."
     } else {
-        "No PIN yet: anyone can leave pupil mode. Set one before pupils use this PC."
+        "No PIN yet: pupil mode asks for one before it starts."
     });
     ui.label("It keeps pupils out of teacher screens; it does not protect the files from the PC's administrator.");
     if has {
-        ui.label("To change it, type the current PIN first. Forgotten? Run `bandroom pin set --reset` at this PC (the audit log records it).");
+        ui.label("To change it, type the current PIN first. Forgotten? The school's IT technician can reset it as this PC's administrator (the audit log records it).");
     }
     egui::Grid::new("pin").show(ui, |ui| {
         if has {

@@ -2,26 +2,23 @@
 //! the Settings screen), and the pupil's "type the two words on your card" after they
 //! choose their name in pupil mode.
 //!
-//! Owns the prompt's state: who is signing in, what they typed, and the wait after three
-//! wrong tries (a classmate guessing has to wait, a pupil who mistyped hardly notices).
-//! Must not decide what a signed-in pupil sees (`review` does) or keep codes (the
-//! library does).
+//! Owns the prompt's state: who is signing in and what they typed. Wrong tries and the
+//! wait they earn are counted by the library, per pupil, so a restart, "Not me" or a
+//! classmate signing in never clears them and one pupil's mistypes never lock out
+//! another. Must not decide what a signed-in pupil sees (`review` does) or keep codes
+//! (the library does).
 
 use super::context::{Action, AppContext};
+use crate::library::SignInOutcome;
 use eframe::egui;
 use std::time::{Duration, Instant};
-
-/// Wrong tries before the prompt waits.
-const TRIES_BEFORE_WAIT: u32 = 3;
-/// How long it waits.
-const WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub struct SignInState {
     /// The pupil whose name was chosen, waiting for their code.
     pupil: Option<i64>,
     typed: String,
-    wrong: u32,
+    /// When the chosen pupil's next try may be made (as the library last said).
     wait_until: Option<Instant>,
     said: Option<String>,
     /// The words field has been given the keyboard (once, so a click elsewhere holds).
@@ -39,6 +36,8 @@ pub fn choose(state: &mut SignInState, cx: &mut AppContext, class: i64, pupil: i
         state.typed.clear();
         state.said = None;
         state.focused = false;
+        // Each pupil's wait is their own: learnt from the library at their first try.
+        state.wait_until = None;
     } else {
         cx.act(Action::ChoosePupil(Some(pupil)));
     }
@@ -88,23 +87,23 @@ pub fn prompt_ui(state: &mut SignInState, cx: &mut AppContext, ui: &mut egui::Ui
         ui.label(said);
     }
     if submit && waiting.is_none() {
-        match cx.lib.check_sign_in_code(pupil, &state.typed) {
-            Ok(true) => {
+        match cx.lib.attempt_sign_in(pupil, &state.typed) {
+            Ok(SignInOutcome::Welcome) => {
                 *state = SignInState::default();
                 cx.act(Action::ChoosePupil(Some(pupil)));
                 return true;
             }
-            Ok(false) => {
-                state.wrong += 1;
+            Ok(SignInOutcome::Wrong { .. }) => {
                 state.typed.clear();
                 state.focused = false;
                 state.said = Some(
                     "Those are not the words on your card. Try again, or ask your teacher.".into(),
                 );
-                if state.wrong >= TRIES_BEFORE_WAIT {
-                    state.wrong = 0;
-                    state.wait_until = Some(Instant::now() + WAIT);
-                }
+            }
+            Ok(SignInOutcome::Wait { secs }) => {
+                state.typed.clear();
+                state.focused = false;
+                state.wait_until = Some(Instant::now() + Duration::from_secs(secs));
             }
             Err(e) => cx.notices.error(format!("Signing in did not work: {e}")),
         }
@@ -114,7 +113,7 @@ pub fn prompt_ui(state: &mut SignInState, cx: &mut AppContext, ui: &mut egui::Ui
         .on_hover_text("choose your own name")
         .clicked()
     {
-        // The tries and any wait stay: going back does not start the count again.
+        // The tries and any wait stay in the library: going back starts nothing again.
         state.pupil = None;
         state.typed.clear();
         state.said = None;
@@ -154,8 +153,36 @@ pub fn settings_ui(state: &mut SignInState, cx: &mut AppContext, ui: &mut egui::
     {
         state.said = Some(write_and_open_cards(cx, class, &name));
     }
+    guessed_codes_ui(cx, class, ui);
     if let Some(said) = &state.said {
         ui.label(said);
+    }
+}
+
+/// Pupils whose code someone kept typing wrongly: said to the teacher, with a new code a
+/// click away (a classmate may have seen the card).
+fn guessed_codes_ui(cx: &mut AppContext, class: i64, ui: &mut egui::Ui) {
+    let guessed = cx
+        .read(format!("guessed codes/{class}"), |lib| {
+            lib.guessed_codes(class)
+        })
+        .unwrap_or_default();
+    for guess in guessed {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "⚠ {} wrong codes were typed for {} since their card was made: someone may \
+                 be guessing it.",
+                guess.wrong_tries, guess.name
+            ));
+            if ui
+                .button(format!("Give {} a new code", guess.name))
+                .on_hover_text("their old card stops working; print the cards again")
+                .clicked()
+            {
+                let renewed = cx.lib.renew_sign_in_code(guess.pupil).map(|_| ());
+                cx.report(renewed);
+            }
+        });
     }
 }
 
