@@ -2,24 +2,39 @@
 //! notes) and replacing them: for pseudonymised bundles, for pupils who are not to be
 //! shared, and for erasure.
 //!
-//! A name is found as a whole, and each of its parts on its own (split at spaces and
-//! hyphens, however short), in any case, on Unicode word boundaries: a teacher who
-//! writes "li wei" or "LI" about Li Wei has named her. A part that is also a common word
-//! is replaced too; a false positive is acceptable, a leak is not. Matching is one
-//! linear pass (the `regex` crate), whatever the number of pupils.
+//! A name is found as a whole, and (unless asked for the whole name only) each of its
+//! parts on its own (split at spaces, hyphens and apostrophes, however short), on
+//! Unicode word boundaries, in the spellings people really type: any case (Unicode case
+//! folding, Turkish dotted and dotless i alike), with or without diacritics ("Zoe" for
+//! "Zoë", "A" for "Å", "o" for "ø"), and with any apostrophe or hyphen ("O’Brien" for
+//! "O'Brien"). An admission number is found as a whole word. Matching runs on a folded
+//! copy of the text whose every byte remembers where it came from, so what is replaced
+//! is exactly the original span. One linear pass (the `regex` crate), whatever the
+//! number of pupils.
 //!
 //! A leaf helper: knows names and replacements only, never where they came from.
 
 use regex::{Regex, RegexBuilder};
 use std::collections::HashMap;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 /// Names to find and what each becomes.
 #[derive(Debug)]
 pub struct NameScrubber {
     pattern: Option<Regex>,
-    /// Lower-cased name or part → replacement.
+    /// Folded name, part or number → replacement.
     replacements: HashMap<String, String>,
     fallback: String,
+}
+
+/// One thing to find: a pupil's name (with or without its parts) or their number.
+#[derive(Clone, Copy, Debug)]
+pub struct Sought<'a> {
+    pub text: &'a str,
+    pub label: &'a str,
+    /// Also each part of it on its own (a name); false for a whole name or a number.
+    pub parts: bool,
 }
 
 /// The whole name and every part of it worth looking for.
@@ -27,12 +42,12 @@ pub fn name_parts(name: &str) -> Vec<String> {
     let mut parts = vec![name.trim().to_string()];
     for word in name.split_whitespace() {
         parts.push(word.to_string());
-        if word.contains('-') {
-            parts.extend(
-                word.split('-')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string),
-            );
+        let pieces: Vec<&str> = word
+            .split(|c: char| c == '-' || is_apostrophe(c) || is_hyphen(c))
+            .filter(|p| !p.is_empty())
+            .collect();
+        if pieces.len() > 1 {
+            parts.extend(pieces.into_iter().map(str::to_string));
         }
     }
     parts.retain(|p| !p.is_empty());
@@ -41,21 +56,103 @@ pub fn name_parts(name: &str) -> Vec<String> {
     parts
 }
 
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{2032}' | '`' | '\u{00B4}' | '\u{FF07}'
+    )
+}
+
+fn is_hyphen(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\u{2212}'
+            | '\u{FE63}'
+            | '\u{FF0D}'
+    )
+}
+
+/// One character as it is matched: lower case (Turkish İ and ı read as i), without its
+/// diacritics, every apostrophe as `'` and every hyphen as `-`.
+fn fold_char(c: char, out: &mut String) {
+    match c {
+        'İ' | 'ı' => out.push('i'),
+        c if is_apostrophe(c) => out.push('\''),
+        c if is_hyphen(c) => out.push('-'),
+        'ß' | 'ẞ' => out.push_str("ss"),
+        'æ' | 'Æ' => out.push_str("ae"),
+        'œ' | 'Œ' => out.push_str("oe"),
+        'ø' | 'Ø' => out.push('o'),
+        'đ' | 'Đ' => out.push('d'),
+        'ł' | 'Ł' => out.push('l'),
+        'þ' | 'Þ' => out.push_str("th"),
+        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+        c => {
+            for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
+                out.extend(d.to_lowercase());
+            }
+        }
+    }
+}
+
+/// `text` folded, with the byte offset in `text` each folded byte came from (one more
+/// entry at the end: `text.len()`).
+fn fold(text: &str) -> (String, Vec<usize>) {
+    let mut folded = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len() + 1);
+    for (at, c) in text.char_indices() {
+        let before = folded.len();
+        fold_char(c, &mut folded);
+        origin.extend(std::iter::repeat_n(at, folded.len() - before));
+    }
+    origin.push(text.len());
+    (folded, origin)
+}
+
+/// A name as it is matched.
+pub fn folded(text: &str) -> String {
+    fold(text.trim()).0
+}
+
 impl NameScrubber {
-    /// `names` are (pupil's name, what it becomes). A part shared by pupils who become
-    /// different things becomes `fallback`, so no pupil is named by another's label.
+    /// `names` are (pupil's name, what it becomes), each found whole and by its parts.
+    /// A part shared by pupils who become different things becomes `fallback`, so no
+    /// pupil is named by another's label.
     pub fn new<'a>(
         names: impl IntoIterator<Item = (&'a str, &'a str)>,
         fallback: &str,
     ) -> NameScrubber {
+        NameScrubber::of(
+            names.into_iter().map(|(text, label)| Sought {
+                text,
+                label,
+                parts: true,
+            }),
+            fallback,
+        )
+    }
+
+    /// Everything in `sought`, each whole and, where asked, by its parts.
+    pub fn of<'a>(sought: impl IntoIterator<Item = Sought<'a>>, fallback: &str) -> NameScrubber {
         let mut replacements: HashMap<String, String> = HashMap::new();
-        for (name, label) in names {
-            let whole = name.trim().to_lowercase();
-            for part in name_parts(name) {
-                let key = part.to_lowercase();
-                // The whole name always maps to its own pupil's label.
-                if key == whole {
-                    replacements.insert(key, label.to_string());
+        for Sought { text, label, parts } in sought {
+            let whole = folded(text);
+            if whole.is_empty() {
+                continue;
+            }
+            // The whole name always maps to its own pupil's label.
+            replacements.insert(whole.clone(), label.to_string());
+            if !parts {
+                continue;
+            }
+            for part in name_parts(text) {
+                let key = folded(&part);
+                if key == whole || key.is_empty() {
                     continue;
                 }
                 match replacements.get(&key) {
@@ -77,7 +174,6 @@ impl NameScrubber {
             None
         } else {
             RegexBuilder::new(&format!("(?:{})", alternatives.join("|")))
-                .case_insensitive(true)
                 .size_limit(256 << 20)
                 .dfa_size_limit(64 << 20)
                 .build()
@@ -90,25 +186,37 @@ impl NameScrubber {
         }
     }
 
-    /// `text` with every name and name part replaced.
+    /// `text` with every name, name part and number replaced.
     pub fn scrub(&self, text: &str) -> String {
         let Some(pattern) = &self.pattern else {
             return text.to_string();
         };
-        pattern
-            .replace_all(text, |found: &regex::Captures<'_>| {
-                let key = found[0].to_lowercase();
+        let (folded, origin) = fold(text);
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        for found in pattern.find_iter(&folded) {
+            let (start, end) = (origin[found.start()], origin[found.end()]);
+            // A match that begins inside a character another one folded into is left.
+            if start < copied {
+                continue;
+            }
+            out.push_str(&text[copied..start]);
+            out.push_str(
                 self.replacements
-                    .get(&key)
-                    .cloned()
-                    .unwrap_or_else(|| self.fallback.clone())
-            })
-            .into_owned()
+                    .get(found.as_str())
+                    .map_or(self.fallback.as_str(), String::as_str),
+            );
+            copied = end;
+        }
+        out.push_str(&text[copied..]);
+        out
     }
 
     /// True when `text` names anyone this scrubber knows.
     pub fn finds_any(&self, text: &str) -> bool {
-        self.pattern.as_ref().is_some_and(|p| p.is_match(text))
+        self.pattern
+            .as_ref()
+            .is_some_and(|p| p.is_match(&fold(text).0))
     }
 }
 
@@ -157,5 +265,47 @@ mod tests {
         assert_eq!(s.scrub("ZOË and zoë brook"), "[pupil] and P-1");
         assert_eq!(s.scrub("Zoëy"), "Zoëy");
         assert_eq!(s.scrub("ng"), "P-2");
+    }
+
+    #[test]
+    fn the_spellings_people_type_are_found() {
+        let s = NameScrubber::new(
+            [
+                ("Siobhán O'Brien", "P-1"),
+                ("Zoë Åberg", "P-2"),
+                ("Işıl Yıldız", "P-3"),
+                ("Søren Mæhle", "P-4"),
+            ],
+            "[pupil]",
+        );
+        assert_eq!(s.scrub("well done O’Brien"), "well done P-1");
+        assert_eq!(s.scrub("SIOBHAN O‘BRIEN clapped"), "P-1 clapped");
+        assert_eq!(s.scrub("Zoe Aberg and zoe"), "P-2 and P-2");
+        assert_eq!(s.scrub("ISIL YILDIZ; İşil"), "P-3; P-3");
+        assert_eq!(s.scrub("Soren Maehle"), "P-4");
+        // The replaced span is exactly the original's, whatever folding did.
+        assert_eq!(s.scrub("«Zoë»!"), "«P-2»!");
+        assert_eq!(s.scrub("Zoey"), "Zoey");
+    }
+
+    #[test]
+    fn a_number_is_found_whole_only() {
+        let s = NameScrubber::of(
+            [
+                Sought {
+                    text: "Amira Okafor",
+                    label: "P-1",
+                    parts: true,
+                },
+                Sought {
+                    text: "2019-0042",
+                    label: "P-1",
+                    parts: false,
+                },
+            ],
+            "[pupil]",
+        );
+        assert_eq!(s.scrub("pupil 2019-0042 (amira)"), "pupil P-1 (P-1)");
+        assert_eq!(s.scrub("in 2019 and 0042"), "in 2019 and 0042");
     }
 }

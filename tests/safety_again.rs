@@ -465,7 +465,7 @@ fn f4_pin_reset_from_an_ordinary_account_is_refused() {
     drop(lib);
     // The teacher's own account (not root) owns the library, as on a classroom PC.
     let nobody = 65534;
-    for path in std::iter::once(dir.path().to_path_buf()).chain(walk_all(dir.path()).into_iter()) {
+    for path in std::iter::once(dir.path().to_path_buf()).chain(walk_all(dir.path())) {
         std::os::unix::fs::lchown(&path, Some(nobody), Some(nobody)).unwrap();
     }
     let mut reset = std::process::Command::new("runuser")
@@ -503,4 +503,172 @@ fn walk_all(dir: &Path) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+// ---------------------------------------------------------------------------------
+// 6. The spellings people type, and admission numbers, are erased and pseudonymised
+
+/// Files under `dir` holding any of `needles` (bytes as written, and ASCII case folded).
+fn files_holding(dir: &Path, needles: &[&str]) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    for file in files_under(dir) {
+        let Ok(bytes) = std::fs::read(dir.join(&file)) else {
+            continue;
+        };
+        let lower = bytes.to_ascii_lowercase();
+        for needle in needles {
+            let n = needle.as_bytes().to_ascii_lowercase();
+            if lower.windows(n.len()).any(|w| w == n.as_slice()) {
+                found.push((file.clone(), needle.to_string()));
+            }
+        }
+    }
+    found
+}
+
+/// 8B: Siobhán O'Brien (A1234), İpek Işık (A5678) and Jan Nowak, whose texts name the
+/// first two as phones and classmates type them.
+fn library_with_hard_names(root: &Path) -> (Library, Vec<i64>, i64) {
+    let mut lib = Library::open(root).unwrap();
+    let class = lib.add_class("8B", None, None).unwrap();
+    let csv = "name,number\nSiobhán O'Brien,A1234\nİpek Işık,A5678\nJan Nowak,A9999\n";
+    let (rows, problems) = parse_roster(csv.as_bytes(), "roster").unwrap();
+    lib.import_roster(class, &rows, problems, true).unwrap();
+    let pupils = lib.pupils(Some(class)).unwrap();
+    let id = |n: &str| pupils.iter().find(|p| p.name == n).unwrap().id;
+    let p = vec![id("Siobhán O'Brien"), id("İpek Işık"), id("Jan Nowak")];
+    let take = take_played_by(&mut lib, class, &[&[p[0]], &[p[1]], &[p[2]]]);
+    lib.add_reflection(
+        take,
+        p[2],
+        "I clapped with Siobhan O’Brien (A1234) and IPEK ISIK, a5678",
+        &[],
+    )
+    .unwrap();
+    lib.add_marker(take, 10, "o’brien rushes; Ipek steady", "teacher")
+        .unwrap();
+    lib.assess(&bandroom::library::NewAssessment {
+        pupil: p[2],
+        take: Some(take),
+        criterion: "pulse".into(),
+        level: "3".into(),
+        comment: "followed SIOBHAN and ipek".into(),
+        assessor: "teacher".into(),
+    })
+    .unwrap();
+    (lib, p, take)
+}
+
+#[test]
+fn f6_erasure_finds_typographic_apostrophes_missing_diacritics_turkish_i_and_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (mut lib, p, _) = library_with_hard_names(&root);
+    lib.erase_pupil(p[0]).unwrap();
+    lib.erase_pupil(p[1]).unwrap();
+    drop(lib);
+    let found = files_holding(
+        &root,
+        &[
+            "Siobh",
+            "O'Brien",
+            "O’Brien",
+            "Brien",
+            "A1234",
+            "A5678",
+            "Ipek",
+            "İpek",
+            "Işık",
+            "ISIK",
+        ],
+    );
+    assert!(found.is_empty(), "survives erasure: {found:?}");
+}
+
+#[test]
+fn f6_a_pseudonymised_bundle_holds_no_spelling_of_a_name_nor_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let (lib, _, _) = library_with_hard_names(&root);
+    drop(lib);
+    assert_ok(&in_library(
+        &root,
+        &[
+            "export",
+            "--class",
+            "8B",
+            "--pseudonymise",
+            "--out",
+            "bundle",
+        ],
+    ));
+    let found = files_holding(
+        &dir.path().join("bundle"),
+        &[
+            "Siobh", "Brien", "A1234", "A5678", "A9999", "Ipek", "Işık", "ISIK", "Nowak",
+        ],
+    );
+    assert!(found.is_empty(), "in the pseudonymised bundle: {found:?}");
+}
+
+// ---------------------------------------------------------------------------------
+// 7. Erasing a pupil whose name is made of common words changes only what names them
+
+#[test]
+fn f7_common_words_change_only_in_texts_tied_to_the_erased_pupil() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let (b8, p8) = class_of(&mut lib, "8B", &["Will Long", "Jan Nowak"]);
+    let (c9, p9) = class_of(&mut lib, "9C", &["April May", "Ola Berg"]);
+    let take8 = take_played_by(&mut lib, b8, &[&[p8[0]], &[p8[1]]]);
+    let take9 = take_played_by(&mut lib, c9, &[&[p9[0]], &[p9[1]]]);
+    let judge = |lib: &mut Library, pupil, take, comment: &str| {
+        lib.assess(&bandroom::library::NewAssessment {
+            pupil,
+            take: Some(take),
+            criterion: "pulse".into(),
+            level: "3".into(),
+            comment: comment.into(),
+            assessor: "teacher".into(),
+        })
+        .unwrap();
+    };
+    let elsewhere = "he will need a long rest; he will try again in May";
+    judge(&mut lib, p9[1], take9, elsewhere);
+    judge(&mut lib, p9[1], take9, "as good as Will Long last year");
+    judge(&mut lib, p8[1], take8, "kept time with Will");
+    let preview = lib.erasure_text_changes(p8[0]).unwrap();
+    let report = lib.erase_pupil(p8[0]).unwrap();
+    assert_eq!(
+        report.texts_changed, preview,
+        "what was shown is what changed"
+    );
+    let ola: Vec<String> = lib
+        .assessments(p9[1])
+        .unwrap()
+        .into_iter()
+        .map(|a| a.comment)
+        .collect();
+    assert!(ola.contains(&elsewhere.to_string()), "{ola:?}");
+    assert!(
+        ola.contains(&"as good as [erased pupil] last year".to_string()),
+        "the whole name goes everywhere: {ola:?}"
+    );
+    let jan = &lib.assessments(p8[1]).unwrap()[0].comment;
+    assert_eq!(jan, "kept time with [erased pupil]");
+    assert_eq!(report.texts_rewritten, 2);
+
+    // `erase --yes` prints the texts it changes.
+    let (_, more) = class_of(&mut lib, "10A", &["Rose Green"]);
+    let take10 = take_played_by(&mut lib, c9, &[&[more[0]], &[p9[1]]]);
+    judge(&mut lib, p9[1], take10, "duet with Rose");
+    drop(lib);
+    let erased = in_library(&root, &["erase", "--pupil", "Rose Green", "--yes"]);
+    assert_ok(&erased);
+    assert!(
+        out_text(&erased).contains("duet with [erased pupil]"),
+        "{}",
+        out_text(&erased)
+    );
 }

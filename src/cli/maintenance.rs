@@ -245,6 +245,23 @@ pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
     let pupil = lib.find_pupil(pupil_arg, None)?;
     let name = lib.pupil_name(pupil)?;
     let shown = bandroom::plain_text::escape_for_terminal(&name).into_owned();
+    let changes = lib.erasure_text_changes(pupil)?;
+    if changes.is_empty() {
+        say!("no other text of the library names {shown}");
+    } else {
+        say!(
+            "{} text(s) that name {shown} will read (nothing else changes):",
+            changes.len()
+        );
+        for change in &changes {
+            say!(
+                "  {} #{}: {}",
+                change.kind.replace('_', " "),
+                change.id,
+                bandroom::plain_text::escape_for_terminal(&change.after)
+            );
+        }
+    }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             bail!("erasing {shown} cannot be undone: add --yes to confirm without a terminal");

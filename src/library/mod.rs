@@ -50,7 +50,7 @@ pub use maintenance::{BackupReport, CheckFinding, CheckReport, RepairAction};
 pub use moderation::ModeratorJudgement;
 pub use overview::{ClassGrid, EvidencePick, GridFilter, GridRow, JudgedContexts, Trend};
 pub use policy::{PIN_FREE_GUESSES, Purpose, RetentionPolicy};
-pub use protection::ErasureReport;
+pub use protection::{ErasureReport, TextChange};
 pub use room_plan::Seat;
 pub use roster::{RosterImport, RosterProblem};
 pub use schema::{LATEST_VERSION, migrate_to};

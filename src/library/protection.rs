@@ -14,7 +14,7 @@
 
 use super::error::{LibraryError, Result};
 use super::{Library, audit, erasure_files};
-use crate::name_scrubber::NameScrubber;
+use crate::name_scrubber::{NameScrubber, Sought};
 use rusqlite::{OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,14 +25,59 @@ pub const ERASED_PUPIL: &str = "[erased pupil]";
 /// The setting that marks an erasure whose checkpoint has not finished.
 const PENDING_KEY: &str = "erasure.checkpoint_pending";
 
-/// The texts of the library that may name a pupil: (table, id column, text column).
-const FREE_TEXTS: &[(&str, &str, &str)] = &[
-    ("assessment", "id", "comment"),
-    ("marker", "id", "text"),
-    ("reflection", "id", "text"),
-    ("moderation_judgement", "rowid", "comment"),
-    ("lesson", "id", "title"),
+/// The texts of the library that may name a pupil: (table, id column, text column, the
+/// condition under which a row is tied to the pupil `?1`: in a take they played, in a
+/// class they belong to, or about a classmate). A whole name or number is replaced in
+/// every text; a single part of the name ("Will", "May") only in tied ones, so erasing
+/// a pupil whose name is also a common word leaves every other class's texts alone.
+const FREE_TEXTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "assessment",
+        "id",
+        "comment",
+        "pupil_id <> ?1 AND (take_id IN (SELECT take_id FROM pupil_takes)
+             OR class_id IN (SELECT class_id FROM pupil_classes)
+             OR pupil_id IN (SELECT pupil_id FROM classmates))",
+    ),
+    (
+        "marker",
+        "id",
+        "text",
+        "take_id IN (SELECT take_id FROM pupil_takes)
+             OR take_id IN (SELECT t.id FROM take t JOIN lesson l ON l.id = t.lesson_id
+                            WHERE l.class_id IN (SELECT class_id FROM pupil_classes))",
+    ),
+    (
+        "reflection",
+        "id",
+        "text",
+        "pupil_id <> ?1 AND (take_id IN (SELECT take_id FROM pupil_takes)
+             OR pupil_id IN (SELECT pupil_id FROM classmates))",
+    ),
+    (
+        "moderation_judgement",
+        "rowid",
+        "comment",
+        "pupil_id <> ?1 AND (take_id IN (SELECT take_id FROM pupil_takes)
+             OR pupil_id IN (SELECT pupil_id FROM classmates))",
+    ),
+    (
+        "lesson",
+        "id",
+        "title",
+        "class_id IN (SELECT class_id FROM pupil_classes)",
+    ),
 ];
+
+/// One text an erasure rewrites, as it will read afterwards.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TextChange {
+    /// What kind of text: "assessment", "marker", "reflection", "moderation_judgement"
+    /// or "lesson".
+    pub kind: &'static str,
+    pub id: i64,
+    pub after: String,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ErasureReport {
@@ -43,6 +88,8 @@ pub struct ErasureReport {
     pub assessments_removed: usize,
     /// Other pupils' texts (comments, markers, reflections …) that named the pupil.
     pub texts_rewritten: usize,
+    /// Those texts, as they now read.
+    pub texts_changed: Vec<TextChange>,
     /// Folders and files that could not be removed from disk (the database no longer
     /// lists them; the next open, `check --repair` or `erase --resume` finishes them).
     pub folders_left: Vec<PathBuf>,
@@ -156,26 +203,82 @@ fn forget_recordings(
     Ok(())
 }
 
-/// Rewrites every text in `FREE_TEXTS` that names someone `scrubber` knows; returns how
-/// many changed.
-fn rewrite_texts(tx: &rusqlite::Transaction<'_>, scrubber: &NameScrubber) -> Result<usize> {
-    let mut changed = 0;
-    for (table, id, column) in FREE_TEXTS {
-        let rows: Vec<(i64, String)> = tx
-            .prepare(&format!("SELECT {id}, {column} FROM {table}"))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+/// Every text an erasure of `pupil` changes, as it will read: the whole name and the
+/// admission number anywhere, single parts of the name only in texts tied to them.
+fn text_changes(conn: &rusqlite::Connection, pupil: i64) -> Result<Vec<TextChange>> {
+    let (name, number): (String, Option<String>) = conn
+        .query_row(
+            "SELECT display_name, number FROM pupil WHERE id = ?1",
+            [pupil],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| LibraryError::NotFound(format!("no pupil #{pupil}")))?;
+    let mut sought = vec![Sought {
+        text: &name,
+        label: ERASED_PUPIL,
+        parts: false,
+    }];
+    if let Some(number) = number.as_deref() {
+        sought.push(Sought {
+            text: number,
+            label: ERASED_PUPIL,
+            parts: false,
+        });
+    }
+    let whole = NameScrubber::of(sought.iter().copied(), ERASED_PUPIL);
+    sought[0].parts = true;
+    let parts = NameScrubber::of(sought, ERASED_PUPIL);
+    let mut changes = Vec::new();
+    for (table, id, column, tied) in FREE_TEXTS {
+        let sql = format!(
+            "WITH pupil_takes AS (
+                 SELECT DISTINCT tr.take_id FROM track tr JOIN performer f ON f.track_id = tr.id
+                 WHERE f.pupil_id = ?1),
+             pupil_classes AS (SELECT class_id FROM class_member WHERE pupil_id = ?1),
+             classmates AS (
+                 SELECT pupil_id FROM class_member
+                 WHERE class_id IN (SELECT class_id FROM pupil_classes))
+             SELECT {id}, {column}, coalesce(({tied}), 0) FROM {table}"
+        );
+        let rows: Vec<(i64, String, bool)> = conn
+            .prepare(&sql)?
+            .query_map([pupil], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        for (row, text) in rows {
+        for (row, text, is_tied) in rows {
+            let scrubber = if is_tied { &parts } else { &whole };
             if scrubber.finds_any(&text) {
-                tx.execute(
-                    &format!("UPDATE {table} SET {column} = ?1 WHERE {id} = ?2"),
-                    params![scrubber.scrub(&text), row],
-                )?;
-                changed += 1;
+                changes.push(TextChange {
+                    kind: table,
+                    id: row,
+                    after: scrubber.scrub(&text),
+                });
             }
         }
     }
-    Ok(changed)
+    Ok(changes)
+}
+
+/// Writes `changes` (from [`text_changes`]); returns those of rows still there (a
+/// marker of a take that went with the pupil has gone with it).
+fn rewrite_texts(
+    tx: &rusqlite::Transaction<'_>,
+    changes: Vec<TextChange>,
+) -> Result<Vec<TextChange>> {
+    let mut written = Vec::new();
+    for change in changes {
+        let Some((table, id, column, _)) = FREE_TEXTS.iter().find(|t| t.0 == change.kind) else {
+            continue;
+        };
+        let updated = tx.execute(
+            &format!("UPDATE {table} SET {column} = ?1 WHERE {id} = ?2"),
+            params![change.after, change.id],
+        )?;
+        if updated > 0 {
+            written.push(change);
+        }
+    }
+    Ok(written)
 }
 
 /// Checkpoints the write-ahead log into the database and truncates it; false when a
@@ -186,28 +289,28 @@ fn truncate_log(conn: &rusqlite::Connection) -> Result<bool> {
 }
 
 impl Library {
+    /// The texts erasing `pupil` would change, as they would read afterwards: shown to
+    /// the teacher before they confirm (and printed by `erase --yes`).
+    pub fn erasure_text_changes(&self, pupil: i64) -> Result<Vec<TextChange>> {
+        text_changes(&self.conn, pupil)
+    }
+
     pub fn erase_pupil(&mut self, pupil: i64) -> Result<ErasureReport> {
-        let name: String = self
-            .conn
-            .query_row(
-                "SELECT display_name FROM pupil WHERE id = ?1",
-                [pupil],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| LibraryError::NotFound(format!("no pupil #{pupil}")))?;
         let mut report = ErasureReport {
             earlier_backups: self.known_backups()?,
             ..ErasureReport::default()
         };
         let tx = self.write()?;
+        // Worked out before the rows go: which texts are tied to the pupil depends on
+        // their takes and classes.
+        let changes = text_changes(&tx, pupil)?;
         forget_recordings(&tx, pupil, &mut report)?;
         let deleted = tx.execute("DELETE FROM pupil WHERE id = ?1", params![pupil])?;
         if deleted == 0 {
             return Err(LibraryError::NotFound(format!("no pupil #{pupil}")));
         }
-        let scrubber = NameScrubber::new([(name.as_str(), ERASED_PUPIL)], ERASED_PUPIL);
-        report.texts_rewritten = rewrite_texts(&tx, &scrubber)?;
+        report.texts_changed = rewrite_texts(&tx, changes)?;
+        report.texts_rewritten = report.texts_changed.len();
         tx.execute(
             "INSERT INTO setting (key, value) VALUES (?1, '1')
              ON CONFLICT (key) DO UPDATE SET value = '1'",

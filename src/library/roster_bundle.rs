@@ -304,8 +304,8 @@ fn zip_files(bytes: &[u8], origin: &str) -> Result<HashMap<String, Vec<u8>>> {
             .map_err(|e| damaged(&e))?;
         if content.len() as u64 > allowed {
             return Err(LibraryError::Invalid(format!(
-                "{origin}: {name} makes the roster larger than any export ({} MB a file, {} MB \
-                 in all): this is not a roster export",
+                "{origin}: {name} is larger than any roster ({} MB a file, {} MB a whole \
+                 bundle): this is not a roster export",
                 FILE_LIMIT >> 20,
                 BUNDLE_LIMIT >> 20
             )));
@@ -760,5 +760,113 @@ mod tests {
         zip.finish().unwrap();
         let err = open_roster(&path).unwrap_err().to_string();
         assert!(err.contains("larger than any roster"), "{err}");
+    }
+
+    fn zip_of(path: &std::path::Path, entries: &[(&str, &[u8], usize)]) {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, block, times) in entries {
+            zip.start_file(*name, options).unwrap();
+            for _ in 0..*times {
+                std::io::Write::write_all(&mut zip, block).unwrap();
+            }
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn a_bundle_is_capped_in_all_not_only_file_by_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("four.zip");
+        let block = vec![b'a'; 1 << 20];
+        // Four files the format names, each under the per-file cap, 28 MB in all.
+        let seven = 7usize;
+        zip_of(
+            &path,
+            &[
+                ("users.csv", &block, seven),
+                ("classes.csv", &block, seven),
+                ("enrollments.csv", &block, seven),
+                ("orgs/users.csv", &block, 0),
+            ],
+        );
+        let err = open_roster(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("twice") || err.contains("whole bundle"),
+            "{err}"
+        );
+        zip_of(
+            &path,
+            &[
+                ("users.csv", &block, seven),
+                ("classes.csv", &block, seven),
+                ("enrollments.csv", &block, seven),
+                ("section.csv", &block, seven),
+            ],
+        );
+        let err = open_roster(&path).unwrap_err().to_string();
+        assert!(err.contains("whole bundle"), "{err}");
+    }
+
+    #[test]
+    fn files_the_formats_do_not_name_are_never_inflated_and_entries_are_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let block = vec![b'a'; 1 << 20];
+        // 8 MB entries under other names: skipped unread, so the bundle is only refused
+        // for what it lacks.
+        let names: Vec<String> = (0..6).map(|n| format!("copy-{n}.csv")).collect();
+        let entries: Vec<(&str, &[u8], usize)> =
+            names.iter().map(|n| (n.as_str(), &block[..], 8)).collect();
+        zip_of(&path, &entries);
+        let err = open_roster(&path).unwrap_err().to_string();
+        assert!(err.contains("holds neither"), "{err}");
+        let names: Vec<String> = (0..MAX_ZIP_ENTRIES + 1)
+            .map(|n| format!("{n}.txt"))
+            .collect();
+        let entries: Vec<(&str, &[u8], usize)> =
+            names.iter().map(|n| (n.as_str(), &b"x"[..], 1)).collect();
+        zip_of(&path, &entries);
+        let err = open_roster(&path).unwrap_err().to_string();
+        assert!(err.contains("entries"), "{err}");
+    }
+
+    /// OneRoster files of `classes` classes, each of `per_class` students.
+    fn big_one_roster(dir: &std::path::Path, classes: usize, per_class: usize) {
+        let mut users = String::from("sourcedId,role,givenName,familyName\n");
+        let mut class_rows = String::from("sourcedId,title\n");
+        let mut enrolments = String::from("classSourcedId,userSourcedId,role\n");
+        for c in 0..classes {
+            class_rows.push_str(&format!("c{c},Class {c}\n"));
+            for p in 0..per_class {
+                let id = c * per_class + p;
+                if c == 0 || p == 0 {
+                    users.push_str(&format!("u{id},student,Pupil,Number{id}\n"));
+                }
+                enrolments.push_str(&format!("c{c},u{id},student\n"));
+            }
+        }
+        std::fs::write(dir.join("users.csv"), users).unwrap();
+        std::fs::write(dir.join("classes.csv"), class_rows).unwrap();
+        std::fs::write(dir.join("enrollments.csv"), enrolments).unwrap();
+    }
+
+    #[test]
+    fn thousands_of_classes_are_read_in_one_pass_and_too_many_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        // 4,000 classes and 100,000 enrolments (the audit's hanging bundle was of this
+        // shape): read, counted, largest first.
+        big_one_roster(dir.path(), 4_000, 25);
+        let roster = open_roster(dir.path()).unwrap();
+        assert_eq!(roster.classes().len(), 4_000);
+        assert_eq!(roster.classes()[0].title, "Class 0");
+        assert_eq!(roster.classes()[0].pupils, 25);
+        let rows = roster.rows_for("x", Some("Class 0")).unwrap();
+        assert_eq!(rows.rows.len(), 25);
+        let many = tempfile::tempdir().unwrap();
+        big_one_roster(many.path(), MAX_CLASSES + 1, 1);
+        let err = open_roster(many.path()).unwrap_err().to_string();
+        assert!(err.contains("classes"), "{err}");
     }
 }

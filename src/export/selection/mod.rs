@@ -19,7 +19,7 @@ use super::report::{AudioItem, CriterionGuide, CriterionRow, PupilSection, Repor
 use crate::library::{
     ClassGrid, EvidencePick, Library, PupilSummary, TakeFilter, TakeSummary, TrackSummary,
 };
-use crate::name_scrubber::NameScrubber;
+use crate::name_scrubber::{NameScrubber, Sought};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub struct Plan {
@@ -145,22 +145,33 @@ fn scope(
         pupils.sort_by(|a, b| labels.get(&a.1.id).cmp(&labels.get(&b.1.id)));
     }
     let everyone = lib.pupils(None)?;
-    let hidden: Vec<(&str, &str)> = everyone
+    // Each hidden pupil's admission number is part of their name: found whole.
+    let hidden: Vec<Sought<'_>> = everyone
         .iter()
         .filter_map(|p| {
-            if pseudonymise {
-                Some((
-                    p.name.as_str(),
-                    labels.get(&p.id).map_or(HIDDEN_PUPIL, String::as_str),
-                ))
+            let label = if pseudonymise {
+                labels.get(&p.id).map_or(HIDDEN_PUPIL, String::as_str)
             } else if request.kind == BundleKind::Lesson && p.do_not_share {
-                Some((p.name.as_str(), HIDDEN_PUPIL))
+                HIDDEN_PUPIL
             } else {
-                None
-            }
+                return None;
+            };
+            Some(
+                std::iter::once(Sought {
+                    text: p.name.as_str(),
+                    label,
+                    parts: true,
+                })
+                .chain(p.number.as_deref().map(|number| Sought {
+                    text: number,
+                    label,
+                    parts: false,
+                })),
+            )
         })
+        .flatten()
         .collect();
-    let scrubber = (!hidden.is_empty()).then(|| NameScrubber::new(hidden, HIDDEN_PUPIL));
+    let scrubber = (!hidden.is_empty()).then(|| NameScrubber::of(hidden, HIDDEN_PUPIL));
     Ok(Scope {
         classes,
         pupils,
