@@ -28,6 +28,8 @@ pub struct PendingFile {
     temp: PathBuf,
     dest: PathBuf,
     committed: bool,
+    /// Known to the process while written, so a termination signal removes it.
+    _writing: crate::own_files::InProgress,
 }
 
 impl PendingFile {
@@ -49,10 +51,15 @@ impl PendingFile {
                 "a folder of that name is in the way",
             )));
         }
+        // A copy a killed run left beside the same destination goes first.
+        for leftover in crate::own_files::leftovers_of(dest) {
+            let _ = crate::own_files::remove_leftover(&leftover, dest);
+        }
         let temp = crate::own_files::scratch_path(dest, "partial");
         let file = crate::own_files::create_private_file(&temp).map_err(create_error)?;
         Ok((
             Self {
+                _writing: crate::own_files::in_progress(&temp),
                 temp,
                 dest: dest.to_path_buf(),
                 committed: false,

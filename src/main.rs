@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    cli::interrupt::install();
     bandroom::midi::quiet_jack();
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,6 +43,128 @@ pub fn is_scratch_of(path: &Path, dest: &Path) -> bool {
         && name.contains(SCRATCH_MARK)
 }
 
+/// The process id a scratch name was made by, if it is one.
+fn scratch_pid(path: &Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?;
+    let (_, rest) = name.rsplit_once(SCRATCH_MARK)?;
+    rest.rsplit_once('-')?.1.parse().ok()
+}
+
+/// True when a process `pid` is running on this machine. Off Unix bandroom cannot tell,
+/// and says yes, so a leftover is never removed from under a running export.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Some(pid) = i32::try_from(pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return false;
+        };
+        // Permission denied still means the process exists (another user's).
+        !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// bandroom's own temporary files and folders beside `dest` left by a process that is
+/// gone (killed, or the power cut) — an export's or backup's half copy of children's
+/// data. Only names [`is_scratch_of`] recognises are listed; the caller removes them.
+pub fn leftovers_of(dest: &Path) -> Vec<PathBuf> {
+    let Some(parent) = dest.parent() else {
+        return Vec::new();
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| dest.with_file_name(e.file_name()))
+        .filter(|path| is_scratch_of(path, dest))
+        .filter(|path| scratch_pid(path).is_some_and(|pid| !process_alive(pid)))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Removes a leftover [`leftovers_of`] listed (a folder with what is in it, or a file).
+/// Refuses anything that is not one of bandroom's scratch names for `dest`.
+pub fn remove_leftover(path: &Path, dest: &Path) -> io::Result<()> {
+    if !is_scratch_of(path, dest) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not one of bandroom's temporary names",
+        ));
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Scratch paths this process is writing now, so a SIGINT, SIGTERM or SIGHUP can remove
+/// them before it exits (a half export on a USB stick holds children's data).
+static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A scratch path registered while it is being written; dropping it forgets it (the
+/// work either renamed it into place or removed it).
+#[derive(Debug)]
+pub struct InProgress(PathBuf);
+
+/// Registers `scratch` (a [`scratch_path`] of this process) as being written.
+pub fn in_progress(scratch: &Path) -> InProgress {
+    if let Ok(mut list) = IN_PROGRESS.lock() {
+        list.push(scratch.to_path_buf());
+    }
+    InProgress(scratch.to_path_buf())
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        if let Ok(mut list) = IN_PROGRESS.lock()
+            && let Some(at) = list.iter().position(|p| *p == self.0)
+        {
+            list.swap_remove(at);
+        }
+    }
+}
+
+/// Removes every scratch path this process is writing: called once, on the way out
+/// after a termination signal. Only names carrying this process's own mark are touched.
+pub fn remove_in_progress() {
+    let paths: Vec<PathBuf> = IN_PROGRESS.lock().map(|l| l.clone()).unwrap_or_default();
+    let own = format!("{SCRATCH_MARK}");
+    for path in paths {
+        let ours = scratch_pid(&path) == Some(std::process::id())
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.') && n.contains(&own));
+        if !ours {
+            continue;
+        }
+        let _ = match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(_) => Ok(()),
+        };
+    }
+}
+
 /// The longest prefix of `text` of at most `bytes` bytes that ends on a character.
 pub fn truncate_to_bytes(text: &str, bytes: usize) -> &str {
     if text.len() <= bytes {
@@ -227,6 +349,22 @@ mod tests {
             Path::new("/tmp/y/.year8.zip.bandroom-partial-1"),
             dest
         ));
+    }
+
+    #[test]
+    fn leftovers_are_those_of_processes_that_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("8B.zip");
+        let mine = scratch_path(&dest, "partial");
+        std::fs::write(&mine, b"mine").unwrap();
+        // No process has id 4,194,304 or more on Linux (pid_max's ceiling).
+        let dead = dir.path().join(".8B.zip.bandroom-partial-4194999");
+        std::fs::create_dir(&dead).unwrap();
+        std::fs::write(dir.path().join(".8B.zip.someone-else"), b"x").unwrap();
+        assert_eq!(leftovers_of(&dest), vec![dead.clone()]);
+        remove_leftover(&dead, &dest).unwrap();
+        assert!(!dead.exists() && mine.exists());
+        assert!(remove_leftover(&dir.path().join(".8B.zip.someone-else"), &dest).is_err());
     }
 
     #[test]

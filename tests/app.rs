@@ -280,6 +280,8 @@ fn a_lesson_from_room_plan_to_pupil_review_and_back_with_the_pin() {
     h.get_by_label("Marker text")
         .type_text("lovely entry in bar 5");
     h.run();
+    click_in_view(&mut h, "Players may read it");
+    h.run();
     click_in_view(&mut h, "Add marker (M)");
     h.run();
     let markers = h.state().library().markers(1).unwrap();

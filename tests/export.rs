@@ -683,14 +683,14 @@ fn a_lost_recording_is_listed_not_fatal_and_force_replaces_a_bundle() {
         .unwrap();
     std::fs::remove_file(root.join("takes").join(&lost)).unwrap();
     let bundle = dir.path().join("b");
-    std::fs::create_dir_all(&bundle).unwrap();
-    std::fs::write(bundle.join("old.txt"), "an older bundle").unwrap();
-    // Only a folder that is a bandroom bundle may be replaced (tests/safety.rs, D1).
-    std::fs::write(
-        bundle.join("manifest.json"),
-        r#"{"format": "bandroom-bundle/1", "files": []}"#,
-    )
-    .unwrap();
+    // Only a folder that is a bandroom bundle, holding nothing its manifest does not
+    // list, may be replaced (tests/safety.rs D1, tests/safety_again.rs F2).
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
+    ));
+    // A file the old bundle listed, gone: the new bundle brings it back.
+    std::fs::remove_file(bundle.join("report.html")).unwrap();
     let output = in_library(
         &root,
         &[
@@ -708,7 +708,7 @@ fn a_lost_recording_is_listed_not_fatal_and_force_replaces_a_bundle() {
         "missing from the library",
     );
     assert!(
-        !bundle.join("old.txt").exists(),
+        bundle.join("report.html").is_file(),
         "--force replaced the old bundle"
     );
     let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();

@@ -672,3 +672,125 @@ fn f7_common_words_change_only_in_texts_tied_to_the_erased_pupil() {
         out_text(&erased)
     );
 }
+
+// ---------------------------------------------------------------------------------
+// 10. Interrupted exports and backups leave no hidden copy of children's data
+
+/// bandroom's own temporary names (`.NAME.bandroom-…`) anywhere under `dir`.
+fn scratch_names_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.contains(".bandroom-") {
+                found.push(entry.path());
+            } else if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+#[cfg(unix)]
+#[test]
+fn f10_sigterm_and_sighup_remove_a_half_export_and_a_later_run_clears_a_killed_ones() {
+    let mut random = Seeded::from_env("f10");
+    let dir = tempfile::tempdir().unwrap();
+    let root = library_for_erasure(dir.path());
+    {
+        // Two judged takes of a minute each, so an export takes a while to write.
+        let mut lib = Library::open(&root).unwrap();
+        let class = lib.class_id("8B").unwrap();
+        let amira = lib.find_pupil("Amira Okafor", Some(class)).unwrap();
+        for level in ["2", "3"] {
+            let take = register_take_of(&mut lib, Some(class), 2, 48_000 * 60);
+            lib.attribute(take, 1, &[amira], Some("clapper 1"), None, None)
+                .unwrap();
+            lib.assess(&bandroom::library::NewAssessment {
+                pupil: amira,
+                take: Some(take),
+                criterion: "pulse".into(),
+                level: level.into(),
+                comment: String::new(),
+                assessor: "teacher".into(),
+            })
+            .unwrap();
+        }
+    }
+    let stick = dir.path().join("usb");
+    std::fs::create_dir_all(&stick).unwrap();
+    for (round, signal) in ["TERM", "HUP", "INT"].into_iter().enumerate() {
+        let out = stick.join(format!("8B-{round}.zip"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_bandroom"))
+            .args(["--library", root.to_str().unwrap()])
+            .args(["export", "--class", "8B", "--audio", "wav", "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100 + random.below(300)));
+        let _ = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status();
+        let finished = child.wait_with_output().unwrap();
+        println!("SIG{signal}: exit {:?}", finished.status.code());
+        let left = scratch_names_under(&stick);
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
+    // A run killed outright (SIGKILL: nothing can clean up) left a half copy: the next
+    // export to the same place removes it, as its process is gone.
+    let out = stick.join("8B.zip");
+    let killed = stick.join(".8B.zip.bandroom-partial-4194999");
+    std::fs::create_dir_all(killed.join("audio")).unwrap();
+    std::fs::write(killed.join("report.html"), "Amira Okafor").unwrap();
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "8B", "--out", out.to_str().unwrap()],
+    ));
+    assert!(!killed.exists(), "the killed export's copy is gone");
+    // Erasure removes a killed backup's copy beside a backup destination it knows.
+    let backup = dir.path().join("backups/monday");
+    assert_ok(&in_library(&root, &["backup", backup.to_str().unwrap()]));
+    let half = dir.path().join("backups/.tuesday.bandroom-partial-4194999");
+    std::fs::create_dir_all(&half).unwrap();
+    std::fs::copy(root.join("bandroom.sqlite"), half.join("bandroom.sqlite")).unwrap();
+    // Tuesday's backup was started (and logged) by the run that was killed.
+    let log = root.join("backups.log");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str(&format!(
+        "started\t2026-12-08T10:00:00Z\t{}\n",
+        dir.path().join("backups/tuesday").display()
+    ));
+    std::fs::write(&log, text).unwrap();
+    let erased = in_library(&root, &["erase", "--pupil", "Amira Okafor", "--yes"]);
+    assert_ok(&erased);
+    assert!(!half.exists(), "{}", out_text(&erased));
+    let said = out_text(&erased);
+    assert!(said.contains("unfinished backup"), "{said}");
+    assert!(
+        said.contains("8B.zip"),
+        "exported bundles are listed: {said}"
+    );
+    assert!(said.contains("monday"), "{said}");
+}
+
+#[test]
+fn f11_a_bundle_inside_the_library_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = judged_library(dir.path());
+    let inside = root.join("exports/8B");
+    let refused = in_library(
+        &root,
+        &["export", "--class", "8B", "--out", inside.to_str().unwrap()],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        out_text(&refused).contains("inside the library"),
+        "{}",
+        out_text(&refused)
+    );
+    assert!(!inside.exists());
+}

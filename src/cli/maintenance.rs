@@ -294,6 +294,21 @@ pub fn erase(args: &EraseArgs, library: Option<&Path>) -> Result<()> {
             folder.display()
         );
     }
+    for copy in &report.unfinished_copies_removed {
+        say!(
+            "removed an unfinished backup or export that held the pupil: {}",
+            copy.display()
+        );
+    }
+    if !report.exported_bundles.is_empty() {
+        say!(
+            "bundles exported before this erasure may still hold the pupil; delete or \
+             re-export those made before today:"
+        );
+        for bundle in &report.exported_bundles {
+            say!("  {}", bandroom::plain_text::escape_for_terminal(bundle));
+        }
+    }
     if report.earlier_backups.is_empty() {
         say!(
             "bandroom made no backups of this library; copies made any other way (the \

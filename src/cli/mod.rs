@@ -31,6 +31,7 @@ mod classes;
 mod devices;
 mod export;
 mod import;
+pub mod interrupt;
 mod judgements;
 mod maintenance;
 mod manual;

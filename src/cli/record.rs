@@ -17,7 +17,6 @@ use bandroom::session::{
     DeviceChoice, Filing, Marker, PlayRequest, RunningTake, TakePlan, TakePoll, TakeStart,
 };
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 /// The longest take the command line will start.
@@ -222,12 +221,8 @@ pub fn record(args: &RecordArgs, library: Option<&Path>) -> Result<()> {
         plan.correction_source.clone()
     };
     let midi = super::midi::take_setup(&args.midi, &plan.score, Some(&library))?;
-    let stop_requested = Arc::new(AtomicBool::new(false));
-    {
-        let flag = Arc::clone(&stop_requested);
-        // Only one handler per process; a second `record` in one process keeps the first.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Release));
-    }
+    // Ctrl-C, SIGTERM or SIGHUP stops the take and keeps it (`interrupt`).
+    let stop_requested = super::interrupt::stop_flag();
     if args.midi.wait_for_pedal
         && !super::midi::wait_for_pedal(&midi, &|| stop_requested.load(Ordering::Acquire))?
     {

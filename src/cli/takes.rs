@@ -74,6 +74,10 @@ pub struct MarkArgs {
     pub at: f64,
     #[arg(long, value_name = "TEXT")]
     pub text: String,
+    /// Who may read it in pupil review: "teacher" (you alone, the default), "players"
+    /// (everyone who played in the take) or a pupil's name or #id (that pupil alone)
+    #[arg(long = "for", value_name = "WHO", default_value = "teacher")]
+    pub audience: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -247,14 +251,25 @@ pub fn mark(args: &MarkArgs, library: Option<&Path>) -> Result<()> {
         );
     }
     let frame = (args.at * f64::from(take.sample_rate_hz)).round() as u64;
-    lib.add_marker(
+    let audience = audience(&lib, &args.audience)?;
+    lib.add_marker_for(
         take.id,
         frame,
         &args.text,
         &bandroom::library::current_actor(),
+        audience,
     )?;
     say!("take {}: marker at {:.2} s", take.id, args.at);
     Ok(())
+}
+
+/// `--for WHO`: the teacher, the players, or one pupil by name or #id.
+fn audience(lib: &bandroom::library::Library, who: &str) -> Result<NoteAudience> {
+    Ok(match who.trim() {
+        "teacher" => NoteAudience::Teacher,
+        "players" => NoteAudience::Players,
+        pupil => NoteAudience::Pupil(lib.find_pupil(pupil, None)?),
+    })
 }
 
 pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
@@ -279,11 +294,7 @@ pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
         ),
         None => None,
     };
-    let audience = match args.audience.trim() {
-        "teacher" => NoteAudience::Teacher,
-        "players" => NoteAudience::Players,
-        pupil => NoteAudience::Pupil(lib.find_pupil(pupil, None)?),
-    };
+    let audience = audience(&lib, &args.audience)?;
     lib.add_voice_note(
         take.id,
         frame,

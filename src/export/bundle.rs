@@ -131,6 +131,27 @@ fn read_manifest_format(path: &Path) -> Option<String> {
     value.get("format")?.as_str().map(str::to_string)
 }
 
+/// A bundle inside the library folder would outlive an erasure there unnoticed (and be
+/// backed up with the library): refused.
+fn check_outside_library(lib: &Library, out: &Path) -> Result<(), ExportError> {
+    let absolute = |p: &Path| {
+        std::fs::canonicalize(p)
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+    let place = absolute(parent.unwrap_or(Path::new(".")));
+    if place.starts_with(absolute(lib.root())) {
+        return Err(ExportError::Invalid(format!(
+            "{} is inside the library folder ({}): bundles go elsewhere (a USB stick, \
+             Documents), so an erasure never leaves one behind in the library",
+            out.display(),
+            lib.root().display()
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses to write over anything at `out` that bandroom may not replace: without
 /// `--force` anything but an empty folder, and with it anything but an earlier bundle.
 fn check_destination(out: &Path, force: bool) -> Result<(), ExportError> {
@@ -218,12 +239,22 @@ pub fn export(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportSummary, ExportError> {
     let out = &request.out;
+    check_outside_library(lib, out)?;
     check_destination(out, request.force)?;
     let plan = plan(lib, request)?;
     if plan.jobs.is_empty() && plan.judgements == 0 {
         return Err(ExportError::Empty(plan.empty_reason.clone()));
     }
+    // What a killed export to the same place left (its process is gone) goes first.
+    for leftover in crate::own_files::leftovers_of(out) {
+        let _ = crate::own_files::remove_leftover(&leftover, out);
+    }
     let partial = scratch_path(out, "partial");
+    let zip_scratch = scratch_path(out, "zip");
+    let _writing = (
+        crate::own_files::in_progress(&partial),
+        crate::own_files::in_progress(&zip_scratch),
+    );
     remove_own_scratch(&partial, out);
     create_private_dir_all(&partial).map_err(|e| file_error(&partial, e))?;
     let written = write_bundle(lib, request, plan, &partial, progress).and_then(|summary| {
@@ -241,6 +272,7 @@ pub fn export(
     match written {
         Ok((summary, finished)) => {
             replace(&finished, out)?;
+            lib.record_export_destination(out);
             Ok(summary)
         }
         Err(e) => {

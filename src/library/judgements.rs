@@ -9,6 +9,7 @@
 
 use super::error::{LibraryError, Result};
 use super::{Library, audit};
+use crate::name_scrubber::{NameScrubber, Sought};
 use rusqlite::{Connection, OptionalExtension, params};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -161,6 +162,9 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssessmentRecord> 
         assessor: r.get(11)?,
     })
 }
+
+/// What another pupil's name becomes in a text a pupil reads.
+const A_CLASSMATE: &str = "a classmate";
 
 impl Library {
     /// Records a judgement with its context. Returns its id.
@@ -360,11 +364,54 @@ impl Library {
         })
     }
 
+    /// A teacher's marker, for the teacher alone (as every marker before audiences).
     pub fn add_marker(&mut self, take: i64, frame: u64, text: &str, author: &str) -> Result<i64> {
+        self.add_marker_for(take, frame, text, author, super::NoteAudience::Teacher)
+    }
+
+    /// A marker pinned to `frame` of `take`, read in pupil review only by `audience`:
+    /// the players of the take, or one pupil who played in it.
+    pub fn add_marker_for(
+        &mut self,
+        take: i64,
+        frame: u64,
+        text: &str,
+        author: &str,
+        audience: super::NoteAudience,
+    ) -> Result<i64> {
+        use super::NoteAudience;
+        if let NoteAudience::Pupil(pupil) = audience {
+            let played: bool = self.conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM track t JOIN performer p ON p.track_id = t.id
+                                WHERE t.take_id = ?1 AND p.pupil_id = ?2)",
+                params![take, pupil],
+                |r| r.get(0),
+            )?;
+            if !played {
+                return Err(LibraryError::Invalid(format!(
+                    "pupil #{pupil} did not play in take {take}: a marker for one pupil is for \
+                     one of its players"
+                )));
+            }
+        }
+        let (for_players, for_pupil) = match audience {
+            NoteAudience::Teacher => (false, None),
+            NoteAudience::Players => (true, None),
+            NoteAudience::Pupil(pupil) => (false, Some(pupil)),
+        };
         let tx = self.write()?;
         tx.execute(
-            "INSERT INTO marker (take_id, frame, text, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![take, frame as i64, text.trim(), author, super::now()],
+            "INSERT INTO marker (take_id, frame, text, author, created_at, for_players, for_pupil)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                take,
+                frame as i64,
+                text.trim(),
+                author,
+                super::now(),
+                for_players,
+                for_pupil
+            ],
         )
         .map_err(|e| missing_take(e, take))?;
         let id = tx.last_insert_rowid();
@@ -372,7 +419,56 @@ impl Library {
         Ok(id)
     }
 
-    /// (frame, text, author) of a take's markers in time order.
+    /// (frame, text) of the markers of `take` that `pupil` may read in pupil review: those
+    /// for the players (when they played in it) and those for them, with every other
+    /// pupil's name and number replaced by "a classmate" (a classmate's first name on
+    /// its own too).
+    pub fn markers_for_pupil(&self, take: i64, pupil: i64) -> Result<Vec<(u64, String)>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT m.frame, m.text FROM marker m WHERE m.take_id = ?1
+               AND (m.for_pupil = ?2
+                    OR (m.for_pupil IS NULL AND m.for_players = 1 AND EXISTS (
+                        SELECT 1 FROM track t JOIN performer p ON p.track_id = t.id
+                        WHERE t.take_id = m.take_id AND p.pupil_id = ?2)))
+             ORDER BY m.frame, m.id",
+        )?;
+        let rows = statement
+            .query_map(params![take, pupil], |r| {
+                Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if rows.is_empty() {
+            return Ok(rows);
+        }
+        // Classmates by their whole name, each part and their number (a false positive
+        // in a pupil's view costs a word; a name there costs a child's privacy); anyone
+        // else in the library by their whole name and number.
+        let everyone = self.pupils(None)?;
+        let own_classes: Vec<String> = everyone
+            .iter()
+            .find(|p| p.id == pupil)
+            .map(|p| p.classes.clone())
+            .unwrap_or_default();
+        let sought = everyone.iter().filter(|p| p.id != pupil).flat_map(|p| {
+            std::iter::once(Sought {
+                text: p.name.as_str(),
+                label: A_CLASSMATE,
+                parts: p.classes.iter().any(|c| own_classes.contains(c)),
+            })
+            .chain(p.number.as_deref().map(|n| Sought {
+                text: n,
+                label: A_CLASSMATE,
+                parts: false,
+            }))
+        });
+        let scrubber = NameScrubber::of(sought, A_CLASSMATE);
+        Ok(rows
+            .into_iter()
+            .map(|(frame, text)| (frame, scrubber.scrub(&text)))
+            .collect())
+    }
+
+    /// (frame, text, author) of a take's markers in time order, for the teacher.
     pub fn markers(&self, take: i64) -> Result<Vec<(u64, String, String)>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT frame, text, author FROM marker WHERE take_id = ?1 ORDER BY frame, id",

@@ -458,8 +458,14 @@ impl Library {
         // An erased pupil's files must not reach a backup: finish what an interrupted
         // erasure left (its rows are already gone).
         let _ = self.finish_erasure_files();
+        for leftover in crate::own_files::leftovers_of(destination) {
+            let _ = crate::own_files::remove_leftover(&leftover, destination);
+        }
         let partial = crate::own_files::scratch_path(destination, "partial");
+        let _writing = crate::own_files::in_progress(&partial);
         remove_scratch(&partial, destination);
+        // Logged before it starts, so an erasure can find a backup that never finished.
+        log_backup_started(&self.root, &absolute(destination));
         let result = self.backup_into(&partial);
         let report = match result {
             Ok(report) => report,
@@ -582,7 +588,11 @@ impl Library {
                 target.display()
             )));
         }
+        for leftover in crate::own_files::leftovers_of(target) {
+            let _ = crate::own_files::remove_leftover(&leftover, target);
+        }
         let partial = crate::own_files::scratch_path(target, "partial");
+        let _writing = crate::own_files::in_progress(&partial);
         remove_scratch(&partial, target);
         let copied = (|| {
             crate::own_files::create_private_dir_all(&partial)
@@ -634,8 +644,29 @@ impl Library {
 const BACKUP_LOG: &str = "backups.log";
 
 fn log_backup(root: &Path, destination: &Path) {
+    append_log(
+        root,
+        BACKUP_LOG,
+        &format!("{}\t{}", super::now(), destination.display()),
+    );
+}
+
+/// A backup about to be written: `started TIME PATH`, so its half copy can be found.
+fn log_backup_started(root: &Path, destination: &Path) {
+    append_log(
+        root,
+        BACKUP_LOG,
+        &format!("started\t{}\t{}", super::now(), destination.display()),
+    );
+}
+
+/// The file beside the database that lists where bundles were exported.
+const EXPORT_LOG: &str = "exports.log";
+
+/// Appends one line to a log beside the database (private to the user).
+fn append_log(root: &Path, log: &str, line: &str) {
     use std::io::Write;
-    let path = root.join(BACKUP_LOG);
+    let path = root.join(log);
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
@@ -644,19 +675,58 @@ fn log_backup(root: &Path, destination: &Path) {
         options.mode(0o600);
     }
     if let Ok(mut file) = options.open(&path) {
-        let _ = writeln!(file, "{}\t{}", super::now(), destination.display());
+        let _ = writeln!(file, "{line}");
     }
+}
+
+/// Paths of a log's lines (`TIME\tPATH`, or `started\tTIME\tPATH` when `started`),
+/// each once, oldest first.
+fn logged_paths(root: &Path, log: &str, started: bool) -> Vec<String> {
+    let text = crate::own_files::read_regular_text(&root.join(log), 4 << 20).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            match (started, fields.as_slice()) {
+                (false, [_, path]) | (true, ["started", _, path]) => Some(path.to_string()),
+                _ => None,
+            }
+        })
+        .filter(|path| seen.insert(path.clone()))
+        .collect()
 }
 
 /// The backups made of the library at `root`, oldest first (read without the database).
 pub(crate) fn backups_logged(root: &Path) -> Vec<String> {
-    let text =
-        crate::own_files::read_regular_text(&root.join(BACKUP_LOG), 4 << 20).unwrap_or_default();
-    let mut seen = std::collections::HashSet::new();
-    text.lines()
-        .filter_map(|line| line.split_once('\t').map(|(_, path)| path.to_string()))
-        .filter(|path| seen.insert(path.clone()))
-        .collect()
+    logged_paths(root, BACKUP_LOG, false)
+}
+
+/// Records that a bundle was exported to `destination` (erasure lists it).
+pub(crate) fn log_export(root: &Path, destination: &Path) {
+    append_log(
+        root,
+        EXPORT_LOG,
+        &format!("{}\t{}", super::now(), absolute(destination).display()),
+    );
+}
+
+/// Every place bandroom exported a bundle to, oldest first.
+pub(crate) fn exports_logged(root: &Path) -> Vec<String> {
+    logged_paths(root, EXPORT_LOG, false)
+}
+
+/// Half-written backups and exports beside destinations bandroom knows (a killed
+/// backup's whole copy of the database): (path, whether its process is gone).
+pub(crate) fn unfinished_copies(root: &Path) -> Vec<PathBuf> {
+    let mut places = logged_paths(root, BACKUP_LOG, true);
+    places.extend(exports_logged(root));
+    let mut found = Vec::new();
+    for place in places {
+        found.extend(crate::own_files::leftovers_of(Path::new(&place)));
+    }
+    found.sort();
+    found.dedup();
+    found
 }
 
 fn absolute(path: &Path) -> PathBuf {

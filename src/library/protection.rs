@@ -95,6 +95,12 @@ pub struct ErasureReport {
     pub folders_left: Vec<PathBuf>,
     /// Backups bandroom made before this erasure: they still hold the pupil.
     pub earlier_backups: Vec<String>,
+    /// Places bandroom exported bundles to: a bundle made before this erasure may still
+    /// hold the pupil.
+    pub exported_bundles: Vec<String>,
+    /// Half-written backups and exports (of processes that are gone) beside those places,
+    /// removed by this erasure.
+    pub unfinished_copies_removed: Vec<PathBuf>,
 }
 
 /// One take the pupil played in: its folder, and for each track its file and whether it
@@ -298,6 +304,7 @@ impl Library {
     pub fn erase_pupil(&mut self, pupil: i64) -> Result<ErasureReport> {
         let mut report = ErasureReport {
             earlier_backups: self.known_backups()?,
+            exported_bundles: super::maintenance::exports_logged(&self.root),
             ..ErasureReport::default()
         };
         let tx = self.write()?;
@@ -334,6 +341,19 @@ impl Library {
         // A printed card sheet names the pupil: the app writes it again when asked.
         super::sign_in::remove_card_sheets(&self.root);
         report.folders_left = self.finish_erasure_files()?;
+        // A killed backup's half copy is a whole copy of the database: it goes too.
+        for copy in super::maintenance::unfinished_copies(&self.root) {
+            let dest = copy.with_file_name(
+                copy.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix('.'))
+                    .and_then(|n| n.split(".bandroom-").next())
+                    .unwrap_or_default(),
+            );
+            if crate::own_files::remove_leftover(&copy, &dest).is_ok() {
+                report.unfinished_copies_removed.push(copy);
+            }
+        }
         self.finish_erasure_checkpoint()?;
         Ok(report)
     }
@@ -366,6 +386,12 @@ impl Library {
             std::thread::sleep(Duration::from_millis(100));
         }
         Err(LibraryError::ErasureUnfinished)
+    }
+
+    /// Records that a bundle of this library's data was exported to `destination`, so an
+    /// erasure can list it.
+    pub fn record_export_destination(&self, destination: &Path) {
+        super::maintenance::log_export(&self.root, destination);
     }
 
     /// Backups made of this library, as their folders (oldest first).

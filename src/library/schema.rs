@@ -308,7 +308,8 @@ ALTER TABLE track ADD COLUMN input_device TEXT;
 /// erasure's own transaction, so once the rows are gone the files are known to be
 /// garbage, and a file is never deleted while a row still names it.
 ///
-/// Also: wrong sign-in tries are counted per pupil in the library (a restart, another
+/// Also: a marker has an audience as a voice note does (the teacher alone unless written
+/// for the players or for one pupil); wrong sign-in tries are counted per pupil in the library (a restart, another
 /// pupil or "Not me" never clears them), with the wait they earned and how many wrong
 /// codes were typed since the code was made, for the teacher to see.
 const V10: &str = r#"
@@ -318,6 +319,8 @@ CREATE TABLE erasure_pending_file (
 ALTER TABLE pupil_code ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pupil_code ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pupil_code ADD COLUMN wrong_since_made INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE marker ADD COLUMN for_players INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE marker ADD COLUMN for_pupil INTEGER REFERENCES pupil(id) ON DELETE CASCADE;
 "#;
 
 const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];

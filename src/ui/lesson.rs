@@ -24,6 +24,8 @@ pub struct LessonState {
     pub(super) plan_class: Option<i64>,
     pub(super) selected_take: Option<i64>,
     marker_text: String,
+    /// The next marker may be read by the take's players in pupil review.
+    marker_for_players: bool,
     /// The parts (name, tier, instrument) of the arrangement named here, for the room
     /// plan's part choice and the context kept with each judgement.
     pub(super) parts: (Option<String>, Vec<(String, String, String)>),
@@ -72,6 +74,7 @@ impl Default for LessonState {
             plan_class: None,
             selected_take: None,
             marker_text: String::new(),
+            marker_for_players: false,
             parts: (None, Vec::new()),
             cursor: Default::default(),
             pending_marks: Vec::new(),
@@ -289,9 +292,18 @@ fn marker_ui(
             } else {
                 std::mem::take(&mut lesson.marker_text)
             };
-            let added = cx.lib.add_marker(take.id, 0, &text, "teacher");
+            let audience = if lesson.marker_for_players {
+                crate::library::NoteAudience::Players
+            } else {
+                crate::library::NoteAudience::Teacher
+            };
+            let added = cx
+                .lib
+                .add_marker_for(take.id, 0, &text, "teacher", audience);
             cx.report(added);
         }
+        ui.checkbox(&mut lesson.marker_for_players, "Players may read it")
+            .on_hover_text("otherwise only you see it; pupils never see markers about others");
     });
     for (frame, text, author) in markers {
         let at = clock(frame as f64 / f64::from(take.sample_rate_hz.max(1)));

@@ -160,12 +160,15 @@ pub fn review_ui(
     }
     let take = &take;
     let id = take.id;
+    // Only markers written for the players or for this pupil, with classmates unnamed.
     let markers = cx
-        .read(format!("markers/{id}"), |lib| lib.markers(id))
+        .read(format!("markers/{id}/for/{pupil}"), |lib| {
+            lib.markers_for_pupil(id, pupil)
+        })
         .unwrap_or_default();
     if !markers.is_empty() {
         ui.strong("Your teacher marked:");
-        for (frame, text, _) in markers {
+        for (frame, text) in markers {
             let at = crate::time_text::clock(frame as f64 / f64::from(take.sample_rate_hz.max(1)));
             ui.label(format!("{at}  {text}"));
         }

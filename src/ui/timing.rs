@@ -132,22 +132,40 @@ fn read_latest_sections(lib: &Library, class: Option<i64>) -> Vec<SectionTightne
     let Some(take) = latest else {
         return Vec::new();
     };
-    sections(read_take(lib, take.id).values())
+    let timings = read_take(lib, take.id);
+    let tracks = take.tracks.iter().filter_map(|track| {
+        let pupils = track.performers.iter().map(|p| p.pupil_id).collect();
+        timings.get(&track.number).map(|timing| (timing, pupils))
+    });
+    sections(tracks)
 }
 
-fn sections<'a>(tracks: impl Iterator<Item = &'a TrackTiming>) -> Vec<SectionTightness> {
-    let mut by_part: Vec<(String, [usize; 5])> = Vec::new();
-    for timing in tracks {
+/// Each part's notes pooled over its tracks, shown only for a part at least
+/// [`MIN_GROUP`](crate::export::monitoring::MIN_GROUP) different pupils played (the
+/// export's small-number rule): a part of one or two players would put their score on
+/// the projector. Each track comes with its players' ids.
+fn sections<'a>(
+    tracks: impl Iterator<Item = (&'a TrackTiming, Vec<i64>)>,
+) -> Vec<SectionTightness> {
+    let mut by_part: Vec<(String, [usize; 5], std::collections::BTreeSet<i64>)> = Vec::new();
+    for (timing, pupils) in tracks {
         let c = counts(timing);
-        match by_part.iter_mut().find(|(p, _)| *p == timing.part) {
-            Some((_, total)) => total.iter_mut().zip(c).for_each(|(t, n)| *t += n),
-            None => by_part.push((timing.part.clone(), c)),
-        }
+        let at = match by_part.iter().position(|(p, _, _)| *p == timing.part) {
+            Some(at) => at,
+            None => {
+                by_part.push((timing.part.clone(), [0; 5], Default::default()));
+                by_part.len() - 1
+            }
+        };
+        let (_, total, players) = &mut by_part[at];
+        total.iter_mut().zip(c).for_each(|(t, n)| *t += n);
+        players.extend(pupils);
     }
     by_part.sort_by(|a, b| a.0.cmp(&b.0));
     by_part
         .into_iter()
-        .filter_map(|(part, c)| {
+        .filter(|(_, _, players)| players.len() >= crate::export::monitoring::MIN_GROUP)
+        .filter_map(|(part, c, _)| {
             let all: usize = c.iter().sum();
             (all > 0).then(|| SectionTightness {
                 part,
@@ -288,11 +306,15 @@ mod tests {
             track("clapper 1", vec![hit(1.0), hit(2.0)]),
             track("clapper 2", vec![hit(3.0), hit(-5.0)]),
         ];
-        let s = sections(tracks.iter());
+        let players = [vec![1, 2, 3], vec![4, 5, 6, 7, 8], vec![9, 10]];
+        let s = sections(tracks.iter().zip(players.iter().cloned()));
         assert_eq!(s.len(), 2);
         assert_eq!((s[0].part.as_str(), s[0].tight_share), ("clapper 1", 1.0));
         assert_eq!((s[1].part.as_str(), s[1].tight_share), ("clapper 2", 0.75));
         assert_eq!(s[1].played_share, 1.0);
+        // One pupil alone on a part (or four): no figure that is theirs.
+        let few = [vec![1], vec![2, 3, 4, 5], vec![1]];
+        assert!(sections(tracks.iter().zip(few.iter().cloned())).is_empty());
     }
 
     #[test]
