@@ -270,6 +270,12 @@ pub fn make_tree_private(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// True when `path` is a symbolic link. A take's folder holds only files bandroom wrote,
+/// so a link there is never a track: `check` reports it and no reader follows it.
+pub fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// Opens a file a user named for reading, refusing anything that is not a regular file
 /// (a FIFO or a device would block the read forever or never end).
 pub fn open_regular(path: &Path) -> io::Result<File> {

@@ -794,3 +794,141 @@ fn f11_a_bundle_inside_the_library_is_refused() {
     );
     assert!(!inside.exists());
 }
+
+// ---------------------------------------------------------------------------------
+// 12. Voice notes the app can play, or a refusal with the reason
+
+fn wav_of(path: &Path, rate: u32, channels: u16, frames: usize) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..frames * usize::from(channels) {
+        writer
+            .write_sample(((i as f32 * 0.05).sin() * 8_000.0) as i16)
+            .unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+#[test]
+fn f12_a_phone_note_is_converted_and_impossible_notes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = judged_library(dir.path());
+    let phone = dir.path().join("memo.wav");
+    wav_of(&phone, 44_100, 2, 44_100 * 2);
+    let added = in_library(
+        &root,
+        &["voice-note", "1", phone.to_str().unwrap(), "--at", "0"],
+    );
+    assert_ok(&added);
+    let lib = Library::open(&root).unwrap();
+    let take = lib.take(1).unwrap();
+    let note = &lib.voice_notes(1).unwrap()[0];
+    let stored = root.join(&take.folder).join(&note.file);
+    let reader = hound::WavReader::open(&stored).unwrap();
+    assert_eq!(reader.spec().channels, 1);
+    assert_eq!(reader.spec().sample_rate, take.sample_rate_hz);
+    let secs = f64::from(reader.duration()) / f64::from(take.sample_rate_hz);
+    assert!((secs - 2.0).abs() < 0.05, "{secs} s");
+    drop(lib);
+
+    let slow = dir.path().join("one-hertz.wav");
+    wav_of(&slow, 1, 1, 10);
+    let refused = in_library(&root, &["voice-note", "1", slow.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        out_text(&refused).contains("1 Hz"),
+        "{}",
+        out_text(&refused)
+    );
+    let long = dir.path().join("lecture.wav");
+    wav_of(&long, 8_000, 1, 8_000 * 400);
+    let refused = in_library(&root, &["voice-note", "1", long.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(out_text(&refused).contains("longer than a voice note"));
+    assert_eq!(
+        Library::open(&root).unwrap().voice_notes(1).unwrap().len(),
+        1
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 13. A link in a take folder: one rule for every reader
+
+#[cfg(unix)]
+#[test]
+fn f13_a_linked_track_is_reported_by_check_and_followed_by_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = judged_library(dir.path());
+    let lib = Library::open(&root).unwrap();
+    let folder = root.join(lib.take(1).unwrap().folder);
+    drop(lib);
+    // The same bytes elsewhere, linked in place of the recording: its hash still matches.
+    let elsewhere = dir.path().join("elsewhere.wav");
+    std::fs::rename(folder.join("input-1.wav"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, folder.join("input-1.wav")).unwrap();
+    let checked = in_library(&root, &["check"]);
+    assert!(!checked.status.success());
+    assert!(
+        out_text(&checked).contains("is a link"),
+        "{}",
+        out_text(&checked)
+    );
+    let exported = in_library(&root, &["export", "--class", "8B", "--out", "bundle"]);
+    assert_ok(&exported);
+    let bundle_files = files_under(&dir.path().join("bundle"));
+    let wavs: Vec<_> = bundle_files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    assert_eq!(
+        wavs.len(),
+        1,
+        "the linked track is not followed: {bundle_files:?}"
+    );
+    let backup = in_library(&root, &["backup", "backup"]);
+    assert!(!backup.status.success());
+    assert!(
+        out_text(&backup).contains("is a link"),
+        "{}",
+        out_text(&backup)
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// 14. A full library disk still lets the teacher read, check, back up and export
+
+#[test]
+fn f14_reading_commands_work_on_a_full_library_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = dir.path().join("disk");
+    let _mounted = SmallDisk::mount(&disk, "8m");
+    let root = judged_library(&disk);
+    // Fill what is left of the disk.
+    let mut filler = std::fs::File::create(disk.join("filler")).unwrap();
+    let block = vec![0u8; 1 << 16];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    drop(filler);
+    for args in [
+        vec!["takes", "list"],
+        vec!["check"],
+        vec!["export", "--class", "8B", "--out", "../bundle"],
+    ] {
+        let mut all = vec!["--library", root.to_str().unwrap()];
+        all.extend(&args);
+        let output = bandroom(&all, dir.path());
+        assert!(
+            output.status.success(),
+            "{args:?} on a full library disk: {}",
+            out_text(&output)
+        );
+    }
+    let mut all = vec!["--library", root.to_str().unwrap()];
+    all.extend(["backup", "backup"]);
+    let output = bandroom(&all, dir.path());
+    assert!(output.status.success(), "backup: {}", out_text(&output));
+}

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod stems;
 pub mod virtual_device;
 pub mod virtual_mics;
+pub mod voice_note_file;
 pub mod wav_info;
 
 pub use wav_info::{WavLength, wav_length};

@@ -3,7 +3,7 @@
 //!
 //! Must not build bundles itself (`bandroom::export` does).
 
-use super::open_library;
+use super::open_library_for_reading;
 use anyhow::{Result, bail};
 use bandroom::export::audio::AudioFormat;
 use bandroom::export::bundle::{BundleKind, ExportRequest, export as write_bundle};
@@ -85,7 +85,7 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
     if args.from > args.to {
         bail!("--from {} is after --to {}", args.from, args.to);
     }
-    let mut lib = open_library(library)?;
+    let mut lib = open_library_for_reading(library)?;
     let classes = args
         .class
         .iter()
@@ -125,6 +125,12 @@ pub fn export(args: &ExportArgs, library: Option<&std::path::Path>) -> Result<()
         }
         true
     })?;
+    if let Some(why) = &summary.not_audited {
+        note!(
+            "the export is not in the library's audit log ({why}): free some space on the \
+             library's disk and note by hand that this bundle was made"
+        );
+    }
     for name in &summary.missing {
         say!("missing from the library (listed in the report): {name}");
     }

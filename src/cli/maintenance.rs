@@ -58,7 +58,11 @@ pub struct RetentionArgs {
 }
 
 pub fn check(args: &CheckArgs, library: Option<&Path>) -> Result<()> {
-    let mut lib = open_library_for_repair(library)?;
+    let mut lib = if args.repair {
+        open_library_for_repair(library)?
+    } else {
+        super::open_library_for_reading(library)?
+    };
     let report = lib.check()?;
     let mut unresolved = 0;
     for finding in &report.findings {
@@ -191,8 +195,9 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
 }
 
 pub fn backup(destination: &Path, library: Option<&Path>) -> Result<()> {
-    // A damaged library gets the backup's own finding (the copy fails its integrity check).
-    let mut lib = open_library_for_repair(library)?;
+    // A damaged library gets the backup's own finding (the copy fails its integrity
+    // check); a full library disk is read from all the same.
+    let mut lib = super::open_library_for_reading(library)?;
     let report = lib.backup(destination)?;
     say!(
         "backed up {} take(s), {} file(s), {:.1} MB to {} (checked; private to you). It \
@@ -202,6 +207,12 @@ pub fn backup(destination: &Path, library: Option<&Path>) -> Result<()> {
         report.bytes as f64 / 1e6,
         destination.display()
     );
+    if let Some(why) = &report.not_audited {
+        note!(
+            "the backup is not in the library's audit log ({why}): free some space on the \
+             library's disk"
+        );
+    }
     Ok(())
 }
 

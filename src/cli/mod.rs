@@ -225,6 +225,13 @@ pub fn open_library_for_repair(
     open_library_with(given, bandroom::library::Library::open_for_repair)
 }
 
+/// For commands that only read the library: still works when its disk is full.
+pub fn open_library_for_reading(
+    given: Option<&std::path::Path>,
+) -> Result<bandroom::library::Library> {
+    open_library_with(given, bandroom::library::Library::open_for_reading)
+}
+
 fn open_library_with(
     given: Option<&std::path::Path>,
     open: fn(&std::path::Path) -> bandroom::library::Result<bandroom::library::Library>,

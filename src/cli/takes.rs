@@ -130,7 +130,12 @@ fn describe(take: &TakeSummary) -> String {
 }
 
 pub fn takes(action: &TakesAction, library: Option<&Path>) -> Result<()> {
-    let mut lib = open_library(library)?;
+    let reads_only = matches!(action, TakesAction::List { .. });
+    let mut lib = if reads_only {
+        super::open_library_for_reading(library)?
+    } else {
+        open_library(library)?
+    };
     match action {
         TakesAction::List { class, pupil, json } => {
             let class = class.as_deref().map(|c| lib.class_id(c)).transpose()?;
@@ -263,6 +268,33 @@ pub fn mark(args: &MarkArgs, library: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// A private temporary folder for a converted note (removed when dropped).
+struct NoteScratch(std::path::PathBuf);
+
+impl NoteScratch {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for NoteScratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Where a converted note is written before the library copies it: beside nothing of
+/// the teacher's, in the system's temporary folder under bandroom's own name.
+fn tempfile_for_note(recording: &Path) -> Result<NoteScratch> {
+    let name = recording
+        .file_name()
+        .map_or_else(|| "note.wav".into(), |n| n.to_string_lossy().into_owned());
+    let dest = std::env::temp_dir().join(format!("{name}.converted.wav"));
+    Ok(NoteScratch(bandroom::own_files::scratch_path(
+        &dest, "note",
+    )))
+}
+
 /// `--for WHO`: the teacher, the players, or one pupil by name or #id.
 fn audience(lib: &bandroom::library::Library, who: &str) -> Result<NoteAudience> {
     Ok(match who.trim() {
@@ -273,16 +305,32 @@ fn audience(lib: &bandroom::library::Library, who: &str) -> Result<NoteAudience>
 }
 
 pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
-    let secs = bandroom::audio::wav_length(&args.recording)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not a readable WAV file ({e}): record the voice note as WAV",
-                args.recording.display()
-            )
-        })?
-        .duration_secs();
+    use bandroom::audio::voice_note_file;
+    let length = bandroom::audio::wav_length(&args.recording).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a readable WAV file ({e}): record the voice note as WAV",
+            args.recording.display()
+        )
+    })?;
+    voice_note_file::check(&args.recording, &length)?;
+    let secs = length.duration_secs();
     let mut lib = open_library(library)?;
     let take = lib.take(args.take)?;
+    // A phone's 44.1 kHz stereo note is converted to the take's rate, in mono, so the
+    // app plays it beside the take.
+    let scratch = tempfile_for_note(&args.recording)?;
+    let recording = if voice_note_file::fits(&length, take.sample_rate_hz) {
+        args.recording.clone()
+    } else {
+        voice_note_file::convert(&args.recording, take.sample_rate_hz, scratch.path())?;
+        say!(
+            "the note ({} Hz, {} channel(s)) was converted to the take's {} Hz mono",
+            length.sample_rate_hz,
+            length.channels,
+            take.sample_rate_hz
+        );
+        scratch.path().to_path_buf()
+    };
     let frame = match args.at {
         Some(at) if at.is_finite() && (0.0..=take.duration_secs + 1.0).contains(&at) => {
             Some((at * f64::from(take.sample_rate_hz)).round() as u64)
@@ -298,7 +346,7 @@ pub fn voice_note(args: &VoiceNoteArgs, library: Option<&Path>) -> Result<()> {
     lib.add_voice_note(
         take.id,
         frame,
-        &args.recording,
+        &recording,
         &bandroom::library::current_actor(),
         audience,
     )?;

@@ -65,6 +65,9 @@ pub struct ExportSummary {
     pub missing: Vec<String>,
     pub files: usize,
     pub bytes: u64,
+    /// Why the export could not be written into the library's audit log (its disk is
+    /// full), if it could not: the bundle is whole; the teacher is told.
+    pub not_audited: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -336,7 +339,12 @@ fn write_recordings(
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e))?;
         }
-        if job.sources.iter().any(|s| !s.is_file()) {
+        // A link in a take folder is never followed (`check` reports it): missing.
+        if job
+            .sources
+            .iter()
+            .any(|s| !s.is_file() || crate::own_files::is_link(s))
+        {
             missing.push((relative, job.caption.clone()));
             continue;
         }
@@ -402,6 +410,7 @@ fn write_bundle(
         missing: missing.iter().map(|(m, _)| m.clone()).collect(),
         files: files.len() + 1,
         bytes: files.iter().map(|f| f.size).sum(),
+        not_audited: None,
     };
     let mut parameters: BTreeMap<String, String> = plan.parameters;
     parameters.insert("kind".into(), request.kind.as_str().into());
@@ -427,7 +436,7 @@ fn write_bundle(
         .and_then(|()| file.sync_all())
         .map_err(|e| file_error(&manifest_path, e))?;
     summary.bytes += text.len() as u64;
-    lib.record_export(&format!(
+    let audited = lib.record_export(&format!(
         "{} bundle: {}; from {} to {}; pseudonymised: {}; {} recordings, {} missing",
         request.kind.as_str(),
         plan.audit_selection,
@@ -436,6 +445,14 @@ fn write_bundle(
         plan.pseudonymised,
         summary.recordings,
         summary.missing.len()
-    ))?;
+    ));
+    // A library whose disk is full is opened read-only: the bundle (on another disk)
+    // is still made, and the teacher told it is not in the audit log.
+    match audited {
+        Ok(()) => {}
+        Err(LibraryError::Unwritable { reason }) => summary.not_audited = Some(reason),
+        Err(e) if lib.is_read_only() => summary.not_audited = Some(e.to_string()),
+        Err(e) => return Err(e.into()),
+    }
     Ok(summary)
 }

@@ -5,7 +5,7 @@
 //! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
 
 use super::JobError;
-use super::track_analysis::{Judging, analyse, read_track, room_onsets};
+use super::track_analysis::{Judging, analyse, read_take_track, room_onsets};
 use crate::analysis::matching::{Bands, NoteResult, Window};
 use crate::library::{Library, TakeSummary, TrackAnalysis};
 
@@ -27,7 +27,7 @@ pub fn analyse_and_store(
         .find(|t| t.number == number)
         .ok_or_else(|| JobError::Track(format!("take {} has no track {number}", take.id)))?;
     let path = lib.take_folder(take).join(&track.file);
-    let (samples, rate) = read_track(&path, Some(take.sample_rate_hz))?;
+    let (samples, rate) = read_take_track(&path, Some(take.sample_rate_hz))?;
     let judging = Judging {
         offset: 0,
         window: WINDOW,

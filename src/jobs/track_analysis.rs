@@ -30,6 +30,23 @@ fn is_midi(path: &Path) -> bool {
 
 /// The track and its rate: a WAV at its own rate, a `.mid` at `rate` (48 kHz when not
 /// given: MIDI files keep time in seconds, so any rate places notes the same).
+/// As [`read_track`] for a track of a take in the library: a link there is never
+/// followed (the one rule for links in take folders, which `check` reports).
+pub fn read_take_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobError> {
+    refuse_link(path)?;
+    read_track(path, rate)
+}
+
+fn refuse_link(path: &Path) -> Result<(), JobError> {
+    if crate::own_files::is_link(path) {
+        return Err(JobError::Track(format!(
+            "{} is a link, not the recording bandroom made: run `bandroom check`",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 pub fn read_track(path: &Path, rate: Option<u32>) -> Result<(Track, u32), JobError> {
     if is_midi(path) {
         let rate = rate.unwrap_or(48_000);
@@ -77,6 +94,7 @@ pub fn room_onsets(path: &Path, rate: u32) -> Result<std::sync::Arc<Vec<(u64, f3
     if let Some(found) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(found);
     }
+    refuse_link(path)?;
     let (samples, track_rate) = read_wav_track(path)?;
     if track_rate != rate {
         return Err(JobError::Track(format!(

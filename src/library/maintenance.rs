@@ -62,6 +62,11 @@ pub enum CheckFinding {
         folder: PathBuf,
         to: PathBuf,
     },
+    /// A registered file that is a link (to anything, anywhere): never followed.
+    LinkedFile {
+        take: i64,
+        path: PathBuf,
+    },
     /// A registered file whose name leads outside its take folder: never read.
     UnsafePath {
         take: i64,
@@ -109,6 +114,11 @@ impl std::fmt::Display for CheckFinding {
                 folder.display(),
                 to.display()
             ),
+            CheckFinding::LinkedFile { take, path } => format!(
+                "take {take}: {} is a link, not the recording bandroom made; no command \
+                 follows it (restore the take's file from a backup)",
+                path.display()
+            ),
             CheckFinding::UnsafePath { take, file } => format!(
                 "take {take}: the library names a file {:?} outside the take's folder; \
                  bandroom does not read it (restore the library from a backup)",
@@ -148,6 +158,8 @@ pub struct BackupReport {
     pub takes: usize,
     pub files: usize,
     pub bytes: u64,
+    /// Why the backup is not in the audit log (the library's disk is full), if it is not.
+    pub not_audited: Option<String>,
 }
 
 fn subfolders(dir: &Path) -> Vec<PathBuf> {
@@ -293,6 +305,12 @@ impl Library {
             }
             let path = self.root.join(&folder).join(&file);
             report.files_checked += 1;
+            if crate::own_files::is_link(&path) {
+                report
+                    .findings
+                    .push(CheckFinding::LinkedFile { take, path });
+                continue;
+            }
             if !path.is_file() && set_aside(&path) {
                 continue;
             }
@@ -486,13 +504,24 @@ impl Library {
         // Kept beside the database as well as in it, so a damaged database can still
         // say where its backups are.
         log_backup(&self.root, &absolute(destination));
-        let tx = self.write()?;
-        audit::append(
-            &tx,
-            "library.backup",
-            &absolute(destination).display().to_string(),
-        )?;
-        tx.commit()?;
+        let mut report = report;
+        // On a full library disk the backup is made all the same (to another disk); the
+        // audit line cannot be, and the teacher is told.
+        let audited = self.write().and_then(|tx| {
+            audit::append(
+                &tx,
+                "library.backup",
+                &absolute(destination).display().to_string(),
+            )?;
+            Ok(tx.commit()?)
+        });
+        match audited {
+            Ok(()) => {}
+            Err(e) if self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) => {
+                report.not_audited = Some(e.to_string());
+            }
+            Err(e) => return Err(e),
+        }
         Ok(report)
     }
 
@@ -562,10 +591,14 @@ impl Library {
             report.files += 1;
         }
         if let Some(missing) = registered.keys().next() {
-            return Err(LibraryError::file(
-                &self.root.join(missing),
-                "is registered but missing: run `bandroom check`; the backup was not finished",
-            ));
+            let path = self.root.join(missing);
+            let why = if crate::own_files::is_link(&path) {
+                "is a link, not a recording, and backups never follow links: run `bandroom \
+                 check`; the backup was not finished"
+            } else {
+                "is registered but missing: run `bandroom check`; the backup was not finished"
+            };
+            return Err(LibraryError::file(&path, why));
         }
         Ok(report)
     }

@@ -130,6 +130,55 @@ impl Library {
         Library::open_unchecked(root, BUSY_TIMEOUT)
     }
 
+    /// Opens the library for a command that only reads it (`takes list`, `check`,
+    /// `backup`, `export`): as [`Library::open_for_repair`], and when the library's disk
+    /// is full, read-only instead (SQLite's WAL index kept in this process's memory, so
+    /// nothing is written beside the database). What such a command would record (the
+    /// audit line of an export) then fails on its own and is said.
+    pub fn open_for_reading(root: &Path) -> Result<Library> {
+        match Library::open_for_repair(root) {
+            Err(LibraryError::Unwritable { reason }) if root.join(DATABASE_FILE).is_file() => {
+                Library::open_read_only(root).map_err(|e| LibraryError::Unwritable {
+                    reason: format!("{reason}, and reading it without writing failed too ({e})"),
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// A read-only connection whose WAL index lives in memory (exclusive locking mode set
+    /// before the first read), so a full disk cannot stop it. Other processes wait to
+    /// write while it is open: used only when the disk is full, when they could not.
+    fn open_read_only(root: &Path) -> Result<Library> {
+        let path = root.join(DATABASE_FILE);
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        // `readonly_shm`: the shared WAL index is only read, never grown (growing it is
+        // what a full disk refuses); SQLite keeps its own copy in memory.
+        let uri = url_of(&path).map(|u| format!("{u}?mode=ro&readonly_shm=1"));
+        let conn = uri
+            .ok_or_else(|| rusqlite::Error::InvalidPath(path.clone()))
+            .and_then(|uri| Connection::open_with_flags(uri, flags))
+            .map_err(|e| LibraryError::Open {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let found = schema::version(&conn)?;
+        if found != LATEST_VERSION {
+            return Err(LibraryError::Invalid(format!(
+                "the library at {} needs updating, which needs free space on its disk",
+                root.display()
+            )));
+        }
+        Ok(Library {
+            conn,
+            root: root.to_path_buf(),
+            created: false,
+        })
+    }
+
     /// Opens the library without checking the database first, for `check` and `backup`,
     /// which must still work (and report per table) when a page is damaged.
     pub fn open_for_repair(root: &Path) -> Result<Library> {
@@ -159,6 +208,11 @@ impl Library {
             demo::create(&mut library)?;
         }
         Ok(library)
+    }
+
+    /// True when the library was opened read-only (its disk is full).
+    pub fn is_read_only(&self) -> bool {
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
     }
 
     pub fn root(&self) -> &Path {
@@ -198,6 +252,21 @@ impl Library {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
+}
+
+/// `file:` and the absolute path, every byte but plain ones percent-encoded (so `?`,
+/// `#`, `%` and non-ASCII names reach SQLite's URI reader as they are).
+fn url_of(path: &Path) -> Option<String> {
+    let text = std::path::absolute(path).ok()?.to_str()?.to_string();
+    let mut out = String::from("file:");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(out)
 }
 
 /// The library folder, its `takes/` and the database are private to the user (0700 and

@@ -10,7 +10,7 @@ use super::context::{Action, AppContext, Listen, Notices};
 use super::devices::Devices;
 use crate::audio::device::RunningDevice;
 use crate::audio::playback::{PlayerState, take_player};
-use crate::jobs::{Background, Track, read_track, render_part};
+use crate::jobs::{Background, Track, read_take_track, render_part};
 use crate::library::TakeSummary;
 use crate::session::open_device;
 use eframe::egui;
@@ -66,7 +66,7 @@ fn load(
     }
     let mut tracks: Vec<Arc<[f32]>> = Vec::new();
     for file in files {
-        match read_track(&folder.join(file), Some(take.sample_rate_hz)) {
+        match read_take_track(&folder.join(file), Some(take.sample_rate_hz)) {
             Ok((Track::Audio(samples), _)) => tracks.push(Arc::from(samples)),
             // A keyboard's track has no sound of its own to play.
             Ok((Track::Keys(_), _)) => {}
