@@ -913,10 +913,11 @@ fn f14_reading_commands_work_on_a_full_library_disk() {
     let block = vec![0u8; 1 << 16];
     while std::io::Write::write_all(&mut filler, &block).is_ok() {}
     drop(filler);
+    let bundle = dir.path().join("bundle");
     for args in [
         vec!["takes", "list"],
         vec!["check"],
-        vec!["export", "--class", "8B", "--out", "../bundle"],
+        vec!["export", "--class", "8B", "--out", bundle.to_str().unwrap()],
     ] {
         let mut all = vec!["--library", root.to_str().unwrap()];
         all.extend(&args);
