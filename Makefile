@@ -36,7 +36,7 @@ run: deps
 		./target/release/bandroom; \
 	else \
 		echo "No display here: rendering the Clapping Music demo to clapping-music.wav instead."; \
-		./target/release/bandroom render clapping-music --repeats 4 --out clapping-music.wav; \
+		./target/release/bandroom render clapping-music --repeats 4 --force --out clapping-music.wav; \
 	fi
 
 # Every test in its own process under cargo-nextest (.ci/nextest.toml: JACK tests one at

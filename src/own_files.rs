@@ -229,6 +229,20 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Creates a new private file at `path`, refusing anything already there, a dangling
+/// link included (`O_EXCL` never follows a link), so a file a person names is never
+/// written somewhere a link points.
+pub fn create_private_new(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 /// Makes one file or folder private to its owner (0600 / 0700 on Unix; nothing to do on
 /// platforms whose user folders are private by their access lists). Fails only when
 /// `path` cannot be found: a disk that keeps no Unix modes (a FAT or exFAT USB stick)

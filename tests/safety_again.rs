@@ -933,3 +933,119 @@ fn f14_reading_commands_work_on_a_full_library_disk() {
     let output = bandroom(&all, dir.path());
     assert!(output.status.success(), "backup: {}", out_text(&output));
 }
+
+// ---------------------------------------------------------------------------------
+// 15. `pupils cards --out` never follows a dangling link
+
+#[cfg(unix)]
+#[test]
+fn f15_card_sheets_are_created_new_and_never_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let (class, _) = class_of(&mut lib, "8B", &["Amira Okafor", "Jan Nowak"]);
+    lib.set_sign_in(class, true).unwrap();
+    drop(lib);
+    let elsewhere = dir.path().join("shared/everyone-can-read.html");
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    let link = dir.path().join("cards.html");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    let written = in_library(
+        &root,
+        &[
+            "pupils",
+            "cards",
+            "--class",
+            "8B",
+            "--out",
+            link.to_str().unwrap(),
+        ],
+    );
+    assert!(!written.status.success(), "{}", out_text(&written));
+    assert!(
+        !elsewhere.exists(),
+        "the names and codes went through the link"
+    );
+    let fresh = dir.path().join("fresh.html");
+    assert_ok(&in_library(
+        &root,
+        &[
+            "pupils",
+            "cards",
+            "--class",
+            "8B",
+            "--out",
+            fresh.to_str().unwrap(),
+        ],
+    ));
+    assert!(std::fs::read_to_string(&fresh).unwrap().contains("Amira"));
+}
+
+// ---------------------------------------------------------------------------------
+// 19. A render never writes over a file silently
+
+#[test]
+fn f19_render_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.wav"), b"precious").unwrap();
+    std::fs::write(dir.path().join("keep.csv"), b"precious").unwrap();
+    let refused = bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "keep.wav",
+        ],
+        dir.path(),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        out_text(&refused).contains("--force"),
+        "{}",
+        out_text(&refused)
+    );
+    let refused = bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "new.wav",
+            "--events",
+            "keep.csv",
+        ],
+        dir.path(),
+    );
+    assert!(!refused.status.success());
+    assert_eq!(
+        std::fs::read(dir.path().join("keep.wav")).unwrap(),
+        b"precious"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("keep.csv")).unwrap(),
+        b"precious"
+    );
+    assert!(
+        !dir.path().join("new.wav").exists(),
+        "nothing written when refused"
+    );
+    assert_ok(&bandroom(
+        &[
+            "render",
+            "clapping-music",
+            "--repeats",
+            "1",
+            "--out",
+            "keep.wav",
+            "--force",
+        ],
+        dir.path(),
+    ));
+    assert_ne!(
+        std::fs::read(dir.path().join("keep.wav")).unwrap(),
+        b"precious"
+    );
+}

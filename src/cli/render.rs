@@ -49,6 +49,24 @@ pub struct RenderArgs {
     /// Sample format: float32, pcm24 or pcm16
     #[arg(long, value_name = "FORMAT", default_value = "float32")]
     pub format: String,
+    /// Replace files that already exist at --out, --events, --cues or in --stems
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Refuses to write over an existing file unless `--force` was given: a teacher's
+/// `keep.wav` is not a render's to replace.
+fn refuse_existing(paths: &[&Path], force: bool) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    if let Some(taken) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
+        bail!(
+            "{} already exists: choose another name, or add --force to replace it",
+            taken.display()
+        );
+    }
+    Ok(())
 }
 
 /// The school's own arrangements, in the library folder (the session says where).
@@ -207,6 +225,10 @@ fn stem_file_name(part: &str) -> String {
 }
 
 pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
+    let mut outputs: Vec<&Path> = vec![args.out.as_path()];
+    outputs.extend(args.events.as_deref());
+    outputs.extend(args.cues.as_deref());
+    refuse_existing(&outputs, args.force)?;
     let plan = plan_render(args, library)?;
     let mut notes = Vec::new();
     let score = plan.music.score(plan.config.sample_rate_hz, &mut notes)?;
@@ -246,6 +268,7 @@ pub fn render(args: &RenderArgs, library: Option<&Path>) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for name in &lane_names {
             let file = stem_file_name(name);
+            refuse_existing(&[&dir.join(&file)], args.force)?;
             if !seen.insert(file.to_lowercase()) {
                 bail!(
                     "two parts would both be written to {} in {}: rename one of them",

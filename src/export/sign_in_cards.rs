@@ -42,18 +42,35 @@ pub fn write_cards(
     cards: &[(String, String)],
     replace_own: bool,
 ) -> std::io::Result<()> {
-    if path.exists() && !replace_own {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            format!(
-                "{} already exists: choose another name, or move it away first",
-                path.display()
-            ),
-        ));
-    }
     use std::io::Write;
-    let mut file = crate::own_files::create_private_file(path)?;
-    file.write_all(render_cards(class, cards).as_bytes())?;
+    let page = render_cards(class, cards);
+    if replace_own {
+        // The app's own sheet in the library: written whole under a temporary name and
+        // renamed over the old one (a link there is replaced, never followed).
+        let (pending, mut file) = crate::atomic_file::PendingFile::create(path)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        file.write_all(page.as_bytes())?;
+        pending
+            .commit()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        return Ok(());
+    }
+    // A path a person gave: created new, or refused (a dangling link is not followed).
+    let mut file = crate::own_files::create_private_new(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} already exists (or is a link): choose another name, or move it away \
+                     first",
+                    path.display()
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
+    file.write_all(page.as_bytes())?;
     file.sync_all()
 }
 
