@@ -40,6 +40,24 @@ pub fn escape_for_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Free text (a marker, a comment, a reflection) as it may be shown in a page or a
+/// sheet: line breaks and tabs kept, every other control character (ESC and the rest)
+/// and every direction override or isolate removed, so a text can neither drive a
+/// terminal nor reverse the words around it.
+pub fn shown_free_text(text: &str) -> Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| is_hidden_control(c) && c != '\n' && c != '\t')
+    {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter(|c| !is_hidden_control(*c) || *c == '\n' || *c == '\t')
+            .collect(),
+    )
+}
+
 /// As [`escape_for_terminal`] for output of several lines: line breaks and tabs stay,
 /// every other hidden control is escaped.
 pub fn escape_lines(text: &str) -> Cow<'_, str> {

@@ -165,3 +165,34 @@ fn the_package_is_never_built_over_an_existing_folder() {
         "mine"
     );
 }
+
+/// `make package` runs `.ci/make-deb` from the repository with relative paths; the
+/// package it makes depends on the C library and ALSA (found by dpkg-shlibdeps), as one
+/// made with absolute paths does.
+#[test]
+fn the_readme_s_relative_paths_give_a_package_that_depends_on_libc_and_alsa() {
+    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let binary = Path::new(env!("CARGO_BIN_EXE_bandroom"));
+    let relative_binary = binary.strip_prefix(top).unwrap_or(binary);
+    let out = format!("target/deb-relative-{}", std::process::id());
+    let _ = std::fs::remove_dir_all(top.join(&out));
+    let made = Command::new("bash")
+        .arg(".ci/make-deb")
+        .arg("--binary")
+        .arg(relative_binary)
+        .args(["--out", &out])
+        .current_dir(top)
+        .output()
+        .expect("bash runs .ci/make-deb");
+    let deb = PathBuf::from(String::from_utf8_lossy(&made.stdout).trim());
+    let depends = if made.status.success() {
+        field(&deb, "Depends")
+    } else {
+        String::new()
+    };
+    let _ = std::fs::remove_dir_all(top.join(&out));
+    assert_ok(&made);
+    for library in ["libc6", "libasound2", "libgcc-s1"] {
+        assert!(depends.contains(library), "{library} missing: {depends}");
+    }
+}

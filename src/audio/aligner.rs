@@ -61,6 +61,9 @@ pub struct ClockReport {
     pub jumps: u32,
     /// Device frames lost before the aligner saw them (its ring was full).
     pub lost_frames: u64,
+    /// Chunks the resampler could not convert: each left the ring, so its place on the
+    /// take's timeline is kept as a gap (silence the tracks say they lack).
+    pub failed_chunks: u32,
     /// Whether the estimate ever locked (a device whose clock cannot be followed does not).
     pub locked: bool,
 }
@@ -592,13 +595,25 @@ impl Aligning {
         let processed = InterleavedSlice::new(&self.in_buf, tracks, CHUNK_FRAMES).and_then(|i| {
             InterleavedSlice::new_mut(&mut self.out_buf, tracks, frames_out).map(|o| (i, o))
         });
-        let Ok((adapter_in, mut adapter_out)) = processed else {
-            return;
-        };
-        let Ok((_, produced)) =
-            self.resampler
-                .process_into_buffer(&adapter_in, &mut adapter_out, None)
-        else {
+        let converted = processed.ok().filter(|_| !fault::fails_now()).and_then(
+            |(adapter_in, mut adapter_out)| {
+                self.resampler
+                    .process_into_buffer(&adapter_in, &mut adapter_out, None)
+                    .ok()
+            },
+        );
+        let Some((_, produced)) = converted else {
+            // The chunk has left the ring: its frames are lost. The placement moves on
+            // past them, so the tap records a gap and later audio stays in time.
+            if let Ok(mut report) = self.report.lock() {
+                report.failed_chunks += 1;
+            }
+            // The input lost is the whole chunk; on the timeline it spans that many
+            // device frames at the current ratio (the follower steers out the rest).
+            self.placement = Some(Placement {
+                position: placement.position + CHUNK_FRAMES as f64,
+                engine_frame: placement.engine_frame + (CHUNK_FRAMES as f64 * ratio).round() as i64,
+            });
             return;
         };
         if let Some(out) = self.out_buf.get(..produced * tracks) {
@@ -667,6 +682,41 @@ impl Aligning {
     }
 }
 
+/// A resampler failure on demand, for the test that a failed chunk becomes a gap; in
+/// the real program it never fires.
+mod fault {
+    #[cfg(test)]
+    pub static FAIL_CHUNK_OF: std::sync::Mutex<Option<(String, u32)>> = std::sync::Mutex::new(None);
+
+    /// True when this aligner thread is the one a test asked to fail, at its chunk.
+    #[cfg(test)]
+    pub fn fails_now() -> bool {
+        let current = std::thread::current();
+        let Some(name) = current.name() else {
+            return false;
+        };
+        let Ok(mut wanted) = FAIL_CHUNK_OF.lock() else {
+            return false;
+        };
+        match wanted.as_mut() {
+            Some((device, countdown)) if name.ends_with(device.as_str()) => {
+                if *countdown == 0 {
+                    *wanted = None;
+                    return true;
+                }
+                *countdown -= 1;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    #[cfg(not(test))]
+    pub fn fails_now() -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed test should stop at the failing line
 mod tests {
@@ -689,6 +739,16 @@ mod tests {
         host: &dyn Fn(f64) -> f64,
         output_latency: i64,
     ) -> (Vec<f32>, ClockReport) {
+        aligned_sine_named("sine", ppm, follow_clock, host, output_latency)
+    }
+
+    fn aligned_sine_named(
+        name: &str,
+        ppm: f64,
+        follow_clock: bool,
+        host: &dyn Fn(f64) -> f64,
+        output_latency: i64,
+    ) -> (Vec<f32>, ClockReport) {
         let rate = 48_000.0;
         let (mut engine, handle) = Engine::new(Score::silence(), EngineConfig::default()).unwrap();
         handle.send(Command::Record { frames: 240_000 }).unwrap();
@@ -703,7 +763,7 @@ mod tests {
         let anchor = ClockAnchor::new();
         let (mut callback, aligner) = DeviceAligner::start(
             AlignerSetup {
-                name: "sine".into(),
+                name: name.into(),
                 device_rate_hz: 48_000,
                 engine_rate_hz: 48_000,
                 channels: vec![0],
@@ -779,6 +839,31 @@ mod tests {
                 (s - (2.0 * std::f64::consts::PI * 1_000.0 * t).sin() as f32).abs()
             })
             .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn a_chunk_the_resampler_fails_on_is_a_gap_and_later_audio_stays_in_time() {
+        *fault::FAIL_CHUNK_OF.lock().unwrap() = Some(("failing sine".into(), 100));
+        let (track, report) = aligned_sine_named("failing sine", 400.0, true, &|t| t, 0);
+        assert_eq!(report.failed_chunks, 1, "{report:?}");
+        // The lost chunk is a gap the tap declares (the recorder writes it as silence),
+        // so the ring holds that many frames fewer, and every frame after it is the
+        // sine at its own engine time: nothing shifted.
+        let lost = 240_000 - track.len();
+        assert!(lost > 0 && lost <= 2 * CHUNK_FRAMES, "{lost} frames lost");
+        // Half a second on, the follower has steered out the fraction of a frame the
+        // lost chunk left.
+        let after = CHUNK_FRAMES * 100 + 24_000;
+        let worst = track
+            .iter()
+            .enumerate()
+            .skip(after)
+            .map(|(e, s)| {
+                let t = (e + lost) as f64 / 48_000.0;
+                (s - (2.0 * std::f64::consts::PI * 1_000.0 * t).sin() as f32).abs()
+            })
+            .fold(0.0, f32::max);
+        assert!(worst < 0.01, "out of time after the gap by {worst}");
     }
 
     #[test]

@@ -116,20 +116,23 @@ pub fn devices(args: &DevicesArgs, library: Option<&Path>) -> Result<()> {
                         (false, true) => "out",
                         (false, false) => "",
                     };
+                    // Names and descriptions come from drivers: one line each, always.
+                    let one_line =
+                        |t: &str| bandroom::plain_text::escape_for_terminal(t).into_owned();
                     let about = if d.description == d.name || d.description.is_empty() {
                         String::new()
                     } else {
-                        format!(" ({})", d.description)
+                        format!(" ({})", one_line(&d.description))
                     };
                     say!(
                         "{:<8} {:<44} {:>4} {:>4}  {:<16} {:<14} {default:<7} {}{about}",
                         host.name(),
-                        d.name,
+                        one_line(&d.name),
                         d.inputs,
                         d.outputs,
                         d.rates,
                         d.buffers,
-                        d.id
+                        one_line(&d.id)
                     );
                 }
             }

@@ -225,15 +225,17 @@ pub fn midi_ports() -> Result<()> {
     if ports.inputs.is_empty() {
         say!("  none: plug a keyboard in (USB) and run this again");
     }
+    // A port's name is the device's to choose: a line break in it must not print a
+    // line of its own.
     for name in &ports.inputs {
-        say!("  {name}");
+        say!("  {}", bandroom::plain_text::escape_for_terminal(name));
     }
     say!("MIDI outputs (instruments; use with --midi-out, --midi-clock):");
     if ports.outputs.is_empty() {
         say!("  none");
     }
     for name in &ports.outputs {
-        say!("  {name}");
+        say!("  {}", bandroom::plain_text::escape_for_terminal(name));
     }
     Ok(())
 }

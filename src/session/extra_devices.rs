@@ -265,6 +265,13 @@ impl ExtraDevices {
                 record.correction_ratio = report.correction_ratio;
                 record.clock_jumps = report.jumps;
                 record.lost_frames = report.lost_frames;
+                if report.failed_chunks > 0 {
+                    record.warnings.push(format!(
+                        "{}: {} block(s) could not be resampled onto the take's clock and are \
+                         gaps in its tracks",
+                        record.name, report.failed_chunks
+                    ));
+                }
                 if !report.locked {
                     record.warnings.push(format!(
                         "{}'s clock could not be followed (it never ran steadily long enough): its tracks are kept as recorded",
