@@ -6,9 +6,11 @@ mod common;
 use common::*;
 use std::path::Path;
 
+/// `bandroom render EXTRA --force`: the tests render to the same names again and again.
 fn render(dir: &Path, extra: &[&str]) {
     let mut args = vec!["render"];
     args.extend_from_slice(extra);
+    args.push("--force");
     assert_ok(&bandroom(&args, dir));
 }
 

@@ -711,3 +711,58 @@ fn files_at_any_resolution_with_a_tempo_on_every_bar_place_every_note_exactly() 
         );
     }
 }
+
+/// Every note-on of MIDI files another program wrote is played: MMA's examples (Debian's
+/// `mma`, which `make test` installs) re-strike held keys and strike one key twice on a
+/// tick, as drum tracks do. The count of note-ons is read by Python's mido, so the
+/// figure does not come from bandroom's own reader.
+#[test]
+fn every_note_on_of_mmas_example_files_is_played() {
+    let examples = std::path::Path::new("/usr/share/doc/mma/examples/midi-inc");
+    let files = [
+        examples.join("frankie2.mid"),
+        examples.join("mid2seq/rockgroove.mid"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for file in &files {
+        assert!(
+            file.is_file(),
+            "{} is needed: `make test` installs mma",
+            file.display()
+        );
+        let counted = std::process::Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(
+                "import mido,sys\n\
+                 print(sum(1 for t in mido.MidiFile(sys.argv[1]).tracks for m in t \
+                 if m.type == 'note_on' and m.velocity > 0))",
+            )
+            .arg(file)
+            .output()
+            .expect("python3-mido is installed (make test)");
+        assert!(counted.status.success(), "{}", stderr(&counted));
+        let note_ons: usize = String::from_utf8_lossy(&counted.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        let events = dir.path().join("events.csv");
+        let rendered = bandroom(
+            &[
+                "render",
+                file.to_str().unwrap(),
+                "--out",
+                "x.wav",
+                "--events",
+                events.to_str().unwrap(),
+                "--force",
+            ],
+            dir.path(),
+        );
+        assert_ok(&rendered);
+        let played = read_events(&events)
+            .iter()
+            .filter(|e| e.part != "click")
+            .count();
+        assert_eq!(played, note_ons, "{}", file.display());
+    }
+}

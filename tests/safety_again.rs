@@ -1049,3 +1049,79 @@ fn f19_render_refuses_to_overwrite_without_force() {
         b"precious"
     );
 }
+
+// ---------------------------------------------------------------------------------
+// 18. A MIDI file of 65,535 tracks and a 200 MB moderation sheet are refused at once
+
+#[test]
+fn f18_a_file_of_65535_tracks_is_refused_before_it_is_played() {
+    use midly::{Format, Header, Smf, Timing, TrackEvent, TrackEventKind};
+    let dir = tempfile::tempdir().unwrap();
+    let mut smf = Smf::new(Header::new(Format::Parallel, Timing::Metrical(480.into())));
+    for n in 0..65_535u32 {
+        smf.tracks.push(vec![
+            TrackEvent {
+                delta: 0.into(),
+                kind: TrackEventKind::Midi {
+                    channel: 0.into(),
+                    message: midly::MidiMessage::NoteOn {
+                        key: ((n % 60) as u8 + 30).into(),
+                        vel: 64.into(),
+                    },
+                },
+            },
+            TrackEvent {
+                delta: 480.into(),
+                kind: TrackEventKind::Midi {
+                    channel: 0.into(),
+                    message: midly::MidiMessage::NoteOff {
+                        key: ((n % 60) as u8 + 30).into(),
+                        vel: 0.into(),
+                    },
+                },
+            },
+            TrackEvent {
+                delta: 0.into(),
+                kind: TrackEventKind::Meta(midly::MetaMessage::EndOfTrack),
+            },
+        ]);
+    }
+    let path = dir.path().join("many.mid");
+    smf.save(&path).unwrap();
+    let started = std::time::Instant::now();
+    let output = bandroom(&["render", "many.mid", "--out", "many.wav"], dir.path());
+    assert!(!output.status.success());
+    assert!(
+        out_text(&output).contains("65535 tracks"),
+        "{}",
+        out_text(&output)
+    );
+    // A hang guard, not a benchmark: the audit saw over five minutes.
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn f18_a_huge_moderation_sheet_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = judged_library(dir.path());
+    let sheet = dir.path().join("sheet.csv");
+    let file = std::fs::File::create(&sheet).unwrap();
+    // 200 MB that take no disk: refused on its size, never read.
+    file.set_len(200 << 20).unwrap();
+    let output = in_library(
+        &root,
+        &[
+            "moderation",
+            "import",
+            sheet.to_str().unwrap(),
+            "--moderator",
+            "J. Patel",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(
+        out_text(&output).contains("larger than any judgement sheet"),
+        "{}",
+        out_text(&output)
+    );
+}

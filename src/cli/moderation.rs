@@ -38,9 +38,27 @@ pub enum ModerationAction {
 /// Rows of a judgement CSV: (line, pupil, criterion, take, level text, comment).
 type SheetRow = (usize, String, String, String, String, String);
 
+/// The largest judgement sheet read: a whole department's year is well under a
+/// megabyte; a file far larger is refused before a byte of it is kept.
+const SHEET_LIMIT_BYTES: u64 = 16 << 20;
+/// The most rows of a sheet (each a pupil, criterion and take).
+const SHEET_MAX_ROWS: usize = 200_000;
+
 fn read_rows(path: &Path) -> Result<Vec<SheetRow>> {
     let file = bandroom::own_files::open_regular(path)
         .with_context(|| format!("cannot read {} (check the path)", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > SHEET_LIMIT_BYTES {
+        bail!(
+            "{} is {:.0} MB, larger than any judgement sheet ({} MB at most): give the \
+             judgement-sheet.csv bandroom wrote, filled in",
+            path.display(),
+            size as f64 / 1e6,
+            SHEET_LIMIT_BYTES >> 20
+        );
+    }
+    // Read no further than the cap even if the file grows while it is read.
+    let file = std::io::Read::take(file, SHEET_LIMIT_BYTES + 1);
     let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers = reader
         .headers()
@@ -64,6 +82,12 @@ fn read_rows(path: &Path) -> Result<Vec<SheetRow>> {
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
+        if rows.len() >= SHEET_MAX_ROWS {
+            bail!(
+                "{}: more than {SHEET_MAX_ROWS} rows, more than any judgement sheet",
+                path.display()
+            );
+        }
         let record =
             record.with_context(|| format!("{}: line {line} cannot be read", path.display()))?;
         // bandroom wrote formula-like cells with a leading "'": read them back as written.

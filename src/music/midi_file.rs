@@ -23,6 +23,10 @@ const DRUM_CHANNEL: u8 = 9;
 /// MIDI's tempo when a file gives none: 500 000 µs per quarter.
 const DEFAULT_MICROS_PER_QUARTER: u32 = 500_000;
 
+/// The most tracks (and parts) a file may have: a symphony's score has about 40; a file
+/// of 65,535 near-empty tracks would take minutes to render.
+const MAX_TRACKS: usize = 256;
+
 /// A (track, channel) with notes: one part.
 #[derive(Default)]
 struct Voice {
@@ -274,14 +278,13 @@ impl Heard {
                 // A key struck again while it sounds ends the earlier note there, as a
                 // player's does (a piano's damper, a wind player's re-tongue); that note's
                 // own note-off, still to come, is then only owed. Struck twice on one
-                // tick, it is one note, the louder.
-                if let Some(slot) = open.iter_mut().find(|(start, _)| *start != ENDED) {
+                // tick (two drum parts on one channel, a doubled voice), both are played:
+                // every note-on the file has sounds, each paired with its own note-off.
+                if let Some(slot) = open
+                    .iter_mut()
+                    .find(|(start, _)| *start != ENDED && *start != at)
+                {
                     let (start, velocity) = *slot;
-                    if at == start {
-                        slot.1 = velocity.max(vel.as_int());
-                        open.push((ENDED, 0));
-                        return;
-                    }
                     self.voices.entry(voice).or_default().notes.push(Note {
                         at_ticks: start,
                         len_ticks: at - start,
@@ -455,7 +458,27 @@ fn sections_of(
 
 pub fn parse_midi(bytes: &[u8], origin: &str, name: &str) -> Result<Arrangement, ArrangementError> {
     let (smf, per_quarter) = ticks_per_quarter(bytes, origin)?;
+    if smf.tracks.len() > MAX_TRACKS {
+        return Err(failed(
+            origin,
+            format!(
+                "holds {} tracks; bandroom plays files of up to {MAX_TRACKS} (a whole \
+                 orchestra's score has fewer): export the parts the class plays",
+                smf.tracks.len()
+            ),
+        ));
+    }
     let heard = Heard::read(&smf, per_quarter, origin)?;
+    if heard.voices.len() > MAX_TRACKS {
+        return Err(failed(
+            origin,
+            format!(
+                "has {} parts (tracks and channels with notes); bandroom plays up to \
+                 {MAX_TRACKS}: export the parts the class plays",
+                heard.voices.len()
+            ),
+        ));
+    }
     if heard.voices.is_empty() {
         return Err(failed(
             origin,
