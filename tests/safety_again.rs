@@ -1125,3 +1125,54 @@ fn f18_a_huge_moderation_sheet_is_refused_unread() {
         out_text(&output)
     );
 }
+
+// ---------------------------------------------------------------------------------
+// 17. No monitoring figures for a selection of pupils that is part of a class
+
+#[test]
+fn f17_a_bundle_of_part_of_a_class_has_no_monitoring_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("lib");
+    let mut lib = Library::open(&root).unwrap();
+    let class = lib.add_class("8B", None, None).unwrap();
+    let mut csv = String::from("name,pupil premium\n");
+    for i in 0..7 {
+        csv.push_str(&format!("Pp Pupil{i},Y\n"));
+    }
+    for i in 0..7 {
+        csv.push_str(&format!("Other Pupil{i},N\n"));
+    }
+    let (rows, problems) = parse_roster(csv.as_bytes(), "roster").unwrap();
+    lib.import_roster(class, &rows, problems, true).unwrap();
+    for pupil in lib.pupils(Some(class)).unwrap() {
+        let take = take_played_by(&mut lib, class, &[&[pupil.id]]);
+        let level = if pupil.name.starts_with("Pp") { "4" } else { "2" };
+        lib.assess(&bandroom::library::NewAssessment {
+            pupil: pupil.id,
+            take: Some(take),
+            criterion: "pulse".into(),
+            level: level.into(),
+            comment: String::new(),
+            assessor: "teacher".into(),
+        })
+        .unwrap();
+    }
+    drop(lib);
+    assert_ok(&in_library(&root, &["export", "--class", "8B", "--out", "whole"]));
+    let whole = std::fs::read_to_string(dir.path().join("whole/report.html")).unwrap();
+    assert!(whole.contains("Monitoring groups"), "a whole class is monitored");
+    let mut args = vec!["export", "--class", "8B", "--out", "part"];
+    let names: Vec<String> = (0..7)
+        .map(|i| format!("Pp Pupil{i}"))
+        .chain((0..6).map(|i| format!("Other Pupil{i}")))
+        .collect();
+    for name in &names {
+        args.extend(["--pupil", name.as_str()]);
+    }
+    assert_ok(&in_library(&root, &args));
+    let part = std::fs::read_to_string(dir.path().join("part/report.html")).unwrap();
+    assert!(
+        !part.contains("Monitoring groups"),
+        "a class less one pupil is monitored: the two bundles give that pupil away"
+    );
+}

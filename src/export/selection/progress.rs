@@ -116,8 +116,16 @@ pub(super) fn plan_progress(
             });
         }
     }
-    // Groups are compared criterion by criterion, so only across classes judged alike.
-    if shapes.len() == 1 {
+    // Groups are compared criterion by criterion, so only across classes judged alike;
+    // and only for whole classes: two bundles of a class, one without a pupil, would
+    // give that pupil's group and level by subtraction.
+    let mut whole_classes = true;
+    for (class, _) in &scope.classes {
+        let members = lib.pupils(Some(*class))?.len();
+        let chosen = scope.pupils.iter().filter(|(c, _)| c == class).count();
+        whole_classes &= chosen == members;
+    }
+    if shapes.len() == 1 && whole_classes {
         let count = shapes.iter().next().map_or(0, Vec::len);
         plan.report.monitoring = summarise(&monitoring, count);
     }
