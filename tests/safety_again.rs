@@ -1146,7 +1146,11 @@ fn f17_a_bundle_of_part_of_a_class_has_no_monitoring_table() {
     lib.import_roster(class, &rows, problems, true).unwrap();
     for pupil in lib.pupils(Some(class)).unwrap() {
         let take = take_played_by(&mut lib, class, &[&[pupil.id]]);
-        let level = if pupil.name.starts_with("Pp") { "4" } else { "2" };
+        let level = if pupil.name.starts_with("Pp") {
+            "4"
+        } else {
+            "2"
+        };
         lib.assess(&bandroom::library::NewAssessment {
             pupil: pupil.id,
             take: Some(take),
@@ -1158,9 +1162,15 @@ fn f17_a_bundle_of_part_of_a_class_has_no_monitoring_table() {
         .unwrap();
     }
     drop(lib);
-    assert_ok(&in_library(&root, &["export", "--class", "8B", "--out", "whole"]));
+    assert_ok(&in_library(
+        &root,
+        &["export", "--class", "8B", "--out", "whole"],
+    ));
     let whole = std::fs::read_to_string(dir.path().join("whole/report.html")).unwrap();
-    assert!(whole.contains("Monitoring groups"), "a whole class is monitored");
+    assert!(
+        whole.contains("Monitoring groups"),
+        "a whole class is monitored"
+    );
     let mut args = vec!["export", "--class", "8B", "--out", "part"];
     let names: Vec<String> = (0..7)
         .map(|i| format!("Pp Pupil{i}"))

@@ -60,7 +60,11 @@ fn refuse_existing(paths: &[&Path], force: bool) -> Result<()> {
     if force {
         return Ok(());
     }
-    if let Some(taken) = paths.iter().find(|p| std::fs::symlink_metadata(p).is_ok()) {
+    // A folder in the way gets the writer's own message ("names a folder").
+    if let Some(taken) = paths
+        .iter()
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))
+    {
         bail!(
             "{} already exists: choose another name, or add --force to replace it",
             taken.display()
