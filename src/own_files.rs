@@ -147,13 +147,12 @@ impl Drop for InProgress {
 /// after a termination signal. Only names carrying this process's own mark are touched.
 pub fn remove_in_progress() {
     let paths: Vec<PathBuf> = IN_PROGRESS.lock().map(|l| l.clone()).unwrap_or_default();
-    let own = format!("{SCRATCH_MARK}");
     for path in paths {
         let ours = scratch_pid(&path) == Some(std::process::id())
             && path
                 .file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.') && n.contains(&own));
+                .is_some_and(|n| n.starts_with('.') && n.contains(SCRATCH_MARK));
         if !ours {
             continue;
         }
