@@ -2087,6 +2087,19 @@ fn three_wrong_codes_make_the_sign_in_wait() {
     h.get_by_label("Chloe Dawes").click();
     h.run();
     h.get_by_label_contains("Too many tries. Wait");
+    // Another pupil is not locked out by Chloe's wrong tries.
+    h.get_by_label("Not me: back to the names").click();
+    h.run();
+    h.get_by_label("Ada Brook").click();
+    h.run();
+    assert!(h.query_by_label_contains("Too many tries").is_none());
+    // A restart (the app opened again, in pupil mode) keeps Chloe's wait.
+    drop(h);
+    let mut h = harness(&root);
+    h.run();
+    h.get_by_label("Chloe Dawes").click();
+    h.run();
+    h.get_by_label_contains("Too many tries. Wait");
 }
 
 #[test]

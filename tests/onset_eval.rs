@@ -619,3 +619,132 @@ fn a_clap_take_at_10_db_snr_reports_at_most_three_phantoms() {
     assert!(worst <= 3, "{worst} phantom claps in one take");
     assert!(r >= 0.99, "recall {r:.3}");
 }
+
+// ---------------------------------------------------------------------------------
+// Real recorded hand claps: several bursts each, whichever is loudest left to chance
+
+/// The hand clap of Hydrogen's GM rock kit (Debian's `hydrogen-data`, which `make test`
+/// installs): a clap recorded by other people, three bursts in its first 16 ms.
+const REAL_CLAP: &str = "/usr/share/hydrogen/data/drumkits/GMRockKit/HandClap.wav";
+
+/// The recorded clap at 48 kHz mono, and the sample its first burst begins at (the
+/// first sample reaching a twentieth of its loudest).
+fn real_clap() -> (Vec<f32>, usize) {
+    let path = std::path::Path::new(REAL_CLAP);
+    assert!(
+        path.is_file(),
+        "{REAL_CLAP} is needed: `make test` installs hydrogen-data"
+    );
+    let stem = bandroom::audio::stems::load_stem(path, RATE, 2.0).unwrap();
+    let samples: Vec<f32> = stem.samples.to_vec();
+    let top = samples.iter().fold(0.0f32, |a, s| a.max(s.abs()));
+    let attack = samples.iter().position(|s| s.abs() >= 0.05 * top).unwrap();
+    (samples, attack)
+}
+
+/// A take of `claps` real claps at 160 BPM quavers with human timing (σ 6 ms), each
+/// clap's bursts at uneven strength (the first 6 ms scaled apart from the rest, as
+/// palms meet unevenly, so the loudest burst varies), pink-ish noise at `snr_db`
+/// against the claps' mean power over their first 50 ms. Returns the true onsets.
+fn real_clap_take(claps: usize, snr_db: f32, seed: u64) -> (Vec<u64>, Vec<f32>) {
+    let (clap, attack) = real_clap();
+    let mut rng = Rng(seed);
+    let spacing = 60.0 / 160.0 / 2.0 * f64::from(RATE);
+    let len = (spacing * (claps as f64 + 4.0)) as usize + clap.len();
+    let mut out = vec![0.0f32; len];
+    let mut truth = Vec::with_capacity(claps);
+    let split = attack + RATE as usize * 6 / 1000;
+    for n in 0..claps {
+        let at = ((n as f64 + 2.0) * spacing + rng.normal() * 0.006 * f64::from(RATE)) as usize;
+        let gain = 0.5 + 0.5 * rng.next() as f32;
+        let early = 0.5 + 0.9 * rng.next() as f32;
+        for (i, s) in clap.iter().enumerate() {
+            let g = if i < split { gain * early } else { gain };
+            out[at + i] += s * g;
+        }
+        truth.push((at + attack) as u64);
+    }
+    let window = RATE as usize / 20;
+    let signal: f32 = clap[attack..attack + window]
+        .iter()
+        .map(|s| s * s)
+        .sum::<f32>()
+        / window as f32
+        * 0.56; // the mean of the gains squared
+    let noise_power = signal / 10f32.powf(snr_db / 10.0);
+    // Pink-ish: white through two one-pole low-passes mixed with white, scaled to power.
+    let (mut a, mut b) = (0.0f32, 0.0f32);
+    let mut noise: Vec<f32> = (0..len)
+        .map(|_| {
+            let w = rng.noise();
+            a = 0.99 * a + 0.1 * w;
+            b = 0.9 * b + 0.3 * w;
+            a + b + 0.3 * w
+        })
+        .collect();
+    let power = noise.iter().map(|x| x * x).sum::<f32>() / len as f32;
+    let scale = (noise_power / power).sqrt();
+    for (o, n) in out.iter_mut().zip(&mut noise) {
+        *o += *n * scale;
+    }
+    (truth, out)
+}
+
+/// With `BANDROOM_EVAL_OUT=DIR`, writes a take and its true onsets (seconds, one a
+/// line) there, for `.ci/compare-onsets` to run other detectors on the same audio.
+fn save_for_comparison(name: &str, truth: &[u64], audio: &[f32]) {
+    let Ok(dir) = std::env::var("BANDROOM_EVAL_OUT") else {
+        return;
+    };
+    let dir = std::path::Path::new(&dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).unwrap();
+    for s in audio {
+        writer.write_sample(*s).unwrap();
+    }
+    writer.finalize().unwrap();
+    let text: String = truth
+        .iter()
+        .map(|t| format!("{:.6}\n", *t as f64 / f64::from(RATE)))
+        .collect();
+    std::fs::write(dir.join(format!("{name}.truth")), text).unwrap();
+}
+
+/// Real claps of several bursts must each be one onset at their first burst. Today they
+/// are not (on this set bandroom finds 81 % of them at 40 dB SNR: when a later burst is
+/// the loudest, the clap's own first burst is taken for the quiet before it), so the
+/// test is kept out of the default run until the detector is fixed; `cargo test --test
+/// onset_eval -- --ignored` runs it, and `BANDROOM_EVAL_OUT=DIR` saves its takes for
+/// `.ci/compare-onsets`.
+#[test]
+#[ignore = "real multi-burst claps are still dropped by refine(): the open timing issue"]
+fn real_claps_of_several_bursts_are_each_one_onset_at_their_first_burst() {
+    for (snr_db, least_f) in [(40.0, 0.99), (20.0, 0.97), (10.0, 0.95)] {
+        let mut score = Score::default();
+        for seed in 1..=4u64 {
+            let (truth, audio) = real_clap_take(100, snr_db, seed * 7919);
+            save_for_comparison(&format!("real-claps-{snr_db}dB-{seed}"), &truth, &audio);
+            let found = detect(&audio, RATE, OnsetSettings::default());
+            score.add(&truth, &found);
+        }
+        let (p, r, f, median, p95) = score.report();
+        println!(
+            "real claps, {snr_db} dB SNR: P {p:.3} R {r:.3} F {f:.3}  median {median:.2} ms  \
+             p95 {p95:.2} ms ({} found of {}, {} extra)",
+            score.tp,
+            score.tp + score.fn_,
+            score.fp
+        );
+        assert!(f >= least_f, "F {f:.3} at {snr_db} dB SNR");
+        assert!(
+            median <= 2.0,
+            "median error {median:.2} ms at {snr_db} dB SNR"
+        );
+    }
+}

@@ -17,11 +17,15 @@ pub struct AnalyzeArgs {
     /// are the onsets)
     pub track: PathBuf,
     /// The arrangement the track played along with
-    #[arg(long, value_name = "ARR")]
-    pub arrangement: String,
+    #[arg(long, value_name = "ARR", required_unless_present = "all_onsets")]
+    pub arrangement: Option<String>,
     /// The part the track played
-    #[arg(long, value_name = "PART")]
-    pub part: String,
+    #[arg(long, value_name = "PART", required_unless_present = "all_onsets")]
+    pub part: Option<String>,
+    /// Print every onset bandroom detects in the track, one time in seconds a line,
+    /// without a score (to compare with any other onset detector)
+    #[arg(long, conflicts_with_all = ["arrangement", "part", "room", "json"])]
+    pub all_onsets: bool,
     #[command(flatten)]
     pub performance: PerformanceArgs,
     /// The sample rate of the timeline (default: the track's own)
@@ -52,10 +56,36 @@ pub struct AnalyzeArgs {
     pub json: bool,
 }
 
+/// `--all-onsets`: every onset the detector finds, in seconds from the track's start.
+fn all_onsets(args: &AnalyzeArgs) -> Result<()> {
+    let (track, rate) = read_track(&args.track, args.sample_rate)?;
+    let bandroom::jobs::Track::Audio(samples) = track else {
+        anyhow::bail!(
+            "{} is a MIDI track: its note-ons are its onsets, read them with any MIDI tool",
+            args.track.display()
+        );
+    };
+    let onsets = bandroom::analysis::onsets::detect(
+        &samples,
+        rate,
+        bandroom::analysis::onsets::OnsetSettings::default(),
+    );
+    for frame in onsets {
+        say!("{:.6}", frame as f64 / f64::from(rate));
+    }
+    Ok(())
+}
+
 pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
+    if args.all_onsets {
+        return all_onsets(args);
+    }
+    let (Some(arrangement), Some(part)) = (&args.arrangement, &args.part) else {
+        anyhow::bail!("give --arrangement ARR and --part P, or --all-onsets");
+    };
     let (samples, rate) = read_track(&args.track, args.sample_rate)?;
     let window = Window::parse(&args.window).map_err(|e| anyhow::anyhow!("--window: {e}"))?;
-    let music = plan_performance(&args.arrangement, &args.performance, library)?;
+    let music = plan_performance(arrangement, &args.performance, library)?;
     let (arrangement, options) = (music.arrangement, music.options);
     let tempo = bandroom::engine::Score::new(&arrangement, options)
         .tempo
@@ -72,7 +102,7 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
         rate,
         &arrangement,
         options,
-        &args.part,
+        part,
         Judging {
             offset: args.offset,
             window,
@@ -84,7 +114,7 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
     if args.json {
         say!("{}", serde_json::to_string_pretty(&analysis)?);
     } else {
-        print_table(&analysis, &args.part);
+        print_table(&analysis, part);
     }
     Ok(())
 }

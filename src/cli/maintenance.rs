@@ -61,7 +61,7 @@ pub fn check(args: &CheckArgs, library: Option<&Path>) -> Result<()> {
     let mut lib = if args.repair {
         open_library_for_repair(library)?
     } else {
-        super::open_library_for_reading(library)?
+        super::open_library_for_checking(library)?
     };
     let report = lib.check()?;
     let mut unresolved = 0;
@@ -197,7 +197,7 @@ fn repair(lib: &mut Library, folder: &Path, action: RepairAction) -> Result<()> 
 pub fn backup(destination: &Path, library: Option<&Path>) -> Result<()> {
     // A damaged library gets the backup's own finding (the copy fails its integrity
     // check); a full library disk is read from all the same.
-    let mut lib = super::open_library_for_reading(library)?;
+    let mut lib = super::open_library_for_checking(library)?;
     let report = lib.backup(destination)?;
     say!(
         "backed up {} take(s), {} file(s), {:.1} MB to {} (checked; private to you). It \

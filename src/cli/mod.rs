@@ -232,6 +232,13 @@ pub fn open_library_for_reading(
     open_library_with(given, bandroom::library::Library::open_for_reading)
 }
 
+/// For `check` and `backup`: no refusal of a damaged database, read-only on a full disk.
+pub fn open_library_for_checking(
+    given: Option<&std::path::Path>,
+) -> Result<bandroom::library::Library> {
+    open_library_with(given, bandroom::library::Library::open_for_checking)
+}
+
 fn open_library_with(
     given: Option<&std::path::Path>,
     open: fn(&std::path::Path) -> bandroom::library::Result<bandroom::library::Library>,

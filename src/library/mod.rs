@@ -130,17 +130,43 @@ impl Library {
         Library::open_unchecked(root, BUSY_TIMEOUT)
     }
 
-    /// Opens the library for a command that only reads it (`takes list`, `check`,
-    /// `backup`, `export`): as [`Library::open_for_repair`], and when the library's disk
-    /// is full, read-only instead (SQLite's WAL index kept in this process's memory, so
-    /// nothing is written beside the database). What such a command would record (the
-    /// audit line of an export) then fails on its own and is said.
+    /// Opens the library for a command that only reads it (`takes list`, `export`): as
+    /// [`Library::open`], and when the library's disk is full, read-only instead
+    /// (SQLite's WAL index kept in this process's memory, so nothing is written beside
+    /// the database). What such a command would record (the audit line of an export)
+    /// then fails on its own and is said.
     pub fn open_for_reading(root: &Path) -> Result<Library> {
-        match Library::open_for_repair(root) {
+        Library::or_read_only(root, Library::open(root), true)
+    }
+
+    /// As [`Library::open_for_repair`] (no refusal of a damaged database), read-only when
+    /// the disk is full: for `check` and `backup`.
+    pub fn open_for_checking(root: &Path) -> Result<Library> {
+        Library::or_read_only(root, Library::open_for_repair(root), false)
+    }
+
+    fn or_read_only(root: &Path, opened: Result<Library>, checked: bool) -> Result<Library> {
+        match opened {
             Err(LibraryError::Unwritable { reason }) if root.join(DATABASE_FILE).is_file() => {
-                Library::open_read_only(root).map_err(|e| LibraryError::Unwritable {
-                    reason: format!("{reason}, and reading it without writing failed too ({e})"),
-                })
+                let library =
+                    Library::open_read_only(root).map_err(|e| LibraryError::Unwritable {
+                        reason: format!(
+                            "{reason}, and reading it without writing failed too ({e})"
+                        ),
+                    })?;
+                if checked {
+                    let verdict: String = library
+                        .conn
+                        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+                        .map_err(|e| library.with_backups(e.into()))?;
+                    if verdict != "ok" {
+                        return Err(library.with_backups(LibraryError::Corrupt {
+                            reason: verdict,
+                            backups: String::new(),
+                        }));
+                    }
+                }
+                Ok(library)
             }
             other => other,
         }

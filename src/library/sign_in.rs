@@ -319,6 +319,23 @@ impl Library {
         Ok(outcome)
     }
 
+    /// How long until `pupil` may try their code again (`None`: now).
+    pub fn sign_in_wait(&self, pupil: i64) -> Result<Option<u64>> {
+        let locked: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT locked_until FROM pupil_code WHERE pupil_id = ?1",
+                [pupil],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let now = unix_secs();
+        Ok(locked
+            .map(|l| l.max(0) as u64)
+            .filter(|l| *l > now)
+            .map(|l| l - now))
+    }
+
     /// Pupils of `class` whose code someone typed wrongly at least
     /// [`SIGN_IN_FREE_TRIES`] times since it was made: the teacher is told, and may give
     /// them a new code.

@@ -36,8 +36,14 @@ pub fn choose(state: &mut SignInState, cx: &mut AppContext, class: i64, pupil: i
         state.typed.clear();
         state.said = None;
         state.focused = false;
-        // Each pupil's wait is their own: learnt from the library at their first try.
-        state.wait_until = None;
+        // Each pupil's wait is their own, kept in the library: choosing them again (or
+        // after a restart) shows it.
+        state.wait_until = cx
+            .lib
+            .sign_in_wait(pupil)
+            .ok()
+            .flatten()
+            .map(|secs| Instant::now() + Duration::from_secs(secs));
     } else {
         cx.act(Action::ChoosePupil(Some(pupil)));
     }
