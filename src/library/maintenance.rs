@@ -748,14 +748,18 @@ pub(crate) fn exports_logged(root: &Path) -> Vec<String> {
     logged_paths(root, EXPORT_LOG, false)
 }
 
-/// Half-written backups and exports beside destinations bandroom knows (a killed
-/// backup's whole copy of the database): (path, whether its process is gone).
-pub(crate) fn unfinished_copies(root: &Path) -> Vec<PathBuf> {
+/// Half-written backups and exports of processes that are gone, beside destinations
+/// bandroom knows (a killed backup's whole copy of the database): (leftover, the
+/// destination it was for).
+pub(crate) fn unfinished_copies(root: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut places = logged_paths(root, BACKUP_LOG, true);
     places.extend(exports_logged(root));
     let mut found = Vec::new();
     for place in places {
-        found.extend(crate::own_files::leftovers_of(Path::new(&place)));
+        let dest = PathBuf::from(place);
+        for leftover in crate::own_files::leftovers_of(&dest) {
+            found.push((leftover, dest.clone()));
+        }
     }
     found.sort();
     found.dedup();

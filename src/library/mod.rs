@@ -105,17 +105,7 @@ impl Library {
     pub fn open_waiting(root: &Path, busy_timeout: Duration) -> Result<Library> {
         let library =
             Library::open_unchecked(root, busy_timeout).map_err(|e| with_known_backups(root, e))?;
-        // A damaged page must stop every command with advice, not read as "no takes".
-        let verdict: String = library
-            .conn
-            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-            .map_err(|e| library.with_backups(e.into()))?;
-        if verdict != "ok" {
-            return Err(library.with_backups(LibraryError::Corrupt {
-                reason: verdict,
-                backups: String::new(),
-            }));
-        }
+        library.refuse_damage()?;
         // An erasure killed after its commit left files no row names: finish it now, so
         // no later command (a backup above all) meets the erased pupil's recordings.
         // What cannot be removed yet stays listed for `check`.
@@ -155,16 +145,7 @@ impl Library {
                         ),
                     })?;
                 if checked {
-                    let verdict: String = library
-                        .conn
-                        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-                        .map_err(|e| library.with_backups(e.into()))?;
-                    if verdict != "ok" {
-                        return Err(library.with_backups(LibraryError::Corrupt {
-                            reason: verdict,
-                            backups: String::new(),
-                        }));
-                    }
+                    library.refuse_damage()?;
                 }
                 Ok(library)
             }
@@ -209,6 +190,22 @@ impl Library {
     /// which must still work (and report per table) when a page is damaged.
     pub fn open_for_repair(root: &Path) -> Result<Library> {
         Library::open_unchecked(root, BUSY_TIMEOUT).map_err(|e| with_known_backups(root, e))
+    }
+
+    /// A damaged page must stop every command with advice (and the backups bandroom
+    /// made), not read as "no takes".
+    fn refuse_damage(&self) -> Result<()> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(|e| self.with_backups(e.into()))?;
+        if verdict != "ok" {
+            return Err(self.with_backups(LibraryError::Corrupt {
+                reason: verdict,
+                backups: String::new(),
+            }));
+        }
+        Ok(())
     }
 
     fn with_backups(&self, e: LibraryError) -> LibraryError {

@@ -342,14 +342,7 @@ impl Library {
         super::sign_in::remove_card_sheets(&self.root);
         report.folders_left = self.finish_erasure_files()?;
         // A killed backup's half copy is a whole copy of the database: it goes too.
-        for copy in super::maintenance::unfinished_copies(&self.root) {
-            let dest = copy.with_file_name(
-                copy.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix('.'))
-                    .and_then(|n| n.split(".bandroom-").next())
-                    .unwrap_or_default(),
-            );
+        for (copy, dest) in super::maintenance::unfinished_copies(&self.root) {
             if crate::own_files::remove_leftover(&copy, &dest).is_ok() {
                 report.unfinished_copies_removed.push(copy);
             }
