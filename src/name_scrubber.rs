@@ -77,11 +77,14 @@ fn is_hyphen(c: char) -> bool {
     )
 }
 
-/// One character as it is matched: lower case (Turkish İ and ı read as i), without its
-/// diacritics, every apostrophe as `'` and every hyphen as `-`.
+/// One character as it is matched: lower case (Turkish İ and ı read as i, Greek final
+/// ς as σ), without its diacritics, every apostrophe as `'` and every hyphen as `-`.
 fn fold_char(c: char, out: &mut String) {
     match c {
         'İ' | 'ı' => out.push('i'),
+        // Σ lowers to σ wherever it stands, so a name typed in capitals could never
+        // match its stored final form otherwise.
+        'ς' => out.push('σ'),
         c if is_apostrophe(c) => out.push('\''),
         c if is_hyphen(c) => out.push('-'),
         'ß' | 'ẞ' => out.push_str("ss"),
@@ -286,6 +289,17 @@ mod tests {
         // The replaced span is exactly the original's, whatever folding did.
         assert_eq!(s.scrub("«Zoë»!"), "«P-2»!");
         assert_eq!(s.scrub("Zoey"), "Zoey");
+    }
+
+    #[test]
+    fn a_greek_final_sigma_is_the_same_letter_as_sigma() {
+        // "ΣΕ".to_lowercase() is "σε", never "ςε": a name stored with its final form
+        // must still be found when a teacher types it in capitals, and the other way.
+        let s = NameScrubber::new([("ςε Ρэ", "P-1"), ("Λέων", "P-2")], "[pupil]");
+        assert_eq!(s.scrub("ΣΕ and ςε played"), "P-1 and P-1 played");
+        assert_eq!(s.scrub("σε"), "P-1");
+        let t = NameScrubber::new([("ΟΔΥΣΣΕΑΣ", "P-3")], "[pupil]");
+        assert_eq!(t.scrub("well done Οδυσσεας"), "well done P-3");
     }
 
     #[test]
