@@ -14,8 +14,9 @@ APP_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 li
 # exported FLAC, zip bundles and recorded MIDI are checked by other programs' readers
 # (flac, unzip, Python's mido), and a printed report by poppler's pdftotext and pdftoppm.
 # The Linux package is built with dpkg-dev's tools and checked with lintian; MMA's
-# example MIDI files (drum tracks, re-struck keys) are played note for note.
-TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido poppler-utils dpkg-dev lintian mma
+# example MIDI files (drum tracks, re-struck keys) are played note for note; Hydrogen's
+# recorded hand clap (hydrogen-data) is the real multi-burst clap of the onset evaluation.
+TEST_PACKAGES := jackd2 chromium xvfb xauth flac unzip python3-mido poppler-utils dpkg-dev lintian mma hydrogen-data
 
 .PHONY: run test deps test-deps nextest bench package
 

@@ -716,14 +716,11 @@ fn save_for_comparison(name: &str, truth: &[u64], audio: &[f32]) {
     std::fs::write(dir.join(format!("{name}.truth")), text).unwrap();
 }
 
-/// Real claps of several bursts must each be one onset at their first burst. Today they
-/// are not (on this set bandroom finds 81 % of them at 40 dB SNR: when a later burst is
-/// the loudest, the clap's own first burst is taken for the quiet before it), so the
-/// test is kept out of the default run until the detector is fixed; `cargo test --test
-/// onset_eval -- --ignored` runs it, and `BANDROOM_EVAL_OUT=DIR` saves its takes for
-/// `.ci/compare-onsets`.
+/// Real claps of several bursts must each be one onset at their first burst. Before
+/// the detector took a clap's early burst for its start (it took it for the quiet before
+/// a louder later burst), it found 81 % of them at 40 dB SNR. `BANDROOM_EVAL_OUT=DIR`
+/// saves the takes for `.ci/compare-onsets` (aubio, librosa on the same audio).
 #[test]
-#[ignore = "real multi-burst claps are still dropped by refine(): the open timing issue"]
 fn real_claps_of_several_bursts_are_each_one_onset_at_their_first_burst() {
     for (snr_db, least_f) in [(40.0, 0.99), (20.0, 0.97), (10.0, 0.95)] {
         let mut score = Score::default();

@@ -4,8 +4,9 @@
 //! long, a hop of 128, half-wave rectified differences) with an adaptive threshold (a
 //! moving median plus a share of the track's flux level) finds each onset to within a
 //! hop. Each is then placed to the sample on a 1 ms energy envelope: the first frame
-//! where the energy has risen a tenth of the way from the quiet before it to the peak
-//! after it. An onset must be one the room's noise cannot have made (a spectral change
+//! where the energy has risen a fiftieth of the way from the quiet before it to the
+//! peak of its first burst (a real clap is several bursts; the first within 9 dB of
+//! the loudest is its start, whichever is loudest). An onset must be one the room's noise cannot have made (a spectral change
 //! far beyond the flux's own spread, or a peak well above the noise floor around it),
 //! and quiet onsets far below the track's own playing (spill from a neighbour's
 //! microphone) are dropped. Must not know about parts or tempi.
@@ -57,13 +58,13 @@ pub fn detect_with_levels(samples: &[f32], rate: u32, settings: OnsetSettings) -
     let mut placed: Vec<Candidate> = coarse
         .into_iter()
         .filter_map(|peak| {
-            refine(&envelope, peak.frame * HOP + FRAME / 2, rate).map(|(at, power, rise)| {
-                Candidate {
+            refine(&envelope, peak.frame * HOP + FRAME / 2, rate, peak.sharp).map(
+                |(at, power, rise)| Candidate {
                     at,
                     power,
                     sharp: peak.sharp || rise >= STEEP_RISE,
-                }
-            })
+                },
+            )
         })
         .collect();
     placed.sort_by_key(|c| c.at);
@@ -255,33 +256,96 @@ fn energy_envelope(samples: &[f32], rate: u32) -> Vec<f32> {
 }
 
 /// Places an onset near `centre` to the sample; returns it with its peak power and how
-/// many times the quiet before it the peak is, or
-/// nothing when there is no real rise in energy there (the ripple of a note dying away
-/// is not an onset).
-fn refine(envelope: &[f32], centre: usize, rate: u32) -> Option<(u64, f32, f32)> {
-    let ms = rate as usize / 1000;
+/// many times the quiet before it the peak is, or nothing when there is no real rise
+/// in energy there (the ripple of a note dying away is not an onset).
+///
+/// A real clap is often several bursts within 40 ms (palms meet unevenly), and which
+/// is loudest is chance. The onset is where the clap's first burst within 9 dB of its
+/// loudest (up to 20 ms before it) begins, so an early burst is the clap's start, never
+/// "the quiet before" it.
+fn refine(envelope: &[f32], centre: usize, rate: u32, sharp: bool) -> Option<(u64, f32, f32)> {
+    let ms = (rate as usize / 1000).max(1);
     let from = centre.saturating_sub(FRAME / 2 + 2 * ms);
     let to = (centre + FRAME / 2 + 10 * ms).min(envelope.len());
     if from >= to {
         return None;
     }
-    let (peak_at, peak) = envelope[from..to]
+    let (loudest_at, loudest) = loudest_in(envelope, from, to)?;
+    if loudest <= 0.0 {
+        return None;
+    }
+    let anchor = first_burst(envelope, loudest_at, loudest, ms).unwrap_or(loudest_at);
+    let burst = envelope[anchor];
+    let mut before = quiet_before(envelope, anchor, ms);
+    // A sharp spectral change over loud low noise: the loudest millisecond of the noise
+    // before can come near the clap's, yet the clap stands far above the noise's level.
+    if sharp && anchor == loudest_at && loudest < 1.6 * before {
+        let level = typical_before(envelope, anchor, ms);
+        if loudest >= 4.0 * level {
+            before = level;
+        }
+    }
+    if (anchor == loudest_at && loudest < 1.6 * before) || burst <= 0.0 {
+        return None;
+    }
+    let rise = before + 0.02 * (burst - before);
+    let start = (anchor.saturating_sub(12 * ms)..=anchor).find(|&n| envelope[n] >= rise)?;
+    Some((
+        start as u64,
+        loudest,
+        loudest / before.max(f32::MIN_POSITIVE),
+    ))
+}
+
+/// The loudest moment of `envelope[from..to]` and where it is.
+fn loudest_in(envelope: &[f32], from: usize, to: usize) -> Option<(usize, f32)> {
+    envelope
+        .get(from..to)?
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, v)| (from + i, *v))?;
-    // The loudest moment of the quiet before (a dying note's ripple, room noise): the
-    // rise must clear it, so neither can start an onset of its own.
-    let before = envelope[peak_at.saturating_sub(35 * ms)..peak_at.saturating_sub(12 * ms)]
+        .map(|(i, v)| (from + i, *v))
+}
+
+/// The loudest moment 12–35 ms before `at`: a dying note's ripple or the room's noise,
+/// which a rise must clear to be an onset of its own.
+fn quiet_before(envelope: &[f32], at: usize, ms: usize) -> f32 {
+    envelope[at.saturating_sub(35 * ms)..at.saturating_sub(12 * ms)]
         .iter()
-        .fold(0.0f32, |a, b| a.max(*b));
-    if peak < 1.6 * before || peak <= 0.0 {
-        return None;
+        .fold(0.0f32, |a, b| a.max(*b))
+}
+
+/// The median power 12–35 ms before `at`: the room's level there.
+fn typical_before(envelope: &[f32], at: usize, ms: usize) -> f32 {
+    let mut window: Vec<f32> = envelope[at.saturating_sub(35 * ms)..at.saturating_sub(12 * ms)]
+        .iter()
+        .step_by((ms / 8).max(1))
+        .copied()
+        .collect();
+    if window.is_empty() {
+        return 0.0;
     }
-    let rise = before + 0.02 * (peak - before);
-    let search = peak_at.saturating_sub(12 * ms);
-    let start = (search..=peak_at).find(|&n| envelope[n] >= rise)?;
-    Some((start as u64, peak, peak / before.max(f32::MIN_POSITIVE)))
+    let middle = window.len() / 2;
+    *window.select_nth_unstable_by(middle, f32::total_cmp).1
+}
+
+/// How far before its loudest burst a clap's first burst may be.
+const BURSTS_SPAN_MS: usize = 20;
+
+/// The peak of the earliest burst, up to 20 ms before the loudest, that is within
+/// 9 dB of `loudest` and rises out of quiet of its own: the clap's start. A note's
+/// tail never rises through the threshold, so it cannot be taken for a first burst.
+fn first_burst(envelope: &[f32], loudest_at: usize, loudest: f32, ms: usize) -> Option<usize> {
+    let near = loudest / 8.0;
+    let step = (ms / 4).max(1);
+    let earliest = loudest_at.checked_sub(BURSTS_SPAN_MS * ms)?.max(2 * ms);
+    (earliest..loudest_at.saturating_sub(2 * ms))
+        .step_by(step)
+        .filter(|&t| envelope[t] >= near && envelope[t - 2 * ms] < near)
+        .find_map(|t| {
+            let (peak_at, peak) = loudest_in(envelope, t, (t + 5 * ms).min(loudest_at))?;
+            (peak >= 3.0 * quiet_before(envelope, t, ms)).then_some(peak_at)
+        })
 }
 
 /// Drops onsets far quieter than the track's own typical onset.
@@ -294,4 +358,41 @@ fn gate_spill(placed: Vec<(u64, f32)>, spill_db: f64) -> Vec<(u64, f32)> {
     let typical = levels[levels.len() * 3 / 4];
     let gate = typical * 10f32.powf(-(spill_db as f32) / 10.0);
     placed.into_iter().filter(|(_, p)| *p >= gate).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst of decaying noise `len_ms` long at `at`, peak amplitude `level`.
+    fn burst(out: &mut [f32], at: usize, len_ms: usize, level: f32, seed: &mut u32) {
+        let len = len_ms * 48;
+        for i in 0..len {
+            *seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let white = (*seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+            out[at + i] += level * white * (-(i as f32) / (len as f32 / 4.0)).exp();
+        }
+    }
+
+    #[test]
+    fn a_clap_whose_later_burst_is_loudest_starts_at_its_first_burst() {
+        // Palms meeting unevenly: a first burst, then one 6 dB louder 14 ms later, then
+        // a third. The early burst is the clap's start, not "the quiet before" it.
+        let rate = 48_000;
+        let mut take = vec![0.0f32; rate as usize * 3];
+        let mut seed = 7;
+        let mut truth = Vec::new();
+        for n in 0..5 {
+            let at = 24_000 + n * 20_000;
+            burst(&mut take, at, 4, 0.25, &mut seed);
+            burst(&mut take, at + 14 * 48, 6, 0.5, &mut seed);
+            burst(&mut take, at + 24 * 48, 5, 0.3, &mut seed);
+            truth.push(at as u64);
+        }
+        let found = detect(&take, rate, OnsetSettings::default());
+        assert_eq!(found.len(), truth.len(), "{found:?}");
+        for (f, t) in found.iter().zip(&truth) {
+            assert!(f.abs_diff(*t) <= 48, "onset at {f}, the clap starts at {t}");
+        }
+    }
 }
