@@ -8,8 +8,8 @@
 //! `cargo bench --bench analysis`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmark set-up; a failure should stop the run
 
-use bandroom::analysis::onsets::{OnsetSettings, detect, detect_with_levels};
-use bandroom::analysis::spill::without_spill;
+use bandroom::analysis::onsets::{OnsetSettings, detect, detect_bursts};
+use bandroom::analysis::spill::own_claps;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -57,13 +57,13 @@ fn onset_speed(c: &mut Criterion) {
         .map(|&shift| {
             let mut other = vec![0.0f32; shift];
             other.extend(track.iter().map(|x| x * 0.5));
-            detect_with_levels(&other, RATE, OnsetSettings::default())
+            detect_bursts(&other, RATE, OnsetSettings::default())
         })
         .collect();
     group.bench_function(format!("onsets_{secs}s_track_with_3_room_tracks"), |b| {
         b.iter(|| {
-            let own = detect_with_levels(black_box(&track), RATE, OnsetSettings::default());
-            without_spill(&own, &room, RATE)
+            let own = detect_bursts(black_box(&track), RATE, OnsetSettings::default());
+            own_claps(&own, &room, RATE, OnsetSettings::default())
         })
     });
     group.finish();

@@ -483,8 +483,8 @@ fn two_microphones(
 /// pupil's own claps (including those played together with the neighbour) are kept.
 #[test]
 fn spill_from_the_neighbours_microphone_is_recognised_with_the_room() {
-    use bandroom::analysis::onsets::detect_with_levels;
-    use bandroom::analysis::spill::without_spill;
+    use bandroom::analysis::onsets::{detect_bursts, detect_with_levels};
+    use bandroom::analysis::spill::own_claps;
     let settings = OnsetSettings::default();
     for (spill_db, snr_db) in [(-12.0, 30.0), (-8.0, 20.0), (-6.0, 10.0)] {
         let mut alone = Score::default();
@@ -494,16 +494,19 @@ fn spill_from_the_neighbours_microphone_is_recognised_with_the_room() {
             for delay_ms in [3.0, 6.0, 9.0] {
                 seed += SEED_STEP;
                 let (truth, mics) = two_microphones(bpm, spill_db, delay_ms, snr_db, seed);
-                let onsets = [
-                    detect_with_levels(&mics[0], RATE, settings),
-                    detect_with_levels(&mics[1], RATE, settings),
+                let bursts = [
+                    detect_bursts(&mics[0], RATE, settings),
+                    detect_bursts(&mics[1], RATE, settings),
                 ];
                 for (me, other) in [(0usize, 1usize), (1, 0)] {
-                    let all: Vec<u64> = onsets[me].iter().map(|(at, _)| *at).collect();
+                    let all: Vec<u64> = detect_with_levels(&mics[me], RATE, settings)
+                        .iter()
+                        .map(|(at, _)| *at)
+                        .collect();
                     alone.add(&truth[me], &all);
-                    let (kept, _spill) =
-                        without_spill(&onsets[me], std::slice::from_ref(&onsets[other]), RATE);
-                    with_room.add(&truth[me], &kept);
+                    let heard =
+                        own_claps(&bursts[me], std::slice::from_ref(&bursts[other]), RATE, settings);
+                    with_room.add(&truth[me], &heard.claps);
                 }
             }
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Makes Clapping Music takes from recorded percussion in a simulated classroom.
 
-Usage: generate.py --bandroom BIN --out DIR [--seed N] [--takes N] [--flac]
+Usage: generate.py --bandroom BIN --out DIR [--seed N] [--takes N] [--bars N] [--flac]
 
 Every take is two pupils, each at a microphone of their own, playing Clapping Music's
 two parts (the score and its frames come from `bandroom render --events`, so the
@@ -168,12 +168,12 @@ def classroom(rng, with_distractor):
     return room, rt60, pupils, mics, sources
 
 
-def take(bandroom, out, name, seed, flac):
+def take(bandroom, out, name, seed, flac, bar_count=8):
     rng = np.random.default_rng(seed)
     snr, with_distractor = CONDITIONS[seed % len(CONDITIONS)]
     tempo = int(rng.uniform(140, 184))
     first = int(rng.integers(1, 20))
-    bars = f"{first}-{first + 7}"
+    bars = f"{first}-{first + bar_count - 1}"
     expected, length = score_frames(bandroom, tempo, bars)
     length += 2 * RATE
     room, rt60, pupils, mics, sources = classroom(rng, with_distractor)
@@ -251,10 +251,11 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--takes", type=int, default=12)
     parser.add_argument("--flac", action="store_true")
+    parser.add_argument("--bars", type=int, default=8, help="bars of the piece in each take (each played twice)")
     args = parser.parse_args()
     for i in range(args.takes):
         seed = args.seed * 1000 + i
-        take(args.bandroom, args.out, f"take-{seed}", seed, args.flac)
+        take(args.bandroom, args.out, f"take-{seed}", seed, args.flac, args.bars)
 
 
 if __name__ == "__main__":

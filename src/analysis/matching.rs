@@ -160,6 +160,8 @@ pub struct Summary {
     pub hits: usize,
     pub misses: usize,
     pub extras: usize,
+    /// Notes the room's microphones could not tell this player's from a neighbour's.
+    pub unclear: usize,
     pub hit_rate: f64,
     /// Mean signed deviation: negative rushes, positive drags.
     pub mean_deviation_ms: Option<f64>,
@@ -263,6 +265,25 @@ pub fn match_onsets(
     (notes, extras)
 }
 
+/// A note's status when no onset of the player's was found near it, but the room left a
+/// burst near it that may have been theirs: neither hit nor miss.
+pub const UNCLEAR: &str = "unclear";
+
+/// Marks as unclear each missed note with one of the `doubtful` frames (in order)
+/// within `window_frames` of it: bandroom says it could not tell, rather than "missed".
+pub fn leave_unclear(notes: &mut [NoteResult], doubtful: &[u64], window_frames: u64) {
+    for note in notes.iter_mut().filter(|n| n.status == "miss") {
+        let from = doubtful.partition_point(|d| *d + window_frames < note.expected_frame);
+        if doubtful
+            .get(from)
+            .is_some_and(|d| *d <= note.expected_frame + window_frames)
+        {
+            note.status = UNCLEAR;
+        }
+    }
+}
+
+/// The timing figures of `notes`: unclear notes are neither hits nor misses.
 pub fn summarise(notes: &[NoteResult], extras: usize, rate: u32, bands: Bands) -> Summary {
     let deviations: Vec<(f64, f64)> = notes
         .iter()
@@ -272,15 +293,16 @@ pub fn summarise(notes: &[NoteResult], extras: usize, rate: u32, bands: Bands) -
         })
         .collect();
     let hits = deviations.len();
-    let misses = notes.len() - hits;
+    let misses = notes.iter().filter(|n| n.status == "miss").count();
     let mut summary = Summary {
         hits,
         misses,
         extras,
-        hit_rate: if notes.is_empty() {
+        unclear: notes.iter().filter(|n| n.status == UNCLEAR).count(),
+        hit_rate: if hits + misses == 0 {
             0.0
         } else {
-            hits as f64 / notes.len() as f64
+            hits as f64 / (hits + misses) as f64
         },
         ..Summary::default()
     };
@@ -331,6 +353,21 @@ mod tests {
             .iter()
             .map(|&frame| Expected { frame, section: 0 })
             .collect()
+    }
+
+    #[test]
+    fn a_note_with_only_a_doubtful_burst_near_it_is_unclear_and_counts_for_nothing() {
+        let rate = 48_000;
+        // Four notes a second apart: the first two played, the third has only a burst
+        // the room could not place beside it, the fourth nothing at all.
+        let notes = expected(&[48_000, 96_000, 144_000, 192_000]);
+        let (mut results, _) = match_onsets(&notes, &[48_000, 96_480], 2_400, rate);
+        leave_unclear(&mut results, &[144_960, 260_000], 2_400);
+        let status: Vec<&str> = results.iter().map(|n| n.status).collect();
+        assert_eq!(status, ["hit", "hit", UNCLEAR, "miss"]);
+        let s = summarise(&results, 0, rate, Bands::default());
+        assert_eq!((s.hits, s.misses, s.unclear), (2, 1, 1));
+        assert!((s.hit_rate - 2.0 / 3.0).abs() < 1e-9, "{}", s.hit_rate);
     }
 
     #[test]

@@ -19,8 +19,14 @@ const HOP: usize = 128;
 /// What the detector needs to know about the material; the defaults suit classroom mics.
 #[derive(Clone, Copy, Debug)]
 pub struct OnsetSettings {
-    /// Two onsets closer than this are one.
+    /// Two onsets closer than this are one, on a track heard alone.
     pub min_gap_secs: f64,
+    /// Two bursts closer than this are one, when the room's other microphones will
+    /// tell whose each burst is.
+    pub burst_gap_secs: f64,
+    /// Bursts within this of a clap's first burst are that clap (a real clap can be
+    /// four bursts over 50 ms), once the room has said which bursts are the player's.
+    pub clap_span_secs: f64,
     /// Onsets this far (dB) below the track's typical onset level are spill, not playing.
     pub spill_db: f64,
     /// An onset that is no sharp spectral change must peak this far (dB) above the
@@ -32,6 +38,8 @@ impl Default for OnsetSettings {
     fn default() -> Self {
         Self {
             min_gap_secs: 0.045,
+            burst_gap_secs: 0.008,
+            clap_span_secs: 0.06,
             spill_db: 15.0,
             noise_margin_db: 10.0,
         }
@@ -47,18 +55,39 @@ pub fn detect(samples: &[f32], rate: u32, settings: OnsetSettings) -> Vec<u64> {
 }
 
 /// Onsets with their peak power (mean power over a millisecond at the onset's peak),
-/// in order: what telling a pupil's clap from a neighbour's needs.
+/// in order: a track heard alone, one onset for each clap however many bursts it has.
 pub fn detect_with_levels(samples: &[f32], rate: u32, settings: OnsetSettings) -> Vec<(u64, f32)> {
+    detect_apart(samples, rate, settings, settings.min_gap_secs, false)
+}
+
+/// The bursts a clap's onset is made of, kept apart: a neighbour's clap 30 ms before
+/// the pupil's is a burst of its own, which only the room's other microphones can
+/// tell from the first burst of the pupil's clap (see `spill`, which groups the
+/// player's bursts into claps). Each with its peak power, in order.
+pub fn detect_bursts(samples: &[f32], rate: u32, settings: OnsetSettings) -> Vec<(u64, f32)> {
+    detect_apart(samples, rate, settings, settings.burst_gap_secs, true)
+}
+
+/// Onsets at least `gap_secs` apart. `own_window` keeps a first burst inside the
+/// onset's own analysis window, so that an earlier burst (another player's) is never
+/// taken for its start.
+fn detect_apart(
+    samples: &[f32],
+    rate: u32,
+    settings: OnsetSettings,
+    gap_secs: f64,
+    own_window: bool,
+) -> Vec<(u64, f32)> {
     if samples.len() < FRAME * 2 {
         return Vec::new();
     }
     let flux = spectral_flux(samples, rate);
-    let coarse = pick_peaks(&flux, rate, settings);
+    let coarse = pick_peaks(&flux, rate, gap_secs);
     let envelope = energy_envelope(samples, rate);
     let mut placed: Vec<Candidate> = coarse
         .into_iter()
         .filter_map(|peak| {
-            refine(&envelope, peak.frame * HOP + FRAME / 2, rate, peak.sharp).map(
+            refine(&envelope, peak.frame * HOP + FRAME / 2, rate, peak.sharp, own_window).map(
                 |(at, power, rise)| Candidate {
                     at,
                     power,
@@ -68,7 +97,7 @@ pub fn detect_with_levels(samples: &[f32], rate: u32, settings: OnsetSettings) -
         })
         .collect();
     placed.sort_by_key(|c| c.at);
-    let min_gap = (settings.min_gap_secs * f64::from(rate)) as u64;
+    let min_gap = (gap_secs * f64::from(rate)) as u64;
     placed.dedup_by(|later, earlier| {
         let same = later.at.saturating_sub(earlier.at) < min_gap;
         earlier.sharp |= same && later.sharp;
@@ -76,6 +105,38 @@ pub fn detect_with_levels(samples: &[f32], rate: u32, settings: OnsetSettings) -
     });
     let heard = above_the_room(placed, &envelope, rate, settings.noise_margin_db);
     gate_spill(heard, settings.spill_db)
+}
+
+/// How far (power ratio: 9 dB) under a clap's loudest burst its first burst may be:
+/// a finger snap's faint click 20 ms before the snap is not where the snap begins.
+const FIRST_BURST_SHARE: f32 = 1.0 / 8.0;
+
+/// The bursts grouped into claps: a burst within the clap span of the first burst of
+/// the clap before it is part of that clap. The clap starts at its earliest burst
+/// within 9 dB of its loudest, and is as loud as its loudest.
+pub fn one_per_clap(bursts: &[(u64, f32)], rate: u32, settings: OnsetSettings) -> Vec<(u64, f32)> {
+    let span = (settings.clap_span_secs * f64::from(rate)) as u64;
+    let mut claps: Vec<(u64, f32)> = Vec::with_capacity(bursts.len());
+    let mut group: &[(u64, f32)] = &[];
+    let mut from = 0;
+    for (i, &(at, _)) in bursts.iter().enumerate() {
+        if group.first().is_some_and(|first| at.saturating_sub(first.0) >= span) {
+            claps.extend(clap_of(group));
+            from = i;
+        }
+        group = &bursts[from..=i];
+    }
+    claps.extend(clap_of(group));
+    claps
+}
+
+/// One clap's onset and power from its bursts.
+fn clap_of(bursts: &[(u64, f32)]) -> Option<(u64, f32)> {
+    let loudest = bursts.iter().map(|(_, p)| *p).fold(0.0f32, f32::max);
+    bursts
+        .iter()
+        .find(|(_, p)| *p >= loudest * FIRST_BURST_SHARE)
+        .map(|&(at, _)| (at, loudest))
 }
 
 /// A flux peak: its frame, and whether it stands far out of the flux's own spread.
@@ -193,7 +254,7 @@ const STEEP_RISE: f32 = 3.0;
 /// its median) a peak must reach to count as a sharp change on its own.
 const SHARP_SPREADS: f32 = 9.0;
 
-fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<FluxPeak> {
+fn pick_peaks(flux: &[f32], rate: u32, gap_secs: f64) -> Vec<FluxPeak> {
     if flux.is_empty() {
         return Vec::new();
     }
@@ -206,7 +267,7 @@ fn pick_peaks(flux: &[f32], rate: u32, settings: OnsetSettings) -> Vec<FluxPeak>
     let floor = 0.08 * level;
     let half = (0.15 * f64::from(rate) / HOP as f64) as usize;
     let neighbourhood = 3;
-    let min_gap = (settings.min_gap_secs * f64::from(rate) / HOP as f64).max(1.0) as usize;
+    let min_gap = (gap_secs * f64::from(rate) / HOP as f64).max(1.0) as usize;
     let mut peaks: Vec<FluxPeak> = Vec::new();
     let mut window: Vec<f32> = Vec::with_capacity(2 * half + 1);
     for i in 1..flux.len() {
@@ -263,7 +324,13 @@ fn energy_envelope(samples: &[f32], rate: u32) -> Vec<f32> {
 /// is loudest is chance. The onset is where the clap's first burst within 9 dB of its
 /// loudest (up to 20 ms before it) begins, so an early burst is the clap's start, never
 /// "the quiet before" it.
-fn refine(envelope: &[f32], centre: usize, rate: u32, sharp: bool) -> Option<(u64, f32, f32)> {
+fn refine(
+    envelope: &[f32],
+    centre: usize,
+    rate: u32,
+    sharp: bool,
+    own_window: bool,
+) -> Option<(u64, f32, f32)> {
     let ms = (rate as usize / 1000).max(1);
     let from = centre.saturating_sub(FRAME / 2 + 2 * ms);
     let to = (centre + FRAME / 2 + 10 * ms).min(envelope.len());
@@ -274,7 +341,8 @@ fn refine(envelope: &[f32], centre: usize, rate: u32, sharp: bool) -> Option<(u6
     if loudest <= 0.0 {
         return None;
     }
-    let anchor = first_burst(envelope, loudest_at, loudest, ms).unwrap_or(loudest_at);
+    let earliest = if own_window { from } else { 0 };
+    let anchor = first_burst(envelope, earliest, loudest_at, loudest, ms).unwrap_or(loudest_at);
     let burst = envelope[anchor];
     let mut before = quiet_before(envelope, anchor, ms);
     // A sharp spectral change over loud low noise: the loudest millisecond of the noise
@@ -332,13 +400,23 @@ fn typical_before(envelope: &[f32], at: usize, ms: usize) -> f32 {
 /// How far before its loudest burst a clap's first burst may be.
 const BURSTS_SPAN_MS: usize = 20;
 
-/// The peak of the earliest burst, up to 20 ms before the loudest, that is within
-/// 9 dB of `loudest` and rises out of quiet of its own: the clap's start. A note's
-/// tail never rises through the threshold, so it cannot be taken for a first burst.
-fn first_burst(envelope: &[f32], loudest_at: usize, loudest: f32, ms: usize) -> Option<usize> {
+/// The peak of the earliest burst, up to 20 ms before the loudest (and not before
+/// `from`), that is within 9 dB of `loudest` and rises out of quiet of its own: the
+/// clap's start. A note's tail never rises through the threshold, so it cannot be taken
+/// for a first burst.
+fn first_burst(
+    envelope: &[f32],
+    from: usize,
+    loudest_at: usize,
+    loudest: f32,
+    ms: usize,
+) -> Option<usize> {
     let near = loudest / 8.0;
     let step = (ms / 4).max(1);
-    let earliest = loudest_at.checked_sub(BURSTS_SPAN_MS * ms)?.max(2 * ms);
+    let earliest = loudest_at
+        .checked_sub(BURSTS_SPAN_MS * ms)?
+        .max(2 * ms)
+        .max(from);
     (earliest..loudest_at.saturating_sub(2 * ms))
         .step_by(step)
         .filter(|&t| envelope[t] >= near && envelope[t - 2 * ms] < near)

@@ -1,61 +1,284 @@
-//! Spill recognised from the room's other microphones. Every track of a take is on one
-//! timeline to the sample, so a clap in pupil A's track that coincides with a much
-//! stronger onset in pupil B's track (relative to what each track usually hears) is
-//! B's clap heard by A's microphone, not A's. Two pupils clapping together are each
-//! loud in their own microphone, so neither is taken for the other's spill.
+//! Which bursts a microphone heard are its own player's, found from the room's other
+//! microphones. Every track of a take is on one timeline to the sample, and the
+//! pupils sit still: the neighbour's claps reach this microphone a fixed time after
+//! they reach the neighbour's, a fixed number of dB quieter (relative to what each
+//! track usually hears). That lag and that loss are measured from the take itself
+//! (the commonest lag between the two tracks' bursts); a burst that arrives at that lag
+//! after one of the neighbour's, and no louder than the loss allows, is the neighbour's
+//! (spill). A pupil's own clap played together with the neighbour's is kept: it is
+//! at no fixed lag and as loud as the neighbour's own. A burst another microphone heard
+//! far louder is that microphone's; a quiet burst every microphone hears alike (a
+//! woodblock in the corner, a classmate's tapping) is nobody's. What is left is grouped
+//! into claps, so a pupil's clap 30 ms after a neighbour's is never merged into it.
 //!
 //! Must not detect onsets (`onsets` does) or judge timing (`matching` does).
 
-/// How much later than at its source a clap may reach another microphone (sound
-/// travels about 3.4 m in 10 ms; a classroom's microphones are within a few metres).
+use super::onsets::{OnsetSettings, one_per_clap};
+
+/// How far apart in time one sound can reach two microphones (sound travels about
+/// 5 m in 15 ms; a classroom's microphones are within a few metres).
 const TRAVEL_SECS: f64 = 0.015;
 
-/// How much earlier it may seem to arrive (onsets are placed to a millisecond or two).
-const EARLY_SECS: f64 = 0.003;
+/// The width of the lag histogram's bins, and how far from the measured lag a spilled
+/// burst may arrive (bursts are placed to a fraction of a millisecond).
+const LAG_BIN_SECS: f64 = 0.000_25;
+const LAG_TOLERANCE_SECS: f64 = 0.000_5;
 
-/// How much stronger, relative to each track's typical onset, the source microphone
-/// hears a clap than the one it spills into (power ratio: 6 dB).
-const SOURCE_MARGIN: f32 = 4.0;
+/// How many bursts (at least, and as a share of the fewer track's) must arrive at one
+/// lag for it to be the neighbour's spill rather than chance.
+const LEAST_AT_ONE_LAG: usize = 4;
+const SHARE_AT_ONE_LAG: f64 = 0.2;
 
-/// A track's typical onset power: the upper quartile of its onsets.
-fn typical(onsets: &[(u64, f32)]) -> f32 {
-    let mut levels: Vec<f32> = onsets.iter().map(|(_, p)| *p).collect();
-    levels.sort_by(f32::total_cmp);
-    levels
-        .get(levels.len() * 3 / 4)
-        .copied()
-        .filter(|t| *t > 0.0)
-        .unwrap_or(1.0)
+/// Spill is quieter where it spills to: a lag whose bursts lose less than this (dB) is
+/// two microphones hearing one sound (a shared mix, a loopback), not a neighbour.
+const LEAST_LOSS_DB: f32 = 2.0;
+
+/// How much louder than the measured loss a burst at the spill's lag may be and still
+/// be spill (the loss varies clap by clap with the room's reflections).
+const LOSS_MARGIN_DB: f32 = 3.0;
+
+/// However it arrived, a burst another microphone heard this much louder (dB,
+/// relative to each track's typical burst) is that microphone's.
+const MUCH_LOUDER_DB: f32 = 6.0;
+
+/// A burst this far (dB) under the track's typical burst, heard within this of alike
+/// by every other microphone, is nobody's: a player far from every microphone.
+const FAR_FROM_EVERYONE_DB: f32 = -6.0;
+const ALIKE_DB: f32 = 6.0;
+
+/// A burst taken for another microphone's by less than this (dB, relative to each
+/// track's typical burst) may still have been this player's: a note missed only for
+/// it is left unclear, never called a miss.
+const SURE_SPILL_DB: f32 = 9.0;
+
+/// A burst this far (dB) under the track's typical burst that no other microphone
+/// heard at all is the room's, not the player's: a woodblock's tap lost under another
+/// microphone's clap, a late reflection of the neighbour's. (A pupil's own clap is
+/// rarely this soft at their own microphone: 6 dB covers 95 % of real claps.)
+const UNCONFIRMED_DB: f32 = -8.0;
+
+/// What the room made of a track's bursts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OwnClaps {
+    /// The player's own claps (their first bursts), in order.
+    pub claps: Vec<u64>,
+    /// Bursts that were the other microphones' players.
+    pub spill: usize,
+    /// Bursts every microphone heard alike, far from all of them, and faint ones no
+    /// other microphone heard.
+    pub nobodys: usize,
+    /// Bursts the room could not place with confidence (a spill only a few dB louder
+    /// elsewhere, a faint burst just before a clap): a note with one of these near it
+    /// and no clap is unclear, not missed. In order.
+    pub doubtful: Vec<u64>,
 }
 
-/// The track's own onsets, and how many were spill from the `room`'s tracks (onsets
-/// with their power, all at `rate` on the same timeline).
-pub fn without_spill(own: &[(u64, f32)], room: &[Vec<(u64, f32)>], rate: u32) -> (Vec<u64>, usize) {
-    let late = (TRAVEL_SECS * f64::from(rate)) as u64;
-    let early = (EARLY_SECS * f64::from(rate)) as u64;
-    let own_typical = typical(own);
-    let others: Vec<(f32, &[(u64, f32)])> =
-        room.iter().map(|r| (typical(r), r.as_slice())).collect();
-    let mut kept = Vec::with_capacity(own.len());
-    let mut spill = 0;
-    for &(at, power) in own {
-        let mine = power / own_typical;
-        let heard_first_elsewhere = others.iter().any(|(t, onsets)| {
-            let from = onsets.partition_point(|(g, _)| *g + late < at);
-            onsets
-                .get(from..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|(g, _)| *g <= at + early)
-                .any(|(_, p)| p / t >= SOURCE_MARGIN * mine)
-        });
-        if heard_first_elsewhere {
-            spill += 1;
-        } else {
-            kept.push(at);
+/// A track's bursts with the track's typical burst power (the upper quartile), so
+/// levels compare across microphones whose gains differ.
+struct Heard<'a> {
+    bursts: &'a [(u64, f32)],
+    typical: f32,
+}
+
+impl<'a> Heard<'a> {
+    fn new(bursts: &'a [(u64, f32)]) -> Self {
+        let mut levels: Vec<f32> = bursts.iter().map(|(_, p)| *p).collect();
+        levels.sort_by(f32::total_cmp);
+        let typical = levels
+            .get(levels.len() * 3 / 4)
+            .copied()
+            .filter(|t| *t > 0.0)
+            .unwrap_or(1.0);
+        Heard { bursts, typical }
+    }
+
+    /// dB relative to the track's typical burst.
+    fn relative_db(&self, power: f32) -> f32 {
+        10.0 * (power.max(f32::MIN_POSITIVE) / self.typical).log10()
+    }
+
+    /// The burst nearest `at` within `reach` frames, as (frames after `at`, dB
+    /// relative to this track's typical burst).
+    fn nearest(&self, at: u64, reach: u64) -> Option<(i64, f32)> {
+        // Bursts are in order, so the first that is not too early starts the search.
+        let from = self.bursts.partition_point(|(g, _)| *g + reach < at);
+        self.bursts
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(g, _)| *g <= at + reach)
+            .min_by_key(|(g, _)| g.abs_diff(at))
+            .map(|&(g, p)| (g as i64 - at as i64, self.relative_db(p)))
+    }
+}
+
+/// Power in dB.
+fn db(power: f32) -> f32 {
+    10.0 * power.max(f32::MIN_POSITIVE).log10()
+}
+
+/// How the neighbour's claps reach this microphone: frames after they reach the
+/// neighbour's, and dB lost on the way (as recorded: the two inputs' gains are part of
+/// the loss, which is measured, so they need not match).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Coupling {
+    lag: i64,
+    loss_db: f32,
+}
+
+/// The commonest lag at which `here`'s bursts follow `there`'s (within `reach`
+/// frames), with the median loss at it; nothing when no lag stands out or the bursts
+/// at it lose too little to be spill.
+fn coupling(here: &Heard, there: &Heard, reach: u64, rate: u32) -> Option<Coupling> {
+    let bin = ((LAG_BIN_SECS * f64::from(rate)) as i64).max(1);
+    let mut pairs: Vec<(i64, f32)> = Vec::new();
+    for &(at, power) in here.bursts {
+        let from = there.bursts.partition_point(|(g, _)| *g + reach < at);
+        for &(g, p) in there.bursts.get(from..).unwrap_or_default() {
+            if g >= at {
+                break;
+            }
+            pairs.push((at as i64 - g as i64, db(power) - db(p)));
         }
     }
-    (kept, spill)
+    let bins = (reach as i64 / bin + 2) as usize;
+    let mut counts = vec![0usize; bins];
+    for (lag, _) in &pairs {
+        counts[(*lag / bin) as usize] += 1;
+    }
+    let around = |b: usize| counts[b.saturating_sub(1)..(b + 2).min(bins)].iter().sum::<usize>();
+    let best = (0..bins).max_by_key(|b| around(*b))?;
+    let fewer = here.bursts.len().min(there.bursts.len());
+    let least = LEAST_AT_ONE_LAG.max((SHARE_AT_ONE_LAG * fewer as f64) as usize);
+    if around(best) < least {
+        return None;
+    }
+    let lag = best as i64 * bin + bin / 2;
+    let mut losses: Vec<f32> = pairs
+        .iter()
+        .filter(|(l, _)| (l - lag).abs() <= bin * 3 / 2)
+        .map(|(_, d)| *d)
+        .collect();
+    losses.sort_by(f32::total_cmp);
+    let loss_db = *losses.get(losses.len() / 2)?;
+    (loss_db <= -LEAST_LOSS_DB).then_some(Coupling { lag, loss_db })
+}
+
+/// Whether the burst at `at` (`power_db`) arrived at the coupling's lag after one of
+/// `there`'s, no louder than the coupling's loss allows; and whether that is sure.
+fn spilled(
+    at: u64,
+    power_db: f32,
+    there: &Heard,
+    coupling: Coupling,
+    tolerance: i64,
+) -> Option<bool> {
+    let expected = at as i64 - coupling.lag;
+    let from = there
+        .bursts
+        .partition_point(|(g, _)| (*g as i64) < expected - tolerance);
+    there
+        .bursts
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|(g, _)| *g as i64 <= expected + tolerance)
+        .map(|(_, p)| power_db - db(*p))
+        .filter(|d| *d <= coupling.loss_db + LOSS_MARGIN_DB)
+        .map(|d| d <= coupling.loss_db)
+        .reduce(|a, b| a || b)
+}
+
+/// Whose a burst is, as one other microphone sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Verdict {
+    Mine,
+    Theirs,
+    FarFromBoth,
+}
+
+/// The verdict from the nearest burst the other microphone heard, and whether it is
+/// sure.
+fn verdict(mine_db: f32, theirs: Option<(i64, f32)>) -> (Verdict, bool) {
+    let Some((_, theirs_db)) = theirs else {
+        return (Verdict::Mine, true);
+    };
+    let louder_here = mine_db - theirs_db;
+    if louder_here <= -MUCH_LOUDER_DB {
+        (Verdict::Theirs, louder_here <= -SURE_SPILL_DB)
+    } else if mine_db < FAR_FROM_EVERYONE_DB && louder_here.abs() < ALIKE_DB {
+        (Verdict::FarFromBoth, true)
+    } else {
+        (Verdict::Mine, true)
+    }
+}
+
+/// The track's own claps from its `own` bursts and the `room`'s tracks' bursts (each
+/// with its power, all at `rate` on the same timeline; see `onsets::detect_bursts`).
+pub fn own_claps(
+    own: &[(u64, f32)],
+    room: &[Vec<(u64, f32)>],
+    rate: u32,
+    settings: OnsetSettings,
+) -> OwnClaps {
+    let reach = (TRAVEL_SECS * f64::from(rate)) as u64;
+    let tolerance = (LAG_TOLERANCE_SECS * f64::from(rate)).ceil() as i64;
+    let here = Heard::new(own);
+    let others: Vec<Heard> = room.iter().map(|r| Heard::new(r)).collect();
+    let couplings: Vec<Option<Coupling>> = others
+        .iter()
+        .map(|o| coupling(&here, o, reach, rate))
+        .collect();
+    let mut kept = Vec::with_capacity(own.len());
+    let mut doubtful = Vec::new();
+    let (mut spill, mut nobodys) = (0, 0);
+    for &(at, power) in own {
+        let mine_db = here.relative_db(power);
+        let nearest: Vec<Option<(i64, f32)>> = others.iter().map(|o| o.nearest(at, reach)).collect();
+        let verdicts: Vec<(Verdict, bool)> = nearest
+            .iter()
+            .zip(others.iter().zip(&couplings))
+            .map(|(n, (o, c))| {
+                match c.and_then(|c| spilled(at, db(power), o, c, tolerance)) {
+                    Some(sure) => (Verdict::Theirs, sure),
+                    None => verdict(mine_db, *n),
+                }
+            })
+            .collect();
+        let unconfirmed =
+            !nearest.is_empty() && nearest.iter().all(Option::is_none) && mine_db < UNCONFIRMED_DB;
+        if let Some((_, sure)) = verdicts.iter().find(|(v, _)| *v == Verdict::Theirs) {
+            spill += 1;
+            if !sure {
+                doubtful.push(at);
+            }
+        } else if unconfirmed {
+            nobodys += 1;
+            doubtful.push(at);
+        } else if !verdicts.is_empty() && verdicts.iter().all(|(v, _)| *v == Verdict::FarFromBoth) {
+            nobodys += 1;
+        } else {
+            kept.push((at, power));
+        }
+    }
+    let claps: Vec<u64> = one_per_clap(&kept, rate, settings)
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect();
+    // A faint burst just before a clap's start was not taken for its start: it may
+    // have been.
+    let span = (settings.clap_span_secs * f64::from(rate)) as u64;
+    doubtful.extend(kept.iter().map(|(at, _)| *at).filter(|at| {
+        let next = claps.partition_point(|c| c < at);
+        claps.get(next).is_some_and(|c| c > at && c - at < span)
+    }));
+    doubtful.sort_unstable();
+    OwnClaps {
+        claps,
+        spill,
+        nobodys,
+        doubtful,
+    }
 }
 
 #[cfg(test)]
@@ -69,11 +292,51 @@ mod tests {
         // hears B's 2 s clap 5 ms late at -12 dB.
         let a = vec![(48_000, 1.0), (96_240, 0.06), (144_000, 1.0)];
         let b = vec![(96_000, 1.0), (144_100, 0.9)];
-        let (kept, spill) = without_spill(&a, &[b], rate);
-        assert_eq!(kept, [48_000, 144_000]);
-        assert_eq!(spill, 1);
-        let (alone, none) = without_spill(&a, &[], rate);
-        assert_eq!(alone.len(), 3);
-        assert_eq!(none, 0);
+        let s = OnsetSettings::default();
+        let heard = own_claps(&a, &[b], rate, s);
+        assert_eq!(heard.claps, [48_000, 144_000]);
+        assert_eq!(heard.spill, 1);
+        let alone = own_claps(&a, &[], rate, s);
+        assert_eq!(alone.claps.len(), 3);
+        assert_eq!(alone.spill, 0);
+    }
+
+    #[test]
+    fn a_pupils_clap_just_after_the_neighbours_is_theirs_not_merged_into_the_spill() {
+        let rate = 48_000;
+        // B claps at 1 s; A 30 ms later. A's microphone hears B's clap 3 ms late at
+        // -6 dB, then A's own; B's hears A's 3 ms late at -6 dB.
+        let a = vec![(48_144, 0.25), (49_440, 1.0)];
+        let b = vec![(48_000, 1.0), (49_584, 0.25)];
+        let s = OnsetSettings::default();
+        assert_eq!(own_claps(&a, &[b.clone()], rate, s).claps, [49_440]);
+        assert_eq!(own_claps(&b, &[a.clone()], rate, s).claps, [48_000]);
+        // Without the room the two are one clap, at the first burst.
+        assert_eq!(own_claps(&a, &[], rate, s).claps, [48_144]);
+    }
+
+    #[test]
+    fn a_burst_only_a_little_louder_elsewhere_is_doubtful_a_much_louder_one_is_not() {
+        let rate = 48_000;
+        // A's microphone hears bursts at 1 s and 2 s that B's heard 2 ms earlier: the
+        // first 3 dB louder there (relative to each track's typical), the second 12 dB.
+        let a = vec![(48_096, 0.5), (96_096, 0.06), (144_000, 1.0), (192_000, 1.0)];
+        let b = vec![(48_000, 1.0), (96_000, 1.0), (170_000, 1.0)];
+        let heard = own_claps(&a, &[b], rate, OnsetSettings::default());
+        assert_eq!(heard.claps, [144_000, 192_000]);
+        assert_eq!(heard.spill, 2);
+        assert_eq!(heard.doubtful, [48_096]);
+    }
+
+    #[test]
+    fn a_woodblock_far_from_every_microphone_is_nobodys() {
+        let rate = 48_000;
+        // Each pupil claps at their own times; a woodblock at 1.5 s reaches both
+        // microphones quietly, 1 ms apart, within 2 dB.
+        let a = vec![(48_000, 1.0), (72_000, 0.1), (96_000, 1.0)];
+        let b = vec![(60_000, 1.0), (72_048, 0.08), (108_000, 1.0)];
+        let heard = own_claps(&a, &[b], rate, OnsetSettings::default());
+        assert_eq!(heard.claps, [48_000, 96_000]);
+        assert_eq!(heard.nobodys, 1);
     }
 }

@@ -6,7 +6,7 @@
 //! table or JSON. Must not detect onsets or match them itself (`analysis` does).
 
 use super::render::{PerformanceArgs, plan_performance};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use bandroom::analysis::matching::{Analysis, Bands, Window};
 use bandroom::jobs::{Judging, analyse, read_track, room_onsets};
 use std::path::{Path, PathBuf};
@@ -23,8 +23,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "PART", required_unless_present = "all_onsets")]
     pub part: Option<String>,
     /// Print every onset bandroom detects in the track, one time in seconds a line,
-    /// without a score (to compare with any other onset detector)
-    #[arg(long, conflicts_with_all = ["arrangement", "part", "room", "json"])]
+    /// without a score (to compare with any other onset detector); with --room, only
+    /// the claps of the track's own player
+    #[arg(long, conflicts_with_all = ["arrangement", "part", "json"])]
     pub all_onsets: bool,
     #[command(flatten)]
     pub performance: PerformanceArgs,
@@ -56,7 +57,8 @@ pub struct AnalyzeArgs {
     pub json: bool,
 }
 
-/// `--all-onsets`: every onset the detector finds, in seconds from the track's start.
+/// `--all-onsets`: every onset the detector finds, in seconds from the track's start
+/// (with `--room`, those the room's other microphones leave to this track's player).
 fn all_onsets(args: &AnalyzeArgs) -> Result<()> {
     let (track, rate) = read_track(&args.track, args.sample_rate)?;
     let bandroom::jobs::Track::Audio(samples) = track else {
@@ -65,15 +67,29 @@ fn all_onsets(args: &AnalyzeArgs) -> Result<()> {
             args.track.display()
         );
     };
-    let onsets = bandroom::analysis::onsets::detect(
-        &samples,
-        rate,
-        bandroom::analysis::onsets::OnsetSettings::default(),
-    );
-    for frame in onsets {
+    let settings = bandroom::analysis::onsets::OnsetSettings::default();
+    let room = room_bursts(&args.room, rate)?;
+    let claps = if room.is_empty() {
+        bandroom::analysis::onsets::detect(&samples, rate, settings)
+    } else {
+        let bursts = bandroom::analysis::onsets::detect_bursts(&samples, rate, settings);
+        bandroom::analysis::spill::own_claps(&bursts, &room, rate, settings).claps
+    };
+    for frame in claps {
         say!("{:.6}", frame as f64 / f64::from(rate));
     }
     Ok(())
+}
+
+/// The bursts the room's other microphones heard, on the track's timeline.
+fn room_bursts(room: &[PathBuf], rate: u32) -> Result<Vec<Vec<(u64, f32)>>> {
+    room.iter()
+        .map(|path| {
+            room_onsets(path, rate)
+                .map(|bursts| bursts.as_ref().clone())
+                .with_context(|| format!("reading the room's microphone {}", path.display()))
+        })
+        .collect()
 }
 
 pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
@@ -92,11 +108,7 @@ pub fn analyze(args: &AnalyzeArgs, library: Option<&Path>) -> Result<()> {
         .as_f64();
     let bands =
         Bands::parse_at(&args.bands, Some(tempo)).map_err(|e| anyhow::anyhow!("--bands: {e}"))?;
-    let room = args
-        .room
-        .iter()
-        .map(|path| room_onsets(path, rate).map(|onsets| onsets.as_ref().clone()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let room = room_bursts(&args.room, rate)?;
     let analysis = analyse(
         &samples,
         rate,

@@ -99,10 +99,12 @@ pub fn stored_notes(analysis: &TrackAnalysis) -> Vec<NoteResult> {
                         expected_frame: n["expected_frame"].as_u64()?,
                         detected_frame: n["detected_frame"].as_u64(),
                         deviation_ms: n["deviation_ms"].as_f64(),
-                        status: if n["deviation_ms"].is_null() {
-                            "miss"
-                        } else {
-                            "hit"
+                        status: match (n["deviation_ms"].is_null(), n["status"].as_str()) {
+                            (false, _) => "hit",
+                            (true, Some(crate::analysis::matching::UNCLEAR)) => {
+                                crate::analysis::matching::UNCLEAR
+                            }
+                            (true, _) => "miss",
                         },
                         section: n["section"].as_u64().unwrap_or(0) as usize,
                     })

@@ -8,10 +8,11 @@
 
 use super::JobError;
 use crate::analysis::matching::{
-    Analysis, Bands, Expected, SectionSummary, Window, match_onsets, settled_after, summarise,
+    Analysis, Bands, Expected, NoteResult, SectionSummary, UNCLEAR, Window, leave_unclear,
+    match_onsets, settled_after, summarise,
 };
-use crate::analysis::onsets::{OnsetSettings, detect_with_levels};
-use crate::analysis::spill::without_spill;
+use crate::analysis::onsets::{OnsetSettings, detect, detect_bursts};
+use crate::analysis::spill::{OwnClaps, own_claps};
 use crate::engine::{Score, ScoreOptions, TempoMap};
 use crate::music::Arrangement;
 use std::path::Path;
@@ -75,7 +76,7 @@ fn read_wav_track(path: &Path) -> Result<(Vec<f32>, u32), JobError> {
         .map_err(|e| JobError::Track(e.to_string()))
 }
 
-/// The onsets (with their power) of another microphone of the take, for `analyse`'s
+/// The bursts (with their power) of another microphone of the take, for `analyse`'s
 /// `room`: read and detected once per file and kept, so analysing every track of a
 /// take of 32 reads each track's onsets once, not 31 times.
 pub fn room_onsets(path: &Path, rate: u32) -> Result<std::sync::Arc<Vec<(u64, f32)>>, JobError> {
@@ -102,7 +103,7 @@ pub fn room_onsets(path: &Path, rate: u32) -> Result<std::sync::Arc<Vec<(u64, f3
             path.display()
         )));
     }
-    let onsets = Arc::new(detect_with_levels(&samples, rate, OnsetSettings::default()));
+    let onsets = Arc::new(detect_bursts(&samples, rate, OnsetSettings::default()));
     if let Ok(mut m) = memo.lock() {
         // A few takes' worth; a long session does not grow it for ever.
         if m.len() > 256 {
@@ -168,7 +169,9 @@ fn section_summaries(
                         .iter()
                         .filter(|n| n.detected_frame.is_some())
                         .count();
-                    hits as f64 / in_pass.len().max(1) as f64
+                    // Unclear notes are left out of the pass's share, as of the take's.
+                    let judged = in_pass.iter().filter(|n| n.status != UNCLEAR).count();
+                    hits as f64 / judged.max(1) as f64
                 })
                 .collect();
             Some(SectionSummary {
@@ -180,6 +183,34 @@ fn section_summaries(
             })
         })
         .collect()
+}
+
+/// The bars of the notes left unclear, in words ("bars 12–14 and 20"), or nothing.
+fn unclear_bars(score: &Score, notes: &[NoteResult], ticks: &[u64]) -> Option<String> {
+    let mut bars: Vec<u64> = notes
+        .iter()
+        .zip(ticks)
+        .filter(|(n, _)| n.status == UNCLEAR)
+        .map(|(_, tick)| score.bar_at_tick(*tick).bar)
+        .collect();
+    bars.dedup();
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for bar in bars {
+        match runs.last_mut() {
+            Some((_, last)) if bar <= *last + 1 => *last = bar,
+            _ => runs.push((bar, bar)),
+        }
+    }
+    let words: Vec<String> = runs
+        .iter()
+        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+        .collect();
+    let first = runs.first()?;
+    let noun = if runs.len() == 1 && first.0 == first.1 { "bar" } else { "bars" };
+    Some(match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{noun} {} and {last}", rest.join(", ")),
+        _ => format!("{noun} {}", words.join("")),
+    })
 }
 
 /// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
@@ -216,7 +247,8 @@ pub fn analyse(
         &score.played_tempo_changes(score.tempo).collect::<Vec<_>>(),
     );
     let shift = |frame: u64| u64::try_from(frame as i64 + offset).ok();
-    let expected: Vec<Expected> = score.lanes[part]
+    // Each note with its tick, for naming the bars of notes left unclear.
+    let (expected, ticks): (Vec<Expected>, Vec<u64>) = score.lanes[part]
         .notes
         .iter()
         .filter_map(|n| {
@@ -226,9 +258,9 @@ pub fn analyse(
                 .iter()
                 .position(|s| (s.start_tick..s.end_tick).contains(&n.tick))
                 .unwrap_or(0);
-            Some(Expected { frame, section })
+            Some((Expected { frame, section }, n.tick))
         })
-        .collect();
+        .unzip();
     if expected.is_empty() {
         return Err(JobError::NothingToCompare(format!(
             "part '{}' of '{}' has no notes to compare with: choose a part that plays",
@@ -240,14 +272,26 @@ pub fn analyse(
     let half_beat = score.meter.beat_ticks() / 2;
     let listen_from =
         shift(tempo_map.frame_at_tick(score.count_in_ticks.saturating_sub(half_beat))).unwrap_or(0);
-    let (samples, found, spill): (&[f32], Vec<u64>, usize) = match track {
+    let (samples, found, spill, doubtful): (&[f32], Vec<u64>, usize, Vec<u64>) = match track {
         Track::Audio(samples) => {
             let settings = OnsetSettings::default();
-            let own = detect_with_levels(samples, rate, settings);
-            let (kept, spill) = without_spill(&own, room, rate);
-            (samples, kept, spill)
+            let heard = if room.is_empty() {
+                // Heard alone: every clap is the player's.
+                OwnClaps {
+                    claps: detect(samples, rate, settings),
+                    ..OwnClaps::default()
+                }
+            } else {
+                own_claps(&detect_bursts(samples, rate, settings), room, rate, settings)
+            };
+            (
+                samples,
+                heard.claps,
+                heard.spill + heard.nobodys,
+                heard.doubtful,
+            )
         }
-        Track::Keys(onsets) => (&[], onsets.clone(), 0),
+        Track::Keys(onsets) => (&[], onsets.clone(), 0, Vec::new()),
     };
     // A take stopped early: the part's notes after the stop were never played. Half a
     // window before the stop is still judged (a note played then was heard).
@@ -260,10 +304,17 @@ pub fn analyse(
     let not_played = after.len();
     let onsets: Vec<u64> = found.into_iter().filter(|f| *f >= listen_from).collect();
     let window = window.frames(score.tempo.as_f64(), rate);
-    let (notes, extras) = match_onsets(&expected, &onsets, window, rate);
+    let (mut notes, extras) = match_onsets(&expected, &onsets, window, rate);
+    leave_unclear(&mut notes, &doubtful, window);
     let summary = summarise(&notes, extras.len(), rate, bands);
     let sections = section_summaries(&score, &tempo_map, &shift, &notes, &extras, rate, bands);
     let mut warnings = Vec::new();
+    if let Some(bars) = unclear_bars(&score, &notes, &ticks) {
+        warnings.push(format!(
+            "could not tell this player's claps from the room's other players at {bars}: \
+             those notes are neither hit nor missed (listen to them)"
+        ));
+    }
     if onsets.is_empty() {
         warnings.push(if keys {
             "no notes found: was the keyboard connected and played?".to_string()

@@ -57,10 +57,23 @@ fn colour(band: Option<Band>) -> egui::Color32 {
     }
 }
 
-/// Counts per band, and the misses.
+/// Notes the room's microphones could not tell from a neighbour's: neither played
+/// nor missed.
+fn unclear(timing: &TrackTiming) -> usize {
+    timing
+        .notes
+        .iter()
+        .filter(|n| n.status == crate::analysis::matching::UNCLEAR)
+        .count()
+}
+
+/// Counts per band, and the misses (unclear notes are in none).
 fn counts(timing: &TrackTiming) -> [usize; 5] {
     let mut counts = [0; 5];
     for note in &timing.notes {
+        if note.status == crate::analysis::matching::UNCLEAR {
+            continue;
+        }
         let slot = match note.deviation_ms.map(|d| timing.bands.band(d)) {
             Some(Band::Tight) => 0,
             Some(Band::Good) => 1,
@@ -76,7 +89,9 @@ fn counts(timing: &TrackTiming) -> [usize; 5] {
 /// "Clapper 1: 98 of 104 notes — 80 tight, 15 good, 3 loose, 6 missed; 3.2 ms late on average".
 pub fn sentence(timing: &TrackTiming) -> String {
     let [tight, good, loose, off, missed] = counts(timing);
-    let played = timing.notes.len() - missed;
+    let unclear = unclear(timing);
+    let judged = timing.notes.len() - unclear;
+    let played = judged - missed;
     let lean = match timing.mean_ms {
         Some(m) if m >= 0.5 => format!("; {m:.1} ms late on average"),
         Some(m) if m <= -0.5 => format!("; {:.1} ms early on average", -m),
@@ -92,10 +107,14 @@ pub fn sentence(timing: &TrackTiming) -> String {
         bands.push(format!("{off} further out"));
     }
     bands.push(format!("{missed} missed"));
+    let unclear = if unclear > 0 {
+        format!(" ({unclear} more could not be told from a neighbour's: listen to them)")
+    } else {
+        String::new()
+    };
     format!(
-        "Timing of {}: {played} of {} notes — {}{lean}",
+        "Timing of {}: {played} of {judged} notes — {}{lean}{unclear}",
         timing.part,
-        timing.notes.len(),
         bands.join(", ")
     )
 }
@@ -184,7 +203,11 @@ pub fn paint(ui: &egui::Ui, rect: egui::Rect, timing: &TrackTiming, frames: u64)
     }
     let painter = ui.painter_at(rect);
     let x_of = |frame: u64| rect.left() + rect.width() * (frame as f32 / frames as f32);
-    for note in &timing.notes {
+    for note in timing
+        .notes
+        .iter()
+        .filter(|n| n.status != crate::analysis::matching::UNCLEAR)
+    {
         let band = note.deviation_ms.map(|d| timing.bands.band(d));
         let x = x_of(note.detected_frame.unwrap_or(note.expected_frame));
         let c = colour(band);
@@ -219,7 +242,8 @@ pub fn paint(ui: &egui::Ui, rect: egui::Rect, timing: &TrackTiming, frames: u64)
 /// missed 1. On average you were a little early (4 ms)."
 pub fn pupil_sentence(timing: &TrackTiming) -> String {
     let [tight, good, loose, off, missed] = counts(timing);
-    let played = timing.notes.len() - missed;
+    let judged = timing.notes.len() - unclear(timing);
+    let played = judged - missed;
     let mut parts = vec![format!("{tight} right with the beat")];
     if good + loose > 0 {
         parts.push(format!("{} a little early or late", good + loose));
@@ -239,8 +263,7 @@ pub fn pupil_sentence(timing: &TrackTiming) -> String {
         None => String::new(),
     };
     format!(
-        "You played {played} of {} notes: {}{missed}.{lean}",
-        timing.notes.len(),
+        "You played {played} of {judged} notes: {}{missed}.{lean}",
         parts.join(", ")
     )
 }
@@ -349,6 +372,38 @@ mod tests {
         assert_eq!(
             pupil_sentence(&timing),
             "You played 4 of 5 notes: 1 right with the beat, 2 a little early or late, 1 well off the beat, and you missed 1. On average you were a little early (2 ms)."
+        );
+    }
+
+    #[test]
+    fn notes_the_room_could_not_tell_apart_are_neither_played_nor_missed() {
+        let note = |deviation_ms: Option<f64>, status: &'static str| NoteResult {
+            expected_frame: 0,
+            detected_frame: deviation_ms.map(|_| 0),
+            deviation_ms,
+            status,
+            section: 0,
+        };
+        let unclear = crate::analysis::matching::UNCLEAR;
+        let timing = TrackTiming {
+            part: "clapper 2".into(),
+            notes: vec![
+                note(Some(3.0), "hit"),
+                note(None, unclear),
+                note(None, unclear),
+                note(None, "miss"),
+            ],
+            bands: Bands::default(),
+            mean_ms: Some(3.0),
+        };
+        assert_eq!(
+            sentence(&timing),
+            "Timing of clapper 2: 1 of 2 notes — 1 tight, 0 good, 0 loose, 1 missed; 3.0 ms late on average (2 more could not be told from a neighbour's: listen to them)"
+        );
+        assert!(
+            pupil_sentence(&timing).starts_with("You played 1 of 2 notes"),
+            "{}",
+            pupil_sentence(&timing)
         );
     }
 }
