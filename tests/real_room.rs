@@ -181,5 +181,8 @@ fn the_room_tells_each_pupils_real_claps_from_the_neighbours_and_the_woodblock()
     assert!(median <= 1.5, "median placement error {median:.2} ms");
     // Every note is judged or said to be unclear, never silently dropped; and some
     // notes are left unclear rather than called missed.
-    assert!(unclear > 0 && unclear * 10 <= with_room.tp, "{unclear} unclear");
+    assert!(
+        unclear > 0 && unclear * 10 <= with_room.tp,
+        "{unclear} unclear"
+    );
 }

@@ -87,13 +87,18 @@ fn detect_apart(
     let mut placed: Vec<Candidate> = coarse
         .into_iter()
         .filter_map(|peak| {
-            refine(&envelope, peak.frame * HOP + FRAME / 2, rate, peak.sharp, own_window).map(
-                |(at, power, rise)| Candidate {
-                    at,
-                    power,
-                    sharp: peak.sharp || rise >= STEEP_RISE,
-                },
+            refine(
+                &envelope,
+                peak.frame * HOP + FRAME / 2,
+                rate,
+                peak.sharp,
+                own_window,
             )
+            .map(|(at, power, rise)| Candidate {
+                at,
+                power,
+                sharp: peak.sharp || rise >= STEEP_RISE,
+            })
         })
         .collect();
     placed.sort_by_key(|c| c.at);
@@ -120,7 +125,10 @@ pub fn one_per_clap(bursts: &[(u64, f32)], rate: u32, settings: OnsetSettings) -
     let mut group: &[(u64, f32)] = &[];
     let mut from = 0;
     for (i, &(at, _)) in bursts.iter().enumerate() {
-        if group.first().is_some_and(|first| at.saturating_sub(first.0) >= span) {
+        if group
+            .first()
+            .is_some_and(|first| at.saturating_sub(first.0) >= span)
+        {
             claps.extend(clap_of(group));
             from = i;
         }

@@ -185,6 +185,32 @@ fn section_summaries(
         .collect()
 }
 
+/// The onsets of an audio track that are its own player's, told from the `room`'s other
+/// microphones (heard alone when there are none, or when every one of them hears the
+/// same sound as this one).
+fn own_onsets(samples: &[f32], rate: u32, room: &[Vec<(u64, f32)>]) -> OwnClaps {
+    let settings = OnsetSettings::default();
+    let alone = |same_sound: Vec<usize>| OwnClaps {
+        claps: detect(samples, rate, settings),
+        same_sound,
+        ..OwnClaps::default()
+    };
+    if room.is_empty() {
+        return alone(Vec::new());
+    }
+    let heard = own_claps(
+        &detect_bursts(samples, rate, settings),
+        room,
+        rate,
+        settings,
+    );
+    if heard.same_sound.len() == room.len() {
+        alone(heard.same_sound)
+    } else {
+        heard
+    }
+}
+
 /// The bars of the notes left unclear, in words ("bars 12–14 and 20"), or nothing.
 fn unclear_bars(score: &Score, notes: &[NoteResult], ticks: &[u64]) -> Option<String> {
     let mut bars: Vec<u64> = notes
@@ -203,10 +229,20 @@ fn unclear_bars(score: &Score, notes: &[NoteResult], ticks: &[u64]) -> Option<St
     }
     let words: Vec<String> = runs
         .iter()
-        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
         .collect();
     let first = runs.first()?;
-    let noun = if runs.len() == 1 && first.0 == first.1 { "bar" } else { "bars" };
+    let noun = if runs.len() == 1 && first.0 == first.1 {
+        "bar"
+    } else {
+        "bars"
+    };
     Some(match words.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{noun} {} and {last}", rest.join(", ")),
         _ => format!("{noun} {}", words.join("")),
@@ -272,27 +308,24 @@ pub fn analyse(
     let half_beat = score.meter.beat_ticks() / 2;
     let listen_from =
         shift(tempo_map.frame_at_tick(score.count_in_ticks.saturating_sub(half_beat))).unwrap_or(0);
-    let (samples, found, spill, doubtful): (&[f32], Vec<u64>, usize, Vec<u64>) = match track {
-        Track::Audio(samples) => {
-            let settings = OnsetSettings::default();
-            let heard = if room.is_empty() {
-                // Heard alone: every clap is the player's.
-                OwnClaps {
-                    claps: detect(samples, rate, settings),
-                    ..OwnClaps::default()
-                }
-            } else {
-                own_claps(&detect_bursts(samples, rate, settings), room, rate, settings)
-            };
-            (
-                samples,
-                heard.claps,
-                heard.spill + heard.nobodys,
-                heard.doubtful,
-            )
-        }
-        Track::Keys(onsets) => (&[], onsets.clone(), 0, Vec::new()),
+    let (samples, heard): (&[f32], OwnClaps) = match track {
+        Track::Audio(samples) => (samples, own_onsets(samples, rate, room)),
+        Track::Keys(onsets) => (
+            &[],
+            OwnClaps {
+                claps: onsets.clone(),
+                ..OwnClaps::default()
+            },
+        ),
     };
+    let OwnClaps {
+        claps: found,
+        spill,
+        nobodys,
+        same_sound,
+        doubtful,
+    } = heard;
+    let spill = spill + nobodys;
     // A take stopped early: the part's notes after the stop were never played. Half a
     // window before the stop is still judged (a note played then was heard).
     let keys = matches!(track, Track::Keys(_));
@@ -309,6 +342,13 @@ pub fn analyse(
     let summary = summarise(&notes, extras.len(), rate, bands);
     let sections = section_summaries(&score, &tempo_map, &shift, &notes, &extras, rate, bands);
     let mut warnings = Vec::new();
+    if !same_sound.is_empty() {
+        warnings.push(format!(
+            "{} of the room's other inputs hear the same sound as this one (one microphone \
+             on two inputs, or a mix): they cannot tell whose a clap is, so they were not used",
+            same_sound.len()
+        ));
+    }
     if let Some(bars) = unclear_bars(&score, &notes, &ticks) {
         warnings.push(format!(
             "could not tell this player's claps from the room's other players at {bars}: \
