@@ -346,6 +346,8 @@ pub fn own_claps(
 mod tests {
     use super::*;
 
+    type Bursts = Vec<(u64, f32)>;
+
     const RATE: u32 = 48_000;
     /// The neighbour's claps reach A's microphone 3 ms after B's, 12 dB quieter.
     const LAG: u64 = 144;
@@ -353,7 +355,7 @@ mod tests {
 
     /// B claps every second from 1 s; A between them, and together with B at 4 s, 7 s
     /// and 10 s (2 ms later than B, as loud as B). Returns A's bursts, B's, and A's own.
-    fn pair() -> (Vec<(u64, f32)>, Vec<(u64, f32)>, Vec<u64>) {
+    fn pair() -> (Bursts, Bursts, Vec<u64>) {
         let mut a: Vec<(u64, f32)> = Vec::new();
         let mut b: Vec<(u64, f32)> = Vec::new();
         let mut own = Vec::new();
