@@ -62,15 +62,7 @@ fn same_sound(here: &Heard, there: &Heard, tolerance: i64) -> bool {
     }
     let alike = clear
         .iter()
-        .filter(|&&at| {
-            let from = there
-                .bursts
-                .partition_point(|(g, _)| (*g as i64) < at as i64 - tolerance);
-            there
-                .bursts
-                .get(from)
-                .is_some_and(|(g, _)| *g as i64 <= at as i64 + tolerance)
-        })
+        .filter(|&&at| !there.around(at as i64, tolerance).is_empty())
         .count();
     alike as f64 >= SAME_SOUND_SHARE * clear.len() as f64
 }
@@ -142,15 +134,22 @@ impl<'a> Heard<'a> {
     /// The burst nearest `at` within `reach` frames, as (frames after `at`, dB
     /// relative to this track's typical burst).
     fn nearest(&self, at: u64, reach: u64) -> Option<(i64, f32)> {
-        // Bursts are in order, so the first that is not too early starts the search.
-        let from = self.bursts.partition_point(|(g, _)| *g + reach < at);
-        self.bursts
-            .get(from..)
-            .unwrap_or_default()
+        self.around(at as i64, reach as i64)
             .iter()
-            .take_while(|(g, _)| *g <= at + reach)
             .min_by_key(|(g, _)| g.abs_diff(at))
             .map(|&(g, p)| (g as i64 - at as i64, self.relative_db(p)))
+    }
+
+    /// The bursts within `reach` frames of `at` (bursts are in order, so two binary
+    /// searches find them).
+    fn around(&self, at: i64, reach: i64) -> &'a [(u64, f32)] {
+        let from = self
+            .bursts
+            .partition_point(|(g, _)| (*g as i64) < at - reach);
+        let to = self
+            .bursts
+            .partition_point(|(g, _)| (*g as i64) <= at + reach);
+        self.bursts.get(from..to.max(from)).unwrap_or_default()
     }
 }
 
@@ -219,16 +218,9 @@ fn spilled(
     coupling: Coupling,
     tolerance: i64,
 ) -> Option<bool> {
-    let expected = at as i64 - coupling.lag;
-    let from = there
-        .bursts
-        .partition_point(|(g, _)| (*g as i64) < expected - tolerance);
     there
-        .bursts
-        .get(from..)
-        .unwrap_or_default()
+        .around(at as i64 - coupling.lag, tolerance)
         .iter()
-        .take_while(|(g, _)| *g as i64 <= expected + tolerance)
         .map(|(_, p)| power_db - db(*p))
         .filter(|d| *d <= coupling.loss_db + LOSS_MARGIN_DB)
         .map(|d| d <= coupling.loss_db)
