@@ -109,6 +109,7 @@ impl Tally {
 fn the_room_tells_each_pupils_real_claps_from_the_neighbours_and_the_woodblock() {
     let (mut alone, mut with_room) = (Tally::default(), Tally::default());
     let (mut missed, mut missed_right, mut unclear) = (0, 0, 0);
+    let mut named_the_neighbour = false;
     for take in takes() {
         let truth: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(take.join("truth.json")).unwrap())
@@ -154,6 +155,14 @@ fn the_room_tells_each_pupils_real_claps_from_the_neighbours_and_the_woodblock()
                 "--json",
             ]))
             .unwrap();
+            // Unclear notes are said in words, naming the microphone and the bars.
+            let neighbour = Path::new(other).file_name().unwrap().to_str().unwrap();
+            named_the_neighbour |= analysis["warnings"].as_array().unwrap().iter().any(|w| {
+                let w = w.as_str().unwrap_or_default();
+                w.contains("could not tell this player's claps from those of")
+                    && w.contains(neighbour)
+                    && w.contains(" at bar")
+            });
             for (i, note) in analysis["notes"].as_array().unwrap().iter().enumerate() {
                 match note["status"].as_str() {
                     Some("miss") => {
@@ -185,5 +194,9 @@ fn the_room_tells_each_pupils_real_claps_from_the_neighbours_and_the_woodblock()
     assert!(
         unclear > 0 && unclear * 10 <= with_room.tp,
         "{unclear} unclear"
+    );
+    assert!(
+        named_the_neighbour,
+        "an unclear note's warning names the other microphone and the bars"
     );
 }

@@ -105,6 +105,9 @@ pub struct OwnClaps {
     /// elsewhere, a faint burst just before a clap): a note with one of these near it
     /// and no clap is unclear, not missed. In order.
     pub doubtful: Vec<u64>,
+    /// The room's tracks (by index) whose claps this one's could not be told from at
+    /// some burst (a spill only a few dB under the neighbour's own).
+    pub unsure_of: Vec<usize>,
 }
 
 /// A track's bursts with the track's typical burst power (the upper quartile), so
@@ -257,25 +260,26 @@ fn verdict(mine_db: f32, theirs: Option<(i64, f32)>, rate: u32) -> (Verdict, boo
 
 /// The track's own claps from its `own` bursts and the `room`'s tracks' bursts (each
 /// with its power, all at `rate` on the same timeline; see `onsets::detect_bursts`).
-pub fn own_claps(
+pub fn own_claps<R: AsRef<[(u64, f32)]>>(
     own: &[(u64, f32)],
-    room: &[Vec<(u64, f32)>],
+    room: &[R],
     rate: u32,
     settings: OnsetSettings,
 ) -> OwnClaps {
     let reach = (TRAVEL_SECS * f64::from(rate)) as u64;
     let tolerance = (LAG_TOLERANCE_SECS * f64::from(rate)).ceil() as i64;
     let here = Heard::new(own);
-    let heard: Vec<Heard> = room.iter().map(|r| Heard::new(r)).collect();
+    let heard: Vec<Heard> = room.iter().map(|r| Heard::new(r.as_ref())).collect();
     let same_sound: Vec<usize> = (0..heard.len())
         .filter(|i| same_sound(&here, &heard[*i], tolerance))
         .collect();
-    let others: Vec<Heard> = heard
+    // The room's tracks that can tell, and where each is in `room`.
+    let (others_at, others): (Vec<usize>, Vec<Heard>) = heard
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !same_sound.contains(i))
-        .map(|(_, h)| h)
-        .collect();
+        .unzip();
+    let mut unsure_of: Vec<usize> = Vec::new();
     let couplings: Vec<Option<Coupling>> = others
         .iter()
         .map(|o| coupling(&here, o, reach, rate))
@@ -299,10 +303,17 @@ pub fn own_claps(
             .collect();
         let unconfirmed =
             !nearest.is_empty() && nearest.iter().all(Option::is_none) && mine_db < UNCONFIRMED_DB;
-        if let Some((_, sure)) = verdicts.iter().find(|(v, _)| *v == Verdict::Theirs) {
+        if let Some((i, (_, sure))) = verdicts
+            .iter()
+            .enumerate()
+            .find(|(_, (v, _))| *v == Verdict::Theirs)
+        {
             spill += 1;
             if !sure {
                 doubtful.push(at);
+                if !unsure_of.contains(&others_at[i]) {
+                    unsure_of.push(others_at[i]);
+                }
             }
         } else if unconfirmed {
             nobodys += 1;
@@ -325,12 +336,14 @@ pub fn own_claps(
         claps.get(next).is_some_and(|c| c > at && c - at < span)
     }));
     doubtful.sort_unstable();
+    unsure_of.sort_unstable();
     OwnClaps {
         claps,
         spill,
         nobodys,
         same_sound,
         doubtful,
+        unsure_of,
     }
 }
 
@@ -383,7 +396,7 @@ mod tests {
         assert_eq!(heard.spill, 10);
         let b_heard = own_claps(&b, std::slice::from_ref(&a), RATE, s);
         assert_eq!(b_heard.claps.len(), 10, "{:?}", b_heard.claps);
-        let alone = own_claps(&a, &[], RATE, s);
+        let alone = own_claps::<Bursts>(&a, &[], RATE, s);
         assert_eq!(alone.spill, 0);
         assert!(alone.claps.len() > heard.claps.len());
     }
@@ -417,6 +430,7 @@ mod tests {
         }
         let heard = own_claps(&a, &[b], RATE, OnsetSettings::default());
         assert_eq!(heard.doubtful, [5 * 48_000 + LAG]);
+        assert_eq!(heard.unsure_of, [0]);
         assert!(heard.claps.contains(&(6 * 48_000 + LAG)));
         assert!(!heard.claps.contains(&(5 * 48_000 + LAG)));
     }

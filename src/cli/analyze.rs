@@ -8,7 +8,7 @@
 use super::render::{PerformanceArgs, plan_performance};
 use anyhow::{Context, Result};
 use bandroom::analysis::matching::{Analysis, Bands, Window};
-use bandroom::jobs::{Judging, analyse, read_track, room_onsets};
+use bandroom::jobs::{Judging, RoomTrack, analyse, read_track, room_onsets};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -81,12 +81,19 @@ fn all_onsets(args: &AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-/// The bursts the room's other microphones heard, on the track's timeline.
-fn room_bursts(room: &[PathBuf], rate: u32) -> Result<Vec<Vec<(u64, f32)>>> {
+/// The bursts the room's other microphones heard, on the track's timeline, each
+/// named by its file.
+fn room_bursts(room: &[PathBuf], rate: u32) -> Result<Vec<RoomTrack>> {
     room.iter()
         .map(|path| {
             room_onsets(path, rate)
-                .map(|bursts| bursts.as_ref().clone())
+                .map(|bursts| RoomTrack {
+                    name: path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    ),
+                    bursts,
+                })
                 .with_context(|| format!("reading the room's microphone {}", path.display()))
         })
         .collect()

@@ -16,7 +16,9 @@ pub use crate::record::peaks::{Peaks, read_peaks};
 pub use background::{AnalysisJob, Background};
 pub use reference::{played_arrangement, render_part};
 pub use take_analysis::{analyse_and_store, stored_bands, stored_notes};
-pub use track_analysis::{Judging, Track, analyse, read_take_track, read_track, room_onsets};
+pub use track_analysis::{
+    Judging, RoomTrack, Track, analyse, read_take_track, read_track, room_onsets,
+};
 
 /// Why work after a take could not be done, in words for the teacher.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@
 //! Must not detect or match onsets (`analysis` does) or hold SQL (`library` does).
 
 use super::JobError;
-use super::track_analysis::{Judging, analyse, read_take_track, room_onsets};
+use super::track_analysis::{Judging, RoomTrack, analyse, read_take_track, room_onsets};
 use crate::analysis::matching::{Bands, NoteResult, Window};
 use crate::library::{Library, TakeSummary, TrackAnalysis};
 
@@ -37,12 +37,18 @@ pub fn analyse_and_store(
     };
     // The take's other microphones: what they heard first is their players' claps.
     let folder = lib.take_folder(take);
-    let room: Vec<Vec<(u64, f32)>> = take
+    let room: Vec<RoomTrack> = take
         .tracks
         .iter()
         .filter(|t| t.number != number && t.midi_port.is_none())
-        .filter_map(|t| room_onsets(&folder.join(&t.file), rate).ok())
-        .map(|onsets| onsets.as_ref().clone())
+        .filter_map(|t| {
+            room_onsets(&folder.join(&t.file), rate)
+                .ok()
+                .map(|bursts| RoomTrack {
+                    name: format!("track {}", t.number),
+                    bursts,
+                })
+        })
         .collect();
     let analysis = analyse(&samples, rate, &arrangement, options, part, judging, &room)?;
     let s = &analysis.summary;

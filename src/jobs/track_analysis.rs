@@ -188,7 +188,7 @@ fn section_summaries(
 /// The onsets of an audio track that are its own player's, told from the `room`'s other
 /// microphones (heard alone when there are none, or when every one of them hears the
 /// same sound as this one).
-fn own_onsets(samples: &[f32], rate: u32, room: &[Vec<(u64, f32)>]) -> OwnClaps {
+fn own_onsets(samples: &[f32], rate: u32, room: &[RoomTrack]) -> OwnClaps {
     let settings = OnsetSettings::default();
     let alone = |same_sound: Vec<usize>| OwnClaps {
         claps: detect(samples, rate, settings),
@@ -209,6 +209,31 @@ fn own_onsets(samples: &[f32], rate: u32, room: &[Vec<(u64, f32)>]) -> OwnClaps 
     } else {
         heard
     }
+}
+
+/// The notes left unclear, in words: whose claps these could not be told from (the
+/// room's tracks by name), and at which bars.
+fn unclear_warning(
+    score: &Score,
+    notes: &[NoteResult],
+    ticks: &[u64],
+    unsure_of: &[usize],
+    room: &[RoomTrack],
+) -> Option<String> {
+    let bars = unclear_bars(score, notes, ticks)?;
+    let names: Vec<&str> = unsure_of
+        .iter()
+        .filter_map(|i| room.get(*i).map(|r| r.name.as_str()))
+        .collect();
+    let whose = if names.is_empty() {
+        "the room's other players'".to_string()
+    } else {
+        format!("those of {}", names.join(" and "))
+    };
+    Some(format!(
+        "could not tell this player's claps from {whose} at {bars}: those notes are \
+         neither hit nor missed (listen to them)"
+    ))
 }
 
 /// The bars of the notes left unclear, in words ("bars 12–14 and 20"), or nothing.
@@ -249,6 +274,20 @@ fn unclear_bars(score: &Score, notes: &[NoteResult], ticks: &[u64]) -> Option<St
     })
 }
 
+/// Another microphone of the take: how the teacher knows it ("input 2", a file's name)
+/// and the bursts it heard (see [`room_onsets`]).
+#[derive(Clone, Debug)]
+pub struct RoomTrack {
+    pub name: String,
+    pub bursts: std::sync::Arc<Vec<(u64, f32)>>,
+}
+
+impl AsRef<[(u64, f32)]> for RoomTrack {
+    fn as_ref(&self) -> &[(u64, f32)] {
+        &self.bursts
+    }
+}
+
 /// Analyses a mono track at `rate` against `part_name` of `arrangement` played with
 /// `options`. `room` holds the onsets (with their power) of the take's other
 /// microphones, on the same timeline at the same rate (see [`room_onsets`]): a clap one
@@ -260,7 +299,7 @@ pub fn analyse(
     options: ScoreOptions,
     part_name: &str,
     judging: Judging,
-    room: &[Vec<(u64, f32)>],
+    room: &[RoomTrack],
 ) -> Result<Analysis, JobError> {
     let Judging {
         offset,
@@ -324,6 +363,7 @@ pub fn analyse(
         nobodys,
         same_sound,
         doubtful,
+        unsure_of,
     } = heard;
     let spill = spill + nobodys;
     // A take stopped early: the part's notes after the stop were never played. Half a
@@ -349,12 +389,7 @@ pub fn analyse(
             same_sound.len()
         ));
     }
-    if let Some(bars) = unclear_bars(&score, &notes, &ticks) {
-        warnings.push(format!(
-            "could not tell this player's claps from the room's other players at {bars}: \
-             those notes are neither hit nor missed (listen to them)"
-        ));
-    }
+    warnings.extend(unclear_warning(&score, &notes, &ticks, &unsure_of, room));
     if onsets.is_empty() {
         warnings.push(if keys {
             "no notes found: was the keyboard connected and played?".to_string()
