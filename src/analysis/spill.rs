@@ -1,8 +1,8 @@
 //! Which bursts a microphone heard are its own player's, found from the room's other
 //! microphones. Every track of a take is on one timeline to the sample, and the
 //! pupils sit still: the neighbour's claps reach this microphone a fixed time after
-//! they reach the neighbour's, a fixed number of dB quieter (relative to what each
-//! track usually hears). That lag and that loss are measured from the take itself
+//! they reach the neighbour's, a fixed number of dB quieter (as recorded, so the two
+//! inputs' gains are part of it). That lag and that loss are measured from the take itself
 //! (the commonest lag between the two tracks' bursts); a burst that arrives at that lag
 //! after one of the neighbour's, and no louder than the loss allows, is the neighbour's
 //! (spill). A pupil's own clap played together with the neighbour's is kept: it is
@@ -48,24 +48,6 @@ const MUCH_LOUDER_DB: f32 = 6.0;
 /// two inputs always does (85 % and more, however the inputs' levels wander).
 const SAME_SOUND_SHARE: f64 = 0.6;
 const CLEAR_BURST_DB: f32 = -6.0;
-
-/// Whether `there` heard `here`'s clear bursts at the same moments.
-fn same_sound(here: &Heard, there: &Heard, tolerance: i64) -> bool {
-    let clear: Vec<u64> = here
-        .bursts
-        .iter()
-        .filter(|(_, p)| here.relative_db(*p) >= CLEAR_BURST_DB)
-        .map(|(at, _)| *at)
-        .collect();
-    if clear.is_empty() {
-        return false;
-    }
-    let alike = clear
-        .iter()
-        .filter(|&&at| !there.around(at as i64, tolerance).is_empty())
-        .count();
-    alike as f64 >= SAME_SOUND_SHARE * clear.len() as f64
-}
 
 /// How much later than this microphone another may hear a burst and still be nearer
 /// its source, as placed in noise.
@@ -154,6 +136,24 @@ impl<'a> Heard<'a> {
             .partition_point(|(g, _)| (*g as i64) <= at + reach);
         self.bursts.get(from..to.max(from)).unwrap_or_default()
     }
+}
+
+/// Whether `there` heard `here`'s clear bursts at the same moments.
+fn same_sound(here: &Heard, there: &Heard, tolerance: i64) -> bool {
+    let clear: Vec<u64> = here
+        .bursts
+        .iter()
+        .filter(|(_, p)| here.relative_db(*p) >= CLEAR_BURST_DB)
+        .map(|(at, _)| *at)
+        .collect();
+    if clear.is_empty() {
+        return false;
+    }
+    let alike = clear
+        .iter()
+        .filter(|&&at| !there.around(at as i64, tolerance).is_empty())
+        .count();
+    alike as f64 >= SAME_SOUND_SHARE * clear.len() as f64
 }
 
 /// Power in dB.
